@@ -1,0 +1,17 @@
+//! Types shared by the VirtEngine contracts and the relayer.
+//!
+//! Everything two crates must agree on lives here exactly once: entity IDs and
+//! their string forms, the state enums with the specification's numeric codes,
+//! the allowed-transition tables, catalogue enums, pricing and its exact
+//! integer normalisation, and the chain <-> Waldur state maps.
+
+pub mod catalog;
+pub mod ids;
+pub mod price;
+pub mod states;
+pub mod waldur;
+
+pub use catalog::{Category, PriceComponent, Pricing, PricingError, PricingModel};
+pub use ids::{AllocationId, BidId, IdError, OfferingId, OrderId};
+pub use price::{from_waldur_price, to_waldur_price, PriceError};
+pub use states::{AllocationState, BidState, OfferingState, OrderState, StateMachine};
