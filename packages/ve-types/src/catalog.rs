@@ -145,7 +145,9 @@ pub struct Pricing {
 
 #[derive(Error, Debug, Clone, PartialEq, Eq)]
 pub enum PricingError {
-    #[error("invalid denom {0:?}: 3-128 characters, a letter first, then letters, digits or /:._-")]
+    #[error(
+        "invalid denom {0:?}: 3-128 characters, a letter first, then letters, digits or /:._-"
+    )]
     InvalidDenom(String),
     #[error("base_price must be greater than zero for a {0:?} offering")]
     ZeroBasePrice(PricingModel),
@@ -157,7 +159,9 @@ pub enum PricingError {
     DuplicateComponent(String),
     #[error("invalid price component type {0:?}: 1-64 characters of a-z, 0-9 and _")]
     InvalidComponentType(String),
-    #[error("invalid unit {unit:?} of price component {resource_type:?}: 1-32 printable characters")]
+    #[error(
+        "invalid unit {unit:?} of price component {resource_type:?}: 1-32 printable characters"
+    )]
     InvalidComponentUnit { resource_type: String, unit: String },
     #[error("price component {0:?} has a zero price")]
     ZeroComponentPrice(String),
@@ -244,13 +248,24 @@ mod tests {
     }
 
     fn component(t: &str, price: u128) -> PriceComponent {
-        PriceComponent { resource_type: t.into(), unit: "unit_hour".into(), price: Uint128::new(price) }
+        PriceComponent {
+            resource_type: t.into(),
+            unit: "unit_hour".into(),
+            price: Uint128::new(price),
+        }
     }
 
     #[test]
     fn valid_pricing_passes() {
         assert_eq!(hourly("uvirt", 50_000).validate(), Ok(()));
-        assert_eq!(hourly("ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2", 1).validate(), Ok(()));
+        assert_eq!(
+            hourly(
+                "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2",
+                1
+            )
+            .validate(),
+            Ok(())
+        );
         let mut usage = hourly("uvirt", 0);
         usage.model = PricingModel::UsageBased;
         usage.components = vec![component("cpu", 5), component("gpu", 100)];
@@ -262,9 +277,15 @@ mod tests {
     #[test]
     fn invalid_pricing_is_named() {
         for d in ["", "ab", "1abc", "uvirt!", &"a".repeat(129)] {
-            assert_eq!(hourly(d, 1).validate(), Err(PricingError::InvalidDenom(d.to_string())));
+            assert_eq!(
+                hourly(d, 1).validate(),
+                Err(PricingError::InvalidDenom(d.to_string()))
+            );
         }
-        assert_eq!(hourly("uvirt", 0).validate(), Err(PricingError::ZeroBasePrice(PricingModel::Hourly)));
+        assert_eq!(
+            hourly("uvirt", 0).validate(),
+            Err(PricingError::ZeroBasePrice(PricingModel::Hourly))
+        );
 
         let mut usage = hourly("uvirt", 0);
         usage.model = PricingModel::UsageBased;
@@ -272,15 +293,36 @@ mod tests {
 
         let mut p = hourly("uvirt", 1);
         p.components = vec![component("cpu", 1), component("cpu", 2)];
-        assert_eq!(p.validate(), Err(PricingError::DuplicateComponent("cpu".into())));
+        assert_eq!(
+            p.validate(),
+            Err(PricingError::DuplicateComponent("cpu".into()))
+        );
         p.components = vec![component("CPU", 1)];
-        assert_eq!(p.validate(), Err(PricingError::InvalidComponentType("CPU".into())));
+        assert_eq!(
+            p.validate(),
+            Err(PricingError::InvalidComponentType("CPU".into()))
+        );
         p.components = vec![component("cpu", 0)];
-        assert_eq!(p.validate(), Err(PricingError::ZeroComponentPrice("cpu".into())));
-        p.components = vec![PriceComponent { resource_type: "cpu".into(), unit: "".into(), price: Uint128::one() }];
-        assert!(matches!(p.validate(), Err(PricingError::InvalidComponentUnit { .. })));
-        p.components = (0..=MAX_PRICE_COMPONENTS).map(|i| component(&format!("c{i}"), 1)).collect();
-        assert_eq!(p.validate(), Err(PricingError::TooManyComponents(MAX_PRICE_COMPONENTS + 1)));
+        assert_eq!(
+            p.validate(),
+            Err(PricingError::ZeroComponentPrice("cpu".into()))
+        );
+        p.components = vec![PriceComponent {
+            resource_type: "cpu".into(),
+            unit: "".into(),
+            price: Uint128::one(),
+        }];
+        assert!(matches!(
+            p.validate(),
+            Err(PricingError::InvalidComponentUnit { .. })
+        ));
+        p.components = (0..=MAX_PRICE_COMPONENTS)
+            .map(|i| component(&format!("c{i}"), 1))
+            .collect();
+        assert_eq!(
+            p.validate(),
+            Err(PricingError::TooManyComponents(MAX_PRICE_COMPONENTS + 1))
+        );
         p.components.pop();
         assert_eq!(p.validate(), Ok(()));
     }

@@ -5,7 +5,7 @@
 //! | offering   | `{provider}/{sequence}`              |
 //! | order      | `{customer}/{sequence}`              |
 //! | allocation | `{customer}/{order_seq}/{alloc_seq}` |
-//! | bid        | `{customer}/{order_seq}/{provider}`  |
+//! | bid        | `{customer}/{order_seq}/{provider}/{bid_seq}` |
 //!
 //! Sequences start at 1 and are written in decimal without sign or leading
 //! zeros, so every ID has exactly one string form (no `a/01` beside `a/1`).
@@ -47,7 +47,11 @@ fn split_parts<'a, const N: usize>(
         .try_into()
         .map_err(|_| IdError::new(kind, input, format!("expected {shape}")))?;
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(IdError::new(kind, input, format!("empty part, expected {shape}")));
+        return Err(IdError::new(
+            kind,
+            input,
+            format!("empty part, expected {shape}"),
+        ));
     }
     Ok(parts)
 }
@@ -55,13 +59,26 @@ fn split_parts<'a, const N: usize>(
 /// Parses a canonical sequence: decimal digits, no leading zero, >= 1.
 fn parse_sequence(kind: &'static str, input: &str, part: &str) -> Result<u64, IdError> {
     if !part.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(IdError::new(kind, input, format!("sequence {part:?} is not a decimal number")));
+        return Err(IdError::new(
+            kind,
+            input,
+            format!("sequence {part:?} is not a decimal number"),
+        ));
     }
     if part.starts_with('0') {
-        return Err(IdError::new(kind, input, "sequences start at 1 and have no leading zeros"));
+        return Err(IdError::new(
+            kind,
+            input,
+            "sequences start at 1 and have no leading zeros",
+        ));
     }
-    part.parse::<u64>()
-        .map_err(|_| IdError::new(kind, input, format!("sequence {part:?} does not fit in u64")))
+    part.parse::<u64>().map_err(|_| {
+        IdError::new(
+            kind,
+            input,
+            format!("sequence {part:?} does not fit in u64"),
+        )
+    })
 }
 
 /// An address part must be non-empty and free of whitespace; the contract
@@ -95,14 +112,15 @@ pub struct AllocationId {
     pub sequence: u64,
 }
 
-/// One bid per provider per order: a provider that wants another price
-/// withdraws and bids again, which replaces its withdrawn bid.
+/// A bid on an order. The sequence counts the order's bids; the provider
+/// is part of the string form so a relayer can tell its own bids at a glance.
 #[cw_serde]
 #[derive(Eq, PartialOrd, Ord, Hash)]
 pub struct BidId {
     pub customer: String,
     pub order_sequence: u64,
     pub provider: String,
+    pub sequence: u64,
 }
 
 impl OrderId {
@@ -114,11 +132,12 @@ impl OrderId {
         }
     }
 
-    pub fn bid(&self, provider: &str) -> BidId {
+    pub fn bid(&self, provider: &str, sequence: u64) -> BidId {
         BidId {
             customer: self.customer.clone(),
             order_sequence: self.sequence,
             provider: provider.to_string(),
+            sequence,
         }
     }
 }
@@ -155,13 +174,21 @@ impl fmt::Display for OrderId {
 
 impl fmt::Display for AllocationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}", self.customer, self.order_sequence, self.sequence)
+        write!(
+            f,
+            "{}/{}/{}",
+            self.customer, self.order_sequence, self.sequence
+        )
     }
 }
 
 impl fmt::Display for BidId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}/{}", self.customer, self.order_sequence, self.provider)
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.customer, self.order_sequence, self.provider, self.sequence
+        )
     }
 }
 
@@ -210,14 +237,15 @@ impl FromStr for BidId {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {
         const KIND: &str = "bid";
-        let [customer, order_seq, provider] =
-            split_parts::<3>(KIND, s, "{customer}/{order_seq}/{provider}")?;
+        let [customer, order_seq, provider, seq] =
+            split_parts::<4>(KIND, s, "{customer}/{order_seq}/{provider}/{bid_seq}")?;
         check_address(KIND, s, customer)?;
         check_address(KIND, s, provider)?;
         Ok(BidId {
             customer: customer.to_string(),
             order_sequence: parse_sequence(KIND, s, order_seq)?,
             provider: provider.to_string(),
+            sequence: parse_sequence(KIND, s, seq)?,
         })
     }
 }
@@ -229,7 +257,13 @@ mod tests {
     #[test]
     fn string_forms_round_trip() {
         let offering: OfferingId = "ve1prov/42".parse().unwrap();
-        assert_eq!(offering, OfferingId { provider: "ve1prov".into(), sequence: 42 });
+        assert_eq!(
+            offering,
+            OfferingId {
+                provider: "ve1prov".into(),
+                sequence: 42
+            }
+        );
         assert_eq!(offering.to_string(), "ve1prov/42");
 
         let order: OrderId = "ve1cust/101".parse().unwrap();
@@ -240,23 +274,37 @@ mod tests {
         assert_eq!(alloc.to_string().parse::<AllocationId>().unwrap(), alloc);
         assert_eq!(alloc.order_id(), order);
 
-        let bid = order.bid("ve1prov");
-        assert_eq!(bid.to_string(), "ve1cust/101/ve1prov");
+        let bid = order.bid("ve1prov", 3);
+        assert_eq!(bid.to_string(), "ve1cust/101/ve1prov/3");
         assert_eq!(bid.to_string().parse::<BidId>().unwrap(), bid);
         assert_eq!(bid.order_id(), order);
     }
 
     #[test]
     fn rejects_malformed_ids() {
-        for bad in ["", "ve1prov", "ve1prov/", "/1", "ve1prov/1/2", "ve1prov/0", "ve1prov/01",
-                    "ve1prov/+1", "ve1prov/-1", "ve1prov/1a", "ve 1/1", "ve1prov/18446744073709551616"] {
+        for bad in [
+            "",
+            "ve1prov",
+            "ve1prov/",
+            "/1",
+            "ve1prov/1/2",
+            "ve1prov/0",
+            "ve1prov/01",
+            "ve1prov/+1",
+            "ve1prov/-1",
+            "ve1prov/1a",
+            "ve 1/1",
+            "ve1prov/18446744073709551616",
+        ] {
             let err = bad.parse::<OfferingId>().unwrap_err();
             assert_eq!(err.kind, "offering", "{bad}");
             assert_eq!(err.input, bad);
         }
         assert!("a/1".parse::<AllocationId>().is_err());
         assert!("a/1/0".parse::<AllocationId>().is_err());
+        assert!("a/1/b".parse::<BidId>().is_err());
         assert!("a/1/b/c".parse::<BidId>().is_err());
+        assert!("a/1/b/0".parse::<BidId>().is_err());
         let err = "ve1prov/01".parse::<OfferingId>().unwrap_err();
         assert!(err.to_string().contains("leading zeros"), "{err}");
     }

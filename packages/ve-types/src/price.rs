@@ -57,9 +57,7 @@ pub fn from_waldur_price(price: &str, decimals: u32) -> Result<Uint128, PriceErr
         });
     }
     let overflow = || PriceError::Overflow(price.to_string());
-    let scale = 10u128
-        .checked_pow(decimals)
-        .ok_or_else(overflow)?;
+    let scale = 10u128.checked_pow(decimals).ok_or_else(overflow)?;
     let whole: u128 = whole.parse().map_err(|_| overflow())?;
     let kept_value: u128 = if kept.is_empty() {
         0
@@ -72,7 +70,11 @@ pub fn from_waldur_price(price: &str, decimals: u32) -> Result<Uint128, PriceErr
         .ok_or_else(overflow)?;
     whole
         .checked_mul(scale)
-        .and_then(|w| kept_value.checked_mul(kept_scale).and_then(|f| w.checked_add(f)))
+        .and_then(|w| {
+            kept_value
+                .checked_mul(kept_scale)
+                .and_then(|f| w.checked_add(f))
+        })
         .map(Uint128::new)
         .ok_or_else(overflow)
 }
@@ -96,9 +98,15 @@ mod tests {
         assert_eq!(from_waldur_price("0.05", 6), Ok(Uint128::new(50_000)));
         assert_eq!(from_waldur_price("0.050000", 6), Ok(Uint128::new(50_000)));
         assert_eq!(from_waldur_price("12", 6), Ok(Uint128::new(12_000_000)));
-        assert_eq!(from_waldur_price("1.0000000", 6), Ok(Uint128::new(1_000_000)));
+        assert_eq!(
+            from_waldur_price("1.0000000", 6),
+            Ok(Uint128::new(1_000_000))
+        );
         // 2^53 + 1 survives, which a float64 round trip would not.
-        assert_eq!(from_waldur_price("9007199254740993", 0), Ok(Uint128::new(9_007_199_254_740_993)));
+        assert_eq!(
+            from_waldur_price("9007199254740993", 0),
+            Ok(Uint128::new(9_007_199_254_740_993))
+        );
     }
 
     #[test]
@@ -106,21 +114,40 @@ mod tests {
         for decimals in [0u32, 6, 18] {
             for amount in [0u128, 1, 999_999, 50_000, 10u128.pow(20) + 7, u128::MAX] {
                 let s = to_waldur_price(Uint128::new(amount), decimals);
-                assert_eq!(from_waldur_price(&s, decimals), Ok(Uint128::new(amount)), "{s}");
+                assert_eq!(
+                    from_waldur_price(&s, decimals),
+                    Ok(Uint128::new(amount)),
+                    "{s}"
+                );
             }
         }
     }
 
     #[test]
     fn rejects_bad_prices() {
-        for bad in ["", ".", "1.", ".5", "-1", "+1", "1e6", "1.2.3", "0x10", " 1", "1,5"] {
-            assert_eq!(from_waldur_price(bad, 6), Err(PriceError::Malformed(bad.into())), "{bad:?}");
+        for bad in [
+            "", ".", "1.", ".5", "-1", "+1", "1e6", "1.2.3", "0x10", " 1", "1,5",
+        ] {
+            assert_eq!(
+                from_waldur_price(bad, 6),
+                Err(PriceError::Malformed(bad.into())),
+                "{bad:?}"
+            );
         }
         assert_eq!(
             from_waldur_price("0.0000001", 6),
-            Err(PriceError::TooPrecise { price: "0.0000001".into(), decimals: 6 })
+            Err(PriceError::TooPrecise {
+                price: "0.0000001".into(),
+                decimals: 6
+            })
         );
-        assert!(matches!(from_waldur_price("340282366920938463463374607431768211456", 0), Err(PriceError::Overflow(_))));
-        assert!(matches!(from_waldur_price("1", 39), Err(PriceError::Overflow(_))));
+        assert!(matches!(
+            from_waldur_price("340282366920938463463374607431768211456", 0),
+            Err(PriceError::Overflow(_))
+        ));
+        assert!(matches!(
+            from_waldur_price("1", 39),
+            Err(PriceError::Overflow(_))
+        ));
     }
 }

@@ -134,8 +134,24 @@ impl StateMachine for OfferingState {
     // Suspension is a governance action; a deprecated offering takes no new
     // orders and can only be terminated.
     const TRANSITIONS: &'static [(Self, &'static [Self])] = &[
-        (Self::Active, &[Self::Paused, Self::Suspended, Self::Deprecated, Self::Terminated]),
-        (Self::Paused, &[Self::Active, Self::Suspended, Self::Deprecated, Self::Terminated]),
+        (
+            Self::Active,
+            &[
+                Self::Paused,
+                Self::Suspended,
+                Self::Deprecated,
+                Self::Terminated,
+            ],
+        ),
+        (
+            Self::Paused,
+            &[
+                Self::Active,
+                Self::Suspended,
+                Self::Deprecated,
+                Self::Terminated,
+            ],
+        ),
         (Self::Suspended, &[Self::Active, Self::Terminated]),
         (Self::Deprecated, &[Self::Suspended, Self::Terminated]),
     ];
@@ -158,7 +174,10 @@ impl StateMachine for OrderState {
     const TRANSITIONS: &'static [(Self, &'static [Self])] = &[
         (Self::PendingPayment, &[Self::Open, Self::Cancelled]),
         (Self::Open, &[Self::Matched, Self::Cancelled]),
-        (Self::Matched, &[Self::Provisioning, Self::Failed, Self::Cancelled]),
+        (
+            Self::Matched,
+            &[Self::Provisioning, Self::Failed, Self::Cancelled],
+        ),
         (Self::Provisioning, &[Self::Active, Self::Failed]),
         (Self::Active, &[Self::Suspended, Self::PendingTermination]),
         (Self::Suspended, &[Self::Active, Self::PendingTermination]),
@@ -182,8 +201,19 @@ impl StateMachine for AllocationState {
     // reachable from Provisioning because the order table has no
     // Provisioning -> PendingTermination edge: wait for active or failed.
     const TRANSITIONS: &'static [(Self, &'static [Self])] = &[
-        (Self::Pending, &[Self::Accepted, Self::Rejected, Self::Failed, Self::Terminating]),
-        (Self::Accepted, &[Self::Provisioning, Self::Failed, Self::Terminating]),
+        (
+            Self::Pending,
+            &[
+                Self::Accepted,
+                Self::Rejected,
+                Self::Failed,
+                Self::Terminating,
+            ],
+        ),
+        (
+            Self::Accepted,
+            &[Self::Provisioning, Self::Failed, Self::Terminating],
+        ),
         (Self::Provisioning, &[Self::Active, Self::Failed]),
         (Self::Active, &[Self::Suspended, Self::Terminating]),
         (Self::Suspended, &[Self::Active, Self::Terminating]),
@@ -201,7 +231,12 @@ impl StateMachine for BidState {
     ];
     const TRANSITIONS: &'static [(Self, &'static [Self])] = &[(
         Self::Open,
-        &[Self::Accepted, Self::Rejected, Self::Withdrawn, Self::Expired],
+        &[
+            Self::Accepted,
+            Self::Rejected,
+            Self::Withdrawn,
+            Self::Expired,
+        ],
     )];
 }
 
@@ -264,7 +299,10 @@ mod tests {
             cosmwasm_std::to_json_string(&OrderState::PendingTermination).unwrap(),
             "\"pending_termination\""
         );
-        assert_eq!(OrderState::PendingTermination.as_str(), "pending_termination");
+        assert_eq!(
+            OrderState::PendingTermination.as_str(),
+            "pending_termination"
+        );
     }
 
     /// Every (from, to) pair of the order table against the spec's table,
@@ -283,9 +321,7 @@ mod tests {
         ];
         for from in OrderState::ALL {
             for to in OrderState::ALL {
-                let expected = spec
-                    .iter()
-                    .any(|(f, next)| f == from && next.contains(to));
+                let expected = spec.iter().any(|(f, next)| f == from && next.contains(to));
                 assert_eq!(from.can_transition_to(*to), expected, "{from} -> {to}");
             }
         }
@@ -296,10 +332,18 @@ mod tests {
         use StateMachine as _;
         assert!(OfferingState::Terminated.is_terminal());
         assert!(!OfferingState::Deprecated.is_terminal());
-        for s in [OrderState::Terminated, OrderState::Failed, OrderState::Cancelled] {
+        for s in [
+            OrderState::Terminated,
+            OrderState::Failed,
+            OrderState::Cancelled,
+        ] {
             assert!(s.is_terminal(), "{s}");
         }
-        for s in [AllocationState::Terminated, AllocationState::Rejected, AllocationState::Failed] {
+        for s in [
+            AllocationState::Terminated,
+            AllocationState::Rejected,
+            AllocationState::Failed,
+        ] {
             assert!(s.is_terminal(), "{s}");
         }
     }
@@ -324,8 +368,10 @@ mod tests {
             for alloc_to in alloc_from.allowed_next() {
                 for order in *orders {
                     if let Some(target) = order_state_for_allocation(*order, *alloc_to) {
-                        assert!(order.can_transition_to(target),
-                            "alloc {alloc_from}->{alloc_to} moves order {order}->{target}");
+                        assert!(
+                            order.can_transition_to(target),
+                            "alloc {alloc_from}->{alloc_to} moves order {order}->{target}"
+                        );
                     }
                 }
             }

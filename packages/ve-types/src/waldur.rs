@@ -59,9 +59,9 @@ impl AllocationState {
     /// Waldur resource `state` for an on-chain allocation state.
     pub const fn waldur_resource_state(self) -> &'static str {
         match self {
-            AllocationState::Pending | AllocationState::Accepted | AllocationState::Provisioning => {
-                "Creating"
-            }
+            AllocationState::Pending
+            | AllocationState::Accepted
+            | AllocationState::Provisioning => "Creating",
             AllocationState::Active | AllocationState::Suspended => "OK",
             AllocationState::Terminating => "Terminating",
             AllocationState::Terminated => "Terminated",
@@ -101,15 +101,26 @@ mod tests {
             assert_eq!(s.waldur_state(), waldur);
             assert_eq!(s.waldur_state_action(), action);
         }
-        assert_eq!(OfferingState::from_waldur("Archived"), Some(OfferingState::Terminated));
+        assert_eq!(
+            OfferingState::from_waldur("Archived"),
+            Some(OfferingState::Terminated)
+        );
         assert_eq!(OfferingState::from_waldur("Draft"), None);
     }
 
     #[test]
     fn order_map_matches_spec() {
         let expected = [
-            "pending-consumer", "pending-provider", "executing", "executing", "done", "done",
-            "terminating", "terminated", "erred", "canceled",
+            "pending-consumer",
+            "pending-provider",
+            "executing",
+            "executing",
+            "done",
+            "done",
+            "terminating",
+            "terminated",
+            "erred",
+            "canceled",
         ];
         for (s, w) in OrderState::ALL.iter().zip(expected) {
             assert_eq!(s.waldur_state(), w, "{s}");
@@ -120,13 +131,27 @@ mod tests {
     #[test]
     fn allocation_map_matches_spec() {
         let expected = [
-            "Creating", "Creating", "Creating", "OK", "OK", "Terminating", "Terminated", "Erred", "Erred",
+            "Creating",
+            "Creating",
+            "Creating",
+            "OK",
+            "OK",
+            "Terminating",
+            "Terminated",
+            "Erred",
+            "Erred",
         ];
         for (s, w) in AllocationState::ALL.iter().zip(expected) {
             assert_eq!(s.waldur_resource_state(), w, "{s}");
         }
-        assert_eq!(AllocationState::from_waldur_resource("OK"), Some(AllocationState::Active));
-        assert_eq!(AllocationState::from_waldur_resource("Erred"), Some(AllocationState::Failed));
+        assert_eq!(
+            AllocationState::from_waldur_resource("OK"),
+            Some(AllocationState::Active)
+        );
+        assert_eq!(
+            AllocationState::from_waldur_resource("Erred"),
+            Some(AllocationState::Failed)
+        );
         assert_eq!(AllocationState::from_waldur_resource("Updating"), None);
     }
 }

@@ -1,0 +1,312 @@
+//! Entry points and dispatch only.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
+use cw2::{get_contract_version, set_contract_version};
+
+use crate::error::ContractError;
+use crate::execute::admin::{self, ConfigUpdate};
+use crate::execute::offering::{self, OfferingUpdate, StateChange};
+use crate::execute::order::{self, NewOrder};
+use crate::execute::{allocation, bid};
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use crate::query;
+use crate::state::{Config, CONFIG};
+use crate::validation;
+
+pub const CONTRACT_NAME: &str = "crates.io:ve-marketplace";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    let admin = match msg.admin {
+        Some(a) => validation::address(deps.api, "admin", &a)?,
+        None => info.sender,
+    };
+    let callback_contract = msg
+        .callback_contract
+        .map(|c| validation::address(deps.api, "callback_contract", &c))
+        .transpose()?;
+    let config = Config {
+        admin,
+        callback_contract,
+        default_bid_ttl_seconds: msg
+            .default_bid_ttl_seconds
+            .unwrap_or(admin::DEFAULT_BID_TTL_SECONDS),
+        max_bid_ttl_seconds: msg
+            .max_bid_ttl_seconds
+            .unwrap_or(admin::DEFAULT_MAX_BID_TTL_SECONDS),
+        max_bids_per_order: msg
+            .max_bids_per_order
+            .unwrap_or(admin::DEFAULT_MAX_BIDS_PER_ORDER),
+    };
+    admin::validate_config(&config)?;
+    CONFIG.save(deps.storage, &config)?;
+    set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "instantiate")
+        .add_attribute("admin", config.admin))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::CreateOffering {
+            offering,
+            encrypted_secrets,
+        } => offering::create(deps, env, info, offering, encrypted_secrets),
+        ExecuteMsg::UpdateOffering {
+            offering_id,
+            name,
+            description,
+            pricing,
+            regions,
+            tags,
+            specifications,
+            min_identity_score,
+            require_mfa_for_orders,
+            encrypted_secrets,
+        } => offering::update(
+            deps,
+            env,
+            info,
+            offering_id,
+            OfferingUpdate {
+                name,
+                description,
+                pricing,
+                regions,
+                tags,
+                specifications,
+                min_identity_score,
+                require_mfa_for_orders,
+                encrypted_secrets,
+            },
+        ),
+        ExecuteMsg::PauseOffering { offering_id } => {
+            offering::change_state(deps, env, info, offering_id, StateChange::Pause, None)
+        }
+        ExecuteMsg::ResumeOffering { offering_id } => {
+            offering::change_state(deps, env, info, offering_id, StateChange::Resume, None)
+        }
+        ExecuteMsg::DeprecateOffering { offering_id } => {
+            offering::change_state(deps, env, info, offering_id, StateChange::Deprecate, None)
+        }
+        ExecuteMsg::TerminateOffering {
+            offering_id,
+            reason,
+        } => offering::change_state(deps, env, info, offering_id, StateChange::Terminate, reason),
+        ExecuteMsg::SuspendOffering {
+            offering_id,
+            reason,
+        } => offering::change_state(
+            deps,
+            env,
+            info,
+            offering_id,
+            StateChange::Suspend,
+            Some(reason),
+        ),
+        ExecuteMsg::CreateOrder {
+            offering_id,
+            quantity,
+            max_bid_price,
+            region,
+            public_metadata,
+            encrypted_config_ref,
+        } => order::create(
+            deps,
+            env,
+            info,
+            NewOrder {
+                offering_id,
+                quantity,
+                max_bid_price,
+                region,
+                public_metadata,
+                encrypted_config_ref,
+            },
+        ),
+        ExecuteMsg::CancelOrder { order_id } => order::cancel(deps, env, info, order_id),
+        ExecuteMsg::PlaceBid {
+            order_id,
+            price,
+            ttl_seconds,
+        } => bid::place(deps, env, info, order_id, price, ttl_seconds),
+        ExecuteMsg::WithdrawBid { bid_id } => bid::withdraw(deps, env, info, bid_id),
+        ExecuteMsg::AcceptBid { bid_id } => bid::accept(deps, env, info, bid_id),
+        ExecuteMsg::TerminateAllocation {
+            allocation_id,
+            reason,
+        } => allocation::terminate(deps, env, info, allocation_id, reason),
+        ExecuteMsg::ResizeAllocation {
+            allocation_id,
+            quantity,
+        } => allocation::resize(deps, env, info, allocation_id, quantity),
+        ExecuteMsg::PauseAllocation { allocation_id } => {
+            allocation::pause(deps, env, info, allocation_id)
+        }
+        ExecuteMsg::ResumeAllocation { allocation_id } => {
+            allocation::resume(deps, env, info, allocation_id)
+        }
+        ExecuteMsg::ReportAllocationState {
+            allocation_id,
+            state,
+            backend_id,
+            reason,
+        } => allocation::report_state(deps, env, info, allocation_id, state, backend_id, reason),
+        ExecuteMsg::UpdateConfig {
+            admin,
+            callback_contract,
+            default_bid_ttl_seconds,
+            max_bid_ttl_seconds,
+            max_bids_per_order,
+        } => admin::update_config(
+            deps,
+            info,
+            ConfigUpdate {
+                admin,
+                callback_contract,
+                default_bid_ttl_seconds,
+                max_bid_ttl_seconds,
+                max_bids_per_order,
+            },
+        ),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    let binary = match msg {
+        QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::Offering { offering_id } => to_json_binary(&query::offering(deps, offering_id)?),
+        QueryMsg::Offerings { start_after, limit } => {
+            to_json_binary(&query::offerings_all(deps, start_after, limit)?)
+        }
+        QueryMsg::OfferingsByProvider {
+            provider,
+            state,
+            start_after,
+            limit,
+        } => to_json_binary(&query::offerings_by_provider(
+            deps,
+            provider,
+            state,
+            start_after,
+            limit,
+        )?),
+        QueryMsg::OfferingsByCategory {
+            category,
+            state,
+            start_after,
+            limit,
+        } => to_json_binary(&query::offerings_by_category(
+            deps,
+            category,
+            state,
+            start_after,
+            limit,
+        )?),
+        QueryMsg::OfferingsByState {
+            state,
+            start_after,
+            limit,
+        } => to_json_binary(&query::offerings_by_state(deps, state, start_after, limit)?),
+        QueryMsg::OfferingPrice {
+            offering_id,
+            quantity,
+        } => to_json_binary(&query::offering_price(deps, offering_id, quantity)?),
+        QueryMsg::Order { order_id } => to_json_binary(&query::order(deps, order_id)?),
+        QueryMsg::OrdersByCustomer {
+            customer,
+            start_after,
+            limit,
+        } => to_json_binary(&query::orders_by_customer(
+            deps,
+            customer,
+            start_after,
+            limit,
+        )?),
+        QueryMsg::OrdersByOffering {
+            offering_id,
+            start_after,
+            limit,
+        } => to_json_binary(&query::orders_by_offering(
+            deps,
+            offering_id,
+            start_after,
+            limit,
+        )?),
+        QueryMsg::Bid { bid_id } => to_json_binary(&query::bid(deps, env, bid_id)?),
+        QueryMsg::BidsByOrder {
+            order_id,
+            start_after,
+            limit,
+        } => to_json_binary(&query::bids_by_order(
+            deps,
+            env,
+            order_id,
+            start_after,
+            limit,
+        )?),
+        QueryMsg::Allocation { allocation_id } => {
+            to_json_binary(&query::allocation(deps, allocation_id)?)
+        }
+        QueryMsg::AllocationsByCustomer {
+            customer,
+            start_after,
+            limit,
+        } => to_json_binary(&query::allocations_by_customer(
+            deps,
+            customer,
+            start_after,
+            limit,
+        )?),
+        QueryMsg::AllocationsByProvider {
+            provider,
+            start_after,
+            limit,
+        } => to_json_binary(&query::allocations_by_provider(
+            deps,
+            provider,
+            start_after,
+            limit,
+        )?),
+    };
+    Ok(binary?)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let stored = get_contract_version(deps.storage)?;
+    let cannot = || ContractError::CannotMigrate {
+        from_contract: stored.contract.clone(),
+        from_version: stored.version.clone(),
+        to_contract: CONTRACT_NAME.to_string(),
+        to_version: CONTRACT_VERSION.to_string(),
+    };
+    if stored.contract != CONTRACT_NAME {
+        return Err(cannot());
+    }
+    let from: semver::Version = stored.version.parse().map_err(|_| cannot())?;
+    let to: semver::Version = CONTRACT_VERSION.parse().map_err(|_| cannot())?;
+    if from > to {
+        return Err(cannot());
+    }
+    set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", stored.version)
+        .add_attribute("to_version", CONTRACT_VERSION))
+}

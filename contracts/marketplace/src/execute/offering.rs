@@ -1,0 +1,260 @@
+use cosmwasm_std::{to_json_binary, DepsMut, Env, MessageInfo, Response};
+use ve_types::OfferingState;
+
+use super::{ensure_transition, load_offering};
+use crate::error::ContractError;
+use crate::events;
+use crate::funds;
+use crate::keys;
+use crate::msg::{EncryptedSecrets, OfferingFields};
+use crate::state::{offerings, Offering, CONFIG, OFFERING_SECRETS, OFFERING_SEQ};
+use crate::validation;
+
+pub fn create(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    fields: OfferingFields,
+    secrets: Option<EncryptedSecrets>,
+) -> Result<Response, ContractError> {
+    funds::none(&info)?;
+    validation::offering_fields(&fields)?;
+    if let Some(s) = &secrets {
+        validation::secrets(s)?;
+    }
+    let provider = info.sender;
+    let sequence = OFFERING_SEQ
+        .may_load(deps.storage, &provider)?
+        .unwrap_or_default()
+        .checked_add(1)
+        .ok_or_else(|| ContractError::invalid("offering sequence", "exhausted"))?;
+    OFFERING_SEQ.save(deps.storage, &provider, &sequence)?;
+
+    let offering = Offering {
+        provider,
+        sequence,
+        state: OfferingState::Active,
+        name: fields.name,
+        description: fields.description,
+        category: fields.category,
+        pricing: fields.pricing,
+        regions: fields.regions,
+        tags: fields.tags,
+        specifications: fields.specifications,
+        min_identity_score: fields.min_identity_score,
+        require_mfa_for_orders: fields.require_mfa_for_orders,
+        state_reason: None,
+        version: 1,
+        total_order_count: 0,
+        created_at: env.block.time,
+        updated_at: env.block.time,
+    };
+    offerings().save(deps.storage, offering.key(), &offering)?;
+    if let Some(s) = secrets {
+        OFFERING_SECRETS.save(deps.storage, offering.key(), &s)?;
+    }
+    let id = offering.offering_id().to_string();
+    Ok(Response::new()
+        .add_attribute("action", "create_offering")
+        .add_attribute("offering_id", &id)
+        .add_event(events::offering("offering_created", &offering))
+        .set_data(to_json_binary(&id)?))
+}
+
+/// Fields an update may replace; `None` keeps the stored value.
+pub struct OfferingUpdate {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub pricing: Option<ve_types::Pricing>,
+    pub regions: Option<Vec<String>>,
+    pub tags: Option<Vec<String>>,
+    pub specifications: Option<std::collections::BTreeMap<String, String>>,
+    pub min_identity_score: Option<u8>,
+    pub require_mfa_for_orders: Option<bool>,
+    pub encrypted_secrets: Option<EncryptedSecrets>,
+}
+
+impl OfferingUpdate {
+    fn is_empty(&self) -> bool {
+        self.name.is_none()
+            && self.description.is_none()
+            && self.pricing.is_none()
+            && self.regions.is_none()
+            && self.tags.is_none()
+            && self.specifications.is_none()
+            && self.min_identity_score.is_none()
+            && self.require_mfa_for_orders.is_none()
+            && self.encrypted_secrets.is_none()
+    }
+
+    fn validate(&self) -> Result<(), ContractError> {
+        if let Some(n) = &self.name {
+            validation::text("name", n, validation::MAX_NAME_CHARS, false)?;
+        }
+        if let Some(d) = &self.description {
+            validation::text("description", d, validation::MAX_DESCRIPTION_CHARS, true)?;
+        }
+        if let Some(p) = &self.pricing {
+            p.validate()?;
+        }
+        if let Some(r) = &self.regions {
+            validation::regions(r)?;
+        }
+        if let Some(t) = &self.tags {
+            validation::tags(t)?;
+        }
+        if let Some(s) = &self.specifications {
+            validation::attributes("specifications", s)?;
+        }
+        if let Some(score) = self.min_identity_score {
+            validation::identity_score(score)?;
+        }
+        if let Some(s) = &self.encrypted_secrets {
+            validation::secrets(s)?;
+        }
+        Ok(())
+    }
+}
+
+pub fn update(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    offering_id: String,
+    update: OfferingUpdate,
+) -> Result<Response, ContractError> {
+    funds::none(&info)?;
+    let key = keys::offering(deps.api, &offering_id)?;
+    let mut offering = load_offering(deps.storage, &key)?;
+    if info.sender != offering.provider {
+        return Err(ContractError::Unauthorized {
+            action: "update an offering",
+            allowed: "its provider",
+        });
+    }
+    if offering.state == OfferingState::Terminated {
+        return Err(ContractError::WrongState {
+            entity: "offering",
+            id: offering_id,
+            state: offering.state.to_string(),
+            expected: "an offering that is not terminated",
+        });
+    }
+    if update.is_empty() {
+        return Err(ContractError::NothingToUpdate);
+    }
+    update.validate()?;
+
+    let OfferingUpdate {
+        name,
+        description,
+        pricing,
+        regions,
+        tags,
+        specifications,
+        min_identity_score,
+        require_mfa_for_orders,
+        encrypted_secrets,
+    } = update;
+    // Each field is replaced only when given: an omitted field never
+    // changes anything (the reference deactivated on an omitted flag).
+    offering.name = name.unwrap_or(offering.name);
+    offering.description = description.unwrap_or(offering.description);
+    offering.pricing = pricing.unwrap_or(offering.pricing);
+    offering.regions = regions.unwrap_or(offering.regions);
+    offering.tags = tags.unwrap_or(offering.tags);
+    offering.specifications = specifications.unwrap_or(offering.specifications);
+    offering.min_identity_score = min_identity_score.unwrap_or(offering.min_identity_score);
+    offering.require_mfa_for_orders =
+        require_mfa_for_orders.unwrap_or(offering.require_mfa_for_orders);
+    if let Some(s) = encrypted_secrets {
+        OFFERING_SECRETS.save(deps.storage, key.clone(), &s)?;
+    }
+    offering.version += 1;
+    offering.updated_at = env.block.time;
+    offerings().save(deps.storage, key, &offering)?;
+    Ok(Response::new()
+        .add_attribute("action", "update_offering")
+        .add_attribute("offering_id", offering_id)
+        .add_event(events::offering("offering_updated", &offering)))
+}
+
+/// The offering state changes, each its own message.
+#[derive(Clone, Copy)]
+pub enum StateChange {
+    Pause,
+    Resume,
+    Deprecate,
+    Terminate,
+    Suspend,
+}
+
+impl StateChange {
+    fn target(self) -> OfferingState {
+        match self {
+            StateChange::Pause => OfferingState::Paused,
+            StateChange::Resume => OfferingState::Active,
+            StateChange::Deprecate => OfferingState::Deprecated,
+            StateChange::Terminate => OfferingState::Terminated,
+            StateChange::Suspend => OfferingState::Suspended,
+        }
+    }
+
+    fn action(self) -> &'static str {
+        match self {
+            StateChange::Pause => "pause_offering",
+            StateChange::Resume => "resume_offering",
+            StateChange::Deprecate => "deprecate_offering",
+            StateChange::Terminate => "terminate_offering",
+            StateChange::Suspend => "suspend_offering",
+        }
+    }
+}
+
+pub fn change_state(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    offering_id: String,
+    change: StateChange,
+    reason: Option<String>,
+) -> Result<Response, ContractError> {
+    funds::none(&info)?;
+    validation::reason(&reason)?;
+    let key = keys::offering(deps.api, &offering_id)?;
+    let mut offering = load_offering(deps.storage, &key)?;
+    let admin = CONFIG.load(deps.storage)?.admin;
+    let is_provider = info.sender == offering.provider;
+    let is_admin = info.sender == admin;
+    let from = offering.state;
+
+    let (authorised, allowed) = match change {
+        StateChange::Pause | StateChange::Deprecate => (is_provider, "the offering's provider"),
+        // Lifting a governance suspension is governance's call.
+        StateChange::Resume if from == OfferingState::Suspended => (is_admin, "the admin"),
+        StateChange::Resume => (is_provider, "the offering's provider"),
+        StateChange::Terminate => (
+            is_provider || is_admin,
+            "the offering's provider or the admin",
+        ),
+        StateChange::Suspend => (is_admin, "the admin"),
+    };
+    if !authorised {
+        return Err(ContractError::Unauthorized {
+            action: change.action(),
+            allowed,
+        });
+    }
+    let to = change.target();
+    ensure_transition("offering", &offering_id, from, to)?;
+
+    offering.state = to;
+    offering.state_reason = reason;
+    offering.version += 1;
+    offering.updated_at = env.block.time;
+    offerings().save(deps.storage, key, &offering)?;
+    Ok(Response::new()
+        .add_attribute("action", change.action())
+        .add_attribute("offering_id", offering_id)
+        .add_event(events::offering_state_changed(&offering, from)))
+}

@@ -1,0 +1,40 @@
+//! Checks on attached funds and refunds.
+
+use cosmwasm_std::{Addr, BankMsg, Coin, MessageInfo, Uint128};
+
+use crate::error::ContractError;
+
+fn describe(funds: &[Coin]) -> String {
+    funds
+        .iter()
+        .map(Coin::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The message must carry exactly `expected` and nothing else.
+pub fn exact(info: &MessageInfo, expected: Coin) -> Result<(), ContractError> {
+    match info.funds.as_slice() {
+        [c] if *c == expected => Ok(()),
+        _ => Err(ContractError::WrongFunds {
+            expected,
+            got: describe(&info.funds),
+        }),
+    }
+}
+
+pub fn none(info: &MessageInfo) -> Result<(), ContractError> {
+    if info.funds.is_empty() {
+        Ok(())
+    } else {
+        Err(ContractError::UnexpectedFunds(describe(&info.funds)))
+    }
+}
+
+/// A bank send of `amount`, or nothing for zero.
+pub fn send(to: &Addr, amount: Uint128, denom: &str) -> Option<BankMsg> {
+    (!amount.is_zero()).then(|| BankMsg::Send {
+        to_address: to.to_string(),
+        amount: vec![Coin::new(amount, denom)],
+    })
+}

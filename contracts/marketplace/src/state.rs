@@ -1,0 +1,288 @@
+use std::collections::BTreeMap;
+
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Addr, Timestamp, Uint128};
+use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use ve_types::{
+    AllocationId, AllocationState, BidId, BidState, Category, OfferingId, OfferingState, OrderId,
+    OrderState, Pricing,
+};
+
+use crate::msg::EncryptedSecrets;
+
+#[cw_serde]
+pub struct Config {
+    pub admin: Addr,
+    pub callback_contract: Option<Addr>,
+    pub default_bid_ttl_seconds: u64,
+    pub max_bid_ttl_seconds: u64,
+    pub max_bids_per_order: u32,
+}
+
+#[cw_serde]
+pub struct Offering {
+    pub provider: Addr,
+    pub sequence: u64,
+    pub state: OfferingState,
+    pub name: String,
+    pub description: String,
+    pub category: Category,
+    pub pricing: Pricing,
+    pub regions: Vec<String>,
+    pub tags: Vec<String>,
+    pub specifications: BTreeMap<String, String>,
+    pub min_identity_score: u8,
+    pub require_mfa_for_orders: bool,
+    /// Why the offering was suspended or terminated, if a reason was given.
+    pub state_reason: Option<String>,
+    /// Bumped on every change: the relayer's sync version.
+    pub version: u64,
+    pub total_order_count: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[cw_serde]
+pub struct Order {
+    pub customer: Addr,
+    pub sequence: u64,
+    pub offering_provider: Addr,
+    pub offering_sequence: u64,
+    pub state: OrderState,
+    pub quantity: u32,
+    pub max_bid_price: Uint128,
+    pub denom: String,
+    /// Funds this contract holds for the order.
+    pub escrow: Uint128,
+    pub region: Option<String>,
+    pub public_metadata: BTreeMap<String, String>,
+    pub encrypted_config_ref: Option<String>,
+    pub accepted_price: Option<Uint128>,
+    pub allocated_provider: Option<Addr>,
+    /// Bids placed on the order so far (the last bid sequence).
+    pub bid_count: u32,
+    pub allocation_count: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub matched_at: Option<Timestamp>,
+}
+
+#[cw_serde]
+pub struct Bid {
+    pub customer: Addr,
+    pub order_sequence: u64,
+    pub sequence: u64,
+    pub provider: Addr,
+    pub price: Uint128,
+    pub state: BidState,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[cw_serde]
+pub struct Allocation {
+    pub customer: Addr,
+    pub order_sequence: u64,
+    pub sequence: u64,
+    pub provider: Addr,
+    pub offering_sequence: u64,
+    pub state: AllocationState,
+    pub quantity: u32,
+    /// Accepted price per unit.
+    pub price: Uint128,
+    pub denom: String,
+    /// The Waldur resource UUID, once the provider reported it.
+    pub backend_id: Option<String>,
+    pub reason: Option<String>,
+    /// Who paused a suspended allocation: only they may resume it.
+    pub suspended_by: Option<Addr>,
+    pub version: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+pub type OfferingKey = (Addr, u64);
+pub type OrderKey = (Addr, u64);
+pub type BidKey = (Addr, u64, u64);
+pub type AllocationKey = (Addr, u64, u64);
+
+impl Offering {
+    pub fn key(&self) -> OfferingKey {
+        (self.provider.clone(), self.sequence)
+    }
+    pub fn offering_id(&self) -> OfferingId {
+        OfferingId {
+            provider: self.provider.to_string(),
+            sequence: self.sequence,
+        }
+    }
+}
+
+impl Order {
+    pub fn key(&self) -> OrderKey {
+        (self.customer.clone(), self.sequence)
+    }
+    pub fn order_id(&self) -> OrderId {
+        OrderId {
+            customer: self.customer.to_string(),
+            sequence: self.sequence,
+        }
+    }
+    pub fn offering_id(&self) -> OfferingId {
+        OfferingId {
+            provider: self.offering_provider.to_string(),
+            sequence: self.offering_sequence,
+        }
+    }
+}
+
+impl Bid {
+    pub fn key(&self) -> BidKey {
+        (self.customer.clone(), self.order_sequence, self.sequence)
+    }
+    pub fn bid_id(&self) -> BidId {
+        BidId {
+            customer: self.customer.to_string(),
+            order_sequence: self.order_sequence,
+            provider: self.provider.to_string(),
+            sequence: self.sequence,
+        }
+    }
+    /// An open bid reads as expired from its expiry on.
+    pub fn effective_state(&self, now: Timestamp) -> BidState {
+        if self.state == BidState::Open && now >= self.expires_at {
+            BidState::Expired
+        } else {
+            self.state
+        }
+    }
+}
+
+impl Allocation {
+    pub fn key(&self) -> AllocationKey {
+        (self.customer.clone(), self.order_sequence, self.sequence)
+    }
+    pub fn allocation_id(&self) -> AllocationId {
+        AllocationId {
+            customer: self.customer.to_string(),
+            order_sequence: self.order_sequence,
+            sequence: self.sequence,
+        }
+    }
+    pub fn order_key(&self) -> OrderKey {
+        (self.customer.clone(), self.order_sequence)
+    }
+    pub fn offering_id(&self) -> OfferingId {
+        OfferingId {
+            provider: self.provider.to_string(),
+            sequence: self.offering_sequence,
+        }
+    }
+}
+
+pub const CONFIG: Item<Config> = Item::new("config");
+/// Last offering sequence used per provider.
+pub const OFFERING_SEQ: Map<&Addr, u64> = Map::new("offering_seq");
+/// Last order sequence used per customer.
+pub const ORDER_SEQ: Map<&Addr, u64> = Map::new("order_seq");
+/// Kept apart from offerings so no offering query can ever return them.
+pub const OFFERING_SECRETS: Map<OfferingKey, EncryptedSecrets> = Map::new("offering_secrets");
+
+pub struct OfferingIndexes<'a> {
+    pub provider_state: MultiIndex<'a, (Addr, u8), Offering, OfferingKey>,
+    pub category: MultiIndex<'a, String, Offering, OfferingKey>,
+    pub category_state: MultiIndex<'a, (String, u8), Offering, OfferingKey>,
+    pub state: MultiIndex<'a, u8, Offering, OfferingKey>,
+}
+
+impl IndexList<Offering> for OfferingIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Offering>> + '_> {
+        let v: Vec<&dyn Index<Offering>> = vec![
+            &self.provider_state,
+            &self.category,
+            &self.category_state,
+            &self.state,
+        ];
+        Box::new(v.into_iter())
+    }
+}
+
+pub fn offerings<'a>() -> IndexedMap<OfferingKey, Offering, OfferingIndexes<'a>> {
+    IndexedMap::new(
+        "offerings",
+        OfferingIndexes {
+            provider_state: MultiIndex::new(
+                |_, o: &Offering| (o.provider.clone(), o.state.code()),
+                "offerings",
+                "offerings__provider_state",
+            ),
+            category: MultiIndex::new(
+                |_, o: &Offering| o.category.as_str().to_string(),
+                "offerings",
+                "offerings__category",
+            ),
+            category_state: MultiIndex::new(
+                |_, o: &Offering| (o.category.as_str().to_string(), o.state.code()),
+                "offerings",
+                "offerings__category_state",
+            ),
+            state: MultiIndex::new(
+                |_, o: &Offering| o.state.code(),
+                "offerings",
+                "offerings__state",
+            ),
+        },
+    )
+}
+
+pub struct OrderIndexes<'a> {
+    pub offering: MultiIndex<'a, (Addr, u64), Order, OrderKey>,
+}
+
+impl IndexList<Order> for OrderIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Order>> + '_> {
+        let v: Vec<&dyn Index<Order>> = vec![&self.offering];
+        Box::new(v.into_iter())
+    }
+}
+
+pub fn orders<'a>() -> IndexedMap<OrderKey, Order, OrderIndexes<'a>> {
+    IndexedMap::new(
+        "orders",
+        OrderIndexes {
+            offering: MultiIndex::new(
+                |_, o: &Order| (o.offering_provider.clone(), o.offering_sequence),
+                "orders",
+                "orders__offering",
+            ),
+        },
+    )
+}
+
+/// Bids of an order are a prefix of the key; no index needed.
+pub const BIDS: Map<BidKey, Bid> = Map::new("bids");
+
+pub struct AllocationIndexes<'a> {
+    pub provider: MultiIndex<'a, Addr, Allocation, AllocationKey>,
+}
+
+impl IndexList<Allocation> for AllocationIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Allocation>> + '_> {
+        let v: Vec<&dyn Index<Allocation>> = vec![&self.provider];
+        Box::new(v.into_iter())
+    }
+}
+
+pub fn allocations<'a>() -> IndexedMap<AllocationKey, Allocation, AllocationIndexes<'a>> {
+    IndexedMap::new(
+        "allocations",
+        AllocationIndexes {
+            provider: MultiIndex::new(
+                |_, a: &Allocation| a.provider.clone(),
+                "allocations",
+                "allocations__provider",
+            ),
+        },
+    )
+}

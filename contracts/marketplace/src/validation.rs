@@ -1,0 +1,209 @@
+//! Input limits and checks. Every bound here keeps a stored record small and
+//! the gas of handling it predictable.
+
+use std::collections::BTreeMap;
+
+use cosmwasm_std::{Addr, Api};
+
+use crate::error::ContractError;
+use crate::msg::{EncryptedSecrets, OfferingFields};
+
+pub const MAX_NAME_CHARS: usize = 255;
+pub const MAX_DESCRIPTION_CHARS: usize = 4096;
+pub const MAX_LIST_ITEMS: usize = 32;
+pub const MAX_LABEL_CHARS: usize = 64;
+pub const MAX_MAP_ENTRIES: usize = 64;
+pub const MAX_VALUE_CHARS: usize = 256;
+pub const MAX_REASON_CHARS: usize = 256;
+pub const MAX_REF_CHARS: usize = 512;
+pub const MAX_BACKEND_ID_CHARS: usize = 128;
+pub const MAX_SECRET_BYTES: usize = 16 * 1024;
+pub const MAX_RECIPIENTS: usize = 16;
+pub const MAX_IDENTITY_SCORE: u8 = 100;
+pub const MAX_QUANTITY: u32 = 1_000_000;
+
+fn has_control(s: &str) -> bool {
+    s.chars().any(char::is_control)
+}
+
+/// Free text: bounded, no control characters except newlines and tabs
+/// (descriptions are Markdown).
+pub fn text(
+    field: &'static str,
+    s: &str,
+    max: usize,
+    allow_empty: bool,
+) -> Result<(), ContractError> {
+    let len = s.chars().count();
+    if !allow_empty && s.trim().is_empty() {
+        return Err(ContractError::invalid(field, "must not be empty"));
+    }
+    if len > max {
+        return Err(ContractError::invalid(
+            field,
+            format!("{len} characters, at most {max}"),
+        ));
+    }
+    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(ContractError::invalid(field, "contains control characters"));
+    }
+    Ok(())
+}
+
+/// A machine label: 1-64 of `a-z 0-9 _ . -`.
+pub fn label(field: &'static str, s: &str) -> Result<(), ContractError> {
+    let ok = (1..=MAX_LABEL_CHARS).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ContractError::invalid(
+            field,
+            format!("{s:?} must be 1-{MAX_LABEL_CHARS} characters of a-z, 0-9, _ . -"),
+        ))
+    }
+}
+
+fn label_list(field: &'static str, items: &[String]) -> Result<(), ContractError> {
+    if items.len() > MAX_LIST_ITEMS {
+        return Err(ContractError::invalid(
+            field,
+            format!("{} items, at most {MAX_LIST_ITEMS}", items.len()),
+        ));
+    }
+    for (i, item) in items.iter().enumerate() {
+        label(field, item)?;
+        if items[..i].contains(item) {
+            return Err(ContractError::invalid(field, format!("duplicate {item:?}")));
+        }
+    }
+    Ok(())
+}
+
+pub fn regions(items: &[String]) -> Result<(), ContractError> {
+    label_list("regions", items)
+}
+
+pub fn tags(items: &[String]) -> Result<(), ContractError> {
+    label_list("tags", items)
+}
+
+/// Key/value attributes (specifications, public metadata).
+pub fn attributes(
+    field: &'static str,
+    map: &BTreeMap<String, String>,
+) -> Result<(), ContractError> {
+    if map.len() > MAX_MAP_ENTRIES {
+        return Err(ContractError::invalid(
+            field,
+            format!("{} entries, at most {MAX_MAP_ENTRIES}", map.len()),
+        ));
+    }
+    for (k, v) in map {
+        label(field, k)?;
+        text(field, v, MAX_VALUE_CHARS, true)?;
+    }
+    Ok(())
+}
+
+pub fn identity_score(score: u8) -> Result<(), ContractError> {
+    if score > MAX_IDENTITY_SCORE {
+        return Err(ContractError::invalid(
+            "min_identity_score",
+            format!("{score} is above {MAX_IDENTITY_SCORE}"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn secrets(s: &EncryptedSecrets) -> Result<(), ContractError> {
+    if s.envelope.is_empty() || s.envelope.len() > MAX_SECRET_BYTES {
+        return Err(ContractError::invalid(
+            "encrypted_secrets.envelope",
+            format!("{} bytes, must be 1-{MAX_SECRET_BYTES}", s.envelope.len()),
+        ));
+    }
+    if s.recipient_key_ids.is_empty() || s.recipient_key_ids.len() > MAX_RECIPIENTS {
+        return Err(ContractError::invalid(
+            "encrypted_secrets.recipient_key_ids",
+            format!(
+                "{} ids, must be 1-{MAX_RECIPIENTS}",
+                s.recipient_key_ids.len()
+            ),
+        ));
+    }
+    for id in &s.recipient_key_ids {
+        text(
+            "encrypted_secrets.recipient_key_ids",
+            id,
+            MAX_BACKEND_ID_CHARS,
+            false,
+        )?;
+    }
+    Ok(())
+}
+
+pub fn offering_fields(f: &OfferingFields) -> Result<(), ContractError> {
+    text("name", &f.name, MAX_NAME_CHARS, false)?;
+    text("description", &f.description, MAX_DESCRIPTION_CHARS, true)?;
+    f.pricing.validate()?;
+    regions(&f.regions)?;
+    tags(&f.tags)?;
+    attributes("specifications", &f.specifications)?;
+    identity_score(f.min_identity_score)
+}
+
+pub fn reason(r: &Option<String>) -> Result<(), ContractError> {
+    match r {
+        Some(r) => text("reason", r, MAX_REASON_CHARS, false),
+        None => Ok(()),
+    }
+}
+
+pub fn quantity(q: u32) -> Result<(), ContractError> {
+    if q == 0 || q > MAX_QUANTITY {
+        return Err(ContractError::invalid(
+            "quantity",
+            format!("{q} must be 1-{MAX_QUANTITY}"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn encrypted_ref(r: &Option<String>) -> Result<(), ContractError> {
+    match r {
+        Some(r) => {
+            text("encrypted_config_ref", r, MAX_REF_CHARS, false)?;
+            if r.chars().any(char::is_whitespace) {
+                return Err(ContractError::invalid(
+                    "encrypted_config_ref",
+                    "contains whitespace",
+                ));
+            }
+            Ok(())
+        }
+        None => Ok(()),
+    }
+}
+
+/// A Waldur UUID or other backend handle: 1-128 visible ASCII characters.
+pub fn backend_id(id: &str) -> Result<(), ContractError> {
+    if id.is_empty() || id.len() > MAX_BACKEND_ID_CHARS || !id.bytes().all(|b| b.is_ascii_graphic())
+    {
+        return Err(ContractError::invalid(
+            "backend_id",
+            format!("must be 1-{MAX_BACKEND_ID_CHARS} visible ASCII characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// `addr_validate` with an error that names the field.
+pub fn address(api: &dyn Api, field: &'static str, addr: &str) -> Result<Addr, ContractError> {
+    if has_control(addr) {
+        return Err(ContractError::invalid(field, "contains control characters"));
+    }
+    api.addr_validate(addr)
+        .map_err(|e| ContractError::invalid(field, format!("{addr:?} is not a valid address: {e}")))
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds every contract for wasm32 in release, lowers bulk-memory and
+# sign-ext instructions (which CosmWasm VM 3 rejects) with binaryen, writes
+# artifacts/<name>.wasm and artifacts/checksums.txt, and fails when an
+# artifact is over wasmd's 800 KiB limit or fails the real VM's static
+# validation (cosmwasm-vm's check_wasm).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CONTRACTS=(marketplace)
+MAX_BYTES=$((800 * 1024))
+WASM_OPT=${WASM_OPT:-.tools/node_modules/.bin/wasm-opt}
+[ -x "$WASM_OPT" ] || { echo "wasm-opt not found at $WASM_OPT: run scripts/install-tools.sh" >&2; exit 1; }
+
+packages=()
+for c in "${CONTRACTS[@]}"; do packages+=(-p "$c"); done
+# Strip symbols at link time; the target dir is shared with host builds.
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C link-arg=-s" \
+  cargo build --release --lib --locked --target wasm32-unknown-unknown "${packages[@]}"
+
+mkdir -p artifacts
+rm -f artifacts/*.wasm artifacts/checksums.txt
+for c in "${CONTRACTS[@]}"; do
+  raw="target/wasm32-unknown-unknown/release/${c//-/_}.wasm"
+  out="artifacts/$c.wasm"
+  "$WASM_OPT" -Os --enable-bulk-memory --enable-sign-ext \
+    --llvm-memory-copy-fill-lowering --signext-lowering \
+    --strip-debug --strip-producers "$raw" -o "$out"
+  size=$(wc -c < "$out")
+  printf '%-20s %8d bytes (raw %d)\n' "$c.wasm" "$size" "$(wc -c < "$raw")"
+  if [ "$size" -gt "$MAX_BYTES" ]; then
+    echo "error: $out is $size bytes, over the $MAX_BYTES byte limit of wasmd" >&2
+    exit 1
+  fi
+done
+(cd artifacts && sha256sum ./*.wasm | sed 's# \./# #' > checksums.txt)
+cat artifacts/checksums.txt
+
+cargo run --quiet --locked -p ve-vm-tests --bin ve-wasm-check -- artifacts/*.wasm
