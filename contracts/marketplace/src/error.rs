@@ -7,7 +7,7 @@ pub enum ContractError {
     #[error("{0}")]
     Std(#[from] StdError),
 
-    #[error("{0}")]
+    #[error("arithmetic overflow: {0}")]
     Overflow(#[from] OverflowError),
 
     #[error("{0}")]

@@ -62,7 +62,12 @@ pub fn create(
     validation::attributes("public_metadata", &new.public_metadata)?;
     validation::encrypted_ref(&new.encrypted_config_ref)?;
 
-    let escrow = new.max_bid_price.checked_mul(Uint128::from(new.quantity))?;
+    let escrow = new
+        .max_bid_price
+        .checked_mul(Uint128::from(new.quantity))
+        .map_err(|_| {
+            ContractError::invalid("max_bid_price", "max_bid_price x quantity overflows 128 bits")
+        })?;
     let denom = offering.pricing.denom.clone();
     funds::exact(&info, Coin::new(escrow, &denom))?;
 

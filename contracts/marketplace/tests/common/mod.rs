@@ -1,0 +1,242 @@
+//! A cw-multi-test suite with the marketplace deployed and funded parties.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use cosmwasm_std::{coin, Addr, Coin, Empty, StdResult, Uint128};
+use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
+use marketplace::msg::{ExecuteMsg, InstantiateMsg, OfferingFields, QueryMsg};
+use serde::de::DeserializeOwned;
+use ve_types::{AllocationState, Category, Pricing, PricingModel};
+
+pub const DENOM: &str = "uvirt";
+pub const OTHER_DENOM: &str = "uatom";
+pub const START_BALANCE: u128 = 1_000_000_000_000;
+
+pub fn marketplace_code() -> Box<dyn Contract<Empty>> {
+    Box::new(
+        ContractWrapper::new(
+            marketplace::contract::execute,
+            marketplace::contract::instantiate,
+            marketplace::contract::query,
+        )
+        .with_migrate(marketplace::contract::migrate),
+    )
+}
+
+pub struct Suite {
+    pub app: App,
+    pub code_id: u64,
+    pub contract: Addr,
+    pub admin: Addr,
+    pub provider: Addr,
+    pub provider2: Addr,
+    pub customer: Addr,
+    pub customer2: Addr,
+    pub callback: Addr,
+    pub stranger: Addr,
+}
+
+pub fn hourly_pricing(base: u128) -> Pricing {
+    Pricing {
+        model: PricingModel::Hourly,
+        denom: DENOM.into(),
+        base_price: Uint128::new(base),
+        components: vec![],
+        minimum_commitment_seconds: 0,
+    }
+}
+
+pub fn offering_fields(name: &str) -> OfferingFields {
+    OfferingFields {
+        name: name.into(),
+        description: "General-purpose compute".into(),
+        category: Category::Compute,
+        pricing: hourly_pricing(50_000),
+        regions: vec!["us-east-1".into(), "eu-west-1".into()],
+        tags: vec!["linux".into()],
+        specifications: BTreeMap::from([("vcpu".into(), "4".into())]),
+        min_identity_score: 30,
+        require_mfa_for_orders: false,
+    }
+}
+
+pub fn create_order_msg(offering_id: &str, quantity: u32, max_bid_price: u128) -> ExecuteMsg {
+    ExecuteMsg::CreateOrder {
+        offering_id: offering_id.into(),
+        quantity,
+        max_bid_price: Uint128::new(max_bid_price),
+        region: None,
+        public_metadata: BTreeMap::new(),
+        encrypted_config_ref: None,
+    }
+}
+
+/// The text of an execute error (multi-test's display includes the
+/// contract's own message).
+pub fn err_text(err: impl std::fmt::Display) -> String {
+    err.to_string()
+}
+
+impl Suite {
+    pub fn new() -> Self {
+        Self::with_instantiate(|_| {})
+    }
+
+    pub fn with_instantiate(tweak: impl FnOnce(&mut InstantiateMsg)) -> Self {
+        let mut app = AppBuilder::new().build(|_, _, _| {});
+        let api = app.api().clone();
+        let admin = api.addr_make("admin");
+        let provider = api.addr_make("provider");
+        let provider2 = api.addr_make("provider2");
+        let customer = api.addr_make("customer");
+        let customer2 = api.addr_make("customer2");
+        let callback = api.addr_make("callback");
+        let stranger = api.addr_make("stranger");
+        app.init_modules(|router, _, storage| {
+            for who in [&admin, &provider, &provider2, &customer, &customer2, &stranger, &callback] {
+                router
+                    .bank
+                    .init_balance(
+                        storage,
+                        who,
+                        vec![coin(START_BALANCE, DENOM), coin(START_BALANCE, OTHER_DENOM)],
+                    )
+                    .unwrap();
+            }
+        });
+        let code_id = app.store_code(marketplace_code());
+        let mut msg = InstantiateMsg {
+            admin: Some(admin.to_string()),
+            callback_contract: Some(callback.to_string()),
+            default_bid_ttl_seconds: None,
+            max_bid_ttl_seconds: None,
+            max_bids_per_order: None,
+        };
+        tweak(&mut msg);
+        let contract = app
+            .instantiate_contract(code_id, admin.clone(), &msg, &[], "marketplace", Some(admin.to_string()))
+            .unwrap();
+        Suite { app, code_id, contract, admin, provider, provider2, customer, customer2, callback, stranger }
+    }
+
+    pub fn exec(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> StdResult<AppResponse> {
+        self.app
+            .execute_contract(sender.clone(), self.contract.clone(), msg, funds)
+    }
+
+    /// Executes a message that must fail; returns the error text and checks
+    /// that no state changed.
+    pub fn exec_fails(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> String {
+        let before = self.dump_state();
+        let err = self
+            .exec(sender, msg, funds)
+            .expect_err("the message should have failed");
+        assert_eq!(before, self.dump_state(), "a failed message changed state");
+        err_text(err)
+    }
+
+    /// Every key/value of the contract's storage, to compare before/after.
+    pub fn dump_state(&self) -> Vec<(Vec<u8>, Vec<u8>)> {
+        self.app.dump_wasm_raw(&self.contract)
+    }
+
+    pub fn query<T: DeserializeOwned>(&self, msg: &QueryMsg) -> StdResult<T> {
+        self.app.wrap().query_wasm_smart(self.contract.clone(), msg)
+    }
+
+    pub fn balance(&self, who: &Addr, denom: &str) -> u128 {
+        Uint128::try_from(self.app.wrap().query_balance(who, denom).unwrap().amount).unwrap().u128()
+    }
+
+    pub fn advance(&mut self, seconds: u64) {
+        self.app.update_block(|b| {
+            b.time = b.time.plus_seconds(seconds);
+            b.height += seconds / 5 + 1;
+        });
+    }
+
+    /// The ID a message returned in its data field.
+    fn returned_id(res: &AppResponse) -> String {
+        cosmwasm_std::from_json(res.data.as_ref().expect("response data")).unwrap()
+    }
+
+    pub fn create_offering_as(&mut self, provider: &Addr, fields: OfferingFields) -> String {
+        let res = self
+            .exec(provider, &ExecuteMsg::CreateOffering { offering: fields, encrypted_secrets: None }, &[])
+            .unwrap();
+        Self::returned_id(&res)
+    }
+
+    pub fn create_offering(&mut self) -> String {
+        let provider = self.provider.clone();
+        self.create_offering_as(&provider, offering_fields("Standard Compute"))
+    }
+
+    pub fn create_order_as(&mut self, customer: &Addr, offering_id: &str, quantity: u32, max: u128) -> String {
+        let funds = [coin(max * quantity as u128, DENOM)];
+        let res = self
+            .exec(customer, &create_order_msg(offering_id, quantity, max), &funds)
+            .unwrap();
+        Self::returned_id(&res)
+    }
+
+    pub fn create_order(&mut self, offering_id: &str, quantity: u32, max: u128) -> String {
+        let customer = self.customer.clone();
+        self.create_order_as(&customer, offering_id, quantity, max)
+    }
+
+    pub fn place_bid(&mut self, order_id: &str, price: u128) -> String {
+        let provider = self.provider.clone();
+        let msg = ExecuteMsg::PlaceBid { order_id: order_id.into(), price: Uint128::new(price), ttl_seconds: None };
+        Self::returned_id(&self.exec(&provider, &msg, &[]).unwrap())
+    }
+
+    pub fn accept_bid(&mut self, bid_id: &str) -> String {
+        let customer = self.customer.clone();
+        let res = self.exec(&customer, &ExecuteMsg::AcceptBid { bid_id: bid_id.into() }, &[]).unwrap();
+        Self::returned_id(&res)
+    }
+
+    /// offering -> order (qty 2, max 60,000) -> bid at 50,000 -> accepted.
+    pub fn allocation(&mut self) -> String {
+        let offering = self.create_offering();
+        let order = self.create_order(&offering, 2, 60_000);
+        let bid = self.place_bid(&order, 50_000);
+        self.accept_bid(&bid)
+    }
+
+    pub fn report(&mut self, allocation_id: &str, state: AllocationState) -> StdResult<AppResponse> {
+        let callback = self.callback.clone();
+        let msg = ExecuteMsg::ReportAllocationState {
+            allocation_id: allocation_id.into(),
+            state,
+            backend_id: None,
+            reason: None,
+        };
+        self.exec(&callback, &msg, &[])
+    }
+
+    /// Drives an allocation to active through the callback contract.
+    pub fn activate(&mut self, allocation_id: &str) {
+        for s in [AllocationState::Accepted, AllocationState::Provisioning, AllocationState::Active] {
+            self.report(allocation_id, s).unwrap();
+        }
+    }
+}
+
+/// Attributes of the first event of type `wasm-<kind>`.
+pub fn event_attrs(res: &AppResponse, kind: &str) -> BTreeMap<String, String> {
+    let ty = format!("wasm-{kind}");
+    let event = res
+        .events
+        .iter()
+        .find(|e| e.ty == ty)
+        .unwrap_or_else(|| panic!("no {ty} event in {:?}", res.events));
+    event.attributes.iter().map(|a| (a.key.clone(), a.value.clone())).collect()
+}
+
+pub fn count_events(res: &AppResponse, kind: &str) -> usize {
+    let ty = format!("wasm-{kind}");
+    res.events.iter().filter(|e| e.ty == ty).count()
+}
