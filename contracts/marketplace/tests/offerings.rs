@@ -2,15 +2,24 @@ mod common;
 
 use common::*;
 use cosmwasm_std::{coin, Binary, Uint128};
-use marketplace::msg::{EncryptedSecrets, ExecuteMsg, OfferingResponse, OfferingsResponse, QueryMsg};
+use marketplace::msg::{
+    EncryptedSecrets, ExecuteMsg, OfferingResponse, OfferingsResponse, QueryMsg,
+};
 use ve_types::{Category, OfferingState, PriceComponent, PricingModel, StateMachine};
 
 fn offering(suite: &Suite, id: &str) -> OfferingResponse {
-    suite.query(&QueryMsg::Offering { offering_id: id.into() }).unwrap()
+    suite
+        .query(&QueryMsg::Offering {
+            offering_id: id.into(),
+        })
+        .unwrap()
 }
 
 fn create_msg(fields: marketplace::msg::OfferingFields) -> ExecuteMsg {
-    ExecuteMsg::CreateOffering { offering: fields, encrypted_secrets: None }
+    ExecuteMsg::CreateOffering {
+        offering: fields,
+        encrypted_secrets: None,
+    }
 }
 
 fn update_msg(id: &str) -> ExecuteMsg {
@@ -44,8 +53,14 @@ fn create_assigns_sequences_per_provider_and_emits_event() {
     assert_eq!(attrs["state_code"], "1");
     assert_eq!(attrs["version"], "1");
 
-    assert_eq!(s.create_offering_as(&provider, offering_fields("B")), format!("{provider}/2"));
-    assert_eq!(s.create_offering_as(&provider2, offering_fields("C")), format!("{provider2}/1"));
+    assert_eq!(
+        s.create_offering_as(&provider, offering_fields("B")),
+        format!("{provider}/2")
+    );
+    assert_eq!(
+        s.create_offering_as(&provider2, offering_fields("C")),
+        format!("{provider2}/1")
+    );
 
     let o = offering(&s, &format!("{provider}/2"));
     assert_eq!(o.offering.name, "B");
@@ -71,16 +86,20 @@ fn encrypted_secrets_are_never_returned() {
     let o = offering(&s, &id);
     assert!(o.has_encrypted_secrets);
     // No query answer carries the envelope, in any encoding.
-    let raw: Binary = s
-        .app
-        .wrap()
-        .query_wasm_smart(s.contract.clone(), &QueryMsg::Offering { offering_id: id.clone() })
-        .map(|v: serde_json::Value| Binary::from(v.to_string().into_bytes()))
+    let answer: serde_json::Value = s
+        .query(&QueryMsg::Offering {
+            offering_id: id.clone(),
+        })
         .unwrap();
-    let text = String::from_utf8(raw.to_vec()).unwrap();
+    let text = answer.to_string();
     assert!(!text.contains(&secret.to_base64()), "{text}");
     assert!(!text.contains("CIPHERTEXT"), "{text}");
-    let list: OfferingsResponse = s.query(&QueryMsg::Offerings { start_after: None, limit: None }).unwrap();
+    let list: OfferingsResponse = s
+        .query(&QueryMsg::Offerings {
+            start_after: None,
+            limit: None,
+        })
+        .unwrap();
     let text = serde_json::to_string(&list).unwrap();
     assert!(!text.contains(&secret.to_base64()));
 }
@@ -90,16 +109,41 @@ fn create_rejects_malformed_fields_with_named_errors() {
     let mut s = Suite::new();
     let provider = s.provider.clone();
     let cases: Vec<(Box<dyn Fn(&mut marketplace::msg::OfferingFields)>, &str)> = vec![
-        (Box::new(|f| f.name = "".into()), "invalid name: must not be empty"),
-        (Box::new(|f| f.name = "   ".into()), "invalid name: must not be empty"),
-        (Box::new(|f| f.name = "x".repeat(256)), "invalid name: 256 characters, at most 255"),
-        (Box::new(|f| f.name = "bad\u{0}name".into()), "invalid name: contains control characters"),
-        (Box::new(|f| f.min_identity_score = 101), "invalid min_identity_score: 101 is above 100"),
-        (Box::new(|f| f.pricing.denom = "u".into()), "invalid pricing: invalid denom"),
-        (Box::new(|f| f.pricing.base_price = Uint128::zero()), "base_price must be greater than zero"),
+        (
+            Box::new(|f| f.name = "".into()),
+            "invalid name: must not be empty",
+        ),
+        (
+            Box::new(|f| f.name = "   ".into()),
+            "invalid name: must not be empty",
+        ),
+        (
+            Box::new(|f| f.name = "x".repeat(256)),
+            "invalid name: 256 characters, at most 255",
+        ),
+        (
+            Box::new(|f| f.name = "bad\u{0}name".into()),
+            "invalid name: contains control characters",
+        ),
+        (
+            Box::new(|f| f.min_identity_score = 101),
+            "invalid min_identity_score: 101 is above 100",
+        ),
+        (
+            Box::new(|f| f.pricing.denom = "u".into()),
+            "invalid pricing: invalid denom",
+        ),
+        (
+            Box::new(|f| f.pricing.base_price = Uint128::zero()),
+            "base_price must be greater than zero",
+        ),
         (
             Box::new(|f| {
-                let c = PriceComponent { resource_type: "cpu".into(), unit: "cpu_hour".into(), price: Uint128::one() };
+                let c = PriceComponent {
+                    resource_type: "cpu".into(),
+                    unit: "cpu_hour".into(),
+                    price: Uint128::one(),
+                };
                 f.pricing.components = vec![c.clone(), c];
             }),
             "duplicate price component \"cpu\"",
@@ -111,9 +155,18 @@ fn create_rejects_malformed_fields_with_named_errors() {
             }),
             "a usage_based offering needs at least one price component",
         ),
-        (Box::new(|f| f.regions = vec!["us-east-1".into(), "us-east-1".into()]), "invalid regions: duplicate"),
-        (Box::new(|f| f.regions = vec!["US EAST".into()]), "invalid regions"),
-        (Box::new(|f| f.tags = (0..33).map(|i| format!("t{i}")).collect()), "invalid tags: 33 items, at most 32"),
+        (
+            Box::new(|f| f.regions = vec!["us-east-1".into(), "us-east-1".into()]),
+            "invalid regions: duplicate",
+        ),
+        (
+            Box::new(|f| f.regions = vec!["US EAST".into()]),
+            "invalid regions",
+        ),
+        (
+            Box::new(|f| f.tags = (0..33).map(|i| format!("t{i}")).collect()),
+            "invalid tags: 33 items, at most 32",
+        ),
         (
             Box::new(|f| {
                 f.specifications.insert("k".into(), "v".repeat(257));
@@ -128,8 +181,15 @@ fn create_rejects_malformed_fields_with_named_errors() {
         assert!(err.contains(expected), "expected {expected:?} in {err}");
     }
     // Funds are refused rather than kept.
-    let err = s.exec_fails(&provider, &create_msg(offering_fields("ok")), &[coin(1, DENOM)]);
-    assert!(err.contains("this message takes no funds, got [1uvirt]"), "{err}");
+    let err = s.exec_fails(
+        &provider,
+        &create_msg(offering_fields("ok")),
+        &[coin(1, DENOM)],
+    );
+    assert!(
+        err.contains("this message takes no funds, got [1uvirt]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -142,7 +202,11 @@ fn create_accepts_boundary_values() {
     fields.pricing.model = PricingModel::UsageBased;
     fields.pricing.base_price = Uint128::zero();
     fields.pricing.components = (0..16)
-        .map(|i| PriceComponent { resource_type: format!("c{i}"), unit: "unit".into(), price: Uint128::one() })
+        .map(|i| PriceComponent {
+            resource_type: format!("c{i}"),
+            unit: "unit".into(),
+            price: Uint128::one(),
+        })
         .collect();
     fields.category = Category::Ml;
     let id = s.create_offering_as(&provider, fields);
@@ -188,13 +252,19 @@ fn update_rejects_wrong_caller_state_and_input() {
     }
     for who in [&provider2, &admin] {
         let err = s.exec_fails(who, &rename, &[]);
-        assert!(err.contains("unauthorized: update an offering may only be done by its provider"), "{err}");
+        assert!(
+            err.contains("unauthorized: update an offering may only be done by its provider"),
+            "{err}"
+        );
     }
     let err = s.exec_fails(&provider, &update_msg(&id), &[]);
     assert!(err.contains("nothing to update"), "{err}");
 
     let mut bad = update_msg(&id);
-    if let ExecuteMsg::UpdateOffering { min_identity_score, .. } = &mut bad {
+    if let ExecuteMsg::UpdateOffering {
+        min_identity_score, ..
+    } = &mut bad
+    {
         *min_identity_score = Some(200);
     }
     let err = s.exec_fails(&provider, &bad, &[]);
@@ -205,7 +275,10 @@ fn update_rejects_wrong_caller_state_and_input() {
         *offering_id = format!("{provider}/9");
     }
     let err = s.exec_fails(&provider, &missing, &[]);
-    assert!(err.contains(&format!("offering {provider}/9 not found")), "{err}");
+    assert!(
+        err.contains(&format!("offering {provider}/9 not found")),
+        "{err}"
+    );
 
     let mut malformed = rename.clone();
     if let ExecuteMsg::UpdateOffering { offering_id, .. } = &mut malformed {
@@ -221,8 +294,15 @@ fn update_rejects_wrong_caller_state_and_input() {
     let err = s.exec_fails(&provider, &bad_addr, &[]);
     assert!(err.contains("invalid offering_id"), "{err}");
 
-    s.exec(&provider, &ExecuteMsg::TerminateOffering { offering_id: id.clone(), reason: None }, &[])
-        .unwrap();
+    s.exec(
+        &provider,
+        &ExecuteMsg::TerminateOffering {
+            offering_id: id.clone(),
+            reason: None,
+        },
+        &[],
+    )
+    .unwrap();
     let err = s.exec_fails(&provider, &rename, &[]);
     assert!(err.contains("is terminated"), "{err}");
 }
@@ -234,13 +314,33 @@ fn state_changes_check_the_caller() {
     let (provider, admin, stranger) = (s.provider.clone(), s.admin.clone(), s.stranger.clone());
     let oid = || id.clone();
 
-    let err = s.exec_fails(&stranger, &ExecuteMsg::PauseOffering { offering_id: oid() }, &[]);
-    assert!(err.contains("pause_offering may only be done by the offering's provider"), "{err}");
-    let err = s.exec_fails(&admin, &ExecuteMsg::DeprecateOffering { offering_id: oid() }, &[]);
-    assert!(err.contains("deprecate_offering may only be done by the offering's provider"), "{err}");
-    let suspend = ExecuteMsg::SuspendOffering { offering_id: oid(), reason: "policy".into() };
+    let err = s.exec_fails(
+        &stranger,
+        &ExecuteMsg::PauseOffering { offering_id: oid() },
+        &[],
+    );
+    assert!(
+        err.contains("pause_offering may only be done by the offering's provider"),
+        "{err}"
+    );
+    let err = s.exec_fails(
+        &admin,
+        &ExecuteMsg::DeprecateOffering { offering_id: oid() },
+        &[],
+    );
+    assert!(
+        err.contains("deprecate_offering may only be done by the offering's provider"),
+        "{err}"
+    );
+    let suspend = ExecuteMsg::SuspendOffering {
+        offering_id: oid(),
+        reason: "policy".into(),
+    };
     let err = s.exec_fails(&provider, &suspend, &[]);
-    assert!(err.contains("suspend_offering may only be done by the admin"), "{err}");
+    assert!(
+        err.contains("suspend_offering may only be done by the admin"),
+        "{err}"
+    );
 
     let res = s.exec(&admin, &suspend, &[]).unwrap();
     let attrs = event_attrs(&res, "ve.offering_state_changed");
@@ -249,19 +349,54 @@ fn state_changes_check_the_caller() {
     assert_eq!(attrs["reason"], "policy");
 
     // The provider cannot lift a governance suspension.
-    let err = s.exec_fails(&provider, &ExecuteMsg::ResumeOffering { offering_id: oid() }, &[]);
-    assert!(err.contains("resume_offering may only be done by the admin"), "{err}");
-    s.exec(&admin, &ExecuteMsg::ResumeOffering { offering_id: oid() }, &[]).unwrap();
+    let err = s.exec_fails(
+        &provider,
+        &ExecuteMsg::ResumeOffering { offering_id: oid() },
+        &[],
+    );
+    assert!(
+        err.contains("resume_offering may only be done by the admin"),
+        "{err}"
+    );
+    s.exec(
+        &admin,
+        &ExecuteMsg::ResumeOffering { offering_id: oid() },
+        &[],
+    )
+    .unwrap();
 
-    let err = s.exec_fails(&stranger, &ExecuteMsg::TerminateOffering { offering_id: oid(), reason: None }, &[]);
-    assert!(err.contains("the offering's provider or the admin"), "{err}");
-    let long_reason = ExecuteMsg::TerminateOffering { offering_id: oid(), reason: Some("r".repeat(257)) };
+    let err = s.exec_fails(
+        &stranger,
+        &ExecuteMsg::TerminateOffering {
+            offering_id: oid(),
+            reason: None,
+        },
+        &[],
+    );
+    assert!(
+        err.contains("the offering's provider or the admin"),
+        "{err}"
+    );
+    let long_reason = ExecuteMsg::TerminateOffering {
+        offering_id: oid(),
+        reason: Some("r".repeat(257)),
+    };
     let err = s.exec_fails(&admin, &long_reason, &[]);
     assert!(err.contains("invalid reason"), "{err}");
-    s.exec(&admin, &ExecuteMsg::TerminateOffering { offering_id: oid(), reason: Some("fraud".into()) }, &[])
-        .unwrap();
+    s.exec(
+        &admin,
+        &ExecuteMsg::TerminateOffering {
+            offering_id: oid(),
+            reason: Some("fraud".into()),
+        },
+        &[],
+    )
+    .unwrap();
     assert_eq!(offering(&s, &id).offering.state, OfferingState::Terminated);
-    assert_eq!(offering(&s, &id).offering.state_reason.as_deref(), Some("fraud"));
+    assert_eq!(
+        offering(&s, &id).offering.state_reason.as_deref(),
+        Some("fraud")
+    );
 }
 
 /// Drives an offering into `state` with the parties allowed to.
@@ -270,14 +405,32 @@ fn offering_in(s: &mut Suite, state: OfferingState) -> String {
     let (provider, admin) = (s.provider.clone(), s.admin.clone());
     let msg = match state {
         OfferingState::Active => return id,
-        OfferingState::Paused => (provider, ExecuteMsg::PauseOffering { offering_id: id.clone() }),
-        OfferingState::Deprecated => (provider, ExecuteMsg::DeprecateOffering { offering_id: id.clone() }),
-        OfferingState::Terminated => {
-            (provider, ExecuteMsg::TerminateOffering { offering_id: id.clone(), reason: None })
-        }
-        OfferingState::Suspended => {
-            (admin, ExecuteMsg::SuspendOffering { offering_id: id.clone(), reason: "r".into() })
-        }
+        OfferingState::Paused => (
+            provider,
+            ExecuteMsg::PauseOffering {
+                offering_id: id.clone(),
+            },
+        ),
+        OfferingState::Deprecated => (
+            provider,
+            ExecuteMsg::DeprecateOffering {
+                offering_id: id.clone(),
+            },
+        ),
+        OfferingState::Terminated => (
+            provider,
+            ExecuteMsg::TerminateOffering {
+                offering_id: id.clone(),
+                reason: None,
+            },
+        ),
+        OfferingState::Suspended => (
+            admin,
+            ExecuteMsg::SuspendOffering {
+                offering_id: id.clone(),
+                reason: "r".into(),
+            },
+        ),
     };
     s.exec(&msg.0, &msg.1, &[]).unwrap();
     assert_eq!(offering(s, &id).offering.state, state);
@@ -302,17 +455,54 @@ fn every_offering_transition_pair() {
         for to in OfferingState::ALL {
             let id = offering_in(&mut s, *from);
             let (sender, msg) = match to {
-                Active if *from == Suspended => (&admin, ExecuteMsg::ResumeOffering { offering_id: id.clone() }),
-                Active => (&provider, ExecuteMsg::ResumeOffering { offering_id: id.clone() }),
-                Paused => (&provider, ExecuteMsg::PauseOffering { offering_id: id.clone() }),
-                Deprecated => (&provider, ExecuteMsg::DeprecateOffering { offering_id: id.clone() }),
-                Terminated => (&provider, ExecuteMsg::TerminateOffering { offering_id: id.clone(), reason: None }),
-                Suspended => (&admin, ExecuteMsg::SuspendOffering { offering_id: id.clone(), reason: "r".into() }),
+                Active if *from == Suspended => (
+                    &admin,
+                    ExecuteMsg::ResumeOffering {
+                        offering_id: id.clone(),
+                    },
+                ),
+                Active => (
+                    &provider,
+                    ExecuteMsg::ResumeOffering {
+                        offering_id: id.clone(),
+                    },
+                ),
+                Paused => (
+                    &provider,
+                    ExecuteMsg::PauseOffering {
+                        offering_id: id.clone(),
+                    },
+                ),
+                Deprecated => (
+                    &provider,
+                    ExecuteMsg::DeprecateOffering {
+                        offering_id: id.clone(),
+                    },
+                ),
+                Terminated => (
+                    &provider,
+                    ExecuteMsg::TerminateOffering {
+                        offering_id: id.clone(),
+                        reason: None,
+                    },
+                ),
+                Suspended => (
+                    &admin,
+                    ExecuteMsg::SuspendOffering {
+                        offering_id: id.clone(),
+                        reason: "r".into(),
+                    },
+                ),
             };
             let expected = allowed.contains(to);
-            assert_eq!(from.can_transition_to(*to), expected, "shared table {from} -> {to}");
+            assert_eq!(
+                from.can_transition_to(*to),
+                expected,
+                "shared table {from} -> {to}"
+            );
             if expected {
-                s.exec(sender, &msg, &[]).unwrap_or_else(|e| panic!("{from} -> {to}: {e}"));
+                s.exec(sender, &msg, &[])
+                    .unwrap_or_else(|e| panic!("{from} -> {to}: {e}"));
                 assert_eq!(offering(&s, &id).offering.state, *to);
             } else {
                 let err = s.exec_fails(sender, &msg, &[]);
@@ -329,9 +519,21 @@ fn every_offering_transition_pair() {
 fn orders_need_an_active_offering() {
     let mut s = Suite::new();
     let customer = s.customer.clone();
-    for state in [OfferingState::Paused, OfferingState::Suspended, OfferingState::Deprecated, OfferingState::Terminated] {
+    for state in [
+        OfferingState::Paused,
+        OfferingState::Suspended,
+        OfferingState::Deprecated,
+        OfferingState::Terminated,
+    ] {
         let id = offering_in(&mut s, state);
-        let err = s.exec_fails(&customer, &create_order_msg(&id, 1, 100), &[coin(100, DENOM)]);
-        assert!(err.contains(&format!("offering {id} is {state} and takes no new orders")), "{err}");
+        let err = s.exec_fails(
+            &customer,
+            &create_order_msg(&id, 1, 100),
+            &[coin(100, DENOM)],
+        );
+        assert!(
+            err.contains(&format!("offering {id} is {state} and takes no new orders")),
+            "{err}"
+        );
     }
 }

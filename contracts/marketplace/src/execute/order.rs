@@ -66,7 +66,10 @@ pub fn create(
         .max_bid_price
         .checked_mul(Uint128::from(new.quantity))
         .map_err(|_| {
-            ContractError::invalid("max_bid_price", "max_bid_price x quantity overflows 128 bits")
+            ContractError::invalid(
+                "max_bid_price",
+                "max_bid_price x quantity overflows 128 bits",
+            )
         })?;
     let denom = offering.pricing.denom.clone();
     funds::exact(&info, Coin::new(escrow, &denom))?;

@@ -94,7 +94,9 @@ impl Suite {
         let callback = api.addr_make("callback");
         let stranger = api.addr_make("stranger");
         app.init_modules(|router, _, storage| {
-            for who in [&admin, &provider, &provider2, &customer, &customer2, &stranger, &callback] {
+            for who in [
+                &admin, &provider, &provider2, &customer, &customer2, &stranger, &callback,
+            ] {
                 router
                     .bank
                     .init_balance(
@@ -115,12 +117,35 @@ impl Suite {
         };
         tweak(&mut msg);
         let contract = app
-            .instantiate_contract(code_id, admin.clone(), &msg, &[], "marketplace", Some(admin.to_string()))
+            .instantiate_contract(
+                code_id,
+                admin.clone(),
+                &msg,
+                &[],
+                "marketplace",
+                Some(admin.to_string()),
+            )
             .unwrap();
-        Suite { app, code_id, contract, admin, provider, provider2, customer, customer2, callback, stranger }
+        Suite {
+            app,
+            code_id,
+            contract,
+            admin,
+            provider,
+            provider2,
+            customer,
+            customer2,
+            callback,
+            stranger,
+        }
     }
 
-    pub fn exec(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> StdResult<AppResponse> {
+    pub fn exec(
+        &mut self,
+        sender: &Addr,
+        msg: &ExecuteMsg,
+        funds: &[Coin],
+    ) -> StdResult<AppResponse> {
         self.app
             .execute_contract(sender.clone(), self.contract.clone(), msg, funds)
     }
@@ -146,7 +171,9 @@ impl Suite {
     }
 
     pub fn balance(&self, who: &Addr, denom: &str) -> u128 {
-        Uint128::try_from(self.app.wrap().query_balance(who, denom).unwrap().amount).unwrap().u128()
+        Uint128::try_from(self.app.wrap().query_balance(who, denom).unwrap().amount)
+            .unwrap()
+            .u128()
     }
 
     pub fn advance(&mut self, seconds: u64) {
@@ -163,7 +190,14 @@ impl Suite {
 
     pub fn create_offering_as(&mut self, provider: &Addr, fields: OfferingFields) -> String {
         let res = self
-            .exec(provider, &ExecuteMsg::CreateOffering { offering: fields, encrypted_secrets: None }, &[])
+            .exec(
+                provider,
+                &ExecuteMsg::CreateOffering {
+                    offering: fields,
+                    encrypted_secrets: None,
+                },
+                &[],
+            )
             .unwrap();
         Self::returned_id(&res)
     }
@@ -173,10 +207,20 @@ impl Suite {
         self.create_offering_as(&provider, offering_fields("Standard Compute"))
     }
 
-    pub fn create_order_as(&mut self, customer: &Addr, offering_id: &str, quantity: u32, max: u128) -> String {
+    pub fn create_order_as(
+        &mut self,
+        customer: &Addr,
+        offering_id: &str,
+        quantity: u32,
+        max: u128,
+    ) -> String {
         let funds = [coin(max * quantity as u128, DENOM)];
         let res = self
-            .exec(customer, &create_order_msg(offering_id, quantity, max), &funds)
+            .exec(
+                customer,
+                &create_order_msg(offering_id, quantity, max),
+                &funds,
+            )
             .unwrap();
         Self::returned_id(&res)
     }
@@ -188,13 +232,25 @@ impl Suite {
 
     pub fn place_bid(&mut self, order_id: &str, price: u128) -> String {
         let provider = self.provider.clone();
-        let msg = ExecuteMsg::PlaceBid { order_id: order_id.into(), price: Uint128::new(price), ttl_seconds: None };
+        let msg = ExecuteMsg::PlaceBid {
+            order_id: order_id.into(),
+            price: Uint128::new(price),
+            ttl_seconds: None,
+        };
         Self::returned_id(&self.exec(&provider, &msg, &[]).unwrap())
     }
 
     pub fn accept_bid(&mut self, bid_id: &str) -> String {
         let customer = self.customer.clone();
-        let res = self.exec(&customer, &ExecuteMsg::AcceptBid { bid_id: bid_id.into() }, &[]).unwrap();
+        let res = self
+            .exec(
+                &customer,
+                &ExecuteMsg::AcceptBid {
+                    bid_id: bid_id.into(),
+                },
+                &[],
+            )
+            .unwrap();
         Self::returned_id(&res)
     }
 
@@ -206,7 +262,11 @@ impl Suite {
         self.accept_bid(&bid)
     }
 
-    pub fn report(&mut self, allocation_id: &str, state: AllocationState) -> StdResult<AppResponse> {
+    pub fn report(
+        &mut self,
+        allocation_id: &str,
+        state: AllocationState,
+    ) -> StdResult<AppResponse> {
         let callback = self.callback.clone();
         let msg = ExecuteMsg::ReportAllocationState {
             allocation_id: allocation_id.into(),
@@ -219,7 +279,11 @@ impl Suite {
 
     /// Drives an allocation to active through the callback contract.
     pub fn activate(&mut self, allocation_id: &str) {
-        for s in [AllocationState::Accepted, AllocationState::Provisioning, AllocationState::Active] {
+        for s in [
+            AllocationState::Accepted,
+            AllocationState::Provisioning,
+            AllocationState::Active,
+        ] {
             self.report(allocation_id, s).unwrap();
         }
     }
@@ -233,7 +297,11 @@ pub fn event_attrs(res: &AppResponse, kind: &str) -> BTreeMap<String, String> {
         .iter()
         .find(|e| e.ty == ty)
         .unwrap_or_else(|| panic!("no {ty} event in {:?}", res.events));
-    event.attributes.iter().map(|a| (a.key.clone(), a.value.clone())).collect()
+    event
+        .attributes
+        .iter()
+        .map(|a| (a.key.clone(), a.value.clone()))
+        .collect()
 }
 
 pub fn count_events(res: &AppResponse, kind: &str) -> usize {
