@@ -1,6 +1,8 @@
 //! Helpers for running the optimised contract artifacts in the real
 //! CosmWasm VM (cosmwasm-vm), as wasmd would.
 
+pub mod msgs;
+
 use std::collections::HashSet;
 use std::path::PathBuf;
 
@@ -33,8 +35,8 @@ pub fn read_artifact(name: &str) -> Vec<u8> {
 
 use cosmwasm_std::{Addr, Coin, ContractResult, Env, Response};
 use cosmwasm_vm::testing::{
-    execute, instantiate, mock_env, mock_instance_with_options, query, MockApi, MockInstanceOptions,
-    MockQuerier, MockStorage,
+    execute, instantiate, mock_env, mock_instance_with_options, query, MockApi,
+    MockInstanceOptions, MockQuerier, MockStorage,
 };
 use cosmwasm_vm::Instance;
 use serde::{de::DeserializeOwned, Serialize};
@@ -73,7 +75,11 @@ impl VmContract {
         self.instance.get_gas_left()
     }
 
-    pub fn instantiate<M: Serialize>(&mut self, sender: &Addr, msg: &M) -> (ContractResult<Response>, u64) {
+    pub fn instantiate<M: Serialize>(
+        &mut self,
+        sender: &Addr,
+        msg: &M,
+    ) -> (ContractResult<Response>, u64) {
         let info = cosmwasm_std::testing::message_info(sender, &[]);
         let before = self.gas_left();
         let res = instantiate(&mut self.instance, self.env.clone(), info, msg);
@@ -94,7 +100,10 @@ impl VmContract {
     }
 
     /// Queries and decodes the answer, with the VM gas used.
-    pub fn query<M: Serialize, T: DeserializeOwned>(&mut self, msg: &M) -> (Result<T, String>, u64) {
+    pub fn query<M: Serialize, T: DeserializeOwned>(
+        &mut self,
+        msg: &M,
+    ) -> (Result<T, String>, u64) {
         let before = self.gas_left();
         let res = query(&mut self.instance, self.env.clone(), msg)
             .into_result()

@@ -3,7 +3,7 @@
 
 use cosmwasm_std::{coin, BankMsg, CosmosMsg};
 use serde_json::{json, Value};
-use ve_vm_tests::{VmContract, VM_GAS_PER_SDK_GAS};
+use ve_vm_tests::{msgs, VmContract, VM_GAS_PER_SDK_GAS};
 
 fn data_string(res: &cosmwasm_std::Response) -> String {
     cosmwasm_std::from_json(res.data.as_ref().expect("data")).unwrap()
@@ -17,7 +17,11 @@ fn event<'a>(res: &'a cosmwasm_std::Response, ty: &str) -> &'a cosmwasm_std::Eve
 }
 
 fn attr(e: &cosmwasm_std::Event, key: &str) -> String {
-    e.attributes.iter().find(|a| a.key == key).map(|a| a.value.clone()).unwrap_or_default()
+    e.attributes
+        .iter()
+        .find(|a| a.key == key)
+        .map(|a| a.value.clone())
+        .unwrap_or_default()
 }
 
 #[test]
@@ -28,15 +32,14 @@ fn marketplace_story_in_the_real_vm() {
     let customer = vm.addr("customer");
     let callback = vm.addr("callback");
 
-    let (res, gas) = vm.instantiate(&admin, &json!({ "callback_contract": callback }));
+    let (res, gas) = vm.instantiate(&admin, &msgs::instantiate(callback.as_str()));
     res.unwrap();
-    println!("instantiate: {gas} VM gas ({} SDK gas)", gas / VM_GAS_PER_SDK_GAS);
+    println!(
+        "instantiate: {gas} VM gas ({} SDK gas)",
+        gas / VM_GAS_PER_SDK_GAS
+    );
 
-    let create = json!({ "create_offering": { "offering": {
-        "name": "Standard Compute", "category": "compute",
-        "pricing": { "model": "hourly", "denom": "uvirt", "base_price": "50000" },
-        "regions": ["us-east-1"], "min_identity_score": 30
-    }}});
+    let create = msgs::create_offering("Standard Compute", 50_000);
     let (res, gas) = vm.execute(&provider, &create, &[]);
     let res = res.unwrap();
     let offering_id = data_string(&res);
@@ -52,26 +55,33 @@ fn marketplace_story_in_the_real_vm() {
     assert!(err.contains("invalid name: must not be empty"), "{err}");
 
     // Wrong funds are refused; exact funds open the order.
-    let order = json!({ "create_order": { "offering_id": offering_id, "quantity": 2, "max_bid_price": "60000" }});
+    let order = msgs::create_order(&offering_id, 2, 60_000);
     let (res, _) = vm.execute(&customer, &order, &[coin(119_999, "uvirt")]);
-    assert!(res.unwrap_err().contains("wrong funds: expected exactly 120000uvirt"));
+    assert!(res
+        .unwrap_err()
+        .contains("wrong funds: expected exactly 120000uvirt"));
     let (res, gas) = vm.execute(&customer, &order, &[coin(120_000, "uvirt")]);
     let order_id = data_string(&res.unwrap());
     assert_eq!(order_id, format!("{customer}/1"));
     println!("create_order: {gas} VM gas");
 
-    let (res, gas) = vm.execute(&provider, &json!({ "place_bid": { "order_id": order_id, "price": "50000" }}), &[]);
+    let (res, gas) = vm.execute(&provider, &msgs::place_bid(&order_id, 50_000), &[]);
     let bid_id = data_string(&res.unwrap());
     assert_eq!(bid_id, format!("{order_id}/{provider}/1"));
     println!("place_bid: {gas} VM gas");
 
     // Only the customer accepts.
-    let accept = json!({ "accept_bid": { "bid_id": bid_id }});
+    let accept = msgs::accept_bid(&bid_id);
     let (res, _) = vm.execute(&provider, &accept, &[]);
-    assert!(res.unwrap_err().contains("accept a bid may only be done by the order's customer"));
+    assert!(res
+        .unwrap_err()
+        .contains("accept a bid may only be done by the order's customer"));
     let (res, gas) = vm.execute(&customer, &accept, &[]);
     let res = res.unwrap();
-    println!("accept_bid: {gas} VM gas ({} SDK gas)", gas / VM_GAS_PER_SDK_GAS);
+    println!(
+        "accept_bid: {gas} VM gas ({} SDK gas)",
+        gas / VM_GAS_PER_SDK_GAS
+    );
     let allocation_id = data_string(&res);
     assert_eq!(allocation_id, format!("{order_id}/1"));
     let created = event(&res, "ve.allocation_created");
@@ -87,7 +97,8 @@ fn marketplace_story_in_the_real_vm() {
         other => panic!("unexpected message {other:?}"),
     }
 
-    let (order, gas): (Result<Value, _>, u64) = vm.query(&json!({ "order": { "order_id": order_id }}));
+    let (order, gas): (Result<Value, _>, u64) =
+        vm.query(&json!({ "order": { "order_id": order_id }}));
     let order = order.unwrap();
     assert_eq!(order["order"]["state"], "matched");
     assert_eq!(order["order"]["escrow"], "100000");
@@ -100,13 +111,14 @@ fn marketplace_story_in_the_real_vm() {
     assert_eq!(list["allocations"][0]["allocation"]["state"], "pending");
 
     // The callback contract drives it active; nobody else may.
-    let report = |state: &str| json!({ "report_allocation_state": { "allocation_id": allocation_id, "state": state }});
+    let report = |state: &str| msgs::report_state(&allocation_id, state);
     let (res, _) = vm.execute(&provider, &report("accepted"), &[]);
     assert!(res.unwrap_err().contains("waldur-callback contract"));
     for state in ["accepted", "provisioning", "active"] {
         let (res, _) = vm.execute(&callback, &report(state), &[]);
         res.unwrap();
     }
-    let (alloc, _): (Result<Value, _>, u64) = vm.query(&json!({ "allocation": { "allocation_id": allocation_id }}));
+    let (alloc, _): (Result<Value, _>, u64) =
+        vm.query(&json!({ "allocation": { "allocation_id": allocation_id }}));
     assert_eq!(alloc.unwrap()["allocation"]["state"], "active");
 }
