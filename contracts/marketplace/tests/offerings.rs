@@ -108,7 +108,8 @@ fn encrypted_secrets_are_never_returned() {
 fn create_rejects_malformed_fields_with_named_errors() {
     let mut s = Suite::new();
     let provider = s.provider.clone();
-    let cases: Vec<(Box<dyn Fn(&mut marketplace::msg::OfferingFields)>, &str)> = vec![
+    type Tweak = Box<dyn Fn(&mut marketplace::msg::OfferingFields)>;
+    let cases: Vec<(Tweak, &str)> = vec![
         (
             Box::new(|f| f.name = "".into()),
             "invalid name: must not be empty",

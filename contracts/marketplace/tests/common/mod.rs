@@ -85,7 +85,7 @@ impl Suite {
 
     pub fn with_instantiate(tweak: impl FnOnce(&mut InstantiateMsg)) -> Self {
         let mut app = AppBuilder::new().build(|_, _, _| {});
-        let api = app.api().clone();
+        let api = *app.api();
         let admin = api.addr_make("admin");
         let provider = api.addr_make("provider");
         let provider2 = api.addr_make("provider2");
