@@ -327,6 +327,17 @@ mod tests {
         }
     }
 
+    /// Every (from, to) pair of the bid table: only an open bid moves.
+    #[test]
+    fn bid_table_every_pair() {
+        for from in BidState::ALL {
+            for to in BidState::ALL {
+                let expected = *from == BidState::Open && *to != BidState::Open;
+                assert_eq!(from.can_transition_to(*to), expected, "{from} -> {to}");
+            }
+        }
+    }
+
     #[test]
     fn terminal_states() {
         use StateMachine as _;
