@@ -6,6 +6,9 @@
 //! | order      | `{customer}/{sequence}`              |
 //! | allocation | `{customer}/{order_seq}/{alloc_seq}` |
 //! | bid        | `{customer}/{order_seq}/{provider}/{bid_seq}` |
+//! | cluster, HPC offering | `{provider}/{sequence}`   |
+//! | job        | `{customer}/{sequence}`              |
+//! | escrow     | `order:{order id}` or `job:{job id}` |
 //!
 //! Sequences start at 1 and are written in decimal without sign or leading
 //! zeros, so every ID has exactly one string form (no `a/01` beside `a/1`).
@@ -90,19 +93,57 @@ fn check_address(kind: &'static str, input: &str, part: &str) -> Result<(), IdEr
     Ok(())
 }
 
-#[cw_serde]
-#[derive(Eq, PartialOrd, Ord, Hash)]
-pub struct OfferingId {
-    pub provider: String,
-    pub sequence: u64,
+/// A two-part ID `{owner}/{sequence}` with its own type and error kind.
+macro_rules! owner_sequence_id {
+    ($(#[$meta:meta])* $name:ident { $owner:ident }, $kind:literal, $shape:literal) => {
+        $(#[$meta])*
+        #[cw_serde]
+        #[derive(Eq, PartialOrd, Ord, Hash)]
+        pub struct $name {
+            pub $owner: String,
+            pub sequence: u64,
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}/{}", self.$owner, self.sequence)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdError;
+            fn from_str(s: &str) -> Result<Self, IdError> {
+                let [owner, seq] = split_parts::<2>($kind, s, $shape)?;
+                check_address($kind, s, owner)?;
+                Ok($name {
+                    $owner: owner.to_string(),
+                    sequence: parse_sequence($kind, s, seq)?,
+                })
+            }
+        }
+    };
 }
 
-#[cw_serde]
-#[derive(Eq, PartialOrd, Ord, Hash)]
-pub struct OrderId {
-    pub customer: String,
-    pub sequence: u64,
-}
+owner_sequence_id!(
+    /// A marketplace offering, sequenced per provider.
+    OfferingId { provider }, "offering", "{provider}/{sequence}"
+);
+owner_sequence_id!(
+    /// A marketplace order, sequenced per customer.
+    OrderId { customer }, "order", "{customer}/{sequence}"
+);
+owner_sequence_id!(
+    /// An HPC cluster, sequenced per provider.
+    ClusterId { provider }, "cluster", "{provider}/{sequence}"
+);
+owner_sequence_id!(
+    /// An HPC offering, sequenced per provider.
+    HpcOfferingId { provider }, "hpc offering", "{provider}/{sequence}"
+);
+owner_sequence_id!(
+    /// An HPC job, sequenced per customer.
+    JobId { customer }, "job", "{customer}/{sequence}"
+);
 
 #[cw_serde]
 #[derive(Eq, PartialOrd, Ord, Hash)]
@@ -160,18 +201,6 @@ impl BidId {
     }
 }
 
-impl fmt::Display for OfferingId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.provider, self.sequence)
-    }
-}
-
-impl fmt::Display for OrderId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.customer, self.sequence)
-    }
-}
-
 impl fmt::Display for AllocationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
@@ -189,32 +218,6 @@ impl fmt::Display for BidId {
             "{}/{}/{}/{}",
             self.customer, self.order_sequence, self.provider, self.sequence
         )
-    }
-}
-
-impl FromStr for OfferingId {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Self, IdError> {
-        const KIND: &str = "offering";
-        let [provider, seq] = split_parts::<2>(KIND, s, "{provider}/{sequence}")?;
-        check_address(KIND, s, provider)?;
-        Ok(OfferingId {
-            provider: provider.to_string(),
-            sequence: parse_sequence(KIND, s, seq)?,
-        })
-    }
-}
-
-impl FromStr for OrderId {
-    type Err = IdError;
-    fn from_str(s: &str) -> Result<Self, IdError> {
-        const KIND: &str = "order";
-        let [customer, seq] = split_parts::<2>(KIND, s, "{customer}/{sequence}")?;
-        check_address(KIND, s, customer)?;
-        Ok(OrderId {
-            customer: customer.to_string(),
-            sequence: parse_sequence(KIND, s, seq)?,
-        })
     }
 }
 
@@ -247,6 +250,49 @@ impl FromStr for BidId {
             provider: provider.to_string(),
             sequence: parse_sequence(KIND, s, seq)?,
         })
+    }
+}
+
+/// The escrow of an order or a job: at most one each, so the escrow is
+/// named after what it pays for.
+#[cw_serde]
+#[derive(Eq, PartialOrd, Ord, Hash)]
+pub enum EscrowId {
+    Order(OrderId),
+    Job(JobId),
+}
+
+impl fmt::Display for EscrowId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EscrowId::Order(id) => write!(f, "order:{id}"),
+            EscrowId::Job(id) => write!(f, "job:{id}"),
+        }
+    }
+}
+
+impl FromStr for EscrowId {
+    type Err = IdError;
+    fn from_str(s: &str) -> Result<Self, IdError> {
+        match s.split_once(':') {
+            Some(("order", rest)) => Ok(EscrowId::Order(rest.parse()?)),
+            Some(("job", rest)) => Ok(EscrowId::Job(rest.parse()?)),
+            _ => Err(IdError::new(
+                "escrow",
+                s,
+                "expected order:{order id} or job:{job id}",
+            )),
+        }
+    }
+}
+
+impl EscrowId {
+    /// The customer whose order or job this escrow pays for.
+    pub fn customer(&self) -> &str {
+        match self {
+            EscrowId::Order(id) => &id.customer,
+            EscrowId::Job(id) => &id.customer,
+        }
     }
 }
 
@@ -307,6 +353,35 @@ mod tests {
         assert!("a/1/b/0".parse::<BidId>().is_err());
         let err = "ve1prov/01".parse::<OfferingId>().unwrap_err();
         assert!(err.to_string().contains("leading zeros"), "{err}");
+    }
+
+    #[test]
+    fn hpc_and_escrow_ids() {
+        let job: JobId = "ve1cust/7".parse().unwrap();
+        assert_eq!(job.to_string(), "ve1cust/7");
+        let cluster: ClusterId = "ve1prov/2".parse().unwrap();
+        assert_eq!(cluster.provider, "ve1prov");
+        assert_eq!(
+            "x/0".parse::<HpcOfferingId>().unwrap_err().kind,
+            "hpc offering"
+        );
+
+        let escrow: EscrowId = "order:ve1cust/101".parse().unwrap();
+        assert_eq!(escrow, EscrowId::Order("ve1cust/101".parse().unwrap()));
+        assert_eq!(escrow.to_string(), "order:ve1cust/101");
+        assert_eq!(escrow.customer(), "ve1cust");
+        let escrow: EscrowId = "job:ve1cust/7".parse().unwrap();
+        assert_eq!(escrow.to_string(), "job:ve1cust/7");
+        for bad in [
+            "ve1cust/1",
+            "order:",
+            "order:ve1cust/0",
+            "deal:ve1cust/1",
+            "job:a/b",
+        ] {
+            assert!(bad.parse::<EscrowId>().is_err(), "{bad}");
+        }
+        assert_eq!("x".parse::<EscrowId>().unwrap_err().kind, "escrow");
     }
 
     #[test]

@@ -12,6 +12,11 @@ pub mod states;
 pub mod waldur;
 
 pub use catalog::{Category, PriceComponent, Pricing, PricingError, PricingModel};
-pub use ids::{AllocationId, BidId, IdError, OfferingId, OrderId};
+pub use ids::{
+    AllocationId, BidId, ClusterId, EscrowId, HpcOfferingId, IdError, JobId, OfferingId, OrderId,
+};
 pub use price::{from_waldur_price, to_waldur_price, PriceError};
-pub use states::{AllocationState, BidState, OfferingState, OrderState, StateMachine};
+pub use states::{
+    AllocationState, BidState, ClusterState, EscrowState, JobState, OfferingState, OrderState,
+    StateMachine, UsageRecordState,
+};

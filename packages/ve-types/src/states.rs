@@ -240,6 +240,149 @@ impl StateMachine for BidState {
     )];
 }
 
+coded_state!(
+    /// Settlement escrow lifecycle.
+    EscrowState {
+        Pending = 1 => "pending",
+        Active = 2 => "active",
+        Released = 3 => "released",
+        Refunded = 4 => "refunded",
+        Disputed = 5 => "disputed",
+        Expired = 6 => "expired",
+    }
+);
+
+coded_state!(
+    /// A usage record, from recording to settlement.
+    UsageRecordState {
+        Pending = 1 => "pending",
+        Acknowledged = 2 => "acknowledged",
+        Disputed = 3 => "disputed",
+        Settled = 4 => "settled",
+        Rejected = 5 => "rejected",
+    }
+);
+
+coded_state!(
+    /// HPC job lifecycle.
+    JobState {
+        Pending = 1 => "pending",
+        Queued = 2 => "queued",
+        Running = 3 => "running",
+        Completed = 4 => "completed",
+        Failed = 5 => "failed",
+        Cancelled = 6 => "cancelled",
+        Timeout = 7 => "timeout",
+    }
+);
+
+coded_state!(
+    /// HPC cluster lifecycle.
+    ClusterState {
+        Active = 1 => "active",
+        Draining = 2 => "draining",
+        Offline = 3 => "offline",
+        Deregistered = 4 => "deregistered",
+    }
+);
+
+impl StateMachine for EscrowState {
+    const ALL: &'static [Self] = &[
+        Self::Pending,
+        Self::Active,
+        Self::Released,
+        Self::Refunded,
+        Self::Disputed,
+        Self::Expired,
+    ];
+    // A disputed escrow cannot expire: the arbiter decides first.
+    const TRANSITIONS: &'static [(Self, &'static [Self])] = &[
+        (
+            Self::Pending,
+            &[Self::Active, Self::Refunded, Self::Expired],
+        ),
+        (
+            Self::Active,
+            &[
+                Self::Disputed,
+                Self::Released,
+                Self::Refunded,
+                Self::Expired,
+            ],
+        ),
+        (Self::Disputed, &[Self::Active]),
+    ];
+}
+
+impl StateMachine for UsageRecordState {
+    const ALL: &'static [Self] = &[
+        Self::Pending,
+        Self::Acknowledged,
+        Self::Disputed,
+        Self::Settled,
+        Self::Rejected,
+    ];
+    const TRANSITIONS: &'static [(Self, &'static [Self])] = &[
+        (
+            Self::Pending,
+            &[Self::Acknowledged, Self::Disputed, Self::Settled],
+        ),
+        (Self::Acknowledged, &[Self::Settled]),
+        (Self::Disputed, &[Self::Acknowledged, Self::Rejected]),
+    ];
+}
+
+impl StateMachine for JobState {
+    const ALL: &'static [Self] = &[
+        Self::Pending,
+        Self::Queued,
+        Self::Running,
+        Self::Completed,
+        Self::Failed,
+        Self::Cancelled,
+        Self::Timeout,
+    ];
+    const TRANSITIONS: &'static [(Self, &'static [Self])] = &[
+        (
+            Self::Pending,
+            &[Self::Queued, Self::Running, Self::Failed, Self::Cancelled],
+        ),
+        (
+            Self::Queued,
+            &[Self::Running, Self::Failed, Self::Cancelled],
+        ),
+        (
+            Self::Running,
+            &[
+                Self::Completed,
+                Self::Failed,
+                Self::Cancelled,
+                Self::Timeout,
+            ],
+        ),
+    ];
+}
+
+impl StateMachine for ClusterState {
+    const ALL: &'static [Self] = &[
+        Self::Active,
+        Self::Draining,
+        Self::Offline,
+        Self::Deregistered,
+    ];
+    const TRANSITIONS: &'static [(Self, &'static [Self])] = &[
+        (
+            Self::Active,
+            &[Self::Draining, Self::Offline, Self::Deregistered],
+        ),
+        (
+            Self::Draining,
+            &[Self::Active, Self::Offline, Self::Deregistered],
+        ),
+        (Self::Offline, &[Self::Active, Self::Deregistered]),
+    ];
+}
+
 /// The order state an allocation transition implies, given the order's
 /// current state. `None`: the order does not move (it is already terminal,
 /// or the allocation step has no order-level meaning).
@@ -288,6 +431,10 @@ mod tests {
         check_codes(OrderState::code, OrderState::from_code);
         check_codes(AllocationState::code, AllocationState::from_code);
         check_codes(BidState::code, BidState::from_code);
+        check_codes(EscrowState::code, EscrowState::from_code);
+        check_codes(UsageRecordState::code, UsageRecordState::from_code);
+        check_codes(JobState::code, JobState::from_code);
+        check_codes(ClusterState::code, ClusterState::from_code);
         assert_eq!(OrderState::Cancelled.code(), 10);
         assert_eq!(AllocationState::Failed.code(), 9);
         assert_eq!(OfferingState::Terminated.code(), 5);

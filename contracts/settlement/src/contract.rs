@@ -1,0 +1,213 @@
+//! Entry points and dispatch only.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
+use cw2::{get_contract_version, set_contract_version};
+
+use crate::error::ContractError;
+use crate::execute::admin::{self, ConfigUpdate};
+use crate::execute::escrow::{self, NewEscrow};
+use crate::execute::settle;
+use crate::execute::usage::{self, NewUsage};
+use crate::helpers::address;
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use crate::query;
+use crate::state::{Config, CONFIG};
+
+pub const CONTRACT_NAME: &str = "crates.io:ve-settlement";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    let api = deps.api;
+    let optional = |field, value: Option<String>| value.map(|v| address(api, field, &v)).transpose();
+    let config = Config {
+        admin: match msg.admin {
+            Some(a) => address(api, "admin", &a)?,
+            None => info.sender,
+        },
+        arbiter: address(api, "arbiter", &msg.arbiter)?,
+        marketplace: optional("marketplace", msg.marketplace)?,
+        hpc: optional("hpc", msg.hpc)?,
+        callback_contract: optional("callback_contract", msg.callback_contract)?,
+        fee_shares: admin::fee_shares(api, msg.fee_shares)?,
+        ack_window_seconds: msg
+            .ack_window_seconds
+            .unwrap_or(admin::DEFAULT_ACK_WINDOW_SECONDS),
+    };
+    admin::validate_config(&config)?;
+    CONFIG.save(deps.storage, &config)?;
+    set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new().add_attribute("action", "instantiate"))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::CreateEscrow {
+            escrow_id,
+            customer,
+            provider,
+            rates,
+            expires_at,
+        } => escrow::create(
+            deps,
+            env,
+            info,
+            NewEscrow {
+                escrow_id,
+                customer,
+                provider,
+                rates,
+                expires_at,
+            },
+        ),
+        ExecuteMsg::Deposit { escrow_id } => escrow::deposit(deps, env, info, escrow_id),
+        ExecuteMsg::ActivateEscrow { escrow_id } => escrow::activate(deps, env, info, escrow_id),
+        ExecuteMsg::RecordUsage {
+            escrow_id,
+            allocation_id,
+            usage_type,
+            units,
+            period_start,
+            period_end,
+        } => usage::record(
+            deps,
+            env,
+            info,
+            NewUsage {
+                escrow_id,
+                allocation_id,
+                usage_type,
+                units,
+                period_start,
+                period_end,
+            },
+        ),
+        ExecuteMsg::AcknowledgeUsage { record_ids } => usage::acknowledge(deps, info, record_ids),
+        ExecuteMsg::DisputeUsage { record_id, reason } => {
+            usage::dispute(deps, env, info, record_id, reason)
+        }
+        ExecuteMsg::ResolveDispute {
+            escrow_id,
+            upheld,
+            rejected,
+        } => usage::resolve(deps, env, info, escrow_id, upheld, rejected),
+        ExecuteMsg::Settle {
+            escrow_id,
+            record_ids,
+            finalize,
+        } => settle::settle(deps, env, info, escrow_id, record_ids, finalize),
+        ExecuteMsg::RefundEscrow { escrow_id } => escrow::refund(deps, env, info, escrow_id),
+        ExecuteMsg::ExpireEscrow { escrow_id } => escrow::expire(deps, env, info, escrow_id),
+        ExecuteMsg::UpdateConfig {
+            admin,
+            arbiter,
+            marketplace,
+            hpc,
+            callback_contract,
+            fee_shares,
+            ack_window_seconds,
+        } => admin::update_config(
+            deps,
+            info,
+            ConfigUpdate {
+                admin,
+                arbiter,
+                marketplace,
+                hpc,
+                callback_contract,
+                fee_shares,
+                ack_window_seconds,
+            },
+        ),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    let binary = match msg {
+        QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::Escrow { escrow_id } => to_json_binary(&query::escrow(deps, escrow_id)?),
+        QueryMsg::EscrowsByParty {
+            party,
+            role,
+            start_after,
+            limit,
+        } => to_json_binary(&query::escrows_by_party(deps, party, role, start_after, limit)?),
+        QueryMsg::EscrowsByState {
+            state,
+            start_after,
+            limit,
+        } => to_json_binary(&query::escrows_by_state(deps, state, start_after, limit)?),
+        QueryMsg::UsageRecord { record_id } => {
+            to_json_binary(&query::usage_record(deps, record_id)?)
+        }
+        QueryMsg::UsageRecordsByEscrow {
+            escrow_id,
+            state,
+            start_after,
+            limit,
+        } => to_json_binary(&query::usage_records_by_escrow(
+            deps,
+            escrow_id,
+            state,
+            start_after,
+            limit,
+        )?),
+        QueryMsg::UsageRecordsByAllocation {
+            allocation_id,
+            start_after,
+            limit,
+        } => to_json_binary(&query::usage_records_by_allocation(
+            deps,
+            allocation_id,
+            start_after,
+            limit,
+        )?),
+        QueryMsg::UsageSummary { allocation_id } => {
+            to_json_binary(&query::usage_summary(deps, allocation_id)?)
+        }
+        QueryMsg::Settlements {
+            escrow_id,
+            start_after,
+            limit,
+        } => to_json_binary(&query::settlements(deps, escrow_id, start_after, limit)?),
+    };
+    Ok(binary?)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let stored = get_contract_version(deps.storage)?;
+    let cannot = || ContractError::CannotMigrate {
+        from_contract: stored.contract.clone(),
+        from_version: stored.version.clone(),
+        to_contract: CONTRACT_NAME.to_string(),
+        to_version: CONTRACT_VERSION.to_string(),
+    };
+    if stored.contract != CONTRACT_NAME {
+        return Err(cannot());
+    }
+    let from: semver::Version = stored.version.parse().map_err(|_| cannot())?;
+    let to: semver::Version = CONTRACT_VERSION.parse().map_err(|_| cannot())?;
+    if from > to {
+        return Err(cannot());
+    }
+    set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", stored.version)
+        .add_attribute("to_version", CONTRACT_VERSION))
+}

@@ -1,0 +1,274 @@
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Timestamp, Uint128};
+use ve_types::EscrowState;
+
+use super::settle::{self, SettleRequest};
+use crate::error::ContractError;
+use crate::events;
+use crate::helpers::{
+    address, ensure_transition, escrow_key, is_creator_contract, is_trusted_contract, label,
+    load_escrow, no_funds, one_coin,
+};
+use crate::msg::UsageRate;
+use crate::state::{escrows, Escrow, CONFIG};
+
+pub const MAX_RATES: usize = 16;
+
+fn validate_rates(rates: &[UsageRate]) -> Result<(), ContractError> {
+    if rates.len() > MAX_RATES {
+        return Err(ContractError::invalid(
+            "rates",
+            format!("{} rates, at most {MAX_RATES}", rates.len()),
+        ));
+    }
+    for (i, r) in rates.iter().enumerate() {
+        label("rates.usage_type", &r.usage_type)?;
+        if r.unit_price.is_zero() {
+            return Err(ContractError::invalid(
+                "rates.unit_price",
+                format!("{} has a zero price", r.usage_type),
+            ));
+        }
+        if rates[..i].iter().any(|e| e.usage_type == r.usage_type) {
+            return Err(ContractError::invalid(
+                "rates",
+                format!("duplicate usage type {:?}", r.usage_type),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub struct NewEscrow {
+    pub escrow_id: String,
+    pub customer: Option<String>,
+    pub provider: String,
+    pub rates: Vec<UsageRate>,
+    pub expires_at: Timestamp,
+}
+
+pub fn create(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    new: NewEscrow,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let (key, id_customer) = escrow_key(deps.api, &new.escrow_id)?;
+    let from_contract = is_trusted_contract(&config, &info.sender);
+    let customer = match (&new.customer, from_contract) {
+        (Some(c), true) => address(deps.api, "customer", c)?,
+        (None, true) => {
+            return Err(ContractError::invalid(
+                "customer",
+                "the marketplace/hpc contract must name the customer",
+            ))
+        }
+        // A direct deposit pays for one's own order or job only, so nobody
+        // can squat the escrow ID of somebody else's order.
+        (_, false) => info.sender.clone(),
+    };
+    if customer != id_customer {
+        return Err(ContractError::invalid(
+            "escrow_id",
+            format!("{key} belongs to {id_customer}, not {customer}"),
+        ));
+    }
+    if let Some(c) = &new.customer {
+        if !from_contract && *c != customer.as_str() {
+            return Err(ContractError::invalid(
+                "customer",
+                "a direct deposit is made by the customer itself",
+            ));
+        }
+    }
+    let provider = address(deps.api, "provider", &new.provider)?;
+    if provider == customer {
+        return Err(ContractError::invalid("provider", "the provider cannot be the customer"));
+    }
+    validate_rates(&new.rates)?;
+    if new.expires_at <= env.block.time {
+        return Err(ContractError::invalid("expires_at", "must be in the future"));
+    }
+    if escrows().has(deps.storage, key.clone()) {
+        return Err(ContractError::EscrowExists(key));
+    }
+    let (denom, amount) = one_coin(&info, None)?;
+
+    let escrow = Escrow {
+        customer,
+        provider,
+        denom,
+        deposited: amount,
+        paid_provider: Uint128::zero(),
+        paid_fees: Uint128::zero(),
+        refunded: Uint128::zero(),
+        reserved: Uint128::zero(),
+        rates: new.rates,
+        // The contracts create escrows for matched orders and submitted
+        // jobs: already agreed, so active at once.
+        state: if from_contract {
+            EscrowState::Active
+        } else {
+            EscrowState::Pending
+        },
+        expires_at: new.expires_at,
+        created_by: info.sender,
+        unsettled_records: 0,
+        disputed_records: 0,
+        settlement_count: 0,
+        created_at: env.block.time,
+        updated_at: env.block.time,
+    };
+    escrows().save(deps.storage, key.clone(), &escrow)?;
+    Ok(Response::new()
+        .add_attribute("action", "create_escrow")
+        .add_attribute("escrow_id", &key)
+        .add_event(events::escrow("escrow_created", &key, &escrow, None)?))
+}
+
+pub fn deposit(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    escrow_id: String,
+) -> Result<Response, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let (key, _) = escrow_key(deps.api, &escrow_id)?;
+    let mut escrow = load_escrow(deps.storage, &key)?;
+    if info.sender != escrow.customer && !is_creator_contract(&config, &escrow, &info.sender) {
+        return Err(ContractError::Unauthorized {
+            action: "deposit into an escrow",
+            allowed: "its customer or the contract that created it",
+        });
+    }
+    if !matches!(escrow.state, EscrowState::Pending | EscrowState::Active) {
+        return Err(ContractError::WrongState {
+            entity: "escrow",
+            id: key,
+            state: escrow.state.to_string(),
+            expected: "a pending or active escrow",
+        });
+    }
+    let (_, amount) = one_coin(&info, Some(&escrow.denom))?;
+    escrow.deposited = escrow.deposited.checked_add(amount)?;
+    escrow.updated_at = env.block.time;
+    escrows().save(deps.storage, key.clone(), &escrow)?;
+    Ok(Response::new()
+        .add_attribute("action", "deposit")
+        .add_attribute("escrow_id", &key)
+        .add_attribute("amount", amount)
+        .add_event(events::escrow("escrow_deposited", &key, &escrow, None)?))
+}
+
+/// Applies a state change and saves the escrow; returns its event.
+pub(crate) fn set_state(
+    deps: &mut DepsMut,
+    env: &Env,
+    key: &str,
+    escrow: &mut Escrow,
+    to: EscrowState,
+) -> Result<cosmwasm_std::Event, ContractError> {
+    let from = escrow.state;
+    ensure_transition("escrow", key, from, to)?;
+    escrow.state = to;
+    escrow.updated_at = env.block.time;
+    escrows().save(deps.storage, key.to_string(), escrow)?;
+    Ok(events::escrow("escrow_state_changed", key, escrow, Some(from))?)
+}
+
+pub fn activate(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    escrow_id: String,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let (key, _) = escrow_key(deps.api, &escrow_id)?;
+    let mut escrow = load_escrow(deps.storage, &key)?;
+    if info.sender != escrow.provider && !is_creator_contract(&config, &escrow, &info.sender) {
+        return Err(ContractError::Unauthorized {
+            action: "activate an escrow",
+            allowed: "its provider or the contract that created it",
+        });
+    }
+    let event = set_state(&mut deps, &env, &key, &mut escrow, EscrowState::Active)?;
+    Ok(Response::new()
+        .add_attribute("action", "activate_escrow")
+        .add_attribute("escrow_id", key)
+        .add_event(event))
+}
+
+pub fn refund(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    escrow_id: String,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let (key, _) = escrow_key(deps.api, &escrow_id)?;
+    let mut escrow = load_escrow(deps.storage, &key)?;
+    // The customer cannot pull funds back unilaterally (the reference let
+    // the depositor refund itself); the provider can release them.
+    if info.sender != escrow.provider && !is_creator_contract(&config, &escrow, &info.sender) {
+        return Err(ContractError::Unauthorized {
+            action: "refund an escrow",
+            allowed: "its provider or the contract that created it",
+        });
+    }
+    ensure_transition("escrow", &key, escrow.state, EscrowState::Refunded)?;
+    if escrow.unsettled_records > 0 {
+        return Err(ContractError::UnsettledUsage {
+            id: key,
+            count: escrow.unsettled_records,
+            hint: "settle them before refunding",
+        });
+    }
+    let payout = settle::settle_records(
+        &mut deps,
+        &env,
+        &key,
+        &mut escrow,
+        SettleRequest::Listed(vec![]),
+        Some(EscrowState::Refunded),
+    )?
+    .unwrap_or_default();
+    Ok(payout
+        .into_response()
+        .add_attribute("action", "refund_escrow")
+        .add_attribute("escrow_id", key))
+}
+
+pub fn expire(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    escrow_id: String,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let (key, _) = escrow_key(deps.api, &escrow_id)?;
+    let mut escrow = load_escrow(deps.storage, &key)?;
+    // The state first, so a closed or disputed escrow says so.
+    ensure_transition("escrow", &key, escrow.state, EscrowState::Expired)?;
+    if env.block.time < escrow.expires_at {
+        return Err(ContractError::NotExpired {
+            id: key,
+            expires_at: escrow.expires_at.seconds(),
+        });
+    }
+    // The provider is paid what it is owed before the rest goes back.
+    let payout = settle::settle_records(
+        &mut deps,
+        &env,
+        &key,
+        &mut escrow,
+        SettleRequest::AllSettleable,
+        Some(EscrowState::Expired),
+    )?
+    .unwrap_or_default();
+    Ok(payout
+        .into_response()
+        .add_attribute("action", "expire_escrow")
+        .add_attribute("escrow_id", key))
+}

@@ -1,0 +1,260 @@
+//! Paying out: usage records to the provider (fees split off with exact
+//! integer math), and closing an escrow with the rest back to the customer.
+
+use cosmwasm_std::{BankMsg, DepsMut, Env, Event, MessageInfo, Order, Response, Uint128};
+use ve_types::{EscrowState, UsageRecordState};
+
+use super::escrow::set_state;
+use crate::error::ContractError;
+use crate::events;
+use crate::helpers::{
+    ensure_transition, escrow_key, is_creator_contract, load_escrow, load_record, no_funds,
+    record_ids, send, MAX_RECORDS_PER_MESSAGE,
+};
+use crate::state::{
+    escrows, records, Escrow, FeePayout, FeeShare, Settlement, UsageRecord, CONFIG, SETTLEMENTS,
+    SUMMARIES,
+};
+
+pub const BPS_DENOMINATOR: u128 = 10_000;
+
+pub enum SettleRequest {
+    Listed(Vec<u64>),
+    AllSettleable,
+}
+
+/// Bank messages and events of a payout.
+#[derive(Default)]
+pub struct Payout {
+    pub messages: Vec<BankMsg>,
+    pub events: Vec<Event>,
+}
+
+impl Payout {
+    pub fn into_response(self) -> Response {
+        Response::new()
+            .add_messages(self.messages)
+            .add_events(self.events)
+    }
+}
+
+/// Splits `gross` into fees (each `floor(gross x bps / 10,000)`) and the
+/// provider's part, which takes the rounding remainder: the parts always add
+/// up to `gross` exactly.
+pub fn split_fees(gross: Uint128, shares: &[FeeShare]) -> Result<(Vec<FeePayout>, Uint128), ContractError> {
+    let mut provider = gross;
+    let mut fees = Vec::with_capacity(shares.len());
+    for share in shares {
+        let amount = gross.checked_multiply_ratio(share.bps, BPS_DENOMINATOR)
+            .map_err(|e| ContractError::invalid("fee_shares", e.to_string()))?;
+        provider = provider.checked_sub(amount)?;
+        fees.push(FeePayout {
+            name: share.name.clone(),
+            recipient: share.recipient.clone(),
+            amount,
+        });
+    }
+    Ok((fees, provider))
+}
+
+/// Whether a record may be paid now: acknowledged, or pending and past the
+/// customer's acknowledgement window.
+fn settleable(record: &UsageRecord, env: &Env, ack_window: u64) -> bool {
+    match record.state {
+        UsageRecordState::Acknowledged => true,
+        UsageRecordState::Pending => {
+            env.block.time >= record.recorded_at.plus_seconds(ack_window)
+        }
+        _ => false,
+    }
+}
+
+fn chosen_records(
+    deps: &DepsMut,
+    env: &Env,
+    key: &str,
+    request: SettleRequest,
+    ack_window: u64,
+) -> Result<Vec<(u64, UsageRecord)>, ContractError> {
+    match request {
+        SettleRequest::Listed(ids) => {
+            record_ids("record_ids", &ids, true)?;
+            ids.into_iter()
+                .map(|id| {
+                    let record = load_record(deps.storage, id)?;
+                    if record.escrow_id != key {
+                        return Err(ContractError::invalid(
+                            "record_ids",
+                            format!("record {id} belongs to escrow {}", record.escrow_id),
+                        ));
+                    }
+                    if !settleable(&record, env, ack_window) {
+                        return Err(ContractError::invalid(
+                            "record_ids",
+                            format!(
+                                "record {id} is {} and cannot be settled yet",
+                                record.state
+                            ),
+                        ));
+                    }
+                    Ok((id, record))
+                })
+                .collect()
+        }
+        SettleRequest::AllSettleable => {
+            let idx = &records().idx.escrow_state;
+            let mut out = Vec::new();
+            for state in [UsageRecordState::Acknowledged, UsageRecordState::Pending] {
+                // Pending records are in recording order, so the first one
+                // still inside its window ends the scan.
+                let iter = idx
+                    .prefix((key.to_string(), state.code()))
+                    .range(deps.storage, None, None, Order::Ascending)
+                    .take(MAX_RECORDS_PER_MESSAGE - out.len());
+                for item in iter {
+                    let (id, record) = item?;
+                    if !settleable(&record, env, ack_window) {
+                        break;
+                    }
+                    out.push((id, record));
+                }
+            }
+            Ok(out)
+        }
+    }
+}
+
+/// Pays the chosen records and, with `close`, returns the remaining balance
+/// to the customer and moves the escrow to `close` (which needs every record
+/// settled). Returns `None` when there was nothing to do.
+pub(crate) fn settle_records(
+    deps: &mut DepsMut,
+    env: &Env,
+    key: &str,
+    escrow: &mut Escrow,
+    request: SettleRequest,
+    close: Option<EscrowState>,
+) -> Result<Option<Payout>, ContractError> {
+    let config = CONFIG.load(deps.storage)?;
+    let chosen = chosen_records(deps, env, key, request, config.ack_window_seconds)?;
+    if chosen.is_empty() && close.is_none() {
+        return Ok(None);
+    }
+    let gross = chosen
+        .iter()
+        .try_fold(Uint128::zero(), |acc, (_, r)| acc.checked_add(r.cost))?;
+    let (fees, provider_amount) = split_fees(gross, &config.fee_shares)?;
+    let fee_total = gross.checked_sub(provider_amount)?;
+
+    let sequence = escrow.settlement_count + 1;
+    for (id, mut record) in chosen.iter().cloned() {
+        record.state = UsageRecordState::Settled;
+        record.settlement = Some(sequence);
+        records().save(deps.storage, id, &record)?;
+        let summary_key = (record.allocation_id.as_str(), record.usage_type.as_str());
+        let mut summary = SUMMARIES.load(deps.storage, summary_key)?;
+        summary.settled_cost = summary.settled_cost.checked_add(record.cost)?;
+        SUMMARIES.save(deps.storage, summary_key, &summary)?;
+    }
+    escrow.reserved = escrow.reserved.checked_sub(gross)?;
+    escrow.paid_provider = escrow.paid_provider.checked_add(provider_amount)?;
+    escrow.paid_fees = escrow.paid_fees.checked_add(fee_total)?;
+    escrow.unsettled_records = u32::try_from(chosen.len())
+        .ok()
+        .and_then(|n| escrow.unsettled_records.checked_sub(n))
+        .ok_or_else(|| ContractError::invalid("record_ids", "more records than the escrow holds"))?;
+    escrow.settlement_count = sequence;
+    escrow.updated_at = env.block.time;
+
+    let mut payout = Payout::default();
+    payout.messages.extend(send(&escrow.provider, provider_amount, &escrow.denom));
+    for fee in &fees {
+        payout.messages.extend(send(&fee.recipient, fee.amount, &escrow.denom));
+    }
+
+    let mut refund = Uint128::zero();
+    if let Some(to) = close {
+        if escrow.unsettled_records > 0 {
+            return Err(ContractError::UnsettledUsage {
+                id: key.to_string(),
+                count: escrow.unsettled_records,
+                hint: "they must be acknowledged (or past the acknowledgement window) and undisputed",
+            });
+        }
+        refund = escrow.balance()?;
+        escrow.refunded = escrow.refunded.checked_add(refund)?;
+        payout.messages.extend(send(&escrow.customer, refund, &escrow.denom));
+        payout.events.push(set_state(deps, env, key, escrow, to)?);
+    } else {
+        escrows().save(deps.storage, key.to_string(), escrow)?;
+    }
+
+    let settlement = Settlement {
+        escrow_id: key.to_string(),
+        sequence,
+        record_ids: chosen.iter().map(|(id, _)| *id).collect(),
+        gross,
+        fees,
+        provider_amount,
+        refund,
+        finalize: close.is_some(),
+        settled_at: env.block.time,
+    };
+    SETTLEMENTS.save(deps.storage, (key, sequence), &settlement)?;
+    payout.events.insert(0, events::settled(&settlement));
+    Ok(Some(payout))
+}
+
+pub fn settle(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    escrow_id: String,
+    record_ids: Option<Vec<u64>>,
+    finalize: bool,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let (key, _) = escrow_key(deps.api, &escrow_id)?;
+    let mut escrow = load_escrow(deps.storage, &key)?;
+    let is_provider_side =
+        info.sender == escrow.provider || is_creator_contract(&config, &escrow, &info.sender);
+    if finalize && !is_provider_side {
+        return Err(ContractError::Unauthorized {
+            action: "finalize an escrow",
+            allowed: "its provider or the contract that created it",
+        });
+    }
+    if !is_provider_side && info.sender != escrow.customer {
+        return Err(ContractError::Unauthorized {
+            action: "settle an escrow",
+            allowed: "its customer, its provider or the contract that created it",
+        });
+    }
+    match escrow.state {
+        EscrowState::Active => {}
+        EscrowState::Disputed => return Err(ContractError::PayoutsHeld(key)),
+        other => {
+            return Err(ContractError::WrongState {
+                entity: "escrow",
+                id: key,
+                state: other.to_string(),
+                expected: "an active escrow",
+            })
+        }
+    }
+    if finalize {
+        ensure_transition("escrow", &key, escrow.state, EscrowState::Released)?;
+    }
+    let request = match record_ids {
+        Some(ids) => SettleRequest::Listed(ids),
+        None => SettleRequest::AllSettleable,
+    };
+    let close = finalize.then_some(EscrowState::Released);
+    let payout = settle_records(&mut deps, &env, &key, &mut escrow, request, close)?
+        .ok_or_else(|| ContractError::NothingToSettle(key.clone()))?;
+    Ok(payout
+        .into_response()
+        .add_attribute("action", "settle")
+        .add_attribute("escrow_id", key))
+}

@@ -1,0 +1,280 @@
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Timestamp, Uint128};
+use ve_types::{EscrowState, UsageRecordState};
+
+use super::escrow::set_state;
+use crate::error::ContractError;
+use crate::events;
+use crate::helpers::{
+    ensure_transition, escrow_key, is_creator_contract, label, load_escrow, load_record, no_funds,
+    reason, record_ids,
+};
+use crate::state::{
+    escrows, records, UsageRecord, UsageSummary, CONFIG, LAST_PERIOD_END, RECORD_SEQ, SUMMARIES,
+};
+
+pub struct NewUsage {
+    pub escrow_id: String,
+    pub allocation_id: String,
+    pub usage_type: String,
+    pub units: Uint128,
+    pub period_start: Timestamp,
+    pub period_end: Timestamp,
+}
+
+pub fn record(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    usage: NewUsage,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let (key, _) = escrow_key(deps.api, &usage.escrow_id)?;
+    let mut escrow = load_escrow(deps.storage, &key)?;
+    let is_callback = config.callback_contract.as_ref() == Some(&info.sender);
+    if info.sender != escrow.provider
+        && !is_callback
+        && !is_creator_contract(&config, &escrow, &info.sender)
+    {
+        return Err(ContractError::Unauthorized {
+            action: "record usage",
+            allowed: "the escrow's provider, the contract that created it or the callback contract",
+        });
+    }
+    if !matches!(escrow.state, EscrowState::Active | EscrowState::Disputed) {
+        return Err(ContractError::WrongState {
+            entity: "escrow",
+            id: key,
+            state: escrow.state.to_string(),
+            expected: "an active escrow",
+        });
+    }
+    label("allocation_id", &usage.allocation_id)?;
+    let unit_price = escrow.rate(&usage.usage_type).ok_or_else(|| {
+        ContractError::invalid(
+            "usage_type",
+            format!("{:?} has no rate in escrow {key}", usage.usage_type),
+        )
+    })?;
+    if usage.units.is_zero() {
+        return Err(ContractError::invalid("units", "must be greater than zero"));
+    }
+    if usage.period_start >= usage.period_end {
+        return Err(ContractError::invalid(
+            "period",
+            "period_start must be before period_end",
+        ));
+    }
+    if usage.period_end > env.block.time {
+        return Err(ContractError::invalid("period", "period_end is in the future"));
+    }
+    let period_key = (
+        key.as_str(),
+        usage.allocation_id.as_str(),
+        usage.usage_type.as_str(),
+    );
+    if let Some(last_end) = LAST_PERIOD_END.may_load(deps.storage, period_key)? {
+        if usage.period_start < last_end {
+            return Err(ContractError::OverlappingPeriod {
+                allocation_id: usage.allocation_id,
+                usage_type: usage.usage_type,
+                last_end: last_end.seconds(),
+            });
+        }
+    }
+    let cost = unit_price
+        .checked_mul(usage.units)
+        .map_err(|_| ContractError::invalid("units", "units x unit price overflows 128 bits"))?;
+    let available = escrow.balance()?.checked_sub(escrow.reserved)?;
+    if cost > available {
+        return Err(ContractError::InsufficientEscrow {
+            id: key,
+            needed: cost,
+            available,
+        });
+    }
+
+    let id = RECORD_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
+    RECORD_SEQ.save(deps.storage, &id)?;
+    let record = UsageRecord {
+        escrow_id: key.clone(),
+        allocation_id: usage.allocation_id,
+        usage_type: usage.usage_type,
+        units: usage.units,
+        unit_price,
+        cost,
+        period_start: usage.period_start,
+        period_end: usage.period_end,
+        state: UsageRecordState::Pending,
+        recorded_by: info.sender,
+        recorded_at: env.block.time,
+        dispute_reason: None,
+        settlement: None,
+    };
+    records().save(deps.storage, id, &record)?;
+    LAST_PERIOD_END.save(deps.storage, period_key_of(&record), &record.period_end)?;
+    let summary_key = (record.allocation_id.as_str(), record.usage_type.as_str());
+    let mut summary = SUMMARIES
+        .may_load(deps.storage, summary_key)?
+        .unwrap_or_else(|| UsageSummary {
+            usage_type: record.usage_type.clone(),
+            units: Uint128::zero(),
+            cost: Uint128::zero(),
+            settled_cost: Uint128::zero(),
+            records: 0,
+        });
+    summary.units = summary.units.checked_add(record.units)?;
+    summary.cost = summary.cost.checked_add(cost)?;
+    summary.records += 1;
+    SUMMARIES.save(deps.storage, summary_key, &summary)?;
+
+    escrow.reserved = escrow.reserved.checked_add(cost)?;
+    escrow.unsettled_records += 1;
+    escrow.updated_at = env.block.time;
+    escrows().save(deps.storage, key, &escrow)?;
+    Ok(Response::new()
+        .add_attribute("action", "record_usage")
+        .add_attribute("record_id", id.to_string())
+        .add_event(events::record("usage_recorded", id, &record))
+        .set_data(cosmwasm_std::to_json_binary(&id)?))
+}
+
+fn period_key_of(r: &UsageRecord) -> (&str, &str, &str) {
+    (
+        r.escrow_id.as_str(),
+        r.allocation_id.as_str(),
+        r.usage_type.as_str(),
+    )
+}
+
+pub fn acknowledge(
+    deps: DepsMut,
+    info: MessageInfo,
+    ids: Vec<u64>,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    record_ids("record_ids", &ids, false)?;
+    let mut response = Response::new().add_attribute("action", "acknowledge_usage");
+    for id in ids {
+        let mut record = load_record(deps.storage, id)?;
+        let escrow = load_escrow(deps.storage, &record.escrow_id)?;
+        if info.sender != escrow.customer {
+            return Err(ContractError::Unauthorized {
+                action: "acknowledge usage",
+                allowed: "the escrow's customer",
+            });
+        }
+        ensure_transition("usage record", id, record.state, UsageRecordState::Acknowledged)?;
+        record.state = UsageRecordState::Acknowledged;
+        records().save(deps.storage, id, &record)?;
+        response = response.add_event(events::record("usage_acknowledged", id, &record));
+    }
+    Ok(response)
+}
+
+pub fn dispute(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    id: u64,
+    why: String,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    reason(&why)?;
+    let mut record = load_record(deps.storage, id)?;
+    let key = record.escrow_id.clone();
+    let mut escrow = load_escrow(deps.storage, &key)?;
+    if info.sender != escrow.customer {
+        return Err(ContractError::Unauthorized {
+            action: "dispute usage",
+            allowed: "the escrow's customer",
+        });
+    }
+    ensure_transition("usage record", id, record.state, UsageRecordState::Disputed)?;
+    record.state = UsageRecordState::Disputed;
+    record.dispute_reason = Some(why);
+    records().save(deps.storage, id, &record)?;
+    escrow.disputed_records += 1;
+    let mut response = Response::new()
+        .add_attribute("action", "dispute_usage")
+        .add_attribute("record_id", id.to_string())
+        .add_event(events::record("usage_disputed", id, &record));
+    if escrow.state == EscrowState::Disputed {
+        escrow.updated_at = env.block.time;
+        escrows().save(deps.storage, key, &escrow)?;
+    } else {
+        let event = set_state(&mut deps, &env, &key, &mut escrow, EscrowState::Disputed)?;
+        response = response.add_event(event);
+    }
+    Ok(response)
+}
+
+pub fn resolve(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    escrow_id: String,
+    upheld: Vec<u64>,
+    rejected: Vec<u64>,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    if info.sender != config.arbiter {
+        return Err(ContractError::Unauthorized {
+            action: "resolve a dispute",
+            allowed: "the arbiter",
+        });
+    }
+    let all: Vec<u64> = upheld.iter().chain(&rejected).copied().collect();
+    record_ids("upheld/rejected", &all, false)?;
+    let (key, _) = escrow_key(deps.api, &escrow_id)?;
+    let mut escrow = load_escrow(deps.storage, &key)?;
+    let mut response = Response::new()
+        .add_attribute("action", "resolve_dispute")
+        .add_attribute("escrow_id", &key);
+    for (ids, to, name) in [
+        (&upheld, UsageRecordState::Acknowledged, "usage_upheld"),
+        (&rejected, UsageRecordState::Rejected, "usage_rejected"),
+    ] {
+        for id in ids {
+            let mut record = load_record(deps.storage, *id)?;
+            if record.escrow_id != key {
+                return Err(ContractError::invalid(
+                    "upheld/rejected",
+                    format!("record {id} belongs to escrow {}", record.escrow_id),
+                ));
+            }
+            if record.state != UsageRecordState::Disputed {
+                return Err(ContractError::WrongState {
+                    entity: "usage record",
+                    id: id.to_string(),
+                    state: record.state.to_string(),
+                    expected: "a disputed record",
+                });
+            }
+            record.state = to;
+            records().save(deps.storage, *id, &record)?;
+            if to == UsageRecordState::Rejected {
+                // A rejected record is never paid: release its reservation.
+                escrow.reserved = escrow.reserved.checked_sub(record.cost)?;
+                escrow.unsettled_records -= 1;
+                let summary_key = (record.allocation_id.as_str(), record.usage_type.as_str());
+                let mut summary = SUMMARIES.load(deps.storage, summary_key)?;
+                summary.units = summary.units.checked_sub(record.units)?;
+                summary.cost = summary.cost.checked_sub(record.cost)?;
+                summary.records -= 1;
+                SUMMARIES.save(deps.storage, summary_key, &summary)?;
+            }
+            escrow.disputed_records -= 1;
+            response = response.add_event(events::record(name, *id, &record));
+        }
+    }
+    if escrow.disputed_records == 0 && escrow.state == EscrowState::Disputed {
+        let event = set_state(&mut deps, &env, &key, &mut escrow, EscrowState::Active)?;
+        response = response.add_event(event);
+    } else {
+        escrow.updated_at = env.block.time;
+        escrows().save(deps.storage, key, &escrow)?;
+    }
+    Ok(response)
+}

@@ -1,0 +1,149 @@
+//! Checks shared by the execute handlers: IDs, callers, funds, limits.
+
+use std::fmt::Display;
+
+use cosmwasm_std::{Addr, Api, BankMsg, Coin, MessageInfo, Storage, Uint128};
+use ve_types::{EscrowId, StateMachine};
+
+use crate::error::ContractError;
+use crate::state::{escrows, records, Config, Escrow, UsageRecord};
+
+/// Most records one message may name or settle.
+pub const MAX_RECORDS_PER_MESSAGE: usize = 100;
+pub const MAX_LABEL_CHARS: usize = 128;
+pub const MAX_REASON_CHARS: usize = 256;
+
+/// `addr_validate` with an error that names the field.
+pub fn address(api: &dyn Api, field: &'static str, addr: &str) -> Result<Addr, ContractError> {
+    api.addr_validate(addr)
+        .map_err(|e| ContractError::invalid(field, format!("{addr:?} is not a valid address: {e}")))
+}
+
+/// Parses `order:{order id}` / `job:{job id}` and validates the customer
+/// address in it; returns the canonical string used as key.
+pub fn escrow_key(api: &dyn Api, id: &str) -> Result<(String, Addr), ContractError> {
+    let parsed: EscrowId = id.parse()?;
+    let customer = address(api, "escrow_id", parsed.customer())?;
+    Ok((parsed.to_string(), customer))
+}
+
+pub fn load_escrow(storage: &dyn Storage, key: &str) -> Result<Escrow, ContractError> {
+    escrows()
+        .may_load(storage, key.to_string())?
+        .ok_or_else(|| ContractError::NotFound {
+            entity: "escrow",
+            id: key.to_string(),
+        })
+}
+
+pub fn load_record(storage: &dyn Storage, id: u64) -> Result<UsageRecord, ContractError> {
+    records()
+        .may_load(storage, id)?
+        .ok_or_else(|| ContractError::NotFound {
+            entity: "usage record",
+            id: id.to_string(),
+        })
+}
+
+pub fn ensure_transition<S: StateMachine + Display>(
+    entity: &'static str,
+    id: impl Display,
+    from: S,
+    to: S,
+) -> Result<(), ContractError> {
+    if from.can_transition_to(to) {
+        Ok(())
+    } else {
+        Err(ContractError::InvalidTransition {
+            entity,
+            id: id.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+        })
+    }
+}
+
+/// The contract (marketplace or hpc) that created the escrow.
+pub fn is_creator_contract(config: &Config, escrow: &Escrow, sender: &Addr) -> bool {
+    escrow.created_by == *sender
+        && (config.marketplace.as_ref() == Some(sender) || config.hpc.as_ref() == Some(sender))
+}
+
+/// Whether `sender` is the marketplace or hpc contract.
+pub fn is_trusted_contract(config: &Config, sender: &Addr) -> bool {
+    config.marketplace.as_ref() == Some(sender) || config.hpc.as_ref() == Some(sender)
+}
+
+pub fn no_funds(info: &MessageInfo) -> Result<(), ContractError> {
+    if info.funds.is_empty() {
+        Ok(())
+    } else {
+        Err(ContractError::UnexpectedFunds(
+            info.funds.iter().map(Coin::to_string).collect::<Vec<_>>().join(", "),
+        ))
+    }
+}
+
+/// Exactly one non-zero coin (of `denom` when given); returns it.
+pub fn one_coin(info: &MessageInfo, denom: Option<&str>) -> Result<(String, Uint128), ContractError> {
+    let expected = match denom {
+        Some(d) => format!("one coin of {d}"),
+        None => "one coin".to_string(),
+    };
+    match info.funds.as_slice() {
+        [c] if denom.is_none_or(|d| c.denom == d) => {
+            let amount = Uint128::try_from(c.amount)
+                .map_err(|_| ContractError::wrong_funds(expected.clone(), &info.funds))?;
+            if amount.is_zero() {
+                return Err(ContractError::wrong_funds(expected, &info.funds));
+            }
+            Ok((c.denom.clone(), amount))
+        }
+        _ => Err(ContractError::wrong_funds(expected, &info.funds)),
+    }
+}
+
+/// A bank send of `amount`, or nothing for zero.
+pub fn send(to: &Addr, amount: Uint128, denom: &str) -> Option<BankMsg> {
+    (!amount.is_zero()).then(|| BankMsg::Send {
+        to_address: to.to_string(),
+        amount: vec![Coin::new(amount, denom)],
+    })
+}
+
+/// A label such as a usage type or allocation ID: 1-128 visible ASCII.
+pub fn label(field: &'static str, s: &str) -> Result<(), ContractError> {
+    if s.is_empty() || s.len() > MAX_LABEL_CHARS || !s.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ContractError::invalid(
+            field,
+            format!("must be 1-{MAX_LABEL_CHARS} visible ASCII characters"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn reason(s: &str) -> Result<(), ContractError> {
+    if s.trim().is_empty() || s.chars().count() > MAX_REASON_CHARS || s.chars().any(char::is_control) {
+        return Err(ContractError::invalid(
+            "reason",
+            format!("must be 1-{MAX_REASON_CHARS} characters without control characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// A non-empty list of at most 100 distinct record IDs.
+pub fn record_ids(field: &'static str, ids: &[u64], allow_empty: bool) -> Result<(), ContractError> {
+    if (!allow_empty && ids.is_empty()) || ids.len() > MAX_RECORDS_PER_MESSAGE {
+        return Err(ContractError::invalid(
+            field,
+            format!("{} ids, must be 1-{MAX_RECORDS_PER_MESSAGE}", ids.len()),
+        ));
+    }
+    for (i, id) in ids.iter().enumerate() {
+        if ids[..i].contains(id) {
+            return Err(ContractError::invalid(field, format!("record {id} listed twice")));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Addr, StdResult, Timestamp, Uint128};
+use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use ve_types::{EscrowState, UsageRecordState};
+
+use crate::msg::UsageRate;
+
+#[cw_serde]
+pub struct FeeShare {
+    pub name: String,
+    pub recipient: Addr,
+    pub bps: u16,
+}
+
+#[cw_serde]
+pub struct Config {
+    pub admin: Addr,
+    pub arbiter: Addr,
+    pub marketplace: Option<Addr>,
+    pub hpc: Option<Addr>,
+    pub callback_contract: Option<Addr>,
+    pub fee_shares: Vec<FeeShare>,
+    pub ack_window_seconds: u64,
+}
+
+#[cw_serde]
+pub struct Escrow {
+    pub customer: Addr,
+    pub provider: Addr,
+    pub denom: String,
+    /// Everything ever paid in.
+    pub deposited: Uint128,
+    /// Everything paid out to the provider, fees excluded.
+    pub paid_provider: Uint128,
+    pub paid_fees: Uint128,
+    pub refunded: Uint128,
+    /// Cost of usage records recorded but not settled or rejected.
+    pub reserved: Uint128,
+    pub rates: Vec<UsageRate>,
+    pub state: EscrowState,
+    pub expires_at: Timestamp,
+    /// The marketplace/hpc contract, or the customer for a direct deposit.
+    pub created_by: Addr,
+    pub unsettled_records: u32,
+    pub disputed_records: u32,
+    pub settlement_count: u64,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl Escrow {
+    /// Funds this escrow still holds: deposits less everything paid out.
+    pub fn balance(&self) -> StdResult<Uint128> {
+        Ok(self
+            .deposited
+            .checked_sub(self.paid_provider)?
+            .checked_sub(self.paid_fees)?
+            .checked_sub(self.refunded)?)
+    }
+
+    pub fn rate(&self, usage_type: &str) -> Option<Uint128> {
+        self.rates
+            .iter()
+            .find(|r| r.usage_type == usage_type)
+            .map(|r| r.unit_price)
+    }
+}
+
+#[cw_serde]
+pub struct UsageRecord {
+    pub escrow_id: String,
+    pub allocation_id: String,
+    pub usage_type: String,
+    pub units: Uint128,
+    pub unit_price: Uint128,
+    /// `unit_price x units`.
+    pub cost: Uint128,
+    pub period_start: Timestamp,
+    pub period_end: Timestamp,
+    pub state: UsageRecordState,
+    pub recorded_by: Addr,
+    pub recorded_at: Timestamp,
+    pub dispute_reason: Option<String>,
+    /// The settlement that paid it.
+    pub settlement: Option<u64>,
+}
+
+#[cw_serde]
+pub struct FeePayout {
+    pub name: String,
+    pub recipient: Addr,
+    pub amount: Uint128,
+}
+
+/// One payout: `gross = provider_amount + sum(fees)`, exactly.
+#[cw_serde]
+pub struct Settlement {
+    pub escrow_id: String,
+    pub sequence: u64,
+    pub record_ids: Vec<u64>,
+    pub gross: Uint128,
+    pub fees: Vec<FeePayout>,
+    pub provider_amount: Uint128,
+    /// Returned to the customer by a final settlement or an expiry.
+    pub refund: Uint128,
+    pub finalize: bool,
+    pub settled_at: Timestamp,
+}
+
+/// Running totals of one usage type of one allocation (rejected records
+/// excluded).
+#[cw_serde]
+pub struct UsageSummary {
+    pub usage_type: String,
+    pub units: Uint128,
+    pub cost: Uint128,
+    pub settled_cost: Uint128,
+    pub records: u64,
+}
+
+pub const CONFIG: Item<Config> = Item::new("config");
+pub const RECORD_SEQ: Item<u64> = Item::new("record_seq");
+
+pub struct EscrowIndexes<'a> {
+    pub customer: MultiIndex<'a, Addr, Escrow, String>,
+    pub provider: MultiIndex<'a, Addr, Escrow, String>,
+    pub state: MultiIndex<'a, u8, Escrow, String>,
+}
+
+impl IndexList<Escrow> for EscrowIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<Escrow>> + '_> {
+        let v: Vec<&dyn Index<Escrow>> = vec![&self.customer, &self.provider, &self.state];
+        Box::new(v.into_iter())
+    }
+}
+
+/// Escrows keyed by their ID string (`order:…` / `job:…`).
+pub fn escrows<'a>() -> IndexedMap<String, Escrow, EscrowIndexes<'a>> {
+    IndexedMap::new(
+        "escrows",
+        EscrowIndexes {
+            customer: MultiIndex::new(|_, e| e.customer.clone(), "escrows", "escrows__customer"),
+            provider: MultiIndex::new(|_, e| e.provider.clone(), "escrows", "escrows__provider"),
+            state: MultiIndex::new(|_, e| e.state.code(), "escrows", "escrows__state"),
+        },
+    )
+}
+
+pub struct RecordIndexes<'a> {
+    pub escrow_state: MultiIndex<'a, (String, u8), UsageRecord, u64>,
+    pub escrow: MultiIndex<'a, String, UsageRecord, u64>,
+    pub allocation: MultiIndex<'a, String, UsageRecord, u64>,
+}
+
+impl IndexList<UsageRecord> for RecordIndexes<'_> {
+    fn get_indexes(&'_ self) -> Box<dyn Iterator<Item = &'_ dyn Index<UsageRecord>> + '_> {
+        let v: Vec<&dyn Index<UsageRecord>> =
+            vec![&self.escrow_state, &self.escrow, &self.allocation];
+        Box::new(v.into_iter())
+    }
+}
+
+pub fn records<'a>() -> IndexedMap<u64, UsageRecord, RecordIndexes<'a>> {
+    IndexedMap::new(
+        "records",
+        RecordIndexes {
+            escrow_state: MultiIndex::new(
+                |_, r| (r.escrow_id.clone(), r.state.code()),
+                "records",
+                "records__escrow_state",
+            ),
+            escrow: MultiIndex::new(|_, r| r.escrow_id.clone(), "records", "records__escrow"),
+            allocation: MultiIndex::new(
+                |_, r| r.allocation_id.clone(),
+                "records",
+                "records__allocation",
+            ),
+        },
+    )
+}
+
+/// End of the last recorded period per (escrow, allocation, usage type):
+/// a new period must start at or after it, so periods never overlap.
+pub const LAST_PERIOD_END: Map<(&str, &str, &str), Timestamp> = Map::new("last_period_end");
+/// Totals per (allocation, usage type).
+pub const SUMMARIES: Map<(&str, &str), UsageSummary> = Map::new("summaries");
+/// Settlements per escrow, in order.
+pub const SETTLEMENTS: Map<(&str, u64), Settlement> = Map::new("settlements");
