@@ -26,7 +26,8 @@ pub fn instantiate(
     msg: InstantiateMsg,
 ) -> Result<Response, ContractError> {
     let api = deps.api;
-    let optional = |field, value: Option<String>| value.map(|v| address(api, field, &v)).transpose();
+    let optional =
+        |field, value: Option<String>| value.map(|v| address(api, field, &v)).transpose();
     let config = Config {
         admin: match msg.admin {
             Some(a) => address(api, "admin", &a)?,
@@ -145,7 +146,13 @@ pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractErr
             role,
             start_after,
             limit,
-        } => to_json_binary(&query::escrows_by_party(deps, party, role, start_after, limit)?),
+        } => to_json_binary(&query::escrows_by_party(
+            deps,
+            party,
+            role,
+            start_after,
+            limit,
+        )?),
         QueryMsg::EscrowsByState {
             state,
             start_after,

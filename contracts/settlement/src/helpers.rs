@@ -79,13 +79,20 @@ pub fn no_funds(info: &MessageInfo) -> Result<(), ContractError> {
         Ok(())
     } else {
         Err(ContractError::UnexpectedFunds(
-            info.funds.iter().map(Coin::to_string).collect::<Vec<_>>().join(", "),
+            info.funds
+                .iter()
+                .map(Coin::to_string)
+                .collect::<Vec<_>>()
+                .join(", "),
         ))
     }
 }
 
 /// Exactly one non-zero coin (of `denom` when given); returns it.
-pub fn one_coin(info: &MessageInfo, denom: Option<&str>) -> Result<(String, Uint128), ContractError> {
+pub fn one_coin(
+    info: &MessageInfo,
+    denom: Option<&str>,
+) -> Result<(String, Uint128), ContractError> {
     let expected = match denom {
         Some(d) => format!("one coin of {d}"),
         None => "one coin".to_string(),
@@ -123,7 +130,10 @@ pub fn label(field: &'static str, s: &str) -> Result<(), ContractError> {
 }
 
 pub fn reason(s: &str) -> Result<(), ContractError> {
-    if s.trim().is_empty() || s.chars().count() > MAX_REASON_CHARS || s.chars().any(char::is_control) {
+    if s.trim().is_empty()
+        || s.chars().count() > MAX_REASON_CHARS
+        || s.chars().any(char::is_control)
+    {
         return Err(ContractError::invalid(
             "reason",
             format!("must be 1-{MAX_REASON_CHARS} characters without control characters"),
@@ -133,7 +143,11 @@ pub fn reason(s: &str) -> Result<(), ContractError> {
 }
 
 /// A non-empty list of at most 100 distinct record IDs.
-pub fn record_ids(field: &'static str, ids: &[u64], allow_empty: bool) -> Result<(), ContractError> {
+pub fn record_ids(
+    field: &'static str,
+    ids: &[u64],
+    allow_empty: bool,
+) -> Result<(), ContractError> {
     if (!allow_empty && ids.is_empty()) || ids.len() > MAX_RECORDS_PER_MESSAGE {
         return Err(ContractError::invalid(
             field,
@@ -142,7 +156,10 @@ pub fn record_ids(field: &'static str, ids: &[u64], allow_empty: bool) -> Result
     }
     for (i, id) in ids.iter().enumerate() {
         if ids[..i].contains(id) {
-            return Err(ContractError::invalid(field, format!("record {id} listed twice")));
+            return Err(ContractError::invalid(
+                field,
+                format!("record {id} listed twice"),
+            ));
         }
     }
     Ok(())

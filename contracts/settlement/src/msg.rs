@@ -203,4 +203,3 @@ pub struct UsageSummaryResponse {
 pub struct SettlementsResponse {
     pub settlements: Vec<Settlement>,
 }
-

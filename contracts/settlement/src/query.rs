@@ -88,11 +88,12 @@ pub fn escrows_by_state(
     limit: Option<u32>,
 ) -> Result<EscrowsResponse, ContractError> {
     let min = escrow_bound(deps, start_after)?;
-    let iter = escrows()
-        .idx
-        .state
-        .prefix(state.code())
-        .range(deps.storage, min, None, Order::Ascending);
+    let iter =
+        escrows()
+            .idx
+            .state
+            .prefix(state.code())
+            .range(deps.storage, min, None, Order::Ascending);
     escrow_page(iter, limit)
 }
 
@@ -126,10 +127,12 @@ pub fn usage_records_by_escrow(
     let map = records();
     match state {
         Some(state) => record_page(
-            map.idx
-                .escrow_state
-                .prefix((key, state.code()))
-                .range(deps.storage, min, None, Order::Ascending),
+            map.idx.escrow_state.prefix((key, state.code())).range(
+                deps.storage,
+                min,
+                None,
+                Order::Ascending,
+            ),
             limit,
         ),
         None => record_page(
@@ -160,7 +163,10 @@ pub fn usage_records_by_allocation(
 
 /// One entry per usage type; an allocation meters at most the rates of its
 /// escrow (16), so this read is bounded.
-pub fn usage_summary(deps: Deps, allocation_id: String) -> Result<UsageSummaryResponse, ContractError> {
+pub fn usage_summary(
+    deps: Deps,
+    allocation_id: String,
+) -> Result<UsageSummaryResponse, ContractError> {
     label("allocation_id", &allocation_id)?;
     let usage = SUMMARIES
         .prefix(&allocation_id)
@@ -183,7 +189,12 @@ pub fn settlements(
     let (key, _) = escrow_key(deps.api, &escrow_id)?;
     let settlements = SETTLEMENTS
         .prefix(&key)
-        .range(deps.storage, start_after.map(Bound::exclusive), None, Order::Ascending)
+        .range(
+            deps.storage,
+            start_after.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
         .take(page_size(limit))
         .map(|item| item.map(|(_, s)| s))
         .collect::<StdResult<_>>()?;

@@ -10,7 +10,10 @@ pub const MAX_ACK_WINDOW_SECONDS: u64 = 90 * 86_400;
 pub const MAX_FEE_SHARES: usize = 8;
 pub const MAX_TOTAL_FEE_BPS: u32 = 10_000;
 
-pub fn fee_shares(api: &dyn Api, input: Vec<FeeShareInput>) -> Result<Vec<FeeShare>, ContractError> {
+pub fn fee_shares(
+    api: &dyn Api,
+    input: Vec<FeeShareInput>,
+) -> Result<Vec<FeeShare>, ContractError> {
     if input.len() > MAX_FEE_SHARES {
         return Err(ContractError::invalid(
             "fee_shares",
@@ -27,11 +30,20 @@ pub fn fee_shares(api: &dyn Api, input: Vec<FeeShareInput>) -> Result<Vec<FeeSha
     input
         .into_iter()
         .map(|s| {
-            if s.name.is_empty() || s.name.len() > 32 || !s.name.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(ContractError::invalid("fee_shares.name", "1-32 visible ASCII characters"));
+            if s.name.is_empty()
+                || s.name.len() > 32
+                || !s.name.bytes().all(|b| b.is_ascii_graphic())
+            {
+                return Err(ContractError::invalid(
+                    "fee_shares.name",
+                    "1-32 visible ASCII characters",
+                ));
             }
             if s.bps == 0 {
-                return Err(ContractError::invalid("fee_shares.bps", format!("{} has 0 bps", s.name)));
+                return Err(ContractError::invalid(
+                    "fee_shares.bps",
+                    format!("{} has 0 bps", s.name),
+                ));
             }
             Ok(FeeShare {
                 recipient: address(api, "fee_shares.recipient", &s.recipient)?,
@@ -77,7 +89,10 @@ pub fn update_config(
     }
     let api = deps.api;
     let mut changed = false;
-    let mut set = |field: &'static str, value: Option<String>, slot: &mut Addr| -> Result<(), ContractError> {
+    let mut set = |field: &'static str,
+                   value: Option<String>,
+                   slot: &mut Addr|
+     -> Result<(), ContractError> {
         if let Some(v) = value {
             *slot = address(api, field, &v)?;
             changed = true;
@@ -89,7 +104,11 @@ pub fn update_config(
     for (field, value, slot) in [
         ("marketplace", u.marketplace, &mut config.marketplace),
         ("hpc", u.hpc, &mut config.hpc),
-        ("callback_contract", u.callback_contract, &mut config.callback_contract),
+        (
+            "callback_contract",
+            u.callback_contract,
+            &mut config.callback_contract,
+        ),
     ] {
         if let Some(v) = value {
             *slot = Some(address(api, field, &v)?);

@@ -83,11 +83,17 @@ pub fn create(
     }
     let provider = address(deps.api, "provider", &new.provider)?;
     if provider == customer {
-        return Err(ContractError::invalid("provider", "the provider cannot be the customer"));
+        return Err(ContractError::invalid(
+            "provider",
+            "the provider cannot be the customer",
+        ));
     }
     validate_rates(&new.rates)?;
     if new.expires_at <= env.block.time {
-        return Err(ContractError::invalid("expires_at", "must be in the future"));
+        return Err(ContractError::invalid(
+            "expires_at",
+            "must be in the future",
+        ));
     }
     if escrows().has(deps.storage, key.clone()) {
         return Err(ContractError::EscrowExists(key));
@@ -173,7 +179,12 @@ pub(crate) fn set_state(
     escrow.state = to;
     escrow.updated_at = env.block.time;
     escrows().save(deps.storage, key.to_string(), escrow)?;
-    Ok(events::escrow("escrow_state_changed", key, escrow, Some(from))?)
+    Ok(events::escrow(
+        "escrow_state_changed",
+        key,
+        escrow,
+        Some(from),
+    )?)
 }
 
 pub fn activate(

@@ -41,11 +41,15 @@ impl Payout {
 /// Splits `gross` into fees (each `floor(gross x bps / 10,000)`) and the
 /// provider's part, which takes the rounding remainder: the parts always add
 /// up to `gross` exactly.
-pub fn split_fees(gross: Uint128, shares: &[FeeShare]) -> Result<(Vec<FeePayout>, Uint128), ContractError> {
+pub fn split_fees(
+    gross: Uint128,
+    shares: &[FeeShare],
+) -> Result<(Vec<FeePayout>, Uint128), ContractError> {
     let mut provider = gross;
     let mut fees = Vec::with_capacity(shares.len());
     for share in shares {
-        let amount = gross.checked_multiply_ratio(share.bps, BPS_DENOMINATOR)
+        let amount = gross
+            .checked_multiply_ratio(share.bps, BPS_DENOMINATOR)
             .map_err(|e| ContractError::invalid("fee_shares", e.to_string()))?;
         provider = provider.checked_sub(amount)?;
         fees.push(FeePayout {
@@ -62,9 +66,7 @@ pub fn split_fees(gross: Uint128, shares: &[FeeShare]) -> Result<(Vec<FeePayout>
 fn settleable(record: &UsageRecord, env: &Env, ack_window: u64) -> bool {
     match record.state {
         UsageRecordState::Acknowledged => true,
-        UsageRecordState::Pending => {
-            env.block.time >= record.recorded_at.plus_seconds(ack_window)
-        }
+        UsageRecordState::Pending => env.block.time >= record.recorded_at.plus_seconds(ack_window),
         _ => false,
     }
 }
@@ -91,10 +93,7 @@ fn chosen_records(
                     if !settleable(&record, env, ack_window) {
                         return Err(ContractError::invalid(
                             "record_ids",
-                            format!(
-                                "record {id} is {} and cannot be settled yet",
-                                record.state
-                            ),
+                            format!("record {id} is {} and cannot be settled yet", record.state),
                         ));
                     }
                     Ok((id, record))
@@ -162,14 +161,20 @@ pub(crate) fn settle_records(
     escrow.unsettled_records = u32::try_from(chosen.len())
         .ok()
         .and_then(|n| escrow.unsettled_records.checked_sub(n))
-        .ok_or_else(|| ContractError::invalid("record_ids", "more records than the escrow holds"))?;
+        .ok_or_else(|| {
+            ContractError::invalid("record_ids", "more records than the escrow holds")
+        })?;
     escrow.settlement_count = sequence;
     escrow.updated_at = env.block.time;
 
     let mut payout = Payout::default();
-    payout.messages.extend(send(&escrow.provider, provider_amount, &escrow.denom));
+    payout
+        .messages
+        .extend(send(&escrow.provider, provider_amount, &escrow.denom));
     for fee in &fees {
-        payout.messages.extend(send(&fee.recipient, fee.amount, &escrow.denom));
+        payout
+            .messages
+            .extend(send(&fee.recipient, fee.amount, &escrow.denom));
     }
 
     let mut refund = Uint128::zero();
@@ -178,12 +183,15 @@ pub(crate) fn settle_records(
             return Err(ContractError::UnsettledUsage {
                 id: key.to_string(),
                 count: escrow.unsettled_records,
-                hint: "they must be acknowledged (or past the acknowledgement window) and undisputed",
+                hint:
+                    "they must be acknowledged (or past the acknowledgement window) and undisputed",
             });
         }
         refund = escrow.balance()?;
         escrow.refunded = escrow.refunded.checked_add(refund)?;
-        payout.messages.extend(send(&escrow.customer, refund, &escrow.denom));
+        payout
+            .messages
+            .extend(send(&escrow.customer, refund, &escrow.denom));
         payout.events.push(set_state(deps, env, key, escrow, to)?);
     } else {
         escrows().save(deps.storage, key.to_string(), escrow)?;

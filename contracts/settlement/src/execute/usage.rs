@@ -66,7 +66,10 @@ pub fn record(
         ));
     }
     if usage.period_end > env.block.time {
-        return Err(ContractError::invalid("period", "period_end is in the future"));
+        return Err(ContractError::invalid(
+            "period",
+            "period_end is in the future",
+        ));
     }
     let period_key = (
         key.as_str(),
@@ -164,7 +167,12 @@ pub fn acknowledge(
                 allowed: "the escrow's customer",
             });
         }
-        ensure_transition("usage record", id, record.state, UsageRecordState::Acknowledged)?;
+        ensure_transition(
+            "usage record",
+            id,
+            record.state,
+            UsageRecordState::Acknowledged,
+        )?;
         record.state = UsageRecordState::Acknowledged;
         records().save(deps.storage, id, &record)?;
         response = response.add_event(events::record("usage_acknowledged", id, &record));
