@@ -2,10 +2,13 @@
 
 #[cfg(not(feature = "library"))]
 use cosmwasm_std::entry_point;
-use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
+use cosmwasm_std::{
+    to_json_binary, Binary, Deps, DepsMut, Env, Event, MessageInfo, Reply, Response, SubMsgResult,
+};
 use cw2::{get_contract_version, set_contract_version};
 
 use crate::error::ContractError;
+use crate::escrow;
 use crate::execute::admin::{self, ConfigUpdate};
 use crate::execute::offering::{self, OfferingUpdate, StateChange};
 use crate::execute::order::{self, NewOrder};
@@ -33,9 +36,17 @@ pub fn instantiate(
         .callback_contract
         .map(|c| validation::address(deps.api, "callback_contract", &c))
         .transpose()?;
+    let settlement_contract = msg
+        .settlement_contract
+        .map(|c| validation::address(deps.api, "settlement_contract", &c))
+        .transpose()?;
     let config = Config {
         admin,
         callback_contract,
+        settlement_contract,
+        escrow_expiry_seconds: msg
+            .escrow_expiry_seconds
+            .unwrap_or(admin::DEFAULT_ESCROW_EXPIRY_SECONDS),
         default_bid_ttl_seconds: msg
             .default_bid_ttl_seconds
             .unwrap_or(admin::DEFAULT_BID_TTL_SECONDS),
@@ -172,6 +183,8 @@ pub fn execute(
             default_bid_ttl_seconds,
             max_bid_ttl_seconds,
             max_bids_per_order,
+            settlement_contract,
+            escrow_expiry_seconds,
         } => admin::update_config(
             deps,
             info,
@@ -181,6 +194,8 @@ pub fn execute(
                 default_bid_ttl_seconds,
                 max_bid_ttl_seconds,
                 max_bids_per_order,
+                settlement_contract,
+                escrow_expiry_seconds,
             },
         ),
     }
@@ -285,6 +300,22 @@ pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractErro
         )?),
     };
     Ok(binary?)
+}
+
+/// A settlement refund that failed (say, usage is still unsettled) must not
+/// undo the state change that asked for it: record the failure in an event
+/// and go on. The escrow stays in settlement, where the provider can settle
+/// and refund it, or it expires.
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, ContractError> {
+    match (msg.id, msg.result) {
+        (escrow::REFUND_REPLY_ID, SubMsgResult::Err(error)) => Ok(Response::new()
+            .add_event(Event::new("ve.settlement_refund_failed").add_attribute("error", error))),
+        (id, _) => Err(ContractError::invalid(
+            "reply",
+            format!("unexpected reply {id}"),
+        )),
+    }
 }
 
 #[cfg_attr(not(feature = "library"), entry_point)]

@@ -3,6 +3,7 @@
 
 pub mod contract;
 pub mod error;
+pub mod escrow;
 pub mod events;
 pub mod execute;
 mod funds;

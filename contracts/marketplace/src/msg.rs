@@ -19,6 +19,11 @@ pub struct InstantiateMsg {
     pub max_bid_ttl_seconds: Option<u64>,
     /// Most bids one order takes (default 20): bounds the work of accepting.
     pub max_bids_per_order: Option<u32>,
+    /// The settlement contract. When set, accepting a bid moves the order's
+    /// escrow there; without it this contract holds the escrow.
+    pub settlement_contract: Option<String>,
+    /// Lifetime of escrows opened in settlement (default 30 days).
+    pub escrow_expiry_seconds: Option<u64>,
 }
 
 /// Encrypted material attached to an offering (e.g. provider credentials
@@ -173,6 +178,8 @@ pub enum ExecuteMsg {
         default_bid_ttl_seconds: Option<u64>,
         max_bid_ttl_seconds: Option<u64>,
         max_bids_per_order: Option<u32>,
+        settlement_contract: Option<String>,
+        escrow_expiry_seconds: Option<u64>,
     },
 }
 

@@ -14,6 +14,10 @@ use crate::msg::EncryptedSecrets;
 pub struct Config {
     pub admin: Addr,
     pub callback_contract: Option<Addr>,
+    /// When set, a matched order's escrow moves to this settlement contract.
+    pub settlement_contract: Option<Addr>,
+    /// Lifetime of an escrow opened in settlement.
+    pub escrow_expiry_seconds: u64,
     pub default_bid_ttl_seconds: u64,
     pub max_bid_ttl_seconds: u64,
     pub max_bids_per_order: u32,
@@ -54,6 +58,9 @@ pub struct Order {
     pub denom: String,
     /// Funds this contract holds for the order.
     pub escrow: Uint128,
+    /// The settlement escrow (`order:{order id}`) holding the order's funds
+    /// once matched, when a settlement contract is configured.
+    pub settlement_escrow: Option<String>,
     pub region: Option<String>,
     pub public_metadata: BTreeMap<String, String>,
     pub encrypted_config_ref: Option<String>,

@@ -10,6 +10,9 @@ pub const DEFAULT_MAX_BID_TTL_SECONDS: u64 = 7 * 86_400;
 pub const LONGEST_BID_TTL_SECONDS: u64 = 365 * 86_400;
 pub const DEFAULT_MAX_BIDS_PER_ORDER: u32 = 20;
 pub const MOST_BIDS_PER_ORDER: u32 = 100;
+pub const DEFAULT_ESCROW_EXPIRY_SECONDS: u64 = 30 * 86_400;
+pub const MIN_ESCROW_EXPIRY_SECONDS: u64 = 3_600;
+pub const MAX_ESCROW_EXPIRY_SECONDS: u64 = 5 * 365 * 86_400;
 
 /// Checks the bounds every stored config must satisfy.
 pub fn validate_config(c: &Config) -> Result<(), ContractError> {
@@ -31,6 +34,12 @@ pub fn validate_config(c: &Config) -> Result<(), ContractError> {
             format!("must be 1-{MOST_BIDS_PER_ORDER}"),
         ));
     }
+    if !(MIN_ESCROW_EXPIRY_SECONDS..=MAX_ESCROW_EXPIRY_SECONDS).contains(&c.escrow_expiry_seconds) {
+        return Err(ContractError::invalid(
+            "escrow_expiry_seconds",
+            format!("must be {MIN_ESCROW_EXPIRY_SECONDS}-{MAX_ESCROW_EXPIRY_SECONDS}"),
+        ));
+    }
     Ok(())
 }
 
@@ -40,6 +49,8 @@ pub struct ConfigUpdate {
     pub default_bid_ttl_seconds: Option<u64>,
     pub max_bid_ttl_seconds: Option<u64>,
     pub max_bids_per_order: Option<u32>,
+    pub settlement_contract: Option<String>,
+    pub escrow_expiry_seconds: Option<u64>,
 }
 
 pub fn update_config(
@@ -61,12 +72,16 @@ pub fn update_config(
         default_bid_ttl_seconds,
         max_bid_ttl_seconds,
         max_bids_per_order,
+        settlement_contract,
+        escrow_expiry_seconds,
     } = update;
     if admin.is_none()
         && callback_contract.is_none()
         && default_bid_ttl_seconds.is_none()
         && max_bid_ttl_seconds.is_none()
         && max_bids_per_order.is_none()
+        && settlement_contract.is_none()
+        && escrow_expiry_seconds.is_none()
     {
         return Err(ContractError::NothingToUpdate);
     }

@@ -4,6 +4,7 @@ use ve_types::{AllocationState, OrderState};
 
 use super::{ensure_transition, load_allocation, load_order};
 use crate::error::ContractError;
+use crate::escrow;
 use crate::events;
 use crate::funds;
 use crate::keys;
@@ -40,20 +41,21 @@ fn transition(
         ensure_transition("order", order.order_id(), order_from, order_to)?;
         order.state = order_to;
         order.updated_at = env.block.time;
+        // Money goes back when the order ends without the service ever
+        // having run; a service that ran is paid through settlement.
         let never_ran = matches!(order_from, OrderState::Matched | OrderState::Provisioning);
-        let refund = match order_to {
-            OrderState::Cancelled => order.escrow,
-            OrderState::Failed if never_ran => order.escrow,
-            _ => Uint128::zero(),
+        let refund =
+            order_to == OrderState::Cancelled || (order_to == OrderState::Failed && never_ran);
+        let (refunds, refund_events) = if refund {
+            escrow::refund_all(&CONFIG.load(deps.storage)?, &mut order)?
+        } else {
+            (vec![], vec![])
         };
-        order.escrow = order.escrow.checked_sub(refund)?;
         orders().save(deps.storage, order_key, &order)?;
-        response = response.add_event(events::order_state_changed(&order, order_from));
-        if let Some(msg) = funds::send(&order.customer, refund, &order.denom) {
-            response = response
-                .add_message(msg)
-                .add_event(events::escrow_refunded(&order, refund));
-        }
+        response = response
+            .add_event(events::order_state_changed(&order, order_from))
+            .add_submessages(refunds)
+            .add_events(refund_events);
     }
     Ok(response)
 }
@@ -202,7 +204,12 @@ pub fn resize(
     };
     let order_key = allocation.order_key();
     let mut order = load_order(deps.storage, &order_key)?;
-    order.escrow = order.escrow.checked_add(top_up)?;
+    let config = CONFIG.load(deps.storage)?;
+    let to_settlement = if top_up.is_zero() {
+        None
+    } else {
+        escrow::top_up(&config, &mut order, top_up)?
+    };
     order.quantity = quantity;
     order.updated_at = env.block.time;
     orders().save(deps.storage, order_key, &order)?;
@@ -212,6 +219,7 @@ pub fn resize(
     allocation.updated_at = env.block.time;
     allocations().save(deps.storage, key, &allocation)?;
     Ok(Response::new()
+        .add_messages(to_settlement)
         .add_attribute("action", "resize_allocation")
         .add_attribute("allocation_id", allocation_id)
         .add_event(

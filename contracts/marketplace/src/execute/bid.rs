@@ -4,6 +4,7 @@ use ve_types::{AllocationState, BidState, OfferingState, OrderState};
 use super::order::reject_open_bids;
 use super::{ensure_transition, load_offering, load_order};
 use crate::error::ContractError;
+use crate::escrow;
 use crate::events;
 use crate::funds;
 use crate::keys;
@@ -173,10 +174,16 @@ pub fn accept(
     // The escrow now covers the accepted price; the rest goes back.
     let needed = bid.price.checked_mul(Uint128::from(order.quantity))?;
     let refund = order.escrow.checked_sub(needed)?;
+    order.escrow = needed;
     let allocation = create_allocation(deps.storage, &env, &mut order, &bid)?;
+    let config = CONFIG.load(deps.storage)?;
+    let offering = load_offering(
+        deps.storage,
+        &(order.offering_provider.clone(), order.offering_sequence),
+    )?;
+    let to_settlement = escrow::open(&config, &env, &mut order, &offering, &bid, needed)?;
     let from = order.state;
     order.state = OrderState::Matched;
-    order.escrow = needed;
     order.accepted_price = Some(bid.price);
     order.allocated_provider = Some(bid.provider.clone());
     order.matched_at = Some(env.block.time);
@@ -193,6 +200,9 @@ pub fn accept(
         .add_event(events::order_state_changed(&order, from))
         .add_event(events::allocation("allocation_created", &allocation, None))
         .set_data(to_json_binary(&allocation_id)?);
+    if let Some(msg) = to_settlement {
+        response = response.add_message(msg);
+    }
     if let Some(msg) = funds::send(&order.customer, refund, &order.denom) {
         response = response
             .add_message(msg)

@@ -8,10 +8,11 @@ use ve_types::{BidState, OfferingState, OrderState};
 
 use super::{ensure_transition, load_offering, load_order};
 use crate::error::ContractError;
+use crate::escrow;
 use crate::events;
 use crate::funds;
 use crate::keys;
-use crate::state::{offerings, orders, Order, BIDS, ORDER_SEQ};
+use crate::state::{offerings, orders, Order, BIDS, CONFIG, ORDER_SEQ};
 use crate::validation;
 
 pub struct NewOrder {
@@ -94,6 +95,7 @@ pub fn create(
         max_bid_price: new.max_bid_price,
         denom,
         escrow,
+        settlement_escrow: None,
         region: new.region,
         public_metadata: new.public_metadata,
         encrypted_config_ref: new.encrypted_config_ref,
@@ -141,18 +143,16 @@ pub fn cancel(
     for event in reject_open_bids(deps.storage, &env, &order, None)? {
         response = response.add_event(event);
     }
-    let refund = order.escrow;
-    order.escrow = Uint128::zero();
+    let config = CONFIG.load(deps.storage)?;
+    let (refunds, refund_events) = escrow::refund_all(&config, &mut order)?;
     order.state = OrderState::Cancelled;
     order.updated_at = env.block.time;
     orders().save(deps.storage, key, &order)?;
 
-    response = response.add_event(events::order_state_changed(&order, from));
-    if let Some(msg) = funds::send(&order.customer, refund, &order.denom) {
-        response = response
-            .add_message(msg)
-            .add_event(events::escrow_refunded(&order, refund));
-    }
+    response = response
+        .add_event(events::order_state_changed(&order, from))
+        .add_submessages(refunds)
+        .add_events(refund_events);
     Ok(response)
 }
 

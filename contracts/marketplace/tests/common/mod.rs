@@ -114,6 +114,8 @@ impl Suite {
             default_bid_ttl_seconds: None,
             max_bid_ttl_seconds: None,
             max_bids_per_order: None,
+            settlement_contract: None,
+            escrow_expiry_seconds: None,
         };
         tweak(&mut msg);
         let contract = app

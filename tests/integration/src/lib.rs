@@ -1,0 +1,284 @@
+//! A chain in a box: the VirtEngine contracts deployed on cw-multi-test and
+//! wired to each other, with funded parties.
+
+use std::collections::BTreeMap;
+
+use cosmwasm_std::{coin, Addr, Coin, Empty, StdResult, Uint128};
+use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
+use serde::de::DeserializeOwned;
+
+pub const DENOM: &str = "uvirt";
+pub const START_BALANCE: u128 = 1_000_000_000_000;
+/// 2.5% platform fee in the deployed settlement.
+pub const PLATFORM_BPS: u16 = 250;
+
+pub fn marketplace_code() -> Box<dyn Contract<Empty>> {
+    Box::new(
+        ContractWrapper::new(
+            marketplace::contract::execute,
+            marketplace::contract::instantiate,
+            marketplace::contract::query,
+        )
+        .with_reply(marketplace::contract::reply),
+    )
+}
+
+pub fn settlement_code() -> Box<dyn Contract<Empty>> {
+    Box::new(ContractWrapper::new(
+        settlement::contract::execute,
+        settlement::contract::instantiate,
+        settlement::contract::query,
+    ))
+}
+
+pub struct Chain {
+    pub app: App,
+    pub marketplace: Addr,
+    pub settlement: Addr,
+    pub admin: Addr,
+    pub arbiter: Addr,
+    pub treasury: Addr,
+    pub provider: Addr,
+    pub customer: Addr,
+    /// Stands in for the waldur-callback contract.
+    pub callback: Addr,
+}
+
+impl Default for Chain {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Chain {
+    /// Deploys settlement, then the marketplace pointing at it, then tells
+    /// settlement which marketplace to trust.
+    pub fn new() -> Self {
+        let mut app = AppBuilder::new().build(|_, _, _| {});
+        let api = *app.api();
+        let [admin, arbiter, treasury, provider, customer, callback] = [
+            "admin", "arbiter", "treasury", "provider", "customer", "callback",
+        ]
+        .map(|n| api.addr_make(n));
+        app.init_modules(|router, _, storage| {
+            for who in [&admin, &provider, &customer] {
+                router
+                    .bank
+                    .init_balance(storage, who, vec![coin(START_BALANCE, DENOM)])
+                    .unwrap();
+            }
+        });
+        let settlement_id = app.store_code(settlement_code());
+        let marketplace_id = app.store_code(marketplace_code());
+        let settlement = app
+            .instantiate_contract(
+                settlement_id,
+                admin.clone(),
+                &settlement::msg::InstantiateMsg {
+                    admin: None,
+                    arbiter: arbiter.to_string(),
+                    marketplace: None,
+                    hpc: None,
+                    callback_contract: Some(callback.to_string()),
+                    fee_shares: vec![settlement::msg::FeeShareInput {
+                        name: "platform".into(),
+                        recipient: treasury.to_string(),
+                        bps: PLATFORM_BPS,
+                    }],
+                    ack_window_seconds: Some(86_400),
+                },
+                &[],
+                "settlement",
+                Some(admin.to_string()),
+            )
+            .unwrap();
+        let marketplace = app
+            .instantiate_contract(
+                marketplace_id,
+                admin.clone(),
+                &marketplace::msg::InstantiateMsg {
+                    admin: None,
+                    callback_contract: Some(callback.to_string()),
+                    default_bid_ttl_seconds: None,
+                    max_bid_ttl_seconds: None,
+                    max_bids_per_order: None,
+                    settlement_contract: Some(settlement.to_string()),
+                    escrow_expiry_seconds: None,
+                },
+                &[],
+                "marketplace",
+                Some(admin.to_string()),
+            )
+            .unwrap();
+        let wire = settlement::msg::ExecuteMsg::UpdateConfig {
+            admin: None,
+            arbiter: None,
+            marketplace: Some(marketplace.to_string()),
+            hpc: None,
+            callback_contract: None,
+            fee_shares: None,
+            ack_window_seconds: None,
+        };
+        app.execute_contract(admin.clone(), settlement.clone(), &wire, &[])
+            .unwrap();
+        Chain {
+            app,
+            marketplace,
+            settlement,
+            admin,
+            arbiter,
+            treasury,
+            provider,
+            customer,
+            callback,
+        }
+    }
+
+    pub fn balance(&self, who: &Addr) -> u128 {
+        Uint128::try_from(self.app.wrap().query_balance(who, DENOM).unwrap().amount)
+            .unwrap()
+            .u128()
+    }
+
+    pub fn advance(&mut self, seconds: u64) {
+        self.app.update_block(|b| {
+            b.time = b.time.plus_seconds(seconds);
+            b.height += seconds / 5 + 1;
+        });
+    }
+
+    pub fn market(
+        &mut self,
+        sender: &Addr,
+        msg: &marketplace::msg::ExecuteMsg,
+        funds: &[Coin],
+    ) -> StdResult<AppResponse> {
+        self.app
+            .execute_contract(sender.clone(), self.marketplace.clone(), msg, funds)
+    }
+
+    pub fn settle(
+        &mut self,
+        sender: &Addr,
+        msg: &settlement::msg::ExecuteMsg,
+        funds: &[Coin],
+    ) -> StdResult<AppResponse> {
+        self.app
+            .execute_contract(sender.clone(), self.settlement.clone(), msg, funds)
+    }
+
+    pub fn query_market<T: DeserializeOwned>(&self, msg: &marketplace::msg::QueryMsg) -> T {
+        self.app
+            .wrap()
+            .query_wasm_smart(self.marketplace.clone(), msg)
+            .unwrap()
+    }
+
+    pub fn query_settlement<T: DeserializeOwned>(
+        &self,
+        msg: &settlement::msg::QueryMsg,
+    ) -> StdResult<T> {
+        self.app
+            .wrap()
+            .query_wasm_smart(self.settlement.clone(), msg)
+    }
+
+    pub fn escrow(&self, escrow_id: &str) -> settlement::msg::EscrowResponse {
+        self.query_settlement(&settlement::msg::QueryMsg::Escrow {
+            escrow_id: escrow_id.into(),
+        })
+        .unwrap()
+    }
+
+    fn data_id(res: &AppResponse) -> String {
+        cosmwasm_std::from_json(res.data.as_ref().expect("data")).unwrap()
+    }
+
+    /// An hourly offering at 50,000 per unit, ordered (2 units, max 60,000)
+    /// and matched at 50,000: returns (order id, allocation id).
+    pub fn matched_order(&mut self) -> (String, String) {
+        let (provider, customer) = (self.provider.clone(), self.customer.clone());
+        let offering = Self::data_id(
+            &self
+                .market(
+                    &provider,
+                    &marketplace::msg::ExecuteMsg::CreateOffering {
+                        offering: marketplace::msg::OfferingFields {
+                            name: "Standard Compute".into(),
+                            description: String::new(),
+                            category: ve_types::Category::Compute,
+                            pricing: ve_types::Pricing {
+                                model: ve_types::PricingModel::Hourly,
+                                denom: DENOM.into(),
+                                base_price: Uint128::new(50_000),
+                                components: vec![],
+                                minimum_commitment_seconds: 0,
+                            },
+                            regions: vec![],
+                            tags: vec![],
+                            specifications: BTreeMap::new(),
+                            min_identity_score: 0,
+                            require_mfa_for_orders: false,
+                        },
+                        encrypted_secrets: None,
+                    },
+                    &[],
+                )
+                .unwrap(),
+        );
+        let order = Self::data_id(
+            &self
+                .market(
+                    &customer,
+                    &marketplace::msg::ExecuteMsg::CreateOrder {
+                        offering_id: offering,
+                        quantity: 2,
+                        max_bid_price: Uint128::new(60_000),
+                        region: None,
+                        public_metadata: BTreeMap::new(),
+                        encrypted_config_ref: None,
+                    },
+                    &[coin(120_000, DENOM)],
+                )
+                .unwrap(),
+        );
+        let bid = Self::data_id(
+            &self
+                .market(
+                    &provider,
+                    &marketplace::msg::ExecuteMsg::PlaceBid {
+                        order_id: order.clone(),
+                        price: Uint128::new(50_000),
+                        ttl_seconds: None,
+                    },
+                    &[],
+                )
+                .unwrap(),
+        );
+        let allocation = Self::data_id(
+            &self
+                .market(
+                    &customer,
+                    &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
+                    &[],
+                )
+                .unwrap(),
+        );
+        (order, allocation)
+    }
+
+    pub fn report(
+        &mut self,
+        allocation_id: &str,
+        state: ve_types::AllocationState,
+    ) -> StdResult<AppResponse> {
+        let callback = self.callback.clone();
+        let msg = marketplace::msg::ExecuteMsg::ReportAllocationState {
+            allocation_id: allocation_id.into(),
+            state,
+            backend_id: None,
+            reason: None,
+        };
+        self.market(&callback, &msg, &[])
+    }
+}
