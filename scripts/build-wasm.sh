@@ -12,16 +12,21 @@ MAX_BYTES=$((800 * 1024))
 WASM_OPT=${WASM_OPT:-.tools/node_modules/.bin/wasm-opt}
 [ -x "$WASM_OPT" ] || { echo "wasm-opt not found at $WASM_OPT: run scripts/install-tools.sh" >&2; exit 1; }
 
-packages=()
-for c in "${CONTRACTS[@]}"; do packages+=(-p "$c"); done
-# Strip symbols at link time; the target dir is shared with host builds.
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C link-arg=-s" \
-  cargo build --release --lib --locked --target wasm32-unknown-unknown "${packages[@]}"
+# One cargo invocation per contract: building them together would unify
+# features, and the `library` feature another contract turns on for its
+# dependency would strip this contract's entry points.
+for c in "${CONTRACTS[@]}"; do
+  # Strip symbols at link time; the target dir is shared with host builds.
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C link-arg=-s" \
+    cargo build --release --lib --locked --target wasm32-unknown-unknown -p "$c"
+  mkdir -p "target/wasm-contracts"
+  cp "target/wasm32-unknown-unknown/release/${c//-/_}.wasm" "target/wasm-contracts/$c.wasm"
+done
 
 mkdir -p artifacts
 rm -f artifacts/*.wasm artifacts/checksums.txt
 for c in "${CONTRACTS[@]}"; do
-  raw="target/wasm32-unknown-unknown/release/${c//-/_}.wasm"
+  raw="target/wasm-contracts/$c.wasm"
   out="artifacts/$c.wasm"
   "$WASM_OPT" -Os --enable-bulk-memory --enable-sign-ext \
     --llvm-memory-copy-fill-lowering --signext-lowering \
