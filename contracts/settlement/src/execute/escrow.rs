@@ -1,5 +1,5 @@
 use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Timestamp, Uint128};
-use ve_types::EscrowState;
+use ve_types::{EscrowId, EscrowState};
 
 use super::settle::{self, SettleRequest};
 use crate::error::ContractError;
@@ -55,6 +55,17 @@ pub fn create(
     let config = CONFIG.load(deps.storage)?;
     let (key, id_customer) = escrow_key(deps.api, &new.escrow_id)?;
     let from_contract = is_trusted_contract(&config, &info.sender);
+    // Each contract opens escrows for its own kind of entity only.
+    let wrong_kind = match new.escrow_id.parse::<EscrowId>()? {
+        EscrowId::Order(_) => config.hpc.as_ref() == Some(&info.sender),
+        EscrowId::Job(_) => config.marketplace.as_ref() == Some(&info.sender),
+    };
+    if wrong_kind {
+        return Err(ContractError::invalid(
+            "escrow_id",
+            "the marketplace opens order escrows and the hpc contract job escrows",
+        ));
+    }
     let customer = match (&new.customer, from_contract) {
         (Some(c), true) => address(deps.api, "customer", c)?,
         (None, true) => {
