@@ -177,6 +177,12 @@ pub fn execute(
             backend_id,
             reason,
         } => allocation::report_state(deps, env, info, allocation_id, state, backend_id, reason),
+        ExecuteMsg::IngestOffering {
+            provider,
+            waldur_id,
+            offering: fields,
+            state,
+        } => offering::ingest(deps, env, info, provider, waldur_id, fields, state),
         ExecuteMsg::UpdateConfig {
             admin,
             callback_contract,

@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Binary, Uint128};
+pub use ve_types::OfferingFields;
 use ve_types::{AllocationState, Category, OfferingState, Pricing};
 
 use crate::state::{Allocation, Bid, Offering, Order};
@@ -36,27 +37,6 @@ pub struct EncryptedSecrets {
     pub envelope: Binary,
     /// Key ids of the recipients able to decrypt it.
     pub recipient_key_ids: Vec<String>,
-}
-
-#[cw_serde]
-pub struct OfferingFields {
-    /// 1-255 characters.
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    pub category: Category,
-    pub pricing: Pricing,
-    #[serde(default)]
-    pub regions: Vec<String>,
-    #[serde(default)]
-    pub tags: Vec<String>,
-    #[serde(default)]
-    pub specifications: BTreeMap<String, String>,
-    /// Minimum customer identity score, 0-100.
-    #[serde(default)]
-    pub min_identity_score: u8,
-    #[serde(default)]
-    pub require_mfa_for_orders: bool,
 }
 
 #[cw_serde]
@@ -169,6 +149,16 @@ pub enum ExecuteMsg {
         /// The Waldur resource UUID, once known.
         backend_id: Option<String>,
         reason: Option<String>,
+    },
+
+    /// An offering created or changed in the provider's Waldur; only from
+    /// the callback contract. Creates the provider's offering bound to
+    /// `waldur_id` the first time, replaces its fields afterwards.
+    IngestOffering {
+        provider: String,
+        waldur_id: String,
+        offering: OfferingFields,
+        state: OfferingState,
     },
 
     // ---- admin ----

@@ -193,6 +193,8 @@ pub const CONFIG: Item<Config> = Item::new("config");
 pub const OFFERING_SEQ: Map<&Addr, u64> = Map::new("offering_seq");
 /// Last order sequence used per customer.
 pub const ORDER_SEQ: Map<&Addr, u64> = Map::new("order_seq");
+/// Offerings ingested from Waldur: (provider, Waldur UUID) -> sequence.
+pub const WALDUR_OFFERINGS: Map<(&Addr, &str), u64> = Map::new("waldur_offerings");
 /// Kept apart from offerings so no offering query can ever return them.
 pub const OFFERING_SECRETS: Map<OfferingKey, EncryptedSecrets> = Map::new("offering_secrets");
 

@@ -538,3 +538,115 @@ fn orders_need_an_active_offering() {
         );
     }
 }
+
+fn ingest_msg(
+    provider: &cosmwasm_std::Addr,
+    waldur_id: &str,
+    name: &str,
+    state: OfferingState,
+) -> ExecuteMsg {
+    ExecuteMsg::IngestOffering {
+        provider: provider.to_string(),
+        waldur_id: waldur_id.into(),
+        offering: offering_fields(name),
+        state,
+    }
+}
+
+#[test]
+fn waldur_offerings_are_ingested_through_the_callback_contract() {
+    let mut s = Suite::new();
+    let (callback, provider, stranger) =
+        (s.callback.clone(), s.provider.clone(), s.stranger.clone());
+    let uuid = "550e8400-e29b-41d4-a716-446655440000";
+    for who in [&provider, &stranger] {
+        let err = s.exec_fails(
+            who,
+            &ingest_msg(&provider, uuid, "W", OfferingState::Active),
+            &[],
+        );
+        assert!(
+            err.contains("ingest an offering may only be done by the waldur-callback contract"),
+            "{err}"
+        );
+    }
+    let err = s.exec_fails(
+        &callback,
+        &ingest_msg(&provider, uuid, "W", OfferingState::Terminated),
+        &[],
+    );
+    assert!(
+        err.contains("a new offering is ingested active or paused, not terminated"),
+        "{err}"
+    );
+    let err = s.exec_fails(
+        &callback,
+        &ingest_msg(&provider, "has space", "W", OfferingState::Active),
+        &[],
+    );
+    assert!(err.contains("invalid backend_id"), "{err}");
+    let err = s.exec_fails(
+        &callback,
+        &ingest_msg(&provider, uuid, "", OfferingState::Active),
+        &[],
+    );
+    assert!(err.contains("invalid name"), "{err}");
+
+    let res = s
+        .exec(
+            &callback,
+            &ingest_msg(&provider, uuid, "From Waldur", OfferingState::Active),
+            &[],
+        )
+        .unwrap();
+    let created = event_attrs(&res, "ve.offering_created");
+    assert_eq!(created["waldur_id"], uuid);
+    let id = created["offering_id"].clone();
+    assert_eq!(id, format!("{provider}/1"));
+
+    // The same Waldur offering again updates it; Archived ends it.
+    let res = s
+        .exec(
+            &callback,
+            &ingest_msg(&provider, uuid, "Renamed", OfferingState::Paused),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        event_attrs(&res, "ve.offering_state_changed")["state"],
+        "paused"
+    );
+    let o = offering(&s, &id).offering;
+    assert_eq!(
+        (o.name.as_str(), o.state, o.version),
+        ("Renamed", OfferingState::Paused, 2)
+    );
+    s.exec(
+        &callback,
+        &ingest_msg(&provider, uuid, "Renamed", OfferingState::Terminated),
+        &[],
+    )
+    .unwrap();
+    let err = s.exec_fails(
+        &callback,
+        &ingest_msg(&provider, uuid, "Again", OfferingState::Active),
+        &[],
+    );
+    assert!(
+        err.contains(&format!("offering {id} is terminated")),
+        "{err}"
+    );
+    // Another provider's offering with the same UUID is its own.
+    let p2 = s.provider2.clone();
+    let res = s
+        .exec(
+            &callback,
+            &ingest_msg(&p2, uuid, "Other", OfferingState::Active),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(
+        event_attrs(&res, "ve.offering_created")["offering_id"],
+        format!("{p2}/1")
+    );
+}

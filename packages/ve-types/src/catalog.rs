@@ -1,5 +1,7 @@
 //! Offering categories, pricing models and price components.
 
+use std::collections::BTreeMap;
+
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::Uint128;
 use thiserror::Error;
@@ -141,6 +143,29 @@ pub struct Pricing {
     /// Minimum commitment in seconds (0: none).
     #[serde(default)]
     pub minimum_commitment_seconds: u64,
+}
+
+/// What a provider publishes about an offering (the marketplace's
+/// `create_offering`, and the payload of a Waldur offering ingest).
+#[cw_serde]
+pub struct OfferingFields {
+    /// 1-255 characters.
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    pub category: Category,
+    pub pricing: Pricing,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub specifications: BTreeMap<String, String>,
+    /// Minimum customer identity score, 0-100.
+    #[serde(default)]
+    pub min_identity_score: u8,
+    #[serde(default)]
+    pub require_mfa_for_orders: bool,
 }
 
 #[derive(Error, Debug, Clone, PartialEq, Eq)]

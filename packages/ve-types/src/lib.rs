@@ -5,13 +5,15 @@
 //! the allowed-transition tables, catalogue enums, pricing and its exact
 //! integer normalisation, and the chain <-> Waldur state maps.
 
+pub mod callback;
 pub mod catalog;
 pub mod ids;
 pub mod price;
 pub mod states;
 pub mod waldur;
 
-pub use catalog::{Category, PriceComponent, Pricing, PricingError, PricingModel};
+pub use callback::{ActionType, CallbackFields, EntityType};
+pub use catalog::{Category, OfferingFields, PriceComponent, Pricing, PricingError, PricingModel};
 pub use ids::{
     AllocationId, BidId, ClusterId, EscrowId, HpcOfferingId, IdError, JobId, OfferingId, OrderId,
 };

@@ -1,4 +1,4 @@
-use cosmwasm_std::{to_json_binary, DepsMut, Env, MessageInfo, Response};
+use cosmwasm_std::{to_json_binary, Addr, DepsMut, Env, MessageInfo, Response, Storage};
 use ve_types::OfferingState;
 
 use super::{ensure_transition, load_offering};
@@ -7,7 +7,7 @@ use crate::events;
 use crate::funds;
 use crate::keys;
 use crate::msg::{EncryptedSecrets, OfferingFields};
-use crate::state::{offerings, Offering, CONFIG, OFFERING_SECRETS, OFFERING_SEQ};
+use crate::state::{offerings, Offering, CONFIG, OFFERING_SECRETS, OFFERING_SEQ, WALDUR_OFFERINGS};
 use crate::validation;
 
 pub fn create(
@@ -22,18 +22,42 @@ pub fn create(
     if let Some(s) = &secrets {
         validation::secrets(s)?;
     }
-    let provider = info.sender;
+    let offering = new_offering(
+        deps.storage,
+        &env,
+        info.sender,
+        fields,
+        OfferingState::Active,
+    )?;
+    if let Some(s) = secrets {
+        OFFERING_SECRETS.save(deps.storage, offering.key(), &s)?;
+    }
+    let id = offering.offering_id().to_string();
+    Ok(Response::new()
+        .add_attribute("action", "create_offering")
+        .add_attribute("offering_id", &id)
+        .add_event(events::offering("offering_created", &offering))
+        .set_data(to_json_binary(&id)?))
+}
+
+/// Stores a new offering with the provider's next sequence.
+fn new_offering(
+    storage: &mut dyn Storage,
+    env: &Env,
+    provider: Addr,
+    fields: OfferingFields,
+    state: OfferingState,
+) -> Result<Offering, ContractError> {
     let sequence = OFFERING_SEQ
-        .may_load(deps.storage, &provider)?
+        .may_load(storage, &provider)?
         .unwrap_or_default()
         .checked_add(1)
         .ok_or_else(|| ContractError::invalid("offering sequence", "exhausted"))?;
-    OFFERING_SEQ.save(deps.storage, &provider, &sequence)?;
-
+    OFFERING_SEQ.save(storage, &provider, &sequence)?;
     let offering = Offering {
         provider,
         sequence,
-        state: OfferingState::Active,
+        state,
         name: fields.name,
         description: fields.description,
         category: fields.category,
@@ -49,16 +73,92 @@ pub fn create(
         created_at: env.block.time,
         updated_at: env.block.time,
     };
-    offerings().save(deps.storage, offering.key(), &offering)?;
-    if let Some(s) = secrets {
-        OFFERING_SECRETS.save(deps.storage, offering.key(), &s)?;
+    offerings().save(storage, offering.key(), &offering)?;
+    Ok(offering)
+}
+
+/// A Waldur offering pushed on chain by the callback contract (VE-3D
+/// ingestion): the first ingest creates the provider's offering, later
+/// ones replace its fields and move its state along the table.
+pub fn ingest(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    provider: String,
+    waldur_id: String,
+    fields: OfferingFields,
+    state: OfferingState,
+) -> Result<Response, ContractError> {
+    funds::none(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    match &config.callback_contract {
+        None => return Err(ContractError::NoCallbackContract),
+        Some(c) if *c != info.sender => {
+            return Err(ContractError::Unauthorized {
+                action: "ingest an offering",
+                allowed: "the waldur-callback contract",
+            })
+        }
+        Some(_) => {}
     }
+    let provider = validation::address(deps.api, "provider", &provider)?;
+    validation::backend_id(&waldur_id)?;
+    validation::offering_fields(&fields)?;
+    let binding = WALDUR_OFFERINGS.may_load(deps.storage, (&provider, &waldur_id))?;
+    let response = Response::new()
+        .add_attribute("action", "ingest_offering")
+        .add_attribute("waldur_id", &waldur_id);
+    let Some(sequence) = binding else {
+        if !matches!(state, OfferingState::Active | OfferingState::Paused) {
+            return Err(ContractError::invalid(
+                "state",
+                format!("a new offering is ingested active or paused, not {state}"),
+            ));
+        }
+        let offering = new_offering(deps.storage, &env, provider.clone(), fields, state)?;
+        WALDUR_OFFERINGS.save(deps.storage, (&provider, &waldur_id), &offering.sequence)?;
+        return Ok(response
+            .add_attribute("offering_id", offering.offering_id().to_string())
+            .add_event(
+                events::offering("offering_created", &offering)
+                    .add_attribute("waldur_id", waldur_id),
+            ));
+    };
+    let key = (provider, sequence);
+    let mut offering = load_offering(deps.storage, &key)?;
     let id = offering.offering_id().to_string();
-    Ok(Response::new()
-        .add_attribute("action", "create_offering")
-        .add_attribute("offering_id", &id)
-        .add_event(events::offering("offering_created", &offering))
-        .set_data(to_json_binary(&id)?))
+    let from = offering.state;
+    if from == OfferingState::Terminated {
+        return Err(ContractError::WrongState {
+            entity: "offering",
+            id,
+            state: from.to_string(),
+            expected: "an offering that is not terminated",
+        });
+    }
+    if from != state {
+        ensure_transition("offering", &id, from, state)?;
+    }
+    offering.name = fields.name;
+    offering.description = fields.description;
+    offering.category = fields.category;
+    offering.pricing = fields.pricing;
+    offering.regions = fields.regions;
+    offering.tags = fields.tags;
+    offering.specifications = fields.specifications;
+    offering.min_identity_score = fields.min_identity_score;
+    offering.require_mfa_for_orders = fields.require_mfa_for_orders;
+    offering.state = state;
+    offering.version += 1;
+    offering.updated_at = env.block.time;
+    offerings().save(deps.storage, key, &offering)?;
+    let mut response = response.add_attribute("offering_id", &id).add_event(
+        events::offering("offering_updated", &offering).add_attribute("waldur_id", waldur_id),
+    );
+    if from != state {
+        response = response.add_event(events::offering_state_changed(&offering, from));
+    }
+    Ok(response)
 }
 
 /// Fields an update may replace; `None` keeps the stored value.
