@@ -4,7 +4,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::Uint128;
 use ve_types::JobState;
 
-use crate::state::{Cluster, Config, HpcOffering, Job, QueueOption};
+use crate::state::{Cluster, HpcOffering, Job, QueueOption};
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -156,7 +156,7 @@ pub struct MigrateMsg {}
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
-    #[returns(Config)]
+    #[returns(crate::state::Config)]
     Config {},
     #[returns(ClusterResponse)]
     Cluster { cluster_id: String },
@@ -192,7 +192,8 @@ pub enum QueryMsg {
         start_after: Option<String>,
         limit: Option<u32>,
     },
-    /// The funds a job submission must carry.
+    /// The funds a job submission must carry (checks nodes >= 1 and the
+    /// offering's runtime limits; the queue's limits are checked on submit).
     #[returns(JobCostResponse)]
     JobCost {
         hpc_offering_id: String,

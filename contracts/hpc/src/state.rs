@@ -65,15 +65,24 @@ pub struct HpcOffering {
     pub updated_at: Timestamp,
 }
 
-/// What happened to a finished job's escrow.
+/// What happened to a finished job's escrow (see `escrow.rs`).
 #[cw_serde]
 pub enum EscrowOutcome {
     /// Usage was recorded and the escrow settled and closed: the provider
     /// got `node_hours x price_per_node_hour` (minus settlement fees), the
     /// customer the rest.
     Settled { node_hours: Uint128 },
+    /// Usage was recorded, but the settlement contract refused to settle and
+    /// close the escrow at once (e.g. the record is inside the customer's
+    /// acknowledgement window, or disputed). The escrow stays open: its
+    /// provider settles it later, or anyone expires it.
+    UsageRecorded { node_hours: Uint128 },
     /// The whole escrow went back to the customer.
     Refunded,
+    /// The settlement contract refused the refund (e.g. it holds usage the
+    /// provider recorded there directly, or the escrow is already closed).
+    /// The escrow is left to its provider or to expiry.
+    RefundRefused,
 }
 
 #[cw_serde]

@@ -1,0 +1,83 @@
+//! Execute handlers, one module per capability.
+
+pub mod admin;
+pub mod cluster;
+pub mod job;
+pub mod offering;
+
+use std::fmt::Display;
+
+use cosmwasm_std::{Addr, Storage};
+use ve_types::StateMachine;
+
+use crate::error::ContractError;
+use crate::state::{
+    jobs, offerings, Cluster, ClusterKey, HpcOffering, HpcOfferingKey, Job, JobKey, CLUSTERS,
+};
+
+/// Fails with a message naming the entity and both states when the
+/// transition table does not allow `from -> to`.
+pub(crate) fn ensure_transition<S: StateMachine + Display>(
+    entity: &'static str,
+    id: impl Display,
+    from: S,
+    to: S,
+) -> Result<(), ContractError> {
+    if from.can_transition_to(to) {
+        Ok(())
+    } else {
+        Err(ContractError::InvalidTransition {
+            entity,
+            id: id.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+        })
+    }
+}
+
+/// The next sequence of `owner` in `seq`, saved.
+pub(crate) fn next_sequence(
+    storage: &mut dyn Storage,
+    seq: &cw_storage_plus::Map<&Addr, u64>,
+    owner: &Addr,
+    what: &'static str,
+) -> Result<u64, ContractError> {
+    let next = seq
+        .may_load(storage, owner)?
+        .unwrap_or_default()
+        .checked_add(1)
+        .ok_or_else(|| ContractError::invalid(what, "exhausted"))?;
+    seq.save(storage, owner, &next)?;
+    Ok(next)
+}
+
+fn not_found(entity: &'static str, key: &(Addr, u64)) -> ContractError {
+    ContractError::NotFound {
+        entity,
+        id: format!("{}/{}", key.0, key.1),
+    }
+}
+
+pub(crate) fn load_cluster(
+    storage: &dyn Storage,
+    key: &ClusterKey,
+) -> Result<Cluster, ContractError> {
+    CLUSTERS
+        .may_load(storage, key.clone())?
+        .ok_or_else(|| not_found("cluster", key))
+}
+
+pub(crate) fn load_offering(
+    storage: &dyn Storage,
+    key: &HpcOfferingKey,
+) -> Result<HpcOffering, ContractError> {
+    offerings()
+        .may_load(storage, key.clone())?
+        .ok_or_else(|| not_found("hpc offering", key))
+}
+
+pub(crate) fn load_job(storage: &dyn Storage, key: &JobKey) -> Result<Job, ContractError> {
+    jobs()
+        .may_load(storage, key.clone())?
+        .ok_or_else(|| not_found("job", key))
+}
