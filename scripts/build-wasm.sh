@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CONTRACTS=(marketplace settlement)
+CONTRACTS=(marketplace settlement hpc waldur-callback)
 MAX_BYTES=$((800 * 1024))
 WASM_OPT=${WASM_OPT:-.tools/node_modules/.bin/wasm-opt}
 [ -x "$WASM_OPT" ] || { echo "wasm-opt not found at $WASM_OPT: run scripts/install-tools.sh" >&2; exit 1; }

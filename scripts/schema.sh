@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-CONTRACTS=(marketplace settlement)
+CONTRACTS=(marketplace settlement hpc waldur-callback)
 mode=${1:-write}
 
 cargo build --quiet --locked $(printf -- '-p %s ' "${CONTRACTS[@]}") --bins

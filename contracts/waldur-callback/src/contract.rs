@@ -1,0 +1,161 @@
+//! Entry points and dispatch only.
+
+#[cfg(not(feature = "library"))]
+use cosmwasm_std::entry_point;
+use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
+use cw2::{get_contract_version, set_contract_version};
+
+use crate::error::ContractError;
+use crate::execute::admin::{self, ConfigUpdate};
+use crate::execute::prune::prune_expired;
+use crate::execute::{address, callbacks, signers};
+use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
+use crate::query;
+use crate::state::{Config, CONFIG};
+
+pub const CONTRACT_NAME: &str = "crates.io:ve-waldur-callback";
+pub const CONTRACT_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn instantiate(
+    deps: DepsMut,
+    _env: Env,
+    info: MessageInfo,
+    msg: InstantiateMsg,
+) -> Result<Response, ContractError> {
+    let api = deps.api;
+    let optional = |field, v: Option<String>| v.map(|v| address(api, field, &v)).transpose();
+    let config = Config {
+        admin: match msg.admin {
+            Some(a) => address(api, "admin", &a)?,
+            None => info.sender,
+        },
+        marketplace: optional("marketplace", msg.marketplace)?,
+        settlement: optional("settlement", msg.settlement)?,
+        hpc: optional("hpc", msg.hpc)?,
+        max_validity_seconds: msg
+            .max_validity_seconds
+            .unwrap_or(admin::DEFAULT_MAX_VALIDITY_SECONDS),
+        max_clock_skew_seconds: msg
+            .max_clock_skew_seconds
+            .unwrap_or(admin::DEFAULT_MAX_CLOCK_SKEW_SECONDS),
+        max_payload_bytes: msg
+            .max_payload_bytes
+            .unwrap_or(admin::DEFAULT_MAX_PAYLOAD_BYTES),
+        prune_batch: msg.prune_batch.unwrap_or(admin::DEFAULT_PRUNE_BATCH),
+    };
+    admin::validate_config(&config)?;
+    CONFIG.save(deps.storage, &config)?;
+    set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new().add_attribute("action", "instantiate"))
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn execute(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    msg: ExecuteMsg,
+) -> Result<Response, ContractError> {
+    match msg {
+        ExecuteMsg::RegisterSigner { key_id, public_key } => {
+            signers::register(deps, env, info, key_id, public_key)
+        }
+        ExecuteMsg::RotateSigner {
+            old_key_id,
+            new_key_id,
+            public_key,
+        } => signers::rotate(deps, env, info, old_key_id, new_key_id, public_key),
+        ExecuteMsg::RevokeSigner { provider, key_id } => {
+            signers::revoke(deps, env, info, provider, key_id)
+        }
+        ExecuteMsg::SubmitCallback { callback } => {
+            callbacks::submit(deps, env, info, vec![callback])
+        }
+        ExecuteMsg::SubmitCallbacks { callbacks: batch } => {
+            callbacks::submit(deps, env, info, batch)
+        }
+        ExecuteMsg::PruneNonces { limit } => {
+            let limit = limit
+                .unwrap_or(admin::MAX_PRUNE_LIMIT)
+                .min(admin::MAX_PRUNE_LIMIT);
+            let pruned = prune_expired(deps.storage, env.block.time.seconds(), limit)?;
+            Ok(Response::new()
+                .add_attribute("action", "prune_nonces")
+                .add_attribute("pruned", pruned.to_string()))
+        }
+        ExecuteMsg::UpdateConfig {
+            admin,
+            marketplace,
+            settlement,
+            hpc,
+            max_validity_seconds,
+            max_clock_skew_seconds,
+            max_payload_bytes,
+            prune_batch,
+        } => admin::update_config(
+            deps,
+            info,
+            ConfigUpdate {
+                admin,
+                marketplace,
+                settlement,
+                hpc,
+                max_validity_seconds,
+                max_clock_skew_seconds,
+                max_payload_bytes,
+                prune_batch,
+            },
+        ),
+    }
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
+    let binary = match msg {
+        QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::Signer { provider, key_id } => {
+            to_json_binary(&query::signer(deps, provider, key_id)?)
+        }
+        QueryMsg::Signers {
+            provider,
+            start_after,
+            limit,
+        } => to_json_binary(&query::signers(deps, provider, start_after, limit)?),
+        QueryMsg::NonceStatus {
+            provider,
+            key_id,
+            nonce,
+        } => to_json_binary(&query::nonce_status(deps, provider, key_id, nonce)?),
+        QueryMsg::Callback {
+            provider,
+            callback_id,
+        } => to_json_binary(&query::callback(deps, provider, callback_id)?),
+        QueryMsg::NonceCount {} => to_json_binary(&query::nonce_count(deps)?),
+    };
+    Ok(binary?)
+}
+
+#[cfg_attr(not(feature = "library"), entry_point)]
+pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
+    let stored = get_contract_version(deps.storage)?;
+    let cannot = || ContractError::CannotMigrate {
+        from_contract: stored.contract.clone(),
+        from_version: stored.version.clone(),
+        to_contract: CONTRACT_NAME.to_string(),
+        to_version: CONTRACT_VERSION.to_string(),
+    };
+    if stored.contract != CONTRACT_NAME {
+        return Err(cannot());
+    }
+    let from: semver::Version = stored.version.parse().map_err(|_| cannot())?;
+    let to: semver::Version = CONTRACT_VERSION.parse().map_err(|_| cannot())?;
+    if from > to {
+        return Err(cannot());
+    }
+    set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", stored.version)
+        .add_attribute("to_version", CONTRACT_VERSION))
+}

@@ -1,0 +1,113 @@
+use cosmwasm_std::{StdError, VerificationError};
+use thiserror::Error;
+use ve_types::callback::SigningError;
+
+#[derive(Error, Debug)]
+pub enum ContractError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+
+    #[error("{0}")]
+    Signing(#[from] SigningError),
+
+    #[error("{0}")]
+    InvalidId(#[from] ve_types::IdError),
+
+    #[error("signature verification failed to run: {0}")]
+    Verification(#[from] VerificationError),
+
+    #[error("unauthorized: {action} may only be done by {allowed}")]
+    Unauthorized {
+        action: &'static str,
+        allowed: &'static str,
+    },
+
+    #[error("invalid {field}: {reason}")]
+    InvalidField { field: &'static str, reason: String },
+
+    #[error("key {key_id} of {provider} is already registered")]
+    KeyIdTaken { provider: String, key_id: String },
+
+    #[error("this public key is already registered (to {provider}, key {key_id})")]
+    PublicKeyTaken { provider: String, key_id: String },
+
+    #[error("{provider} already has the maximum of {max} active keys")]
+    TooManyKeys { provider: String, max: u32 },
+
+    #[error("unknown signer: {provider} has no key {key_id}")]
+    UnknownSigner { provider: String, key_id: String },
+
+    #[error("revoked signer: key {key_id} of {provider} was revoked")]
+    RevokedSigner { provider: String, key_id: String },
+
+    #[error("invalid signature on callback {callback_id} of {provider}")]
+    InvalidSignature {
+        provider: String,
+        callback_id: String,
+    },
+
+    #[error(
+        "callback {callback_id} is dated {timestamp}, beyond the allowed clock skew (now {now})"
+    )]
+    FutureTimestamp {
+        callback_id: String,
+        timestamp: u64,
+        now: u64,
+    },
+
+    #[error("callback {callback_id} expired at {expires_at} (now {now})")]
+    Expired {
+        callback_id: String,
+        expires_at: u64,
+        now: u64,
+    },
+
+    #[error(
+        "callback {callback_id}: expires_at must be after timestamp and at most {max} s after it"
+    )]
+    ValidityWindow { callback_id: String, max: u64 },
+
+    #[error("replayed nonce {nonce} of key {key_id} of {provider}")]
+    ReplayedNonce {
+        provider: String,
+        key_id: String,
+        nonce: String,
+    },
+
+    #[error("callback id {callback_id} of {provider} was already used for a different callback")]
+    CallbackIdReused {
+        provider: String,
+        callback_id: String,
+    },
+
+    #[error("{entity_type} {entity_id} belongs to {owner}, not to {provider}")]
+    ForeignEntity {
+        entity_type: &'static str,
+        entity_id: String,
+        owner: String,
+        provider: String,
+    },
+
+    #[error("no {0} contract is configured")]
+    TargetNotConfigured(&'static str),
+
+    #[error("nothing to update")]
+    NothingToUpdate,
+
+    #[error("cannot migrate from {from_contract} {from_version} to {to_contract} {to_version}")]
+    CannotMigrate {
+        from_contract: String,
+        from_version: String,
+        to_contract: String,
+        to_version: String,
+    },
+}
+
+impl ContractError {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        ContractError::InvalidField {
+            field,
+            reason: reason.into(),
+        }
+    }
+}

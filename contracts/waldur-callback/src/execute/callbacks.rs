@@ -1,0 +1,282 @@
+//! Signed callbacks: checks, signature verification (one by one or as a
+//! batch), replay protection, and dispatch.
+
+use cosmwasm_std::{
+    to_json_binary, Addr, Api, Binary, Deps, DepsMut, Env, Event, MessageInfo, Response, WasmMsg,
+};
+use ve_types::callback::{payload_hash, signing_bytes, CallbackFields};
+
+use super::dispatch::dispatch;
+use super::prune::prune_expired;
+use super::{address, token};
+use crate::error::ContractError;
+use crate::msg::{CallbackOutcome, SignedCallback};
+use crate::state::{
+    CallbackRecord, Config, PruneEntry, CALLBACKS, CONFIG, EXPIRY_QUEUE, EXPIRY_SEQ, NONCES,
+    NONCE_COUNT, SIGNERS,
+};
+
+pub const MAX_BATCH: usize = 50;
+pub const MAX_ID_BYTES: usize = 128;
+pub const MIN_NONCE_BYTES: usize = 8;
+
+/// A callback that passed every check but the signature.
+pub struct Checked<'a> {
+    pub callback: &'a SignedCallback,
+    pub provider: Addr,
+    pub public_key: Binary,
+    pub signing_bytes: Vec<u8>,
+}
+
+/// Shape, signer, clock and entity-type checks; computes the signing bytes.
+pub fn precheck<'a>(
+    deps: Deps,
+    env: &Env,
+    config: &Config,
+    cb: &'a SignedCallback,
+) -> Result<Checked<'a>, ContractError> {
+    token("signer_key_id", &cb.signer_key_id, 1, MAX_ID_BYTES)?;
+    token("callback_id", &cb.callback_id, 1, MAX_ID_BYTES)?;
+    token("waldur_id", &cb.waldur_id, 1, MAX_ID_BYTES)?;
+    token("entity_id", &cb.entity_id, 1, MAX_ID_BYTES)?;
+    token("nonce", &cb.nonce, MIN_NONCE_BYTES, MAX_ID_BYTES)?;
+    if cb.payload.len() > config.max_payload_bytes as usize {
+        return Err(ContractError::invalid(
+            "payload",
+            format!(
+                "{} bytes, at most {}",
+                cb.payload.len(),
+                config.max_payload_bytes
+            ),
+        ));
+    }
+    if cb.signature.len() != 64 {
+        return Err(ContractError::invalid(
+            "signature",
+            format!(
+                "an ed25519 signature is 64 bytes, got {}",
+                cb.signature.len()
+            ),
+        ));
+    }
+    if cb.entity_type != cb.action_type.entity_type() {
+        return Err(ContractError::invalid(
+            "entity_type",
+            format!(
+                "{} callbacks are about {}s, not {}s",
+                cb.action_type.as_str(),
+                cb.action_type.entity_type().as_str(),
+                cb.entity_type.as_str()
+            ),
+        ));
+    }
+    let provider = address(deps.api, "provider", &cb.provider)?;
+    let signer = SIGNERS
+        .may_load(deps.storage, (&provider, &cb.signer_key_id))?
+        .ok_or_else(|| ContractError::UnknownSigner {
+            provider: provider.to_string(),
+            key_id: cb.signer_key_id.clone(),
+        })?;
+    if !signer.active {
+        return Err(ContractError::RevokedSigner {
+            provider: provider.to_string(),
+            key_id: cb.signer_key_id.clone(),
+        });
+    }
+    let now = env.block.time.seconds();
+    if cb.timestamp > now.saturating_add(config.max_clock_skew_seconds) {
+        return Err(ContractError::FutureTimestamp {
+            callback_id: cb.callback_id.clone(),
+            timestamp: cb.timestamp,
+            now,
+        });
+    }
+    if cb.expires_at <= now {
+        return Err(ContractError::Expired {
+            callback_id: cb.callback_id.clone(),
+            expires_at: cb.expires_at,
+            now,
+        });
+    }
+    if cb.expires_at <= cb.timestamp || cb.expires_at - cb.timestamp > config.max_validity_seconds {
+        return Err(ContractError::ValidityWindow {
+            callback_id: cb.callback_id.clone(),
+            max: config.max_validity_seconds,
+        });
+    }
+    let signing_bytes = signing_bytes(&CallbackFields {
+        chain_id: &env.block.chain_id,
+        contract: env.contract.address.as_str(),
+        provider: provider.as_str(),
+        signer_key_id: &cb.signer_key_id,
+        callback_id: &cb.callback_id,
+        action: cb.action_type,
+        waldur_id: &cb.waldur_id,
+        entity_type: cb.entity_type,
+        entity_id: &cb.entity_id,
+        nonce: &cb.nonce,
+        timestamp: cb.timestamp,
+        expires_at: cb.expires_at,
+        payload: cb.payload.as_slice(),
+    })?;
+    Ok(Checked {
+        callback: cb,
+        provider,
+        public_key: signer.public_key,
+        signing_bytes,
+    })
+}
+
+fn verify_one(api: &dyn Api, c: &Checked) -> Result<(), ContractError> {
+    if api.ed25519_verify(&c.signing_bytes, &c.callback.signature, &c.public_key)? {
+        Ok(())
+    } else {
+        Err(ContractError::InvalidSignature {
+            provider: c.provider.to_string(),
+            callback_id: c.callback.callback_id.clone(),
+        })
+    }
+}
+
+/// One host call for the whole batch; on failure, the callbacks are checked
+/// one by one so the error names the bad one.
+fn verify_batch(api: &dyn Api, checked: &[Checked]) -> Result<(), ContractError> {
+    let messages: Vec<&[u8]> = checked.iter().map(|c| c.signing_bytes.as_slice()).collect();
+    let signatures: Vec<&[u8]> = checked
+        .iter()
+        .map(|c| c.callback.signature.as_slice())
+        .collect();
+    let keys: Vec<&[u8]> = checked.iter().map(|c| c.public_key.as_slice()).collect();
+    if api.ed25519_batch_verify(&messages, &signatures, &keys)? {
+        return Ok(());
+    }
+    for c in checked {
+        verify_one(api, c)?;
+    }
+    Err(ContractError::invalid(
+        "signature",
+        "batch verification failed",
+    ))
+}
+
+/// Replay checks, dispatch, and the nonce/record bookkeeping.
+fn apply(
+    deps: &mut DepsMut,
+    env: &Env,
+    config: &Config,
+    c: &Checked,
+) -> Result<(CallbackOutcome, Option<WasmMsg>, Event), ContractError> {
+    let cb = c.callback;
+    let hash = Binary::from(payload_hash(&c.signing_bytes).to_vec());
+    let event = Event::new("ve.callback_processed")
+        .add_attribute("provider", c.provider.as_str())
+        .add_attribute("callback_id", &cb.callback_id)
+        .add_attribute("action_type", cb.action_type.as_str())
+        .add_attribute("entity_type", cb.entity_type.as_str())
+        .add_attribute("entity_id", &cb.entity_id)
+        .add_attribute("nonce", &cb.nonce);
+    if let Some(record) = CALLBACKS.may_load(deps.storage, (&c.provider, &cb.callback_id))? {
+        if record.signing_hash == hash {
+            // The same signed callback again: a re-delivery, not an attack.
+            return Ok((
+                CallbackOutcome::AlreadyProcessed,
+                None,
+                event.add_attribute("result", "already_processed"),
+            ));
+        }
+        return Err(ContractError::CallbackIdReused {
+            provider: c.provider.to_string(),
+            callback_id: cb.callback_id.clone(),
+        });
+    }
+    let nonce_key = (&c.provider, cb.signer_key_id.as_str(), cb.nonce.as_str());
+    if NONCES.has(deps.storage, nonce_key) {
+        return Err(ContractError::ReplayedNonce {
+            provider: c.provider.to_string(),
+            key_id: cb.signer_key_id.clone(),
+            nonce: cb.nonce.clone(),
+        });
+    }
+    let msg = dispatch(deps.as_ref(), config, &c.provider, cb)?;
+
+    NONCES.save(deps.storage, nonce_key, &cb.expires_at)?;
+    CALLBACKS.save(
+        deps.storage,
+        (&c.provider, &cb.callback_id),
+        &CallbackRecord {
+            signer_key_id: cb.signer_key_id.clone(),
+            action_type: cb.action_type,
+            entity_type: cb.entity_type,
+            entity_id: cb.entity_id.clone(),
+            nonce: cb.nonce.clone(),
+            signing_hash: hash,
+            processed_at: env.block.time,
+            expires_at: cb.expires_at,
+        },
+    )?;
+    let seq = EXPIRY_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
+    EXPIRY_SEQ.save(deps.storage, &seq)?;
+    EXPIRY_QUEUE.save(
+        deps.storage,
+        (cb.expires_at, seq),
+        &PruneEntry {
+            provider: c.provider.clone(),
+            signer_key_id: cb.signer_key_id.clone(),
+            nonce: cb.nonce.clone(),
+            callback_id: cb.callback_id.clone(),
+        },
+    )?;
+    let count = NONCE_COUNT.may_load(deps.storage)?.unwrap_or_default();
+    NONCE_COUNT.save(deps.storage, &(count + 1))?;
+    Ok((
+        CallbackOutcome::Processed,
+        Some(msg),
+        event.add_attribute("result", "processed"),
+    ))
+}
+
+/// Verifies and applies `callbacks` (one, or a batch), then prunes at least
+/// twice as many expired nonces as it may have added.
+pub fn submit(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    callbacks: Vec<SignedCallback>,
+) -> Result<Response, ContractError> {
+    if !info.funds.is_empty() {
+        return Err(ContractError::invalid(
+            "funds",
+            "this message takes no funds",
+        ));
+    }
+    if callbacks.is_empty() || callbacks.len() > MAX_BATCH {
+        return Err(ContractError::invalid(
+            "callbacks",
+            format!("{} callbacks, must be 1-{MAX_BATCH}", callbacks.len()),
+        ));
+    }
+    let config = CONFIG.load(deps.storage)?;
+    let checked = callbacks
+        .iter()
+        .map(|cb| precheck(deps.as_ref(), &env, &config, cb))
+        .collect::<Result<Vec<_>, _>>()?;
+    match checked.as_slice() {
+        [one] => verify_one(deps.api, one)?,
+        many => verify_batch(deps.api, many)?,
+    }
+    let mut response = Response::new().add_attribute("action", "submit_callbacks");
+    let mut outcomes = Vec::with_capacity(checked.len());
+    for c in &checked {
+        let (outcome, msg, event) = apply(&mut deps, &env, &config, c)?;
+        outcomes.push(outcome);
+        response = response.add_event(event);
+        if let Some(msg) = msg {
+            response = response.add_message(msg);
+        }
+    }
+    let budget = config.prune_batch.max(2 * checked.len() as u32);
+    let pruned = prune_expired(deps.storage, env.block.time.seconds(), budget)?;
+    Ok(response
+        .add_attribute("pruned", pruned.to_string())
+        .set_data(to_json_binary(&outcomes)?))
+}

@@ -1,0 +1,161 @@
+use cosmwasm_std::{Addr, Binary, DepsMut, Env, Event, MessageInfo, Response, Storage};
+
+use super::{address, token};
+use crate::error::ContractError;
+use crate::state::{Signer, ACTIVE_KEYS, CONFIG, PUBLIC_KEYS, SIGNERS};
+
+pub const MAX_ACTIVE_KEYS: u32 = 8;
+pub const MAX_KEY_ID_BYTES: usize = 64;
+
+fn event(name: &str, provider: &Addr, key_id: &str) -> Event {
+    Event::new(format!("ve.{name}"))
+        .add_attribute("provider", provider.as_str())
+        .add_attribute("key_id", key_id)
+}
+
+fn add_key(
+    storage: &mut dyn Storage,
+    env: &Env,
+    provider: &Addr,
+    key_id: &str,
+    public_key: Binary,
+) -> Result<Event, ContractError> {
+    token("key_id", key_id, 1, MAX_KEY_ID_BYTES)?;
+    if public_key.len() != 32 {
+        return Err(ContractError::invalid(
+            "public_key",
+            format!(
+                "an ed25519 public key is 32 bytes, got {}",
+                public_key.len()
+            ),
+        ));
+    }
+    if SIGNERS.has(storage, (provider, key_id)) {
+        return Err(ContractError::KeyIdTaken {
+            provider: provider.to_string(),
+            key_id: key_id.to_string(),
+        });
+    }
+    if let Some((owner, owner_key)) = PUBLIC_KEYS.may_load(storage, public_key.as_slice())? {
+        return Err(ContractError::PublicKeyTaken {
+            provider: owner.to_string(),
+            key_id: owner_key,
+        });
+    }
+    let active = ACTIVE_KEYS.may_load(storage, provider)?.unwrap_or_default();
+    if active >= MAX_ACTIVE_KEYS {
+        return Err(ContractError::TooManyKeys {
+            provider: provider.to_string(),
+            max: MAX_ACTIVE_KEYS,
+        });
+    }
+    ACTIVE_KEYS.save(storage, provider, &(active + 1))?;
+    PUBLIC_KEYS.save(
+        storage,
+        public_key.as_slice(),
+        &(provider.clone(), key_id.to_string()),
+    )?;
+    SIGNERS.save(
+        storage,
+        (provider, key_id),
+        &Signer {
+            public_key,
+            active: true,
+            registered_at: env.block.time,
+            revoked_at: None,
+        },
+    )?;
+    Ok(event("signer_registered", provider, key_id))
+}
+
+fn revoke_key(
+    storage: &mut dyn Storage,
+    env: &Env,
+    provider: &Addr,
+    key_id: &str,
+) -> Result<Event, ContractError> {
+    let mut signer = SIGNERS
+        .may_load(storage, (provider, key_id))?
+        .ok_or_else(|| ContractError::UnknownSigner {
+            provider: provider.to_string(),
+            key_id: key_id.to_string(),
+        })?;
+    if !signer.active {
+        return Err(ContractError::RevokedSigner {
+            provider: provider.to_string(),
+            key_id: key_id.to_string(),
+        });
+    }
+    signer.active = false;
+    signer.revoked_at = Some(env.block.time);
+    SIGNERS.save(storage, (provider, key_id), &signer)?;
+    let active = ACTIVE_KEYS.may_load(storage, provider)?.unwrap_or_default();
+    ACTIVE_KEYS.save(storage, provider, &active.saturating_sub(1))?;
+    Ok(event("signer_revoked", provider, key_id))
+}
+
+fn no_funds(info: &MessageInfo) -> Result<(), ContractError> {
+    if info.funds.is_empty() {
+        Ok(())
+    } else {
+        Err(ContractError::invalid(
+            "funds",
+            "this message takes no funds",
+        ))
+    }
+}
+
+pub fn register(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    key_id: String,
+    public_key: Binary,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let event = add_key(deps.storage, &env, &info.sender, &key_id, public_key)?;
+    Ok(Response::new()
+        .add_attribute("action", "register_signer")
+        .add_event(event))
+}
+
+pub fn rotate(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    old_key_id: String,
+    new_key_id: String,
+    public_key: Binary,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let revoked = revoke_key(deps.storage, &env, &info.sender, &old_key_id)?;
+    let added = add_key(deps.storage, &env, &info.sender, &new_key_id, public_key)?;
+    Ok(Response::new()
+        .add_attribute("action", "rotate_signer")
+        .add_event(revoked)
+        .add_event(added))
+}
+
+pub fn revoke(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    provider: Option<String>,
+    key_id: String,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let provider = match provider {
+        Some(p) => address(deps.api, "provider", &p)?,
+        None => info.sender.clone(),
+    };
+    if provider != info.sender && info.sender != CONFIG.load(deps.storage)?.admin {
+        return Err(ContractError::Unauthorized {
+            action: "revoke another provider's key",
+            allowed: "the admin",
+        });
+    }
+    let event = revoke_key(deps.storage, &env, &provider, &key_id)?;
+    Ok(Response::new()
+        .add_attribute("action", "revoke_signer")
+        .add_event(event))
+}
