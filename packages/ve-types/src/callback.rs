@@ -10,6 +10,8 @@
 //! 26      1     layout version, 0x01
 //! 27      ...   chain id          u16 big-endian length, then UTF-8 bytes
 //!         ...   contract address  u16 BE length + bytes (the callback contract)
+//!         ...   provider          u16 BE length + bytes (provider address)
+//!         ...   signer key id     u16 BE length + bytes
 //!         ...   callback id       u16 BE length + bytes
 //!         ...   action type       u16 BE length + bytes ("provision", ...)
 //!         ...   waldur id         u16 BE length + bytes
@@ -24,7 +26,9 @@
 //! Every variable field is length-prefixed, so no two different callbacks
 //! share signing bytes (the reference joined fields with `|` and left the
 //! payload out). The chain id and contract address bind a signature to one
-//! deployment on one chain. The signature is ed25519 over these bytes.
+//! deployment on one chain; the provider and key id bind it to the signer's
+//! registration, so a copied public key cannot carry it to another
+//! provider. The signature is ed25519 over these bytes.
 
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::Uint128;
@@ -154,6 +158,8 @@ pub struct OfferingIngestPayload {
 pub struct CallbackFields<'a> {
     pub chain_id: &'a str,
     pub contract: &'a str,
+    pub provider: &'a str,
+    pub signer_key_id: &'a str,
     pub callback_id: &'a str,
     pub action: ActionType,
     pub waldur_id: &'a str,
@@ -193,6 +199,8 @@ pub fn signing_bytes(f: &CallbackFields) -> Result<Vec<u8>, SigningError> {
     out.push(SIGNING_VERSION);
     push_field(&mut out, "chain_id", f.chain_id)?;
     push_field(&mut out, "contract", f.contract)?;
+    push_field(&mut out, "provider", f.provider)?;
+    push_field(&mut out, "signer_key_id", f.signer_key_id)?;
     push_field(&mut out, "callback_id", f.callback_id)?;
     push_field(&mut out, "action_type", f.action.as_str())?;
     push_field(&mut out, "waldur_id", f.waldur_id)?;
@@ -213,6 +221,8 @@ mod tests {
         CallbackFields {
             chain_id: "virtengine-1",
             contract: "ve1callback",
+            provider: "ve1prov",
+            signer_key_id: "k1",
             callback_id: "cb-1",
             action: ActionType::Provision,
             waldur_id: "550e8400-e29b-41d4-a716-446655440003",
