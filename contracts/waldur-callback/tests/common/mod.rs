@@ -39,6 +39,17 @@ fn marketplace_code() -> Box<dyn Contract<Empty>> {
     )
 }
 
+fn hpc_code() -> Box<dyn Contract<Empty>> {
+    Box::new(
+        ContractWrapper::new(
+            hpc::contract::execute,
+            hpc::contract::instantiate,
+            hpc::contract::query,
+        )
+        .with_reply(hpc::contract::reply),
+    )
+}
+
 fn settlement_code() -> Box<dyn Contract<Empty>> {
     Box::new(ContractWrapper::new(
         settlement::contract::execute,
@@ -62,6 +73,7 @@ pub struct Suite {
     pub callback: Addr,
     pub marketplace: Addr,
     pub settlement: Addr,
+    pub hpc: Addr,
     pub admin: Addr,
     pub provider: Addr,
     pub provider2: Addr,
@@ -87,6 +99,7 @@ impl Suite {
         let cb_id = app.store_code(callback_code());
         let m_id = app.store_code(marketplace_code());
         let s_id = app.store_code(settlement_code());
+        let h_id = app.store_code(hpc_code());
         let callback = app
             .instantiate_contract(
                 cb_id,
@@ -142,11 +155,26 @@ impl Suite {
                 None,
             )
             .unwrap();
+        let hpc = app
+            .instantiate_contract(
+                h_id,
+                admin.clone(),
+                &hpc::msg::InstantiateMsg {
+                    admin: None,
+                    settlement_contract: settlement.to_string(),
+                    callback_contract: Some(callback.to_string()),
+                    escrow_grace_seconds: None,
+                },
+                &[],
+                "hpc",
+                None,
+            )
+            .unwrap();
         let wire_settlement = settlement::msg::ExecuteMsg::UpdateConfig {
             admin: None,
             arbiter: None,
             marketplace: Some(marketplace.to_string()),
-            hpc: None,
+            hpc: Some(hpc.to_string()),
             callback_contract: None,
             fee_shares: None,
             ack_window_seconds: None,
@@ -157,7 +185,7 @@ impl Suite {
             admin: None,
             marketplace: Some(marketplace.to_string()),
             settlement: Some(settlement.to_string()),
-            hpc: None,
+            hpc: Some(hpc.to_string()),
             max_validity_seconds: None,
             max_clock_skew_seconds: None,
             max_payload_bytes: None,
@@ -170,6 +198,7 @@ impl Suite {
             callback,
             marketplace,
             settlement,
+            hpc,
             admin,
             provider,
             provider2,
@@ -224,10 +253,15 @@ impl Suite {
 
     /// Storage of every contract, to prove a rejected callback changed nothing.
     pub fn all_state(&self) -> Vec<Vec<(Vec<u8>, Vec<u8>)>> {
-        [&self.callback, &self.marketplace, &self.settlement]
-            .iter()
-            .map(|c| self.app.dump_wasm_raw(c))
-            .collect()
+        [
+            &self.callback,
+            &self.marketplace,
+            &self.settlement,
+            &self.hpc,
+        ]
+        .iter()
+        .map(|c| self.app.dump_wasm_raw(c))
+        .collect()
     }
 
     pub fn submit(&mut self, cb: &SignedCallback) -> StdResult<AppResponse> {
