@@ -61,13 +61,13 @@ fn key_of_another_provider() {
     let mut s = Suite::new();
     let (_, cb) = accepted(&mut s);
     // Signed with provider2's registered key, claiming to be provider.
-    let key2 = s.key2.clone();
+    let key2 = s.key2;
     let err = s.submit_fails(&s.sign(cb.clone(), &key2));
     assert!(err.contains("invalid signature"), "{err}");
     // A key id the provider does not have.
     let mut other = cb;
     other.signer_key_id = "k2".into();
-    let key = s.key.clone();
+    let key = s.key;
     let err = s.submit_fails(&s.sign(other, &key));
     assert!(
         err.contains(&format!("unknown signer: {} has no key k2", s.provider)),
@@ -91,7 +91,7 @@ fn entity_of_another_provider() {
             reason: None,
         },
     );
-    let key2 = s.key2.clone();
+    let key2 = s.key2;
     let err = s.submit_fails(&s.sign(draft, &key2));
     assert!(
         err.contains(&format!(
@@ -136,7 +136,8 @@ fn tampered_signed_fields() {
     let mut s = Suite::new();
     let (allocation, cb) = accepted(&mut s);
     let other_allocation = s.allocation_of(&s.provider.clone());
-    let tampers: Vec<(&str, Box<dyn Fn(&mut waldur_callback::msg::SignedCallback)>)> = vec![
+    type Tamper = Box<dyn Fn(&mut waldur_callback::msg::SignedCallback)>;
+    let tampers: Vec<(&str, Tamper)> = vec![
         ("callback_id", Box::new(|c| c.callback_id.push('x'))),
         (
             "action_type",
@@ -190,7 +191,7 @@ fn replayed_nonce() {
         AllocationState::Provisioning,
     );
     second.nonce = first.nonce.clone();
-    let second = s.sign(second, &s.key.clone());
+    let second = s.sign(second, &s.key);
     let err = s.submit_fails(&second);
     assert!(
         err.contains(&format!(
@@ -228,7 +229,7 @@ fn redelivery_is_already_processed_not_an_attack() {
         AllocationState::Provisioning,
     );
     other.callback_id = cb.callback_id.clone();
-    let other = s.sign(other, &s.key.clone());
+    let other = s.sign(other, &s.key);
     let err = s.submit_fails(&other);
     assert!(
         err.contains(&format!(
@@ -243,7 +244,7 @@ fn redelivery_is_already_processed_not_an_attack() {
 fn expired_and_future_dated() {
     let mut s = Suite::new();
     let (_, cb) = accepted(&mut s);
-    let key = s.key.clone();
+    let key = s.key;
     s.advance(601);
     let err = s.submit_fails(&cb);
     assert!(
@@ -284,7 +285,7 @@ fn expired_and_future_dated() {
 fn other_chain_or_deployment() {
     let mut s = Suite::new();
     let (_, cb) = accepted(&mut s);
-    let key = s.key.clone();
+    let key = s.key;
     let other_chain = sign_for(
         cb.clone(),
         &key,
@@ -347,7 +348,7 @@ fn unknown_action_is_rejected() {
 fn oversized_and_malformed_fields() {
     let mut s = Suite::new();
     let (_, cb) = accepted(&mut s);
-    let key = s.key.clone();
+    let key = s.key;
     let mut big = cb.clone();
     big.payload = Binary::from(vec![b' '; 4_097]);
     let err = s.submit_fails(&s.sign(big, &key));

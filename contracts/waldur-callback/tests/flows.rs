@@ -72,7 +72,7 @@ fn usage_reports_become_settlement_records() {
         period_end: now,
     };
     let draft = s.draft(&provider, ActionType::UsageReport, &allocation, &usage);
-    let cb = s.sign(draft, &s.key.clone());
+    let cb = s.sign(draft, &s.key);
     let res = s.submit(&cb).unwrap();
     assert!(res.events.iter().any(|e| e.ty == "wasm-ve.usage_recorded"));
     let order = allocation.rsplit_once('/').unwrap().0;
@@ -94,7 +94,7 @@ fn usage_reports_become_settlement_records() {
     assert_eq!(records.records[0].record.recorded_by, s.callback);
     // Overlapping usage is refused by settlement, and nothing is stored.
     let draft = s.draft(&provider, ActionType::UsageReport, &allocation, &usage);
-    let err = s.submit_fails(&s.sign(draft, &s.key.clone()));
+    let err = s.submit_fails(&s.sign(draft, &s.key));
     assert!(err.contains("periods may not overlap"), "{err}");
 }
 
@@ -125,7 +125,7 @@ fn offerings_are_ingested_for_the_signing_provider() {
     };
     let mut draft = s.draft(&provider, ActionType::OfferingIngest, uuid, &payload);
     draft.waldur_id = uuid.into();
-    let res = s.submit(&s.sign(draft.clone(), &s.key.clone())).unwrap();
+    let res = s.submit(&s.sign(draft.clone(), &s.key)).unwrap();
     let created = res
         .events
         .iter()
@@ -143,7 +143,7 @@ fn offerings_are_ingested_for_the_signing_provider() {
         &payload,
     );
     wrong.waldur_id = uuid.into();
-    let err = s.submit_fails(&s.sign(wrong, &s.key.clone()));
+    let err = s.submit_fails(&s.sign(wrong, &s.key));
     assert!(
         err.contains("names the Waldur offering UUID as both waldur_id and entity_id"),
         "{err}"

@@ -79,7 +79,7 @@ fn job_status_callbacks_run_a_job_to_settlement() {
     let mut s = Suite::new();
     let provider = s.provider.clone();
     let job = job_of(&mut s, &provider);
-    let key = s.key.clone();
+    let key = s.key;
     for state in [JobState::Queued, JobState::Running] {
         let draft = s.draft(&provider, ActionType::JobStatus, &job, &status(state, None));
         s.submit(&s.sign(draft, &key)).unwrap();
@@ -125,7 +125,7 @@ fn a_provider_cannot_report_another_providers_job() {
         &job,
         &status(JobState::Queued, None),
     );
-    let key2 = s.key2.clone();
+    let key2 = s.key2;
     let err = s.submit_fails(&s.sign(draft, &key2));
     assert!(
         err.contains(&format!("job {job} belongs to {provider}, not to {p2}")),
@@ -138,6 +138,6 @@ fn a_provider_cannot_report_another_providers_job() {
         &job,
         &status(JobState::Completed, Some(10)),
     );
-    let err = s.submit_fails(&s.sign(draft, &s.key.clone()));
+    let err = s.submit_fails(&s.sign(draft, &s.key));
     assert!(err.contains("cannot go from pending to completed"), "{err}");
 }

@@ -13,7 +13,7 @@ fn ten_thousand_callbacks_keep_state_bounded() {
     let mut s = Suite::new();
     let allocation = s.allocation_of(&s.provider.clone());
     let provider = s.provider.clone();
-    let key = s.key.clone();
+    let key = s.key;
     // Status reports of the current state are accepted and change nothing
     // in the marketplace, so every callback exercises only this contract.
     let accepted = s.state_callback(

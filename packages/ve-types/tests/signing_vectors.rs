@@ -8,9 +8,12 @@
 use ed25519_zebra::{SigningKey, VerificationKey};
 use serde_json::{json, Value};
 use ve_types::callback::{payload_hash, signing_bytes, CallbackFields};
-use ve_types::{ActionType, EntityType};
+use ve_types::ActionType;
 
-const PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/vectors/callback-signing-v1.json");
+const PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/vectors/callback-signing-v1.json"
+);
 
 struct Case {
     name: &'static str,
@@ -118,9 +121,18 @@ fn published_vectors_match_the_implementation() {
 fn published_signatures_verify() {
     let published: Value = serde_json::from_str(&std::fs::read_to_string(PATH).unwrap()).unwrap();
     for v in published["vectors"].as_array().unwrap() {
-        let key: [u8; 32] = hex::decode(v["public_key_hex"].as_str().unwrap()).unwrap().try_into().unwrap();
-        let sig: [u8; 64] = hex::decode(v["signature_hex"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let key: [u8; 32] = hex::decode(v["public_key_hex"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let sig: [u8; 64] = hex::decode(v["signature_hex"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
         let bytes = hex::decode(v["signing_bytes_hex"].as_str().unwrap()).unwrap();
-        VerificationKey::try_from(key).unwrap().verify(&sig.into(), &bytes).unwrap();
+        VerificationKey::try_from(key)
+            .unwrap()
+            .verify(&sig.into(), &bytes)
+            .unwrap();
     }
 }

@@ -432,7 +432,7 @@ impl Suite {
                 reason: None,
             },
         );
-        let key = self.key.clone();
+        let key = self.key;
         self.sign(draft, &key)
     }
 }
