@@ -5,6 +5,8 @@ use cosmwasm_std::{Addr, Deps, Order as IterOrder, StdResult};
 use cw_storage_plus::Bound;
 use ve_types::JobState;
 
+use ve_cw::page_size;
+
 use crate::error::ContractError;
 use crate::escrow;
 use crate::execute::{load_cluster, load_job, load_offering};
@@ -15,13 +17,6 @@ use crate::msg::{
 };
 use crate::state::{jobs, offerings, Cluster, Config, HpcOffering, Job, CLUSTERS, CONFIG};
 use crate::validation;
-
-pub const DEFAULT_LIMIT: u32 = 10;
-pub const MAX_LIMIT: u32 = 100;
-
-fn page_size(limit: Option<u32>) -> usize {
-    limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
-}
 
 fn collect<K, T, R>(
     iter: impl Iterator<Item = StdResult<(K, T)>>,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{Addr, Api, Uint128};
+use cosmwasm_std::Uint128;
 use ve_types::catalog::is_valid_denom;
 
 use crate::error::ContractError;
@@ -212,11 +212,4 @@ pub fn script_ref(r: &Option<String>) -> Result<(), ContractError> {
     }
 }
 
-/// `addr_validate` with an error that names the field.
-pub fn address(api: &dyn Api, field: &'static str, addr: &str) -> Result<Addr, ContractError> {
-    if has_control(addr) {
-        return Err(ContractError::invalid(field, "contains control characters"));
-    }
-    api.addr_validate(addr)
-        .map_err(|e| ContractError::invalid(field, format!("{addr:?} is not a valid address: {e}")))
-}
+pub use ve_cw::address;

@@ -5,7 +5,7 @@ use cosmwasm_std::entry_point;
 use cosmwasm_std::{
     to_json_binary, Binary, Deps, DepsMut, Env, Event, MessageInfo, Reply, Response, SubMsgResult,
 };
-use cw2::{get_contract_version, set_contract_version};
+use cw2::set_contract_version;
 
 use crate::error::ContractError;
 use crate::escrow;
@@ -326,24 +326,9 @@ pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, Contract
 
 #[cfg_attr(not(feature = "library"), entry_point)]
 pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, ContractError> {
-    let stored = get_contract_version(deps.storage)?;
-    let cannot = || ContractError::CannotMigrate {
-        from_contract: stored.contract.clone(),
-        from_version: stored.version.clone(),
-        to_contract: CONTRACT_NAME.to_string(),
-        to_version: CONTRACT_VERSION.to_string(),
-    };
-    if stored.contract != CONTRACT_NAME {
-        return Err(cannot());
-    }
-    let from: semver::Version = stored.version.parse().map_err(|_| cannot())?;
-    let to: semver::Version = CONTRACT_VERSION.parse().map_err(|_| cannot())?;
-    if from > to {
-        return Err(cannot());
-    }
-    set_contract_version(deps.storage, CONTRACT_NAME, CONTRACT_VERSION)?;
-    Ok(Response::new()
-        .add_attribute("action", "migrate")
-        .add_attribute("from_version", stored.version)
-        .add_attribute("to_version", CONTRACT_VERSION))
+    Ok(ve_cw::migrate_version(
+        deps.storage,
+        CONTRACT_NAME,
+        CONTRACT_VERSION,
+    )?)
 }

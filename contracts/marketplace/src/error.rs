@@ -1,4 +1,4 @@
-use cosmwasm_std::{Coin, OverflowError, StdError, Uint128};
+use cosmwasm_std::{OverflowError, StdError, Uint128};
 use thiserror::Error;
 use ve_types::{IdError, PricingError};
 
@@ -22,19 +22,14 @@ pub enum ContractError {
         allowed: &'static str,
     },
 
-    #[error("invalid {field}: {reason}")]
-    InvalidField { field: &'static str, reason: String },
+    #[error(transparent)]
+    Field(#[from] ve_cw::FieldError),
 
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
 
-    #[error("{entity} {id} cannot go from {from} to {to}")]
-    InvalidTransition {
-        entity: &'static str,
-        id: String,
-        from: String,
-        to: String,
-    },
+    #[error(transparent)]
+    Transition(#[from] ve_cw::TransitionError),
 
     #[error("offering {id} is {state} and takes no new orders")]
     OfferingNotAcceptingOrders { id: String, state: String },
@@ -42,11 +37,8 @@ pub enum ContractError {
     #[error("a provider cannot order its own offering {0}")]
     SelfDealing(String),
 
-    #[error("wrong funds: expected exactly {expected}, got [{got}]")]
-    WrongFunds { expected: Coin, got: String },
-
-    #[error("this message takes no funds, got [{0}]")]
-    UnexpectedFunds(String),
+    #[error(transparent)]
+    Funds(#[from] ve_cw::FundsError),
 
     #[error("order {id} is {state}; bids need an open order")]
     OrderNotOpen { id: String, state: String },
@@ -74,13 +66,8 @@ pub enum ContractError {
     #[error("nothing to update")]
     NothingToUpdate,
 
-    #[error("cannot migrate from {from_contract} {from_version} to {to_contract} {to_version}")]
-    CannotMigrate {
-        from_contract: String,
-        from_version: String,
-        to_contract: String,
-        to_version: String,
-    },
+    #[error(transparent)]
+    Migrate(#[from] ve_cw::MigrateError),
 
     #[error("no callback contract is configured; allocation state reports are disabled")]
     NoCallbackContract,
@@ -88,9 +75,6 @@ pub enum ContractError {
 
 impl ContractError {
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        ContractError::InvalidField {
-            field,
-            reason: reason.into(),
-        }
+        ContractError::Field(ve_cw::FieldError::new(field, reason))
     }
 }

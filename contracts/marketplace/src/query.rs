@@ -5,6 +5,8 @@ use cosmwasm_std::{Addr, Deps, Env, Order as IterOrder, StdResult, Storage, Uint
 use cw_storage_plus::Bound;
 use ve_types::{Category, OfferingState};
 
+use ve_cw::page_size;
+
 use crate::error::ContractError;
 use crate::execute::{load_allocation, load_offering, load_order};
 use crate::keys;
@@ -17,13 +19,6 @@ use crate::state::{
     CONFIG, OFFERING_SECRETS,
 };
 use crate::validation;
-
-pub const DEFAULT_LIMIT: u32 = 10;
-pub const MAX_LIMIT: u32 = 100;
-
-fn page_size(limit: Option<u32>) -> usize {
-    limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
-}
 
 fn collect<K, T, R>(
     iter: impl Iterator<Item = StdResult<(K, T)>>,

@@ -3,8 +3,6 @@
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{Addr, Api};
-
 use crate::error::ContractError;
 use crate::msg::{EncryptedSecrets, OfferingFields};
 
@@ -21,10 +19,6 @@ pub const MAX_SECRET_BYTES: usize = 16 * 1024;
 pub const MAX_RECIPIENTS: usize = 16;
 pub const MAX_IDENTITY_SCORE: u8 = 100;
 pub const MAX_QUANTITY: u32 = 1_000_000;
-
-fn has_control(s: &str) -> bool {
-    s.chars().any(char::is_control)
-}
 
 /// Free text: bounded, no control characters except newlines and tabs
 /// (descriptions are Markdown).
@@ -199,11 +193,4 @@ pub fn backend_id(id: &str) -> Result<(), ContractError> {
     Ok(())
 }
 
-/// `addr_validate` with an error that names the field.
-pub fn address(api: &dyn Api, field: &'static str, addr: &str) -> Result<Addr, ContractError> {
-    if has_control(addr) {
-        return Err(ContractError::invalid(field, "contains control characters"));
-    }
-    api.addr_validate(addr)
-        .map_err(|e| ContractError::invalid(field, format!("{addr:?} is not a valid address: {e}")))
-}
+pub use ve_cw::address;

@@ -19,19 +19,14 @@ pub enum ContractError {
         allowed: &'static str,
     },
 
-    #[error("invalid {field}: {reason}")]
-    InvalidField { field: &'static str, reason: String },
+    #[error(transparent)]
+    Field(#[from] ve_cw::FieldError),
 
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
 
-    #[error("{entity} {id} cannot go from {from} to {to}")]
-    InvalidTransition {
-        entity: &'static str,
-        id: String,
-        from: String,
-        to: String,
-    },
+    #[error(transparent)]
+    Transition(#[from] ve_cw::TransitionError),
 
     #[error("{entity} {id} is {state}; this needs {expected}")]
     WrongState {
@@ -47,8 +42,8 @@ pub enum ContractError {
     #[error("wrong funds: expected {expected}, got [{got}]")]
     WrongFunds { expected: String, got: String },
 
-    #[error("this message takes no funds, got [{0}]")]
-    UnexpectedFunds(String),
+    #[error(transparent)]
+    Funds(#[from] ve_cw::FundsError),
 
     #[error("escrow {id} holds {available} unreserved, usage costs {needed}")]
     InsufficientEscrow {
@@ -83,21 +78,13 @@ pub enum ContractError {
     #[error("nothing to update")]
     NothingToUpdate,
 
-    #[error("cannot migrate from {from_contract} {from_version} to {to_contract} {to_version}")]
-    CannotMigrate {
-        from_contract: String,
-        from_version: String,
-        to_contract: String,
-        to_version: String,
-    },
+    #[error(transparent)]
+    Migrate(#[from] ve_cw::MigrateError),
 }
 
 impl ContractError {
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        ContractError::InvalidField {
-            field,
-            reason: reason.into(),
-        }
+        ContractError::Field(ve_cw::FieldError::new(field, reason))
     }
 
     pub fn wrong_funds(expected: impl Into<String>, got: &[Coin]) -> Self {

@@ -1,9 +1,9 @@
 //! Checks shared by the execute handlers: IDs, callers, funds, limits.
 
-use std::fmt::Display;
+use cosmwasm_std::{Addr, Api, MessageInfo, Storage, Uint128};
+use ve_types::EscrowId;
 
-use cosmwasm_std::{Addr, Api, BankMsg, Coin, MessageInfo, Storage, Uint128};
-use ve_types::{EscrowId, StateMachine};
+pub use ve_cw::{address, bank_send as send, ensure_transition, no_funds};
 
 use crate::error::ContractError;
 use crate::state::{escrows, records, Config, Escrow, UsageRecord};
@@ -12,12 +12,6 @@ use crate::state::{escrows, records, Config, Escrow, UsageRecord};
 pub const MAX_RECORDS_PER_MESSAGE: usize = 100;
 pub const MAX_LABEL_CHARS: usize = 128;
 pub const MAX_REASON_CHARS: usize = 256;
-
-/// `addr_validate` with an error that names the field.
-pub fn address(api: &dyn Api, field: &'static str, addr: &str) -> Result<Addr, ContractError> {
-    api.addr_validate(addr)
-        .map_err(|e| ContractError::invalid(field, format!("{addr:?} is not a valid address: {e}")))
-}
 
 /// Parses `order:{order id}` / `job:{job id}` and validates the customer
 /// address in it; returns the canonical string used as key.
@@ -45,24 +39,6 @@ pub fn load_record(storage: &dyn Storage, id: u64) -> Result<UsageRecord, Contra
         })
 }
 
-pub fn ensure_transition<S: StateMachine + Display>(
-    entity: &'static str,
-    id: impl Display,
-    from: S,
-    to: S,
-) -> Result<(), ContractError> {
-    if from.can_transition_to(to) {
-        Ok(())
-    } else {
-        Err(ContractError::InvalidTransition {
-            entity,
-            id: id.to_string(),
-            from: from.to_string(),
-            to: to.to_string(),
-        })
-    }
-}
-
 /// The contract (marketplace or hpc) that created the escrow.
 pub fn is_creator_contract(config: &Config, escrow: &Escrow, sender: &Addr) -> bool {
     escrow.created_by == *sender
@@ -72,20 +48,6 @@ pub fn is_creator_contract(config: &Config, escrow: &Escrow, sender: &Addr) -> b
 /// Whether `sender` is the marketplace or hpc contract.
 pub fn is_trusted_contract(config: &Config, sender: &Addr) -> bool {
     config.marketplace.as_ref() == Some(sender) || config.hpc.as_ref() == Some(sender)
-}
-
-pub fn no_funds(info: &MessageInfo) -> Result<(), ContractError> {
-    if info.funds.is_empty() {
-        Ok(())
-    } else {
-        Err(ContractError::UnexpectedFunds(
-            info.funds
-                .iter()
-                .map(Coin::to_string)
-                .collect::<Vec<_>>()
-                .join(", "),
-        ))
-    }
 }
 
 /// Exactly one non-zero coin (of `denom` when given); returns it.
@@ -108,14 +70,6 @@ pub fn one_coin(
         }
         _ => Err(ContractError::wrong_funds(expected, &info.funds)),
     }
-}
-
-/// A bank send of `amount`, or nothing for zero.
-pub fn send(to: &Addr, amount: Uint128, denom: &str) -> Option<BankMsg> {
-    (!amount.is_zero()).then(|| BankMsg::Send {
-        to_address: to.to_string(),
-        amount: vec![Coin::new(amount, denom)],
-    })
 }
 
 /// A label such as a usage type or allocation ID: 1-128 visible ASCII.

@@ -4,6 +4,8 @@ use cosmwasm_std::{Deps, Order, StdResult};
 use cw_storage_plus::Bound;
 use ve_types::{EscrowState, UsageRecordState};
 
+use ve_cw::page_size;
+
 use crate::error::ContractError;
 use crate::helpers::{address, escrow_key, label, load_escrow, load_record};
 use crate::msg::{
@@ -11,13 +13,6 @@ use crate::msg::{
     UsageRecordsResponse, UsageSummaryResponse,
 };
 use crate::state::{escrows, records, Config, Escrow, UsageRecord, CONFIG, SETTLEMENTS, SUMMARIES};
-
-pub const DEFAULT_LIMIT: u32 = 10;
-pub const MAX_LIMIT: u32 = 100;
-
-fn page_size(limit: Option<u32>) -> usize {
-    limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
-}
 
 pub fn config(deps: Deps) -> Result<Config, ContractError> {
     Ok(CONFIG.load(deps.storage)?)

@@ -22,8 +22,8 @@ pub enum ContractError {
         allowed: &'static str,
     },
 
-    #[error("invalid {field}: {reason}")]
-    InvalidField { field: &'static str, reason: String },
+    #[error(transparent)]
+    Field(#[from] ve_cw::FieldError),
 
     #[error("key {key_id} of {provider} is already registered")]
     KeyIdTaken { provider: String, key_id: String },
@@ -91,23 +91,18 @@ pub enum ContractError {
     #[error("no {0} contract is configured")]
     TargetNotConfigured(&'static str),
 
+    #[error(transparent)]
+    Funds(#[from] ve_cw::FundsError),
+
     #[error("nothing to update")]
     NothingToUpdate,
 
-    #[error("cannot migrate from {from_contract} {from_version} to {to_contract} {to_version}")]
-    CannotMigrate {
-        from_contract: String,
-        from_version: String,
-        to_contract: String,
-        to_version: String,
-    },
+    #[error(transparent)]
+    Migrate(#[from] ve_cw::MigrateError),
 }
 
 impl ContractError {
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        ContractError::InvalidField {
-            field,
-            reason: reason.into(),
-        }
+        ContractError::Field(ve_cw::FieldError::new(field, reason))
     }
 }

@@ -6,9 +6,6 @@ use crate::execute::address;
 use crate::msg::{NonceCountResponse, NonceStatusResponse, SignerResponse, SignersResponse};
 use crate::state::{CallbackRecord, Config, CALLBACKS, CONFIG, NONCES, NONCE_COUNT, SIGNERS};
 
-pub const DEFAULT_LIMIT: u32 = 10;
-pub const MAX_LIMIT: u32 = 100;
-
 pub fn config(deps: Deps) -> Result<Config, ContractError> {
     Ok(CONFIG.load(deps.storage)?)
 }
@@ -47,7 +44,7 @@ pub fn signers(
             None,
             Order::Ascending,
         )
-        .take(limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize)
+        .take(ve_cw::page_size(limit))
         .map(|item| {
             item.map(|(key_id, signer)| SignerResponse {
                 provider: addr.to_string(),

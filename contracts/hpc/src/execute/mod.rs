@@ -5,35 +5,14 @@ pub mod cluster;
 pub mod job;
 pub mod offering;
 
-use std::fmt::Display;
-
 use cosmwasm_std::{Addr, Storage};
-use ve_types::StateMachine;
+
+pub(crate) use ve_cw::ensure_transition;
 
 use crate::error::ContractError;
 use crate::state::{
     jobs, offerings, Cluster, ClusterKey, HpcOffering, HpcOfferingKey, Job, JobKey, CLUSTERS,
 };
-
-/// Fails with a message naming the entity and both states when the
-/// transition table does not allow `from -> to`.
-pub(crate) fn ensure_transition<S: StateMachine + Display>(
-    entity: &'static str,
-    id: impl Display,
-    from: S,
-    to: S,
-) -> Result<(), ContractError> {
-    if from.can_transition_to(to) {
-        Ok(())
-    } else {
-        Err(ContractError::InvalidTransition {
-            entity,
-            id: id.to_string(),
-            from: from.to_string(),
-            to: to.to_string(),
-        })
-    }
-}
 
 /// The next sequence of `owner` in `seq`, saved.
 pub(crate) fn next_sequence(

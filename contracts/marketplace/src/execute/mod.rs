@@ -6,36 +6,15 @@ pub mod bid;
 pub mod offering;
 pub mod order;
 
-use std::fmt::Display;
-
 use cosmwasm_std::Storage;
-use ve_types::StateMachine;
+
+pub(crate) use ve_cw::ensure_transition;
 
 use crate::error::ContractError;
 use crate::state::{
     allocations, offerings, orders, Allocation, AllocationKey, Offering, OfferingKey, Order,
     OrderKey,
 };
-
-/// Fails with a message naming the entity and both states when the
-/// transition table does not allow `from -> to`.
-pub(crate) fn ensure_transition<S: StateMachine + Display>(
-    entity: &'static str,
-    id: impl Display,
-    from: S,
-    to: S,
-) -> Result<(), ContractError> {
-    if from.can_transition_to(to) {
-        Ok(())
-    } else {
-        Err(ContractError::InvalidTransition {
-            entity,
-            id: id.to_string(),
-            from: from.to_string(),
-            to: to.to_string(),
-        })
-    }
-}
 
 fn not_found(entity: &'static str, id: String) -> ContractError {
     ContractError::NotFound { entity, id }

@@ -6,19 +6,9 @@ pub mod dispatch;
 pub mod prune;
 pub mod signers;
 
-use cosmwasm_std::{Addr, Api};
+pub(crate) use ve_cw::address;
 
 use crate::error::ContractError;
-
-/// `addr_validate` with an error that names the field.
-pub(crate) fn address(
-    api: &dyn Api,
-    field: &'static str,
-    addr: &str,
-) -> Result<Addr, ContractError> {
-    api.addr_validate(addr)
-        .map_err(|e| ContractError::invalid(field, format!("{addr:?} is not a valid address: {e}")))
-}
 
 /// 1-`max` visible ASCII characters.
 pub(crate) fn token(

@@ -3,6 +3,7 @@ use cosmwasm_std::{Addr, Binary, DepsMut, Env, Event, MessageInfo, Response, Sto
 use super::{address, token};
 use crate::error::ContractError;
 use crate::state::{Signer, ACTIVE_KEYS, CONFIG, PUBLIC_KEYS, SIGNERS};
+use ve_cw::no_funds;
 
 pub const MAX_ACTIVE_KEYS: u32 = 8;
 pub const MAX_KEY_ID_BYTES: usize = 64;
@@ -92,17 +93,6 @@ fn revoke_key(
     let active = ACTIVE_KEYS.may_load(storage, provider)?.unwrap_or_default();
     ACTIVE_KEYS.save(storage, provider, &active.saturating_sub(1))?;
     Ok(event("signer_revoked", provider, key_id))
-}
-
-fn no_funds(info: &MessageInfo) -> Result<(), ContractError> {
-    if info.funds.is_empty() {
-        Ok(())
-    } else {
-        Err(ContractError::invalid(
-            "funds",
-            "this message takes no funds",
-        ))
-    }
 }
 
 pub fn register(

@@ -1,0 +1,230 @@
+//! Helpers every VirtEngine contract uses, written once: cw2 migration
+//! rules, transition checks against the shared tables, field and address
+//! validation with errors that name the field, funds checks, pagination.
+//! Each contract's error type wraps these errors transparently.
+
+use std::fmt::Display;
+
+use cosmwasm_std::{Addr, Api, BankMsg, Coin, MessageInfo, Response, StdError, Storage, Uint128};
+use thiserror::Error;
+use ve_types::StateMachine;
+
+/// Default and largest page of every list query.
+pub const DEFAULT_LIMIT: u32 = 10;
+pub const MAX_LIMIT: u32 = 100;
+
+pub fn page_size(limit: Option<u32>) -> usize {
+    limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
+}
+
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+#[error("invalid {field}: {reason}")]
+pub struct FieldError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl FieldError {
+    pub fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        FieldError {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// `addr_validate` with an error that names the field.
+pub fn address(api: &dyn Api, field: &'static str, addr: &str) -> Result<Addr, FieldError> {
+    if addr.chars().any(char::is_control) {
+        return Err(FieldError::new(field, "contains control characters"));
+    }
+    api.addr_validate(addr)
+        .map_err(|e| FieldError::new(field, format!("{addr:?} is not a valid address: {e}")))
+}
+
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+#[error("{entity} {id} cannot go from {from} to {to}")]
+pub struct TransitionError {
+    pub entity: &'static str,
+    pub id: String,
+    pub from: String,
+    pub to: String,
+}
+
+/// Fails, naming the entity and both states, when the transition table
+/// does not allow `from -> to`.
+pub fn ensure_transition<S: StateMachine + Display>(
+    entity: &'static str,
+    id: impl Display,
+    from: S,
+    to: S,
+) -> Result<(), TransitionError> {
+    if from.can_transition_to(to) {
+        Ok(())
+    } else {
+        Err(TransitionError {
+            entity,
+            id: id.to_string(),
+            from: from.to_string(),
+            to: to.to_string(),
+        })
+    }
+}
+
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+pub enum FundsError {
+    #[error("wrong funds: expected exactly {expected}, got [{got}]")]
+    Wrong { expected: Coin, got: String },
+    #[error("this message takes no funds, got [{0}]")]
+    Unexpected(String),
+}
+
+pub fn describe_funds(funds: &[Coin]) -> String {
+    funds
+        .iter()
+        .map(Coin::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The message must carry exactly `expected` and nothing else.
+pub fn exact_funds(info: &MessageInfo, expected: Coin) -> Result<(), FundsError> {
+    match info.funds.as_slice() {
+        [c] if *c == expected => Ok(()),
+        _ => Err(FundsError::Wrong {
+            expected,
+            got: describe_funds(&info.funds),
+        }),
+    }
+}
+
+pub fn no_funds(info: &MessageInfo) -> Result<(), FundsError> {
+    if info.funds.is_empty() {
+        Ok(())
+    } else {
+        Err(FundsError::Unexpected(describe_funds(&info.funds)))
+    }
+}
+
+/// A bank send of `amount`, or nothing for zero.
+pub fn bank_send(to: &Addr, amount: Uint128, denom: &str) -> Option<BankMsg> {
+    (!amount.is_zero()).then(|| BankMsg::Send {
+        to_address: to.to_string(),
+        amount: vec![Coin::new(amount, denom)],
+    })
+}
+
+#[derive(Error, Debug)]
+pub enum MigrateError {
+    #[error("{0}")]
+    Std(#[from] StdError),
+    #[error("cannot migrate from {from_contract} {from_version} to {to_contract} {to_version}")]
+    Refused {
+        from_contract: String,
+        from_version: String,
+        to_contract: String,
+        to_version: String,
+    },
+}
+
+/// The cw2 migration rule of every contract here: only from the same
+/// contract name, and never to an older version. Records the new version.
+pub fn migrate_version(
+    storage: &mut dyn Storage,
+    name: &str,
+    version: &str,
+) -> Result<Response, MigrateError> {
+    let stored = cw2::get_contract_version(storage)?;
+    let refused = || MigrateError::Refused {
+        from_contract: stored.contract.clone(),
+        from_version: stored.version.clone(),
+        to_contract: name.to_string(),
+        to_version: version.to_string(),
+    };
+    if stored.contract != name {
+        return Err(refused());
+    }
+    let from: semver::Version = stored.version.parse().map_err(|_| refused())?;
+    let to: semver::Version = version.parse().map_err(|_| refused())?;
+    if from > to {
+        return Err(refused());
+    }
+    cw2::set_contract_version(storage, name, version)?;
+    Ok(Response::new()
+        .add_attribute("action", "migrate")
+        .add_attribute("from_version", stored.version)
+        .add_attribute("to_version", version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::coin;
+    use cosmwasm_std::testing::{message_info, MockApi, MockStorage};
+    use ve_types::OrderState;
+
+    #[test]
+    fn migration_rules() {
+        let mut storage = MockStorage::new();
+        cw2::set_contract_version(&mut storage, "crates.io:a", "1.2.0").unwrap();
+        assert!(migrate_version(&mut storage, "crates.io:a", "1.2.0").is_ok());
+        let res = migrate_version(&mut storage, "crates.io:a", "1.10.0").unwrap();
+        assert!(res
+            .attributes
+            .iter()
+            .any(|a| a.key == "from_version" && a.value == "1.2.0"));
+        let err = migrate_version(&mut storage, "crates.io:a", "1.9.9").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot migrate from crates.io:a 1.10.0 to crates.io:a 1.9.9"
+        );
+        let err = migrate_version(&mut storage, "crates.io:b", "9.0.0").unwrap_err();
+        assert!(err
+            .to_string()
+            .starts_with("cannot migrate from crates.io:a"));
+        let mut empty = MockStorage::new();
+        assert!(matches!(
+            migrate_version(&mut empty, "crates.io:a", "1.0.0"),
+            Err(MigrateError::Std(_))
+        ));
+    }
+
+    #[test]
+    fn transitions_name_everything() {
+        assert!(ensure_transition("order", "c/1", OrderState::Open, OrderState::Matched).is_ok());
+        let err =
+            ensure_transition("order", "c/1", OrderState::Open, OrderState::Active).unwrap_err();
+        assert_eq!(err.to_string(), "order c/1 cannot go from open to active");
+    }
+
+    #[test]
+    fn funds_and_addresses() {
+        let api = MockApi::default();
+        let who = api.addr_make("who");
+        assert!(no_funds(&message_info(&who, &[])).is_ok());
+        assert_eq!(
+            no_funds(&message_info(&who, &[coin(1, "a"), coin(2, "b")]))
+                .unwrap_err()
+                .to_string(),
+            "this message takes no funds, got [1a, 2b]"
+        );
+        assert!(exact_funds(&message_info(&who, &[coin(5, "a")]), coin(5, "a")).is_ok());
+        let err = exact_funds(
+            &message_info(&who, &[coin(5, "a"), coin(1, "b")]),
+            coin(5, "a"),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "wrong funds: expected exactly 5a, got [5a, 1b]"
+        );
+        assert_eq!(bank_send(&who, Uint128::zero(), "a"), None);
+        assert!(address(&api, "owner", who.as_str()).is_ok());
+        assert!(address(&api, "owner", "Bad")
+            .unwrap_err()
+            .to_string()
+            .starts_with("invalid owner: \"Bad\""));
+        assert_eq!(page_size(None), 10);
+        assert_eq!(page_size(Some(1_000)), 100);
+    }
+}
