@@ -5,8 +5,6 @@ use cosmwasm_std::{Addr, Deps, Order as IterOrder, StdResult};
 use cw_storage_plus::Bound;
 use ve_types::JobState;
 
-use ve_cw::page_size;
-
 use crate::error::ContractError;
 use crate::escrow;
 use crate::execute::{load_cluster, load_job, load_offering};
@@ -21,11 +19,9 @@ use crate::validation;
 fn collect<K, T, R>(
     iter: impl Iterator<Item = StdResult<(K, T)>>,
     limit: Option<u32>,
-    to_response: impl Fn(T) -> R,
+    to_response: impl FnMut(T) -> R,
 ) -> Result<Vec<R>, ContractError> {
-    iter.take(page_size(limit))
-        .map(|item| item.map(|(_, v)| to_response(v)).map_err(Into::into))
-        .collect()
+    Ok(ve_cw::page(iter, limit, to_response)?)
 }
 
 /// The sequence of a `start_after` key that must belong to `owner`.

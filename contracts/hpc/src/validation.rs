@@ -1,22 +1,17 @@
 //! Input limits and checks. Every bound here keeps a stored record small and
 //! the gas of handling it predictable.
 
-use std::collections::BTreeMap;
-
 use cosmwasm_std::Uint128;
 use ve_types::catalog::is_valid_denom;
+
+pub use ve_cw::validate::{
+    attributes, identity_score, label, text, MAX_DESCRIPTION_CHARS, MAX_IDENTITY_SCORE,
+    MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, MAX_REF_CHARS, MAX_VALUE_CHARS,
+};
 
 use crate::error::ContractError;
 use crate::state::QueueOption;
 
-pub const MAX_NAME_CHARS: usize = 255;
-pub const MAX_DESCRIPTION_CHARS: usize = 4096;
-pub const MAX_LABEL_CHARS: usize = 64;
-pub const MAX_MAP_ENTRIES: usize = 64;
-pub const MAX_VALUE_CHARS: usize = 256;
-pub const MAX_REASON_CHARS: usize = 256;
-pub const MAX_REF_CHARS: usize = 512;
-pub const MAX_IDENTITY_SCORE: u8 = 100;
 pub const MAX_QUEUES: usize = 16;
 /// Upper bound of node counts (clusters and queues).
 pub const MAX_NODES: u32 = 1_000_000;
@@ -29,29 +24,6 @@ fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
-/// Free text: bounded, no control characters except newlines and tabs.
-pub fn text(
-    field: &'static str,
-    s: &str,
-    max: usize,
-    allow_empty: bool,
-) -> Result<(), ContractError> {
-    let len = s.chars().count();
-    if !allow_empty && s.trim().is_empty() {
-        return Err(ContractError::invalid(field, "must not be empty"));
-    }
-    if len > max {
-        return Err(ContractError::invalid(
-            field,
-            format!("{len} characters, at most {max}"),
-        ));
-    }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ContractError::invalid(field, "contains control characters"));
-    }
-    Ok(())
-}
-
 /// A name: 1-255 characters, no control characters at all.
 pub fn name(s: &str) -> Result<(), ContractError> {
     text("name", s, MAX_NAME_CHARS, false)?;
@@ -60,39 +32,6 @@ pub fn name(s: &str) -> Result<(), ContractError> {
             "name",
             "contains control characters",
         ));
-    }
-    Ok(())
-}
-
-/// A machine label: 1-64 of `a-z 0-9 _ . -`.
-pub fn label(field: &'static str, s: &str) -> Result<(), ContractError> {
-    let ok = (1..=MAX_LABEL_CHARS).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(ContractError::invalid(
-            field,
-            format!("{s:?} must be 1-{MAX_LABEL_CHARS} characters of a-z, 0-9, _ . -"),
-        ))
-    }
-}
-
-/// Key/value attributes.
-pub fn attributes(
-    field: &'static str,
-    map: &BTreeMap<String, String>,
-) -> Result<(), ContractError> {
-    if map.len() > MAX_MAP_ENTRIES {
-        return Err(ContractError::invalid(
-            field,
-            format!("{} entries, at most {MAX_MAP_ENTRIES}", map.len()),
-        ));
-    }
-    for (k, v) in map {
-        label(field, k)?;
-        text(field, v, MAX_VALUE_CHARS, true)?;
     }
     Ok(())
 }
@@ -109,16 +48,6 @@ pub fn node_counts(total: u32, available: u32) -> Result<(), ContractError> {
         return Err(ContractError::invalid(
             "available_nodes",
             format!("{available} is above total_nodes {total}"),
-        ));
-    }
-    Ok(())
-}
-
-pub fn identity_score(score: u8) -> Result<(), ContractError> {
-    if score > MAX_IDENTITY_SCORE {
-        return Err(ContractError::invalid(
-            "min_identity_score",
-            format!("{score} is above {MAX_IDENTITY_SCORE}"),
         ));
     }
     Ok(())
@@ -190,7 +119,7 @@ pub fn price(p: Uint128) -> Result<(), ContractError> {
 
 pub fn reason(r: &Option<String>) -> Result<(), ContractError> {
     match r {
-        Some(r) => text("reason", r, MAX_REASON_CHARS, false),
+        Some(r) => Ok(text("reason", r, MAX_REASON_CHARS, false)?),
         None => Ok(()),
     }
 }

@@ -5,8 +5,6 @@ use cosmwasm_std::{Addr, Deps, Env, Order as IterOrder, StdResult, Storage, Uint
 use cw_storage_plus::Bound;
 use ve_types::{Category, OfferingState};
 
-use ve_cw::page_size;
-
 use crate::error::ContractError;
 use crate::execute::{load_allocation, load_offering, load_order};
 use crate::keys;
@@ -23,11 +21,9 @@ use crate::validation;
 fn collect<K, T, R>(
     iter: impl Iterator<Item = StdResult<(K, T)>>,
     limit: Option<u32>,
-    mut to_response: impl FnMut(T) -> R,
+    to_response: impl FnMut(T) -> R,
 ) -> Result<Vec<R>, ContractError> {
-    iter.take(page_size(limit))
-        .map(|item| item.map(|(_, v)| to_response(v)).map_err(Into::into))
-        .collect()
+    Ok(ve_cw::page(iter, limit, to_response)?)
 }
 
 pub fn config(deps: Deps) -> Result<Config, ContractError> {

@@ -1,63 +1,19 @@
 //! Input limits and checks. Every bound here keeps a stored record small and
 //! the gas of handling it predictable.
 
-use std::collections::BTreeMap;
+pub use ve_cw::validate::{
+    attributes, identity_score, label, text, MAX_DESCRIPTION_CHARS, MAX_IDENTITY_SCORE,
+    MAX_LABEL_CHARS, MAX_NAME_CHARS, MAX_REASON_CHARS, MAX_REF_CHARS, MAX_VALUE_CHARS,
+};
 
 use crate::error::ContractError;
 use crate::msg::{EncryptedSecrets, OfferingFields};
 
-pub const MAX_NAME_CHARS: usize = 255;
-pub const MAX_DESCRIPTION_CHARS: usize = 4096;
 pub const MAX_LIST_ITEMS: usize = 32;
-pub const MAX_LABEL_CHARS: usize = 64;
-pub const MAX_MAP_ENTRIES: usize = 64;
-pub const MAX_VALUE_CHARS: usize = 256;
-pub const MAX_REASON_CHARS: usize = 256;
-pub const MAX_REF_CHARS: usize = 512;
 pub const MAX_BACKEND_ID_CHARS: usize = 128;
 pub const MAX_SECRET_BYTES: usize = 16 * 1024;
 pub const MAX_RECIPIENTS: usize = 16;
-pub const MAX_IDENTITY_SCORE: u8 = 100;
 pub const MAX_QUANTITY: u32 = 1_000_000;
-
-/// Free text: bounded, no control characters except newlines and tabs
-/// (descriptions are Markdown).
-pub fn text(
-    field: &'static str,
-    s: &str,
-    max: usize,
-    allow_empty: bool,
-) -> Result<(), ContractError> {
-    let len = s.chars().count();
-    if !allow_empty && s.trim().is_empty() {
-        return Err(ContractError::invalid(field, "must not be empty"));
-    }
-    if len > max {
-        return Err(ContractError::invalid(
-            field,
-            format!("{len} characters, at most {max}"),
-        ));
-    }
-    if s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ContractError::invalid(field, "contains control characters"));
-    }
-    Ok(())
-}
-
-/// A machine label: 1-64 of `a-z 0-9 _ . -`.
-pub fn label(field: &'static str, s: &str) -> Result<(), ContractError> {
-    let ok = (1..=MAX_LABEL_CHARS).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(ContractError::invalid(
-            field,
-            format!("{s:?} must be 1-{MAX_LABEL_CHARS} characters of a-z, 0-9, _ . -"),
-        ))
-    }
-}
 
 fn label_list(field: &'static str, items: &[String]) -> Result<(), ContractError> {
     if items.len() > MAX_LIST_ITEMS {
@@ -81,34 +37,6 @@ pub fn regions(items: &[String]) -> Result<(), ContractError> {
 
 pub fn tags(items: &[String]) -> Result<(), ContractError> {
     label_list("tags", items)
-}
-
-/// Key/value attributes (specifications, public metadata).
-pub fn attributes(
-    field: &'static str,
-    map: &BTreeMap<String, String>,
-) -> Result<(), ContractError> {
-    if map.len() > MAX_MAP_ENTRIES {
-        return Err(ContractError::invalid(
-            field,
-            format!("{} entries, at most {MAX_MAP_ENTRIES}", map.len()),
-        ));
-    }
-    for (k, v) in map {
-        label(field, k)?;
-        text(field, v, MAX_VALUE_CHARS, true)?;
-    }
-    Ok(())
-}
-
-pub fn identity_score(score: u8) -> Result<(), ContractError> {
-    if score > MAX_IDENTITY_SCORE {
-        return Err(ContractError::invalid(
-            "min_identity_score",
-            format!("{score} is above {MAX_IDENTITY_SCORE}"),
-        ));
-    }
-    Ok(())
 }
 
 pub fn secrets(s: &EncryptedSecrets) -> Result<(), ContractError> {
@@ -145,12 +73,12 @@ pub fn offering_fields(f: &OfferingFields) -> Result<(), ContractError> {
     regions(&f.regions)?;
     tags(&f.tags)?;
     attributes("specifications", &f.specifications)?;
-    identity_score(f.min_identity_score)
+    Ok(identity_score(f.min_identity_score)?)
 }
 
 pub fn reason(r: &Option<String>) -> Result<(), ContractError> {
     match r {
-        Some(r) => text("reason", r, MAX_REASON_CHARS, false),
+        Some(r) => Ok(text("reason", r, MAX_REASON_CHARS, false)?),
         None => Ok(()),
     }
 }

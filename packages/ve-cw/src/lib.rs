@@ -3,9 +3,13 @@
 //! validation with errors that name the field, funds checks, pagination.
 //! Each contract's error type wraps these errors transparently.
 
+pub mod validate;
+
 use std::fmt::Display;
 
-use cosmwasm_std::{Addr, Api, BankMsg, Coin, MessageInfo, Response, StdError, Storage, Uint128};
+use cosmwasm_std::{
+    Addr, Api, BankMsg, Coin, MessageInfo, Response, StdError, StdResult, Storage, Uint128,
+};
 use thiserror::Error;
 use ve_types::StateMachine;
 
@@ -15,6 +19,18 @@ pub const MAX_LIMIT: u32 = 100;
 
 pub fn page_size(limit: Option<u32>) -> usize {
     limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
+}
+
+/// One page of a storage range, each value turned into its response.
+pub fn page<K, T, R>(
+    iter: impl Iterator<Item = StdResult<(K, T)>>,
+    limit: Option<u32>,
+    to_response: impl FnMut(T) -> R,
+) -> StdResult<Vec<R>> {
+    let mut to_response = to_response;
+    iter.take(page_size(limit))
+        .map(|item| item.map(|(_, v)| to_response(v)))
+        .collect()
 }
 
 #[derive(Error, Debug, Clone, PartialEq, Eq)]
