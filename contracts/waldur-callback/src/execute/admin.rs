@@ -54,6 +54,7 @@ pub fn update_config(
     info: MessageInfo,
     u: ConfigUpdate,
 ) -> Result<Response, ContractError> {
+    ve_cw::no_funds(&info)?;
     let mut config = CONFIG.load(deps.storage)?;
     if info.sender != config.admin {
         return Err(ContractError::Unauthorized {
