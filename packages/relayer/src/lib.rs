@@ -1,0 +1,7 @@
+//! ve-relayer: one per provider, beside its Waldur. It watches the
+//! contracts' events, drives the provider's Waldur, and brings Waldur's
+//! actions back on chain as ed25519-signed callbacks through a durable
+//! outbox.
+
+pub mod outbox;
+pub mod signer;

@@ -1,0 +1,292 @@
+//! The durable outbox, in an embedded database (redb, one file, every
+//! commit fsynced). A callback is written here before it is broadcast and
+//! marked done only once the chain answered `processed` or
+//! `already_processed`, so a crash at any point loses nothing, and a re-send
+//! after a crash is turned into `already_processed` by the contract's
+//! replay protection.
+
+use std::path::Path;
+
+use redb::{Database, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use waldur_callback::msg::SignedCallback;
+
+/// callback id -> JSON of [`OutboxEntry`].
+const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
+/// Named counters and cursors (the chain checkpoint).
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+pub const CHECKPOINT: &str = "chain_checkpoint";
+
+#[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryState {
+    /// Written, not yet confirmed by the chain.
+    Pending,
+    /// The chain has it.
+    Done,
+    /// Gave up after too many failures; an operator reprocesses it.
+    DeadLetter,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    pub callback: SignedCallback,
+    pub state: EntryState,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+    pub created_at: u64,
+    pub updated_at: u64,
+}
+
+#[derive(Error, Debug)]
+pub enum OutboxError {
+    #[error("outbox database: {0}")]
+    Db(String),
+    #[error("outbox entry {0} is corrupt: {1}")]
+    Corrupt(String, String),
+    #[error("no outbox entry {0}")]
+    Missing(String),
+}
+
+macro_rules! db_err {
+    ($($t:ty),*) => {$(
+        impl From<$t> for OutboxError {
+            fn from(e: $t) -> Self {
+                OutboxError::Db(e.to_string())
+            }
+        }
+    )*};
+}
+db_err!(
+    redb::DatabaseError,
+    redb::TransactionError,
+    redb::TableError,
+    redb::StorageError,
+    redb::CommitError
+);
+
+pub struct Outbox {
+    db: Database,
+    /// Failures after which an entry goes to the dead letters.
+    pub max_attempts: u32,
+}
+
+impl Outbox {
+    pub fn open(path: &Path, max_attempts: u32) -> Result<Self, OutboxError> {
+        let db = Database::create(path)?;
+        // Create the tables up front so read transactions always find them.
+        let tx = db.begin_write()?;
+        tx.open_table(OUTBOX)?;
+        tx.open_table(META)?;
+        tx.commit()?;
+        Ok(Outbox { db, max_attempts })
+    }
+
+    fn decode(id: &str, bytes: &[u8]) -> Result<OutboxEntry, OutboxError> {
+        serde_json::from_slice(bytes).map_err(|e| OutboxError::Corrupt(id.to_string(), e.to_string()))
+    }
+
+    fn encode(entry: &OutboxEntry) -> Vec<u8> {
+        // Serialising our own plain struct cannot fail.
+        serde_json::to_vec(entry).unwrap_or_default()
+    }
+
+    /// Stores a signed callback as pending. Idempotent: a callback id already
+    /// in the outbox (in any state) is left as it is; returns whether it was new.
+    pub fn enqueue(&self, callback: SignedCallback, now: u64) -> Result<bool, OutboxError> {
+        let tx = self.db.begin_write()?;
+        let new = {
+            let mut table = tx.open_table(OUTBOX)?;
+            let id = callback.callback_id.clone();
+            if table.get(id.as_str())?.is_some() {
+                false
+            } else {
+                let entry = OutboxEntry {
+                    callback,
+                    state: EntryState::Pending,
+                    attempts: 0,
+                    last_error: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                table.insert(id.as_str(), Self::encode(&entry).as_slice())?;
+                true
+            }
+        };
+        tx.commit()?;
+        Ok(new)
+    }
+
+    pub fn get(&self, id: &str) -> Result<Option<OutboxEntry>, OutboxError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(OUTBOX)?;
+        match table.get(id)? {
+            Some(v) => Ok(Some(Self::decode(id, v.value())?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Entries in `state`, oldest id order, at most `limit`.
+    pub fn in_state(&self, state: EntryState, limit: usize) -> Result<Vec<OutboxEntry>, OutboxError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(OUTBOX)?;
+        let mut out = Vec::new();
+        for item in table.iter()? {
+            let (k, v) = item?;
+            let entry = Self::decode(k.value(), v.value())?;
+            if entry.state == state {
+                out.push(entry);
+                if out.len() == limit {
+                    break;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn update(&self, id: &str, f: impl FnOnce(&mut OutboxEntry)) -> Result<OutboxEntry, OutboxError> {
+        let tx = self.db.begin_write()?;
+        let entry = {
+            let mut table = tx.open_table(OUTBOX)?;
+            let mut entry = match table.get(id)? {
+                Some(v) => Self::decode(id, v.value())?,
+                None => return Err(OutboxError::Missing(id.to_string())),
+            };
+            f(&mut entry);
+            table.insert(id, Self::encode(&entry).as_slice())?;
+            entry
+        };
+        tx.commit()?;
+        Ok(entry)
+    }
+
+    pub fn mark_done(&self, id: &str, now: u64) -> Result<(), OutboxError> {
+        self.update(id, |e| {
+            e.state = EntryState::Done;
+            e.last_error = None;
+            e.updated_at = now;
+        })
+        .map(|_| ())
+    }
+
+    /// Records a failed attempt; moves the entry to the dead letters after
+    /// `max_attempts`. Returns the new state.
+    pub fn mark_failed(&self, id: &str, error: &str, now: u64) -> Result<EntryState, OutboxError> {
+        let max = self.max_attempts;
+        self.update(id, |e| {
+            e.attempts += 1;
+            e.last_error = Some(error.to_string());
+            e.updated_at = now;
+            if e.attempts >= max {
+                e.state = EntryState::DeadLetter;
+            }
+        })
+        .map(|e| e.state)
+    }
+
+    /// An operator's retry: back to pending with a fresh signature (the old
+    /// one may have expired) and no attempts.
+    pub fn reprocess(&self, id: &str, resigned: SignedCallback, now: u64) -> Result<(), OutboxError> {
+        self.update(id, |e| {
+            e.callback = resigned;
+            e.state = EntryState::Pending;
+            e.attempts = 0;
+            e.updated_at = now;
+        })
+        .map(|_| ())
+    }
+
+    pub fn counts(&self) -> Result<(u64, u64, u64), OutboxError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(OUTBOX)?;
+        let (mut pending, mut done, mut dead) = (0, 0, 0);
+        for item in table.iter()? {
+            let (k, v) = item?;
+            match Self::decode(k.value(), v.value())?.state {
+                EntryState::Pending => pending += 1,
+                EntryState::Done => done += 1,
+                EntryState::DeadLetter => dead += 1,
+            }
+        }
+        Ok((pending, done, dead))
+    }
+
+    pub fn meta(&self, key: &str) -> Result<Option<u64>, OutboxError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(META)?;
+        Ok(table.get(key)?.map(|v| v.value()))
+    }
+
+    pub fn set_meta(&self, key: &str, value: u64) -> Result<(), OutboxError> {
+        let tx = self.db.begin_write()?;
+        tx.open_table(META)?.insert(key, value)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::Binary;
+    use ve_types::{ActionType, EntityType};
+
+    fn cb(id: &str) -> SignedCallback {
+        SignedCallback {
+            provider: "p".into(),
+            signer_key_id: "k".into(),
+            callback_id: id.into(),
+            action_type: ActionType::Provision,
+            waldur_id: "w".into(),
+            entity_type: EntityType::Allocation,
+            entity_id: "c/1/1".into(),
+            nonce: "nonce-0001".into(),
+            timestamp: 1,
+            expires_at: 2,
+            payload: Binary::default(),
+            signature: Binary::from(vec![0; 64]),
+        }
+    }
+
+    #[test]
+    fn survives_reopening_and_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("outbox.redb");
+        {
+            let outbox = Outbox::open(&path, 3).unwrap();
+            assert!(outbox.enqueue(cb("a"), 10).unwrap());
+            assert!(!outbox.enqueue(cb("a"), 11).unwrap());
+            outbox.enqueue(cb("b"), 12).unwrap();
+            outbox.mark_done("b", 13).unwrap();
+            outbox.set_meta(CHECKPOINT, 42).unwrap();
+        }
+        // As after a crash: everything committed is there.
+        let outbox = Outbox::open(&path, 3).unwrap();
+        let pending = outbox.in_state(EntryState::Pending, 10).unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].callback.callback_id, "a");
+        assert_eq!(pending[0].created_at, 10);
+        assert_eq!(outbox.counts().unwrap(), (1, 1, 0));
+        assert_eq!(outbox.meta(CHECKPOINT).unwrap(), Some(42));
+    }
+
+    #[test]
+    fn failures_end_in_the_dead_letters_and_can_be_reprocessed() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(&dir.path().join("o.redb"), 2).unwrap();
+        outbox.enqueue(cb("a"), 1).unwrap();
+        assert_eq!(outbox.mark_failed("a", "timeout", 2).unwrap(), EntryState::Pending);
+        assert_eq!(outbox.mark_failed("a", "timeout", 3).unwrap(), EntryState::DeadLetter);
+        let dead = outbox.in_state(EntryState::DeadLetter, 10).unwrap();
+        assert_eq!(dead[0].last_error.as_deref(), Some("timeout"));
+        assert_eq!(dead[0].attempts, 2);
+        let mut fresh = cb("a");
+        fresh.nonce = "nonce-0002".into();
+        outbox.reprocess("a", fresh, 4).unwrap();
+        let e = outbox.get("a").unwrap().unwrap();
+        assert_eq!((e.state, e.attempts, e.callback.nonce.as_str()), (EntryState::Pending, 0, "nonce-0002"));
+        assert!(matches!(outbox.mark_done("zzz", 5), Err(OutboxError::Missing(_))));
+    }
+}
