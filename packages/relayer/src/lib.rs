@@ -3,5 +3,8 @@
 //! actions back on chain as ed25519-signed callbacks through a durable
 //! outbox.
 
+pub mod chain;
+pub mod engine;
 pub mod outbox;
 pub mod signer;
+pub mod waldur_port;

@@ -85,7 +85,8 @@ impl Outbox {
     }
 
     fn decode(id: &str, bytes: &[u8]) -> Result<OutboxEntry, OutboxError> {
-        serde_json::from_slice(bytes).map_err(|e| OutboxError::Corrupt(id.to_string(), e.to_string()))
+        serde_json::from_slice(bytes)
+            .map_err(|e| OutboxError::Corrupt(id.to_string(), e.to_string()))
     }
 
     fn encode(entry: &OutboxEntry) -> Vec<u8> {
@@ -129,7 +130,11 @@ impl Outbox {
     }
 
     /// Entries in `state`, oldest id order, at most `limit`.
-    pub fn in_state(&self, state: EntryState, limit: usize) -> Result<Vec<OutboxEntry>, OutboxError> {
+    pub fn in_state(
+        &self,
+        state: EntryState,
+        limit: usize,
+    ) -> Result<Vec<OutboxEntry>, OutboxError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(OUTBOX)?;
         let mut out = Vec::new();
@@ -146,7 +151,11 @@ impl Outbox {
         Ok(out)
     }
 
-    fn update(&self, id: &str, f: impl FnOnce(&mut OutboxEntry)) -> Result<OutboxEntry, OutboxError> {
+    fn update(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut OutboxEntry),
+    ) -> Result<OutboxEntry, OutboxError> {
         let tx = self.db.begin_write()?;
         let entry = {
             let mut table = tx.open_table(OUTBOX)?;
@@ -188,7 +197,12 @@ impl Outbox {
 
     /// An operator's retry: back to pending with a fresh signature (the old
     /// one may have expired) and no attempts.
-    pub fn reprocess(&self, id: &str, resigned: SignedCallback, now: u64) -> Result<(), OutboxError> {
+    pub fn reprocess(
+        &self,
+        id: &str,
+        resigned: SignedCallback,
+        now: u64,
+    ) -> Result<(), OutboxError> {
         self.update(id, |e| {
             e.callback = resigned;
             e.state = EntryState::Pending;
@@ -277,8 +291,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let outbox = Outbox::open(&dir.path().join("o.redb"), 2).unwrap();
         outbox.enqueue(cb("a"), 1).unwrap();
-        assert_eq!(outbox.mark_failed("a", "timeout", 2).unwrap(), EntryState::Pending);
-        assert_eq!(outbox.mark_failed("a", "timeout", 3).unwrap(), EntryState::DeadLetter);
+        assert_eq!(
+            outbox.mark_failed("a", "timeout", 2).unwrap(),
+            EntryState::Pending
+        );
+        assert_eq!(
+            outbox.mark_failed("a", "timeout", 3).unwrap(),
+            EntryState::DeadLetter
+        );
         let dead = outbox.in_state(EntryState::DeadLetter, 10).unwrap();
         assert_eq!(dead[0].last_error.as_deref(), Some("timeout"));
         assert_eq!(dead[0].attempts, 2);
@@ -286,7 +306,13 @@ mod tests {
         fresh.nonce = "nonce-0002".into();
         outbox.reprocess("a", fresh, 4).unwrap();
         let e = outbox.get("a").unwrap().unwrap();
-        assert_eq!((e.state, e.attempts, e.callback.nonce.as_str()), (EntryState::Pending, 0, "nonce-0002"));
-        assert!(matches!(outbox.mark_done("zzz", 5), Err(OutboxError::Missing(_))));
+        assert_eq!(
+            (e.state, e.attempts, e.callback.nonce.as_str()),
+            (EntryState::Pending, 0, "nonce-0002")
+        );
+        assert!(matches!(
+            outbox.mark_done("zzz", 5),
+            Err(OutboxError::Missing(_))
+        ));
     }
 }

@@ -1,0 +1,308 @@
+//! The four contracts on cw-multi-test, in process: the relayer's embedded
+//! default (demo, tests). Every transaction is its own block, and the wasm
+//! events of each block are kept so the relayer can read them like it reads
+//! a node's blocks.
+
+use std::collections::BTreeMap;
+
+use cosmwasm_std::{coin, Addr, Coin, Empty};
+use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
+use serde::Serialize;
+use waldur_callback::msg::{CallbackOutcome, SignedCallback};
+
+use super::{ChainClient, ChainError, ContractEvent};
+
+pub const DENOM: &str = "uvirt";
+const BLOCK_SECONDS: u64 = 5;
+
+fn wrap<T>(r: Result<T, impl std::fmt::Display>) -> Result<T, ChainError> {
+    r.map_err(|e| ChainError::Refused(e.to_string()))
+}
+
+fn marketplace_code() -> Box<dyn Contract<Empty>> {
+    Box::new(
+        ContractWrapper::new(
+            marketplace::contract::execute,
+            marketplace::contract::instantiate,
+            marketplace::contract::query,
+        )
+        .with_reply(marketplace::contract::reply),
+    )
+}
+
+fn settlement_code() -> Box<dyn Contract<Empty>> {
+    Box::new(ContractWrapper::new(
+        settlement::contract::execute,
+        settlement::contract::instantiate,
+        settlement::contract::query,
+    ))
+}
+
+fn hpc_code() -> Box<dyn Contract<Empty>> {
+    Box::new(
+        ContractWrapper::new(
+            hpc::contract::execute,
+            hpc::contract::instantiate,
+            hpc::contract::query,
+        )
+        .with_reply(hpc::contract::reply),
+    )
+}
+
+fn callback_code() -> Box<dyn Contract<Empty>> {
+    Box::new(ContractWrapper::new(
+        waldur_callback::contract::execute,
+        waldur_callback::contract::instantiate,
+        waldur_callback::contract::query,
+    ))
+}
+
+pub struct EmbeddedChain {
+    pub app: App,
+    pub admin: Addr,
+    pub marketplace: Addr,
+    pub settlement: Addr,
+    pub hpc: Addr,
+    pub callback: Addr,
+    /// The account the relayer pays transaction fees from.
+    pub relayer: Addr,
+    blocks: BTreeMap<u64, Vec<ContractEvent>>,
+}
+
+impl EmbeddedChain {
+    /// Deploys and wires the four contracts; `funded` accounts get
+    /// 10^12 uvirt each.
+    pub fn deploy(funded: &[&str]) -> Result<Self, ChainError> {
+        let mut app = AppBuilder::new().build(|_, _, _| {});
+        let api = *app.api();
+        let admin = api.addr_make("admin");
+        let relayer = api.addr_make("relayer");
+        let accounts: Vec<Addr> = funded.iter().map(|n| api.addr_make(n)).collect();
+        app.init_modules(|router, _, storage| -> Result<(), ChainError> {
+            for who in &accounts {
+                wrap(
+                    router
+                        .bank
+                        .init_balance(storage, who, vec![coin(1_000_000_000_000, DENOM)]),
+                )?;
+            }
+            Ok(())
+        })?;
+        let ids = [
+            marketplace_code(),
+            settlement_code(),
+            hpc_code(),
+            callback_code(),
+        ]
+        .map(|c| app.store_code(c));
+        let callback = wrap(app.instantiate_contract(
+            ids[3],
+            admin.clone(),
+            &waldur_callback::msg::InstantiateMsg {
+                admin: None,
+                marketplace: None,
+                settlement: None,
+                hpc: None,
+                max_validity_seconds: None,
+                max_clock_skew_seconds: None,
+                max_payload_bytes: None,
+                prune_batch: None,
+            },
+            &[],
+            "waldur-callback",
+            Some(admin.to_string()),
+        ))?;
+        let settlement = wrap(app.instantiate_contract(
+            ids[1],
+            admin.clone(),
+            &settlement::msg::InstantiateMsg {
+                admin: None,
+                arbiter: admin.to_string(),
+                marketplace: None,
+                hpc: None,
+                callback_contract: Some(callback.to_string()),
+                fee_shares: vec![settlement::msg::FeeShareInput {
+                    name: "platform".into(),
+                    recipient: admin.to_string(),
+                    bps: 250,
+                }],
+                ack_window_seconds: Some(3_600),
+            },
+            &[],
+            "settlement",
+            Some(admin.to_string()),
+        ))?;
+        let marketplace = wrap(app.instantiate_contract(
+            ids[0],
+            admin.clone(),
+            &marketplace::msg::InstantiateMsg {
+                admin: None,
+                callback_contract: Some(callback.to_string()),
+                default_bid_ttl_seconds: None,
+                max_bid_ttl_seconds: None,
+                max_bids_per_order: None,
+                settlement_contract: Some(settlement.to_string()),
+                escrow_expiry_seconds: None,
+            },
+            &[],
+            "marketplace",
+            Some(admin.to_string()),
+        ))?;
+        let hpc = wrap(app.instantiate_contract(
+            ids[2],
+            admin.clone(),
+            &hpc::msg::InstantiateMsg {
+                admin: None,
+                settlement_contract: settlement.to_string(),
+                callback_contract: Some(callback.to_string()),
+                escrow_grace_seconds: None,
+            },
+            &[],
+            "hpc",
+            Some(admin.to_string()),
+        ))?;
+        let mut chain = EmbeddedChain {
+            app,
+            admin: admin.clone(),
+            marketplace: marketplace.clone(),
+            settlement: settlement.clone(),
+            hpc: hpc.clone(),
+            callback: callback.clone(),
+            relayer,
+            blocks: BTreeMap::new(),
+        };
+        let settlement_addr = settlement.clone();
+        chain.execute(
+            &admin,
+            &settlement_addr,
+            &settlement::msg::ExecuteMsg::UpdateConfig {
+                admin: None,
+                arbiter: None,
+                marketplace: Some(marketplace.to_string()),
+                hpc: Some(hpc.to_string()),
+                callback_contract: None,
+                fee_shares: None,
+                ack_window_seconds: None,
+            },
+            &[],
+        )?;
+        chain.execute(
+            &admin,
+            &callback,
+            &waldur_callback::msg::ExecuteMsg::UpdateConfig {
+                admin: None,
+                marketplace: Some(marketplace.to_string()),
+                settlement: Some(settlement.to_string()),
+                hpc: Some(hpc.to_string()),
+                max_validity_seconds: None,
+                max_clock_skew_seconds: None,
+                max_payload_bytes: None,
+                prune_batch: None,
+            },
+            &[],
+        )?;
+        Ok(chain)
+    }
+
+    pub fn addr(&self, name: &str) -> Addr {
+        self.app.api().addr_make(name)
+    }
+
+    /// One transaction in its own block; its `wasm-ve.*` events are kept.
+    pub fn execute<M: Serialize + std::fmt::Debug>(
+        &mut self,
+        sender: &Addr,
+        contract: &Addr,
+        msg: &M,
+        funds: &[Coin],
+    ) -> Result<AppResponse, ChainError> {
+        self.app.update_block(|b| {
+            b.height += 1;
+            b.time = b.time.plus_seconds(BLOCK_SECONDS);
+        });
+        let res = wrap(
+            self.app
+                .execute_contract(sender.clone(), contract.clone(), msg, funds),
+        )?;
+        let height = self.app.block_info().height;
+        let events = res
+            .events
+            .iter()
+            .filter_map(|e| e.ty.strip_prefix("wasm-ve.").map(|kind| (kind, e)))
+            .enumerate()
+            .map(|(i, (kind, e))| ContractEvent {
+                height,
+                index: i as u32,
+                contract: e
+                    .attributes
+                    .iter()
+                    .find(|a| a.key == "_contract_address")
+                    .map(|a| a.value.clone())
+                    .unwrap_or_default(),
+                kind: kind.to_string(),
+                attributes: e
+                    .attributes
+                    .iter()
+                    .filter(|a| a.key != "_contract_address")
+                    .map(|a| (a.key.clone(), a.value.clone()))
+                    .collect(),
+            })
+            .collect();
+        self.blocks.insert(height, events);
+        Ok(res)
+    }
+
+    /// Lets time pass without transactions (empty blocks).
+    pub fn advance(&mut self, seconds: u64) {
+        self.app.update_block(|b| {
+            b.height += seconds / BLOCK_SECONDS;
+            b.time = b.time.plus_seconds(seconds);
+        });
+    }
+}
+
+impl ChainClient for EmbeddedChain {
+    fn chain_id(&self) -> String {
+        self.app.block_info().chain_id
+    }
+
+    fn callback_contract(&self) -> String {
+        self.callback.to_string()
+    }
+
+    fn latest_height(&self) -> Result<u64, ChainError> {
+        Ok(self.app.block_info().height)
+    }
+
+    fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {
+        Ok(self
+            .blocks
+            .range(from..=to)
+            .flat_map(|(_, events)| events.iter().cloned())
+            .collect())
+    }
+
+    fn submit_callbacks(
+        &mut self,
+        callbacks: &[SignedCallback],
+    ) -> Result<Vec<CallbackOutcome>, ChainError> {
+        let relayer = self.relayer.clone();
+        let callback = self.callback.clone();
+        let res = self.execute(
+            &relayer,
+            &callback,
+            &waldur_callback::msg::ExecuteMsg::SubmitCallbacks {
+                callbacks: callbacks.to_vec(),
+            },
+            &[],
+        )?;
+        let data = res
+            .data
+            .ok_or_else(|| ChainError::Refused("submit_callbacks returned no outcomes".into()))?;
+        wrap(cosmwasm_std::from_json(&data))
+    }
+
+    fn now(&self) -> u64 {
+        self.app.block_info().time.seconds()
+    }
+}

@@ -1,0 +1,39 @@
+//! The relayer's view of the chain: contract events in order, and a way to
+//! submit signed callbacks. `embedded` runs the four contracts in process
+//! (the default for the demo and the tests).
+
+pub mod embedded;
+pub mod events;
+
+use thiserror::Error;
+use waldur_callback::msg::{CallbackOutcome, SignedCallback};
+
+pub use events::{ChainEvent, ContractEvent};
+
+#[derive(Error, Debug, Clone, PartialEq)]
+pub enum ChainError {
+    /// The chain refused the transaction (a contract error): not retried
+    /// as is.
+    #[error("transaction refused: {0}")]
+    Refused(String),
+    /// The node could not be reached or timed out: retried.
+    #[error("chain unavailable: {0}")]
+    Unavailable(String),
+}
+
+pub trait ChainClient {
+    fn chain_id(&self) -> String;
+    /// The waldur-callback contract the signatures are bound to.
+    fn callback_contract(&self) -> String;
+    fn latest_height(&self) -> Result<u64, ChainError>;
+    /// Contract events of the blocks `from..=to`, in chain order.
+    fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError>;
+    /// Submits callbacks in one transaction (one execute of
+    /// `submit_callbacks`); returns each one's outcome.
+    fn submit_callbacks(
+        &mut self,
+        callbacks: &[SignedCallback],
+    ) -> Result<Vec<CallbackOutcome>, ChainError>;
+    /// Block time, unix seconds.
+    fn now(&self) -> u64;
+}

@@ -1,0 +1,278 @@
+//! The relay loop: chain events in, Waldur actions out, signed callbacks
+//! back through the outbox. One `step` is one pass; `run` repeats it.
+//!
+//! Delivery is at least once everywhere and exactly once in effect:
+//! - the checkpoint moves only after a block's callbacks are in the outbox,
+//!   so a crash re-reads the block, and the deterministic callback ids turn
+//!   the repeat into `already_processed`;
+//! - Waldur calls are idempotent per allocation (the Waldur side looks up
+//!   the order by the allocation id before creating one);
+//! - an outbox entry is done only once the chain answered for it.
+
+use serde::Serialize;
+use thiserror::Error;
+use ve_types::callback::{AllocationStatePayload, UsagePayload};
+use ve_types::{ActionType, AllocationState};
+use waldur_callback::msg::CallbackOutcome;
+
+use crate::chain::{ChainClient, ChainError, ChainEvent};
+use crate::outbox::{EntryState, Outbox, OutboxError, CHECKPOINT};
+use crate::signer::{CallbackDraft, Signer};
+use crate::waldur_port::{ResourceStatus, WaldurError, WaldurPort};
+
+/// Most callbacks sent in one transaction (the contract takes 50).
+pub const BATCH: usize = 50;
+
+#[derive(Error, Debug)]
+pub enum EngineError {
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    #[error(transparent)]
+    Waldur(#[from] WaldurError),
+    #[error("signing failed: {0}")]
+    Signing(String),
+}
+
+/// What one step did, for logs, metrics and the demo's progress display.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StepReport {
+    pub blocks_read: u64,
+    pub events_handled: u64,
+    pub callbacks_queued: u64,
+    pub callbacks_confirmed: u64,
+    pub already_processed: u64,
+    pub failed: u64,
+    pub notes: Vec<String>,
+}
+
+pub struct Engine<C: ChainClient, W: WaldurPort> {
+    pub chain: C,
+    pub waldur: W,
+    pub signer: Signer,
+    pub outbox: Outbox,
+}
+
+fn payload<T: Serialize>(p: &T) -> Vec<u8> {
+    // Serialising our own payload structs cannot fail.
+    serde_json::to_vec(p).unwrap_or_default()
+}
+
+fn state_draft(
+    action: ActionType,
+    allocation: &str,
+    waldur_id: &str,
+    state: AllocationState,
+) -> CallbackDraft {
+    CallbackDraft {
+        callback_id: format!("{}:{allocation}:{state}", action.as_str()),
+        action,
+        waldur_id: waldur_id.to_string(),
+        entity_id: allocation.to_string(),
+        payload: payload(&AllocationStatePayload {
+            state,
+            backend_id: None,
+            reason: None,
+        }),
+    }
+}
+
+impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
+    fn queue(&mut self, draft: &CallbackDraft, report: &mut StepReport) -> Result<(), EngineError> {
+        let signed = self
+            .signer
+            .sign(draft, self.chain.now())
+            .map_err(|e| EngineError::Signing(e.to_string()))?;
+        if self.outbox.enqueue(signed, self.chain.now())? {
+            report.callbacks_queued += 1;
+        }
+        Ok(())
+    }
+
+    /// Acts on one chain event of this provider.
+    async fn handle(
+        &mut self,
+        event: &ChainEvent,
+        report: &mut StepReport,
+    ) -> Result<(), EngineError> {
+        match event {
+            ChainEvent::AllocationCreated {
+                allocation_id,
+                offering_id,
+                quantity,
+                ..
+            } => {
+                let order = self
+                    .waldur
+                    .provision(allocation_id, offering_id, *quantity)
+                    .await?;
+                report.notes.push(format!(
+                    "Waldur order {} for allocation {allocation_id} approved",
+                    order.order_uuid
+                ));
+                for state in [AllocationState::Accepted, AllocationState::Provisioning] {
+                    let mut draft = state_draft(
+                        ActionType::Provision,
+                        allocation_id,
+                        &order.resource_uuid,
+                        state,
+                    );
+                    if state == AllocationState::Accepted {
+                        // Bind the Waldur resource to the allocation at once.
+                        draft.payload = payload(&AllocationStatePayload {
+                            state,
+                            backend_id: Some(order.resource_uuid.clone()),
+                            reason: None,
+                        });
+                    }
+                    self.queue(&draft, report)?;
+                }
+            }
+            ChainEvent::TerminateRequested { allocation_id, .. } => {
+                let resource = self.waldur.terminate(allocation_id).await?;
+                report
+                    .notes
+                    .push(format!("Waldur resource {resource} terminating"));
+                let draft = state_draft(
+                    ActionType::Terminate,
+                    allocation_id,
+                    &resource,
+                    AllocationState::Terminating,
+                );
+                // The marketplace already moved the allocation to
+                // terminating; the callback is a no-op confirmation.
+                self.queue(&draft, report)?;
+            }
+            ChainEvent::Paused { allocation_id, .. }
+            | ChainEvent::Resumed { allocation_id, .. } => {
+                let pause = matches!(event, ChainEvent::Paused { .. });
+                self.waldur.set_paused(allocation_id, pause).await?;
+                report.notes.push(format!(
+                    "Waldur resource of {allocation_id} {}",
+                    if pause { "suspended" } else { "resumed" }
+                ));
+            }
+            ChainEvent::Resized {
+                allocation_id,
+                quantity,
+                ..
+            } => {
+                self.waldur.resize(allocation_id, *quantity).await?;
+                report.notes.push(format!(
+                    "Waldur limits of {allocation_id} set to {quantity}"
+                ));
+            }
+        }
+        report.events_handled += 1;
+        Ok(())
+    }
+
+    /// Waldur resource states that changed since the last look become
+    /// callbacks (OK -> active, Erred -> failed, Terminated -> terminated),
+    /// and new usage becomes usage reports.
+    async fn poll_waldur(&mut self, report: &mut StepReport) -> Result<(), EngineError> {
+        for status in self.waldur.resource_updates().await? {
+            let (action, state) = match status.state {
+                ResourceStatus::Ok => (ActionType::Provision, AllocationState::Active),
+                ResourceStatus::Erred => (ActionType::Provision, AllocationState::Failed),
+                ResourceStatus::Terminated => (ActionType::Terminate, AllocationState::Terminated),
+            };
+            let draft = state_draft(action, &status.allocation_id, &status.resource_uuid, state);
+            self.queue(&draft, report)?;
+        }
+        for usage in self.waldur.usage_updates().await? {
+            let draft = CallbackDraft {
+                callback_id: format!(
+                    "usage:{}:{}:{}",
+                    usage.allocation_id, usage.usage_type, usage.period_end
+                ),
+                action: ActionType::UsageReport,
+                waldur_id: usage.resource_uuid.clone(),
+                entity_id: usage.allocation_id.clone(),
+                payload: payload(&UsagePayload {
+                    usage_type: usage.usage_type.clone(),
+                    units: usage.units.into(),
+                    period_start: usage.period_start,
+                    period_end: usage.period_end,
+                }),
+            };
+            self.queue(&draft, report)?;
+        }
+        Ok(())
+    }
+
+    /// Sends pending outbox entries in batches and records the answers.
+    fn flush(&mut self, report: &mut StepReport) -> Result<(), EngineError> {
+        let pending = self.outbox.in_state(EntryState::Pending, BATCH)?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let callbacks: Vec<_> = pending.iter().map(|e| e.callback.clone()).collect();
+        let now = self.chain.now();
+        match self.chain.submit_callbacks(&callbacks) {
+            Ok(outcomes) => {
+                for (cb, outcome) in callbacks.iter().zip(outcomes) {
+                    self.outbox.mark_done(&cb.callback_id, now)?;
+                    report.callbacks_confirmed += 1;
+                    if outcome == CallbackOutcome::AlreadyProcessed {
+                        report.already_processed += 1;
+                    }
+                }
+            }
+            Err(ChainError::Unavailable(e)) => {
+                // The node is down: nothing is known, try again next step.
+                report
+                    .notes
+                    .push(format!("chain unavailable, will retry: {e}"));
+            }
+            Err(ChainError::Refused(_)) => {
+                // One bad callback refuses the whole batch: find it by
+                // sending one at a time.
+                for cb in &callbacks {
+                    match self.chain.submit_callbacks(std::slice::from_ref(cb)) {
+                        Ok(_) => {
+                            self.outbox.mark_done(&cb.callback_id, now)?;
+                            report.callbacks_confirmed += 1;
+                        }
+                        Err(e) => {
+                            report.failed += 1;
+                            let state =
+                                self.outbox
+                                    .mark_failed(&cb.callback_id, &e.to_string(), now)?;
+                            if state == EntryState::DeadLetter {
+                                report
+                                    .notes
+                                    .push(format!("dead letter {}: {e}", cb.callback_id));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One pass: new blocks, Waldur changes, outbox.
+    pub async fn step(&mut self) -> Result<StepReport, EngineError> {
+        let mut report = StepReport::default();
+        let from = self.outbox.meta(CHECKPOINT)?.map_or(1, |h| h + 1);
+        let to = self.chain.latest_height()?;
+        if to >= from {
+            let events = self.chain.events(from, to)?;
+            for raw in &events {
+                let Some(event) = ChainEvent::decode(raw) else {
+                    continue;
+                };
+                if event.provider() == self.signer.provider {
+                    self.handle(&event, &mut report).await?;
+                }
+            }
+            report.blocks_read = to - from + 1;
+            self.outbox.set_meta(CHECKPOINT, to)?;
+        }
+        self.poll_waldur(&mut report).await?;
+        self.flush(&mut report)?;
+        Ok(report)
+    }
+}

@@ -1,0 +1,71 @@
+//! What the relay loop needs from the provider's Waldur, as a trait: the
+//! real implementation drives the Waldur REST client; tests may use a
+//! scripted one.
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProvisionedOrder {
+    pub order_uuid: String,
+    pub resource_uuid: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceStatus {
+    Ok,
+    Erred,
+    Terminated,
+}
+
+/// A Waldur resource of an allocation that reached a state the chain must
+/// hear about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceUpdate {
+    pub allocation_id: String,
+    pub resource_uuid: String,
+    pub state: ResourceStatus,
+}
+
+/// Usage of one component over one period, already turned from Waldur's
+/// month-to-date totals into a delta, so nothing is counted twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageUpdate {
+    pub allocation_id: String,
+    pub resource_uuid: String,
+    pub usage_type: String,
+    pub units: u128,
+    pub period_start: u64,
+    pub period_end: u64,
+}
+
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+pub enum WaldurError {
+    #[error("Waldur API: {0}")]
+    Api(String),
+    #[error("no Waldur offering is mapped to chain offering {0}")]
+    UnmappedOffering(String),
+    #[error("allocation {0} has no Waldur resource yet")]
+    UnknownAllocation(String),
+}
+
+/// The relay loop runs on a single-threaded runtime, so the futures need
+/// not be `Send`.
+#[allow(async_fn_in_trait)]
+pub trait WaldurPort {
+    /// Creates (or finds, when retried) the Waldur order of an allocation,
+    /// approves it as the provider, and returns it with its resource.
+    async fn provision(
+        &mut self,
+        allocation_id: &str,
+        offering_id: &str,
+        quantity: u32,
+    ) -> Result<ProvisionedOrder, WaldurError>;
+    /// Terminates the allocation's resource; returns its UUID.
+    async fn terminate(&mut self, allocation_id: &str) -> Result<String, WaldurError>;
+    async fn set_paused(&mut self, allocation_id: &str, paused: bool) -> Result<(), WaldurError>;
+    async fn resize(&mut self, allocation_id: &str, quantity: u32) -> Result<(), WaldurError>;
+    /// Resource state changes since the last call.
+    async fn resource_updates(&mut self) -> Result<Vec<ResourceUpdate>, WaldurError>;
+    /// New usage since the last call.
+    async fn usage_updates(&mut self) -> Result<Vec<UsageUpdate>, WaldurError>;
+}

@@ -1,0 +1,483 @@
+//! The relay loop end to end on the embedded chain, with a scripted Waldur:
+//! provisioning, termination, usage, duplicate events, and crashes at every
+//! point of the outbox cycle ending with each callback applied exactly once.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use cosmwasm_std::{coin, Addr, Binary, Uint128};
+use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use ve_relayer::chain::{ChainClient, ChainError, ContractEvent};
+use ve_relayer::engine::Engine;
+use ve_relayer::outbox::Outbox;
+use ve_relayer::signer::Signer;
+use ve_relayer::waldur_port::{
+    ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
+};
+use ve_types::AllocationState;
+use waldur_callback::msg::{CallbackOutcome, SignedCallback};
+
+/// A Waldur that does what it is told and records the calls.
+#[derive(Default)]
+struct ScriptedWaldur {
+    calls: Vec<String>,
+    resources: BTreeMap<String, String>,
+    updates: VecDeque<ResourceUpdate>,
+    usage: VecDeque<UsageUpdate>,
+}
+
+impl WaldurPort for ScriptedWaldur {
+    async fn provision(
+        &mut self,
+        allocation: &str,
+        offering: &str,
+        quantity: u32,
+    ) -> Result<ProvisionedOrder, WaldurError> {
+        self.calls
+            .push(format!("provision {allocation} {offering} x{quantity}"));
+        let resource = self
+            .resources
+            .entry(allocation.to_string())
+            .or_insert_with(|| format!("res-{allocation}"))
+            .clone();
+        Ok(ProvisionedOrder {
+            order_uuid: format!("order-{allocation}"),
+            resource_uuid: resource,
+        })
+    }
+    async fn terminate(&mut self, allocation: &str) -> Result<String, WaldurError> {
+        self.calls.push(format!("terminate {allocation}"));
+        self.resources
+            .get(allocation)
+            .cloned()
+            .ok_or_else(|| WaldurError::UnknownAllocation(allocation.into()))
+    }
+    async fn set_paused(&mut self, allocation: &str, paused: bool) -> Result<(), WaldurError> {
+        self.calls.push(format!("paused={paused} {allocation}"));
+        Ok(())
+    }
+    async fn resize(&mut self, allocation: &str, quantity: u32) -> Result<(), WaldurError> {
+        self.calls.push(format!("resize {allocation} {quantity}"));
+        Ok(())
+    }
+    async fn resource_updates(&mut self) -> Result<Vec<ResourceUpdate>, WaldurError> {
+        Ok(self.updates.drain(..).collect())
+    }
+    async fn usage_updates(&mut self) -> Result<Vec<UsageUpdate>, WaldurError> {
+        Ok(self.usage.drain(..).collect())
+    }
+}
+
+/// The embedded chain whose next `fail` submissions do not arrive, or
+/// arrive without the answer reaching the relayer.
+struct FlakyChain {
+    inner: EmbeddedChain,
+    lose_request: u32,
+    lose_answer: u32,
+}
+
+impl ChainClient for FlakyChain {
+    fn chain_id(&self) -> String {
+        self.inner.chain_id()
+    }
+    fn callback_contract(&self) -> String {
+        self.inner.callback_contract()
+    }
+    fn latest_height(&self) -> Result<u64, ChainError> {
+        self.inner.latest_height()
+    }
+    fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {
+        self.inner.events(from, to)
+    }
+    fn submit_callbacks(
+        &mut self,
+        cbs: &[SignedCallback],
+    ) -> Result<Vec<CallbackOutcome>, ChainError> {
+        if self.lose_request > 0 {
+            self.lose_request -= 1;
+            return Err(ChainError::Unavailable("connection reset".into()));
+        }
+        let res = self.inner.submit_callbacks(cbs);
+        if self.lose_answer > 0 {
+            self.lose_answer -= 1;
+            return Err(ChainError::Unavailable(
+                "timed out waiting for the tx".into(),
+            ));
+        }
+        res
+    }
+    fn now(&self) -> u64 {
+        self.inner.now()
+    }
+}
+
+struct World {
+    chain: FlakyChain,
+    provider: Addr,
+    customer: Addr,
+}
+
+fn data(res: cw_multi_test::AppResponse) -> String {
+    cosmwasm_std::from_json(res.data.unwrap()).unwrap()
+}
+
+impl World {
+    fn new() -> Self {
+        let inner = EmbeddedChain::deploy(&["provider", "customer"]).unwrap();
+        let provider = inner.addr("provider");
+        let customer = inner.addr("customer");
+        World {
+            chain: FlakyChain {
+                inner,
+                lose_request: 0,
+                lose_answer: 0,
+            },
+            provider,
+            customer,
+        }
+    }
+
+    fn signer(&self) -> Signer {
+        Signer::new(
+            [9; 32],
+            "relayer-1",
+            self.provider.as_str(),
+            self.chain.chain_id(),
+            self.chain.callback_contract(),
+        )
+    }
+
+    fn register_key(&mut self) {
+        let key = Binary::from(self.signer().public_key().to_vec());
+        let (p, cb) = (self.provider.clone(), self.chain.inner.callback.clone());
+        self.chain
+            .inner
+            .execute(
+                &p,
+                &cb,
+                &waldur_callback::msg::ExecuteMsg::RegisterSigner {
+                    key_id: "relayer-1".into(),
+                    public_key: key,
+                },
+                &[],
+            )
+            .unwrap();
+    }
+
+    /// The portal's story up to an accepted bid; returns the allocation id.
+    fn allocation(&mut self) -> String {
+        let (p, c, m) = (
+            self.provider.clone(),
+            self.customer.clone(),
+            self.chain.inner.marketplace.clone(),
+        );
+        let ch = &mut self.chain.inner;
+        let offering = data(
+            ch.execute(
+                &p,
+                &m,
+                &marketplace::msg::ExecuteMsg::CreateOffering {
+                    offering: ve_types::OfferingFields {
+                        name: "Compute".into(),
+                        description: String::new(),
+                        category: ve_types::Category::Compute,
+                        pricing: ve_types::Pricing {
+                            model: ve_types::PricingModel::Hourly,
+                            denom: DENOM.into(),
+                            base_price: Uint128::new(1_000),
+                            components: vec![],
+                            minimum_commitment_seconds: 0,
+                        },
+                        regions: vec![],
+                        tags: vec![],
+                        specifications: BTreeMap::new(),
+                        min_identity_score: 0,
+                        require_mfa_for_orders: false,
+                    },
+                    encrypted_secrets: None,
+                },
+                &[],
+            )
+            .unwrap(),
+        );
+        let order = data(
+            ch.execute(
+                &c,
+                &m,
+                &marketplace::msg::ExecuteMsg::CreateOrder {
+                    offering_id: offering,
+                    quantity: 2,
+                    max_bid_price: Uint128::new(1_000),
+                    region: None,
+                    public_metadata: BTreeMap::new(),
+                    encrypted_config_ref: None,
+                },
+                &[coin(2_000, DENOM)],
+            )
+            .unwrap(),
+        );
+        let bid = data(
+            ch.execute(
+                &p,
+                &m,
+                &marketplace::msg::ExecuteMsg::PlaceBid {
+                    order_id: order,
+                    price: Uint128::new(1_000),
+                    ttl_seconds: None,
+                },
+                &[],
+            )
+            .unwrap(),
+        );
+        data(
+            ch.execute(
+                &c,
+                &m,
+                &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
+                &[],
+            )
+            .unwrap(),
+        )
+    }
+}
+
+fn engine(
+    world: World,
+    dir: &std::path::Path,
+    waldur: ScriptedWaldur,
+) -> Engine<FlakyChain, ScriptedWaldur> {
+    let signer = world.signer();
+    Engine {
+        chain: world.chain,
+        waldur,
+        signer,
+        outbox: Outbox::open(&dir.join("outbox.redb"), 3).unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn allocation_lifecycle_through_the_relayer() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut world = World::new();
+    world.register_key();
+    let allocation = world.allocation();
+    let (provider, customer) = (world.provider.clone(), world.customer.clone());
+    let mut e = engine(world, dir.path(), ScriptedWaldur::default());
+
+    let report = e.step().await.unwrap();
+    assert_eq!(report.events_handled, 1);
+    assert_eq!(report.callbacks_confirmed, 2);
+    assert_eq!(
+        e.waldur.calls,
+        vec![format!("provision {allocation} {provider}/1 x2")]
+    );
+    let state = |e: &Engine<FlakyChain, ScriptedWaldur>| -> AllocationState {
+        let res: marketplace::msg::AllocationResponse = e
+            .chain
+            .inner
+            .app
+            .wrap()
+            .query_wasm_smart(
+                e.chain.inner.marketplace.clone(),
+                &marketplace::msg::QueryMsg::Allocation {
+                    allocation_id: allocation.clone(),
+                },
+            )
+            .unwrap();
+        res.allocation.state
+    };
+    assert_eq!(state(&e), AllocationState::Provisioning);
+
+    // Waldur finishes provisioning.
+    e.waldur.updates.push_back(ResourceUpdate {
+        allocation_id: allocation.clone(),
+        resource_uuid: format!("res-{allocation}"),
+        state: ResourceStatus::Ok,
+    });
+    e.step().await.unwrap();
+    assert_eq!(state(&e), AllocationState::Active);
+
+    // Usage: two deltas of one allocation.
+    let now = e.chain.now();
+    for (start, end, units) in [(now - 7_200, now - 3_600, 1u128), (now - 3_600, now, 1)] {
+        e.waldur.usage.push_back(UsageUpdate {
+            allocation_id: allocation.clone(),
+            resource_uuid: format!("res-{allocation}"),
+            usage_type: "hour".into(),
+            units,
+            period_start: start,
+            period_end: end,
+        });
+    }
+    let report = e.step().await.unwrap();
+    assert_eq!(report.callbacks_confirmed, 2);
+    let order = allocation.rsplit_once('/').unwrap().0.to_string();
+    let records: settlement::msg::UsageRecordsResponse = e
+        .chain
+        .inner
+        .app
+        .wrap()
+        .query_wasm_smart(
+            e.chain.inner.settlement.clone(),
+            &settlement::msg::QueryMsg::UsageRecordsByEscrow {
+                escrow_id: format!("order:{order}"),
+                state: None,
+                start_after: None,
+                limit: None,
+            },
+        )
+        .unwrap();
+    assert_eq!(
+        records
+            .records
+            .iter()
+            .map(|r| r.record.units.u128())
+            .collect::<Vec<_>>(),
+        vec![1, 1]
+    );
+
+    // The customer terminates on chain; the relayer terminates in Waldur.
+    let m = e.chain.inner.marketplace.clone();
+    e.chain
+        .inner
+        .execute(
+            &customer,
+            &m,
+            &marketplace::msg::ExecuteMsg::TerminateAllocation {
+                allocation_id: allocation.clone(),
+                reason: None,
+            },
+            &[],
+        )
+        .unwrap();
+    e.step().await.unwrap();
+    assert_eq!(
+        e.waldur.calls.last().unwrap(),
+        &format!("terminate {allocation}")
+    );
+    e.waldur.updates.push_back(ResourceUpdate {
+        allocation_id: allocation.clone(),
+        resource_uuid: format!("res-{allocation}"),
+        state: ResourceStatus::Terminated,
+    });
+    e.step().await.unwrap();
+    assert_eq!(state(&e), AllocationState::Terminated);
+    assert_eq!(e.outbox.counts().unwrap(), (0, 7, 0));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn crashes_lose_nothing_and_double_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut world = World::new();
+    world.register_key();
+    let allocation = world.allocation();
+
+    // 1. The broadcast never reaches the node: the entries stay pending.
+    world.chain.lose_request = 1;
+    let mut e = engine(world, dir.path(), ScriptedWaldur::default());
+    let report = e.step().await.unwrap();
+    assert_eq!(
+        (report.callbacks_queued, report.callbacks_confirmed),
+        (2, 0)
+    );
+    assert_eq!(e.outbox.counts().unwrap(), (2, 0, 0));
+
+    // 2. The next broadcast lands but the answer is lost; then the process
+    // dies (the engine is dropped with its outbox).
+    e.chain.lose_answer = 1;
+    let report = e.step().await.unwrap();
+    assert_eq!(report.callbacks_confirmed, 0);
+    let Engine {
+        chain,
+        waldur,
+        outbox,
+        ..
+    } = e;
+    drop(outbox);
+    let world = World {
+        provider: Addr::unchecked(""),
+        customer: Addr::unchecked(""),
+        chain,
+    };
+    let version_after_landing = {
+        let res: marketplace::msg::AllocationResponse = world
+            .chain
+            .inner
+            .app
+            .wrap()
+            .query_wasm_smart(
+                world.chain.inner.marketplace.clone(),
+                &marketplace::msg::QueryMsg::Allocation {
+                    allocation_id: allocation.clone(),
+                },
+            )
+            .unwrap();
+        assert_eq!(res.allocation.state, AllocationState::Provisioning);
+        res.allocation.version
+    };
+
+    // 3. Restarted from the same database: the re-send is answered
+    // `already_processed` and nothing is applied twice.
+    let signer = Signer::new(
+        [9; 32],
+        "relayer-1",
+        world.chain.inner.addr("provider").as_str(),
+        world.chain.chain_id(),
+        world.chain.callback_contract(),
+    );
+    let mut e = Engine {
+        chain: world.chain,
+        waldur,
+        signer,
+        outbox: Outbox::open(&dir.path().join("outbox.redb"), 3).unwrap(),
+    };
+    let report = e.step().await.unwrap();
+    assert_eq!(
+        (report.callbacks_confirmed, report.already_processed),
+        (2, 2)
+    );
+    assert_eq!(e.outbox.counts().unwrap(), (0, 2, 0));
+    // The event was not handled again (checkpoint), and the allocation did
+    // not move twice.
+    assert_eq!(report.events_handled, 0);
+    let res: marketplace::msg::AllocationResponse = e
+        .chain
+        .inner
+        .app
+        .wrap()
+        .query_wasm_smart(
+            e.chain.inner.marketplace.clone(),
+            &marketplace::msg::QueryMsg::Allocation {
+                allocation_id: allocation,
+            },
+        )
+        .unwrap();
+    assert_eq!(res.allocation.version, version_after_landing);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn replayed_chain_events_are_harmless() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut world = World::new();
+    world.register_key();
+    let allocation = world.allocation();
+    let mut e = engine(world, dir.path(), ScriptedWaldur::default());
+    e.step().await.unwrap();
+    // A lost checkpoint (or a re-delivered block) makes the relayer see the
+    // allocation again: Waldur is asked again (it finds its order) and the
+    // callbacks have the same ids, so the outbox keeps one of each.
+    e.outbox
+        .set_meta(ve_relayer::outbox::CHECKPOINT, 0)
+        .unwrap();
+    let report = e.step().await.unwrap();
+    assert_eq!(report.events_handled, 1);
+    assert_eq!(report.callbacks_queued, 0);
+    assert_eq!(e.outbox.counts().unwrap(), (0, 2, 0));
+    let provisions: Vec<_> = e
+        .waldur
+        .calls
+        .iter()
+        .filter(|c| c.starts_with("provision"))
+        .collect();
+    assert_eq!(provisions.len(), 2);
+    assert!(provisions.iter().all(|c| c.contains(&allocation)));
+}
