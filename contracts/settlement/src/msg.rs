@@ -2,7 +2,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Timestamp, Uint128};
 use ve_types::{EscrowState, UsageRecordState};
 
-use crate::state::{Config, Escrow, Settlement, UsageRecord, UsageSummary};
+use crate::state::{Escrow, Settlement, UsageRecord, UsageSummary};
 
 /// A price per unit of one usage type (e.g. `cpu_hour` at 50 uvirt), in the
 /// escrow's denom.
@@ -123,7 +123,7 @@ pub enum PartyRole {
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
-    #[returns(Config)]
+    #[returns(crate::state::Config)]
     Config {},
     #[returns(EscrowResponse)]
     Escrow { escrow_id: String },

@@ -2,7 +2,7 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::Binary;
 use ve_types::{ActionType, EntityType};
 
-use crate::state::{CallbackRecord, Config, Signer};
+use crate::state::Signer;
 
 #[cw_serde]
 pub struct InstantiateMsg {
@@ -93,7 +93,7 @@ pub struct MigrateMsg {}
 #[cw_serde]
 #[derive(QueryResponses)]
 pub enum QueryMsg {
-    #[returns(Config)]
+    #[returns(crate::state::Config)]
     Config {},
     #[returns(SignerResponse)]
     Signer { provider: String, key_id: String },
@@ -110,7 +110,7 @@ pub enum QueryMsg {
         key_id: String,
         nonce: String,
     },
-    #[returns(CallbackRecord)]
+    #[returns(crate::state::CallbackRecord)]
     Callback {
         provider: String,
         callback_id: String,
