@@ -21,7 +21,7 @@ for c in "${CONTRACTS[@]}"; do
   # about a quarter more gas than the copies LLVM writes for the MVP
   # (measured with scripts/demo.sh). std's precompiled code still needs the
   # lowering below.
-  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C link-arg=-s -C target-cpu=mvp" \
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C link-arg=-s -C target-cpu=mvp -D warnings" \
     cargo build --release --lib --locked --target wasm32-unknown-unknown -p "$c"
   mkdir -p "target/wasm-contracts"
   cp "target/wasm32-unknown-unknown/release/${c//-/_}.wasm" "target/wasm-contracts/$c.wasm"
