@@ -5,6 +5,7 @@
 
 pub mod chain;
 pub mod engine;
+pub mod keys;
 pub mod outbox;
 pub mod signer;
 pub mod waldur_port;
