@@ -1,0 +1,184 @@
+mod common;
+
+use common::*;
+use cosmwasm_std::Empty;
+use cw_multi_test::{ContractWrapper, Executor};
+use settlement::msg::{ExecuteMsg, FeeShareInput, InstantiateMsg, MigrateMsg, QueryMsg};
+use settlement::state::Config;
+
+fn update(
+    fee_shares: Option<Vec<FeeShareInput>>,
+    window: Option<u64>,
+    arbiter: Option<String>,
+) -> ExecuteMsg {
+    ExecuteMsg::UpdateConfig {
+        admin: None,
+        arbiter,
+        marketplace: None,
+        hpc: None,
+        callback_contract: None,
+        fee_shares,
+        ack_window_seconds: window,
+    }
+}
+
+fn share(name: &str, recipient: &cosmwasm_std::Addr, bps: u16) -> FeeShareInput {
+    FeeShareInput {
+        name: name.into(),
+        recipient: recipient.to_string(),
+        bps,
+    }
+}
+
+#[test]
+fn config_updates_are_admin_only_and_validated() {
+    let mut s = Suite::new();
+    let (admin, stranger, treasury) = (s.admin.clone(), s.stranger.clone(), s.treasury.clone());
+    let err = s.exec_fails(&stranger, &update(None, Some(10), None), &[]);
+    assert!(
+        err.contains("update the config may only be done by the admin"),
+        "{err}"
+    );
+    let err = s.exec_fails(&admin, &update(None, None, None), &[]);
+    assert!(err.contains("nothing to update"), "{err}");
+    let err = s.exec_fails(
+        &admin,
+        &update(
+            Some(vec![
+                share("a", &treasury, 6_000),
+                share("b", &treasury, 4_001),
+            ]),
+            None,
+            None,
+        ),
+        &[],
+    );
+    assert!(
+        err.contains("invalid fee_shares: 10001 bps in total, at most 10000"),
+        "{err}"
+    );
+    let err = s.exec_fails(
+        &admin,
+        &update(Some(vec![share("a", &treasury, 0)]), None, None),
+        &[],
+    );
+    assert!(err.contains("invalid fee_shares.bps: a has 0 bps"), "{err}");
+    let err = s.exec_fails(
+        &admin,
+        &update(Some(vec![share("", &treasury, 1)]), None, None),
+        &[],
+    );
+    assert!(err.contains("invalid fee_shares.name"), "{err}");
+    let err = s.exec_fails(&admin, &update(None, Some(91 * 86_400), None), &[]);
+    assert!(err.contains("invalid ack_window_seconds"), "{err}");
+    let err = s.exec_fails(&admin, &update(None, None, Some("nope".into())), &[]);
+    assert!(err.contains("invalid arbiter"), "{err}");
+    // Exactly 100% in fees is allowed (the provider then gets only dust).
+    s.exec(
+        &admin,
+        &update(Some(vec![share("all", &treasury, 10_000)]), Some(0), None),
+        &[],
+    )
+    .unwrap();
+    let config: Config = s.query(&QueryMsg::Config {}).unwrap();
+    assert_eq!(config.fee_shares.len(), 1);
+    assert_eq!(config.ack_window_seconds, 0);
+}
+
+#[test]
+fn instantiate_is_validated_and_migrate_follows_cw2() {
+    let mut s = Suite::new();
+    let admin = s.admin.clone();
+    let code_id = s.app.store_code(settlement_code());
+    let base = InstantiateMsg {
+        admin: None,
+        arbiter: admin.to_string(),
+        marketplace: None,
+        hpc: None,
+        callback_contract: None,
+        fee_shares: vec![],
+        ack_window_seconds: None,
+    };
+    for (msg, expected) in [
+        (
+            InstantiateMsg {
+                arbiter: "bad".into(),
+                ..base.clone()
+            },
+            "invalid arbiter",
+        ),
+        (
+            InstantiateMsg {
+                hpc: Some("bad".into()),
+                ..base.clone()
+            },
+            "invalid hpc",
+        ),
+        (
+            InstantiateMsg {
+                fee_shares: (0..9).map(|i| share(&format!("f{i}"), &admin, 1)).collect(),
+                ..base.clone()
+            },
+            "9 shares, at most 8",
+        ),
+    ] {
+        let err = s
+            .app
+            .instantiate_contract(code_id, admin.clone(), &msg, &[], "s", None)
+            .unwrap_err();
+        assert!(err.to_string().contains(expected), "{expected}: {err}");
+    }
+    let contract = s.contract.clone();
+    s.app
+        .migrate_contract(admin.clone(), contract.clone(), &MigrateMsg {}, code_id)
+        .unwrap();
+    fn noop_instantiate(
+        deps: cosmwasm_std::DepsMut,
+        _: cosmwasm_std::Env,
+        _: cosmwasm_std::MessageInfo,
+        _: Empty,
+    ) -> cosmwasm_std::StdResult<cosmwasm_std::Response> {
+        cw2::set_contract_version(deps.storage, "crates.io:other", "1.0.0")?;
+        Ok(cosmwasm_std::Response::new())
+    }
+    fn noop_execute(
+        _: cosmwasm_std::DepsMut,
+        _: cosmwasm_std::Env,
+        _: cosmwasm_std::MessageInfo,
+        _: Empty,
+    ) -> cosmwasm_std::StdResult<cosmwasm_std::Response> {
+        Ok(cosmwasm_std::Response::new())
+    }
+    fn noop_query(
+        _: cosmwasm_std::Deps,
+        _: cosmwasm_std::Env,
+        _: Empty,
+    ) -> cosmwasm_std::StdResult<cosmwasm_std::Binary> {
+        Ok(cosmwasm_std::Binary::default())
+    }
+    let other_code = s.app.store_code(Box::new(ContractWrapper::new(
+        noop_execute,
+        noop_instantiate,
+        noop_query,
+    )));
+    let other = s
+        .app
+        .instantiate_contract(
+            other_code,
+            admin.clone(),
+            &Empty {},
+            &[],
+            "o",
+            Some(admin.to_string()),
+        )
+        .unwrap();
+    let err = s
+        .app
+        .migrate_contract(admin, other, &MigrateMsg {}, code_id)
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("cannot migrate from crates.io:other 1.0.0 to crates.io:ve-settlement"),
+        "{err}"
+    );
+}
