@@ -1,0 +1,51 @@
+//! An in-process fake Waldur for tests.
+//!
+//! It answers the marketplace endpoints the VirtEngine relayer uses, with
+//! the shapes, status codes, pagination headers and state rules recorded
+//! in `shared/waldur/ENDPOINTS.md`: orders move through the provider's
+//! state machine, resources follow their orders, wrong states give 409
+//! `Valid states for operation: ...`, a missing or wrong token gives 401.
+//! Faults (429/5xx storms, delays, dropped connections) can be injected to
+//! test a client's retry policy. It binds 127.0.0.1 only.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use waldur_emulator::{Emulator, Fault, OfferingSeed};
+//!
+//! let emulator = Emulator::start("test-token").await?;
+//! let customer = emulator.state.seed_customer("Provider Ltd");
+//! let category = emulator.state.seed_category("HPC");
+//! let offering = emulator
+//!     .state
+//!     .seed_offering(OfferingSeed::new(&customer.uuid, &category.uuid));
+//! emulator.inject(Fault::Status(503, 2));
+//! // point a client at emulator.base_url ...
+//! # let _ = offering;
+//! # Ok(())
+//! # }
+//! ```
+
+// The order and resource bodies are large `json!` literals.
+#![recursion_limit = "256"]
+
+mod api_error;
+mod auth;
+mod clock;
+mod control;
+mod faults;
+mod ids;
+mod listing;
+pub mod model;
+mod ops;
+mod render;
+mod routes;
+mod rules;
+mod server;
+mod validate;
+
+pub use control::{
+    AllocationSeed, ComponentSeed, EmulatorState, OfferingSeed, Seeded, SeededOrder,
+};
+pub use faults::Fault;
+pub use model::{BillingType, CoreState, OfferingState, OrderState, ResourceState};
+pub use server::{Emulator, EmulatorHandle, RecordedRequest};

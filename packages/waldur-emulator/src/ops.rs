@@ -1,0 +1,474 @@
+//! State-changing operations shared by the HTTP handlers and the test
+//! helpers, so that a seeded object obeys the same rules as one created
+//! through the API.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use crate::api_error::{ApiError, ApiResult};
+use crate::clock::{now_iso, today, Date};
+use crate::ids::{new_uuid, slugify};
+use crate::model::{
+    BillingType, CategoryRecord, ComponentRecord, CustomerRecord, OfferingRecord, OfferingState,
+    OrderKind, OrderRecord, OrderState, PlanRecord, ProjectRecord, ResourceRecord, ResourceState,
+    Store, UsageRecord, AGENT_DRIVEN_TYPES,
+};
+use crate::rules::{
+    order_is_terminal, order_transition, resource_accepts_usage, resource_can_terminate,
+    resource_follows_order, OrderAction,
+};
+
+pub fn insert_customer(store: &mut Store, name: &str) -> String {
+    let uuid = new_uuid();
+    let seq = store.next_seq();
+    let abbreviation: String = name
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(12)
+        .collect();
+    store.customers.insert(
+        uuid.clone(),
+        CustomerRecord {
+            uuid: uuid.clone(),
+            seq,
+            created: now_iso(),
+            name: name.to_owned(),
+            slug: slugify(name),
+            abbreviation,
+            backend_id: String::new(),
+        },
+    );
+    uuid
+}
+
+/// `None` when the customer does not exist.
+pub fn insert_project(store: &mut Store, customer_uuid: &str, name: &str) -> Option<String> {
+    if !store.customers.contains_key(customer_uuid) {
+        return None;
+    }
+    let uuid = new_uuid();
+    let seq = store.next_seq();
+    store.projects.insert(
+        uuid.clone(),
+        ProjectRecord {
+            uuid: uuid.clone(),
+            seq,
+            created: now_iso(),
+            customer_uuid: customer_uuid.to_owned(),
+            name: name.to_owned(),
+            slug: slugify(name),
+            backend_id: String::new(),
+        },
+    );
+    Some(uuid)
+}
+
+pub fn insert_category(store: &mut Store, title: &str) -> String {
+    let uuid = new_uuid();
+    let seq = store.next_seq();
+    store.categories.insert(
+        uuid.clone(),
+        CategoryRecord {
+            uuid: uuid.clone(),
+            seq,
+            title: title.to_owned(),
+            description: String::new(),
+        },
+    );
+    uuid
+}
+
+/// The fields of a new offering, already validated.
+#[derive(Debug, Clone)]
+pub struct NewOffering {
+    pub name: String,
+    pub slug: Option<String>,
+    pub customer_uuid: String,
+    pub category_uuid: String,
+    pub offering_type: String,
+    pub state: OfferingState,
+    pub description: String,
+    pub full_description: String,
+    pub attributes: Value,
+    pub plugin_options: Value,
+    pub backend_metadata: Value,
+    pub components: Vec<ComponentRecord>,
+    pub plans: Vec<PlanRecord>,
+    pub shared: bool,
+    pub billable: bool,
+    pub backend_id: String,
+}
+
+pub fn insert_offering(store: &mut Store, new: NewOffering) -> String {
+    let uuid = new_uuid();
+    let seq = store.next_seq();
+    let slug = new.slug.unwrap_or_else(|| slugify(&new.name));
+    store.offerings.insert(
+        uuid.clone(),
+        OfferingRecord {
+            uuid: uuid.clone(),
+            seq,
+            created: now_iso(),
+            name: new.name,
+            slug,
+            description: new.description,
+            full_description: new.full_description,
+            privacy_policy_link: String::new(),
+            access_url: String::new(),
+            getting_started: String::new(),
+            integration_guide: String::new(),
+            customer_uuid: new.customer_uuid,
+            category_uuid: new.category_uuid,
+            offering_type: new.offering_type,
+            state: new.state,
+            paused_reason: String::new(),
+            attributes: new.attributes,
+            plugin_options: new.plugin_options,
+            backend_metadata: new.backend_metadata,
+            components: new.components,
+            plans: new.plans,
+            shared: new.shared,
+            billable: new.billable,
+            backend_id: new.backend_id,
+        },
+    );
+    uuid
+}
+
+/// The fields of a new Create order, already validated.
+#[derive(Debug, Clone, Default)]
+pub struct NewOrder {
+    pub offering_uuid: String,
+    pub project_uuid: String,
+    pub plan_uuid: Option<String>,
+    pub attributes: Value,
+    pub limits: BTreeMap<String, i64>,
+    pub callback_url: Option<String>,
+    pub request_comment: Option<String>,
+    pub start_date: Option<String>,
+}
+
+/// Creates the order and its resource (state `Creating`). The provider
+/// review is never skipped for the agent-driven offerings this emulator
+/// serves, so every order starts in `pending-provider`.
+pub fn create_order(store: &mut Store, new: NewOrder) -> ApiResult<String> {
+    let offering = store
+        .offerings
+        .get(&new.offering_uuid)
+        .ok_or_else(|| crate::validate::missing_object("offering"))?;
+    if offering.state != OfferingState::Active {
+        return Err(ApiError::field("offering", "Offering is not available."));
+    }
+    if let Some(plan_uuid) = &new.plan_uuid {
+        if !offering.plans.iter().any(|plan| &plan.uuid == plan_uuid) {
+            return Err(ApiError::field(
+                "plan",
+                "This plan is not available for selected offering.",
+            ));
+        }
+    }
+    if !store.projects.contains_key(&new.project_uuid) {
+        return Err(crate::validate::missing_object("project"));
+    }
+    let name = new
+        .attributes
+        .get("name")
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("{} resource", offering.name), str::to_owned);
+    let now = now_iso();
+    let resource_uuid = new_uuid();
+    let resource_seq = store.next_seq();
+    store.resources.insert(
+        resource_uuid.clone(),
+        ResourceRecord {
+            uuid: resource_uuid.clone(),
+            seq: resource_seq,
+            created: now.clone(),
+            modified: now.clone(),
+            slug: slugify(&name),
+            name,
+            description: String::new(),
+            offering_uuid: new.offering_uuid.clone(),
+            project_uuid: new.project_uuid.clone(),
+            plan_uuid: new.plan_uuid.clone(),
+            state: ResourceState::Creating,
+            backend_id: String::new(),
+            limits: new.limits.clone(),
+            attributes: new.attributes.clone(),
+            current_usages: BTreeMap::new(),
+            report: Vec::new(),
+            error_message: String::new(),
+            error_traceback: String::new(),
+            end_date: None,
+        },
+    );
+    let order_uuid = insert_order(
+        store,
+        OrderKind::Create,
+        &resource_uuid,
+        new.attributes,
+        new.limits,
+    );
+    if let Some(order) = store.orders.get_mut(&order_uuid) {
+        order.callback_url = new.callback_url;
+        order.request_comment = new.request_comment;
+        order.start_date = new.start_date;
+    }
+    Ok(order_uuid)
+}
+
+/// Inserts an order of `kind` for an existing resource, in `pending-provider`.
+fn insert_order(
+    store: &mut Store,
+    kind: OrderKind,
+    resource_uuid: &str,
+    attributes: Value,
+    limits: BTreeMap<String, i64>,
+) -> String {
+    let (offering_uuid, project_uuid, plan_uuid) = store
+        .resources
+        .get(resource_uuid)
+        .map(|r| {
+            (
+                r.offering_uuid.clone(),
+                r.project_uuid.clone(),
+                r.plan_uuid.clone(),
+            )
+        })
+        .unwrap_or_default();
+    let uuid = new_uuid();
+    let seq = store.next_seq();
+    let now = now_iso();
+    store.orders.insert(
+        uuid.clone(),
+        OrderRecord {
+            uuid: uuid.clone(),
+            seq,
+            created: now.clone(),
+            modified: now,
+            completed_at: None,
+            offering_uuid,
+            project_uuid,
+            plan_uuid,
+            resource_uuid: resource_uuid.to_owned(),
+            kind,
+            state: OrderState::PendingProvider,
+            attributes,
+            limits,
+            backend_id: String::new(),
+            error_message: String::new(),
+            error_traceback: String::new(),
+            callback_url: None,
+            request_comment: None,
+            provider_rejection_comment: String::new(),
+            provider_reviewed_at: None,
+            start_date: None,
+        },
+    );
+    uuid
+}
+
+/// Moves an order through `action` and lets its resource follow.
+pub fn apply_order_action(store: &mut Store, uuid: &str, action: OrderAction) -> ApiResult<()> {
+    let order = store.orders.get(uuid).ok_or_else(ApiError::not_found)?;
+    let offering_type = store
+        .offerings
+        .get(&order.offering_uuid)
+        .map(|o| o.offering_type.clone())
+        .unwrap_or_default();
+    let supported = match action {
+        OrderAction::SetStateExecuting => offering_type == "Marketplace.Slurm",
+        OrderAction::SetStateDone => AGENT_DRIVEN_TYPES.contains(&offering_type.as_str()),
+        _ => true,
+    };
+    if !supported {
+        return Err(ApiError::bare(format!(
+            "This operation is not supported for offering type {offering_type}."
+        )));
+    }
+    let new_state = order_transition(order.state, action).map_err(ApiError::wrong_state)?;
+    let kind = order.kind;
+    let resource_uuid = order.resource_uuid.clone();
+    let new_limits = order.limits.clone();
+    let now = now_iso();
+    if let Some(order) = store.orders.get_mut(uuid) {
+        order.state = new_state;
+        order.modified = now.clone();
+        if action == OrderAction::ApproveByProvider {
+            order.provider_reviewed_at = Some(now.clone());
+        }
+        if order_is_terminal(new_state) {
+            order.completed_at = Some(now.clone());
+        }
+    }
+    if let Some(resource_state) = resource_follows_order(kind, new_state) {
+        if let Some(resource) = store.resources.get_mut(&resource_uuid) {
+            resource.state = resource_state;
+            resource.modified = now;
+            if kind == OrderKind::Update && new_state == OrderState::Done {
+                resource.limits = new_limits;
+            }
+            if resource_state == ResourceState::Terminated {
+                resource.end_date = Some(today().iso());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `terminate`: creates a Terminate order in `pending-provider`.
+pub fn terminate_resource(store: &mut Store, uuid: &str, attributes: Value) -> ApiResult<String> {
+    let resource = store.resources.get(uuid).ok_or_else(ApiError::not_found)?;
+    resource_can_terminate(resource.state).map_err(ApiError::wrong_state)?;
+    let busy = store
+        .orders
+        .values()
+        .any(|o| o.resource_uuid == uuid && !order_is_terminal(o.state));
+    if busy {
+        return Err(ApiError {
+            status: axum::http::StatusCode::CONFLICT,
+            body: serde_json::json!({ "detail": "Resource has a pending order." }),
+        });
+    }
+    Ok(insert_order(
+        store,
+        OrderKind::Terminate,
+        uuid,
+        attributes,
+        BTreeMap::new(),
+    ))
+}
+
+/// One validated item of a `set_usage` request.
+#[derive(Debug, Clone)]
+pub struct UsageItem {
+    pub component_type: String,
+    pub hundredths: i128,
+    pub description: String,
+    pub recurring: bool,
+}
+
+/// `set_usage`: upserts one record per (resource, component, billing
+/// period); the amount replaces the previous one.
+pub fn set_usage(
+    store: &mut Store,
+    resource_uuid: &str,
+    items: &[UsageItem],
+    date: Option<&str>,
+) -> ApiResult<()> {
+    let resource = store
+        .resources
+        .get(resource_uuid)
+        .ok_or_else(|| ApiError::field("resource", "Object does not exist."))?;
+    if !resource_accepts_usage(resource.state) {
+        return Err(ApiError::field(
+            "resource",
+            "Resource is not in valid state.",
+        ));
+    }
+    let components = store
+        .offerings
+        .get(&resource.offering_uuid)
+        .map(|o| o.components.clone())
+        .unwrap_or_default();
+    let invalid: Vec<&str> = items
+        .iter()
+        .filter(|item| {
+            !components.iter().any(|c| {
+                c.component_type == item.component_type
+                    && matches!(c.billing_type, BillingType::Usage | BillingType::Limit)
+            })
+        })
+        .map(|item| item.component_type.as_str())
+        .collect();
+    if !invalid.is_empty() {
+        return Err(ApiError::bare(format!(
+            "These components are invalid: {}.",
+            invalid.join(", ")
+        )));
+    }
+    for item in items {
+        let over_limit = components.iter().any(|c| {
+            c.component_type == item.component_type
+                && c.billing_type == BillingType::Usage
+                && c.limit_period.as_deref().is_some_and(|p| !p.is_empty())
+                && c.limit_amount
+                    .is_some_and(|limit| item.hundredths > i128::from(limit) * 100)
+        });
+        if over_limit {
+            return Err(ApiError::bare(format!(
+                "Total amount exceeds limit for component {}.",
+                item.component_type
+            )));
+        }
+    }
+    let now = now_iso();
+    let current_period = today().month_start();
+    let (billing_period, date_text) = match date {
+        Some(text) => {
+            let day = Date::parse_prefix(text)
+                .ok_or_else(|| ApiError::field("date", "Datetime has wrong format."))?;
+            (day.month_start(), text.to_owned())
+        }
+        None => (current_period, now.clone()),
+    };
+    if billing_period < current_period {
+        return Err(ApiError::bare("Billing period is closed."));
+    }
+    for item in items {
+        let existing = store.usages.values_mut().find(|u| {
+            u.resource_uuid == resource_uuid
+                && u.component_type == item.component_type
+                && u.billing_period == billing_period
+        });
+        match existing {
+            Some(record) => {
+                record.hundredths = item.hundredths;
+                record.description = item.description.clone();
+                record.recurring = item.recurring;
+                record.date = date_text.clone();
+            }
+            None => {
+                let uuid = new_uuid();
+                let seq = store.next_seq();
+                store.usages.insert(
+                    uuid.clone(),
+                    UsageRecord {
+                        uuid,
+                        seq,
+                        created: now.clone(),
+                        resource_uuid: resource_uuid.to_owned(),
+                        component_type: item.component_type.clone(),
+                        hundredths: item.hundredths,
+                        description: item.description.clone(),
+                        date: date_text.clone(),
+                        billing_period,
+                        recurring: item.recurring,
+                    },
+                );
+            }
+        }
+    }
+    // Records of the period that this submission did not name lose their
+    // recurring flag, as in Waldur.
+    for record in store.usages.values_mut() {
+        let named = items
+            .iter()
+            .any(|i| i.component_type == record.component_type);
+        if record.resource_uuid == resource_uuid
+            && record.billing_period == billing_period
+            && !named
+        {
+            record.recurring = false;
+        }
+    }
+    if let Some(resource) = store.resources.get_mut(resource_uuid) {
+        resource.current_usages = items
+            .iter()
+            .map(|item| (item.component_type.clone(), item.hundredths))
+            .collect();
+        resource.modified = now;
+    }
+    Ok(())
+}

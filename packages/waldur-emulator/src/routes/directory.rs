@@ -1,0 +1,110 @@
+//! `customers/`, `projects/` and `marketplace-categories/`, read only:
+//! tests create them through the seeding helpers.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::Uri;
+use axum::response::Response;
+
+use super::{matches_any, matches_opt, ok_json, respond_list};
+use crate::api_error::{ApiError, ApiResult};
+use crate::ids::normalize_uuid;
+use crate::listing::QueryParams;
+use crate::server::AppState;
+
+pub async fn list_customers(
+    State(state): State<AppState>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let query = QueryParams::parse(raw.as_deref());
+    let name_exact = query.first("name_exact");
+    let backend_id = query.first("backend_id");
+    let store = state.store();
+    let records = store
+        .customers
+        .values()
+        .filter(|c| matches_opt(name_exact, &c.name))
+        .filter(|c| matches_opt(backend_id, &c.backend_id))
+        .map(|c| (c.seq, c))
+        .collect();
+    let renderer = state.renderer(&store);
+    respond_list(&state, uri.path(), &query, records, |c| {
+        renderer.customer(c)
+    })
+}
+
+pub async fn get_customer(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+) -> ApiResult<Response> {
+    let store = state.store();
+    let customer = store
+        .customers
+        .get(&normalize_uuid(&uuid))
+        .ok_or_else(ApiError::not_found)?;
+    Ok(ok_json(state.renderer(&store).customer(customer)))
+}
+
+pub async fn list_projects(
+    State(state): State<AppState>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let query = QueryParams::parse(raw.as_deref());
+    let customers: Vec<String> = query
+        .list("customer")
+        .iter()
+        .map(|uuid| normalize_uuid(uuid))
+        .collect();
+    let name_exact = query.first("name_exact");
+    let backend_id = query.first("backend_id");
+    let store = state.store();
+    let records = store
+        .projects
+        .values()
+        .filter(|p| matches_any(&customers, &p.customer_uuid))
+        .filter(|p| matches_opt(name_exact, &p.name))
+        .filter(|p| matches_opt(backend_id, &p.backend_id))
+        .map(|p| (p.seq, p))
+        .collect();
+    let renderer = state.renderer(&store);
+    respond_list(&state, uri.path(), &query, records, |p| renderer.project(p))
+}
+
+pub async fn get_project(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+) -> ApiResult<Response> {
+    let store = state.store();
+    let project = store
+        .projects
+        .get(&normalize_uuid(&uuid))
+        .ok_or_else(ApiError::not_found)?;
+    Ok(ok_json(state.renderer(&store).project(project)))
+}
+
+pub async fn list_categories(
+    State(state): State<AppState>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let query = QueryParams::parse(raw.as_deref());
+    let store = state.store();
+    let records = store.categories.values().map(|c| (c.seq, c)).collect();
+    let renderer = state.renderer(&store);
+    respond_list(&state, uri.path(), &query, records, |c| {
+        renderer.category(c)
+    })
+}
+
+pub async fn get_category(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+) -> ApiResult<Response> {
+    let store = state.store();
+    let category = store
+        .categories
+        .get(&normalize_uuid(&uuid))
+        .ok_or_else(ApiError::not_found)?;
+    Ok(ok_json(state.renderer(&store).category(category)))
+}

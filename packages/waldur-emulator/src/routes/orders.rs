@@ -1,0 +1,198 @@
+//! `marketplace-orders/` and the provider's order actions.
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::http::Uri;
+use axum::response::Response;
+use serde_json::{json, Value};
+
+use super::{created_json, empty, matches_any, matches_opt, ok_json, respond_list, uuid_filter};
+use crate::api_error::{ApiError, ApiResult};
+use crate::ids::normalize_uuid;
+use crate::listing::QueryParams;
+use crate::model::OrderKind;
+use crate::ops::{apply_order_action, create_order, NewOrder};
+use crate::render::paths;
+use crate::rules::OrderAction;
+use crate::server::AppState;
+use crate::validate::{
+    hyperlink, int_map, json_object, optional_bool, optional_str, required_hyperlink, required_str,
+};
+
+pub async fn list(
+    State(state): State<AppState>,
+    uri: Uri,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let query = QueryParams::parse(raw.as_deref());
+    let offering = uuid_filter(&query, "offering_uuid");
+    let project = uuid_filter(&query, "project_uuid");
+    let resource = uuid_filter(&query, "resource_uuid");
+    let customer = uuid_filter(&query, "customer_uuid");
+    let provider = uuid_filter(&query, "provider_uuid");
+    let states = query.all("state");
+    let types = query.all("type");
+    let offering_types = query.all("offering_type");
+    let store = state.store();
+    let records = store
+        .orders
+        .values()
+        .filter(|o| matches_opt(offering.as_deref(), &o.offering_uuid))
+        .filter(|o| matches_opt(project.as_deref(), &o.project_uuid))
+        .filter(|o| matches_opt(resource.as_deref(), &o.resource_uuid))
+        .filter(|o| matches_any(&states, o.state.as_str()))
+        .filter(|o| matches_any(&types, o.kind.as_str()))
+        .filter(|o| {
+            let project_customer = store
+                .projects
+                .get(&o.project_uuid)
+                .map(|p| p.customer_uuid.as_str());
+            customer.is_none() || project_customer == customer.as_deref()
+        })
+        .filter(|o| {
+            let offering = store.offerings.get(&o.offering_uuid);
+            let provider_matches = provider.is_none()
+                || offering.map(|f| f.customer_uuid.as_str()) == provider.as_deref();
+            let type_matches = offering_types.is_empty()
+                || offering.is_some_and(|f| offering_types.contains(&f.offering_type.as_str()));
+            provider_matches && type_matches
+        })
+        .map(|o| (o.seq, o))
+        .collect();
+    let renderer = state.renderer(&store);
+    respond_list(&state, uri.path(), &query, records, |o| renderer.order(o))
+}
+
+pub async fn retrieve(
+    State(state): State<AppState>,
+    Path(uuid): Path<String>,
+) -> ApiResult<Response> {
+    let store = state.store();
+    let order = store
+        .orders
+        .get(&normalize_uuid(&uuid))
+        .ok_or_else(ApiError::not_found)?;
+    Ok(ok_json(state.renderer(&store).order(order)))
+}
+
+pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+    let body = json_object(&body)?;
+    let offering_uuid = required_hyperlink(
+        &body,
+        "offering",
+        &[paths::PUBLIC_OFFERINGS, paths::PROVIDER_OFFERINGS],
+    )?;
+    let project_uuid = required_hyperlink(&body, "project", &[paths::PROJECTS])?;
+    let plan_uuid = hyperlink(&body, "plan", &[paths::PLANS, "marketplace-public-plans/"])?;
+    let attributes = match body.get("attributes") {
+        None | Some(Value::Null) => json!({}),
+        Some(Value::Object(object)) => Value::Object(object.clone()),
+        Some(_) => {
+            return Err(ApiError::field(
+                "attributes",
+                "Expected a dictionary of items.",
+            ))
+        }
+    };
+    // Update and Terminate orders come from the resource actions.
+    if let Some(kind) = optional_str(&body, "type", 20)? {
+        match OrderKind::parse(&kind) {
+            Some(OrderKind::Create) => {}
+            Some(_) => {
+                return Err(ApiError::field(
+                    "type",
+                    "Only Create orders can be submitted here.",
+                ))
+            }
+            None => {
+                return Err(ApiError::field(
+                    "type",
+                    format!("\"{kind}\" is not a valid choice."),
+                ))
+            }
+        }
+    }
+    optional_bool(&body, "accepting_terms_of_service")?;
+    let new = NewOrder {
+        offering_uuid,
+        project_uuid,
+        plan_uuid,
+        attributes,
+        limits: int_map(&body, "limits")?,
+        callback_url: optional_str(&body, "callback_url", 200)?,
+        request_comment: optional_str(&body, "request_comment", 255)?,
+        start_date: optional_str(&body, "start_date", 10)?,
+    };
+    let mut store = state.store();
+    let uuid = create_order(&mut store, new)?;
+    let order = store.orders.get(&uuid).ok_or_else(ApiError::not_found)?;
+    Ok(created_json(state.renderer(&store).order(order)))
+}
+
+pub async fn action(
+    State(state): State<AppState>,
+    Path((uuid, action)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult<Response> {
+    let uuid = normalize_uuid(&uuid);
+    let body = json_object(&body)?;
+    let mut store = state.store();
+    if !store.orders.contains_key(&uuid) {
+        return Err(ApiError::not_found());
+    }
+    match action.as_str() {
+        "approve_by_provider" => {
+            apply_order_action(&mut store, &uuid, OrderAction::ApproveByProvider)?;
+            if let (Some(Value::Object(extra)), Some(order)) =
+                (body.get("attributes"), store.orders.get_mut(&uuid))
+            {
+                if let Value::Object(attributes) = &mut order.attributes {
+                    attributes.extend(extra.clone());
+                }
+            }
+            Ok(ok_json(json!({ "detail": "Order has been approved." })))
+        }
+        "reject_by_provider" => {
+            let comment = optional_str(&body, "provider_rejection_comment", usize::MAX)?;
+            apply_order_action(&mut store, &uuid, OrderAction::RejectByProvider)?;
+            if let Some(order) = store.orders.get_mut(&uuid) {
+                order.provider_rejection_comment = comment.unwrap_or_default();
+            }
+            Ok(empty(StatusCode::OK))
+        }
+        "set_state_executing" => {
+            apply_order_action(&mut store, &uuid, OrderAction::SetStateExecuting)?;
+            Ok(empty(StatusCode::OK))
+        }
+        "set_state_done" => {
+            apply_order_action(&mut store, &uuid, OrderAction::SetStateDone)?;
+            Ok(empty(StatusCode::OK))
+        }
+        "set_state_erred" => {
+            let message = optional_str(&body, "error_message", usize::MAX)?;
+            let traceback = optional_str(&body, "error_traceback", usize::MAX)?;
+            apply_order_action(&mut store, &uuid, OrderAction::SetStateErred)?;
+            if let Some(order) = store.orders.get_mut(&uuid) {
+                order.error_message = message.clone().unwrap_or_default();
+                order.error_traceback = traceback.unwrap_or_default();
+                let resource_uuid = order.resource_uuid.clone();
+                if let Some(resource) = store.resources.get_mut(&resource_uuid) {
+                    resource.error_message = message.unwrap_or_default();
+                }
+            }
+            Ok(empty(StatusCode::OK))
+        }
+        "set_backend_id" => {
+            let backend_id = required_str(&body, "backend_id", 255)?;
+            if let Some(order) = store.orders.get_mut(&uuid) {
+                order.backend_id = backend_id;
+                order.modified = crate::clock::now_iso();
+            }
+            Ok(ok_json(
+                json!({ "status": "Order backend_id has been changed." }),
+            ))
+        }
+        _ => Err(ApiError::not_found()),
+    }
+}

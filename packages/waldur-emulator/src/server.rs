@@ -1,0 +1,232 @@
+//! The listener, the per-connection loop and fault injection.
+//!
+//! Connections are served by hyper directly (not `axum::serve`) because a
+//! dropped-connection fault must close the socket without any answer,
+//! which is done by failing the hyper service for that request.
+
+use std::convert::Infallible;
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::body::Body;
+use axum::http::{HeaderValue, Request, Response, StatusCode};
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::task::{JoinHandle, JoinSet};
+use tower::ServiceExt;
+
+use crate::control::EmulatorState;
+use crate::faults::{FaultAction, FaultBook};
+use crate::model::Store;
+use crate::render::Renderer;
+
+/// One request as the emulator received it, for test assertions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+}
+
+/// Everything the handlers share.
+#[derive(Debug)]
+pub struct Shared {
+    pub store: Mutex<Store>,
+    /// `http://127.0.0.1:<port>/api/`
+    pub base_url: String,
+    /// `http://127.0.0.1:<port>`
+    pub origin: String,
+    pub token: String,
+    pub faults: FaultBook,
+    pub log: Mutex<Vec<RecordedRequest>>,
+}
+
+impl Shared {
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        // A handler that panicked cannot leave a record half-written: each
+        // change is a single assignment or insert, so the data is usable.
+        self.store
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn renderer<'a>(&'a self, store: &'a Store) -> Renderer<'a> {
+        Renderer {
+            base_url: &self.base_url,
+            store,
+        }
+    }
+
+    pub fn log(&self) -> MutexGuard<'_, Vec<RecordedRequest>> {
+        self.log
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+pub type AppState = Arc<Shared>;
+
+/// Entry point: `Emulator::start(token)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Emulator;
+
+impl Emulator {
+    /// Binds 127.0.0.1 on a free port and serves the API under `/api/`
+    /// until the returned handle is dropped. Only this token is accepted.
+    pub async fn start(token: impl Into<String>) -> std::io::Result<EmulatorHandle> {
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        let address = listener.local_addr()?;
+        let origin = format!("http://{address}");
+        let shared = Arc::new(Shared {
+            store: Mutex::new(Store::default()),
+            base_url: format!("{origin}/api/"),
+            origin,
+            token: token.into(),
+            faults: FaultBook::default(),
+            log: Mutex::new(Vec::new()),
+        });
+        let router = crate::routes::router(shared.clone());
+        let server = tokio::spawn(accept_loop(listener, router, shared.clone()));
+        Ok(EmulatorHandle {
+            base_url: shared.base_url.clone(),
+            address,
+            state: EmulatorState::new(shared),
+            server,
+        })
+    }
+}
+
+/// A running emulator. Dropping it stops the server and closes every
+/// connection.
+#[derive(Debug)]
+pub struct EmulatorHandle {
+    /// The API root, `http://127.0.0.1:<port>/api/`.
+    pub base_url: String,
+    pub address: SocketAddr,
+    /// Seeding, backend moves, fault injection and the request log.
+    pub state: EmulatorState,
+    server: JoinHandle<()>,
+}
+
+impl EmulatorHandle {
+    /// Shorthand for `state.inject`: applies to every path.
+    pub fn inject(&self, fault: crate::faults::Fault) {
+        self.state.inject(fault);
+    }
+
+    /// Shorthand for `state.inject_at`.
+    pub fn inject_at(&self, path_prefix: &str, fault: crate::faults::Fault) {
+        self.state.inject_at(path_prefix, fault);
+    }
+}
+
+impl Drop for EmulatorHandle {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// The error that makes hyper close a connection without answering.
+#[derive(Debug)]
+struct DroppedByFault;
+
+impl fmt::Display for DroppedByFault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("connection dropped by an injected fault")
+    }
+}
+
+impl std::error::Error for DroppedByFault {}
+
+async fn accept_loop(listener: TcpListener, router: Router, shared: AppState) {
+    // Owning the connection tasks here means aborting this task (when the
+    // handle is dropped) aborts them too.
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let Ok((stream, _peer)) = accepted else {
+                    // Out of file descriptors or similar: back off briefly.
+                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                    continue;
+                };
+                let router = router.clone();
+                let shared = shared.clone();
+                connections.spawn(async move {
+                    let service = hyper::service::service_fn(move |request| {
+                        handle(request, router.clone(), shared.clone())
+                    });
+                    // Errors here are the client going away or an injected
+                    // drop; neither concerns the server.
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+            Some(_finished) = connections.join_next(), if !connections.is_empty() => {}
+        }
+    }
+}
+
+async fn handle(
+    request: Request<Incoming>,
+    router: Router,
+    shared: AppState,
+) -> Result<Response<Body>, DroppedByFault> {
+    shared.log().push(RecordedRequest {
+        method: request.method().to_string(),
+        path: request.uri().path().to_owned(),
+        query: request.uri().query().map(str::to_owned),
+    });
+    match shared.faults.take(request.uri().path()) {
+        Some(FaultAction::Drop) => return Err(DroppedByFault),
+        Some(FaultAction::Respond {
+            status,
+            retry_after,
+        }) => return Ok(fault_response(status, retry_after)),
+        Some(FaultAction::Delay(wait)) => tokio::time::sleep(wait).await,
+        None => {}
+    }
+    let response: Result<Response<Body>, Infallible> = router.oneshot(request.map(Body::new)).await;
+    match response {
+        Ok(response) => Ok(response),
+        Err(never) => match never {},
+    }
+}
+
+/// The answer of an injected status: DRF's throttle body for 429, a plain
+/// page for 5xx as a proxy or Django would send.
+fn fault_response(status: u16, retry_after: Option<u64>) -> Response<Body> {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let (content_type, body) = if status == StatusCode::TOO_MANY_REQUESTS {
+        let wait = retry_after.unwrap_or(1);
+        (
+            "application/json",
+            format!(
+                "{{\"detail\":\"Request was throttled. Expected available in {wait} seconds.\"}}"
+            ),
+        )
+    } else {
+        (
+            "text/html",
+            format!(
+                "<h1>{}</h1>",
+                status.canonical_reason().unwrap_or("Server Error")
+            ),
+        )
+    };
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static(content_type));
+    if let Some(seconds) = retry_after {
+        response
+            .headers_mut()
+            .insert("retry-after", HeaderValue::from(seconds));
+    }
+    response
+}

@@ -1,0 +1,12 @@
+//! Endpoint methods of [`WaldurClient`](crate::WaldurClient), one file per
+//! API area. Paths, bodies and answers follow `shared/waldur/ENDPOINTS.md`.
+
+mod offerings;
+mod orders;
+mod resources;
+mod slurm;
+mod structure;
+mod usages;
+
+/// The body argument of a POST action that takes none.
+pub(crate) const NO_BODY: Option<&()> = None;

@@ -1,0 +1,116 @@
+//! `marketplace-provider-offerings/` (ENDPOINTS.md section 2).
+
+use serde_json::json;
+
+use super::NO_BODY;
+use crate::client::{action_path, object_path, WaldurClient};
+use crate::error::Error;
+use crate::types::{
+    DetailState, Offering, OfferingComponentRequest, OfferingCreateRequest, OfferingFilter,
+    OfferingOverviewUpdate, UpdateOfferingComponentRequest,
+};
+
+const OFFERINGS: &str = "marketplace-provider-offerings/";
+
+impl WaldurClient {
+    /// `GET marketplace-provider-offerings/`, all pages.
+    pub async fn list_offerings(&self, filter: &OfferingFilter) -> Result<Vec<Offering>, Error> {
+        self.list_all(OFFERINGS, &filter.to_query()).await
+    }
+
+    /// `GET marketplace-provider-offerings/{uuid}/`.
+    pub async fn get_offering(&self, uuid: &str) -> Result<Offering, Error> {
+        self.get(&object_path(OFFERINGS, uuid)?).await
+    }
+
+    /// `POST marketplace-provider-offerings/` → 201 with the new offering,
+    /// in state `Draft`.
+    pub async fn create_offering(
+        &self,
+        request: &OfferingCreateRequest,
+    ) -> Result<Offering, Error> {
+        self.post(OFFERINGS, Some(request)).await
+    }
+
+    /// `activate/`: Draft or Paused → Active; 409 from other states.
+    pub async fn activate_offering(&self, uuid: &str) -> Result<DetailState, Error> {
+        self.post(&action_path(OFFERINGS, uuid, "activate")?, NO_BODY)
+            .await
+    }
+
+    /// `pause/` with an optional `paused_reason`: Active → Paused.
+    pub async fn pause_offering(
+        &self,
+        uuid: &str,
+        reason: Option<&str>,
+    ) -> Result<DetailState, Error> {
+        let body = reason.map(|reason| json!({ "paused_reason": reason }));
+        self.post(&action_path(OFFERINGS, uuid, "pause")?, body.as_ref())
+            .await
+    }
+
+    /// `unpause/`: Paused → Active.
+    pub async fn unpause_offering(&self, uuid: &str) -> Result<DetailState, Error> {
+        self.post(&action_path(OFFERINGS, uuid, "unpause")?, NO_BODY)
+            .await
+    }
+
+    /// `archive/`: any state → Archived.
+    pub async fn archive_offering(&self, uuid: &str) -> Result<DetailState, Error> {
+        self.post(&action_path(OFFERINGS, uuid, "archive")?, NO_BODY)
+            .await
+    }
+
+    /// `update_overview/`: name, descriptions and links. There is no
+    /// PUT/PATCH on offerings; edits go through the `update_*` actions.
+    pub async fn update_offering_overview(
+        &self,
+        uuid: &str,
+        overview: &OfferingOverviewUpdate,
+    ) -> Result<(), Error> {
+        self.post_unit(
+            &action_path(OFFERINGS, uuid, "update_overview")?,
+            Some(overview),
+        )
+        .await
+    }
+
+    /// `update_attributes/`: replaces the free-form attributes object.
+    pub async fn update_offering_attributes(
+        &self,
+        uuid: &str,
+        attributes: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), Error> {
+        self.post_unit(
+            &action_path(OFFERINGS, uuid, "update_attributes")?,
+            Some(attributes),
+        )
+        .await
+    }
+
+    /// `create_offering_component/` → 201, no body.
+    pub async fn create_offering_component(
+        &self,
+        uuid: &str,
+        component: &OfferingComponentRequest,
+    ) -> Result<(), Error> {
+        self.post_unit(
+            &action_path(OFFERINGS, uuid, "create_offering_component")?,
+            Some(component),
+        )
+        .await
+    }
+
+    /// `update_offering_component/`: the component is named by its `uuid`.
+    pub async fn update_offering_component(
+        &self,
+        uuid: &str,
+        component: &UpdateOfferingComponentRequest,
+    ) -> Result<(), Error> {
+        self.post_unit(
+            &action_path(OFFERINGS, uuid, "update_offering_component")?,
+            Some(component),
+        )
+        .await
+    }
+}
