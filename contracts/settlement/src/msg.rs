@@ -36,6 +36,7 @@ pub struct InstantiateMsg {
     pub callback_contract: Option<String>,
     /// Fees taken from each settled amount; at most 10,000 bps in total.
     /// The provider receives the rest, rounding dust included.
+    #[serde(default)]
     pub fee_shares: Vec<FeeShareInput>,
     /// Seconds after which a usage record the customer neither acknowledged
     /// nor disputed may be settled (default 86,400).

@@ -2,6 +2,7 @@
 //! CosmWasm VM (cosmwasm-vm), as wasmd would.
 
 pub mod msgs;
+pub mod seed;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
