@@ -46,7 +46,9 @@ pub fn marketplace(native: &mut NativeStorage, customer: &Addr, provider: &Addr,
             created_at: now,
             updated_at: now,
         };
-        allocations().save(native, a.key(), &a).expect("seed allocation");
+        allocations()
+            .save(native, a.key(), &a)
+            .expect("seed allocation");
         let o = Offering {
             provider: provider.clone(),
             sequence: i,
@@ -72,12 +74,20 @@ pub fn marketplace(native: &mut NativeStorage, customer: &Addr, provider: &Addr,
             created_at: now,
             updated_at: now,
         };
-        offerings().save(native, o.key(), &o).expect("seed offering");
+        offerings()
+            .save(native, o.key(), &o)
+            .expect("seed offering");
     }
 }
 
 /// `n` usage records of one allocation, as settlement stores them.
-pub fn settlement(native: &mut NativeStorage, recorder: &Addr, escrow_id: &str, allocation_id: &str, n: u64) {
+pub fn settlement(
+    native: &mut NativeStorage,
+    recorder: &Addr,
+    escrow_id: &str,
+    allocation_id: &str,
+    n: u64,
+) {
     use settlement::state::{records, UsageRecord};
     for i in 1..=n {
         let r = UsageRecord {

@@ -42,7 +42,10 @@ impl Report {
     }
 }
 
-fn ok(res: (cosmwasm_std::ContractResult<cosmwasm_std::Response>, u64), what: &str) -> (cosmwasm_std::Response, u64) {
+fn ok(
+    res: (cosmwasm_std::ContractResult<cosmwasm_std::Response>, u64),
+    what: &str,
+) -> (cosmwasm_std::Response, u64) {
     match res.0.into_result() {
         Ok(r) => (r, res.1),
         Err(e) => panic!("{what}: {e}"),
@@ -64,52 +67,156 @@ const GAS_HEADER: &str = "| operation | VM gas | SDK gas | x cw20 transfer |";
 fn marketplace(r: &mut Report) {
     r.section("marketplace", GAS_HEADER);
     let mut vm = VmContract::load("marketplace");
-    let [admin, provider, customer, callback] = ["admin", "provider", "customer", "callback"].map(|n| vm.addr(n));
-    let (_, g) = ok(vm.instantiate(&admin, &msgs::instantiate(callback.as_str())), "instantiate");
+    let [admin, provider, customer, callback] =
+        ["admin", "provider", "customer", "callback"].map(|n| vm.addr(n));
+    let (_, g) = ok(
+        vm.instantiate(&admin, &msgs::instantiate(callback.as_str())),
+        "instantiate",
+    );
     r.gas("instantiate", g);
-    let (res, g) = ok(vm.execute(&provider, &msgs::create_offering("Compute", 50_000), &[]), "create_offering");
+    let (res, g) = ok(
+        vm.execute(&provider, &msgs::create_offering("Compute", 50_000), &[]),
+        "create_offering",
+    );
     r.gas("create_offering", g);
     let offering = data_id(&res);
-    let (_, g) = ok(vm.execute(&provider, &json!({ "update_offering": { "offering_id": offering, "name": "Compute v2" }}), &[]), "update");
+    let (_, g) = ok(
+        vm.execute(
+            &provider,
+            &json!({ "update_offering": { "offering_id": offering, "name": "Compute v2" }}),
+            &[],
+        ),
+        "update",
+    );
     r.gas("update_offering", g);
-    let (_, g) = ok(vm.execute(&provider, &json!({ "pause_offering": { "offering_id": offering }}), &[]), "pause");
+    let (_, g) = ok(
+        vm.execute(
+            &provider,
+            &json!({ "pause_offering": { "offering_id": offering }}),
+            &[],
+        ),
+        "pause",
+    );
     r.gas("pause_offering", g);
-    ok(vm.execute(&provider, &json!({ "resume_offering": { "offering_id": offering }}), &[]), "resume");
-    let (res, g) = ok(vm.execute(&customer, &msgs::create_order(&offering, 2, 60_000), &[coin(120_000, "uvirt")]), "order");
+    ok(
+        vm.execute(
+            &provider,
+            &json!({ "resume_offering": { "offering_id": offering }}),
+            &[],
+        ),
+        "resume",
+    );
+    let (res, g) = ok(
+        vm.execute(
+            &customer,
+            &msgs::create_order(&offering, 2, 60_000),
+            &[coin(120_000, "uvirt")],
+        ),
+        "order",
+    );
     r.gas("create_order", g);
     let order = data_id(&res);
-    let (res, g) = ok(vm.execute(&provider, &msgs::place_bid(&order, 55_000), &[]), "bid");
+    let (res, g) = ok(
+        vm.execute(&provider, &msgs::place_bid(&order, 55_000), &[]),
+        "bid",
+    );
     r.gas("place_bid", g);
     let first_bid = data_id(&res);
-    let (_, g) = ok(vm.execute(&provider, &json!({ "withdraw_bid": { "bid_id": first_bid }}), &[]), "withdraw");
+    let (_, g) = ok(
+        vm.execute(
+            &provider,
+            &json!({ "withdraw_bid": { "bid_id": first_bid }}),
+            &[],
+        ),
+        "withdraw",
+    );
     r.gas("withdraw_bid", g);
-    let (res, _) = ok(vm.execute(&provider, &msgs::place_bid(&order, 50_000), &[]), "bid 2");
+    let (res, _) = ok(
+        vm.execute(&provider, &msgs::place_bid(&order, 50_000), &[]),
+        "bid 2",
+    );
     let bid = data_id(&res);
-    let (res, g) = ok(vm.execute(&customer, &msgs::accept_bid(&bid), &[]), "accept");
+    let (res, g) = ok(
+        vm.execute(&customer, &msgs::accept_bid(&bid), &[]),
+        "accept",
+    );
     r.gas("accept_bid", g);
     let allocation = data_id(&res);
     for state in ["accepted", "provisioning", "active"] {
-        let (_, g) = ok(vm.execute(&callback, &msgs::report_state(&allocation, state), &[]), state);
+        let (_, g) = ok(
+            vm.execute(&callback, &msgs::report_state(&allocation, state), &[]),
+            state,
+        );
         r.gas(&format!("report_allocation_state ({state})"), g);
     }
-    let (_, g) = ok(vm.execute(&customer, &json!({ "pause_allocation": { "allocation_id": allocation }}), &[]), "pause alloc");
+    let (_, g) = ok(
+        vm.execute(
+            &customer,
+            &json!({ "pause_allocation": { "allocation_id": allocation }}),
+            &[],
+        ),
+        "pause alloc",
+    );
     r.gas("pause_allocation", g);
-    let (_, g) = ok(vm.execute(&customer, &json!({ "resume_allocation": { "allocation_id": allocation }}), &[]), "resume alloc");
+    let (_, g) = ok(
+        vm.execute(
+            &customer,
+            &json!({ "resume_allocation": { "allocation_id": allocation }}),
+            &[],
+        ),
+        "resume alloc",
+    );
     r.gas("resume_allocation", g);
-    let (_, g) = ok(vm.execute(&customer, &json!({ "resize_allocation": { "allocation_id": allocation, "quantity": 1 }}), &[]), "resize");
+    let (_, g) = ok(
+        vm.execute(
+            &customer,
+            &json!({ "resize_allocation": { "allocation_id": allocation, "quantity": 1 }}),
+            &[],
+        ),
+        "resize",
+    );
     r.gas("resize_allocation (shrink)", g);
-    let (_, g) = ok(vm.execute(&customer, &msgs::terminate(&allocation), &[]), "terminate");
+    let (_, g) = ok(
+        vm.execute(&customer, &msgs::terminate(&allocation), &[]),
+        "terminate",
+    );
     r.gas("terminate_allocation", g);
-    let (res, _) = ok(vm.execute(&customer, &msgs::create_order(&offering, 1, 1_000), &[coin(1_000, "uvirt")]), "order 2");
+    let (res, _) = ok(
+        vm.execute(
+            &customer,
+            &msgs::create_order(&offering, 1, 1_000),
+            &[coin(1_000, "uvirt")],
+        ),
+        "order 2",
+    );
     let order2 = data_id(&res);
-    let (_, g) = ok(vm.execute(&customer, &json!({ "cancel_order": { "order_id": order2 }}), &[]), "cancel");
+    let (_, g) = ok(
+        vm.execute(
+            &customer,
+            &json!({ "cancel_order": { "order_id": order2 }}),
+            &[],
+        ),
+        "cancel",
+    );
     r.gas("cancel_order", g);
     for (name, q) in [
-        ("query offering", json!({ "offering": { "offering_id": offering }})),
+        (
+            "query offering",
+            json!({ "offering": { "offering_id": offering }}),
+        ),
         ("query order", json!({ "order": { "order_id": order }})),
-        ("query allocation", json!({ "allocation": { "allocation_id": allocation }})),
-        ("query allocations_by_customer", json!({ "allocations_by_customer": { "customer": customer }})),
-        ("query offerings_by_category", json!({ "offerings_by_category": { "category": "compute" }})),
+        (
+            "query allocation",
+            json!({ "allocation": { "allocation_id": allocation }}),
+        ),
+        (
+            "query allocations_by_customer",
+            json!({ "allocations_by_customer": { "customer": customer }}),
+        ),
+        (
+            "query offerings_by_category",
+            json!({ "offerings_by_category": { "category": "compute" }}),
+        ),
     ] {
         let g = query_gas(&mut vm, &q);
         r.gas(name, g);
@@ -122,8 +229,11 @@ fn settlement(r: &mut Report) {
     let [admin, marketplace, provider, customer, treasury] =
         ["admin", "marketplace", "provider", "customer", "treasury"].map(|n| vm.addr(n));
     let (_, g) = ok(
-        vm.instantiate(&admin, &json!({ "arbiter": admin, "marketplace": marketplace, "ack_window_seconds": 0,
-            "fee_shares": [{ "name": "platform", "recipient": treasury, "bps": 250 }] })),
+        vm.instantiate(
+            &admin,
+            &json!({ "arbiter": admin, "marketplace": marketplace, "ack_window_seconds": 0,
+            "fee_shares": [{ "name": "platform", "recipient": treasury, "bps": 250 }] }),
+        ),
         "instantiate",
     );
     r.gas("instantiate", g);
@@ -135,7 +245,14 @@ fn settlement(r: &mut Report) {
         "create_escrow",
     );
     r.gas("create_escrow", g);
-    let (_, g) = ok(vm.execute(&customer, &json!({ "deposit": { "escrow_id": escrow }}), &[coin(10, "uvirt")]), "deposit");
+    let (_, g) = ok(
+        vm.execute(
+            &customer,
+            &json!({ "deposit": { "escrow_id": escrow }}),
+            &[coin(10, "uvirt")],
+        ),
+        "deposit",
+    );
     r.gas("deposit", g);
     let mut ids = vec![];
     for i in 0..3u64 {
@@ -151,27 +268,62 @@ fn settlement(r: &mut Report) {
         }
         ids.push(cosmwasm_std::from_json::<u64>(res.data.unwrap()).unwrap());
     }
-    let (_, g) = ok(vm.execute(&customer, &json!({ "acknowledge_usage": { "record_ids": [ids[0]] }}), &[]), "ack");
+    let (_, g) = ok(
+        vm.execute(
+            &customer,
+            &json!({ "acknowledge_usage": { "record_ids": [ids[0]] }}),
+            &[],
+        ),
+        "ack",
+    );
     r.gas("acknowledge_usage (1 record)", g);
-    let (_, g) = ok(vm.execute(&customer, &json!({ "dispute_usage": { "record_id": ids[1], "reason": "check" }}), &[]), "dispute");
+    let (_, g) = ok(
+        vm.execute(
+            &customer,
+            &json!({ "dispute_usage": { "record_id": ids[1], "reason": "check" }}),
+            &[],
+        ),
+        "dispute",
+    );
     r.gas("dispute_usage", g);
     let (_, g) = ok(vm.execute(&admin, &json!({ "resolve_dispute": { "escrow_id": escrow, "upheld": [ids[1]], "rejected": [] }}), &[]), "resolve");
     r.gas("resolve_dispute", g);
-    let (_, g) = ok(vm.execute(&provider, &json!({ "settle": { "escrow_id": escrow, "record_ids": [ids[0]], "finalize": false }}), &[]), "settle");
+    let (_, g) = ok(
+        vm.execute(
+            &provider,
+            &json!({ "settle": { "escrow_id": escrow, "record_ids": [ids[0]], "finalize": false }}),
+            &[],
+        ),
+        "settle",
+    );
     r.gas("settle (1 record, 1 fee)", g);
-    let (_, g) = ok(vm.execute(&provider, &json!({ "settle": { "escrow_id": escrow, "finalize": true }}), &[]), "final");
+    let (_, g) = ok(
+        vm.execute(
+            &provider,
+            &json!({ "settle": { "escrow_id": escrow, "finalize": true }}),
+            &[],
+        ),
+        "final",
+    );
     r.gas("settle final (2 records + refund)", g);
     let g = query_gas(&mut vm, &json!({ "escrow": { "escrow_id": escrow }}));
     r.gas("query escrow", g);
-    let g = query_gas(&mut vm, &json!({ "usage_records_by_escrow": { "escrow_id": escrow }}));
+    let g = query_gas(
+        &mut vm,
+        &json!({ "usage_records_by_escrow": { "escrow_id": escrow }}),
+    );
     r.gas("query usage_records_by_escrow", g);
 }
 
 fn hpc(r: &mut Report) {
     r.section("hpc", GAS_HEADER);
     let mut vm = VmContract::load("hpc");
-    let [admin, provider, customer, settlement] = ["admin", "provider", "customer", "settlement"].map(|n| vm.addr(n));
-    let (_, g) = ok(vm.instantiate(&admin, &json!({ "settlement_contract": settlement })), "instantiate");
+    let [admin, provider, customer, settlement] =
+        ["admin", "provider", "customer", "settlement"].map(|n| vm.addr(n));
+    let (_, g) = ok(
+        vm.instantiate(&admin, &json!({ "settlement_contract": settlement })),
+        "instantiate",
+    );
     r.gas("instantiate", g);
     let (res, g) = ok(vm.execute(&provider, &json!({ "register_cluster": { "cluster": { "name": "alpha", "region": "eu-west-1", "total_nodes": 64 }}}), &[]), "cluster");
     r.gas("register_cluster", g);
@@ -185,11 +337,21 @@ fn hpc(r: &mut Report) {
     r.gas("create_hpc_offering", g);
     let offering = data_id(&res);
     let submit = json!({ "submit_job": { "hpc_offering_id": offering, "queue": "normal", "nodes": 4, "max_runtime_seconds": 3600 }});
-    let (res, g) = ok(vm.execute(&customer, &submit, &[coin(4_000, "uvirt")]), "submit");
+    let (res, g) = ok(
+        vm.execute(&customer, &submit, &[coin(4_000, "uvirt")]),
+        "submit",
+    );
     r.gas("submit_job", g);
     let job = data_id(&res);
     for state in ["queued", "running"] {
-        let (_, g) = ok(vm.execute(&provider, &json!({ "report_job_status": { "job_id": job, "state": state }}), &[]), state);
+        let (_, g) = ok(
+            vm.execute(
+                &provider,
+                &json!({ "report_job_status": { "job_id": job, "state": state }}),
+                &[],
+            ),
+            state,
+        );
         r.gas(&format!("report_job_status ({state})"), g);
     }
     let g = query_gas(&mut vm, &json!({ "job": { "job_id": job }}));
@@ -200,11 +362,29 @@ fn signed_ingest(vm: &VmContract, key: &SigningKey, provider: &str, n: u32) -> V
     let payload = ingest_payload();
     let uuid = format!("waldur-offering-{n}");
     let now = vm.env.block.time.seconds();
-    sign_ingest(key, &vm.env.block.chain_id, vm.env.contract.address.as_str(), provider, &uuid, n, now, &payload)
+    sign_ingest(
+        key,
+        &vm.env.block.chain_id,
+        vm.env.contract.address.as_str(),
+        provider,
+        &uuid,
+        n,
+        now,
+        &payload,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
-fn sign_ingest(key: &SigningKey, chain_id: &str, contract: &str, provider: &str, uuid: &str, n: u32, now: u64, payload: &[u8]) -> Value {
+fn sign_ingest(
+    key: &SigningKey,
+    chain_id: &str,
+    contract: &str,
+    provider: &str,
+    uuid: &str,
+    n: u32,
+    now: u64,
+    payload: &[u8],
+) -> Value {
     let callback_id = format!("cb-{n}");
     let nonce = format!("nonce-{n:08}");
     let bytes = signing_bytes(&CallbackFields {
@@ -259,19 +439,45 @@ fn callbacks(r: &mut Report) {
     r.section("waldur-callback", GAS_HEADER);
     let mut vm = VmContract::load("waldur-callback");
     let [admin, provider, marketplace] = ["admin", "provider", "marketplace"].map(|n| vm.addr(n));
-    let (_, g) = ok(vm.instantiate(&admin, &json!({ "marketplace": marketplace })), "instantiate");
+    let (_, g) = ok(
+        vm.instantiate(&admin, &json!({ "marketplace": marketplace })),
+        "instantiate",
+    );
     r.gas("instantiate", g);
     let key = SigningKey::from([7u8; 32]);
     let public: [u8; 32] = VerificationKey::from(&key).into();
     let (_, g) = ok(vm.execute(&provider, &json!({ "register_signer": { "key_id": "k1", "public_key": Binary::from(public.to_vec()) }}), &[]), "register");
     r.gas("register_signer", g);
     let cb = signed_ingest(&vm, &key, provider.as_str(), 1);
-    let (_, single) = ok(vm.execute(&provider, &json!({ "submit_callback": { "callback": cb }}), &[]), "single");
+    let (_, single) = ok(
+        vm.execute(
+            &provider,
+            &json!({ "submit_callback": { "callback": cb }}),
+            &[],
+        ),
+        "single",
+    );
     r.gas("submit_callback (1, verified alone)", single);
-    let (_, g) = ok(vm.execute(&provider, &json!({ "submit_callback": { "callback": cb }}), &[]), "again");
+    let (_, g) = ok(
+        vm.execute(
+            &provider,
+            &json!({ "submit_callback": { "callback": cb }}),
+            &[],
+        ),
+        "again",
+    );
     r.gas("submit_callback (re-delivery: already_processed)", g);
-    let batch: Vec<Value> = (100..150).map(|n| signed_ingest(&vm, &key, provider.as_str(), n)).collect();
-    let (_, g) = ok(vm.execute(&provider, &json!({ "submit_callbacks": { "callbacks": batch }}), &[]), "batch");
+    let batch: Vec<Value> = (100..150)
+        .map(|n| signed_ingest(&vm, &key, provider.as_str(), n))
+        .collect();
+    let (_, g) = ok(
+        vm.execute(
+            &provider,
+            &json!({ "submit_callbacks": { "callbacks": batch }}),
+            &[],
+        ),
+        "batch",
+    );
     r.gas("submit_callbacks (50, batch-verified), whole message", g);
     r.gas("submit_callbacks (50), per callback", g / 50);
     let _ = writeln!(
@@ -301,10 +507,22 @@ fn scale(r: &mut Report) {
         let alloc_cursor = mid.map(|m| format!("{customer}/{m}/1"));
         let offering_cursor = mid.map(|m| format!("{provider}/{m}"));
         let queries = [
-            ("allocations_by_customer", json!({ "allocations_by_customer": { "customer": customer, "start_after": alloc_cursor }})),
-            ("allocations_by_provider", json!({ "allocations_by_provider": { "provider": provider, "start_after": alloc_cursor }})),
-            ("offerings_by_category", json!({ "offerings_by_category": { "category": "compute", "start_after": offering_cursor }})),
-            ("offerings_by_provider", json!({ "offerings_by_provider": { "provider": provider, "start_after": offering_cursor }})),
+            (
+                "allocations_by_customer",
+                json!({ "allocations_by_customer": { "customer": customer, "start_after": alloc_cursor }}),
+            ),
+            (
+                "allocations_by_provider",
+                json!({ "allocations_by_provider": { "provider": provider, "start_after": alloc_cursor }}),
+            ),
+            (
+                "offerings_by_category",
+                json!({ "offerings_by_category": { "category": "compute", "start_after": offering_cursor }}),
+            ),
+            (
+                "offerings_by_provider",
+                json!({ "offerings_by_provider": { "provider": provider, "start_after": offering_cursor }}),
+            ),
         ];
         for (i, (name, q)) in queries.iter().enumerate() {
             let g = query_gas(&mut vm, q);
@@ -316,12 +534,24 @@ fn scale(r: &mut Report) {
         // settlement
         let mut vm = VmContract::load("settlement");
         let [admin, provider] = ["admin", "provider"].map(|x| vm.addr(x));
-        ok(vm.instantiate(&admin, &json!({ "arbiter": admin })), "instantiate");
+        ok(
+            vm.instantiate(&admin, &json!({ "arbiter": admin })),
+            "instantiate",
+        );
         let mut native = MockStorage::new();
         let allocation = format!("{provider}/1/1");
-        seed::settlement(&mut native, &provider, &format!("order:{provider}/1"), &allocation, n);
+        seed::settlement(
+            &mut native,
+            &provider,
+            &format!("order:{provider}/1"),
+            &allocation,
+            n,
+        );
         seed::copy_into(&mut vm, &native);
-        let g = query_gas(&mut vm, &json!({ "usage_records_by_allocation": { "allocation_id": allocation, "start_after": mid }}));
+        let g = query_gas(
+            &mut vm,
+            &json!({ "usage_records_by_allocation": { "allocation_id": allocation, "start_after": mid }}),
+        );
         // (start_after None at 10 records: the whole page from the start)
         let idx = queries.len();
         if results.len() <= idx {
@@ -330,7 +560,13 @@ fn scale(r: &mut Report) {
         results[idx].1.push(g);
     }
     for (name, g) in results {
-        r.row(&[name, g[0].to_string(), g[1].to_string(), g[2].to_string(), format!("{:.3}", g[2] as f64 / g[0] as f64)]);
+        r.row(&[
+            name,
+            g[0].to_string(),
+            g[1].to_string(),
+            g[2].to_string(),
+            format!("{:.3}", g[2] as f64 / g[0] as f64),
+        ]);
     }
 }
 
@@ -338,7 +574,10 @@ fn scale(r: &mut Report) {
 /// contract's own entry points natively (the VM would take minutes): the
 /// stored nonces stay bounded by the validity window.
 fn nonce_store(r: &mut Report) {
-    r.section("nonce store under load", "| callbacks sent | stored nonces at the end | peak |");
+    r.section(
+        "nonce store under load",
+        "| callbacks sent | stored nonces at the end | peak |",
+    );
     let mut deps = mock_dependencies();
     let mut env = mock_env();
     let admin = deps.api.addr_make("admin");
@@ -366,7 +605,10 @@ fn nonce_store(r: &mut Report) {
         deps.as_mut(),
         env.clone(),
         message_info(&provider, &[]),
-        waldur_callback::msg::ExecuteMsg::RegisterSigner { key_id: "k1".into(), public_key: Binary::from(public.to_vec()) },
+        waldur_callback::msg::ExecuteMsg::RegisterSigner {
+            key_id: "k1".into(),
+            public_key: Binary::from(public.to_vec()),
+        },
     )
     .expect("register");
     let payload = ingest_payload();
@@ -378,7 +620,14 @@ fn nonce_store(r: &mut Report) {
         let now = env.block.time.seconds();
         let uuid = format!("w-{n}");
         let cb: waldur_callback::msg::SignedCallback = serde_json::from_value(sign_ingest(
-            &key, &env.block.chain_id, &contract, provider.as_str(), &uuid, n, now, &payload,
+            &key,
+            &env.block.chain_id,
+            &contract,
+            provider.as_str(),
+            &uuid,
+            n,
+            now,
+            &payload,
         ))
         .expect("callback");
         waldur_callback::contract::execute(
@@ -388,17 +637,26 @@ fn nonce_store(r: &mut Report) {
             waldur_callback::msg::ExecuteMsg::SubmitCallback { callback: cb },
         )
         .expect("submit");
-        let stored = waldur_callback::state::NONCE_COUNT.load(&deps.storage).unwrap_or(0);
+        let stored = waldur_callback::state::NONCE_COUNT
+            .load(&deps.storage)
+            .unwrap_or(0);
         peak = peak.max(stored);
     }
-    let stored = waldur_callback::state::NONCE_COUNT.load(&deps.storage).unwrap_or(0);
+    let stored = waldur_callback::state::NONCE_COUNT
+        .load(&deps.storage)
+        .unwrap_or(0);
     r.row(&[total.to_string(), stored.to_string(), peak.to_string()]);
 }
 
 fn sizes(r: &mut Report) {
-    r.section("wasm sizes", "| artifact | bytes | of the 800 KiB limit | x cw20-base (339 KB) |");
+    r.section(
+        "wasm sizes",
+        "| artifact | bytes | of the 800 KiB limit | x cw20-base (339 KB) |",
+    );
     for name in ["marketplace", "settlement", "hpc", "waldur-callback"] {
-        let bytes = std::fs::metadata(artifact_path(name)).map(|m| m.len()).unwrap_or(0);
+        let bytes = std::fs::metadata(artifact_path(name))
+            .map(|m| m.len())
+            .unwrap_or(0);
         r.row(&[
             format!("{name}.wasm"),
             bytes.to_string(),
