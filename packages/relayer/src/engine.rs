@@ -51,7 +51,7 @@ pub struct Engine<C: ChainClient, W: WaldurPort> {
     pub chain: C,
     pub waldur: W,
     pub signer: Signer,
-    pub outbox: Outbox,
+    pub outbox: std::sync::Arc<Outbox>,
 }
 
 fn payload<T: Serialize>(p: &T) -> Vec<u8> {
@@ -172,7 +172,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     /// callbacks (OK -> active, Erred -> failed, Terminated -> terminated),
     /// and new usage becomes usage reports.
     async fn poll_waldur(&mut self, report: &mut StepReport) -> Result<(), EngineError> {
-        for status in self.waldur.resource_updates().await? {
+        for status in self.waldur.resource_updates(self.chain.now()).await? {
             let (action, state) = match status.state {
                 ResourceStatus::Ok => (ActionType::Provision, AllocationState::Active),
                 ResourceStatus::Erred => (ActionType::Provision, AllocationState::Failed),
@@ -181,7 +181,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
             let draft = state_draft(action, &status.allocation_id, &status.resource_uuid, state);
             self.queue(&draft, report)?;
         }
-        for usage in self.waldur.usage_updates().await? {
+        for usage in self.waldur.usage_updates(self.chain.now()).await? {
             let draft = CallbackDraft {
                 callback_id: format!(
                     "usage:{}:{}:{}",

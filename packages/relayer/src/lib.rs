@@ -8,4 +8,5 @@ pub mod engine;
 pub mod keys;
 pub mod outbox;
 pub mod signer;
+pub mod waldur_adapter;
 pub mod waldur_port;

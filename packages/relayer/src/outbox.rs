@@ -16,6 +16,8 @@ use waldur_callback::msg::SignedCallback;
 const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
 /// Named counters and cursors (the chain checkpoint).
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+/// Other durable relayer state (the Waldur side's watermarks), JSON.
+const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
 
 pub const CHECKPOINT: &str = "chain_checkpoint";
 
@@ -80,6 +82,7 @@ impl Outbox {
         let tx = db.begin_write()?;
         tx.open_table(OUTBOX)?;
         tx.open_table(META)?;
+        tx.open_table(STATE)?;
         tx.commit()?;
         Ok(Outbox { db, max_attempts })
     }
@@ -238,6 +241,40 @@ impl Outbox {
         tx.open_table(META)?.insert(key, value)?;
         tx.commit()?;
         Ok(())
+    }
+}
+
+impl Outbox {
+    /// Stores a value of the relayer's own state under `key`, in its own
+    /// committed transaction.
+    pub fn save_state<T: Serialize>(&self, key: &str, value: &T) -> Result<(), OutboxError> {
+        let bytes = serde_json::to_vec(value)
+            .map_err(|e| OutboxError::Corrupt(key.to_string(), e.to_string()))?;
+        let tx = self.db.begin_write()?;
+        tx.open_table(STATE)?.insert(key, bytes.as_slice())?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Every state value whose key starts with `prefix`, in key order.
+    pub fn states_with_prefix<T: for<'de> Deserialize<'de>>(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, T)>, OutboxError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(STATE)?;
+        let mut out = Vec::new();
+        for item in table.range(prefix..)? {
+            let (k, v) = item?;
+            let key = k.value().to_string();
+            if !key.starts_with(prefix) {
+                break;
+            }
+            let value = serde_json::from_slice(v.value())
+                .map_err(|e| OutboxError::Corrupt(key.clone(), e.to_string()))?;
+            out.push((key, value));
+        }
+        Ok(out)
     }
 }
 

@@ -64,8 +64,9 @@ pub trait WaldurPort {
     async fn terminate(&mut self, allocation_id: &str) -> Result<String, WaldurError>;
     async fn set_paused(&mut self, allocation_id: &str, paused: bool) -> Result<(), WaldurError>;
     async fn resize(&mut self, allocation_id: &str, quantity: u32) -> Result<(), WaldurError>;
-    /// Resource state changes since the last call.
-    async fn resource_updates(&mut self) -> Result<Vec<ResourceUpdate>, WaldurError>;
-    /// New usage since the last call.
-    async fn usage_updates(&mut self) -> Result<Vec<UsageUpdate>, WaldurError>;
+    /// Resource state changes since the last call; `now` is block time.
+    async fn resource_updates(&mut self, now: u64) -> Result<Vec<ResourceUpdate>, WaldurError>;
+    /// New usage since the last call, in periods ending at `now` (block
+    /// time: settlement refuses periods that end in its future).
+    async fn usage_updates(&mut self, now: u64) -> Result<Vec<UsageUpdate>, WaldurError>;
 }

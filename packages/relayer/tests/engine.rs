@@ -59,10 +59,10 @@ impl WaldurPort for ScriptedWaldur {
         self.calls.push(format!("resize {allocation} {quantity}"));
         Ok(())
     }
-    async fn resource_updates(&mut self) -> Result<Vec<ResourceUpdate>, WaldurError> {
+    async fn resource_updates(&mut self, _now: u64) -> Result<Vec<ResourceUpdate>, WaldurError> {
         Ok(self.updates.drain(..).collect())
     }
-    async fn usage_updates(&mut self) -> Result<Vec<UsageUpdate>, WaldurError> {
+    async fn usage_updates(&mut self, _now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
         Ok(self.usage.drain(..).collect())
     }
 }
@@ -250,7 +250,7 @@ fn engine(
         chain: world.chain,
         waldur,
         signer,
-        outbox: Outbox::open(&dir.join("outbox.redb"), 3).unwrap(),
+        outbox: std::sync::Arc::new(Outbox::open(&dir.join("outbox.redb"), 3).unwrap()),
     }
 }
 
@@ -428,7 +428,7 @@ async fn crashes_lose_nothing_and_double_nothing() {
         chain: world.chain,
         waldur,
         signer,
-        outbox: Outbox::open(&dir.path().join("outbox.redb"), 3).unwrap(),
+        outbox: std::sync::Arc::new(Outbox::open(&dir.path().join("outbox.redb"), 3).unwrap()),
     };
     let report = e.step().await.unwrap();
     assert_eq!(

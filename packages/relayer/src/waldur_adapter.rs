@@ -1,0 +1,326 @@
+//! The relay loop's Waldur side, on the typed Waldur client.
+//!
+//! - An allocation's Waldur resource carries the allocation id as its
+//!   `backend_id`, so a retried `provision` finds the order it created
+//!   instead of creating a second one (Waldur has no idempotency key).
+//! - Waldur reports usage as month-to-date totals that are overwritten
+//!   (upserts); the adapter reports only the growth since the last report,
+//!   as a new period, so nothing is counted twice. Fractions of a unit are
+//!   carried until they make a whole unit.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use waldur::{OrderCreateRequest, ResourceFilter, ResourceState, UsageFilter, WaldurClient};
+
+use crate::outbox::Outbox;
+use crate::waldur_port::{
+    ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
+};
+
+fn api(e: waldur::Error) -> WaldurError {
+    WaldurError::Api(e.to_string())
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Tracked {
+    resource_uuid: String,
+    last_state: Option<ResourceState>,
+    /// Block time when the resource was first seen OK: usage starts there.
+    active_since: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct UsageMark {
+    reported_units: u128,
+    last_end: u64,
+}
+
+pub struct WaldurAdapter {
+    client: WaldurClient,
+    project_url: String,
+    /// Chain offering id -> Waldur offering URL.
+    offerings: BTreeMap<String, String>,
+    /// Durable copies of `tracked` and the usage marks: a restart must not
+    /// forget an allocation or report usage twice.
+    store: Arc<Outbox>,
+    tracked: BTreeMap<String, Tracked>,
+}
+
+const TRACK: &str = "track:";
+const USAGE: &str = "usage:";
+
+/// Whole units of a decimal usage string ("12.50" -> 12); `None` if it is
+/// not a non-negative decimal.
+pub fn whole_units(amount: &str) -> Option<u128> {
+    let whole = amount.split('.').next()?;
+    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let fraction = amount.get(whole.len() + 1..).unwrap_or("");
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    whole.parse().ok()
+}
+
+impl WaldurAdapter {
+    /// Loads what a previous run tracked from `store`.
+    pub fn new(
+        client: WaldurClient,
+        project_url: String,
+        offerings: BTreeMap<String, String>,
+        store: Arc<Outbox>,
+    ) -> Result<Self, WaldurError> {
+        let tracked = store
+            .states_with_prefix::<Tracked>(TRACK)
+            .map_err(|e| WaldurError::Api(e.to_string()))?
+            .into_iter()
+            .map(|(k, t)| (k[TRACK.len()..].to_string(), t))
+            .collect();
+        Ok(WaldurAdapter {
+            client,
+            project_url,
+            offerings,
+            store,
+            tracked,
+        })
+    }
+
+    fn persist(&self, allocation_id: &str) -> Result<(), WaldurError> {
+        if let Some(t) = self.tracked.get(allocation_id) {
+            self.store
+                .save_state(&format!("{TRACK}{allocation_id}"), t)
+                .map_err(|e| WaldurError::Api(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    async fn find_resource(&mut self, allocation_id: &str) -> Result<Option<String>, WaldurError> {
+        if let Some(t) = self.tracked.get(allocation_id) {
+            return Ok(Some(t.resource_uuid.clone()));
+        }
+        let filter = ResourceFilter {
+            backend_id: Some(allocation_id.to_string()),
+            ..ResourceFilter::default()
+        };
+        let found = self.client.list_resources(&filter).await.map_err(api)?;
+        let uuid = found.into_iter().find_map(|r| r.uuid);
+        if let Some(uuid) = &uuid {
+            self.track(allocation_id, uuid)?;
+        }
+        Ok(uuid)
+    }
+
+    fn track(&mut self, allocation_id: &str, resource_uuid: &str) -> Result<(), WaldurError> {
+        self.tracked
+            .entry(allocation_id.to_string())
+            .or_insert_with(|| Tracked {
+                resource_uuid: resource_uuid.to_string(),
+                last_state: None,
+                active_since: None,
+            });
+        self.persist(allocation_id)
+    }
+}
+
+impl WaldurPort for WaldurAdapter {
+    async fn provision(
+        &mut self,
+        allocation_id: &str,
+        offering_id: &str,
+        _quantity: u32,
+    ) -> Result<ProvisionedOrder, WaldurError> {
+        if let Some(resource_uuid) = self.find_resource(allocation_id).await? {
+            return Ok(ProvisionedOrder {
+                order_uuid: "(existing)".into(),
+                resource_uuid,
+            });
+        }
+        let offering_url = self
+            .offerings
+            .get(offering_id)
+            .cloned()
+            .ok_or_else(|| WaldurError::UnmappedOffering(offering_id.to_string()))?;
+        let mut request = OrderCreateRequest::new(offering_url, self.project_url.clone());
+        request.attributes = Some(serde_json::json!({
+            "name": allocation_id,
+            "ve_allocation_id": allocation_id,
+        }));
+        let order = self.client.create_order(&request).await.map_err(api)?;
+        let order_uuid = order
+            .uuid
+            .ok_or_else(|| WaldurError::Api("created order has no uuid".into()))?;
+        self.client
+            .approve_order_by_provider(&order_uuid, None)
+            .await
+            .map_err(api)?;
+        let order = self.client.get_order(&order_uuid).await.map_err(api)?;
+        let resource_uuid = order
+            .marketplace_resource_uuid
+            .ok_or_else(|| WaldurError::Api(format!("order {order_uuid} has no resource")))?;
+        self.client
+            .set_resource_backend_id(&resource_uuid, allocation_id)
+            .await
+            .map_err(api)?;
+        self.track(allocation_id, &resource_uuid)?;
+        Ok(ProvisionedOrder {
+            order_uuid,
+            resource_uuid,
+        })
+    }
+
+    async fn terminate(&mut self, allocation_id: &str) -> Result<String, WaldurError> {
+        let resource = self
+            .find_resource(allocation_id)
+            .await?
+            .ok_or_else(|| WaldurError::UnknownAllocation(allocation_id.to_string()))?;
+        match self.client.terminate_resource(&resource, None).await {
+            Ok(_) => Ok(resource),
+            // Already terminating (a retried event): nothing more to do.
+            Err(waldur::Error::Conflict { .. }) => Ok(resource),
+            Err(e) => Err(api(e)),
+        }
+    }
+
+    async fn set_paused(&mut self, allocation_id: &str, _paused: bool) -> Result<(), WaldurError> {
+        // Waldur 8.0.5's provider API has no suspend action among the
+        // endpoints the relayer uses; the state lives on chain. Only check
+        // the resource exists.
+        self.find_resource(allocation_id)
+            .await?
+            .map(|_| ())
+            .ok_or_else(|| WaldurError::UnknownAllocation(allocation_id.to_string()))
+    }
+
+    async fn resize(&mut self, allocation_id: &str, _quantity: u32) -> Result<(), WaldurError> {
+        // As for pause: limits are not pushed (no update_limits client
+        // call yet); the chain holds the quantity and the escrow.
+        self.set_paused(allocation_id, false).await
+    }
+
+    async fn resource_updates(&mut self, now: u64) -> Result<Vec<ResourceUpdate>, WaldurError> {
+        let mut out = Vec::new();
+        let allocations: Vec<String> = self.tracked.keys().cloned().collect();
+        for allocation_id in allocations {
+            let Some(t) = self.tracked.get(&allocation_id).cloned() else {
+                continue;
+            };
+            let resource = self
+                .client
+                .get_resource(&t.resource_uuid)
+                .await
+                .map_err(api)?;
+            let Some(state) = resource.state else {
+                continue;
+            };
+            if t.last_state.as_ref() == Some(&state) {
+                continue;
+            }
+            let status = match state {
+                ResourceState::Ok => Some(ResourceStatus::Ok),
+                ResourceState::Erred => Some(ResourceStatus::Erred),
+                ResourceState::Terminated => Some(ResourceStatus::Terminated),
+                _ => None,
+            };
+            if let Some(entry) = self.tracked.get_mut(&allocation_id) {
+                if status == Some(ResourceStatus::Ok) && entry.active_since.is_none() {
+                    entry.active_since = Some(now);
+                }
+                entry.last_state = Some(state);
+            }
+            self.persist(&allocation_id)?;
+            if let Some(state) = status {
+                out.push(ResourceUpdate {
+                    allocation_id,
+                    resource_uuid: t.resource_uuid,
+                    state,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn usage_updates(&mut self, now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
+        let mut out = Vec::new();
+        let active: Vec<(String, String, u64)> = self
+            .tracked
+            .iter()
+            .filter_map(|(a, t)| {
+                t.active_since
+                    .map(|since| (a.clone(), t.resource_uuid.clone(), since))
+            })
+            .collect();
+        for (allocation_id, resource_uuid, since) in active {
+            let filter = UsageFilter {
+                resource_uuid: Some(resource_uuid.clone()),
+                ..UsageFilter::default()
+            };
+            for usage in self
+                .client
+                .list_component_usages(&filter)
+                .await
+                .map_err(api)?
+            {
+                let (Some(component), Some(amount)) = (usage.component_type, usage.usage) else {
+                    continue;
+                };
+                let Some(total) = whole_units(amount.as_str()) else {
+                    continue;
+                };
+                let period = usage.billing_period.unwrap_or_default();
+                let key = format!("{USAGE}{resource_uuid}:{component}:{period}");
+                let mut mark = self
+                    .store
+                    .states_with_prefix::<UsageMark>(&key)
+                    .map_err(|e| WaldurError::Api(e.to_string()))?
+                    .into_iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, m)| m)
+                    .unwrap_or(UsageMark {
+                        reported_units: 0,
+                        last_end: since,
+                    });
+                // A total that went down (a correction in Waldur) is not
+                // reported; the chain keeps what was already recorded.
+                if total <= mark.reported_units || now <= mark.last_end {
+                    continue;
+                }
+                out.push(UsageUpdate {
+                    allocation_id: allocation_id.clone(),
+                    resource_uuid: resource_uuid.clone(),
+                    usage_type: component,
+                    units: total - mark.reported_units,
+                    period_start: mark.last_end,
+                    period_end: now,
+                });
+                mark.reported_units = total;
+                mark.last_end = now;
+                // Saved before the callback is even queued: after a crash
+                // the delta may be lost for a restart-time period, but it
+                // is never reported twice.
+                self.store
+                    .save_state(&key, &mark)
+                    .map_err(|e| WaldurError::Api(e.to_string()))?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_units;
+
+    #[test]
+    fn usage_amounts_round_down_to_whole_units() {
+        assert_eq!(whole_units("12.50"), Some(12));
+        assert_eq!(whole_units("7"), Some(7));
+        assert_eq!(whole_units("0.99"), Some(0));
+        assert_eq!(whole_units("-1"), None);
+        assert_eq!(whole_units("1e3"), None);
+        assert_eq!(whole_units(".5"), None);
+    }
+}
