@@ -4,6 +4,7 @@
 //! outbox.
 
 pub mod chain;
+pub mod demo;
 pub mod engine;
 pub mod keys;
 pub mod outbox;

@@ -58,6 +58,14 @@ enum Command {
     },
     /// Outbox counts and the chain checkpoint.
     Status(Store),
+    /// The embedded default: contracts in process, a Waldur emulator and
+    /// the relayer, one allocation from offering to settlement, printed
+    /// step by step.
+    Demo {
+        /// Where the relayer's database goes (a fresh folder by default).
+        #[arg(long, env = "VIRTENGINE_DEMO_DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Callbacks that failed too often.
     DeadLetter {
         #[command(subcommand)]
@@ -146,6 +154,26 @@ fn run(cli: Cli) -> Result<(), String> {
                 "register it (from the provider account) on the waldur-callback contract with:"
             );
             println!("{}", register_message(seed, &key_id));
+        }
+        Command::Demo { dir } => {
+            let dir = match dir {
+                Some(d) => d,
+                None => std::env::temp_dir().join(format!("ve-relayer-demo-{}", std::process::id())),
+            };
+            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            let outcome = runtime.block_on(ve_relayer::demo::run(&dir, &mut |line| println!("{line}")))?;
+            println!(
+                "demo finished: allocation {} {}, {} callbacks confirmed, {} dead letters (database in {})",
+                outcome.allocation_id,
+                outcome.allocation_state,
+                outcome.callbacks_confirmed,
+                outcome.dead_letters,
+                dir.display()
+            );
         }
         Command::Status(store) => {
             let outbox = open(&store)?;

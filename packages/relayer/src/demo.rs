@@ -1,0 +1,271 @@
+//! The embedded default, end to end: the four contracts in process, a
+//! Waldur emulator on loopback, and the relayer between them, driving one
+//! allocation from offering to termination and settlement. `ve-relayer
+//! demo` prints it; the tests run the same story and check the outcome.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use cosmwasm_std::{coin, Addr, Binary, Uint128};
+use rand_core::{OsRng, RngCore};
+use waldur::{Config as WaldurConfig, WaldurClient};
+use waldur_emulator::{Emulator, OfferingSeed, ResourceState};
+
+use crate::chain::embedded::{EmbeddedChain, DENOM};
+use crate::chain::ChainClient;
+use crate::engine::{Engine, StepReport};
+use crate::outbox::Outbox;
+use crate::signer::Signer;
+use crate::waldur_adapter::WaldurAdapter;
+
+/// What the story ended with, for the tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoOutcome {
+    pub allocation_id: String,
+    pub allocation_state: ve_types::AllocationState,
+    pub waldur_resource_state: String,
+    pub provider_received: u128,
+    pub customer_spent: u128,
+    pub callbacks_confirmed: u64,
+    pub dead_letters: u64,
+}
+
+type Progress<'a> = &'a mut dyn FnMut(&str);
+
+fn fail(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+fn returned_id(res: &cw_multi_test::AppResponse) -> Result<String, String> {
+    let data = res.data.as_ref().ok_or("no id in the response")?;
+    cosmwasm_std::from_json(data).map_err(fail)
+}
+
+fn balance(chain: &EmbeddedChain, who: &Addr) -> Result<u128, String> {
+    let amount = chain.app.wrap().query_balance(who, DENOM).map_err(fail)?.amount;
+    Uint128::try_from(amount).map(|a| a.u128()).map_err(fail)
+}
+
+fn describe(step: &StepReport) -> String {
+    let mut parts = step.notes.clone();
+    if step.callbacks_confirmed > 0 {
+        parts.push(format!(
+            "{} callback(s) confirmed on chain{}",
+            step.callbacks_confirmed,
+            if step.already_processed > 0 {
+                format!(" ({} already processed)", step.already_processed)
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if parts.is_empty() {
+        "nothing to do".into()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// Runs the story; `db_dir` holds the relayer's database.
+pub async fn run(db_dir: &std::path::Path, progress: Progress<'_>) -> Result<DemoOutcome, String> {
+    let mut step_no = 0;
+    let mut say = |progress: &mut dyn FnMut(&str), text: String| {
+        step_no += 1;
+        progress(&format!("[{step_no:>2}/16] {text}"));
+    };
+
+    // Waldur, with an offering the provider sells.
+    let waldur = Emulator::start("demo-token").await.map_err(fail)?;
+    let customer_org = waldur.state.seed_customer("Provider Org");
+    let project = waldur.state.seed_project(&customer_org.uuid, "VirtEngine").ok_or("seeding the project")?;
+    let category = waldur.state.seed_category("HPC");
+    let offering = waldur
+        .state
+        .seed_offering(OfferingSeed::new(&customer_org.uuid, &category.uuid))
+        .ok_or("seeding the Waldur offering")?;
+    say(progress, format!("Waldur emulator at {} with offering {}", waldur.base_url, offering.uuid));
+
+    // The chain, the provider's relayer key, and its offering on chain.
+    let mut chain = EmbeddedChain::deploy(&["provider", "customer"]).map_err(fail)?;
+    let (provider, customer) = (chain.addr("provider"), chain.addr("customer"));
+    let (m, cb) = (chain.marketplace.clone(), chain.callback.clone());
+    let mut seed = [0u8; 32];
+    OsRng.fill_bytes(&mut seed);
+    let signer = Signer::new(seed, "relayer-1", provider.as_str(), chain.chain_id(), chain.callback_contract());
+    let key = Binary::from(signer.public_key().to_vec());
+    chain
+        .execute(&provider, &cb, &waldur_callback::msg::ExecuteMsg::RegisterSigner { key_id: "relayer-1".into(), public_key: key }, &[])
+        .map_err(fail)?;
+    say(progress, format!("chain up; provider {provider} registered relayer key relayer-1"));
+    let chain_offering = returned_id(
+        &chain
+            .execute(
+                &provider,
+                &m,
+                &marketplace::msg::ExecuteMsg::CreateOffering {
+                    offering: ve_types::OfferingFields {
+                        name: "HPC node".into(),
+                        description: "Metered CPU hours".into(),
+                        category: ve_types::Category::Hpc,
+                        pricing: ve_types::Pricing {
+                            model: ve_types::PricingModel::UsageBased,
+                            denom: DENOM.into(),
+                            base_price: Uint128::new(10_000),
+                            components: vec![ve_types::PriceComponent {
+                                resource_type: "cpu".into(),
+                                unit: "cpu_hour".into(),
+                                price: Uint128::new(100),
+                            }],
+                            minimum_commitment_seconds: 0,
+                        },
+                        regions: vec![],
+                        tags: vec![],
+                        specifications: BTreeMap::new(),
+                        min_identity_score: 0,
+                        require_mfa_for_orders: false,
+                    },
+                    encrypted_secrets: None,
+                },
+                &[],
+            )
+            .map_err(fail)?,
+    )?;
+    say(progress, format!("offering {chain_offering} on chain, mapped to Waldur offering {}", offering.uuid));
+
+    // The relayer.
+    let outbox = Arc::new(Outbox::open(&db_dir.join("relayer.redb"), 5).map_err(fail)?);
+    let mut config = WaldurConfig::new(waldur.base_url.clone(), "demo-token");
+    config.retry_wait_min = Duration::from_millis(20);
+    config.retry_wait_max = Duration::from_millis(200);
+    let client = WaldurClient::new(config).map_err(fail)?;
+    let project_url = client.urls().project(&project.uuid).map_err(fail)?;
+    let offerings = BTreeMap::from([(chain_offering.clone(), offering.url.clone())]);
+    let mut engine = Engine {
+        chain,
+        waldur: WaldurAdapter::new(client, project_url, offerings, outbox.clone()).map_err(fail)?,
+        signer,
+        outbox,
+    };
+
+    let customer_start = balance(&engine.chain, &customer)?;
+    let provider_start = balance(&engine.chain, &provider)?;
+    let order = returned_id(
+        &engine
+            .chain
+            .execute(
+                &customer,
+                &m,
+                &marketplace::msg::ExecuteMsg::CreateOrder {
+                    offering_id: chain_offering.clone(),
+                    quantity: 1,
+                    max_bid_price: Uint128::new(10_000),
+                    region: None,
+                    public_metadata: BTreeMap::new(),
+                    encrypted_config_ref: None,
+                },
+                &[coin(10_000, DENOM)],
+            )
+            .map_err(fail)?,
+    )?;
+    let bid = returned_id(
+        &engine
+            .chain
+            .execute(&provider, &m, &marketplace::msg::ExecuteMsg::PlaceBid { order_id: order.clone(), price: Uint128::new(10_000), ttl_seconds: None }, &[])
+            .map_err(fail)?,
+    )?;
+    let allocation = returned_id(
+        &engine.chain.execute(&customer, &m, &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid }, &[]).map_err(fail)?,
+    )?;
+    say(progress, format!("customer ordered, provider bid, customer accepted: allocation {allocation}, 10,000 {DENOM} in escrow"));
+
+    let report = engine.step().await.map_err(fail)?;
+    say(progress, format!("relayer: {}", describe(&report)));
+
+    // The accepted callback bound the Waldur resource to the allocation.
+    let bound: marketplace::msg::AllocationResponse = engine
+        .chain
+        .app
+        .wrap()
+        .query_wasm_smart(m.clone(), &marketplace::msg::QueryMsg::Allocation { allocation_id: allocation.clone() })
+        .map_err(fail)?;
+    let resource = bound.allocation.backend_id.ok_or("the relayer bound no Waldur resource")?;
+    waldur.state.set_resource_state(&resource, ResourceState::Ok);
+    say(progress, format!("Waldur: resource {resource} provisioned (OK)"));
+    let report = engine.step().await.map_err(fail)?;
+    say(progress, format!("relayer: {}", describe(&report)));
+
+    engine.chain.advance(3_600);
+    waldur.state.record_usage(&resource, "cpu", "12.50").map_err(|e| e.to_string())?;
+    say(progress, "Waldur: 12.5 cpu hours used this month".into());
+    let report = engine.step().await.map_err(fail)?;
+    say(progress, format!("relayer: {}", describe(&report)));
+
+    let s = engine.chain.settlement.clone();
+    let escrow_id = format!("order:{order}");
+    let records: settlement::msg::UsageRecordsResponse = engine
+        .chain
+        .app
+        .wrap()
+        .query_wasm_smart(
+            s.clone(),
+            &settlement::msg::QueryMsg::UsageRecordsByEscrow { escrow_id: escrow_id.clone(), state: None, start_after: None, limit: None },
+        )
+        .map_err(fail)?;
+    let ids: Vec<u64> = records.records.iter().map(|r| r.id).collect();
+    engine
+        .chain
+        .execute(&customer, &s, &settlement::msg::ExecuteMsg::AcknowledgeUsage { record_ids: ids.clone() }, &[])
+        .map_err(fail)?;
+    engine
+        .chain
+        .execute(&provider, &s, &settlement::msg::ExecuteMsg::Settle { escrow_id: escrow_id.clone(), record_ids: None, finalize: false }, &[])
+        .map_err(fail)?;
+    say(progress, format!("customer acknowledged {} usage record(s); provider settled (12 cpu hours x 100, less 2.5% fee)", ids.len()));
+
+    engine
+        .chain
+        .execute(&customer, &m, &marketplace::msg::ExecuteMsg::TerminateAllocation { allocation_id: allocation.clone(), reason: Some("done".into()) }, &[])
+        .map_err(fail)?;
+    say(progress, "customer asked to terminate on chain".into());
+    let report = engine.step().await.map_err(fail)?;
+    say(progress, format!("relayer: {}", describe(&report)));
+    waldur.state.set_resource_state(&resource, ResourceState::Terminated);
+    say(progress, "Waldur: resource terminated".into());
+    let report = engine.step().await.map_err(fail)?;
+    say(progress, format!("relayer: {}", describe(&report)));
+
+    engine
+        .chain
+        .execute(&provider, &s, &settlement::msg::ExecuteMsg::Settle { escrow_id, record_ids: None, finalize: true }, &[])
+        .map_err(fail)?;
+    let provider_received = balance(&engine.chain, &provider)?.saturating_sub(provider_start);
+    let customer_spent = customer_start.saturating_sub(balance(&engine.chain, &customer)?);
+    say(progress, format!("escrow closed: provider received {provider_received}, customer paid {customer_spent} {DENOM} in all"));
+
+    let allocation_state = {
+        let res: marketplace::msg::AllocationResponse = engine
+            .chain
+            .app
+            .wrap()
+            .query_wasm_smart(m, &marketplace::msg::QueryMsg::Allocation { allocation_id: allocation.clone() })
+            .map_err(fail)?;
+        res.allocation.state
+    };
+    let waldur_resource_state = waldur
+        .state
+        .resource_json(&resource)
+        .and_then(|r| r.get("state").and_then(|s| s.as_str()).map(str::to_string))
+        .unwrap_or_default();
+    let (_, done, dead) = engine.outbox.counts().map_err(fail)?;
+    say(progress, format!("allocation {allocation_state}, Waldur resource {waldur_resource_state}; outbox: {done} confirmed, {dead} dead letters"));
+    Ok(DemoOutcome {
+        allocation_id: allocation,
+        allocation_state,
+        waldur_resource_state,
+        provider_received,
+        customer_spent,
+        callbacks_confirmed: done,
+        dead_letters: dead,
+    })
+}
