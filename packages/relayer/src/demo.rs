@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use cosmwasm_std::{coin, Addr, Binary, Uint128};
 use rand_core::{OsRng, RngCore};
-use waldur::{Config as WaldurConfig, WaldurClient};
-use waldur_emulator::{Emulator, OfferingSeed, ResourceState};
+use waldur::{Config as WaldurConfig, OrderFilter, OrderState, WaldurClient};
+use waldur_emulator::{Emulator, EmulatorState, Fault, OfferingSeed};
 
 use crate::chain::embedded::{EmbeddedChain, DENOM};
 use crate::chain::ChainClient;
@@ -29,9 +29,59 @@ pub struct DemoOutcome {
     pub customer_spent: u128,
     pub callbacks_confirmed: u64,
     pub dead_letters: u64,
+    /// Orders the emulated Waldur holds at the end.
+    pub waldur_orders: usize,
 }
 
 type Progress<'a> = &'a mut dyn FnMut(&str);
+
+/// How the story runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DemoOptions {
+    /// Before every relayer pass, Waldur answers with 429 and 503 storms
+    /// and drops a connection; the first pass also meets more 500s than the
+    /// client retries, so it fails and is run again.
+    pub waldur_faults: bool,
+}
+
+/// One relayer pass, repeated (at most 8 times) while it fails: what an
+/// operator's `run` loop does.
+async fn relay(
+    engine: &mut Engine<EmbeddedChain, WaldurAdapter>,
+    waldur: &EmulatorState,
+    options: DemoOptions,
+    first: bool,
+) -> Result<String, String> {
+    if options.waldur_faults {
+        waldur.inject(Fault::Status(429, 2));
+        waldur.inject(Fault::Status(503, 2));
+        waldur.inject(Fault::DropConnection(1));
+        if first {
+            waldur.inject(Fault::Status(500, 9));
+        }
+    }
+    let mut failures = Vec::new();
+    for _ in 0..8 {
+        match engine.step().await {
+            Ok(report) => {
+                let mut text = describe(&report);
+                if !failures.is_empty() {
+                    text = format!(
+                        "{text} (after {} failed pass(es): {})",
+                        failures.len(),
+                        failures.join(" / ")
+                    );
+                }
+                return Ok(text);
+            }
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    Err(format!(
+        "the relayer kept failing: {}",
+        failures.join(" / ")
+    ))
+}
 
 fn fail(e: impl std::fmt::Display) -> String {
     e.to_string()
@@ -43,7 +93,12 @@ fn returned_id(res: &cw_multi_test::AppResponse) -> Result<String, String> {
 }
 
 fn balance(chain: &EmbeddedChain, who: &Addr) -> Result<u128, String> {
-    let amount = chain.app.wrap().query_balance(who, DENOM).map_err(fail)?.amount;
+    let amount = chain
+        .app
+        .wrap()
+        .query_balance(who, DENOM)
+        .map_err(fail)?
+        .amount;
     Uint128::try_from(amount).map(|a| a.u128()).map_err(fail)
 }
 
@@ -67,8 +122,28 @@ fn describe(step: &StepReport) -> String {
     }
 }
 
+/// What the provider's backend does when its work is finished: marks the
+/// resource's executing orders done (Waldur moves the resource along).
+async fn finish_orders(backend: &WaldurClient, resource: &str) -> Result<(), String> {
+    let filter = OrderFilter {
+        resource_uuid: Some(resource.to_string()),
+        states: vec![OrderState::Executing],
+        ..OrderFilter::default()
+    };
+    for order in backend.list_orders(&filter).await.map_err(fail)? {
+        if let Some(uuid) = order.uuid {
+            backend.set_order_state_done(&uuid).await.map_err(fail)?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs the story; `db_dir` holds the relayer's database.
-pub async fn run(db_dir: &std::path::Path, progress: Progress<'_>) -> Result<DemoOutcome, String> {
+pub async fn run(
+    db_dir: &std::path::Path,
+    options: DemoOptions,
+    progress: Progress<'_>,
+) -> Result<DemoOutcome, String> {
     let mut step_no = 0;
     let mut say = |progress: &mut dyn FnMut(&str), text: String| {
         step_no += 1;
@@ -78,13 +153,22 @@ pub async fn run(db_dir: &std::path::Path, progress: Progress<'_>) -> Result<Dem
     // Waldur, with an offering the provider sells.
     let waldur = Emulator::start("demo-token").await.map_err(fail)?;
     let customer_org = waldur.state.seed_customer("Provider Org");
-    let project = waldur.state.seed_project(&customer_org.uuid, "VirtEngine").ok_or("seeding the project")?;
+    let project = waldur
+        .state
+        .seed_project(&customer_org.uuid, "VirtEngine")
+        .ok_or("seeding the project")?;
     let category = waldur.state.seed_category("HPC");
     let offering = waldur
         .state
         .seed_offering(OfferingSeed::new(&customer_org.uuid, &category.uuid))
         .ok_or("seeding the Waldur offering")?;
-    say(progress, format!("Waldur emulator at {} with offering {}", waldur.base_url, offering.uuid));
+    say(
+        progress,
+        format!(
+            "Waldur emulator at {} with offering {}",
+            waldur.base_url, offering.uuid
+        ),
+    );
 
     // The chain, the provider's relayer key, and its offering on chain.
     let mut chain = EmbeddedChain::deploy(&["provider", "customer"]).map_err(fail)?;
@@ -92,12 +176,29 @@ pub async fn run(db_dir: &std::path::Path, progress: Progress<'_>) -> Result<Dem
     let (m, cb) = (chain.marketplace.clone(), chain.callback.clone());
     let mut seed = [0u8; 32];
     OsRng.fill_bytes(&mut seed);
-    let signer = Signer::new(seed, "relayer-1", provider.as_str(), chain.chain_id(), chain.callback_contract());
+    let signer = Signer::new(
+        seed,
+        "relayer-1",
+        provider.as_str(),
+        chain.chain_id(),
+        chain.callback_contract(),
+    );
     let key = Binary::from(signer.public_key().to_vec());
     chain
-        .execute(&provider, &cb, &waldur_callback::msg::ExecuteMsg::RegisterSigner { key_id: "relayer-1".into(), public_key: key }, &[])
+        .execute(
+            &provider,
+            &cb,
+            &waldur_callback::msg::ExecuteMsg::RegisterSigner {
+                key_id: "relayer-1".into(),
+                public_key: key,
+            },
+            &[],
+        )
         .map_err(fail)?;
-    say(progress, format!("chain up; provider {provider} registered relayer key relayer-1"));
+    say(
+        progress,
+        format!("chain up; provider {provider} registered relayer key relayer-1"),
+    );
     let chain_offering = returned_id(
         &chain
             .execute(
@@ -131,14 +232,22 @@ pub async fn run(db_dir: &std::path::Path, progress: Progress<'_>) -> Result<Dem
             )
             .map_err(fail)?,
     )?;
-    say(progress, format!("offering {chain_offering} on chain, mapped to Waldur offering {}", offering.uuid));
+    say(
+        progress,
+        format!(
+            "offering {chain_offering} on chain, mapped to Waldur offering {}",
+            offering.uuid
+        ),
+    );
 
     // The relayer.
     let outbox = Arc::new(Outbox::open(&db_dir.join("relayer.redb"), 5).map_err(fail)?);
     let mut config = WaldurConfig::new(waldur.base_url.clone(), "demo-token");
     config.retry_wait_min = Duration::from_millis(20);
     config.retry_wait_max = Duration::from_millis(200);
-    let client = WaldurClient::new(config).map_err(fail)?;
+    let client = WaldurClient::new(config.clone()).map_err(fail)?;
+    // The provider's Waldur backend (its site agent) uses the API too.
+    let backend = WaldurClient::new(config).map_err(fail)?;
     let project_url = client.urls().project(&project.uuid).map_err(fail)?;
     let offerings = BTreeMap::from([(chain_offering.clone(), offering.url.clone())]);
     let mut engine = Engine {
@@ -171,35 +280,66 @@ pub async fn run(db_dir: &std::path::Path, progress: Progress<'_>) -> Result<Dem
     let bid = returned_id(
         &engine
             .chain
-            .execute(&provider, &m, &marketplace::msg::ExecuteMsg::PlaceBid { order_id: order.clone(), price: Uint128::new(10_000), ttl_seconds: None }, &[])
+            .execute(
+                &provider,
+                &m,
+                &marketplace::msg::ExecuteMsg::PlaceBid {
+                    order_id: order.clone(),
+                    price: Uint128::new(10_000),
+                    ttl_seconds: None,
+                },
+                &[],
+            )
             .map_err(fail)?,
     )?;
     let allocation = returned_id(
-        &engine.chain.execute(&customer, &m, &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid }, &[]).map_err(fail)?,
+        &engine
+            .chain
+            .execute(
+                &customer,
+                &m,
+                &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
+                &[],
+            )
+            .map_err(fail)?,
     )?;
     say(progress, format!("customer ordered, provider bid, customer accepted: allocation {allocation}, 10,000 {DENOM} in escrow"));
 
-    let report = engine.step().await.map_err(fail)?;
-    say(progress, format!("relayer: {}", describe(&report)));
+    let report = relay(&mut engine, &waldur.state, options, true).await?;
+    say(progress, format!("relayer: {report}"));
 
     // The accepted callback bound the Waldur resource to the allocation.
     let bound: marketplace::msg::AllocationResponse = engine
         .chain
         .app
         .wrap()
-        .query_wasm_smart(m.clone(), &marketplace::msg::QueryMsg::Allocation { allocation_id: allocation.clone() })
+        .query_wasm_smart(
+            m.clone(),
+            &marketplace::msg::QueryMsg::Allocation {
+                allocation_id: allocation.clone(),
+            },
+        )
         .map_err(fail)?;
-    let resource = bound.allocation.backend_id.ok_or("the relayer bound no Waldur resource")?;
-    waldur.state.set_resource_state(&resource, ResourceState::Ok);
-    say(progress, format!("Waldur: resource {resource} provisioned (OK)"));
-    let report = engine.step().await.map_err(fail)?;
-    say(progress, format!("relayer: {}", describe(&report)));
+    let resource = bound
+        .allocation
+        .backend_id
+        .ok_or("the relayer bound no Waldur resource")?;
+    finish_orders(&backend, &resource).await?;
+    say(
+        progress,
+        format!("Waldur backend: resource {resource} provisioned, order done (OK)"),
+    );
+    let report = relay(&mut engine, &waldur.state, options, false).await?;
+    say(progress, format!("relayer: {report}"));
 
     engine.chain.advance(3_600);
-    waldur.state.record_usage(&resource, "cpu", "12.50").map_err(|e| e.to_string())?;
+    waldur
+        .state
+        .record_usage(&resource, "cpu", "12.50")
+        .map_err(|e| e.to_string())?;
     say(progress, "Waldur: 12.5 cpu hours used this month".into());
-    let report = engine.step().await.map_err(fail)?;
-    say(progress, format!("relayer: {}", describe(&report)));
+    let report = relay(&mut engine, &waldur.state, options, false).await?;
+    say(progress, format!("relayer: {report}"));
 
     let s = engine.chain.settlement.clone();
     let escrow_id = format!("order:{order}");
@@ -209,35 +349,76 @@ pub async fn run(db_dir: &std::path::Path, progress: Progress<'_>) -> Result<Dem
         .wrap()
         .query_wasm_smart(
             s.clone(),
-            &settlement::msg::QueryMsg::UsageRecordsByEscrow { escrow_id: escrow_id.clone(), state: None, start_after: None, limit: None },
+            &settlement::msg::QueryMsg::UsageRecordsByEscrow {
+                escrow_id: escrow_id.clone(),
+                state: None,
+                start_after: None,
+                limit: None,
+            },
         )
         .map_err(fail)?;
     let ids: Vec<u64> = records.records.iter().map(|r| r.id).collect();
     engine
         .chain
-        .execute(&customer, &s, &settlement::msg::ExecuteMsg::AcknowledgeUsage { record_ids: ids.clone() }, &[])
+        .execute(
+            &customer,
+            &s,
+            &settlement::msg::ExecuteMsg::AcknowledgeUsage {
+                record_ids: ids.clone(),
+            },
+            &[],
+        )
         .map_err(fail)?;
     engine
         .chain
-        .execute(&provider, &s, &settlement::msg::ExecuteMsg::Settle { escrow_id: escrow_id.clone(), record_ids: None, finalize: false }, &[])
+        .execute(
+            &provider,
+            &s,
+            &settlement::msg::ExecuteMsg::Settle {
+                escrow_id: escrow_id.clone(),
+                record_ids: None,
+                finalize: false,
+            },
+            &[],
+        )
         .map_err(fail)?;
     say(progress, format!("customer acknowledged {} usage record(s); provider settled (12 cpu hours x 100, less 2.5% fee)", ids.len()));
 
     engine
         .chain
-        .execute(&customer, &m, &marketplace::msg::ExecuteMsg::TerminateAllocation { allocation_id: allocation.clone(), reason: Some("done".into()) }, &[])
+        .execute(
+            &customer,
+            &m,
+            &marketplace::msg::ExecuteMsg::TerminateAllocation {
+                allocation_id: allocation.clone(),
+                reason: Some("done".into()),
+            },
+            &[],
+        )
         .map_err(fail)?;
     say(progress, "customer asked to terminate on chain".into());
-    let report = engine.step().await.map_err(fail)?;
-    say(progress, format!("relayer: {}", describe(&report)));
-    waldur.state.set_resource_state(&resource, ResourceState::Terminated);
-    say(progress, "Waldur: resource terminated".into());
-    let report = engine.step().await.map_err(fail)?;
-    say(progress, format!("relayer: {}", describe(&report)));
+    let report = relay(&mut engine, &waldur.state, options, false).await?;
+    say(progress, format!("relayer: {report}"));
+    finish_orders(&backend, &resource).await?;
+    say(
+        progress,
+        "Waldur backend: resource removed, terminate order done".into(),
+    );
+    let report = relay(&mut engine, &waldur.state, options, false).await?;
+    say(progress, format!("relayer: {report}"));
 
     engine
         .chain
-        .execute(&provider, &s, &settlement::msg::ExecuteMsg::Settle { escrow_id, record_ids: None, finalize: true }, &[])
+        .execute(
+            &provider,
+            &s,
+            &settlement::msg::ExecuteMsg::Settle {
+                escrow_id,
+                record_ids: None,
+                finalize: true,
+            },
+            &[],
+        )
         .map_err(fail)?;
     let provider_received = balance(&engine.chain, &provider)?.saturating_sub(provider_start);
     let customer_spent = customer_start.saturating_sub(balance(&engine.chain, &customer)?);
@@ -248,7 +429,12 @@ pub async fn run(db_dir: &std::path::Path, progress: Progress<'_>) -> Result<Dem
             .chain
             .app
             .wrap()
-            .query_wasm_smart(m, &marketplace::msg::QueryMsg::Allocation { allocation_id: allocation.clone() })
+            .query_wasm_smart(
+                m,
+                &marketplace::msg::QueryMsg::Allocation {
+                    allocation_id: allocation.clone(),
+                },
+            )
             .map_err(fail)?;
         res.allocation.state
     };
@@ -267,5 +453,6 @@ pub async fn run(db_dir: &std::path::Path, progress: Progress<'_>) -> Result<Dem
         customer_spent,
         callbacks_confirmed: done,
         dead_letters: dead,
+        waldur_orders: waldur.state.order_count(),
     })
 }

@@ -158,14 +158,20 @@ fn run(cli: Cli) -> Result<(), String> {
         Command::Demo { dir } => {
             let dir = match dir {
                 Some(d) => d,
-                None => std::env::temp_dir().join(format!("ve-relayer-demo-{}", std::process::id())),
+                None => {
+                    std::env::temp_dir().join(format!("ve-relayer-demo-{}", std::process::id()))
+                }
             };
             std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
                 .map_err(|e| e.to_string())?;
-            let outcome = runtime.block_on(ve_relayer::demo::run(&dir, &mut |line| println!("{line}")))?;
+            let outcome = runtime.block_on(ve_relayer::demo::run(
+                &dir,
+                ve_relayer::demo::DemoOptions::default(),
+                &mut |line| println!("{line}"),
+            ))?;
             println!(
                 "demo finished: allocation {} {}, {} callbacks confirmed, {} dead letters (database in {})",
                 outcome.allocation_id,

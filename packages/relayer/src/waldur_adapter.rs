@@ -13,7 +13,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use waldur::{OrderCreateRequest, ResourceFilter, ResourceState, UsageFilter, WaldurClient};
+use waldur::{
+    OrderCreateRequest, OrderFilter, OrderState, ResourceFilter, ResourceState, UsageFilter,
+    WaldurClient,
+};
 
 use crate::outbox::Outbox;
 use crate::waldur_port::{
@@ -114,6 +117,26 @@ impl WaldurAdapter {
         Ok(uuid)
     }
 
+    /// Approves the resource's orders still waiting for the provider;
+    /// returns the last order's uuid.
+    async fn approve_pending(&mut self, resource_uuid: &str) -> Result<String, WaldurError> {
+        let filter = OrderFilter {
+            resource_uuid: Some(resource_uuid.to_string()),
+            states: vec![OrderState::PendingProvider],
+            ..OrderFilter::default()
+        };
+        let mut last = String::from("(already approved)");
+        for order in self.client.list_orders(&filter).await.map_err(api)? {
+            if let Some(uuid) = order.uuid {
+                match self.client.approve_order_by_provider(&uuid, None).await {
+                    Ok(_) | Err(waldur::Error::Conflict { .. }) => last = uuid,
+                    Err(e) => return Err(api(e)),
+                }
+            }
+        }
+        Ok(last)
+    }
+
     fn track(&mut self, allocation_id: &str, resource_uuid: &str) -> Result<(), WaldurError> {
         self.tracked
             .entry(allocation_id.to_string())
@@ -134,8 +157,10 @@ impl WaldurPort for WaldurAdapter {
         _quantity: u32,
     ) -> Result<ProvisionedOrder, WaldurError> {
         if let Some(resource_uuid) = self.find_resource(allocation_id).await? {
+            // A retry: finish what the first attempt may have left undone.
+            let order_uuid = self.approve_pending(&resource_uuid).await?;
             return Ok(ProvisionedOrder {
-                order_uuid: "(existing)".into(),
+                order_uuid,
                 resource_uuid,
             });
         }
@@ -153,19 +178,27 @@ impl WaldurPort for WaldurAdapter {
         let order_uuid = order
             .uuid
             .ok_or_else(|| WaldurError::Api("created order has no uuid".into()))?;
-        self.client
-            .approve_order_by_provider(&order_uuid, None)
-            .await
-            .map_err(api)?;
-        let order = self.client.get_order(&order_uuid).await.map_err(api)?;
-        let resource_uuid = order
-            .marketplace_resource_uuid
-            .ok_or_else(|| WaldurError::Api(format!("order {order_uuid} has no resource")))?;
+        let resource_uuid = match order.marketplace_resource_uuid {
+            Some(r) => r,
+            None => self
+                .client
+                .get_order(&order_uuid)
+                .await
+                .map_err(api)?
+                .marketplace_resource_uuid
+                .ok_or_else(|| WaldurError::Api(format!("order {order_uuid} has no resource")))?,
+        };
+        // Bind first, approve second: a retry after a failure in between
+        // finds the resource by its backend id and only approves.
         self.client
             .set_resource_backend_id(&resource_uuid, allocation_id)
             .await
             .map_err(api)?;
         self.track(allocation_id, &resource_uuid)?;
+        self.client
+            .approve_order_by_provider(&order_uuid, None)
+            .await
+            .map_err(api)?;
         Ok(ProvisionedOrder {
             order_uuid,
             resource_uuid,
@@ -178,9 +211,34 @@ impl WaldurPort for WaldurAdapter {
             .await?
             .ok_or_else(|| WaldurError::UnknownAllocation(allocation_id.to_string()))?;
         match self.client.terminate_resource(&resource, None).await {
-            Ok(_) => Ok(resource),
-            // Already terminating (a retried event): nothing more to do.
-            Err(waldur::Error::Conflict { .. }) => Ok(resource),
+            // The provider approves its own terminate order at once; the
+            // backend completes it.
+            Ok(order) => {
+                if let Some(uuid) = order.order_uuid {
+                    self.client
+                        .approve_order_by_provider(&uuid, None)
+                        .await
+                        .map_err(api)?;
+                }
+                Ok(resource)
+            }
+            // A retried event: only fine if the resource is already on its
+            // way out; any other conflict is retried later.
+            Err(waldur::Error::Conflict { detail }) => {
+                let state = self
+                    .client
+                    .get_resource(&resource)
+                    .await
+                    .map_err(api)?
+                    .state;
+                match state {
+                    Some(ResourceState::Terminating | ResourceState::Terminated) => {
+                        self.approve_pending(&resource).await?;
+                        Ok(resource)
+                    }
+                    _ => Err(WaldurError::Api(format!("terminate {resource}: {detail}"))),
+                }
+            }
             Err(e) => Err(api(e)),
         }
     }
