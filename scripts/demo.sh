@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job, locally: builds the optimised contracts and runs a whole
-# marketplace story against them in the real CosmWasm VM.
+# The main job, locally: the four contracts in process, a Waldur emulator on
+# loopback and the relayer between them, driving one allocation from
+# offering to termination and settlement, printed step by step.
+# (The same contracts as optimised wasm in the real VM: after
+# scripts/build-wasm.sh, `cargo run -p ve-vm-tests --bin ve-demo`.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/build-wasm.sh
-cargo run --quiet --locked -p ve-vm-tests --bin ve-demo
+cargo run --quiet --locked -p ve-relayer -- demo "$@"
