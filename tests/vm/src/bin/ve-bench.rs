@@ -648,6 +648,58 @@ fn nonce_store(r: &mut Report) {
     r.row(&[total.to_string(), stored.to_string(), peak.to_string()]);
 }
 
+/// The relayer's own speed: callbacks signed per second, and signed +
+/// written to the (fsynced) outbox per second.
+fn relayer(r: &mut Report) {
+    use std::time::Instant;
+    use ve_relayer::outbox::Outbox;
+    use ve_relayer::signer::{CallbackDraft, Signer};
+    r.section("relayer", "| measure | value |");
+    let signer = Signer::new(
+        [5; 32],
+        "k1",
+        "virtengine1provider",
+        "virtengine-1",
+        "virtengine1callback",
+    );
+    let drafts: Vec<CallbackDraft> = (0..10_000u32)
+        .map(|n| CallbackDraft {
+            callback_id: format!("provision:virtengine1customer/{n}/1:active"),
+            action: ActionType::Provision,
+            waldur_id: format!("{n:032x}"),
+            entity_id: format!("virtengine1customer/{n}/1"),
+            payload: br#"{"state":"active","backend_id":null,"reason":null}"#.to_vec(),
+        })
+        .collect();
+    let start = Instant::now();
+    let signed: Vec<_> = drafts
+        .iter()
+        .map(|d| signer.sign(d, 1_700_000_000).expect("sign"))
+        .collect();
+    let secs = start.elapsed().as_secs_f64();
+    r.row(&[
+        "callbacks signed per second (one core)".into(),
+        format!("{:.0}", signed.len() as f64 / secs),
+    ]);
+    let dir = std::env::temp_dir().join(format!("ve-bench-outbox-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let outbox = Outbox::open(&dir.join("o.redb"), 5).expect("outbox");
+    let start = Instant::now();
+    for cb in signed.iter().take(1_000) {
+        outbox.enqueue(cb.clone(), 1).expect("enqueue");
+    }
+    let secs = start.elapsed().as_secs_f64();
+    r.row(&[
+        "callbacks written to the outbox per second (one fsynced commit each)".into(),
+        format!("{:.0}", 1_000.0 / secs),
+    ]);
+    r.row(&[
+        "executes per transaction (submit_callbacks batch)".into(),
+        "50".into(),
+    ]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 fn sizes(r: &mut Report) {
     r.section(
         "wasm sizes",
@@ -680,6 +732,7 @@ VM gas / 140,000 = SDK gas; wasmd adds its own storage gas. cw20-base's transfer
     callbacks(&mut r);
     scale(&mut r);
     nonce_store(&mut r);
+    relayer(&mut r);
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/gas.md");
     if let Some(dir) = out.parent() {
         let _ = std::fs::create_dir_all(dir);
