@@ -44,8 +44,14 @@ pub struct StepReport {
     pub callbacks_confirmed: u64,
     pub already_processed: u64,
     pub failed: u64,
+    /// Events Waldur refused for good (not retried; see `events_failed:`
+    /// in the relayer database).
+    pub events_failed: u64,
     pub notes: Vec<String>,
 }
+
+/// Prefix of the records of events the relayer gave up on.
+pub const EVENT_FAILURES: &str = "events_failed:";
 
 pub struct Engine<C: ChainClient, W: WaldurPort> {
     pub chain: C,
@@ -173,13 +179,25 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     /// and new usage becomes usage reports.
     async fn poll_waldur(&mut self, report: &mut StepReport) -> Result<(), EngineError> {
         for status in self.waldur.resource_updates(self.chain.now()).await? {
-            let (action, state) = match status.state {
-                ResourceStatus::Ok => (ActionType::Provision, AllocationState::Active),
-                ResourceStatus::Erred => (ActionType::Provision, AllocationState::Failed),
-                ResourceStatus::Terminated => (ActionType::Terminate, AllocationState::Terminated),
+            let steps: &[(ActionType, AllocationState)] = match status.state {
+                ResourceStatus::Ok => &[(ActionType::Provision, AllocationState::Active)],
+                ResourceStatus::Erred => &[(ActionType::Provision, AllocationState::Failed)],
+                // Terminated in Waldur without a request on chain passes
+                // through terminating (a no-op when already there).
+                ResourceStatus::Terminated => &[
+                    (ActionType::Terminate, AllocationState::Terminating),
+                    (ActionType::Terminate, AllocationState::Terminated),
+                ],
             };
-            let draft = state_draft(action, &status.allocation_id, &status.resource_uuid, state);
-            self.queue(&draft, report)?;
+            for (action, state) in steps {
+                let draft = state_draft(
+                    *action,
+                    &status.allocation_id,
+                    &status.resource_uuid,
+                    *state,
+                );
+                self.queue(&draft, report)?;
+            }
         }
         for usage in self.waldur.usage_updates(self.chain.now()).await? {
             let draft = CallbackDraft {
@@ -264,8 +282,28 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                 let Some(event) = ChainEvent::decode(raw) else {
                     continue;
                 };
-                if event.provider() == self.signer.provider {
-                    self.handle(&event, &mut report).await?;
+                if event.provider() != self.signer.provider {
+                    continue;
+                }
+                match self.handle(&event, &mut report).await {
+                    Ok(()) => {}
+                    // Waldur is down: stop here, the checkpoint stays, the
+                    // whole range is read again next pass.
+                    Err(EngineError::Waldur(e)) if e.is_transient() => return Err(e.into()),
+                    // A refusal would block every later event if retried
+                    // forever: record it for the operator and go on.
+                    Err(EngineError::Waldur(e)) => {
+                        report.events_failed += 1;
+                        report.notes.push(format!(
+                            "event {}/{} not applied: {e}",
+                            raw.height, raw.index
+                        ));
+                        self.outbox.save_state(
+                            &format!("{EVENT_FAILURES}{:012}:{:04}", raw.height, raw.index),
+                            &serde_json::json!({ "event": raw.kind, "attributes": raw.attributes, "error": e.to_string() }),
+                        )?;
+                    }
+                    Err(e) => return Err(e),
                 }
             }
             report.blocks_read = to - from + 1;

@@ -14,12 +14,17 @@ use waldur_callback::msg::SignedCallback;
 
 /// callback id -> JSON of [`OutboxEntry`].
 const OUTBOX: TableDefinition<&str, &[u8]> = TableDefinition::new("outbox");
+/// Pending callbacks in the order they were queued: sequence -> callback id.
+/// The chain must see an allocation's reports in order (accepted before
+/// provisioning, terminating before terminated).
+const PENDING: TableDefinition<u64, &str> = TableDefinition::new("pending");
 /// Named counters and cursors (the chain checkpoint).
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// Other durable relayer state (the Waldur side's watermarks), JSON.
 const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
 
 pub const CHECKPOINT: &str = "chain_checkpoint";
+const SEQUENCE: &str = "outbox_sequence";
 
 #[derive(Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
@@ -36,6 +41,8 @@ pub enum EntryState {
 pub struct OutboxEntry {
     pub callback: SignedCallback,
     pub state: EntryState,
+    /// Queue position while pending.
+    pub sequence: u64,
     pub attempts: u32,
     pub last_error: Option<String>,
     pub created_at: u64,
@@ -81,6 +88,7 @@ impl Outbox {
         // Create the tables up front so read transactions always find them.
         let tx = db.begin_write()?;
         tx.open_table(OUTBOX)?;
+        tx.open_table(PENDING)?;
         tx.open_table(META)?;
         tx.open_table(STATE)?;
         tx.commit()?;
@@ -107,20 +115,30 @@ impl Outbox {
             if table.get(id.as_str())?.is_some() {
                 false
             } else {
+                let sequence = Self::next_sequence(&tx)?;
                 let entry = OutboxEntry {
                     callback,
                     state: EntryState::Pending,
+                    sequence,
                     attempts: 0,
                     last_error: None,
                     created_at: now,
                     updated_at: now,
                 };
                 table.insert(id.as_str(), Self::encode(&entry).as_slice())?;
+                tx.open_table(PENDING)?.insert(sequence, id.as_str())?;
                 true
             }
         };
         tx.commit()?;
         Ok(new)
+    }
+
+    fn next_sequence(tx: &redb::WriteTransaction) -> Result<u64, OutboxError> {
+        let mut meta = tx.open_table(META)?;
+        let next = meta.get(SEQUENCE)?.map_or(1, |v| v.value() + 1);
+        meta.insert(SEQUENCE, next)?;
+        Ok(next)
     }
 
     pub fn get(&self, id: &str) -> Result<Option<OutboxEntry>, OutboxError> {
@@ -132,7 +150,8 @@ impl Outbox {
         }
     }
 
-    /// Entries in `state`, oldest id order, at most `limit`.
+    /// Entries in `state`, at most `limit`: pending ones in queue order
+    /// (read from the pending index), the others in id order (a scan).
     pub fn in_state(
         &self,
         state: EntryState,
@@ -141,6 +160,16 @@ impl Outbox {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(OUTBOX)?;
         let mut out = Vec::new();
+        if state == EntryState::Pending {
+            for item in tx.open_table(PENDING)?.iter()?.take(limit) {
+                let (_, id) = item?;
+                let id = id.value().to_string();
+                if let Some(v) = table.get(id.as_str())? {
+                    out.push(Self::decode(&id, v.value())?);
+                }
+            }
+            return Ok(out);
+        }
         for item in table.iter()? {
             let (k, v) = item?;
             let entry = Self::decode(k.value(), v.value())?;
@@ -166,7 +195,20 @@ impl Outbox {
                 Some(v) => Self::decode(id, v.value())?,
                 None => return Err(OutboxError::Missing(id.to_string())),
             };
+            let was = (entry.state, entry.sequence);
             f(&mut entry);
+            if entry.state == EntryState::Pending && was.0 != EntryState::Pending {
+                entry.sequence = Self::next_sequence(&tx)?;
+            }
+            let mut pending = tx.open_table(PENDING)?;
+            if was.0 == EntryState::Pending
+                && (entry.state != EntryState::Pending || entry.sequence != was.1)
+            {
+                pending.remove(was.1)?;
+            }
+            if entry.state == EntryState::Pending {
+                pending.insert(entry.sequence, id)?;
+            }
             table.insert(id, Self::encode(&entry).as_slice())?;
             entry
         };
@@ -351,5 +393,63 @@ mod tests {
             outbox.mark_done("zzz", 5),
             Err(OutboxError::Missing(_))
         ));
+    }
+
+    #[test]
+    fn pending_entries_come_in_queue_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(&dir.path().join("o.redb"), 1).unwrap();
+        // Ids that sort the other way round from the queue.
+        for id in [
+            "terminate:a:terminating",
+            "terminate:a:terminated",
+            "b",
+            "a",
+        ] {
+            outbox.enqueue(cb(id), 1).unwrap();
+        }
+        let order = |o: &Outbox| -> Vec<String> {
+            o.in_state(EntryState::Pending, 10)
+                .unwrap()
+                .into_iter()
+                .map(|e| e.callback.callback_id)
+                .collect()
+        };
+        assert_eq!(
+            order(&outbox),
+            [
+                "terminate:a:terminating",
+                "terminate:a:terminated",
+                "b",
+                "a"
+            ]
+        );
+        outbox.mark_done("terminate:a:terminating", 2).unwrap();
+        // One attempt allowed: a failure is a dead letter.
+        assert_eq!(
+            outbox.mark_failed("b", "x", 2).unwrap(),
+            EntryState::DeadLetter
+        );
+        assert_eq!(order(&outbox), ["terminate:a:terminated", "a"]);
+        assert_eq!(outbox.in_state(EntryState::Pending, 1).unwrap().len(), 1);
+        // Reprocessed, it goes to the back of the queue.
+        outbox.reprocess("b", cb("b"), 3).unwrap();
+        assert_eq!(order(&outbox), ["terminate:a:terminated", "a", "b"]);
+        assert_eq!(outbox.counts().unwrap(), (3, 1, 0));
+    }
+
+    #[test]
+    fn state_values_by_prefix() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(&dir.path().join("o.redb"), 2).unwrap();
+        outbox.save_state("track:b", &2u64).unwrap();
+        outbox.save_state("track:a", &1u64).unwrap();
+        outbox.save_state("usage:x", &9u64).unwrap();
+        outbox.save_state("track:a", &3u64).unwrap();
+        let tracked: Vec<(String, u64)> = outbox.states_with_prefix("track:").unwrap();
+        assert_eq!(
+            tracked,
+            vec![("track:a".to_string(), 3), ("track:b".to_string(), 2)]
+        );
     }
 }

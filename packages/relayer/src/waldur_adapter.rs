@@ -24,7 +24,11 @@ use crate::waldur_port::{
 };
 
 fn api(e: waldur::Error) -> WaldurError {
-    WaldurError::Api(e.to_string())
+    if e.is_transient() {
+        WaldurError::Transient(e.to_string())
+    } else {
+        WaldurError::Api(e.to_string())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

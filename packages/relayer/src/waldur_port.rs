@@ -40,12 +40,23 @@ pub struct UsageUpdate {
 
 #[derive(Error, Debug, Clone, PartialEq, Eq)]
 pub enum WaldurError {
+    /// Waldur is unreachable, overloaded or timing out: try the whole pass
+    /// again later.
+    #[error("Waldur unavailable: {0}")]
+    Transient(String),
+    /// Waldur refused or answered nonsense: retrying the same event will not help.
     #[error("Waldur API: {0}")]
     Api(String),
     #[error("no Waldur offering is mapped to chain offering {0}")]
     UnmappedOffering(String),
     #[error("allocation {0} has no Waldur resource yet")]
     UnknownAllocation(String),
+}
+
+impl WaldurError {
+    pub fn is_transient(&self) -> bool {
+        matches!(self, WaldurError::Transient(_))
+    }
 }
 
 /// The relay loop runs on a single-threaded runtime, so the futures need

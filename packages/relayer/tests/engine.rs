@@ -20,6 +20,10 @@ use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 #[derive(Default)]
 struct ScriptedWaldur {
     calls: Vec<String>,
+    /// Refuse to provision anything (a permanent error).
+    refuse: bool,
+    /// Be unreachable this many times.
+    down: u32,
     resources: BTreeMap<String, String>,
     updates: VecDeque<ResourceUpdate>,
     usage: VecDeque<UsageUpdate>,
@@ -34,6 +38,13 @@ impl WaldurPort for ScriptedWaldur {
     ) -> Result<ProvisionedOrder, WaldurError> {
         self.calls
             .push(format!("provision {allocation} {offering} x{quantity}"));
+        if self.down > 0 {
+            self.down -= 1;
+            return Err(WaldurError::Transient("503 Service Unavailable".into()));
+        }
+        if self.refuse {
+            return Err(WaldurError::UnmappedOffering(offering.into()));
+        }
         let resource = self
             .resources
             .entry(allocation.to_string())
@@ -480,4 +491,102 @@ async fn replayed_chain_events_are_harmless() {
         .collect();
     assert_eq!(provisions.len(), 2);
     assert!(provisions.iter().all(|c| c.contains(&allocation)));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_unreachable_waldur_holds_the_checkpoint_and_a_refusal_does_not_block() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut world = World::new();
+    world.register_key();
+    let first = world.allocation();
+    let waldur = ScriptedWaldur {
+        down: 1,
+        ..ScriptedWaldur::default()
+    };
+    let mut e = engine(world, dir.path(), waldur);
+
+    // Waldur down: the pass fails and the block will be read again.
+    assert!(e.step().await.is_err());
+    assert_eq!(e.outbox.meta(ve_relayer::outbox::CHECKPOINT).unwrap(), None);
+    let report = e.step().await.unwrap();
+    assert_eq!((report.events_handled, report.callbacks_confirmed), (1, 2));
+
+    // A second allocation Waldur refuses for good: recorded, not retried.
+    e.waldur.refuse = true;
+    let (m, p, customer) = (
+        e.chain.inner.marketplace.clone(),
+        e.chain.inner.addr("provider"),
+        e.chain.inner.addr("customer"),
+    );
+    let order = data(
+        e.chain
+            .inner
+            .execute(
+                &customer,
+                &m,
+                &marketplace::msg::ExecuteMsg::CreateOrder {
+                    offering_id: format!("{p}/1"),
+                    quantity: 1,
+                    max_bid_price: Uint128::new(1_000),
+                    region: None,
+                    public_metadata: BTreeMap::new(),
+                    encrypted_config_ref: None,
+                },
+                &[coin(1_000, DENOM)],
+            )
+            .unwrap(),
+    );
+    let bid = data(
+        e.chain
+            .inner
+            .execute(
+                &p,
+                &m,
+                &marketplace::msg::ExecuteMsg::PlaceBid {
+                    order_id: order,
+                    price: Uint128::new(1_000),
+                    ttl_seconds: None,
+                },
+                &[],
+            )
+            .unwrap(),
+    );
+    e.chain
+        .inner
+        .execute(
+            &customer,
+            &m,
+            &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
+            &[],
+        )
+        .unwrap();
+    // Meanwhile Waldur finishes the first allocation's resource.
+    e.waldur.updates.push_back(ResourceUpdate {
+        allocation_id: first.clone(),
+        resource_uuid: format!("res-{first}"),
+        state: ResourceStatus::Ok,
+    });
+    let head = e.chain.latest_height().unwrap();
+    let report = e.step().await.unwrap();
+    assert_eq!(report.events_failed, 1, "{report:?}");
+    assert_eq!(
+        report.callbacks_confirmed, 1,
+        "the first allocation still went active: {report:?}"
+    );
+    let failures: Vec<(String, serde_json::Value)> = e
+        .outbox
+        .states_with_prefix(ve_relayer::engine::EVENT_FAILURES)
+        .unwrap();
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0].1["event"], "allocation_created");
+    assert!(failures[0].1["error"]
+        .as_str()
+        .unwrap()
+        .contains("no Waldur offering is mapped"));
+    // The checkpoint moved past the refused event (to the head the pass
+    // read; its own callbacks made a block after that).
+    assert_eq!(
+        e.outbox.meta(ve_relayer::outbox::CHECKPOINT).unwrap(),
+        Some(head)
+    );
 }
