@@ -271,6 +271,19 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         Ok(())
     }
 
+    /// Queues `offering_ingest` callbacks for the Waldur offerings that are
+    /// new or changed (sent with the next flush); returns how many.
+    pub async fn ingest_offerings(
+        &mut self,
+        ingest: &mut crate::offering_ingest::OfferingIngest,
+    ) -> Result<u64, EngineError> {
+        let mut report = StepReport::default();
+        for draft in ingest.poll().await? {
+            self.queue(&draft, &mut report)?;
+        }
+        Ok(report.callbacks_queued)
+    }
+
     /// One pass: new blocks, Waldur changes, outbox.
     pub async fn step(&mut self) -> Result<StepReport, EngineError> {
         let mut report = StepReport::default();

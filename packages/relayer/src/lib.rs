@@ -7,6 +7,7 @@ pub mod chain;
 pub mod demo;
 pub mod engine;
 pub mod keys;
+pub mod offering_ingest;
 pub mod offering_sync;
 pub mod outbox;
 pub mod signer;
