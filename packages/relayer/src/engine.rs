@@ -154,9 +154,11 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
             | ChainEvent::Resumed { allocation_id, .. } => {
                 let pause = matches!(event, ChainEvent::Paused { .. });
                 self.waldur.set_paused(allocation_id, pause).await?;
+                // The port checks the resource exists; the pause itself
+                // lives on chain (see WaldurAdapter::set_paused).
                 report.notes.push(format!(
-                    "Waldur resource of {allocation_id} {}",
-                    if pause { "suspended" } else { "resumed" }
+                    "allocation {allocation_id} {} on chain",
+                    if pause { "paused" } else { "resumed" }
                 ));
             }
             ChainEvent::Resized {
@@ -166,7 +168,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
             } => {
                 self.waldur.resize(allocation_id, *quantity).await?;
                 report.notes.push(format!(
-                    "Waldur limits of {allocation_id} set to {quantity}"
+                    "allocation {allocation_id} resized to {quantity} on chain"
                 ));
             }
         }
