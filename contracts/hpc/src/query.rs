@@ -31,12 +31,7 @@ fn owned_sequence(
     id: &str,
     what: &str,
 ) -> Result<u64, ContractError> {
-    if key.0 != *owner {
-        return Err(ContractError::invalid(
-            "start_after",
-            format!("{id} is not {what} of {owner}"),
-        ));
-    }
+    ve_cw::cursor_of_owner(&key.0, owner, id, what)?;
     Ok(key.1)
 }
 

@@ -5,6 +5,8 @@ use cosmwasm_std::{Addr, Deps, Env, Order as IterOrder, StdResult, Storage, Uint
 use cw_storage_plus::Bound;
 use ve_types::{Category, OfferingState};
 
+use ve_cw::cursor_of_owner;
+
 use crate::error::ContractError;
 use crate::execute::{load_allocation, load_offering, load_order};
 use crate::keys;
@@ -76,13 +78,8 @@ pub fn offerings_by_provider(
     let start_key = start_after
         .map(|id| {
             let key = keys::offering(deps.api, &id)?;
-            if key.0 != provider {
-                return Err(ContractError::invalid(
-                    "start_after",
-                    format!("{id} is not an offering of {provider}"),
-                ));
-            }
-            Ok(key)
+            cursor_of_owner(&key.0, &provider, &id, "an offering")?;
+            Ok::<_, ContractError>(key)
         })
         .transpose()?;
     let map = offerings();
@@ -214,12 +211,7 @@ pub fn orders_by_customer(
 /// The sequence of an order ID that must belong to `customer`.
 fn own_sequence(deps: Deps, order_id: &str, customer: &Addr) -> Result<u64, ContractError> {
     let (owner, seq) = keys::order(deps.api, order_id)?;
-    if owner != *customer {
-        return Err(ContractError::invalid(
-            "start_after",
-            format!("{order_id} is not an order of {customer}"),
-        ));
-    }
+    cursor_of_owner(&owner, customer, order_id, "an order")?;
     Ok(seq)
 }
 
@@ -318,12 +310,7 @@ pub fn allocations_by_customer(
     let min = match start_after {
         Some(id) => {
             let (c, order_seq, seq) = keys::allocation(deps.api, &id)?;
-            if c != customer {
-                return Err(ContractError::invalid(
-                    "start_after",
-                    format!("{id} is not an allocation of {customer}"),
-                ));
-            }
+            cursor_of_owner(&c, &customer, &id, "an allocation")?;
             Some(Bound::exclusive((order_seq, seq)))
         }
         None => None,

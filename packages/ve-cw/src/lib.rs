@@ -58,6 +58,24 @@ pub fn address(api: &dyn Api, field: &'static str, addr: &str) -> Result<Addr, F
         .map_err(|e| FieldError::new(field, format!("{addr:?} is not a valid address: {e}")))
 }
 
+/// A `start_after` cursor of a per-owner list must name an entity of that
+/// owner; otherwise the page would silently start somewhere else.
+pub fn cursor_of_owner<A: PartialEq + Display>(
+    cursor_owner: &A,
+    owner: &A,
+    cursor: &str,
+    what: &str,
+) -> Result<(), FieldError> {
+    if cursor_owner == owner {
+        Ok(())
+    } else {
+        Err(FieldError::new(
+            "start_after",
+            format!("{cursor} is not {what} of {owner}"),
+        ))
+    }
+}
+
 #[derive(Error, Debug, Clone, PartialEq, Eq)]
 #[error("{entity} {id} cannot go from {from} to {to}")]
 pub struct TransitionError {
@@ -241,6 +259,14 @@ mod tests {
             .to_string()
             .starts_with("invalid owner: \"Bad\""));
         assert_eq!(page_size(None), 10);
+        assert!(cursor_of_owner(&who, &who, "w/1", "an order").is_ok());
+        let other = api.addr_make("other");
+        assert_eq!(
+            cursor_of_owner(&other, &who, "o/1", "an order")
+                .unwrap_err()
+                .to_string(),
+            format!("invalid start_after: o/1 is not an order of {who}")
+        );
         assert_eq!(page_size(Some(1_000)), 100);
     }
 }
