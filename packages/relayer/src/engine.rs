@@ -223,14 +223,14 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     }
 
     /// Sends pending outbox entries in batches and records the answers.
-    fn flush(&mut self, report: &mut StepReport) -> Result<(), EngineError> {
+    async fn flush(&mut self, report: &mut StepReport) -> Result<(), EngineError> {
         let pending = self.outbox.in_state(EntryState::Pending, BATCH)?;
         if pending.is_empty() {
             return Ok(());
         }
         let callbacks: Vec<_> = pending.iter().map(|e| e.callback.clone()).collect();
         let now = self.chain.now();
-        match self.chain.submit_callbacks(&callbacks) {
+        match self.chain.submit_callbacks(&callbacks).await {
             Ok(outcomes) => {
                 for (cb, outcome) in callbacks.iter().zip(outcomes) {
                     self.outbox.mark_done(&cb.callback_id, now)?;
@@ -250,7 +250,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                 // One bad callback refuses the whole batch: find it by
                 // sending one at a time.
                 for cb in &callbacks {
-                    match self.chain.submit_callbacks(std::slice::from_ref(cb)) {
+                    match self.chain.submit_callbacks(std::slice::from_ref(cb)).await {
                         Ok(_) => {
                             self.outbox.mark_done(&cb.callback_id, now)?;
                             report.callbacks_confirmed += 1;
@@ -290,9 +290,9 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     pub async fn step(&mut self) -> Result<StepReport, EngineError> {
         let mut report = StepReport::default();
         let from = self.outbox.meta(CHECKPOINT)?.map_or(1, |h| h + 1);
-        let to = self.chain.latest_height()?;
+        let to = self.chain.latest_height().await?;
         if to >= from {
-            let events = self.chain.events(from, to)?;
+            let events = self.chain.events(from, to).await?;
             for raw in &events {
                 let Some(event) = ChainEvent::decode(raw) else {
                     continue;
@@ -325,7 +325,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
             self.outbox.set_meta(CHECKPOINT, to)?;
         }
         self.poll_waldur(&mut report).await?;
-        self.flush(&mut report)?;
+        self.flush(&mut report).await?;
         Ok(report)
     }
 }

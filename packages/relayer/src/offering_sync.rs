@@ -314,13 +314,17 @@ impl OfferingSync {
     /// checkpoint moves only after the records are saved, so a crash
     /// re-reads the blocks and the repeats are no-ops. `now` is on the
     /// clock `tick` is given: it is when the new records fall due.
-    pub fn follow_chain(&mut self, chain: &impl ChainClient, now: u64) -> Result<usize, SyncError> {
+    pub async fn follow_chain(
+        &mut self,
+        chain: &impl ChainClient,
+        now: u64,
+    ) -> Result<usize, SyncError> {
         let from = self.store.meta(CHECKPOINT)?.map_or(1, |h| h + 1);
-        let to = chain.latest_height()?;
+        let to = chain.latest_height().await?;
         if to < from {
             return Ok(0);
         }
-        let changed = self.ingest(&chain.events(from, to)?, now)?;
+        let changed = self.ingest(&chain.events(from, to).await?, now)?;
         self.store.set_meta(CHECKPOINT, to)?;
         Ok(changed)
     }

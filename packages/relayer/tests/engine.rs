@@ -93,13 +93,13 @@ impl ChainClient for FlakyChain {
     fn callback_contract(&self) -> String {
         self.inner.callback_contract()
     }
-    fn latest_height(&self) -> Result<u64, ChainError> {
-        self.inner.latest_height()
+    async fn latest_height(&self) -> Result<u64, ChainError> {
+        self.inner.latest_height().await
     }
-    fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {
-        self.inner.events(from, to)
+    async fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {
+        self.inner.events(from, to).await
     }
-    fn submit_callbacks(
+    async fn submit_callbacks(
         &mut self,
         cbs: &[SignedCallback],
     ) -> Result<Vec<CallbackOutcome>, ChainError> {
@@ -107,7 +107,7 @@ impl ChainClient for FlakyChain {
             self.lose_request -= 1;
             return Err(ChainError::Unavailable("connection reset".into()));
         }
-        let res = self.inner.submit_callbacks(cbs);
+        let res = self.inner.submit_callbacks(cbs).await;
         if self.lose_answer > 0 {
             self.lose_answer -= 1;
             return Err(ChainError::Unavailable(
@@ -566,7 +566,7 @@ async fn an_unreachable_waldur_holds_the_checkpoint_and_a_refusal_does_not_block
         resource_uuid: format!("res-{first}"),
         state: ResourceStatus::Ok,
     });
-    let head = e.chain.latest_height().unwrap();
+    let head = e.chain.latest_height().await.unwrap();
     let report = e.step().await.unwrap();
     assert_eq!(report.events_failed, 1, "{report:?}");
     assert_eq!(

@@ -181,7 +181,9 @@ fn only_outcome(outcomes: &[(String, SyncOutcome)], id: &str) -> SyncOutcome {
 
 /// One chain change picked up and pushed, as a relayer pass does it.
 async fn pass(sync: &mut OfferingSync, world: &World, now: u64) -> Vec<(String, SyncOutcome)> {
-    sync.follow_chain(&world.chain, now).expect("follow chain");
+    sync.follow_chain(&world.chain, now)
+        .await
+        .expect("follow chain");
     sync.tick(&world.chain, now).await.expect("tick").outcomes
 }
 
@@ -418,8 +420,8 @@ async fn chain_state_changes_become_waldur_state_actions() {
 async fn repeated_events_restarts_and_lost_state_make_no_second_offering() {
     let mut w = World::new().await;
     let id = w.create_offering();
-    let height = w.chain.latest_height().expect("height");
-    let events: Vec<ContractEvent> = w.chain.events(1, height).expect("events");
+    let height = w.chain.latest_height().await.expect("height");
+    let events: Vec<ContractEvent> = w.chain.events(1, height).await.expect("events");
 
     let uuid = {
         let mut sync = w.open(w.config());
@@ -469,7 +471,7 @@ async fn repeated_events_restarts_and_lost_state_make_no_second_offering() {
         }
     );
     // Replaying the whole chain into the fresh database changes nothing.
-    assert_eq!(sync.follow_chain(&w.chain, T0).expect("follow"), 0);
+    assert_eq!(sync.follow_chain(&w.chain, T0).await.expect("follow"), 0);
     assert!(sync
         .tick(&w.chain, T0 + 4)
         .await
@@ -490,7 +492,7 @@ async fn waldur_failures_back_off_to_an_hour_then_dead_letter_until_reprocessed(
     // Enough attempts to reach the one-hour cap.
     config.retry.max_retries = 9;
     let mut sync = w.open(config);
-    sync.follow_chain(&w.chain, T0).expect("follow");
+    sync.follow_chain(&w.chain, T0).await.expect("follow");
 
     // More 500s than the client's own retries, for every call.
     w.waldur.inject(Fault::Status(500, 10_000));
@@ -567,7 +569,7 @@ async fn the_default_policy_dead_letters_after_five_failures_and_reprocess_all_r
     let first = w.create_offering();
     let second = w.create_offering();
     let mut sync = w.open(w.config());
-    sync.follow_chain(&w.chain, T0).expect("follow");
+    sync.follow_chain(&w.chain, T0).await.expect("follow");
 
     w.waldur.inject(Fault::Status(500, 10_000));
     let mut now = T0;

@@ -270,11 +270,11 @@ impl ChainClient for EmbeddedChain {
         self.callback.to_string()
     }
 
-    fn latest_height(&self) -> Result<u64, ChainError> {
+    async fn latest_height(&self) -> Result<u64, ChainError> {
         Ok(self.app.block_info().height)
     }
 
-    fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {
+    async fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {
         Ok(self
             .blocks
             .range(from..=to)
@@ -282,7 +282,7 @@ impl ChainClient for EmbeddedChain {
             .collect())
     }
 
-    fn submit_callbacks(
+    async fn submit_callbacks(
         &mut self,
         callbacks: &[SignedCallback],
     ) -> Result<Vec<CallbackOutcome>, ChainError> {

@@ -21,16 +21,20 @@ pub enum ChainError {
     Unavailable(String),
 }
 
+/// Reads are async because the RPC implementation waits on a node; the
+/// embedded chain answers at once. Futures are not required to be `Send`:
+/// the relayer drives one engine on one task.
+#[allow(async_fn_in_trait)]
 pub trait ChainClient {
     fn chain_id(&self) -> String;
     /// The waldur-callback contract the signatures are bound to.
     fn callback_contract(&self) -> String;
-    fn latest_height(&self) -> Result<u64, ChainError>;
+    async fn latest_height(&self) -> Result<u64, ChainError>;
     /// Contract events of the blocks `from..=to`, in chain order.
-    fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError>;
+    async fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError>;
     /// Submits callbacks in one transaction (one execute of
     /// `submit_callbacks`); returns each one's outcome.
-    fn submit_callbacks(
+    async fn submit_callbacks(
         &mut self,
         callbacks: &[SignedCallback],
     ) -> Result<Vec<CallbackOutcome>, ChainError>;
