@@ -153,13 +153,13 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
             ChainEvent::Paused { allocation_id, .. }
             | ChainEvent::Resumed { allocation_id, .. } => {
                 let pause = matches!(event, ChainEvent::Paused { .. });
-                self.waldur.set_paused(allocation_id, pause).await?;
-                // The port checks the resource exists; the pause itself
-                // lives on chain (see WaldurAdapter::set_paused).
-                report.notes.push(format!(
-                    "allocation {allocation_id} {} on chain",
-                    if pause { "paused" } else { "resumed" }
-                ));
+                let flagged = self.waldur.set_paused(allocation_id, pause).await?;
+                let verb = if pause { "paused" } else { "resumed" };
+                report.notes.push(if flagged {
+                    format!("allocation {allocation_id} {verb}; Waldur resource flag set")
+                } else {
+                    format!("allocation {allocation_id} {verb} on chain (Waldur allows the flag to staff only)")
+                });
             }
             ChainEvent::Resized {
                 allocation_id,
@@ -168,7 +168,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
             } => {
                 self.waldur.resize(allocation_id, *quantity).await?;
                 report.notes.push(format!(
-                    "allocation {allocation_id} resized to {quantity} on chain"
+                    "allocation {allocation_id} resized to {quantity}; Waldur limit set"
                 ));
             }
         }

@@ -2,7 +2,14 @@
 //!
 //! - An allocation's Waldur resource carries the allocation id as its
 //!   `backend_id`, so a retried `provision` finds the order it created
-//!   instead of creating a second one (Waldur has no idempotency key).
+//!   instead of creating a second one (Waldur has no idempotency key). A
+//!   crash between creating the order and binding the id is covered too:
+//!   the order's resource is named after the allocation and carries it in
+//!   `ve_allocation_id`, and a retry binds that resource.
+//! - The allocation's quantity is the limit of one Waldur component (the
+//!   synced offering's base component by default); a resize sets it with
+//!   `set_limits`. A pause sets the resource's `paused` flag where Waldur
+//!   allows it (staff only); otherwise the pause holds on chain alone.
 //! - Waldur reports usage as month-to-date totals that are overwritten
 //!   (upserts); the adapter reports only the growth since the last report,
 //!   as a new period, so nothing is counted twice. Fractions of a unit are
@@ -18,6 +25,7 @@ use waldur::{
     WaldurClient,
 };
 
+use crate::offering_sync::BASE_COMPONENT_TYPE;
 use crate::outbox::Outbox;
 use crate::waldur_port::{
     ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
@@ -54,6 +62,8 @@ pub struct WaldurAdapter {
     /// forget an allocation or report usage twice.
     store: Arc<Outbox>,
     tracked: BTreeMap<String, Tracked>,
+    /// The Waldur component whose limit is the allocation's quantity.
+    quantity_component: String,
 }
 
 const TRACK: &str = "track:";
@@ -93,7 +103,19 @@ impl WaldurAdapter {
             offerings,
             store,
             tracked,
+            quantity_component: BASE_COMPONENT_TYPE.to_string(),
         })
+    }
+
+    /// Maps the allocation quantity to another component's limit (for
+    /// offerings not created by the offering sync).
+    pub fn with_quantity_component(mut self, component_type: &str) -> Self {
+        self.quantity_component = component_type.to_string();
+        self
+    }
+
+    fn quantity_limits(&self, quantity: u32) -> BTreeMap<String, i64> {
+        BTreeMap::from([(self.quantity_component.clone(), i64::from(quantity))])
     }
 
     fn persist(&self, allocation_id: &str) -> Result<(), WaldurError> {
@@ -114,11 +136,52 @@ impl WaldurAdapter {
             ..ResourceFilter::default()
         };
         let found = self.client.list_resources(&filter).await.map_err(api)?;
-        let uuid = found.into_iter().find_map(|r| r.uuid);
+        let mut uuid = found.into_iter().find_map(|r| r.uuid);
+        if uuid.is_none() {
+            uuid = self.find_unbound_resource(allocation_id).await?;
+        }
         if let Some(uuid) = &uuid {
             self.track(allocation_id, uuid)?;
         }
         Ok(uuid)
+    }
+
+    /// The resource of an order created for the allocation whose backend id
+    /// was never set (the relayer stopped in between): found by its name
+    /// and `ve_allocation_id` attribute, then bound.
+    async fn find_unbound_resource(
+        &mut self,
+        allocation_id: &str,
+    ) -> Result<Option<String>, WaldurError> {
+        let filter = ResourceFilter {
+            name_exact: Some(allocation_id.to_string()),
+            ..ResourceFilter::default()
+        };
+        let found = self.client.list_resources(&filter).await.map_err(api)?;
+        let Some(uuid) = found
+            .into_iter()
+            .filter(|r| {
+                r.attributes
+                    .get("ve_allocation_id")
+                    .and_then(|v| v.as_str())
+                    == Some(allocation_id)
+                    && r.backend_id.as_deref().unwrap_or("").is_empty()
+            })
+            .find_map(|r| r.uuid)
+        else {
+            return Ok(None);
+        };
+        self.client
+            .set_resource_backend_id(&uuid, allocation_id)
+            .await
+            .map_err(api)?;
+        Ok(Some(uuid))
+    }
+
+    async fn require_resource(&mut self, allocation_id: &str) -> Result<String, WaldurError> {
+        self.find_resource(allocation_id)
+            .await?
+            .ok_or_else(|| WaldurError::UnknownAllocation(allocation_id.to_string()))
     }
 
     /// Approves the resource's orders still waiting for the provider;
@@ -158,7 +221,7 @@ impl WaldurPort for WaldurAdapter {
         &mut self,
         allocation_id: &str,
         offering_id: &str,
-        _quantity: u32,
+        quantity: u32,
     ) -> Result<ProvisionedOrder, WaldurError> {
         if let Some(resource_uuid) = self.find_resource(allocation_id).await? {
             // A retry: finish what the first attempt may have left undone.
@@ -178,6 +241,7 @@ impl WaldurPort for WaldurAdapter {
             "name": allocation_id,
             "ve_allocation_id": allocation_id,
         }));
+        request.limits = self.quantity_limits(quantity);
         let order = self.client.create_order(&request).await.map_err(api)?;
         let order_uuid = order
             .uuid
@@ -247,20 +311,24 @@ impl WaldurPort for WaldurAdapter {
         }
     }
 
-    async fn set_paused(&mut self, allocation_id: &str, _paused: bool) -> Result<(), WaldurError> {
-        // Waldur 8.0.5's provider API has no suspend action among the
-        // endpoints the relayer uses; the state lives on chain. Only check
-        // the resource exists.
-        self.find_resource(allocation_id)
-            .await?
-            .map(|_| ())
-            .ok_or_else(|| WaldurError::UnknownAllocation(allocation_id.to_string()))
+    async fn set_paused(&mut self, allocation_id: &str, paused: bool) -> Result<bool, WaldurError> {
+        let resource = self.require_resource(allocation_id).await?;
+        match self.client.set_resource_paused(&resource, paused).await {
+            Ok(_) => Ok(true),
+            // Only staff may set the flag: the chain's pause (which stops
+            // usage being accepted) is what counts.
+            Err(waldur::Error::Forbidden { .. }) => Ok(false),
+            Err(e) => Err(api(e)),
+        }
     }
 
-    async fn resize(&mut self, allocation_id: &str, _quantity: u32) -> Result<(), WaldurError> {
-        // As for pause: limits are not pushed (no update_limits client
-        // call yet); the chain holds the quantity and the escrow.
-        self.set_paused(allocation_id, false).await
+    async fn resize(&mut self, allocation_id: &str, quantity: u32) -> Result<(), WaldurError> {
+        let resource = self.require_resource(allocation_id).await?;
+        self.client
+            .set_resource_limits(&resource, &self.quantity_limits(quantity))
+            .await
+            .map_err(api)?;
+        Ok(())
     }
 
     async fn resource_updates(&mut self, now: u64) -> Result<Vec<ResourceUpdate>, WaldurError> {

@@ -73,7 +73,10 @@ pub trait WaldurPort {
     ) -> Result<ProvisionedOrder, WaldurError>;
     /// Terminates the allocation's resource; returns its UUID.
     async fn terminate(&mut self, allocation_id: &str) -> Result<String, WaldurError>;
-    async fn set_paused(&mut self, allocation_id: &str, paused: bool) -> Result<(), WaldurError>;
+    /// Sets the resource's paused flag; `Ok(false)` when Waldur does not
+    /// let the provider set it (the pause then holds on chain only).
+    async fn set_paused(&mut self, allocation_id: &str, paused: bool) -> Result<bool, WaldurError>;
+    /// Sets the resource's quantity limit.
     async fn resize(&mut self, allocation_id: &str, quantity: u32) -> Result<(), WaldurError>;
     /// Resource state changes since the last call; `now` is block time.
     async fn resource_updates(&mut self, now: u64) -> Result<Vec<ResourceUpdate>, WaldurError>;

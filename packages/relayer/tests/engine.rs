@@ -62,9 +62,9 @@ impl WaldurPort for ScriptedWaldur {
             .cloned()
             .ok_or_else(|| WaldurError::UnknownAllocation(allocation.into()))
     }
-    async fn set_paused(&mut self, allocation: &str, paused: bool) -> Result<(), WaldurError> {
+    async fn set_paused(&mut self, allocation: &str, paused: bool) -> Result<bool, WaldurError> {
         self.calls.push(format!("paused={paused} {allocation}"));
-        Ok(())
+        Ok(true)
     }
     async fn resize(&mut self, allocation: &str, quantity: u32) -> Result<(), WaldurError> {
         self.calls.push(format!("resize {allocation} {quantity}"));

@@ -55,6 +55,14 @@ impl ApiError {
         Self::field(field, "This field is required.")
     }
 
+    /// 403 with DRF's permission text.
+    pub fn forbidden() -> Self {
+        Self {
+            status: StatusCode::FORBIDDEN,
+            body: json!({ "detail": "You do not have permission to perform this action." }),
+        }
+    }
+
     /// 401 with DRF's `detail` text.
     pub fn unauthorized(detail: &str) -> Self {
         Self {

@@ -115,6 +115,14 @@ impl EmulatorState {
         &self.shared.token
     }
 
+    /// Makes the token's user staff (or not): Waldur lets only staff set a
+    /// resource's `paused` flag.
+    pub fn set_token_is_staff(&self, staff: bool) {
+        self.shared
+            .token_is_staff
+            .store(staff, std::sync::atomic::Ordering::Relaxed);
+    }
+
     fn seeded(&self, collection: &str, uuid: String) -> Seeded {
         Seeded {
             url: format!("{}{collection}{uuid}/", self.shared.base_url),

@@ -231,6 +231,7 @@ pub struct ResourceRecord {
     pub state: ResourceState,
     pub backend_id: String,
     pub limits: BTreeMap<String, i64>,
+    pub paused: bool,
     pub attributes: Value,
     /// Last submitted usage per component type, in hundredths.
     pub current_usages: BTreeMap<String, i128>,

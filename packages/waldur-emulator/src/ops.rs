@@ -195,6 +195,7 @@ pub fn create_order(store: &mut Store, new: NewOrder) -> ApiResult<String> {
             state: ResourceState::Creating,
             backend_id: String::new(),
             limits: new.limits.clone(),
+            paused: false,
             attributes: new.attributes.clone(),
             current_usages: BTreeMap::new(),
             report: Vec::new(),

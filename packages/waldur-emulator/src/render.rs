@@ -377,7 +377,7 @@ impl Renderer<'_> {
             "is_usage_based": has_billing(&["usage"]),
             "is_limit_based": has_billing(&["limit"]),
             "can_terminate": crate::rules::resource_can_terminate(resource.state).is_ok(),
-            "paused": false,
+            "paused": resource.paused,
             "downscaled": false,
             "order_in_progress": order_in_progress,
             "creation_order": creation_order,

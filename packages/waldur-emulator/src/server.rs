@@ -40,6 +40,9 @@ pub struct Shared {
     /// `http://127.0.0.1:<port>`
     pub origin: String,
     pub token: String,
+    /// Whether the token's user is staff (`set_paused` needs it). Off by
+    /// default: a provider's service account is not staff.
+    pub token_is_staff: std::sync::atomic::AtomicBool,
     pub faults: FaultBook,
     pub log: Mutex<Vec<RecordedRequest>>,
 }
@@ -85,6 +88,7 @@ impl Emulator {
             base_url: format!("{origin}/api/"),
             origin,
             token: token.into(),
+            token_is_staff: std::sync::atomic::AtomicBool::new(false),
             faults: FaultBook::default(),
             log: Mutex::new(Vec::new()),
         });

@@ -227,3 +227,84 @@ async fn order_rules_apply_to_seeded_orders() {
     let resource = state.resource_json(&order.resource_uuid).unwrap();
     assert_eq!(resource["state"], "Creating");
 }
+
+#[tokio::test]
+async fn resource_limits_and_the_staff_only_paused_flag() {
+    let (emulator, http) = start().await;
+    let state = &emulator.state;
+    let customer = state.seed_customer("P");
+    let project = state.seed_project(&customer.uuid, "R").unwrap();
+    let category = state.seed_category("C");
+    let offering = state
+        .seed_offering(OfferingSeed::new(&customer.uuid, &category.uuid))
+        .unwrap();
+    let order = state
+        .seed_order(&offering.uuid, &project.uuid, BTreeMap::new())
+        .unwrap();
+    let action = |name: &str, body: Value| {
+        http.post(url(
+            &emulator,
+            &format!(
+                "marketplace-provider-resources/{}/{name}/",
+                order.resource_uuid
+            ),
+        ))
+        .header("Authorization", format!("Token {TOKEN}"))
+        .json(&body)
+        .send()
+    };
+    let bad = |response: reqwest::Response| async move {
+        let status = response.status().as_u16();
+        (status, response.json::<Value>().await.unwrap())
+    };
+
+    let (status, body) = bad(action("set_limits", serde_json::json!({})).await.unwrap()).await;
+    assert_eq!(
+        (status, &body["limits"][0]),
+        (400, &Value::from("This field is required."))
+    );
+    let (status, body) = bad(
+        action("set_limits", serde_json::json!({"limits": {"cpu": -1}}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(body["limits"][0].as_str().unwrap().starts_with("cpu:"));
+    let (status, _) = bad(
+        action("set_limits", serde_json::json!({"limits": {"cpu": 8}}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        state.resource_json(&order.resource_uuid).unwrap()["limits"]["cpu"],
+        8
+    );
+
+    // Waldur lets only staff set the flag.
+    let response = action("set_paused", serde_json::json!({"paused": true}))
+        .await
+        .unwrap();
+    assert_eq!(
+        detail_of(response).await,
+        (
+            403,
+            "You do not have permission to perform this action.".to_owned()
+        )
+    );
+    assert_eq!(
+        state.resource_json(&order.resource_uuid).unwrap()["paused"],
+        false
+    );
+    state.set_token_is_staff(true);
+    let response = action("set_paused", serde_json::json!({"paused": true}))
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        state.resource_json(&order.resource_uuid).unwrap()["paused"],
+        true
+    );
+}

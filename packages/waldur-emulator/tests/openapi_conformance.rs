@@ -348,6 +348,24 @@ async fn emulator_answers_match_the_openapi_schema() {
         200,
     )
     .await;
+    h.conform(
+        "POST",
+        "/api/marketplace-provider-resources/{uuid}/set_limits/",
+        &format!("{resource_path}set_limits/"),
+        Some(json!({"limits": {"cpu": 4}})),
+        200,
+    )
+    .await;
+    h.emulator.state.set_token_is_staff(true);
+    h.conform(
+        "POST",
+        "/api/marketplace-provider-resources/{uuid}/set_paused/",
+        &format!("{resource_path}set_paused/"),
+        Some(json!({"paused": true})),
+        200,
+    )
+    .await;
+    h.emulator.state.set_token_is_staff(false);
 
     // Usage: set then read back.
     h.conform(

@@ -17,7 +17,8 @@ use crate::model::ResourceState;
 use crate::ops::terminate_resource;
 use crate::rules::resource_set_state_ok;
 use crate::server::AppState;
-use crate::validate::{json_object, optional_str, Body};
+use crate::validate::{int_map, json_object, optional_bool, optional_str, Body};
+use std::sync::atomic::Ordering;
 
 pub async fn list(
     State(state): State<AppState>,
@@ -104,6 +105,10 @@ pub async fn provider_action(
     if action == "terminate" {
         return terminate(&state, &uuid, &body);
     }
+    // Checked before the lookup, as DRF checks permissions first.
+    if action == "set_paused" && !state.token_is_staff.load(Ordering::Relaxed) {
+        return Err(ApiError::forbidden());
+    }
     let mut store = state.store();
     let resource = store
         .resources
@@ -128,6 +133,28 @@ pub async fn provider_action(
             Ok(ok_json(
                 json!({ "status": "Resource state has been changed to OK." }),
             ))
+        }
+        "set_limits" => {
+            if !body.contains_key("limits") {
+                return Err(ApiError::required("limits"));
+            }
+            let limits = int_map(&body, "limits")?;
+            if let Some((component, _)) = limits.iter().find(|(_, value)| **value < 0) {
+                return Err(ApiError::field(
+                    "limits",
+                    format!("{component}: Ensure this value is greater than or equal to 0."),
+                ));
+            }
+            resource.limits = limits;
+            resource.modified = now_iso();
+            Ok(ok_json(
+                json!({ "status": "Resource limits have been updated." }),
+            ))
+        }
+        "set_paused" => {
+            resource.paused = optional_bool(&body, "paused")?.unwrap_or(false);
+            resource.modified = now_iso();
+            Ok(ok_json(json!({ "status": "ok" })))
         }
         "set_as_ok" => {
             resource.state = ResourceState::Ok;

@@ -46,6 +46,34 @@ impl WaldurClient {
         .await
     }
 
+    /// `set_limits/`: sets the resource's limits directly, without an
+    /// Update order (the provider's own change).
+    pub async fn set_resource_limits(
+        &self,
+        uuid: &str,
+        limits: &std::collections::BTreeMap<String, i64>,
+    ) -> Result<StatusResponse, Error> {
+        self.post(
+            &action_path(RESOURCES, uuid, "set_limits")?,
+            Some(&json!({ "limits": limits })),
+        )
+        .await
+    }
+
+    /// `set_paused/`: Waldur allows it to staff only; a provider's token
+    /// gets `Error::Forbidden`.
+    pub async fn set_resource_paused(
+        &self,
+        uuid: &str,
+        paused: bool,
+    ) -> Result<StatusResponse, Error> {
+        self.post(
+            &action_path(RESOURCES, uuid, "set_paused")?,
+            Some(&json!({ "paused": paused })),
+        )
+        .await
+    }
+
     /// `set_state_ok/`: from Erred, Creating, Updating or Terminating.
     pub async fn set_resource_state_ok(&self, uuid: &str) -> Result<StatusResponse, Error> {
         self.post(&action_path(RESOURCES, uuid, "set_state_ok")?, NO_BODY)

@@ -26,6 +26,7 @@ pub struct Resource {
     pub plan_uuid: Option<String>,
     /// Read-only here; change it with `set_backend_id`.
     pub backend_id: Option<String>,
+    pub paused: Option<bool>,
     #[serde(deserialize_with = "null_as_default")]
     pub limits: BTreeMap<String, i64>,
     /// The values of the last usage submission, per component type.
@@ -49,6 +50,8 @@ pub struct ResourceFilter {
     pub states: Vec<ResourceState>,
     /// Exact match.
     pub backend_id: Option<String>,
+    /// Exact resource name.
+    pub name_exact: Option<String>,
     pub project_uuid: Option<String>,
     pub customer_uuid: Option<String>,
 }
@@ -62,6 +65,7 @@ impl ResourceFilter {
         );
         query.repeated("state", self.states.iter().map(ResourceState::as_str));
         query.opt("backend_id", self.backend_id.as_deref());
+        query.opt("name_exact", self.name_exact.as_deref());
         query.opt("project_uuid", self.project_uuid.as_deref());
         query.opt("customer_uuid", self.customer_uuid.as_deref());
         query

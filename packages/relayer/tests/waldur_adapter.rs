@@ -1,0 +1,200 @@
+//! The Waldur adapter against the emulator: quantity as a component limit,
+//! resize and pause pushed to the resource, and a crash between creating
+//! an order and binding it to the allocation that must not create a second
+//! order.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use ve_relayer::offering_sync::BASE_COMPONENT_TYPE;
+use ve_relayer::outbox::Outbox;
+use ve_relayer::waldur_adapter::WaldurAdapter;
+use ve_relayer::waldur_port::{WaldurError, WaldurPort};
+use waldur::{Config, OrderCreateRequest, WaldurClient};
+use waldur_emulator::{Emulator, EmulatorHandle, OfferingSeed};
+
+const ALLOCATION: &str = "cust1/1/prov1";
+const CHAIN_OFFERING: &str = "prov1/1";
+
+fn client(base: &str) -> WaldurClient {
+    let mut c = Config::new(base.to_string(), "t");
+    c.retry_wait_min = Duration::from_millis(5);
+    c.retry_wait_max = Duration::from_millis(20);
+    WaldurClient::new(c).expect("client")
+}
+
+struct World {
+    waldur: EmulatorHandle,
+    adapter: WaldurAdapter,
+    offering_url: String,
+    project_url: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let waldur = Emulator::start("t").await.expect("emulator");
+    let org = waldur.state.seed_customer("Org");
+    let project = waldur.state.seed_project(&org.uuid, "P").expect("project");
+    let category = waldur.state.seed_category("Compute");
+    let offering = waldur
+        .state
+        .seed_offering(OfferingSeed::new(&org.uuid, &category.uuid))
+        .expect("offering");
+    let project_url = client(&waldur.base_url)
+        .urls()
+        .project(&project.uuid)
+        .expect("project url");
+    let outbox = Arc::new(Outbox::open(&dir.path().join("relayer.redb"), 5).expect("outbox"));
+    let adapter = WaldurAdapter::new(
+        client(&waldur.base_url),
+        project_url.clone(),
+        BTreeMap::from([(CHAIN_OFFERING.to_string(), offering.url.clone())]),
+        outbox,
+    )
+    .expect("adapter");
+    World {
+        waldur,
+        adapter,
+        offering_url: offering.url,
+        project_url,
+        _dir: dir,
+    }
+}
+
+fn limits(w: &World, resource: &str) -> serde_json::Value {
+    w.waldur.state.resource_json(resource).expect("resource")["limits"].clone()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn quantity_becomes_the_base_component_limit_and_resize_changes_it() {
+    let mut w = world().await;
+    let order = w
+        .adapter
+        .provision(ALLOCATION, CHAIN_OFFERING, 3)
+        .await
+        .expect("provision");
+    assert_eq!(
+        limits(&w, &order.resource_uuid),
+        json!({ BASE_COMPONENT_TYPE: 3 })
+    );
+
+    w.adapter.resize(ALLOCATION, 7).await.expect("resize");
+    assert_eq!(
+        limits(&w, &order.resource_uuid),
+        json!({ BASE_COMPONENT_TYPE: 7 })
+    );
+    // Nothing else was created on the way.
+    assert_eq!(w.waldur.state.order_count(), 1);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn resize_or_pause_of_an_unknown_allocation_names_it() {
+    let mut w = world().await;
+    let err = w.adapter.resize("cust1/9/prov1", 2).await.unwrap_err();
+    assert_eq!(err, WaldurError::UnknownAllocation("cust1/9/prov1".into()));
+    let err = w
+        .adapter
+        .set_paused("cust1/9/prov1", true)
+        .await
+        .unwrap_err();
+    assert_eq!(err, WaldurError::UnknownAllocation("cust1/9/prov1".into()));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn pause_sets_the_flag_only_where_waldur_permits_it() {
+    let mut w = world().await;
+    let order = w
+        .adapter
+        .provision(ALLOCATION, CHAIN_OFFERING, 1)
+        .await
+        .expect("provision");
+    let paused = |w: &World| {
+        w.waldur
+            .state
+            .resource_json(&order.resource_uuid)
+            .expect("r")["paused"]
+            .clone()
+    };
+
+    // A provider's token is not staff: Waldur answers 403, the pause holds
+    // on chain only, and that is not an error.
+    assert!(!w.adapter.set_paused(ALLOCATION, true).await.expect("pause"));
+    assert_eq!(paused(&w), json!(false));
+
+    w.waldur.state.set_token_is_staff(true);
+    assert!(w.adapter.set_paused(ALLOCATION, true).await.expect("pause"));
+    assert_eq!(paused(&w), json!(true));
+    assert!(w
+        .adapter
+        .set_paused(ALLOCATION, false)
+        .await
+        .expect("resume"));
+    assert_eq!(paused(&w), json!(false));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_crash_between_order_create_and_binding_does_not_create_a_second_order() {
+    let mut w = world().await;
+    // What the first attempt left behind: the order exists, its resource is
+    // named after the allocation, but no backend id was set and nothing
+    // was tracked.
+    let mut request = OrderCreateRequest::new(w.offering_url.clone(), w.project_url.clone());
+    request.attributes = Some(json!({ "name": ALLOCATION, "ve_allocation_id": ALLOCATION }));
+    let first = client(&w.waldur.base_url)
+        .create_order(&request)
+        .await
+        .expect("first order");
+    let first_resource = first.marketplace_resource_uuid.expect("resource");
+    assert_eq!(w.waldur.state.order_count(), 1);
+
+    let order = w
+        .adapter
+        .provision(ALLOCATION, CHAIN_OFFERING, 1)
+        .await
+        .expect("retried provision");
+    assert_eq!(w.waldur.state.order_count(), 1, "no second order");
+    assert_eq!(order.resource_uuid, first_resource);
+    let resource = w
+        .waldur
+        .state
+        .resource_json(&first_resource)
+        .expect("resource");
+    assert_eq!(resource["backend_id"], json!(ALLOCATION));
+    let order_json = w
+        .waldur
+        .state
+        .order_json(&first.uuid.expect("order uuid"))
+        .expect("order");
+    assert_ne!(order_json["state"], json!("pending-provider"), "approved");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_resource_of_another_allocation_with_the_same_name_is_not_taken() {
+    let mut w = world().await;
+    // Same name, but another allocation's attribute (e.g. created by hand):
+    // the adapter must not adopt it.
+    let mut request = OrderCreateRequest::new(w.offering_url.clone(), w.project_url.clone());
+    request.attributes = Some(json!({ "name": ALLOCATION, "ve_allocation_id": "cust9/9/prov1" }));
+    client(&w.waldur.base_url)
+        .create_order(&request)
+        .await
+        .expect("foreign order");
+    let order = w
+        .adapter
+        .provision(ALLOCATION, CHAIN_OFFERING, 1)
+        .await
+        .expect("provision");
+    assert_eq!(w.waldur.state.order_count(), 2);
+    let resource = w
+        .waldur
+        .state
+        .resource_json(&order.resource_uuid)
+        .expect("resource");
+    assert_eq!(
+        resource["attributes"]["ve_allocation_id"],
+        json!(ALLOCATION)
+    );
+}
