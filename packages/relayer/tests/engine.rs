@@ -590,3 +590,63 @@ async fn an_unreachable_waldur_holds_the_checkpoint_and_a_refusal_does_not_block
         Some(head)
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn pause_resume_and_resize_on_chain_reach_waldur() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut world = World::new();
+    world.register_key();
+    let allocation = world.allocation();
+    let customer = world.customer.clone();
+    let mut e = engine(world, dir.path(), ScriptedWaldur::default());
+    e.step().await.unwrap();
+    e.waldur.updates.push_back(ResourceUpdate {
+        allocation_id: allocation.clone(),
+        resource_uuid: format!("res-{allocation}"),
+        state: ResourceStatus::Ok,
+    });
+    e.step().await.unwrap();
+    e.waldur.calls.clear();
+
+    let m = e.chain.inner.marketplace.clone();
+    let customer_does = |e: &mut Engine<FlakyChain, ScriptedWaldur>,
+                         msg: marketplace::msg::ExecuteMsg| {
+        e.chain.inner.execute(&customer, &m, &msg, &[]).unwrap();
+    };
+    let id = || allocation.clone();
+    customer_does(
+        &mut e,
+        marketplace::msg::ExecuteMsg::PauseAllocation {
+            allocation_id: id(),
+        },
+    );
+    let report = e.step().await.unwrap();
+    assert_eq!(report.events_handled, 1);
+    assert!(
+        report.notes[0].contains("paused; Waldur resource flag set"),
+        "{:?}",
+        report.notes
+    );
+    customer_does(
+        &mut e,
+        marketplace::msg::ExecuteMsg::ResumeAllocation {
+            allocation_id: id(),
+        },
+    );
+    customer_does(
+        &mut e,
+        marketplace::msg::ExecuteMsg::ResizeAllocation {
+            allocation_id: id(),
+            quantity: 1,
+        },
+    );
+    e.step().await.unwrap();
+    assert_eq!(
+        e.waldur.calls,
+        vec![
+            format!("paused=true {allocation}"),
+            format!("paused=false {allocation}"),
+            format!("resize {allocation} 1"),
+        ]
+    );
+}
