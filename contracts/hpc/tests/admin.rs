@@ -1,8 +1,8 @@
 mod common;
 
 use common::*;
-use cosmwasm_std::{coin, Addr, Empty, StdResult};
-use cw_multi_test::{ContractWrapper, Executor};
+use cosmwasm_std::{coin, Addr, StdResult};
+use cw_multi_test::Executor;
 use hpc::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use hpc::state::Config;
 use ve_types::JobState;
@@ -288,41 +288,16 @@ fn migrate_keeps_state_and_refuses_foreign_or_newer_contracts() {
     assert_eq!(s.job_state(&job).state, JobState::Pending);
 
     // A contract stored under another name cannot be migrated into ours.
-    fn foreign_instantiate(
-        deps: cosmwasm_std::DepsMut,
-        _: cosmwasm_std::Env,
-        _: cosmwasm_std::MessageInfo,
-        _: Empty,
-    ) -> StdResult<cosmwasm_std::Response> {
-        cw2::set_contract_version(deps.storage, "crates.io:cw20-base", "9.0.0")?;
-        Ok(cosmwasm_std::Response::new())
-    }
-    fn noop_execute(
-        _: cosmwasm_std::DepsMut,
-        _: cosmwasm_std::Env,
-        _: cosmwasm_std::MessageInfo,
-        _: Empty,
-    ) -> StdResult<cosmwasm_std::Response> {
-        Ok(cosmwasm_std::Response::new())
-    }
-    fn noop_query(
-        _: cosmwasm_std::Deps,
-        _: cosmwasm_std::Env,
-        _: Empty,
-    ) -> StdResult<cosmwasm_std::Binary> {
-        Ok(cosmwasm_std::Binary::default())
-    }
-    let foreign_code = s.app.store_code(Box::new(ContractWrapper::new(
-        noop_execute,
-        foreign_instantiate,
-        noop_query,
-    )));
+    let foreign_code = s.app.store_code(ve_cw::multitest::foreign_contract());
     let foreign = s
         .app
         .instantiate_contract(
             foreign_code,
             admin.clone(),
-            &Empty {},
+            &ve_cw::multitest::ForeignContract {
+                contract: "crates.io:cw20-base".into(),
+                version: "9.0.0".into(),
+            },
             &[],
             "foreign",
             Some(admin.to_string()),

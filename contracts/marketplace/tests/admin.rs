@@ -1,8 +1,8 @@
 mod common;
 
 use common::*;
-use cosmwasm_std::{Empty, Uint128};
-use cw_multi_test::{ContractWrapper, Executor};
+use cosmwasm_std::Uint128;
+use cw_multi_test::Executor;
 use marketplace::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use marketplace::state::Config;
 
@@ -174,41 +174,16 @@ fn migrate_keeps_state_and_refuses_foreign_or_newer_contracts() {
     assert_eq!(o.offering.pricing.base_price, Uint128::new(50_000));
 
     // A contract stored under another name cannot be migrated into ours.
-    fn foreign_instantiate(
-        deps: cosmwasm_std::DepsMut,
-        _: cosmwasm_std::Env,
-        _: cosmwasm_std::MessageInfo,
-        _: Empty,
-    ) -> cosmwasm_std::StdResult<cosmwasm_std::Response> {
-        cw2::set_contract_version(deps.storage, "crates.io:cw20-base", "9.0.0")?;
-        Ok(cosmwasm_std::Response::new())
-    }
-    fn noop_execute(
-        _: cosmwasm_std::DepsMut,
-        _: cosmwasm_std::Env,
-        _: cosmwasm_std::MessageInfo,
-        _: Empty,
-    ) -> cosmwasm_std::StdResult<cosmwasm_std::Response> {
-        Ok(cosmwasm_std::Response::new())
-    }
-    fn noop_query(
-        _: cosmwasm_std::Deps,
-        _: cosmwasm_std::Env,
-        _: Empty,
-    ) -> cosmwasm_std::StdResult<cosmwasm_std::Binary> {
-        Ok(cosmwasm_std::Binary::default())
-    }
-    let foreign_code = s.app.store_code(Box::new(ContractWrapper::new(
-        noop_execute,
-        foreign_instantiate,
-        noop_query,
-    )));
+    let foreign_code = s.app.store_code(ve_cw::multitest::foreign_contract());
     let foreign = s
         .app
         .instantiate_contract(
             foreign_code,
             admin.clone(),
-            &Empty {},
+            &ve_cw::multitest::ForeignContract {
+                contract: "crates.io:cw20-base".into(),
+                version: "9.0.0".into(),
+            },
             &[],
             "foreign",
             Some(admin.to_string()),

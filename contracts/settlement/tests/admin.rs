@@ -1,8 +1,7 @@
 mod common;
 
 use common::*;
-use cosmwasm_std::Empty;
-use cw_multi_test::{ContractWrapper, Executor};
+use cw_multi_test::Executor;
 use settlement::msg::{ExecuteMsg, FeeShareInput, InstantiateMsg, MigrateMsg, QueryMsg};
 use settlement::state::Config;
 
@@ -132,41 +131,16 @@ fn instantiate_is_validated_and_migrate_follows_cw2() {
     s.app
         .migrate_contract(admin.clone(), contract.clone(), &MigrateMsg {}, code_id)
         .unwrap();
-    fn noop_instantiate(
-        deps: cosmwasm_std::DepsMut,
-        _: cosmwasm_std::Env,
-        _: cosmwasm_std::MessageInfo,
-        _: Empty,
-    ) -> cosmwasm_std::StdResult<cosmwasm_std::Response> {
-        cw2::set_contract_version(deps.storage, "crates.io:other", "1.0.0")?;
-        Ok(cosmwasm_std::Response::new())
-    }
-    fn noop_execute(
-        _: cosmwasm_std::DepsMut,
-        _: cosmwasm_std::Env,
-        _: cosmwasm_std::MessageInfo,
-        _: Empty,
-    ) -> cosmwasm_std::StdResult<cosmwasm_std::Response> {
-        Ok(cosmwasm_std::Response::new())
-    }
-    fn noop_query(
-        _: cosmwasm_std::Deps,
-        _: cosmwasm_std::Env,
-        _: Empty,
-    ) -> cosmwasm_std::StdResult<cosmwasm_std::Binary> {
-        Ok(cosmwasm_std::Binary::default())
-    }
-    let other_code = s.app.store_code(Box::new(ContractWrapper::new(
-        noop_execute,
-        noop_instantiate,
-        noop_query,
-    )));
+    let other_code = s.app.store_code(ve_cw::multitest::foreign_contract());
     let other = s
         .app
         .instantiate_contract(
             other_code,
             admin.clone(),
-            &Empty {},
+            &ve_cw::multitest::ForeignContract {
+                contract: "crates.io:other".into(),
+                version: "1.0.0".into(),
+            },
             &[],
             "o",
             Some(admin.to_string()),

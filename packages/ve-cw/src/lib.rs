@@ -3,6 +3,8 @@
 //! validation with errors that name the field, funds checks, pagination.
 //! Each contract's error type wraps these errors transparently.
 
+#[cfg(feature = "multitest")]
+pub mod multitest;
 pub mod validate;
 
 use std::fmt::Display;
