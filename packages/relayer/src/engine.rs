@@ -286,6 +286,14 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         Ok(report.callbacks_queued)
     }
 
+    /// Sends what the outbox holds, reading neither the chain nor Waldur:
+    /// the last act of a graceful shutdown.
+    pub async fn flush_pending(&mut self) -> Result<StepReport, EngineError> {
+        let mut report = StepReport::default();
+        self.flush(&mut report).await?;
+        Ok(report)
+    }
+
     /// One pass: new blocks, Waldur changes, outbox.
     pub async fn step(&mut self) -> Result<StepReport, EngineError> {
         let mut report = StepReport::default();

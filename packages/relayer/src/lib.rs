@@ -3,13 +3,19 @@
 //! actions back on chain as ed25519-signed callbacks through a durable
 //! outbox.
 
+pub mod audit;
 pub mod chain;
+pub mod config;
+pub mod dead_letters;
 pub mod demo;
 pub mod engine;
+pub mod http;
 pub mod keys;
 pub mod offering_ingest;
 pub mod offering_sync;
 pub mod outbox;
+pub mod service;
 pub mod signer;
+pub mod telemetry;
 pub mod waldur_adapter;
 pub mod waldur_port;

@@ -1,14 +1,22 @@
 //! `ve-relayer`: the operator's command line. Every flag can also be given
-//! as a `VIRTENGINE_*` environment variable.
+//! as a `VIRTENGINE_*` environment variable; `run` and `reconcile` also
+//! read a TOML config file (see `ve_relayer::config`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use cosmwasm_std::Binary;
+use ve_relayer::audit::AuditLog;
+use ve_relayer::config::{RunArgs, Secrets, Settings};
+use ve_relayer::dead_letters;
 use ve_relayer::keys;
-use ve_relayer::outbox::{EntryState, Outbox, CHECKPOINT};
-use ve_relayer::signer::{CallbackDraft, Signer};
+use ve_relayer::outbox::{Outbox, CHECKPOINT};
+use ve_relayer::service::summary::{ReprocessTarget, Reprocessed};
+use ve_relayer::service::wiring;
+use ve_relayer::signer::Signer;
+use ve_relayer::telemetry::Telemetry;
 
 #[derive(Parser)]
 #[command(
@@ -49,8 +57,35 @@ struct Identity {
     callback_contract: String,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum Output {
+    Table,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
+    /// Runs the relayer until SIGINT/SIGTERM: relay steps, offering sync and
+    /// reconcile, offering ingest, /metrics, /healthz and the admin API.
+    Run {
+        #[command(flatten)]
+        args: RunArgs,
+        /// Print the resolved settings (secrets left out) and exit; non-zero
+        /// if they are invalid.
+        #[arg(long)]
+        check_config: bool,
+    },
+    /// One offering reconcile pass (chain vs Waldur), printed. Exit code 0:
+    /// no drift; 2: drift, missing offerings, orphans or duplicates found
+    /// (drifted offerings were resynced); 1: the pass failed. Needs the
+    /// database to itself: on a running relayer use
+    /// `POST /admin/offering-sync/reconcile`.
+    Reconcile {
+        #[command(flatten)]
+        args: RunArgs,
+        #[arg(long, value_enum, default_value = "table")]
+        output: Output,
+    },
     /// The signing key: generate one, or show the public half.
     Keys {
         #[command(subcommand)]
@@ -66,7 +101,7 @@ enum Command {
         #[arg(long, env = "VIRTENGINE_DEMO_DIR")]
         dir: Option<PathBuf>,
     },
-    /// Callbacks that failed too often.
+    /// Callbacks (and offering syncs) that failed too often.
     DeadLetter {
         #[command(subcommand)]
         action: DeadLetterAction,
@@ -92,9 +127,10 @@ enum KeysAction {
 #[derive(Subcommand)]
 enum DeadLetterAction {
     List(Store),
-    /// Re-signs (fresh nonce and validity) and queues again.
+    /// Re-signs callbacks (fresh nonce and validity) and queues them
+    /// again; puts dead offering syncs back in the sync queue.
     Reprocess {
-        /// The callback id; or --all.
+        /// The callback or offering id; or --all.
         id: Option<String>,
         #[arg(long)]
         all: bool,
@@ -127,8 +163,109 @@ fn register_message(seed: [u8; 32], key_id: &str) -> String {
     .to_string()
 }
 
-fn run(cli: Cli) -> Result<(), String> {
+fn audit_log(
+    settings: &Settings,
+    fallback: Box<dyn std::io::Write + Send>,
+) -> Result<AuditLog, String> {
+    match &settings.log_file {
+        Some(path) => AuditLog::file(settings.log_format, path)
+            .map_err(|e| format!("config `log_file`: {}: {e}", path.display())),
+        None => Ok(AuditLog::new(settings.log_format, fallback)),
+    }
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// Resolves when the process gets SIGINT or SIGTERM.
+async fn stop_signal() -> Result<&'static str, String> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").map_err(|e| e.to_string()),
+            _ = term.recv() => Ok("SIGTERM"),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .map(|()| "ctrl-c")
+            .map_err(|e| e.to_string())
+    }
+}
+
+fn run_service(args: RunArgs, check_config: bool) -> Result<ExitCode, String> {
+    let settings = Settings::load(args, Secrets::from_env()).map_err(|e| e.to_string())?;
+    if check_config {
+        let shown = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
+        println!("{shown}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    let audit = audit_log(&settings, Box::new(std::io::stdout()))?;
+    let telemetry = Arc::new(Telemetry::new(
+        settings.poll_interval,
+        settings.health_intervals,
+    ));
+    runtime()?.block_on(async {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let signal_log = audit.clone();
+        tokio::spawn(async move {
+            match stop_signal().await {
+                Ok(name) => signal_log.info(
+                    "relayer.signal",
+                    serde_json::json!({ "signal": name, "action": "finishing the current step, then stopping" }),
+                ),
+                Err(e) => signal_log.error(
+                    "relayer.signal",
+                    serde_json::json!({ "error": format!("cannot watch for signals, stopping: {e}") }),
+                ),
+            }
+            let _ = stop.send(true);
+            // A second signal does not wait for a step stuck on a slow node
+            // or Waldur. Nothing is lost: the outbox is durable.
+            if stop_signal().await.is_ok() {
+                signal_log.warn(
+                    "relayer.signal",
+                    serde_json::json!({ "action": "second signal: exiting at once" }),
+                );
+                std::process::exit(130);
+            }
+        });
+        wiring::connect_and_serve(&settings, telemetry, audit, stopped).await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reconcile(args: RunArgs, output: Output) -> Result<ExitCode, String> {
+    let settings = Settings::load(args, Secrets::from_env()).map_err(|e| e.to_string())?;
+    // stdout carries the result; the audit log goes to stderr (or its file).
+    let audit = audit_log(&settings, Box::new(std::io::stderr()))?;
+    let summary = runtime()?.block_on(wiring::reconcile_once(&settings, audit))?;
+    match output {
+        Output::Table => println!("{}", summary.table()),
+        Output::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?
+        ),
+    }
+    Ok(if summary.drift_found {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
+        Command::Run { args, check_config } => return run_service(args, check_config),
+        Command::Reconcile { args, output } => return reconcile(args, output),
         Command::Keys {
             action: KeysAction::Generate { key_file },
         } => {
@@ -197,18 +334,29 @@ fn run(cli: Cli) -> Result<(), String> {
             action: DeadLetterAction::List(store),
         } => {
             let outbox = open(&store)?;
-            for e in outbox
-                .in_state(EntryState::DeadLetter, usize::MAX)
-                .map_err(|e| e.to_string())?
-            {
+            let listed = dead_letters::list(&outbox).map_err(|e| e.to_string())?;
+            for e in &listed.callbacks {
                 println!(
                     "{}",
                     serde_json::json!({
-                        "callback_id": e.callback.callback_id,
-                        "action_type": e.callback.action_type.as_str(),
-                        "entity_id": e.callback.entity_id,
+                        "kind": "callback",
+                        "callback_id": e.callback_id,
+                        "action_type": e.action_type,
+                        "entity_id": e.entity_id,
                         "attempts": e.attempts,
                         "last_error": e.last_error,
+                    })
+                );
+            }
+            for o in &listed.offerings {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "kind": "offering",
+                        "offering_id": o.offering_id,
+                        "waldur_uuid": o.waldur_uuid,
+                        "attempts": o.attempts,
+                        "last_error": o.last_error,
                     })
                 );
             }
@@ -222,6 +370,11 @@ fn run(cli: Cli) -> Result<(), String> {
                     identity,
                 },
         } => {
+            let target = match (id, all) {
+                (Some(id), false) => ReprocessTarget::One { id },
+                (None, true) => ReprocessTarget::All { all: true },
+                _ => return Err("give a callback or offering id, or --all".into()),
+            };
             let outbox = open(&store)?;
             let seed = keys::load(&identity.key_file).map_err(|e| e.to_string())?;
             let signer = Signer::new(
@@ -231,43 +384,29 @@ fn run(cli: Cli) -> Result<(), String> {
                 identity.chain_id,
                 identity.callback_contract,
             );
-            let dead = outbox
-                .in_state(EntryState::DeadLetter, usize::MAX)
-                .map_err(|e| e.to_string())?;
-            let chosen: Vec<_> = match (&id, all) {
-                (Some(id), false) => dead
-                    .into_iter()
-                    .filter(|e| &e.callback.callback_id == id)
-                    .collect(),
-                (None, true) => dead,
-                _ => return Err("give a callback id or --all".into()),
+            let done = Reprocessed {
+                callbacks: dead_letters::reprocess_callbacks(&outbox, &signer, &target, now())
+                    .map_err(|e| e.to_string())?,
+                offerings: dead_letters::reprocess_offerings_offline(&outbox, &target, now())
+                    .map_err(|e| e.to_string())?,
             };
-            if chosen.is_empty() {
+            if done.callbacks.is_empty() && done.offerings.is_empty() {
                 return Err("no such dead letter".into());
             }
-            for entry in chosen {
-                let cb = &entry.callback;
-                let draft = CallbackDraft {
-                    callback_id: cb.callback_id.clone(),
-                    action: cb.action_type,
-                    waldur_id: cb.waldur_id.clone(),
-                    entity_id: cb.entity_id.clone(),
-                    payload: cb.payload.to_vec(),
-                };
-                let resigned = signer.sign(&draft, now()).map_err(|e| e.to_string())?;
-                outbox
-                    .reprocess(&cb.callback_id, resigned, now())
-                    .map_err(|e| e.to_string())?;
-                println!("queued again: {}", cb.callback_id);
+            for id in &done.callbacks {
+                println!("queued again: {id}");
+            }
+            for id in &done.offerings {
+                println!("offering sync queued again: {id}");
             }
         }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
 }
 
 fn main() -> ExitCode {
     match run(Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("ve-relayer: {e}");
             ExitCode::FAILURE

@@ -407,7 +407,8 @@ impl OfferingSync {
         offering_id: &str,
     ) -> Result<Pushed, SyncError> {
         let offering = chain
-            .offering(offering_id)?
+            .offering(offering_id)
+            .await?
             .ok_or_else(|| SyncError::NotOnChain(offering_id.to_string()))?;
         let export = self.config.mapping.export(&offering)?;
         let version = offering.offering.version;
@@ -689,7 +690,7 @@ impl OfferingSync {
         now: u64,
     ) -> Result<ReconcileReport, SyncError> {
         self.metrics.reconciliations += 1;
-        let on_chain = chain.provider_offerings(&self.config.provider)?;
+        let on_chain = chain.provider_offerings(&self.config.provider).await?;
         let in_waldur = self.customer_offerings().await?;
         let mut report = ReconcileReport::default();
         self.queue_unknown(&on_chain, now, &mut report)?;

@@ -118,6 +118,13 @@ impl WaldurAdapter {
         BTreeMap::from([(self.quantity_component.clone(), i64::from(quantity))])
     }
 
+    /// Maps (or re-maps) a chain offering to a Waldur offering link, e.g.
+    /// one the offering sync has just created.
+    pub fn map_offering(&mut self, offering_id: &str, waldur_offering_url: String) {
+        self.offerings
+            .insert(offering_id.to_string(), waldur_offering_url);
+    }
+
     fn persist(&self, allocation_id: &str) -> Result<(), WaldurError> {
         if let Some(t) = self.tracked.get(allocation_id) {
             self.store

@@ -10,15 +10,20 @@ use crate::chain::ChainError;
 /// Page size of the provider listing.
 const PAGE: u32 = 30;
 
+/// Async because a node answers over the network (an RPC client makes
+/// smart queries); the embedded chain answers at once. Futures need not be
+/// `Send`, as for `ChainClient`.
+#[allow(async_fn_in_trait)]
 pub trait OfferingReader {
     /// The offering, or `None` if the chain has no such offering.
-    fn offering(&self, offering_id: &str) -> Result<Option<OfferingResponse>, ChainError>;
+    async fn offering(&self, offering_id: &str) -> Result<Option<OfferingResponse>, ChainError>;
     /// Every offering of `provider`, in ID order.
-    fn provider_offerings(&self, provider: &str) -> Result<Vec<OfferingResponse>, ChainError>;
+    async fn provider_offerings(&self, provider: &str)
+        -> Result<Vec<OfferingResponse>, ChainError>;
 }
 
 impl OfferingReader for EmbeddedChain {
-    fn offering(&self, offering_id: &str) -> Result<Option<OfferingResponse>, ChainError> {
+    async fn offering(&self, offering_id: &str) -> Result<Option<OfferingResponse>, ChainError> {
         let query = QueryMsg::Offering {
             offering_id: offering_id.to_string(),
         };
@@ -33,7 +38,7 @@ impl OfferingReader for EmbeddedChain {
             // by matching the message text.
             Err(error) => {
                 let provider = offering_id.rsplit_once('/').map_or("", |(p, _)| p);
-                let listed = self.provider_offerings(provider).unwrap_or_default();
+                let listed = self.provider_offerings(provider).await.unwrap_or_default();
                 if listed.iter().any(|o| o.id == offering_id) {
                     Err(ChainError::Refused(error.to_string()))
                 } else {
@@ -43,7 +48,10 @@ impl OfferingReader for EmbeddedChain {
         }
     }
 
-    fn provider_offerings(&self, provider: &str) -> Result<Vec<OfferingResponse>, ChainError> {
+    async fn provider_offerings(
+        &self,
+        provider: &str,
+    ) -> Result<Vec<OfferingResponse>, ChainError> {
         let mut all: Vec<OfferingResponse> = Vec::new();
         loop {
             let query = QueryMsg::OfferingsByProvider {

@@ -1,0 +1,557 @@
+//! `ve-relayer run`: the long-running relayer.
+//!
+//! One loop owns the engine, the offering sync and the offering ingest
+//! (they share the database and are not thread-safe), and does, in turn:
+//! - every poll interval, a pass: the offering sync follows the chain and
+//!   pushes due offerings to Waldur, then the engine steps (chain events ->
+//!   Waldur -> callbacks -> outbox -> chain);
+//! - every reconcile interval, an offering reconcile (drift repair);
+//! - every ingest interval, the Waldur -> chain offering ingest;
+//! - between those, the admin API's requests, sent to it over a channel
+//!   (reconcile now, dead letters).
+//!
+//! A shutdown request is seen between two of these, so the current one
+//! always finishes; then the outbox is flushed once more and the database
+//! closed before [`Relayer::run`] returns.
+
+pub mod audited;
+pub mod summary;
+pub mod wiring;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::time::{interval_at, Instant as TokioInstant, MissedTickBehavior};
+use waldur::WaldurClient;
+
+use crate::audit::{unix_now, AuditLog};
+use crate::chain::ChainClient;
+use crate::dead_letters;
+use crate::engine::{Engine, StepReport};
+use crate::offering_ingest::OfferingIngest;
+use crate::offering_sync::{
+    OfferingReader, OfferingSync, SyncOutcome, CHECKPOINT as SYNC_CHECKPOINT,
+};
+use crate::outbox::{EntryState, CHECKPOINT};
+use crate::telemetry::{OutboxFigures, Telemetry};
+use crate::waldur_adapter::WaldurAdapter;
+
+use audited::{AuditedChain, AuditedWaldur};
+use summary::{DeadLetters, ReconcileSummary, ReprocessTarget, Reprocessed, Resync};
+
+/// What the admin API asks the loop to do; the answer comes back on the
+/// oneshot.
+pub enum AdminCommand {
+    Reconcile(oneshot::Sender<Result<ReconcileSummary, String>>),
+    DeadLetters(oneshot::Sender<Result<DeadLetters, String>>),
+    Reprocess(
+        ReprocessTarget,
+        oneshot::Sender<Result<Reprocessed, String>>,
+    ),
+}
+
+/// How often the loop does each thing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    pub poll: Duration,
+    /// `None`: offering sync off.
+    pub reconcile: Option<Duration>,
+    /// `None`: offering ingest off.
+    pub ingest: Option<Duration>,
+}
+
+/// The period of a timer whose branch is switched off (never polled).
+const IDLE: Duration = Duration::from_secs(86_400);
+
+pub type RelayEngine<C> = Engine<AuditedChain<C>, AuditedWaldur<WaldurAdapter>>;
+
+pub struct Relayer<C: ChainClient> {
+    pub engine: RelayEngine<C>,
+    pub offering_sync: Option<OfferingSync>,
+    pub ingest: Option<OfferingIngest>,
+    /// Builds Waldur offering links for the engine's offering map.
+    waldur_links: WaldurClient,
+    pub telemetry: Arc<Telemetry>,
+    pub audit: AuditLog,
+    pub timing: Timing,
+    /// Dead callbacks already reported, so each is logged once.
+    known_dead: BTreeSet<String>,
+}
+
+fn resync_error(outcome: &SyncOutcome) -> Option<&str> {
+    match outcome {
+        SyncOutcome::Failed { error, .. } | SyncOutcome::DeadLettered { error } => Some(error),
+        _ => None,
+    }
+}
+
+impl<C: ChainClient + OfferingReader> Relayer<C> {
+    pub fn new(
+        engine: RelayEngine<C>,
+        offering_sync: Option<OfferingSync>,
+        ingest: Option<OfferingIngest>,
+        waldur_links: WaldurClient,
+        telemetry: Arc<Telemetry>,
+        audit: AuditLog,
+        timing: Timing,
+    ) -> Result<Self, String> {
+        let known_dead = engine
+            .outbox
+            .in_state(EntryState::DeadLetter, usize::MAX)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|e| e.callback.callback_id)
+            .collect();
+        let mut relayer = Relayer {
+            engine,
+            offering_sync,
+            ingest,
+            waldur_links,
+            telemetry,
+            audit,
+            timing,
+            known_dead,
+        };
+        relayer.map_synced_offerings();
+        relayer.publish_figures();
+        Ok(relayer)
+    }
+
+    /// The chain client (e.g. for queries in tests).
+    pub fn chain(&self) -> &C {
+        &self.engine.chain.inner
+    }
+
+    /// Offerings the sync has put in Waldur are offerings the engine can
+    /// order: their Waldur link goes into the engine's offering map (the
+    /// guide: with the sync on, the manual map is not needed).
+    fn map_synced_offerings(&mut self) {
+        let Some(sync) = &self.offering_sync else {
+            return;
+        };
+        let urls = self.waldur_links.urls();
+        for record in sync.records().filter(|r| !r.waldur_owned) {
+            if let Some(link) = record
+                .waldur_uuid
+                .as_deref()
+                .and_then(|uuid| urls.public_offering(uuid).ok())
+            {
+                self.engine
+                    .waldur
+                    .inner
+                    .map_offering(&record.offering_id, link);
+            }
+        }
+    }
+
+    /// Copies outbox counts, checkpoints and sync metrics to the telemetry.
+    fn publish_figures(&mut self) {
+        let outbox = &self.engine.outbox;
+        match outbox.counts() {
+            Ok((pending, done, dead_letters)) => self.telemetry.set_outbox(OutboxFigures {
+                pending,
+                done,
+                dead_letters,
+                chain_checkpoint: outbox.meta(CHECKPOINT).ok().flatten(),
+                offering_sync_checkpoint: outbox.meta(SYNC_CHECKPOINT).ok().flatten(),
+            }),
+            Err(e) => self
+                .audit
+                .error("relayer.database", json!({ "error": e.to_string() })),
+        }
+        if let Some(sync) = &self.offering_sync {
+            self.telemetry.set_offering_sync(sync.metrics().clone());
+        }
+    }
+
+    /// Logs callbacks that reached the dead letters since the last look
+    /// (read only when the count says there are new ones: it is a scan).
+    fn report_new_dead_letters(&mut self) {
+        let dead_now = self.telemetry.snapshot().outbox.dead_letters;
+        if dead_now <= self.known_dead.len() as u64 {
+            return;
+        }
+        let Ok(dead) = self
+            .engine
+            .outbox
+            .in_state(EntryState::DeadLetter, usize::MAX)
+        else {
+            return;
+        };
+        for entry in dead {
+            let id = entry.callback.callback_id.clone();
+            if self.known_dead.insert(id.clone()) {
+                self.audit.error(
+                    "callback.dead_letter",
+                    json!({
+                        "callback_id": id,
+                        "action_type": entry.callback.action_type.as_str(),
+                        "entity_id": entry.callback.entity_id,
+                        "attempts": entry.attempts,
+                        "error": entry.last_error,
+                    }),
+                );
+            }
+        }
+    }
+
+    fn log_sync_outcomes(&self, outcomes: &[(String, SyncOutcome)], trigger: &str) {
+        let Some(sync) = &self.offering_sync else {
+            return;
+        };
+        for (offering_id, outcome) in outcomes {
+            let resync = Resync::new(offering_id, outcome);
+            let record = sync.record(offering_id);
+            let fields = json!({
+                "offering_id": offering_id,
+                "action": resync.action,
+                "success": resync.success,
+                "waldur_uuid": resync.waldur_uuid.or_else(|| record.and_then(|r| r.waldur_uuid.clone())),
+                "error": resync.error,
+                "retry_count": record.map_or(0, |r| r.failure_count),
+                "checksum": record.and_then(|r| r.checksum.clone()),
+                "provider_address": sync.config().provider,
+                "trigger": trigger,
+            });
+            if resync_error(outcome).is_some() {
+                self.audit.warn("offering_sync.sync", fields);
+            } else {
+                self.audit.info("offering_sync.sync", fields);
+            }
+            if matches!(outcome, SyncOutcome::DeadLettered { .. }) {
+                self.audit.error(
+                    "offering_sync.dead_letter",
+                    json!({ "offering_id": offering_id, "error": resync_error(outcome) }),
+                );
+            }
+            // `SyncError::Waldur` shows as "Waldur: …" (a request failed);
+            // other failures are mapping or verification problems.
+            if resync_error(outcome).is_some_and(|e| e.starts_with("Waldur: ")) {
+                self.telemetry.waldur_error("offering_sync");
+            }
+        }
+    }
+
+    /// The offering sync's share of a pass: new chain events, then the
+    /// syncs that are due.
+    async fn sync_offerings(&mut self) -> Result<(), String> {
+        let Some(sync) = self.offering_sync.as_mut() else {
+            return Ok(());
+        };
+        let now = unix_now();
+        let result = async {
+            sync.follow_chain(&self.engine.chain, now).await?;
+            sync.tick(&self.engine.chain, now).await
+        }
+        .await;
+        match result {
+            Ok(report) => {
+                self.log_sync_outcomes(&report.outcomes, "pass");
+                self.map_synced_offerings();
+                Ok(())
+            }
+            Err(error) => {
+                if matches!(error, crate::offering_sync::SyncError::Waldur(_)) {
+                    self.telemetry.waldur_error("offering_sync");
+                }
+                Err(format!("offering sync: {error}"))
+            }
+        }
+    }
+
+    fn log_step(&self, report: &StepReport) {
+        let busy = report.blocks_read > 0
+            || report.events_handled > 0
+            || report.callbacks_queued > 0
+            || report.callbacks_confirmed > 0
+            || report.failed > 0
+            || !report.notes.is_empty();
+        if !busy {
+            return;
+        }
+        self.audit.info(
+            "engine.step",
+            json!({
+                "blocks_read": report.blocks_read,
+                "events_handled": report.events_handled,
+                "events_failed": report.events_failed,
+                "callbacks_queued": report.callbacks_queued,
+                "callbacks_confirmed": report.callbacks_confirmed,
+                "already_processed": report.already_processed,
+                "failed": report.failed,
+                "notes": report.notes,
+            }),
+        );
+    }
+
+    /// One pass (offering sync, then an engine step); its outcome goes to
+    /// the telemetry (health, metrics) and the audit log.
+    pub async fn pass(&mut self) -> Result<StepReport, String> {
+        let started = Instant::now();
+        let synced = self.sync_offerings().await;
+        let stepped = self.engine.step().await;
+        let outcome = match (&synced, &stepped) {
+            (Ok(()), Ok(_)) => Ok(()),
+            (Err(e), _) => Err(e.clone()),
+            (_, Err(e)) => Err(format!("relay step: {e}")),
+        };
+        if let Ok(report) = &stepped {
+            self.telemetry.add_report(report);
+            self.log_step(report);
+        }
+        if let Err(error) = &outcome {
+            self.audit
+                .error("relayer.pass_failed", json!({ "error": error }));
+        }
+        self.telemetry
+            .step_finished(outcome.clone(), started.elapsed(), SystemTime::now());
+        self.publish_figures();
+        self.report_new_dead_letters();
+        outcome.and(stepped.map_err(|e| e.to_string()))
+    }
+
+    /// One reconcile pass (chain events first, so the records are fresh).
+    pub async fn reconcile(&mut self) -> Result<ReconcileSummary, String> {
+        let Some(sync) = self.offering_sync.as_mut() else {
+            return Err("the offering sync is disabled (waldur_offering_sync_enabled)".into());
+        };
+        let now = unix_now();
+        let result = async {
+            sync.follow_chain(&self.engine.chain, now).await?;
+            sync.reconcile(&self.engine.chain, now).await
+        }
+        .await;
+        let report = match result {
+            Ok(report) => report,
+            Err(error) => {
+                if matches!(error, crate::offering_sync::SyncError::Waldur(_)) {
+                    self.telemetry.waldur_error("offering_sync");
+                }
+                let error = format!("reconcile: {error}");
+                self.audit.error(
+                    "offering_sync.reconcile",
+                    json!({ "success": false, "error": error }),
+                );
+                self.publish_figures();
+                return Err(error);
+            }
+        };
+        let summary = ReconcileSummary::from(&report);
+        let fields = json!({
+            "success": true,
+            "drift_found": summary.drift_found,
+            "queued": summary.queued,
+            "drifted": summary.drifted,
+            "missing_in_waldur": summary.missing_in_waldur,
+            "orphans": summary.orphans.iter().map(|o| &o.waldur_uuid).collect::<Vec<_>>(),
+            "duplicates": summary.duplicates.iter().map(|o| &o.waldur_uuid).collect::<Vec<_>>(),
+            "resynced": summary.resynced.len(),
+        });
+        if summary.drift_found {
+            self.audit.warn("offering_sync.reconcile", fields);
+        } else {
+            self.audit.info("offering_sync.reconcile", fields);
+        }
+        self.log_sync_outcomes(&report.tick.outcomes, "reconcile");
+        self.map_synced_offerings();
+        self.publish_figures();
+        Ok(summary)
+    }
+
+    /// One Waldur -> chain offering ingest pass (sent with the next flush).
+    pub async fn ingest_offerings(&mut self) -> Result<u64, String> {
+        let Some(ingest) = self.ingest.as_mut() else {
+            return Err("the offering ingest is disabled".into());
+        };
+        match self.engine.ingest_offerings(ingest).await {
+            Ok(queued) => {
+                self.telemetry.add_ingested(queued);
+                if queued > 0 {
+                    self.audit.info(
+                        "offering_ingest.queued",
+                        json!({ "callbacks_queued": queued }),
+                    );
+                }
+                self.publish_figures();
+                Ok(queued)
+            }
+            Err(error) => {
+                if matches!(error, crate::engine::EngineError::Waldur(_)) {
+                    self.telemetry.waldur_error("offering_ingest");
+                }
+                let error = format!("offering ingest: {error}");
+                self.audit
+                    .warn("offering_ingest.failed", json!({ "error": error }));
+                Err(error)
+            }
+        }
+    }
+
+    pub fn dead_letters(&self) -> Result<DeadLetters, String> {
+        let mut listed = dead_letters::list(&self.engine.outbox).map_err(|e| e.to_string())?;
+        // The running sync's records are the live ones.
+        if let Some(sync) = &self.offering_sync {
+            listed.offerings = sync
+                .dead_letters()
+                .into_iter()
+                .map(summary::DeadOffering::from)
+                .collect();
+        }
+        Ok(listed)
+    }
+
+    pub fn reprocess(&mut self, target: &ReprocessTarget) -> Result<Reprocessed, String> {
+        let now = unix_now();
+        let callbacks = dead_letters::reprocess_callbacks(
+            &self.engine.outbox,
+            &self.engine.signer,
+            target,
+            self.engine.chain.now(),
+        )
+        .map_err(|e| e.to_string())?;
+        let offerings = match (self.offering_sync.as_mut(), target) {
+            (None, _) => Vec::new(),
+            (Some(sync), ReprocessTarget::All { all: true }) => {
+                sync.reprocess_all(now).map_err(|e| e.to_string())?
+            }
+            (Some(sync), ReprocessTarget::One { id }) => {
+                if sync.reprocess(id, now).map_err(|e| e.to_string())? {
+                    vec![id.clone()]
+                } else {
+                    Vec::new()
+                }
+            }
+            (Some(_), ReprocessTarget::All { all: false }) => Vec::new(),
+        };
+        let done = Reprocessed {
+            callbacks,
+            offerings,
+        };
+        dead_letters::check_found(target, &done).map_err(|e| e.to_string())?;
+        for id in &done.callbacks {
+            self.known_dead.remove(id);
+            self.audit
+                .info("callback.reprocessed", json!({ "callback_id": id }));
+        }
+        for id in &done.offerings {
+            self.audit
+                .info("offering_sync.reprocessed", json!({ "offering_id": id }));
+        }
+        self.publish_figures();
+        Ok(done)
+    }
+
+    async fn handle(&mut self, command: AdminCommand) {
+        // A dropped receiver means the HTTP client went away: nothing to do.
+        match command {
+            AdminCommand::Reconcile(reply) => {
+                let _ = reply.send(self.reconcile().await);
+            }
+            AdminCommand::DeadLetters(reply) => {
+                let _ = reply.send(self.dead_letters());
+            }
+            AdminCommand::Reprocess(target, reply) => {
+                let _ = reply.send(self.reprocess(&target));
+            }
+        }
+    }
+
+    /// Runs until `shutdown` turns true (or its sender is dropped). The
+    /// first pass starts at once. Returns the chain client; everything
+    /// else, the database included, is closed by then.
+    pub async fn run(
+        mut self,
+        mut commands: mpsc::Receiver<AdminCommand>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> C {
+        self.audit.info(
+            "relayer.loop_started",
+            json!({
+                "provider_address": self.engine.signer.provider,
+                "chain_id": self.engine.chain.chain_id(),
+                "poll_interval_seconds": self.timing.poll.as_secs_f64(),
+                "offering_sync": self.offering_sync.is_some(),
+                "offering_ingest": self.ingest.is_some(),
+            }),
+        );
+        let start = TokioInstant::now();
+        let mut poll = interval_at(start, self.timing.poll);
+        // Reconcile at start too: after lost state (the guide's recovery
+        // procedures) it rebuilds the records without waiting an interval.
+        let mut reconcile = interval_at(start, self.timing.reconcile.unwrap_or(IDLE));
+        let mut ingest = interval_at(start, self.timing.ingest.unwrap_or(IDLE));
+        for timer in [&mut poll, &mut reconcile, &mut ingest] {
+            // A pass that overran its interval is not followed by a burst.
+            timer.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        }
+        let (sync_on, ingest_on) = (
+            self.timing.reconcile.is_some(),
+            self.timing.ingest.is_some(),
+        );
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            tokio::select! {
+                // Shutdown first: a busy loop must still stop promptly.
+                biased;
+                changed = shutdown.changed() => {
+                    if changed.is_err() {
+                        break;
+                    }
+                }
+                Some(command) = commands.recv() => self.handle(command).await,
+                _ = poll.tick() => {
+                    // Failures are in the telemetry and the log; the next
+                    // pass retries.
+                    let _ = self.pass().await;
+                }
+                _ = reconcile.tick(), if sync_on => {
+                    let _ = self.reconcile().await;
+                }
+                _ = ingest.tick(), if ingest_on => {
+                    let _ = self.ingest_offerings().await;
+                }
+            }
+        }
+        self.shut_down().await
+    }
+
+    /// Sends what is still pending, then closes everything but the chain.
+    async fn shut_down(mut self) -> C {
+        match self.engine.flush_pending().await {
+            Ok(report) => {
+                self.telemetry.add_report(&report);
+                self.audit.info(
+                    "relayer.stopping",
+                    json!({ "callbacks_confirmed": report.callbacks_confirmed }),
+                );
+            }
+            Err(error) => self.audit.warn(
+                "relayer.stopping",
+                json!({ "error": format!("final outbox flush: {error}") }),
+            ),
+        }
+        self.publish_figures();
+        let Relayer {
+            engine,
+            offering_sync,
+            ingest,
+            audit,
+            ..
+        } = self;
+        let Engine {
+            chain,
+            waldur,
+            outbox,
+            ..
+        } = engine;
+        // Every holder of the database goes before the log says so.
+        drop((waldur, offering_sync, ingest, outbox));
+        audit.info("relayer.stopped", json!({ "database": "closed" }));
+        chain.inner
+    }
+}

@@ -1,0 +1,305 @@
+//! From [`Settings`] to a running relayer: the database, the signing key,
+//! the Waldur clients, the offering sync and ingest, the HTTP listeners.
+//!
+//! Chain-independent: [`build`] and [`serve`] take any `ChainClient`. Which
+//! chain is used is decided in one place, [`connect_and_serve`]; the RPC
+//! client is plugged in there.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use cosmwasm_std::Binary;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use waldur::{Config as WaldurConfig, WaldurClient};
+
+use crate::audit::AuditLog;
+use crate::chain::embedded::EmbeddedChain;
+use crate::chain::ChainClient;
+use crate::config::{ChainSettings, RpcSettings, Settings};
+use crate::engine::Engine;
+use crate::http::{self, AdminState};
+use crate::keys;
+use crate::offering_ingest::OfferingIngest;
+use crate::offering_sync::{OfferingReader, OfferingSync, OfferingSyncConfig};
+use crate::outbox::Outbox;
+use crate::signer::Signer;
+use crate::telemetry::Telemetry;
+use crate::waldur_adapter::WaldurAdapter;
+
+use super::audited::{AuditedChain, AuditedWaldur};
+use super::{Relayer, Timing};
+
+/// The embedded chain's funded accounts; the relayer serves `provider`.
+pub const EMBEDDED_ACCOUNTS: [&str; 2] = ["provider", "customer"];
+
+/// The Waldur client policy from the settings (token, timeout).
+pub fn waldur_config(settings: &Settings) -> WaldurConfig {
+    let mut config = WaldurConfig::new(
+        settings.waldur.base_url.clone(),
+        settings.waldur.token.clone(),
+    );
+    config.timeout = settings.waldur.timeout;
+    config
+}
+
+/// The provider the relayer signs for: configured, or the embedded
+/// chain's provider account.
+pub fn provider_of(settings: &Settings, chain: &EmbeddedChain) -> String {
+    settings
+        .provider
+        .clone()
+        .unwrap_or_else(|| chain.addr(EMBEDDED_ACCOUNTS[0]).to_string())
+}
+
+/// Deploys the embedded chain and registers the relayer's key for the
+/// provider (on a real chain the provider does that once, see `keys show`).
+pub fn embedded_chain(settings: &Settings) -> Result<EmbeddedChain, String> {
+    let mut chain =
+        EmbeddedChain::deploy(&EMBEDDED_ACCOUNTS).map_err(|e| format!("embedded chain: {e}"))?;
+    let seed = keys::load(&settings.key_file).map_err(|e| format!("key_file: {e}"))?;
+    let provider = chain.addr(EMBEDDED_ACCOUNTS[0]);
+    if settings
+        .provider
+        .as_deref()
+        .is_some_and(|p| p != provider.as_str())
+    {
+        return Err(format!(
+            "config `provider`: the embedded chain's provider is {provider}; leave `provider` unset or use that"
+        ));
+    }
+    let callback = chain.callback.clone();
+    chain
+        .execute(
+            &provider,
+            &callback,
+            &waldur_callback::msg::ExecuteMsg::RegisterSigner {
+                key_id: settings.key_id.clone(),
+                public_key: Binary::from(keys::public_key(seed).to_vec()),
+            },
+            &[],
+        )
+        .map_err(|e| format!("registering the relayer key on the embedded chain: {e}"))?;
+    Ok(chain)
+}
+
+/// The relayer on `chain`, for `provider`, as `settings` say.
+pub fn build<C: ChainClient + OfferingReader>(
+    chain: C,
+    provider: &str,
+    settings: &Settings,
+    telemetry: Arc<Telemetry>,
+    audit: AuditLog,
+) -> Result<Relayer<C>, String> {
+    if let Some(dir) = settings.db.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| format!("config `db`: {}: {e}", dir.display()))?;
+    }
+    let outbox = Arc::new(
+        Outbox::open(&settings.db, settings.max_retries)
+            .map_err(|e| format!("config `db`: {}: {e}", settings.db.display()))?,
+    );
+    let seed = keys::load(&settings.key_file).map_err(|e| format!("config `key_file`: {e}"))?;
+    let signer = Signer::new(
+        seed,
+        settings.key_id.clone(),
+        provider,
+        chain.chain_id(),
+        chain.callback_contract(),
+    );
+    let waldur = waldur_config(settings);
+    let client =
+        WaldurClient::new(waldur.clone()).map_err(|e| format!("config `waldur_base_url`: {e}"))?;
+    let urls = client.urls();
+    let project_url = urls
+        .project(&settings.waldur.project_uuid)
+        .map_err(|e| format!("config `waldur_project_uuid`: {e}"))?;
+    let offerings = settings
+        .waldur
+        .offering_map
+        .iter()
+        .map(|(chain_id, uuid)| {
+            urls.public_offering(uuid)
+                .map(|link| (chain_id.clone(), link))
+                .map_err(|e| format!("config `waldur_offering_map`: {chain_id}: {e}"))
+        })
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
+    let adapter = WaldurAdapter::new(client.clone(), project_url, offerings, outbox.clone())
+        .map_err(|e| e.to_string())?;
+    let offering_sync = match &settings.offering_sync {
+        Some(s) => {
+            let mut config = OfferingSyncConfig::new(provider, s.customer_uuid.clone());
+            config.mapping.category_uuids = settings.waldur.category_map.clone();
+            config.retry.max_retries = s.max_retries;
+            Some(
+                OfferingSync::new(config, client.clone(), outbox.clone())
+                    .map_err(|e| e.to_string())?,
+            )
+        }
+        None => None,
+    };
+    let ingest = settings.offering_ingest.as_ref().map(|s| {
+        let mut ingest = OfferingIngest::new(
+            client.clone(),
+            s.customer_uuid.clone(),
+            s.denom.clone(),
+            s.denom_decimals,
+            outbox.clone(),
+        );
+        // The category map read the other way round: Waldur -> chain.
+        ingest.categories = settings
+            .waldur
+            .category_map
+            .iter()
+            .map(|(category, uuid)| (uuid.replace('-', "").to_ascii_lowercase(), *category))
+            .collect();
+        ingest
+    });
+    let engine = Engine {
+        chain: AuditedChain::new(chain, audit.clone()),
+        waldur: AuditedWaldur::new(adapter, audit.clone(), telemetry.clone()),
+        signer,
+        outbox,
+    };
+    let timing = Timing {
+        poll: settings.poll_interval,
+        reconcile: settings.offering_sync.as_ref().map(|s| s.interval),
+        ingest: settings.offering_ingest.as_ref().map(|s| s.interval),
+    };
+    Relayer::new(
+        engine,
+        offering_sync,
+        ingest,
+        client,
+        telemetry,
+        audit,
+        timing,
+    )
+}
+
+/// The bound listeners, so callers (and tests, with port 0) know where.
+pub struct Listeners {
+    pub metrics: TcpListener,
+    pub admin: TcpListener,
+}
+
+impl Listeners {
+    pub async fn bind(settings: &Settings) -> Result<Listeners, String> {
+        let metrics = TcpListener::bind(settings.metrics_listen)
+            .await
+            .map_err(|e| format!("config `metrics_listen` {}: {e}", settings.metrics_listen))?;
+        let admin = TcpListener::bind(settings.admin_listen)
+            .await
+            .map_err(|e| format!("config `admin_listen` {}: {e}", settings.admin_listen))?;
+        Ok(Listeners { metrics, admin })
+    }
+}
+
+/// Runs `relayer` with its HTTP servers until `shutdown`; the servers stop
+/// after the loop. Returns the chain client.
+pub async fn serve<C: ChainClient + OfferingReader>(
+    relayer: Relayer<C>,
+    listeners: Listeners,
+    admin_token: Option<String>,
+    shutdown: watch::Receiver<bool>,
+) -> Result<C, String> {
+    let audit = relayer.audit.clone();
+    let (commands_tx, commands_rx) = mpsc::channel(16);
+    let (servers_stop, servers_stopped) = watch::channel(false);
+    let metrics_at = listeners.metrics.local_addr().map_err(|e| e.to_string())?;
+    let admin_at = listeners.admin.local_addr().map_err(|e| e.to_string())?;
+    let metrics_server = tokio::spawn(http::serve(
+        listeners.metrics,
+        http::metrics_router(relayer.telemetry.clone()),
+        servers_stopped.clone(),
+    ));
+    let admin_server = tokio::spawn(http::serve(
+        listeners.admin,
+        http::admin_router(AdminState {
+            telemetry: relayer.telemetry.clone(),
+            commands: commands_tx,
+            token: admin_token.map(Arc::from),
+        }),
+        servers_stopped,
+    ));
+    audit.info(
+        "relayer.started",
+        json!({
+            "metrics_listen": metrics_at.to_string(),
+            "admin_listen": admin_at.to_string(),
+            "version": env!("CARGO_PKG_VERSION"),
+        }),
+    );
+    let chain = relayer.run(commands_rx, shutdown).await;
+    // Nobody is listening for the reply any more.
+    let _ = servers_stop.send(true);
+    for server in [metrics_server, admin_server] {
+        match server.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => audit.warn("http.stopped", json!({ "error": e.to_string() })),
+            Err(e) => audit.warn("http.stopped", json!({ "error": e.to_string() })),
+        }
+    }
+    Ok(chain)
+}
+
+/// The one place that picks the chain client from the settings.
+pub async fn connect_and_serve(
+    settings: &Settings,
+    telemetry: Arc<Telemetry>,
+    audit: AuditLog,
+    shutdown: watch::Receiver<bool>,
+) -> Result<(), String> {
+    match &settings.chain {
+        ChainSettings::Embedded => {
+            let chain = embedded_chain(settings)?;
+            let provider = provider_of(settings, &chain);
+            let relayer = build(chain, &provider, settings, telemetry, audit)?;
+            let listeners = Listeners::bind(settings).await?;
+            serve(relayer, listeners, settings.admin_token.clone(), shutdown).await?;
+            Ok(())
+        }
+        ChainSettings::Rpc(rpc) => Err(rpc_not_built(rpc)),
+    }
+}
+
+/// One reconcile pass on the configured chain, for `ve-relayer reconcile`.
+pub async fn reconcile_once(
+    settings: &Settings,
+    audit: AuditLog,
+) -> Result<super::summary::ReconcileSummary, String> {
+    if settings.offering_sync.is_none() {
+        return Err(
+            "the offering sync is disabled: set waldur_offering_sync_enabled (and waldur_customer_uuid)"
+                .into(),
+        );
+    }
+    let telemetry = Arc::new(Telemetry::new(
+        settings.poll_interval,
+        settings.health_intervals,
+    ));
+    match &settings.chain {
+        ChainSettings::Embedded => {
+            let chain = embedded_chain(settings)?;
+            let provider = provider_of(settings, &chain);
+            let mut relayer = build(chain, &provider, settings, telemetry, audit)?;
+            relayer.reconcile().await
+        }
+        ChainSettings::Rpc(rpc) => Err(rpc_not_built(rpc)),
+    }
+}
+
+/// Until the RPC chain client lands, `chain = "rpc"` stops here. To plug
+/// it in, replace the `Rpc` arms of [`connect_and_serve`] and
+/// [`reconcile_once`] with the embedded arm's calls on
+/// `RpcChain::connect(serde_json::from_value(rpc.client_config())?).await?`
+/// and `settings.provider` (required for rpc, so always set) as the
+/// provider. `build` needs `ChainClient + OfferingReader`: the RPC client
+/// implements `OfferingReader` with the marketplace's `offering` and
+/// `offerings_by_provider` smart queries.
+fn rpc_not_built(rpc: &RpcSettings) -> String {
+    format!(
+        "chain = \"rpc\" (node {}): the RPC chain client is not built into this relayer yet; use chain = \"embedded\"",
+        rpc.node
+    )
+}

@@ -1,0 +1,181 @@
+//! The Prometheus text exposition format 0.0.4, written by hand: a dozen
+//! counters and gauges and two histograms do not need a metrics crate.
+//!
+//! The offering sync guide's metrics keep its names (`offering_sync_*`,
+//! no `_total` suffix); the relayer's own are `ve_relayer_*`.
+
+use std::fmt::Write;
+
+use crate::offering_sync::{DurationHistogram, MetricKind, MetricValue};
+
+use super::{unix_seconds, Snapshot};
+
+/// Sources of Waldur errors, always exported (0 until one happens) so the
+/// series exist for alerts.
+pub const WALDUR_ERROR_SOURCES: [&str; 3] = ["engine", "offering_sync", "offering_ingest"];
+
+struct Exposition(String);
+
+impl Exposition {
+    fn header(&mut self, name: &str, kind: &str, help: &str) {
+        // Writing to a String cannot fail.
+        let _ = writeln!(self.0, "# HELP {name} {help}");
+        let _ = writeln!(self.0, "# TYPE {name} {kind}");
+    }
+
+    fn sample(&mut self, name: &str, labels: &str, value: impl std::fmt::Display) {
+        let _ = writeln!(self.0, "{name}{labels} {value}");
+    }
+
+    fn single(&mut self, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+        self.header(name, kind, help);
+        self.sample(name, "", value);
+    }
+
+    fn histogram(&mut self, name: &str, help: &str, h: &DurationHistogram) {
+        self.header(name, "histogram", help);
+        for (bound, count) in h.bounds.iter().zip(&h.cumulative) {
+            self.sample(
+                &format!("{name}_bucket"),
+                &format!("{{le=\"{bound}\"}}"),
+                count,
+            );
+        }
+        self.sample(&format!("{name}_bucket"), "{le=\"+Inf\"}", h.count);
+        self.sample(&format!("{name}_sum"), "", h.sum_seconds);
+        self.sample(&format!("{name}_count"), "", h.count);
+    }
+}
+
+pub fn render(s: &Snapshot) -> String {
+    let mut out = Exposition(String::new());
+    let t = &s.totals;
+    out.header(
+        "ve_relayer_steps_total",
+        "counter",
+        "Relay passes, by result",
+    );
+    out.sample(
+        "ve_relayer_steps_total",
+        "{result=\"success\"}",
+        t.steps_succeeded,
+    );
+    out.sample(
+        "ve_relayer_steps_total",
+        "{result=\"failure\"}",
+        t.steps_failed,
+    );
+    for (name, help, value) in [
+        (
+            "ve_relayer_blocks_read_total",
+            "Chain blocks read",
+            t.blocks_read,
+        ),
+        (
+            "ve_relayer_events_handled_total",
+            "Chain events of this provider acted on",
+            t.events_handled,
+        ),
+        (
+            "ve_relayer_events_failed_total",
+            "Chain events Waldur refused for good",
+            t.events_failed,
+        ),
+        (
+            "ve_relayer_callbacks_queued_total",
+            "Signed callbacks written to the outbox",
+            t.callbacks_queued,
+        ),
+        (
+            "ve_relayer_callbacks_confirmed_total",
+            "Callbacks the chain confirmed",
+            t.callbacks_confirmed,
+        ),
+        (
+            "ve_relayer_callbacks_already_processed_total",
+            "Confirmed callbacks the chain had already processed (re-sends)",
+            t.callbacks_already_processed,
+        ),
+        (
+            "ve_relayer_callback_failures_total",
+            "Callback submissions the chain refused (each is retried until the dead letters)",
+            t.callback_failures,
+        ),
+        (
+            "ve_relayer_offerings_ingested_total",
+            "Waldur offerings queued for the chain (offering ingest)",
+            t.offerings_ingested,
+        ),
+    ] {
+        out.single(name, "counter", help, value);
+    }
+    out.header(
+        "ve_relayer_waldur_errors_total",
+        "counter",
+        "Waldur requests that failed after the client's retries, by relayer part",
+    );
+    for source in WALDUR_ERROR_SOURCES {
+        let count = s.waldur_errors.get(source).copied().unwrap_or(0);
+        out.sample(
+            "ve_relayer_waldur_errors_total",
+            &format!("{{source=\"{source}\"}}"),
+            count,
+        );
+    }
+    let o = &s.outbox;
+    out.single(
+        "ve_relayer_outbox_pending",
+        "gauge",
+        "Callbacks waiting for the chain",
+        o.pending,
+    );
+    out.single(
+        "ve_relayer_outbox_done",
+        "gauge",
+        "Callbacks the chain has",
+        o.done,
+    );
+    out.single(
+        "ve_relayer_outbox_dead_letters",
+        "gauge",
+        "Callbacks given up on, waiting for an operator",
+        o.dead_letters,
+    );
+    out.single(
+        "ve_relayer_checkpoint_height",
+        "gauge",
+        "Last chain height the relay loop has read",
+        o.chain_checkpoint.unwrap_or(0),
+    );
+    out.single(
+        "ve_relayer_offering_sync_checkpoint_height",
+        "gauge",
+        "Last chain height the offering sync has read",
+        o.offering_sync_checkpoint.unwrap_or(0),
+    );
+    out.single(
+        "ve_relayer_last_success_timestamp_seconds",
+        "gauge",
+        "Unix time of the last successful relay pass (0: none yet)",
+        s.last_success.map_or(0.0, unix_seconds),
+    );
+    out.histogram(
+        "ve_relayer_step_duration_seconds",
+        "Duration of a relay pass",
+        &s.step_duration,
+    );
+    let sync = s.offering_sync.clone().unwrap_or_default();
+    for metric in sync.samples() {
+        match metric.value {
+            MetricValue::Count(value) => {
+                let kind = match metric.kind {
+                    MetricKind::Gauge => "gauge",
+                    _ => "counter",
+                };
+                out.single(metric.name, kind, metric.help, value);
+            }
+            MetricValue::Histogram(h) => out.histogram(metric.name, metric.help, h),
+        }
+    }
+    out.0
+}

@@ -1,0 +1,336 @@
+//! The `ve-relayer` binary: `run --config` on the embedded chain serves
+//! /healthz and /metrics and stops cleanly on SIGTERM; the environment
+//! sits between flags and the file; a token in the file stops it;
+//! `reconcile` prints its findings with a meaningful exit code.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use waldur_emulator::{Emulator, EmulatorHandle, OfferingSeed};
+
+const TOKEN: &str = "cli-token";
+const BIN: &str = env!("CARGO_BIN_EXE_ve-relayer");
+
+struct Setup {
+    waldur: EmulatorHandle,
+    customer_uuid: String,
+    category_uuid: String,
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+async fn setup(extra: &str) -> Setup {
+    let waldur = Emulator::start(TOKEN).await.expect("emulator");
+    let customer = waldur.state.seed_customer("Provider Org");
+    let project = waldur
+        .state
+        .seed_project(&customer.uuid, "VirtEngine")
+        .expect("project");
+    let category = waldur.state.seed_category("Compute");
+    let dir = tempfile::tempdir().expect("tempdir");
+    ve_relayer::keys::generate(&dir.path().join("signer.key")).expect("key");
+    let config = dir.path().join("relayer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"db = "{db}"
+key_file = "{key}"
+poll_interval = 0.2
+metrics_listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+waldur_base_url = "{base}"
+waldur_project_uuid = "{project}"
+waldur_customer_uuid = "{customer}"
+waldur_offering_sync_enabled = true
+{extra}
+"#,
+            db = dir.path().join("data/relayer.redb").display(),
+            key = dir.path().join("signer.key").display(),
+            base = waldur.base_url,
+            project = project.uuid,
+            customer = customer.uuid,
+        ),
+    )
+    .expect("config");
+    Setup {
+        waldur,
+        customer_uuid: customer.uuid,
+        category_uuid: category.uuid,
+        dir,
+        config,
+    }
+}
+
+fn subcommand(name: &str, config: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.arg(name).arg("--config").arg(config);
+    cmd.env("VIRTENGINE_WALDUR_TOKEN", TOKEN)
+        .env_remove("WALDUR_TOKEN")
+        .env_remove("VIRTENGINE_CONFIG")
+        .env_remove("VIRTENGINE_POLL_INTERVAL");
+    cmd
+}
+
+/// Runs the command off the async thread, so the in-process emulator
+/// keeps answering meanwhile.
+async fn output(mut cmd: Command) -> Output {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(cmd.output());
+    });
+    let deadline = Instant::now() + Duration::from_secs(9);
+    loop {
+        if let Ok(result) = rx.try_recv() {
+            return result.expect("the binary ran");
+        }
+        assert!(Instant::now() < deadline, "the binary did not finish");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// stdout lines of a running child, read on a thread.
+fn lines_of(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+async fn next_line(rx: &mpsc::Receiver<String>, deadline: Instant) -> Option<String> {
+    loop {
+        match rx.try_recv() {
+            Ok(line) => return Some(line),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) => {}
+        }
+        if Instant::now() > deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+struct Killer(Child);
+
+impl Drop for Killer {
+    fn drop(&mut self) {
+        // A failed test must not leave the relayer running.
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn run_serves_healthz_and_metrics_and_stops_on_sigterm() {
+    let s = setup("").await;
+    let mut cmd = subcommand("run", &s.config);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = Killer(cmd.spawn().expect("spawn ve-relayer run"));
+    let rx = lines_of(&mut child.0);
+    let deadline = Instant::now() + Duration::from_secs(8);
+
+    let mut seen = Vec::new();
+    let started = loop {
+        let line = next_line(&rx, deadline).await.unwrap_or_else(|| {
+            let _ = child.0.kill();
+            let mut err = String::new();
+            if let Some(mut e) = child.0.stderr.take() {
+                let _ = std::io::Read::read_to_string(&mut e, &mut err);
+            }
+            panic!("no relayer.started line; stdout {seen:#?}, stderr {err}")
+        });
+        let parsed: Value = serde_json::from_str(&line).expect("a JSON log line");
+        seen.push(line);
+        if parsed["event"] == "relayer.started" {
+            break parsed;
+        }
+    };
+    let admin = started["admin_listen"]
+        .as_str()
+        .expect("admin address")
+        .to_string();
+    let metrics = started["metrics_listen"]
+        .as_str()
+        .expect("metrics address")
+        .to_string();
+
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("client");
+    let healthy = loop {
+        let res = http.get(format!("http://{admin}/healthz")).send().await;
+        if let Ok(res) = res {
+            if res.status().as_u16() == 200 {
+                break res.json::<Value>().await.expect("JSON");
+            }
+        }
+        assert!(Instant::now() < deadline, "/healthz never answered 200");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(healthy["status"], "ok");
+    let text = http
+        .get(format!("http://{metrics}/metrics"))
+        .send()
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("body");
+    assert!(
+        text.contains("# TYPE offering_sync_reconciliations counter"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ve_relayer_steps_total{result=\"success\"}"),
+        "{text}"
+    );
+
+    // SIGTERM: the relayer finishes its step, closes the database, exits 0.
+    let pid = child.0.id().to_string();
+    let killed = Command::new("kill").args(["-TERM", &pid]).status();
+    assert!(killed.is_ok_and(|s| s.success()), "kill -TERM {pid}");
+    let stop_deadline = Instant::now() + Duration::from_secs(5);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < stop_deadline, "did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let mut rest = Vec::new();
+    while let Some(line) = next_line(&rx, Instant::now() + Duration::from_secs(1)).await {
+        rest.push(serde_json::from_str::<Value>(&line).expect("a JSON log line"));
+    }
+    let names: Vec<&str> = rest.iter().filter_map(|l| l["event"].as_str()).collect();
+    assert!(names.contains(&"relayer.signal"), "{names:?}");
+    assert_eq!(names.last(), Some(&"relayer.stopped"), "{names:?}");
+    // The database is closed and reusable.
+    ve_relayer::outbox::Outbox::open(&s.dir.path().join("data/relayer.redb"), 5)
+        .expect("database closed");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_environment_sits_between_flags_and_the_file() {
+    let s = setup("poll_interval = 5").await;
+    // `poll_interval` twice in the file would be a TOML error: drop the
+    // setup's line and keep ours.
+    let text = std::fs::read_to_string(&s.config).expect("read");
+    std::fs::write(&s.config, text.replace("poll_interval = 0.2\n", "")).expect("write");
+    let shown = |out: Output| -> Value {
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("settings JSON")
+    };
+
+    let mut cmd = subcommand("run", &s.config);
+    cmd.arg("--check-config");
+    assert_eq!(
+        shown(output(cmd).await)["poll_interval"]["secs"],
+        5,
+        "the file"
+    );
+
+    let mut cmd = subcommand("run", &s.config);
+    cmd.arg("--check-config")
+        .env("VIRTENGINE_POLL_INTERVAL", "2");
+    let settings = shown(output(cmd).await);
+    assert_eq!(
+        settings["poll_interval"]["secs"], 2,
+        "the variable beats the file"
+    );
+    let printed = settings.to_string();
+    assert!(
+        !printed.contains(TOKEN),
+        "the token is never printed: {printed}"
+    );
+
+    let mut cmd = subcommand("run", &s.config);
+    cmd.args(["--check-config", "--poll-interval", "3"])
+        .env("VIRTENGINE_POLL_INTERVAL", "2");
+    assert_eq!(
+        shown(output(cmd).await)["poll_interval"]["secs"],
+        3,
+        "the flag beats the variable"
+    );
+
+    // The guide's variable names.
+    let mut cmd = subcommand("run", &s.config);
+    cmd.arg("--check-config")
+        .env("VIRTENGINE_WALDUR_OFFERING_SYNC_INTERVAL", "42")
+        .env("VIRTENGINE_WALDUR_CUSTOMER_UUID", "from-env");
+    let settings = shown(output(cmd).await);
+    assert_eq!(settings["offering_sync"]["interval"]["secs"], 42);
+    assert_eq!(settings["offering_sync"]["customer_uuid"], "from-env");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_token_in_the_config_file_stops_the_relayer() {
+    let s = setup("waldur_token = \"leaked-secret\"").await;
+    let out = output(subcommand("run", &s.config)).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("waldur_token"), "{err}");
+    assert!(!err.contains("leaked-secret"), "{err}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn reconcile_exits_2_on_findings_and_0_without() {
+    let s = setup("").await;
+    let out = output({
+        let mut cmd = subcommand("reconcile", &s.config);
+        cmd.args(["--output", "json"]);
+        cmd
+    })
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(summary["drift_found"], false);
+
+    // A Waldur offering claiming a chain offering that does not exist.
+    let mut seed = OfferingSeed::new(&s.customer_uuid, &s.category_uuid);
+    seed.backend_id = "ve1nobody/7".into();
+    let orphan = s.waldur.state.seed_offering(seed).expect("seed");
+    let out = output({
+        let mut cmd = subcommand("reconcile", &s.config);
+        cmd.args(["--output", "json"]);
+        cmd
+    })
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(summary["orphans"][0]["waldur_uuid"], orphan.uuid.as_str());
+    assert_eq!(summary["orphans"][0]["ve_offering_id"], "ve1nobody/7");
+    // The table form says the same.
+    let out = output(subcommand("reconcile", &s.config)).await;
+    assert_eq!(out.status.code(), Some(2));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("orphan") && table.contains("drift found"),
+        "{table}"
+    );
+}

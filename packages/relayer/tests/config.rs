@@ -1,0 +1,231 @@
+//! The config layers (flag > file > default; the variables are checked
+//! through the binary in tests/cli.rs) and the checks that name the field
+//! at fault.
+
+use std::time::Duration;
+
+use clap::Parser;
+use ve_relayer::audit::LogFormat;
+use ve_relayer::config::{ChainSettings, ConfigError, FileConfig, RunArgs, Secrets, Settings};
+
+#[derive(Parser)]
+struct Flags {
+    #[command(flatten)]
+    args: RunArgs,
+}
+
+fn flags(argv: &[&str]) -> RunArgs {
+    let mut full = vec!["ve-relayer"];
+    full.extend_from_slice(argv);
+    Flags::try_parse_from(full).expect("flags").args
+}
+
+fn token() -> Secrets {
+    Secrets {
+        waldur_token: Some("t0k3n".into()),
+        admin_token: None,
+    }
+}
+
+const MINIMAL: &str = r#"
+waldur_base_url = "http://127.0.0.1:9/api/"
+waldur_project_uuid = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+"#;
+
+fn resolve(argv: &[&str], file: &str, secrets: Secrets) -> Result<Settings, ConfigError> {
+    let file = FileConfig::parse(file)?;
+    Settings::resolve(flags(argv), file, secrets)
+}
+
+fn field_of(result: Result<Settings, ConfigError>) -> String {
+    match result {
+        Ok(s) => panic!("accepted: {s:?}"),
+        Err(e) => e.field,
+    }
+}
+
+#[test]
+fn defaults_fill_what_nobody_set() {
+    let s = resolve(&[], MINIMAL, token()).expect("settings");
+    assert_eq!(s.poll_interval, Duration::from_secs(6));
+    assert_eq!(s.health_intervals, 3);
+    assert_eq!(s.metrics_listen.to_string(), "127.0.0.1:9464");
+    assert_eq!(s.admin_listen.to_string(), "127.0.0.1:8080");
+    assert_eq!(s.db.to_str(), Some("data/relayer.redb"));
+    assert_eq!(s.max_retries, 5);
+    assert_eq!(s.log_format, LogFormat::Json);
+    assert_eq!(s.chain, ChainSettings::Embedded);
+    assert_eq!(s.waldur.token, "t0k3n");
+    assert!(s.offering_sync.is_none());
+}
+
+#[test]
+fn the_file_beats_the_default_and_a_flag_beats_the_file() {
+    let file = format!(
+        "{MINIMAL}poll_interval = 2.5\nadmin_listen = \"127.0.0.1:7001\"\nlog_format = \"text\"\n\
+         waldur_offering_sync_enabled = true\nwaldur_customer_uuid = \"c1\"\n\
+         waldur_offering_sync_interval = 120\n"
+    );
+    let s = resolve(&[], &file, token()).expect("settings");
+    assert_eq!(s.poll_interval, Duration::from_millis(2_500));
+    assert_eq!(s.admin_listen.to_string(), "127.0.0.1:7001");
+    assert_eq!(s.log_format, LogFormat::Text);
+    let sync = s.offering_sync.expect("sync on");
+    assert_eq!(sync.interval, Duration::from_secs(120));
+    assert_eq!(sync.customer_uuid, "c1");
+
+    let s = resolve(
+        &[
+            "--poll-interval",
+            "1",
+            "--admin-listen",
+            "127.0.0.1:7002",
+            "--log-format",
+            "json",
+            "--waldur-offering-sync-enabled=false",
+        ],
+        &file,
+        token(),
+    )
+    .expect("settings");
+    assert_eq!(s.poll_interval, Duration::from_secs(1));
+    assert_eq!(s.admin_listen.to_string(), "127.0.0.1:7002");
+    assert_eq!(s.log_format, LogFormat::Json);
+    assert!(s.offering_sync.is_none(), "the flag turned the sync off");
+    // A bare boolean flag means true (the guide's `--waldur-offering-sync-enabled`).
+    let s = resolve(
+        &["--waldur-offering-sync-enabled"],
+        &format!("{MINIMAL}waldur_customer_uuid = \"c\"\n"),
+        token(),
+    )
+    .expect("settings");
+    assert!(s.offering_sync.is_some());
+}
+
+#[test]
+fn a_token_in_the_config_file_is_refused() {
+    for (key, field) in [
+        ("waldur_token = \"s3cret\"", "waldur_token"),
+        ("token = \"s3cret\"", "token"),
+        ("[rpc]\napi_token = \"s3cret\"", "rpc.api_token"),
+        (
+            "[rpc]\nfee_payer_mnemonic = \"s3cret\"",
+            "rpc.fee_payer_mnemonic",
+        ),
+    ] {
+        let err = FileConfig::parse(&format!("{MINIMAL}{key}\n")).expect_err(key);
+        assert_eq!(err.field, field, "{err}");
+        assert!(err.message.contains("VIRTENGINE_WALDUR_TOKEN"), "{err}");
+        assert!(
+            !err.to_string().contains("s3cret"),
+            "the error must not echo the secret: {err}"
+        );
+    }
+    // A token *file* is fine.
+    FileConfig::parse(&format!(
+        "{MINIMAL}waldur_token_file = \"/run/secrets/waldur\"\n"
+    ))
+    .expect("token file");
+}
+
+#[test]
+fn the_token_comes_from_the_environment_or_a_file() {
+    assert_eq!(
+        field_of(resolve(&[], MINIMAL, Secrets::default())),
+        "waldur_token_file"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("token");
+    std::fs::write(&path, "  from-file\n").expect("write");
+    let file = format!("{MINIMAL}waldur_token_file = \"{}\"\n", path.display());
+    let s = resolve(&[], &file, token()).expect("settings");
+    assert_eq!(
+        s.waldur.token, "from-file",
+        "a named file wins over the variable"
+    );
+    std::fs::write(&path, "\n").expect("write");
+    assert_eq!(field_of(resolve(&[], &file, token())), "waldur_token_file");
+    // And the token never appears in the printed settings.
+    let s = resolve(&[], MINIMAL, token()).expect("settings");
+    let shown = serde_json::to_string(&s).expect("json");
+    assert!(!shown.contains("t0k3n"), "{shown}");
+}
+
+#[test]
+fn bad_values_are_refused_naming_the_field() {
+    let cases = [
+        ("admin_listen = \"localhost\"", "admin_listen"),
+        ("metrics_listen = \"127.0.0.1:99999\"", "metrics_listen"),
+        ("metrics_listen = \"127.0.0.1:8080\"", "admin_listen"),
+        ("poll_interval = 0", "poll_interval"),
+        ("poll_interval = -1.5", "poll_interval"),
+        ("health_intervals = 0", "health_intervals"),
+        ("log_format = \"xml\"", "log_format"),
+        ("chain = \"cosmos\"", "chain"),
+        ("chain = \"rpc\"", "node"),
+        (
+            "waldur_offering_sync_enabled = true",
+            "waldur_customer_uuid",
+        ),
+        (
+            "waldur_offering_map = \"/nonexistent/map.json\"",
+            "waldur_offering_map",
+        ),
+    ];
+    for (line, field) in cases {
+        assert_eq!(
+            field_of(resolve(&[], &format!("{MINIMAL}{line}\n"), token())),
+            field,
+            "{line}"
+        );
+    }
+    assert_eq!(
+        field_of(resolve(&[], "waldur_project_uuid = \"p\"\n", token())),
+        "waldur_base_url"
+    );
+    assert_eq!(
+        field_of(resolve(
+            &[],
+            "waldur_base_url = \"ftp://x/\"\nwaldur_project_uuid = \"p\"\n",
+            token()
+        )),
+        "waldur_base_url"
+    );
+    assert_eq!(
+        field_of(resolve(&["--admin-listen", "nowhere"], MINIMAL, token())),
+        "admin_listen"
+    );
+}
+
+#[test]
+fn unknown_and_mistyped_keys_are_named() {
+    let err = FileConfig::parse(&format!("{MINIMAL}pol_interval = 5\n")).expect_err("typo");
+    assert!(err.message.contains("pol_interval"), "{err}");
+    let err = FileConfig::parse(&format!("{MINIMAL}max_retries = \"five\"\n")).expect_err("type");
+    assert!(err.message.contains("max_retries"), "{err}");
+}
+
+#[test]
+fn the_rpc_chain_takes_its_table_through() {
+    let file = format!(
+        "{MINIMAL}chain = \"rpc\"\nnode = \"http://localhost:26657\"\nchain_id = \"virtengine-1\"\n\
+         callback_contract = \"ve1cb\"\nprovider = \"ve1provider\"\n[rpc]\ngas_price = \"0.025uvirt\"\n[rpc.contracts]\nmarketplace = \"ve1market\"\n"
+    );
+    let s = resolve(&[], &file, token()).expect("settings");
+    match s.chain {
+        ChainSettings::Rpc(rpc) => {
+            assert_eq!(rpc.node, "http://localhost:26657");
+            assert_eq!(rpc.options["gas_price"], "0.025uvirt");
+            // What the RPC client deserialises its config from.
+            let client = rpc.client_config();
+            assert_eq!(client["rpc_url"], "http://localhost:26657");
+            assert_eq!(client["chain_id"], "virtengine-1");
+            assert_eq!(client["contracts"]["waldur_callback"], "ve1cb");
+            assert_eq!(client["contracts"]["marketplace"], "ve1market");
+            assert_eq!(client["gas_price"], "0.025uvirt");
+        }
+        other => panic!("{other:?}"),
+    }
+    let no_provider = file.replace("provider = \"ve1provider\"\n", "");
+    assert_eq!(field_of(resolve(&[], &no_provider, token())), "provider");
+}
