@@ -229,3 +229,27 @@ fn the_rpc_chain_takes_its_table_through() {
     let no_provider = file.replace("provider = \"ve1provider\"\n", "");
     assert_eq!(field_of(resolve(&[], &no_provider, token())), "provider");
 }
+
+/// The operator guide's example is what an operator copies: it must parse,
+/// and its `[rpc]` table must be a valid RPC client configuration.
+#[test]
+fn the_readme_example_config_is_valid() {
+    let readme = include_str!("../../../README.md");
+    let start = readme
+        .find("```toml\n# relayer.toml")
+        .expect("example in README")
+        + 8;
+    let end = start + readme[start..].find("```").expect("end of example");
+    let file = FileConfig::parse(&readme[start..end]).expect("README example parses");
+    assert_eq!(file.chain.as_deref(), Some("rpc"));
+    let rpc = ve_relayer::config::RpcSettings {
+        node: file.node.clone().expect("node"),
+        chain_id: file.chain_id.clone().expect("chain_id"),
+        callback_contract: file.callback_contract.clone().expect("callback_contract"),
+        options: file.rpc.clone().expect("[rpc]"),
+    };
+    let client: ve_relayer::chain::rpc::RpcConfig =
+        serde_json::from_value(rpc.client_config()).expect("[rpc] is an RpcConfig");
+    client.validate().expect("valid RPC settings");
+    assert_eq!(client.contracts.waldur_callback, rpc.callback_contract);
+}

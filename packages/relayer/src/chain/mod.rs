@@ -1,9 +1,11 @@
 //! The relayer's view of the chain: contract events in order, and a way to
 //! submit signed callbacks. `embedded` runs the four contracts in process
-//! (the default for the demo and the tests).
+//! (the default for the demo and the tests); `rpc` talks to a wasmd node
+//! over CometBFT RPC.
 
 pub mod embedded;
 pub mod events;
+pub mod rpc;
 
 use thiserror::Error;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};

@@ -16,6 +16,7 @@ use waldur::{Config as WaldurConfig, WaldurClient};
 
 use crate::audit::AuditLog;
 use crate::chain::embedded::EmbeddedChain;
+use crate::chain::rpc::{RpcChain, RpcConfig};
 use crate::chain::ChainClient;
 use crate::config::{ChainSettings, RpcSettings, Settings};
 use crate::engine::Engine;
@@ -259,7 +260,14 @@ pub async fn connect_and_serve(
             serve(relayer, listeners, settings.admin_token.clone(), shutdown).await?;
             Ok(())
         }
-        ChainSettings::Rpc(rpc) => Err(rpc_not_built(rpc)),
+        ChainSettings::Rpc(rpc) => {
+            let chain = rpc_chain(rpc).await?;
+            let provider = rpc_provider(settings)?;
+            let relayer = build(chain, &provider, settings, telemetry, audit)?;
+            let listeners = Listeners::bind(settings).await?;
+            serve(relayer, listeners, settings.admin_token.clone(), shutdown).await?;
+            Ok(())
+        }
     }
 }
 
@@ -285,21 +293,30 @@ pub async fn reconcile_once(
             let mut relayer = build(chain, &provider, settings, telemetry, audit)?;
             relayer.reconcile().await
         }
-        ChainSettings::Rpc(rpc) => Err(rpc_not_built(rpc)),
+        ChainSettings::Rpc(rpc) => {
+            let chain = rpc_chain(rpc).await?;
+            let provider = rpc_provider(settings)?;
+            let mut relayer = build(chain, &provider, settings, telemetry, audit)?;
+            relayer.reconcile().await
+        }
     }
 }
 
-/// Until the RPC chain client lands, `chain = "rpc"` stops here. To plug
-/// it in, replace the `Rpc` arms of [`connect_and_serve`] and
-/// [`reconcile_once`] with the embedded arm's calls on
-/// `RpcChain::connect(serde_json::from_value(rpc.client_config())?).await?`
-/// and `settings.provider` (required for rpc, so always set) as the
-/// provider. `build` needs `ChainClient + OfferingReader`: the RPC client
-/// implements `OfferingReader` with the marketplace's `offering` and
-/// `offerings_by_provider` smart queries.
-fn rpc_not_built(rpc: &RpcSettings) -> String {
-    format!(
-        "chain = \"rpc\" (node {}): the RPC chain client is not built into this relayer yet; use chain = \"embedded\"",
-        rpc.node
-    )
+/// Connects to the node of the `[rpc]` settings (the node must report the
+/// configured chain id).
+async fn rpc_chain(rpc: &RpcSettings) -> Result<RpcChain, String> {
+    let config: RpcConfig =
+        serde_json::from_value(rpc.client_config()).map_err(|e| format!("[rpc] settings: {e}"))?;
+    RpcChain::connect(config)
+        .await
+        .map_err(|e| format!("chain node {}: {e}", rpc.node))
+}
+
+/// The provider whose allocations the relayer serves (validated as set
+/// for `chain = "rpc"`).
+fn rpc_provider(settings: &Settings) -> Result<String, String> {
+    settings
+        .provider
+        .clone()
+        .ok_or_else(|| "provider: required with chain = \"rpc\"".to_string())
 }

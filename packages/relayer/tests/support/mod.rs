@@ -1,0 +1,276 @@
+//! Shared setup of the RPC chain tests: the fake node with the contracts,
+//! the portal's story up to an allocation, a scripted Waldur.
+
+pub mod fake_node;
+
+use std::collections::BTreeMap;
+
+use cosmrs::crypto::secp256k1::SigningKey;
+use cosmwasm_std::{coin, Addr, Binary, Uint128};
+use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use ve_relayer::chain::rpc::{ContractAddresses, RpcChain, RpcConfig};
+use ve_relayer::signer::Signer;
+use ve_relayer::waldur_port::{
+    ProvisionedOrder, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
+};
+
+use fake_node::{FakeNode, NodeState, PREFIX};
+
+/// The fee account's secret (any valid scalar).
+pub const FEE_SECRET: [u8; 32] = [7; 32];
+pub const SIGNER_SEED: [u8; 32] = [9; 32];
+
+pub fn fee_key() -> SigningKey {
+    SigningKey::from_slice(&FEE_SECRET).expect("valid secp256k1 secret")
+}
+
+pub fn fee_address() -> String {
+    fee_key()
+        .public_key()
+        .account_id(PREFIX)
+        .expect("address")
+        .to_string()
+}
+
+pub struct World {
+    pub node: FakeNode,
+    pub provider: Addr,
+    pub customer: Addr,
+    pub marketplace: Addr,
+    pub settlement: Addr,
+    pub hpc: Addr,
+    pub callback: Addr,
+    pub chain_id: String,
+    /// Height after the contracts were deployed and wired.
+    pub deployed_at: u64,
+}
+
+fn data(res: cw_multi_test::AppResponse) -> String {
+    cosmwasm_std::from_json(res.data.expect("response data")).expect("string data")
+}
+
+impl World {
+    pub fn new() -> Self {
+        let node = FakeNode::start(
+            || EmbeddedChain::deploy(&["provider", "customer"]).expect("deploy"),
+            &fee_address(),
+        );
+        let (provider, customer, chain_id, deployed_at) = node.with(|n| {
+            let block = n.chain.app.block_info();
+            (
+                n.chain.addr("provider"),
+                n.chain.addr("customer"),
+                block.chain_id,
+                block.height,
+            )
+        });
+        let contracts = node.with(|n| {
+            let c = &n.chain;
+            [
+                c.marketplace.clone(),
+                c.settlement.clone(),
+                c.hpc.clone(),
+                c.callback.clone(),
+            ]
+        });
+        let [marketplace, settlement, hpc, callback] = contracts;
+        World {
+            node,
+            provider,
+            customer,
+            marketplace,
+            settlement,
+            hpc,
+            callback,
+            chain_id,
+            deployed_at,
+        }
+    }
+
+    /// Runs `f` on the node's state (on the node's thread).
+    pub fn with<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut NodeState) -> R + Send + 'static,
+    ) -> R {
+        self.node.with(f)
+    }
+
+    pub fn config(&self) -> RpcConfig {
+        let mut c = RpcConfig::new(
+            self.node.url.clone(),
+            self.chain_id.clone(),
+            ContractAddresses {
+                marketplace: self.marketplace.to_string(),
+                waldur_callback: self.callback.to_string(),
+                settlement: Some(self.settlement.to_string()),
+                hpc: Some(self.hpc.to_string()),
+            },
+            "unused",
+        );
+        c.request_timeout_ms = 2_000;
+        c.tx_inclusion_timeout_ms = 2_000;
+        c.tx_poll_interval_ms = 5;
+        c.max_blocks_per_read = 4;
+        c
+    }
+
+    pub async fn client(&self) -> RpcChain {
+        self.client_with(self.config()).await
+    }
+
+    pub async fn client_with(&self, config: RpcConfig) -> RpcChain {
+        RpcChain::connect_with_key(config, fee_key())
+            .await
+            .expect("client connects to the fake node")
+    }
+
+    pub fn signer(&self) -> Signer {
+        Signer::new(
+            SIGNER_SEED,
+            "relayer-1",
+            self.provider.as_str(),
+            self.chain_id.clone(),
+            self.callback.to_string(),
+        )
+    }
+
+    pub fn register_key(&self) {
+        let key = Binary::from(self.signer().public_key().to_vec());
+        let (provider, callback) = (self.provider.clone(), self.callback.clone());
+        self.with(move |n| {
+            n.execute(
+                &provider,
+                &callback,
+                &waldur_callback::msg::ExecuteMsg::RegisterSigner {
+                    key_id: "relayer-1".into(),
+                    public_key: key,
+                },
+                &[],
+            )
+        });
+    }
+
+    /// Offering, order, bid, accepted bid: returns the allocation id.
+    pub fn allocation(&self) -> String {
+        let (p, c, m) = (
+            self.provider.clone(),
+            self.customer.clone(),
+            self.marketplace.clone(),
+        );
+        self.with(move |node| Self::portal_story(node, &p, &c, &m))
+    }
+
+    fn portal_story(node: &mut NodeState, p: &Addr, c: &Addr, m: &Addr) -> String {
+        let offering = data(node.execute(
+            p,
+            m,
+            &marketplace::msg::ExecuteMsg::CreateOffering {
+                offering: ve_types::OfferingFields {
+                    name: "Compute".into(),
+                    description: String::new(),
+                    category: ve_types::Category::Compute,
+                    pricing: ve_types::Pricing {
+                        model: ve_types::PricingModel::Hourly,
+                        denom: DENOM.into(),
+                        base_price: Uint128::new(1_000),
+                        components: vec![],
+                        minimum_commitment_seconds: 0,
+                    },
+                    regions: vec![],
+                    tags: vec![],
+                    specifications: BTreeMap::new(),
+                    min_identity_score: 0,
+                    require_mfa_for_orders: false,
+                },
+                encrypted_secrets: None,
+            },
+            &[],
+        ));
+        let order = data(node.execute(
+            c,
+            m,
+            &marketplace::msg::ExecuteMsg::CreateOrder {
+                offering_id: offering,
+                quantity: 2,
+                max_bid_price: Uint128::new(1_000),
+                region: None,
+                public_metadata: BTreeMap::new(),
+                encrypted_config_ref: None,
+            },
+            &[coin(2_000, DENOM)],
+        ));
+        let bid = data(node.execute(
+            p,
+            m,
+            &marketplace::msg::ExecuteMsg::PlaceBid {
+                order_id: order,
+                price: Uint128::new(1_000),
+                ttl_seconds: None,
+            },
+            &[],
+        ));
+        data(node.execute(
+            c,
+            m,
+            &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
+            &[],
+        ))
+    }
+
+    pub fn allocation_state(&self, allocation: &str) -> ve_types::AllocationState {
+        let (market, allocation_id) = (self.marketplace.clone(), allocation.to_string());
+        self.with(move |n| {
+            let res: marketplace::msg::AllocationResponse = n
+                .chain
+                .app
+                .wrap()
+                .query_wasm_smart(
+                    market,
+                    &marketplace::msg::QueryMsg::Allocation { allocation_id },
+                )
+                .expect("allocation query");
+            res.allocation.state
+        })
+    }
+}
+
+/// A Waldur that provisions everything at once and records the calls.
+#[derive(Default)]
+pub struct ScriptedWaldur {
+    pub calls: Vec<String>,
+    pub updates: Vec<ResourceUpdate>,
+}
+
+impl WaldurPort for ScriptedWaldur {
+    async fn provision(
+        &mut self,
+        allocation: &str,
+        offering: &str,
+        quantity: u32,
+    ) -> Result<ProvisionedOrder, WaldurError> {
+        self.calls
+            .push(format!("provision {allocation} {offering} x{quantity}"));
+        Ok(ProvisionedOrder {
+            order_uuid: format!("order-{allocation}"),
+            resource_uuid: format!("res-{allocation}"),
+        })
+    }
+    async fn terminate(&mut self, allocation: &str) -> Result<String, WaldurError> {
+        self.calls.push(format!("terminate {allocation}"));
+        Ok(format!("res-{allocation}"))
+    }
+    async fn set_paused(&mut self, allocation: &str, paused: bool) -> Result<bool, WaldurError> {
+        self.calls.push(format!("paused={paused} {allocation}"));
+        Ok(true)
+    }
+    async fn resize(&mut self, allocation: &str, quantity: u32) -> Result<(), WaldurError> {
+        self.calls.push(format!("resize {allocation} {quantity}"));
+        Ok(())
+    }
+    async fn resource_updates(&mut self, _now: u64) -> Result<Vec<ResourceUpdate>, WaldurError> {
+        Ok(std::mem::take(&mut self.updates))
+    }
+    async fn usage_updates(&mut self, _now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
+        Ok(vec![])
+    }
+}
