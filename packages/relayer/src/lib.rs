@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod demo;
 pub mod engine;
+pub mod job_flow;
 pub mod keys;
 pub mod offering_ingest;
 pub mod offering_sync;
