@@ -124,6 +124,9 @@ pub struct RunArgs {
     /// JSON file: VirtEngine category -> Waldur category UUID.
     #[arg(long, env = "VIRTENGINE_WALDUR_CATEGORY_MAP")]
     pub waldur_category_map: Option<PathBuf>,
+    /// JSON file: chain HPC cluster id -> Waldur SLURM service settings UUID.
+    #[arg(long, env = "VIRTENGINE_WALDUR_CLUSTER_MAP")]
+    pub waldur_cluster_map: Option<PathBuf>,
     /// Sync the provider's chain offerings to Waldur [default: false].
     #[arg(long, env = "VIRTENGINE_WALDUR_OFFERING_SYNC_ENABLED", num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
@@ -210,6 +213,8 @@ pub struct WaldurSettings {
     /// Chain offering id -> Waldur offering UUID.
     pub offering_map: BTreeMap<String, String>,
     pub category_map: BTreeMap<Category, String>,
+    /// Chain HPC cluster id -> Waldur service settings UUID.
+    pub cluster_map: BTreeMap<String, String>,
     pub timeout: Duration,
 }
 
@@ -535,6 +540,10 @@ impl Settings {
             Some(path) => read_json("waldur_category_map", &path)?,
             None => BTreeMap::new(),
         };
+        let cluster_map = match pick(args.cluster_map.clone(), file.waldur_cluster_map.clone()) {
+            Some(path) => read_json("waldur_cluster_map", &path)?,
+            None => BTreeMap::new(),
+        };
         Ok(WaldurSettings {
             base_url,
             token,
@@ -546,6 +555,7 @@ impl Settings {
             customer_uuid: None,
             offering_map,
             category_map,
+            cluster_map,
             timeout: seconds(
                 "waldur_timeout",
                 pick(args.timeout, file.waldur_timeout).unwrap_or(defaults::WALDUR_TIMEOUT_SECS),
@@ -577,6 +587,7 @@ struct WaldurArgs {
     project_uuid: Option<String>,
     offering_map: Option<PathBuf>,
     category_map: Option<PathBuf>,
+    cluster_map: Option<PathBuf>,
     timeout: Option<f64>,
 }
 
@@ -587,6 +598,7 @@ fn args_waldur(args: &RunArgs) -> WaldurArgs {
         project_uuid: args.waldur_project_uuid.clone(),
         offering_map: args.waldur_offering_map.clone(),
         category_map: args.waldur_category_map.clone(),
+        cluster_map: args.waldur_cluster_map.clone(),
         timeout: args.waldur_timeout,
     }
 }

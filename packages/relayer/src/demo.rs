@@ -19,6 +19,13 @@ use crate::outbox::Outbox;
 use crate::signer::Signer;
 use crate::waldur_adapter::WaldurAdapter;
 
+mod hpc_job;
+
+pub use hpc_job::HpcOutcome;
+
+/// Progress lines of the whole story.
+const LINES: usize = 23;
+
 /// What the story ended with, for the tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DemoOutcome {
@@ -31,6 +38,8 @@ pub struct DemoOutcome {
     pub dead_letters: u64,
     /// Orders the emulated Waldur holds at the end.
     pub waldur_orders: usize,
+    /// The HPC job chapter.
+    pub hpc: HpcOutcome,
 }
 
 type Progress<'a> = &'a mut dyn FnMut(&str);
@@ -147,7 +156,7 @@ pub async fn run(
     let mut step_no = 0;
     let mut say = |progress: &mut dyn FnMut(&str), text: String| {
         step_no += 1;
-        progress(&format!("[{step_no:>2}/16] {text}"));
+        progress(&format!("[{step_no:>2}/{LINES}] {text}"));
     };
 
     // Waldur, with an offering the provider sells.
@@ -443,8 +452,25 @@ pub async fn run(
         .resource_json(&resource)
         .and_then(|r| r.get("state").and_then(|s| s.as_str()).map(str::to_string))
         .unwrap_or_default();
+    say(
+        progress,
+        format!("allocation {allocation_state}, Waldur resource {waldur_resource_state}"),
+    );
+
+    let hpc = hpc_job::run(
+        &mut engine,
+        &waldur.state,
+        options,
+        &provider,
+        &customer,
+        &mut |text| say(progress, text),
+    )
+    .await?;
     let (_, done, dead) = engine.outbox.counts().map_err(fail)?;
-    say(progress, format!("allocation {allocation_state}, Waldur resource {waldur_resource_state}; outbox: {done} confirmed, {dead} dead letters"));
+    say(
+        progress,
+        format!("outbox: {done} callbacks confirmed, {dead} dead letters"),
+    );
     Ok(DemoOutcome {
         allocation_id: allocation,
         allocation_state,
@@ -454,5 +480,6 @@ pub async fn run(
         callbacks_confirmed: done,
         dead_letters: dead,
         waldur_orders: waldur.state.order_count(),
+        hpc,
     })
 }

@@ -171,6 +171,48 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                     "allocation {allocation_id} resized to {quantity}; Waldur limit set"
                 ));
             }
+            ChainEvent::JobSubmitted {
+                job_id,
+                hpc_offering_id,
+                cluster_id,
+                queue,
+                nodes,
+                max_runtime_seconds,
+                ..
+            } => {
+                let submission = crate::job_flow::JobSubmission {
+                    job_id: job_id.clone(),
+                    hpc_offering_id: hpc_offering_id.clone(),
+                    cluster_id: cluster_id.clone(),
+                    queue: queue.clone(),
+                    nodes: *nodes,
+                    max_runtime_seconds: *max_runtime_seconds,
+                };
+                let job = self.waldur.submit_job(&submission).await?;
+                report.notes.push(format!(
+                    "Waldur SLURM job {} {} for chain job {job_id}",
+                    job.job_uuid,
+                    if job.created { "created" } else { "found" }
+                ));
+                // Waldur accepted it: SLURM has it queued.
+                let draft = crate::job_flow::status_draft(
+                    job_id,
+                    &job.job_uuid,
+                    ve_types::callback::JobStatusPayload {
+                        state: ve_types::JobState::Queued,
+                        exit_code: None,
+                        node_seconds_used: None,
+                        reason: None,
+                    },
+                );
+                self.queue(&draft, report)?;
+            }
+            ChainEvent::JobStateChanged { job_id, state, .. } => {
+                use ve_types::StateMachine;
+                if state.is_terminal() {
+                    self.waldur.job_closed_on_chain(job_id, *state).await?;
+                }
+            }
         }
         report.events_handled += 1;
         Ok(())
@@ -218,6 +260,18 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                 }),
             };
             self.queue(&draft, report)?;
+        }
+        // HPC jobs: runtime_state changes become job_status callbacks
+        // (the mapping and the order of states are in `job_flow`).
+        for update in self.waldur.job_updates(self.chain.now()).await? {
+            match crate::job_flow::drafts_for(&update) {
+                Ok(drafts) => {
+                    for draft in drafts {
+                        self.queue(&draft, report)?;
+                    }
+                }
+                Err(note) => report.notes.push(note),
+            }
         }
         Ok(())
     }

@@ -64,7 +64,13 @@ pub struct WaldurAdapter {
     tracked: BTreeMap<String, Tracked>,
     /// The Waldur component whose limit is the allocation's quantity.
     quantity_component: String,
+    /// Chain cluster id -> Waldur SLURM service settings URL (where the
+    /// cluster's jobs are created); see `with_clusters`.
+    clusters: BTreeMap<String, String>,
 }
+
+/// HPC jobs: `waldur_adapter/jobs.rs`.
+mod jobs;
 
 const TRACK: &str = "track:";
 const USAGE: &str = "usage:";
@@ -104,6 +110,7 @@ impl WaldurAdapter {
             store,
             tracked,
             quantity_component: BASE_COMPONENT_TYPE.to_string(),
+            clusters: BTreeMap::new(),
         })
     }
 
@@ -123,6 +130,19 @@ impl WaldurAdapter {
     pub fn map_offering(&mut self, offering_id: &str, waldur_offering_url: String) {
         self.offerings
             .insert(offering_id.to_string(), waldur_offering_url);
+    }
+
+    /// Maps chain cluster ids to Waldur service settings URLs; a job on
+    /// an unmapped cluster is refused (recorded as a failed event).
+    pub fn with_clusters(mut self, clusters: BTreeMap<String, String>) -> Self {
+        self.clusters = clusters;
+        self
+    }
+
+    /// Adds or replaces one cluster mapping.
+    pub fn map_cluster(&mut self, cluster_id: &str, service_settings_url: &str) {
+        self.clusters
+            .insert(cluster_id.to_string(), service_settings_url.to_string());
     }
 
     fn persist(&self, allocation_id: &str) -> Result<(), WaldurError> {
@@ -444,6 +464,28 @@ impl WaldurPort for WaldurAdapter {
             }
         }
         Ok(out)
+    }
+
+    async fn submit_job(
+        &mut self,
+        job: &crate::job_flow::JobSubmission,
+    ) -> Result<crate::waldur_port::SubmittedJob, WaldurError> {
+        self.submit_hpc_job(job).await
+    }
+
+    async fn job_updates(
+        &mut self,
+        _now: u64,
+    ) -> Result<Vec<crate::waldur_port::JobUpdate>, WaldurError> {
+        self.hpc_job_updates().await
+    }
+
+    async fn job_closed_on_chain(
+        &mut self,
+        job_id: &str,
+        _state: ve_types::JobState,
+    ) -> Result<(), WaldurError> {
+        self.close_hpc_job(job_id)
     }
 }
 

@@ -38,6 +38,30 @@ pub struct UsageUpdate {
     pub period_end: u64,
 }
 
+/// The Waldur SLURM job of a chain job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubmittedJob {
+    pub job_uuid: String,
+    /// False when a previous attempt had already created it.
+    pub created: bool,
+}
+
+/// A Waldur SLURM job whose state changed since the last look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobUpdate {
+    pub job_id: String,
+    pub job_uuid: String,
+    /// Nodes the chain job asked for: usage is nodes x elapsed time.
+    pub nodes: u32,
+    /// SLURM's state as Waldur shows it (`RUNNING`, `COMPLETED`, ...).
+    pub runtime_state: String,
+    /// The job's report ("job output"), untyped in Waldur.
+    pub report: Option<serde_json::Value>,
+    /// Set when Waldur itself failed the job (state ERRED) or no longer
+    /// has it; the chain then hears `failed` with this reason.
+    pub waldur_failure: Option<String>,
+}
+
 #[derive(Error, Debug, Clone, PartialEq, Eq)]
 pub enum WaldurError {
     /// Waldur is unreachable, overloaded or timing out: try the whole pass
@@ -83,4 +107,33 @@ pub trait WaldurPort {
     /// New usage since the last call, in periods ending at `now` (block
     /// time: settlement refuses periods that end in its future).
     async fn usage_updates(&mut self, now: u64) -> Result<Vec<UsageUpdate>, WaldurError>;
+
+    // ---- HPC jobs (defaults: a port that runs no jobs) ----
+
+    /// Creates the Waldur SLURM job of a chain job, or finds the one an
+    /// earlier attempt created (retries must never make a second one).
+    async fn submit_job(
+        &mut self,
+        job: &crate::job_flow::JobSubmission,
+    ) -> Result<SubmittedJob, WaldurError> {
+        Err(WaldurError::Api(format!(
+            "this relayer runs no HPC jobs (job {})",
+            job.job_id
+        )))
+    }
+    /// Jobs whose `runtime_state` changed since the last call; a job stops
+    /// being watched once it is final. `now` is block time.
+    async fn job_updates(&mut self, _now: u64) -> Result<Vec<JobUpdate>, WaldurError> {
+        Ok(Vec::new())
+    }
+    /// The chain closed the job itself (the customer cancelled, anyone
+    /// timed it out): stop reporting it, since the contract refuses any
+    /// change to a final job.
+    async fn job_closed_on_chain(
+        &mut self,
+        _job_id: &str,
+        _state: ve_types::JobState,
+    ) -> Result<(), WaldurError> {
+        Ok(())
+    }
 }

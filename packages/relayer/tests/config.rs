@@ -253,3 +253,18 @@ fn the_readme_example_config_is_valid() {
     client.validate().expect("valid RPC settings");
     assert_eq!(client.contracts.waldur_callback, rpc.callback_contract);
 }
+
+#[test]
+fn the_cluster_map_is_read_from_its_json_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let map = dir.path().join("clusters.json");
+    std::fs::write(&map, r#"{"prov1/1": "5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e"}"#).expect("write");
+    let file = format!("{MINIMAL}waldur_cluster_map = {:?}\n", map.display().to_string());
+    let s = resolve(&[], &file, token()).expect("settings");
+    assert_eq!(
+        s.waldur.cluster_map.get("prov1/1").map(String::as_str),
+        Some("5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e")
+    );
+    std::fs::write(&map, "[1, 2]").expect("write");
+    assert_eq!(field_of(resolve(&[], &file, token())), "waldur_cluster_map");
+}

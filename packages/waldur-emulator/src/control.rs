@@ -279,7 +279,44 @@ impl EmulatorState {
         Some(self.seeded(paths::ALLOCATIONS, uuid))
     }
 
+    /// A SLURM cluster's service settings, the target of `slurm-jobs/`.
+    pub fn seed_service_settings(&self, name: &str) -> Seeded {
+        let uuid = new_uuid();
+        self.shared.store().service_settings.insert(
+            uuid.clone(),
+            crate::model::ServiceSettingsRecord {
+                uuid: uuid.clone(),
+                name: name.to_owned(),
+            },
+        );
+        self.seeded(paths::SERVICE_SETTINGS, uuid)
+    }
+
     // ---- backend moves (no API rules) ----
+
+    /// Moves a FireCREST job as SLURM would: its `runtime_state`
+    /// (`RUNNING`, `COMPLETED`, ...) and, when given, its `report` (the job
+    /// output, any JSON, e.g. `{"elapsed_seconds": 5400, "exit_code": 0}`);
+    /// false if unknown.
+    pub fn set_slurm_job_runtime(
+        &self,
+        uuid: &str,
+        runtime_state: &str,
+        report: Option<Value>,
+    ) -> bool {
+        let mut store = self.shared.store();
+        match store.slurm_jobs.get_mut(&normalize_uuid(uuid)) {
+            Some(job) => {
+                job.runtime_state = runtime_state.to_owned();
+                if report.is_some() {
+                    job.report = report;
+                }
+                job.modified = now_iso();
+                true
+            }
+            None => false,
+        }
+    }
 
     /// Sets a resource's state as the backend would; false if unknown.
     pub fn set_resource_state(&self, uuid: &str, state: ResourceState) -> bool {
@@ -404,6 +441,34 @@ impl EmulatorState {
         records.sort_by_key(|u| u.seq);
         let renderer = self.shared.renderer(&store);
         records.into_iter().map(|u| renderer.usage(u)).collect()
+    }
+
+    pub fn slurm_job_json(&self, uuid: &str) -> Option<Value> {
+        let store = self.shared.store();
+        let job = store.slurm_jobs.get(&normalize_uuid(uuid))?;
+        Some(self.shared.renderer(&store).slurm_job(job))
+    }
+
+    /// Every FireCREST job, oldest first.
+    pub fn slurm_jobs_json(&self) -> Vec<Value> {
+        let store = self.shared.store();
+        let mut jobs: Vec<_> = store.slurm_jobs.values().collect();
+        jobs.sort_by_key(|j| j.seq);
+        let renderer = self.shared.renderer(&store);
+        jobs.into_iter().map(|j| renderer.slurm_job(j)).collect()
+    }
+
+    /// The batch script a job was submitted with.
+    pub fn slurm_job_script(&self, uuid: &str) -> Option<Vec<u8>> {
+        let store = self.shared.store();
+        store
+            .slurm_jobs
+            .get(&normalize_uuid(uuid))
+            .map(|j| j.script.clone())
+    }
+
+    pub fn slurm_job_count(&self) -> usize {
+        self.shared.store().slurm_jobs.len()
     }
 
     pub fn order_count(&self) -> usize {

@@ -5,6 +5,8 @@
 //! in `shared/waldur/ENDPOINTS.md`: orders move through the provider's
 //! state machine, resources follow their orders, wrong states give 409
 //! `Valid states for operation: ...`, a missing or wrong token gives 401.
+//! FireCREST SLURM jobs (`slurm-jobs/`) take multipart uploads and are moved
+//! by tests with `set_slurm_job_runtime`, as SLURM would move them.
 //! Faults (429/5xx storms, delays, dropped connections) can be injected to
 //! test a client's retry policy. It binds 127.0.0.1 only.
 //!
@@ -33,6 +35,7 @@ mod auth;
 mod clock;
 mod control;
 mod faults;
+mod form_data;
 mod ids;
 mod listing;
 pub mod model;
@@ -41,6 +44,7 @@ mod render;
 mod routes;
 mod rules;
 mod server;
+mod slurm_jobs;
 mod validate;
 
 pub use control::{

@@ -278,6 +278,36 @@ pub struct AllocationRecord {
     pub marketplace_resource_uuid: Option<String>,
 }
 
+/// A SLURM cluster as Waldur knows it (`service-settings/`), only as the
+/// target of FireCREST jobs.
+#[derive(Debug, Clone)]
+pub struct ServiceSettingsRecord {
+    pub uuid: String,
+    pub name: String,
+}
+
+/// A FireCREST batch job (`slurm-jobs/`).
+#[derive(Debug, Clone)]
+pub struct SlurmJobRecord {
+    pub uuid: String,
+    pub seq: u64,
+    pub created: String,
+    pub modified: String,
+    pub name: String,
+    pub description: String,
+    pub service_settings_uuid: String,
+    pub project_uuid: String,
+    pub state: CoreState,
+    /// The SLURM job id.
+    pub backend_id: String,
+    /// SLURM's state (`PENDING`, `RUNNING`, ...), free text in Waldur.
+    pub runtime_state: String,
+    pub file_name: String,
+    pub script: Vec<u8>,
+    /// "Job output", any JSON; `None` renders as null.
+    pub report: Option<Value>,
+}
+
 /// Everything the emulator knows, keyed by UUID.
 #[derive(Debug, Default)]
 pub struct Store {
@@ -290,6 +320,8 @@ pub struct Store {
     pub resources: BTreeMap<String, ResourceRecord>,
     pub usages: BTreeMap<String, UsageRecord>,
     pub allocations: BTreeMap<String, AllocationRecord>,
+    pub service_settings: BTreeMap<String, ServiceSettingsRecord>,
+    pub slurm_jobs: BTreeMap<String, SlurmJobRecord>,
 }
 
 impl Store {

@@ -22,6 +22,8 @@ pub mod paths {
     pub const CUSTOMERS: &str = "customers/";
     pub const PROJECTS: &str = "projects/";
     pub const ALLOCATIONS: &str = "slurm-allocations/";
+    pub const SLURM_JOBS: &str = "slurm-jobs/";
+    pub const SERVICE_SETTINGS: &str = "service-settings/";
 }
 
 /// Renders records against one API root and the current store.
@@ -35,7 +37,7 @@ impl Renderer<'_> {
         format!("{}{collection}{uuid}/", self.base_url)
     }
 
-    fn customer_name(&self, uuid: &str) -> String {
+    pub(crate) fn customer_name(&self, uuid: &str) -> String {
         self.store
             .customers
             .get(uuid)

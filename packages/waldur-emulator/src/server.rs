@@ -191,7 +191,26 @@ async fn handle(
             status,
             retry_after,
         }) => return Ok(fault_response(status, retry_after)),
-        Some(FaultAction::Delay(wait)) => tokio::time::sleep(wait).await,
+        Some(FaultAction::Delay(wait)) => {
+            // The whole request is read first, as a real server does
+            // before it works on it: a client that gives up during the
+            // wait still has its request carried out.
+            let (parts, body) = request.into_parts();
+            let bytes = axum::body::to_bytes(Body::new(body), usize::MAX)
+                .await
+                .map_err(|_| DroppedByFault)?;
+            let request = Request::from_parts(parts, Body::from(bytes));
+            // Its own task: hyper drops this future when the client
+            // hangs up, the server's work must go on regardless.
+            let work = tokio::spawn(async move {
+                tokio::time::sleep(wait).await;
+                match router.oneshot(request).await {
+                    Ok(response) => response,
+                    Err(never) => match never {},
+                }
+            });
+            return work.await.map_err(|_| DroppedByFault);
+        }
         None => {}
     }
     let response: Result<Response<Body>, Infallible> = router.oneshot(request.map(Body::new)).await;

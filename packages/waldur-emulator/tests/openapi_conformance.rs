@@ -71,6 +71,60 @@ impl Harness {
         expected_status: u16,
     ) -> Value {
         let answer = self.call(method, path, body).await;
+        Self::verify(method, template, path, &answer, expected_status)
+    }
+
+    /// POSTs a `multipart/form-data` body of text fields and, when given,
+    /// a `file` part.
+    async fn call_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<&[u8]>,
+    ) -> Answer {
+        let boundary = "conformance-7d1f";
+        let mut bytes = Vec::new();
+        for (name, value) in fields {
+            bytes.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        if let Some(script) = file {
+            bytes.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"job.sh\"\r\nContent-Type: text/x-shellscript\r\n\r\n")
+                    .as_bytes(),
+            );
+            bytes.extend_from_slice(script);
+            bytes.extend_from_slice(b"\r\n");
+        }
+        bytes.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={boundary}");
+        let url = format!("{}{}", self.emulator.base_url, path.trim_start_matches('/'));
+        let response = self
+            .http
+            .post(url)
+            .header("Authorization", format!("Token {TOKEN}"))
+            .header("Content-Type", content_type)
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
+        Answer {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            text: response.text().await.unwrap(),
+        }
+    }
+
+    /// Checks an answer's status and body against the schema of `template`.
+    fn verify(
+        method: &str,
+        template: &str,
+        path: &str,
+        answer: &Answer,
+        expected_status: u16,
+    ) -> Value {
         assert_eq!(
             answer.status, expected_status,
             "{method} {path} answered {}: {}",
@@ -534,6 +588,88 @@ async fn emulator_answers_match_the_openapi_schema() {
         200,
     )
     .await;
+
+    // FireCREST jobs: multipart create, list, retrieve, backend moves.
+    let cluster = state.seed_service_settings("Cluster A");
+    let answer = h
+        .call_multipart(
+            "slurm-jobs/",
+            &[
+                ("name", "cosmwasm1customer/1"),
+                ("service_settings", &cluster.url),
+                ("project", &project.url),
+            ],
+            Some(b"#!/bin/bash\nsrun hostname\n"),
+        )
+        .await;
+    let job = Harness::verify("POST", "/api/slurm-jobs/", "slurm-jobs/", &answer, 201);
+    assert_eq!(job["runtime_state"], "PENDING");
+    assert_eq!(job["state"], "OK");
+    assert_eq!(job["service_settings_uuid"], cluster.uuid.as_str());
+    assert!(job["report"].is_null());
+    let job_uuid = uuid_of(&job);
+    assert_eq!(
+        state.slurm_job_script(&job_uuid).unwrap(),
+        b"#!/bin/bash\nsrun hostname\n"
+    );
+    h.conform(
+        "GET",
+        "/api/slurm-jobs/",
+        "slurm-jobs/?page=1&page_size=10",
+        None,
+        200,
+    )
+    .await;
+    assert!(state.set_slurm_job_runtime(
+        &job_uuid,
+        "COMPLETED",
+        Some(json!({"elapsed_seconds": 90, "exit_code": 0}))
+    ));
+    let fetched = h
+        .conform(
+            "GET",
+            "/api/slurm-jobs/{uuid}/",
+            &format!("slurm-jobs/{job_uuid}/"),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(fetched["runtime_state"], "COMPLETED");
+    assert_eq!(fetched["report"]["elapsed_seconds"], 90);
+    // Every required field missing at once, in DRF's shape.
+    let missing = h.call_multipart("slurm-jobs/", &[], None).await;
+    assert_eq!(missing.status, 400, "{}", missing.text);
+    assert_eq!(
+        missing.json(),
+        json!({
+            "name": ["This field is required."],
+            "service_settings": ["This field is required."],
+            "project": ["This field is required."],
+            "file": ["No file was submitted."]
+        })
+    );
+    // JSON cannot carry the script; an unknown cluster is a bad link.
+    let json_body = h
+        .call(
+            "POST",
+            "slurm-jobs/",
+            Some(json!({
+                "name": "j",
+                "service_settings": format!("{}service-settings/00000000000000000000000000000000/", h.emulator.base_url),
+                "project": project.url,
+                "file": "#!/bin/bash"
+            })),
+        )
+        .await;
+    assert_eq!(json_body.status, 400, "{}", json_body.text);
+    assert_eq!(
+        json_body.json(),
+        json!({
+            "service_settings": ["Invalid hyperlink - Object does not exist."],
+            "file": ["The submitted data was not a file. Check the encoding type on the form."]
+        })
+    );
+    assert_eq!(state.slurm_job_count(), 1);
 
     // 404 in DRF's shape.
     let missing = h

@@ -10,7 +10,7 @@ use url::Url;
 use crate::config::Config;
 use crate::error::{excerpt, Error};
 use crate::pagination::{next_link, page_number};
-use crate::transport::{Answer, Request, Transport};
+use crate::transport::{Answer, Body, Request, Transport};
 use crate::types::QueryPairs;
 
 /// A typed client for one Waldur. Cheap to clone: clones share the
@@ -133,6 +133,32 @@ impl WaldurClient {
         decode(&answer.body)
     }
 
+    /// POSTs a `multipart/form-data` body once (see
+    /// `Request::replay_safe`) and decodes the JSON answer.
+    pub(crate) async fn post_multipart_once<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        form: crate::multipart::Form,
+    ) -> Result<T, Error> {
+        let (content_type, bytes) = form.finish();
+        let content_type = reqwest::header::HeaderValue::from_str(&content_type)
+            .map_err(|_| Error::InvalidArgument(format!("bad content type {content_type:?}")))?;
+        let answer = self
+            .transport
+            .execute(Request {
+                method: Method::POST,
+                path,
+                query: &[],
+                body: Some(Body {
+                    content_type,
+                    bytes,
+                }),
+                replay_safe: false,
+            })
+            .await?;
+        decode(&answer.body)
+    }
+
     /// POSTs to an action whose answer has no useful body.
     pub(crate) async fn post_unit<B: Serialize>(
         &self,
@@ -155,7 +181,8 @@ impl WaldurClient {
                 method,
                 path,
                 query,
-                body,
+                body: body.map(Body::json),
+                replay_safe: true,
             })
             .await
     }
@@ -244,6 +271,12 @@ impl ApiUrls<'_> {
     /// `projects/{uuid}/`.
     pub fn project(&self, uuid: &str) -> Result<String, Error> {
         self.link("projects/", uuid)
+    }
+
+    /// `service-settings/{uuid}/`: a SLURM cluster, as `slurm-jobs/`
+    /// creation names it.
+    pub fn service_settings(&self, uuid: &str) -> Result<String, Error> {
+        self.link("service-settings/", uuid)
     }
 }
 

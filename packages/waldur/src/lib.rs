@@ -1,11 +1,12 @@
 //! A typed async client for the Waldur marketplace REST API.
 //!
 //! It covers the endpoints the VirtEngine relayer needs (offerings, orders,
-//! resources, component usages, customers, projects, SLURM allocations)
-//! and handles what every call shares: `Authorization: Token` auth,
+//! resources, component usages, customers, projects, SLURM allocations,
+//! FireCREST SLURM jobs) and handles what every call shares: `Authorization: Token` auth,
 //! `page`/`page_size` pagination over the `Link` header, a token-bucket
 //! rate limit, and retries with jittered exponential backoff on 429, 5xx
-//! and transport failures. A 409 state conflict is surfaced as
+//! and transport failures (a job create, which Waldur cannot deduplicate,
+//! is resent only after a 429). A 409 state conflict is surfaced as
 //! [`Error::Conflict`] so that the caller re-reads the object.
 //!
 //! ```no_run
@@ -32,6 +33,7 @@ mod api;
 mod client;
 mod config;
 mod error;
+pub mod multipart;
 pub mod pagination;
 pub mod rate_limit;
 pub mod retry;

@@ -25,8 +25,28 @@ pub(crate) struct Request<'a> {
     /// Relative to the API root, without a leading slash, ending in `/`.
     pub path: &'a str,
     pub query: &'a [(String, String)],
-    /// Serialised JSON, sent with `Content-Type: application/json`.
-    pub body: Option<Vec<u8>>,
+    pub body: Option<Body>,
+    /// False for a create that Waldur cannot deduplicate: after a failure
+    /// where the server may have acted (5xx, timeout, dropped connection)
+    /// a resend could create a second object, so only 429 (refused before
+    /// any work) is retried and the rest goes back to the caller, who
+    /// looks up what the first attempt did before trying again.
+    pub replay_safe: bool,
+}
+
+/// A request body and its media type.
+pub(crate) struct Body {
+    pub content_type: HeaderValue,
+    pub bytes: Vec<u8>,
+}
+
+impl Body {
+    pub fn json(bytes: Vec<u8>) -> Self {
+        Self {
+            content_type: HeaderValue::from_static("application/json"),
+            bytes,
+        }
+    }
 }
 
 /// Why the last attempt failed, kept to build the final error.
@@ -110,7 +130,8 @@ impl Transport {
                 },
                 Err(failure) => failure,
             };
-            if attempts > self.max_retries {
+            let refused_unprocessed = matches!(failure, Failure::Status { status: 429, .. });
+            if attempts > self.max_retries || !(request.replay_safe || refused_unprocessed) {
                 return Err(final_error(failure, attempts));
             }
             let retry_after = match &failure {
@@ -141,8 +162,8 @@ impl Transport {
             .query(request.query);
         if let Some(body) = &request.body {
             builder = builder
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .body(body.clone());
+                .header(CONTENT_TYPE, body.content_type.clone())
+                .body(body.bytes.clone());
         }
         let response = builder.send().await.map_err(transport_failure)?;
         let status = response.status().as_u16();

@@ -778,3 +778,78 @@ async fn the_rate_limiter_paces_bursts() {
         "finished in {elapsed:?}"
     );
 }
+
+#[tokio::test]
+async fn slurm_jobs_are_uploaded_listed_and_read() {
+    let w = world().await;
+    let cluster = w.emulator.state.seed_service_settings("Cluster A");
+    let request = waldur::SlurmJobCreateRequest::new(
+        "cosmwasm1customer/7",
+        cluster.url.clone(),
+        w.project.url.clone(),
+        b"#!/bin/bash\n#SBATCH --nodes=2\nsrun hostname\n".to_vec(),
+    );
+    let job = w.client.create_slurm_job(&request).await.unwrap();
+    let uuid = job.uuid.clone().unwrap();
+    assert_eq!(job.name.as_deref(), Some("cosmwasm1customer/7"));
+    assert_eq!(job.runtime_state.as_deref(), Some("PENDING"));
+    assert_eq!(
+        w.emulator.state.slurm_job_script(&uuid).unwrap(),
+        request.script
+    );
+    w.emulator.state.set_slurm_job_runtime(
+        &uuid,
+        "COMPLETED",
+        Some(serde_json::json!({"elapsed_seconds": 30})),
+    );
+    let fetched = w.client.get_slurm_job(&uuid).await.unwrap();
+    assert_eq!(fetched.runtime_state.as_deref(), Some("COMPLETED"));
+    assert_eq!(
+        fetched.report,
+        Some(serde_json::json!({"elapsed_seconds": 30}))
+    );
+    // Pages: the client's page size is 100 by default; 3 jobs, 1 page.
+    for n in 0..2 {
+        let mut more = request.clone();
+        more.name = format!("job-{n}");
+        w.client.create_slurm_job(&more).await.unwrap();
+    }
+    let all = w.client.list_slurm_jobs().await.unwrap();
+    assert_eq!(all.len(), 3);
+    // A missing cluster is a typed validation error.
+    let mut bad = request.clone();
+    bad.service_settings = format!(
+        "{}service-settings/00000000000000000000000000000000/",
+        w.emulator.base_url
+    );
+    assert!(matches!(
+        w.client.create_slurm_job(&bad).await,
+        Err(Error::Validation { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_job_create_is_not_resent_after_an_ambiguous_failure() {
+    let w = world().await;
+    let cluster = w.emulator.state.seed_service_settings("Cluster A");
+    let request = waldur::SlurmJobCreateRequest::new(
+        "job-x",
+        cluster.url,
+        w.project.url.clone(),
+        b"#!/bin/bash\n".to_vec(),
+    );
+    // A 503 may have come after the job was made: handed back at once.
+    w.emulator
+        .state
+        .inject_at("slurm-jobs/", Fault::Status(503, 1));
+    let error = w.client.create_slurm_job(&request).await.unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert_eq!(w.emulator.state.request_count("/api/slurm-jobs/"), 1);
+    // A 429 is refused before any work: retried in place.
+    w.emulator
+        .state
+        .inject_at("slurm-jobs/", Fault::Status(429, 2));
+    w.client.create_slurm_job(&request).await.unwrap();
+    assert_eq!(w.emulator.state.request_count("/api/slurm-jobs/"), 4);
+    assert_eq!(w.emulator.state.slurm_job_count(), 1);
+}

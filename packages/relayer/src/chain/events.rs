@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use ve_types::JobState;
+
 /// One `wasm-ve.*` event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContractEvent {
@@ -46,6 +48,24 @@ pub enum ChainEvent {
         provider: String,
         quantity: u32,
     },
+    /// hpc `job_submitted`: a customer's job on one of this provider's
+    /// clusters, escrow paid, state pending.
+    JobSubmitted {
+        job_id: String,
+        hpc_offering_id: String,
+        cluster_id: String,
+        provider: String,
+        queue: String,
+        nodes: u32,
+        max_runtime_seconds: u64,
+    },
+    /// hpc `job_state_changed`, whoever caused it (the relayer's own
+    /// callbacks, a customer's cancel, anyone's `TimeoutJob`).
+    JobStateChanged {
+        job_id: String,
+        provider: String,
+        state: JobState,
+    },
 }
 
 impl ChainEvent {
@@ -79,6 +99,20 @@ impl ChainEvent {
                 provider: provider?,
                 quantity: quantity?,
             },
+            "job_submitted" => ChainEvent::JobSubmitted {
+                job_id: e.attr("job_id")?,
+                hpc_offering_id: e.attr("hpc_offering_id")?,
+                cluster_id: e.attr("cluster_id")?,
+                provider: provider?,
+                queue: e.attr("queue")?,
+                nodes: e.attr("nodes")?.parse().ok()?,
+                max_runtime_seconds: e.attr("max_runtime_seconds")?.parse().ok()?,
+            },
+            "job_state_changed" => ChainEvent::JobStateChanged {
+                job_id: e.attr("job_id")?,
+                provider: provider?,
+                state: job_state(&e.attr("state")?)?,
+            },
             _ => return None,
         })
     }
@@ -89,9 +123,16 @@ impl ChainEvent {
             | ChainEvent::TerminateRequested { provider, .. }
             | ChainEvent::Paused { provider, .. }
             | ChainEvent::Resumed { provider, .. }
-            | ChainEvent::Resized { provider, .. } => provider,
+            | ChainEvent::Resized { provider, .. }
+            | ChainEvent::JobSubmitted { provider, .. }
+            | ChainEvent::JobStateChanged { provider, .. } => provider,
         }
     }
+}
+
+fn job_state(name: &str) -> Option<JobState> {
+    use ve_types::StateMachine;
+    JobState::ALL.iter().copied().find(|s| s.as_str() == name)
 }
 
 #[cfg(test)]
@@ -142,5 +183,52 @@ mod tests {
             &[("allocation_id", "a"), ("provider", "p"), ("quantity", "x")],
         );
         assert_eq!(ChainEvent::decode(&e), None);
+    }
+
+    #[test]
+    fn decodes_job_events() {
+        let submitted = event(
+            "job_submitted",
+            &[
+                ("job_id", "c/1"),
+                ("hpc_offering_id", "p/1/1"),
+                ("cluster_id", "p/1"),
+                ("customer", "c"),
+                ("provider", "p"),
+                ("queue", "batch"),
+                ("nodes", "4"),
+                ("max_runtime_seconds", "7200"),
+                ("state", "pending"),
+            ],
+        );
+        assert_eq!(
+            ChainEvent::decode(&submitted),
+            Some(ChainEvent::JobSubmitted {
+                job_id: "c/1".into(),
+                hpc_offering_id: "p/1/1".into(),
+                cluster_id: "p/1".into(),
+                provider: "p".into(),
+                queue: "batch".into(),
+                nodes: 4,
+                max_runtime_seconds: 7200,
+            })
+        );
+        let changed = event(
+            "job_state_changed",
+            &[("job_id", "c/1"), ("provider", "p"), ("state", "cancelled")],
+        );
+        assert_eq!(
+            ChainEvent::decode(&changed),
+            Some(ChainEvent::JobStateChanged {
+                job_id: "c/1".into(),
+                provider: "p".into(),
+                state: JobState::Cancelled,
+            })
+        );
+        let odd = event(
+            "job_state_changed",
+            &[("job_id", "c/1"), ("provider", "p"), ("state", "exploded")],
+        );
+        assert_eq!(ChainEvent::decode(&odd), None);
     }
 }

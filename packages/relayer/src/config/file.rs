@@ -47,6 +47,7 @@ pub struct FileConfig {
     pub waldur_customer_uuid: Option<String>,
     pub waldur_offering_map: Option<PathBuf>,
     pub waldur_category_map: Option<PathBuf>,
+    pub waldur_cluster_map: Option<PathBuf>,
     pub waldur_offering_sync_enabled: Option<bool>,
     pub waldur_offering_sync_interval: Option<f64>,
     pub waldur_offering_sync_max_retries: Option<u32>,

@@ -11,9 +11,13 @@ use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 use crate::audit::AuditLog;
 use crate::chain::{ChainClient, ChainError, ContractEvent};
+use crate::job_flow::JobSubmission;
 use crate::offering_sync::OfferingReader;
 use crate::telemetry::Telemetry;
-use crate::waldur_port::{ProvisionedOrder, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort};
+use crate::waldur_port::{
+    JobUpdate, ProvisionedOrder, ResourceUpdate, SubmittedJob, UsageUpdate, WaldurError, WaldurPort,
+};
+use ve_types::JobState;
 
 /// The chain, with each callback submission logged (ids and outcome).
 pub struct AuditedChain<C> {
@@ -269,6 +273,57 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
                 },
             );
         }
+        result
+    }
+
+    async fn submit_job(&mut self, job: &JobSubmission) -> Result<SubmittedJob, WaldurError> {
+        let started = Instant::now();
+        let result = self.inner.submit_job(job).await;
+        let fields = json!({
+            "job_id": job.job_id,
+            "cluster_id": job.cluster_id,
+            "nodes": job.nodes,
+        });
+        self.log(
+            "waldur.submit_job",
+            fields,
+            started,
+            &result,
+            |j| json!({ "waldur_uuid": j.job_uuid, "created": j.created }),
+        );
+        result
+    }
+
+    async fn job_updates(&mut self, now: u64) -> Result<Vec<JobUpdate>, WaldurError> {
+        let started = Instant::now();
+        let result = self.inner.job_updates(now).await;
+        if result.as_ref().map_or(true, |found| !found.is_empty()) {
+            self.log("waldur.job_updates", json!({}), started, &result, |found| {
+                json!({ "jobs": found.iter().map(|u| json!({
+                    "job_id": u.job_id,
+                    "waldur_uuid": u.job_uuid,
+                    "runtime_state": u.runtime_state,
+                })).collect::<Vec<_>>() })
+            });
+        }
+        result
+    }
+
+    async fn job_closed_on_chain(
+        &mut self,
+        job_id: &str,
+        state: JobState,
+    ) -> Result<(), WaldurError> {
+        let started = Instant::now();
+        let result = self.inner.job_closed_on_chain(job_id, state).await;
+        let fields = json!({ "job_id": job_id, "state": state.as_str() });
+        self.log(
+            "waldur.job_closed_on_chain",
+            fields,
+            started,
+            &result,
+            |_| json!({}),
+        );
         result
     }
 }

@@ -125,8 +125,19 @@ pub fn build<C: ChainClient + OfferingReader>(
                 .map_err(|e| format!("config `waldur_offering_map`: {chain_id}: {e}"))
         })
         .collect::<Result<BTreeMap<_, _>, _>>()?;
+    let clusters = settings
+        .waldur
+        .cluster_map
+        .iter()
+        .map(|(cluster_id, uuid)| {
+            urls.service_settings(uuid)
+                .map(|link| (cluster_id.clone(), link))
+                .map_err(|e| format!("config `waldur_cluster_map`: {cluster_id}: {e}"))
+        })
+        .collect::<Result<BTreeMap<_, _>, _>>()?;
     let adapter = WaldurAdapter::new(client.clone(), project_url, offerings, outbox.clone())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_clusters(clusters);
     let offering_sync = match &settings.offering_sync {
         Some(s) => {
             let mut config = OfferingSyncConfig::new(provider, s.customer_uuid.clone());

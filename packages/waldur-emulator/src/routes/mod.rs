@@ -5,6 +5,7 @@ mod offerings;
 mod orders;
 mod resources;
 mod slurm;
+mod slurm_jobs;
 mod usages;
 
 use axum::http::StatusCode;
@@ -82,6 +83,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/slurm-allocations/", get(slurm::list))
         .route("/api/slurm-allocations/{uuid}/", get(slurm::retrieve))
+        .route(
+            "/api/slurm-jobs/",
+            get(slurm_jobs::list).post(slurm_jobs::create),
+        )
+        .route("/api/slurm-jobs/{uuid}/", get(slurm_jobs::retrieve))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

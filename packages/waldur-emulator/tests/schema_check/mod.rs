@@ -8,9 +8,14 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 /// Where CI and developers keep the schema: `shared/` beside the repo.
+/// `shared/waldur/` beside the repository, or the file named by
+/// `WALDUR_OPENAPI_SCHEMA` (a git worktree checked out elsewhere).
 pub fn schema_path() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/waldur/waldur-openapi-schema-8.0.5.yaml")
+    match std::env::var_os("WALDUR_OPENAPI_SCHEMA") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/waldur/waldur-openapi-schema-8.0.5.yaml"),
+    }
 }
 
 pub struct OpenApi {

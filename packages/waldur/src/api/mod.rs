@@ -5,6 +5,7 @@ mod offerings;
 mod orders;
 mod resources;
 mod slurm;
+mod slurm_jobs;
 mod structure;
 mod usages;
 

@@ -10,6 +10,7 @@ mod order;
 mod query;
 mod resource;
 mod slurm;
+mod slurm_job;
 mod states;
 mod structure;
 mod usage;
@@ -23,6 +24,7 @@ pub use order::{Order, OrderCreateRequest, OrderFilter};
 pub use query::QueryPairs;
 pub use resource::{Resource, ResourceFilter};
 pub use slurm::{SlurmAllocation, SlurmAllocationFilter};
+pub use slurm_job::{FirecrestJob, SlurmJobCreateRequest};
 pub use states::{
     BillingType, BillingUnit, CoreState, OfferingState, OrderState, OrderType, ResourceState,
 };
