@@ -259,7 +259,10 @@ fn the_cluster_map_is_read_from_its_json_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let map = dir.path().join("clusters.json");
     std::fs::write(&map, r#"{"prov1/1": "5a1e5a1e5a1e5a1e5a1e5a1e5a1e5a1e"}"#).expect("write");
-    let file = format!("{MINIMAL}waldur_cluster_map = {:?}\n", map.display().to_string());
+    let file = format!(
+        "{MINIMAL}waldur_cluster_map = {:?}\n",
+        map.display().to_string()
+    );
     let s = resolve(&[], &file, token()).expect("settings");
     assert_eq!(
         s.waldur.cluster_map.get("prov1/1").map(String::as_str),
