@@ -12,7 +12,7 @@
 use serde::Serialize;
 use thiserror::Error;
 use ve_types::callback::{AllocationStatePayload, UsagePayload};
-use ve_types::{ActionType, AllocationState};
+use ve_types::{ActionType, AllocationState, EntityType};
 use waldur_callback::msg::CallbackOutcome;
 
 use crate::chain::{ChainClient, ChainError, ChainEvent};
@@ -211,6 +211,19 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                 use ve_types::StateMachine;
                 if state.is_terminal() {
                     self.waldur.job_closed_on_chain(job_id, *state).await?;
+                    // Status reports still queued for the job would only
+                    // be refused (the contract allows no change to a final
+                    // job) and end as dead letters.
+                    let dropped = self.outbox.supersede_pending(
+                        |cb| cb.entity_type == EntityType::Job && cb.entity_id == *job_id,
+                        &format!("job {job_id} closed on chain ({})", state.as_str()),
+                        self.chain.now(),
+                    )?;
+                    if dropped > 0 {
+                        report.notes.push(format!(
+                            "job {job_id} closed on chain: {dropped} queued status report(s) dropped"
+                        ));
+                    }
                 }
             }
         }

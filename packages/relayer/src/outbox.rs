@@ -35,6 +35,9 @@ pub enum EntryState {
     Done,
     /// Gave up after too many failures; an operator reprocesses it.
     DeadLetter,
+    /// Dropped unsent because the chain made it moot (a status report for
+    /// a job the chain has already closed, which the contract refuses).
+    Superseded,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -240,6 +243,30 @@ impl Outbox {
         .map(|e| e.state)
     }
 
+    /// Drops the pending callbacks `moot` picks (see
+    /// [`EntryState::Superseded`]); returns how many.
+    pub fn supersede_pending(
+        &self,
+        moot: impl Fn(&SignedCallback) -> bool,
+        reason: &str,
+        now: u64,
+    ) -> Result<usize, OutboxError> {
+        let ids: Vec<String> = self
+            .in_state(EntryState::Pending, usize::MAX)?
+            .into_iter()
+            .filter(|e| moot(&e.callback))
+            .map(|e| e.callback.callback_id.clone())
+            .collect();
+        for id in &ids {
+            self.update(id, |e| {
+                e.state = EntryState::Superseded;
+                e.last_error = Some(reason.to_string());
+                e.updated_at = now;
+            })?;
+        }
+        Ok(ids.len())
+    }
+
     /// An operator's retry: back to pending with a fresh signature (the old
     /// one may have expired) and no attempts.
     pub fn reprocess(
@@ -267,6 +294,8 @@ impl Outbox {
                 EntryState::Pending => pending += 1,
                 EntryState::Done => done += 1,
                 EntryState::DeadLetter => dead += 1,
+                // Settled without the chain: counted with the done ones.
+                EntryState::Superseded => done += 1,
             }
         }
         Ok((pending, done, dead))

@@ -584,3 +584,42 @@ async fn jobs_of_other_providers_and_unmapped_clusters() {
     assert_eq!(w.waldur.state.slurm_job_count(), 0);
     assert_eq!(w.job(&job).state, JobState::Pending);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_cancel_read_with_the_submission_drops_the_queued_report() {
+    let mut w = World::new().await;
+    let customer = w.customer.clone();
+    let job_id = w.submit(1);
+    // The customer cancels before the relayer has read the submission: both
+    // events arrive in one pass. The `queued` report it would send is
+    // refused by the contract (the job is final), so it must not be sent
+    // and must not end as a dead letter.
+    let hpc = w.chain().hpc.clone();
+    w.chain()
+        .execute(
+            &customer,
+            &hpc,
+            &hpc::msg::ExecuteMsg::CancelJob {
+                job_id: job_id.clone(),
+                reason: None,
+            },
+            &[],
+        )
+        .unwrap();
+    let report = w.step().await;
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("1 queued status report(s) dropped")),
+        "{report:?}"
+    );
+    assert_eq!(report.callbacks_confirmed, 0, "{report:?}");
+    for _ in 0..3 {
+        w.step().await;
+    }
+    assert_eq!(w.job(&job_id).state, JobState::Cancelled);
+    // The dropped report counts with the settled ones; nothing pending,
+    // no dead letter.
+    assert_eq!(w.outbox_counts(), (0, 1, 0));
+}
