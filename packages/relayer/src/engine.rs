@@ -47,6 +47,9 @@ pub struct StepReport {
     /// Events Waldur refused for good (not retried; see `events_failed:`
     /// in the relayer database).
     pub events_failed: u64,
+    /// Why the outbox could not be sent this step (node down, fee account
+    /// unfunded, ...): nothing was lost, but nothing landed either.
+    pub submit_error: Option<String>,
     pub notes: Vec<String>,
 }
 
@@ -308,10 +311,11 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                 }
             }
             Err(ChainError::Unavailable(e)) => {
-                // The node is down: nothing is known, try again next step.
+                // Nothing is known: try again next step.
                 report
                     .notes
                     .push(format!("chain unavailable, will retry: {e}"));
+                report.submit_error = Some(e);
             }
             Err(ChainError::Refused(_)) => {
                 // One bad callback refuses the whole batch: find it by

@@ -294,7 +294,13 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
         let synced = self.sync_offerings().await;
         let stepped = self.engine.step().await;
         let outcome = match (&synced, &stepped) {
-            (Ok(()), Ok(_)) => Ok(()),
+            // Callbacks that cannot be sent make the pass a failure for
+            // /healthz, whatever the cause (a node down looks the same as
+            // an unfunded fee account from here).
+            (Ok(()), Ok(report)) => match &report.submit_error {
+                None => Ok(()),
+                Some(e) => Err(format!("outbox not sent: {e}")),
+            },
             (Err(e), _) => Err(e.clone()),
             (_, Err(e)) => Err(format!("relay step: {e}")),
         };

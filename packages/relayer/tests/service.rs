@@ -35,6 +35,8 @@ const ADMIN_TOKEN: &str = "admin-secret-1";
 struct SwitchableChain {
     inner: EmbeddedChain,
     down: Arc<AtomicBool>,
+    /// Reads work, transactions do not (e.g. the fee account is empty).
+    unfunded: Arc<AtomicBool>,
 }
 
 impl SwitchableChain {
@@ -66,6 +68,11 @@ impl ChainClient for SwitchableChain {
         callbacks: &[SignedCallback],
     ) -> Result<Vec<CallbackOutcome>, ChainError> {
         self.check()?;
+        if self.unfunded.load(Ordering::SeqCst) {
+            return Err(ChainError::Unavailable(
+                "insufficient funds: 0uvirt is smaller than 4013uvirt".into(),
+            ));
+        }
         self.inner.submit_callbacks(callbacks).await
     }
     fn now(&self) -> u64 {
@@ -435,6 +442,7 @@ async fn healthz_is_200_while_passes_succeed_and_503_when_they_stop() {
     let chain = SwitchableChain {
         inner: std::mem::replace(&mut w.chain, EmbeddedChain::deploy(&[]).expect("spare")),
         down: down.clone(),
+        unfunded: Arc::default(),
     };
     let (audit, sink) = json_log();
     let relayer = wiring::build(
@@ -849,4 +857,37 @@ async fn dead_letters_are_listed_and_reprocessed_over_http() {
         refused.iter().any(|l| l["outcome"] == "refused"),
         "{refused:#?}"
     );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn callbacks_that_cannot_be_sent_fail_the_pass() {
+    let mut w = World::new().await;
+    let offering = w.create_offering();
+    World::allocate(&mut w.chain, &offering);
+    let settings = w.settings("");
+    let telemetry = Arc::new(Telemetry::new(settings.poll_interval, 3));
+    let unfunded = Arc::new(AtomicBool::new(true));
+    let chain = SwitchableChain {
+        inner: std::mem::replace(&mut w.chain, EmbeddedChain::deploy(&[]).expect("spare")),
+        down: Arc::default(),
+        unfunded: unfunded.clone(),
+    };
+    let (audit, _sink) = json_log();
+    let provider = w.provider.to_string();
+    let mut relayer =
+        wiring::build(chain, &provider, &settings, telemetry.clone(), audit).expect("relayer");
+
+    // Reads work and the callbacks are queued, but none can be sent: the
+    // pass is a failure (so /healthz turns 503) and says why.
+    let err = relayer.pass().await.unwrap_err();
+    assert!(err.contains("outbox not sent: insufficient funds"), "{err}");
+    let snapshot = telemetry.snapshot();
+    assert_eq!(snapshot.totals.steps_failed, 1);
+    assert_eq!(snapshot.outbox.pending, 2);
+
+    unfunded.store(false, Ordering::SeqCst);
+    relayer.pass().await.expect("funded again");
+    let snapshot = telemetry.snapshot();
+    assert_eq!(snapshot.totals.steps_succeeded, 1);
+    assert_eq!(snapshot.outbox.pending, 0);
 }
