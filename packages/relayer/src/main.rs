@@ -122,6 +122,14 @@ enum KeysAction {
         #[arg(long, env = "VIRTENGINE_KEY_ID", default_value = "relayer-1")]
         key_id: String,
     },
+    /// Prints the chain address of the fee key (`[rpc] fee_key_file`, made
+    /// with `keys generate`): the account to fund for gas.
+    FeeAddress {
+        #[arg(long, default_value = "data/fee.key")]
+        fee_key_file: PathBuf,
+        #[arg(long, default_value = "virtengine")]
+        prefix: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -291,6 +299,20 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 "register it (from the provider account) on the waldur-callback contract with:"
             );
             println!("{}", register_message(seed, &key_id));
+        }
+        Command::Keys {
+            action:
+                KeysAction::FeeAddress {
+                    fee_key_file,
+                    prefix,
+                },
+        } => {
+            let key = ve_relayer::chain::rpc::load_fee_key(&fee_key_file)?;
+            let address = key
+                .public_key()
+                .account_id(&prefix)
+                .map_err(|e| format!("prefix {prefix:?}: {e}"))?;
+            println!("{address}");
         }
         Command::Demo { dir } => {
             let dir = match dir {

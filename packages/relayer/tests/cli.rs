@@ -334,3 +334,46 @@ async fn reconcile_exits_2_on_findings_and_0_without() {
         "{table}"
     );
 }
+
+#[test]
+fn the_fee_key_is_generated_private_and_its_address_printed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("fee.key");
+    let generated = std::process::Command::new(BIN)
+        .args(["keys", "generate", "--key-file"])
+        .arg(&key)
+        .output()
+        .expect("keys generate");
+    assert!(generated.status.success(), "{generated:?}");
+    let shown = std::process::Command::new(BIN)
+        .args(["keys", "fee-address", "--fee-key-file"])
+        .arg(&key)
+        .output()
+        .expect("keys fee-address");
+    assert!(shown.status.success(), "{shown:?}");
+    let expected = ve_relayer::chain::rpc::load_fee_key(&key)
+        .expect("loads")
+        .public_key()
+        .account_id("virtengine")
+        .expect("address")
+        .to_string();
+    assert_eq!(String::from_utf8_lossy(&shown.stdout).trim(), expected);
+    assert!(expected.starts_with("virtengine1"));
+
+    // A key others can read is refused, with the fix in the message.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+        let refused = std::process::Command::new(BIN)
+            .args(["keys", "fee-address", "--fee-key-file"])
+            .arg(&key)
+            .output()
+            .expect("keys fee-address");
+        assert!(!refused.status.success());
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("chmod 600"),
+            "{refused:?}"
+        );
+    }
+}
