@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cosmwasm_std::{coin, Addr, Binary, Uint128};
-use marketplace::msg::{ExecuteMsg, OfferingResponse};
+use marketplace::msg::ExecuteMsg;
 use serde_json::Value;
 use tokio::sync::watch;
 use ve_relayer::audit::{AuditLog, LogFormat, MemorySink};
@@ -81,16 +81,12 @@ impl ChainClient for SwitchableChain {
 }
 
 impl OfferingReader for SwitchableChain {
-    async fn offering(&self, offering_id: &str) -> Result<Option<OfferingResponse>, ChainError> {
-        self.check()?;
-        self.inner.offering(offering_id).await
-    }
-    async fn provider_offerings(
+    async fn query_marketplace<T: serde::de::DeserializeOwned>(
         &self,
-        provider: &str,
-    ) -> Result<Vec<OfferingResponse>, ChainError> {
+        query: &marketplace::msg::QueryMsg,
+    ) -> Result<T, ChainError> {
         self.check()?;
-        self.inner.provider_offerings(provider).await
+        self.inner.query_marketplace(query).await
     }
 }
 

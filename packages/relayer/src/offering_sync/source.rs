@@ -3,6 +3,7 @@
 //! show is whatever the chain holds when the sync runs).
 
 use marketplace::msg::{OfferingResponse, OfferingsResponse, QueryMsg};
+use serde::de::DeserializeOwned;
 
 use crate::chain::embedded::EmbeddedChain;
 use crate::chain::ChainError;
@@ -12,42 +13,39 @@ const PAGE: u32 = 30;
 
 /// Async because a node answers over the network (an RPC client makes
 /// smart queries); the embedded chain answers at once. Futures need not be
-/// `Send`, as for `ChainClient`.
+/// `Send`, as for `ChainClient`. A chain implements the one query; the
+/// reads are written once on top of it.
 #[allow(async_fn_in_trait)]
 pub trait OfferingReader {
-    /// The offering, or `None` if the chain has no such offering.
-    async fn offering(&self, offering_id: &str) -> Result<Option<OfferingResponse>, ChainError>;
-    /// Every offering of `provider`, in ID order.
-    async fn provider_offerings(&self, provider: &str)
-        -> Result<Vec<OfferingResponse>, ChainError>;
-}
+    /// A smart query of the marketplace; a contract error is `Refused`.
+    async fn query_marketplace<T: DeserializeOwned>(
+        &self,
+        query: &QueryMsg,
+    ) -> Result<T, ChainError>;
 
-impl OfferingReader for EmbeddedChain {
+    /// The offering, or `None` if the chain has no such offering.
     async fn offering(&self, offering_id: &str) -> Result<Option<OfferingResponse>, ChainError> {
         let query = QueryMsg::Offering {
             offering_id: offering_id.to_string(),
         };
-        match self
-            .app
-            .wrap()
-            .query_wasm_smart::<OfferingResponse>(self.marketplace.clone(), &query)
-        {
+        match self.query_marketplace(&query).await {
             Ok(found) => Ok(Some(found)),
-            // The contract answers "not found" with an error; tell it from
-            // other errors by listing the provider's offerings rather than
-            // by matching the message text.
-            Err(error) => {
+            // "Not found" is a contract error like any other: tell them
+            // apart by listing the provider's offerings, not by the text.
+            Err(ChainError::Refused(error)) => {
                 let provider = offering_id.rsplit_once('/').map_or("", |(p, _)| p);
-                let listed = self.provider_offerings(provider).await.unwrap_or_default();
+                let listed = self.provider_offerings(provider).await?;
                 if listed.iter().any(|o| o.id == offering_id) {
-                    Err(ChainError::Refused(error.to_string()))
+                    Err(ChainError::Refused(error))
                 } else {
                     Ok(None)
                 }
             }
+            Err(other) => Err(other),
         }
     }
 
+    /// Every offering of `provider`, in ID order.
     async fn provider_offerings(
         &self,
         provider: &str,
@@ -60,11 +58,7 @@ impl OfferingReader for EmbeddedChain {
                 start_after: all.last().map(|o| o.id.clone()),
                 limit: Some(PAGE),
             };
-            let page: OfferingsResponse = self
-                .app
-                .wrap()
-                .query_wasm_smart(self.marketplace.clone(), &query)
-                .map_err(|e| ChainError::Refused(e.to_string()))?;
+            let page: OfferingsResponse = self.query_marketplace(&query).await?;
             let full = page.offerings.len() == PAGE as usize;
             all.extend(page.offerings);
             // A short page is the last one; `start_after` moves on with
@@ -73,5 +67,17 @@ impl OfferingReader for EmbeddedChain {
                 return Ok(all);
             }
         }
+    }
+}
+
+impl OfferingReader for EmbeddedChain {
+    async fn query_marketplace<T: DeserializeOwned>(
+        &self,
+        query: &QueryMsg,
+    ) -> Result<T, ChainError> {
+        self.app
+            .wrap()
+            .query_wasm_smart(self.marketplace.clone(), query)
+            .map_err(|e| ChainError::Refused(e.to_string()))
     }
 }

@@ -5,7 +5,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use marketplace::msg::OfferingResponse;
+use marketplace::msg::QueryMsg;
+use serde::de::DeserializeOwned;
 use serde_json::json;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
@@ -100,15 +101,11 @@ impl<C: ChainClient> ChainClient for AuditedChain<C> {
 }
 
 impl<C: OfferingReader> OfferingReader for AuditedChain<C> {
-    async fn offering(&self, offering_id: &str) -> Result<Option<OfferingResponse>, ChainError> {
-        self.inner.offering(offering_id).await
-    }
-
-    async fn provider_offerings(
+    async fn query_marketplace<T: DeserializeOwned>(
         &self,
-        provider: &str,
-    ) -> Result<Vec<OfferingResponse>, ChainError> {
-        self.inner.provider_offerings(provider).await
+        query: &QueryMsg,
+    ) -> Result<T, ChainError> {
+        self.inner.query_marketplace(query).await
     }
 }
 
