@@ -479,6 +479,14 @@ impl EmulatorState {
         self.shared.store().resources.len()
     }
 
+    /// Every resource's UUID, oldest first.
+    pub fn resource_uuids(&self) -> Vec<String> {
+        let store = self.shared.store();
+        let mut resources: Vec<_> = store.resources.values().collect();
+        resources.sort_by_key(|r| r.seq);
+        resources.iter().map(|r| r.uuid.clone()).collect()
+    }
+
     // ---- faults ----
 
     /// Plays `fault` on the next matching requests to any path.

@@ -1,0 +1,206 @@
+//! The `ve-relayer` binary killed with SIGKILL again and again while it
+//! provisions an allocation (chain = rpc against the fake wasmd node, the
+//! Waldur emulator), then left to finish: one Waldur order, every state
+//! change on chain exactly once, nothing dead-lettered.
+
+// Shared with tests/rpc_chain.rs; this crate uses part of it.
+#[allow(dead_code)]
+mod support;
+
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ve_relayer::chain::ChainClient;
+use ve_relayer::outbox::{EntryState, Outbox};
+use ve_types::AllocationState;
+use waldur_emulator::{Emulator, OfferingSeed, ResourceState};
+
+use support::{World, FEE_SECRET, SIGNER_SEED};
+
+const TOKEN: &str = "kill9-token";
+const BIN: &str = env!("CARGO_BIN_EXE_ve-relayer");
+
+fn write_private(path: &Path, secret: &[u8; 32]) {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).expect("key file");
+    file.write_all(hex::encode(secret).as_bytes())
+        .expect("write key");
+}
+
+/// A running relayer; SIGKILLed when dropped (std's `kill` is SIGKILL).
+struct Relayer(Child);
+
+impl Relayer {
+    fn start(config: &Path) -> Relayer {
+        let child = Command::new(BIN)
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .env("VIRTENGINE_WALDUR_TOKEN", TOKEN)
+            .env_remove("WALDUR_TOKEN")
+            .env_remove("VIRTENGINE_CONFIG")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("relayer starts");
+        Relayer(child)
+    }
+}
+
+impl Drop for Relayer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn sigkill_at_any_moment_loses_and_doubles_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let world = World::new();
+    world.register_key();
+    let allocation = world.allocation();
+
+    let waldur = Emulator::start(TOKEN).await.expect("emulator");
+    let org = waldur.state.seed_customer("Provider Org");
+    let project = waldur.state.seed_project(&org.uuid, "P").expect("project");
+    let category = waldur.state.seed_category("Compute");
+    let offering = waldur
+        .state
+        .seed_offering(OfferingSeed::new(&org.uuid, &category.uuid))
+        .expect("offering");
+
+    let (signer_key, fee_key) = (dir.path().join("signer.key"), dir.path().join("fee.key"));
+    write_private(&signer_key, &SIGNER_SEED);
+    write_private(&fee_key, &FEE_SECRET);
+    let offering_map = dir.path().join("offerings.json");
+    std::fs::write(
+        &offering_map,
+        serde_json::json!({ format!("{}/1", world.provider): offering.uuid }).to_string(),
+    )
+    .expect("offering map");
+    let db = dir.path().join("relayer.redb");
+    let config = dir.path().join("relayer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"db = "{db}"
+key_file = "{signer_key}"
+provider = "{provider}"
+chain = "rpc"
+node = "{node}"
+chain_id = "{chain_id}"
+callback_contract = "{callback}"
+poll_interval = 0.02
+metrics_listen = "127.0.0.1:0"
+admin_listen = "127.0.0.1:0"
+waldur_base_url = "{waldur}"
+waldur_project_uuid = "{project}"
+waldur_offering_map = "{offering_map}"
+
+[rpc]
+fee_key_file = "{fee_key}"
+start_height = {start}
+tx_poll_interval_ms = 2
+request_timeout_ms = 2000
+tx_inclusion_timeout_ms = 2000
+
+[rpc.contracts]
+marketplace = "{marketplace}"
+"#,
+            db = db.display(),
+            signer_key = signer_key.display(),
+            provider = world.provider,
+            node = world.node.url,
+            chain_id = world.chain_id,
+            callback = world.callback,
+            waldur = waldur.base_url,
+            project = project.uuid,
+            offering_map = offering_map.display(),
+            fee_key = fee_key.display(),
+            start = world.deployed_at,
+            marketplace = world.marketplace,
+        ),
+    )
+    .expect("config");
+
+    // The Waldur backend: a resource bound to its allocation (backend id
+    // set) gets provisioned.
+    let backend = |waldur: &waldur_emulator::EmulatorHandle| {
+        for uuid in waldur.state.resource_uuids() {
+            let bound = waldur
+                .state
+                .resource_json(&uuid)
+                .is_some_and(|r| r["backend_id"].as_str().is_some_and(|b| !b.is_empty()));
+            if bound {
+                waldur.state.set_resource_state(&uuid, ResourceState::Ok);
+            }
+        }
+    };
+
+    // Killed after a spread of lifetimes: before, during and after the
+    // Waldur order, the signed transactions and the checkpoint writes.
+    for millis in [5u64, 40, 90, 150, 220, 300, 420, 600] {
+        let relayer = Relayer::start(&config);
+        tokio::time::sleep(Duration::from_millis(millis)).await;
+        drop(relayer);
+        if millis >= 300 {
+            backend(&waldur);
+        }
+    }
+
+    // Then it runs undisturbed until the allocation is active.
+    let relayer = Relayer::start(&config);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while world.allocation_state(&allocation) != AllocationState::Active {
+        backend(&waldur);
+        assert!(
+            Instant::now() < deadline,
+            "allocation still {:?}",
+            world.allocation_state(&allocation)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(relayer);
+
+    assert_eq!(waldur.state.order_count(), 1, "one Waldur order");
+    assert_eq!(waldur.state.resource_count(), 1, "one Waldur resource");
+
+    // Every state the allocation went through was reached once.
+    let client = world.client().await;
+    let latest = client.latest_height().await.expect("height");
+    let events = client
+        .events(world.deployed_at, latest)
+        .await
+        .expect("events");
+    let mut reached: BTreeMap<String, usize> = BTreeMap::new();
+    for e in events.iter().filter(|e| {
+        e.kind == "allocation_state_changed"
+            && e.attributes.get("allocation_id") == Some(&allocation)
+    }) {
+        *reached.entry(e.attributes["state"].clone()).or_default() += 1;
+    }
+    assert_eq!(
+        reached,
+        BTreeMap::from([
+            ("accepted".to_string(), 1),
+            ("active".to_string(), 1),
+            ("provisioning".to_string(), 1),
+        ]),
+        "{events:#?}"
+    );
+
+    // Nothing was given up on.
+    let outbox = Outbox::open(&db, 5).expect("outbox");
+    assert!(outbox
+        .in_state(EntryState::DeadLetter, 10)
+        .expect("dead letters")
+        .is_empty());
+    assert_eq!(outbox.counts().expect("counts").0, 0, "nothing pending");
+}
