@@ -1,8 +1,8 @@
 use std::collections::BTreeMap;
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Timestamp, Uint128};
-use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use cosmwasm_std::{Addr, StdResult, Storage, Timestamp, Uint128};
+use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex, PrimaryKey};
 use ve_types::{ClusterId, ClusterState, EscrowId, HpcOfferingId, JobId, JobState};
 
 #[cw_serde]
@@ -248,4 +248,29 @@ pub fn jobs<'a>() -> IndexedMap<JobKey, Job, JobIndexes<'a>> {
             state: MultiIndex::new(|_, j: &Job| j.state.code(), "jobs", "jobs__state"),
         },
     )
+}
+
+// The primary map of `jobs()` (the same namespace). A changed job is
+// written here directly, and only the state index entry moves when the
+// state changed: `IndexedMap::save` would load and deserialise the old job
+// and rewrite every index entry, which costs more gas than the write.
+const JOBS_PK: Map<JobKey, Job> = Map::new("jobs");
+
+/// Stores a new job (its sequence was never used) with its index entries.
+pub fn insert_job(storage: &mut dyn Storage, job: &Job) -> StdResult<()> {
+    jobs().replace(storage, job.key(), Some(job), None)
+}
+
+/// Stores a changed job that was stored with `old_state`. Its provider and
+/// offering never change.
+pub fn update_job(storage: &mut dyn Storage, job: &Job, old_state: JobState) -> StdResult<()> {
+    if job.state != old_state {
+        let pk = job.key().joined_key();
+        let mut old = job.clone();
+        old.state = old_state;
+        let idx = jobs().idx;
+        idx.state.remove(storage, &pk, &old)?;
+        idx.state.save(storage, &pk, job)?;
+    }
+    JOBS_PK.save(storage, job.key(), job)
 }

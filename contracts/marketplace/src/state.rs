@@ -1,7 +1,7 @@
 use std::collections::BTreeMap;
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Timestamp, Uint128};
+use cosmwasm_std::{Addr, StdResult, Storage, Timestamp, Uint128};
 use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
 use ve_types::{
     AllocationId, AllocationState, BidId, BidState, Category, OfferingId, OfferingState, OrderId,
@@ -294,4 +294,58 @@ pub fn allocations<'a>() -> IndexedMap<AllocationKey, Allocation, AllocationInde
             ),
         },
     )
+}
+
+// The primary maps of the indexed maps above (the same namespaces). A
+// record whose index keys did not change is written here directly:
+// `IndexedMap::save` would load and deserialise the old record and rewrite
+// every index entry, which costs more gas than the write itself.
+const OFFERINGS_PK: Map<OfferingKey, Offering> = Map::new("offerings");
+const ORDERS_PK: Map<OrderKey, Order> = Map::new("orders");
+const ALLOCATIONS_PK: Map<AllocationKey, Allocation> = Map::new("allocations");
+
+/// Stores a new offering (its key was never used) with its index entries.
+pub fn insert_offering(storage: &mut dyn Storage, offering: &Offering) -> StdResult<()> {
+    offerings().replace(storage, offering.key(), Some(offering), None)
+}
+
+/// Stores a changed offering that was stored with `old_state` and
+/// `old_category` (the only indexed fields that can change): the index
+/// entries are rewritten only when one of them changed.
+pub fn update_offering(
+    storage: &mut dyn Storage,
+    offering: &Offering,
+    old_state: OfferingState,
+    old_category: Category,
+) -> StdResult<()> {
+    if offering.state == old_state && offering.category == old_category {
+        return OFFERINGS_PK.save(storage, offering.key(), offering);
+    }
+    // The index functions read provider, state and category only.
+    let mut old = offering.clone();
+    old.state = old_state;
+    old.category = old_category;
+    offerings().replace(storage, offering.key(), Some(offering), Some(&old))
+}
+
+/// Stores a new order with its index entry.
+pub fn insert_order(storage: &mut dyn Storage, order: &Order) -> StdResult<()> {
+    orders().replace(storage, order.key(), Some(order), None)
+}
+
+/// Stores a changed order. Its only index key (the offering) never
+/// changes, so the index entry stays as it is.
+pub fn update_order(storage: &mut dyn Storage, order: &Order) -> StdResult<()> {
+    ORDERS_PK.save(storage, order.key(), order)
+}
+
+/// Stores a new allocation with its index entry.
+pub fn insert_allocation(storage: &mut dyn Storage, allocation: &Allocation) -> StdResult<()> {
+    allocations().replace(storage, allocation.key(), Some(allocation), None)
+}
+
+/// Stores a changed allocation. Its only index key (the provider) never
+/// changes, so the index entry stays as it is.
+pub fn update_allocation(storage: &mut dyn Storage, allocation: &Allocation) -> StdResult<()> {
+    ALLOCATIONS_PK.save(storage, allocation.key(), allocation)
 }

@@ -1,6 +1,6 @@
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, StdResult, Timestamp, Uint128};
-use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex};
+use cosmwasm_std::{Addr, StdResult, Storage, Timestamp, Uint128};
+use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex, PrimaryKey};
 use ve_types::{EscrowState, UsageRecordState};
 
 use crate::msg::UsageRate;
@@ -186,3 +186,61 @@ pub const LAST_PERIOD_END: Map<(&str, &str, &str), Timestamp> = Map::new("last_p
 pub const SUMMARIES: Map<(&str, &str), UsageSummary> = Map::new("summaries");
 /// Settlements per escrow, in order.
 pub const SETTLEMENTS: Map<(&str, u64), Settlement> = Map::new("settlements");
+
+// The primary maps of the indexed maps above (the same namespaces). A
+// changed record is written here directly, and only the index whose key
+// changed (the state's) is rewritten: `IndexedMap::save` would load and
+// deserialise the old record and rewrite every index entry, which costs
+// more gas than the write itself.
+const ESCROWS_PK: Map<String, Escrow> = Map::new("escrows");
+const RECORDS_PK: Map<u64, UsageRecord> = Map::new("records");
+
+/// Stores a new escrow (its id was never used) with its index entries.
+pub fn insert_escrow(storage: &mut dyn Storage, key: &str, escrow: &Escrow) -> StdResult<()> {
+    escrows().replace(storage, key.to_string(), Some(escrow), None)
+}
+
+/// Stores a changed escrow that was stored with `old_state`. Customer and
+/// provider never change; the state index entry moves when the state did.
+pub fn update_escrow(
+    storage: &mut dyn Storage,
+    key: &str,
+    escrow: &Escrow,
+    old_state: EscrowState,
+) -> StdResult<()> {
+    if escrow.state != old_state {
+        let pk = key.to_string().joined_key();
+        // The state index reads the state only.
+        let mut old = escrow.clone();
+        old.state = old_state;
+        let idx = escrows().idx;
+        idx.state.remove(storage, &pk, &old)?;
+        idx.state.save(storage, &pk, escrow)?;
+    }
+    ESCROWS_PK.save(storage, key.to_string(), escrow)
+}
+
+/// Stores a new usage record with its index entries.
+pub fn insert_record(storage: &mut dyn Storage, id: u64, record: &UsageRecord) -> StdResult<()> {
+    records().replace(storage, id, Some(record), None)
+}
+
+/// Stores a changed usage record that was stored with `old_state`. Its
+/// escrow and allocation never change; the (escrow, state) index entry
+/// moves when the state did.
+pub fn update_record(
+    storage: &mut dyn Storage,
+    id: u64,
+    record: &UsageRecord,
+    old_state: UsageRecordState,
+) -> StdResult<()> {
+    if record.state != old_state {
+        let pk = id.joined_key();
+        let mut old = record.clone();
+        old.state = old_state;
+        let idx = records().idx;
+        idx.escrow_state.remove(storage, &pk, &old)?;
+        idx.escrow_state.save(storage, &pk, record)?;
+    }
+    RECORDS_PK.save(storage, id, record)
+}

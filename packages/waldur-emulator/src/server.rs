@@ -157,6 +157,10 @@ async fn accept_loop(listener: TcpListener, router: Router, shared: AppState) {
                     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                     continue;
                 };
+                // Answers go out at once: without this, Nagle's algorithm
+                // meets the client's delayed ACK and a request on a kept-alive
+                // loopback connection waits about 40 ms.
+                let _ = stream.set_nodelay(true);
                 let router = router.clone();
                 let shared = shared.clone();
                 connections.spawn(async move {

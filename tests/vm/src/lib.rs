@@ -55,14 +55,18 @@ pub struct VmContract {
 impl VmContract {
     /// Loads `artifacts/<name>.wasm` with the capabilities of wasmd.
     pub fn load(name: &str) -> Self {
-        let wasm = read_artifact(name);
+        Self::from_wasm(&read_artifact(name))
+    }
+
+    /// Loads any wasm with the capabilities of wasmd.
+    pub fn from_wasm(wasm: &[u8]) -> Self {
         let options = MockInstanceOptions {
             available_capabilities: wasmd_capabilities(),
             gas_limit: 100_000_000_000_000,
             ..MockInstanceOptions::default()
         };
         VmContract {
-            instance: mock_instance_with_options(&wasm, options),
+            instance: mock_instance_with_options(wasm, options),
             env: mock_env(),
             api: MockApi::default(),
         }

@@ -13,7 +13,7 @@ use crate::escrow::{self, Usage};
 use crate::events;
 use crate::funds;
 use crate::keys;
-use crate::state::{jobs, EscrowOutcome, Job, CONFIG, JOB_SEQ};
+use crate::state::{insert_job, update_job, EscrowOutcome, Job, CONFIG, JOB_SEQ};
 use crate::validation;
 
 /// What a job submission asks for.
@@ -111,7 +111,7 @@ pub fn submit(
         started_at: None,
         ended_at: None,
     };
-    jobs().save(deps.storage, job.key(), &job)?;
+    insert_job(deps.storage, &job)?;
     let (create_escrow, expires_at) =
         escrow::create(&job, config.escrow_grace_seconds, env.block.time)?;
     let id = job.job_id().to_string();
@@ -160,7 +160,7 @@ fn transition(
         job.escrow_outcome = Some(outcome);
         response = response.add_submessages(msgs);
     }
-    jobs().save(deps.storage, job.key(), job)?;
+    update_job(deps.storage, job, from)?;
     Ok(response.add_event(events::job_state_changed(job, from)))
 }
 
@@ -366,7 +366,8 @@ pub fn escrow_refused(deps: DepsMut, env: Env, reply: Reply) -> Result<Response,
     };
     job.escrow_outcome = Some(outcome);
     job.updated_at = env.block.time;
-    jobs().save(deps.storage, key, &job)?;
+    let state = job.state;
+    update_job(deps.storage, &job, state)?;
     Ok(Response::new()
         .add_attribute("action", "escrow_deferred")
         .add_attribute("job_id", &job_id)

@@ -8,7 +8,7 @@ use crate::escrow;
 use crate::events;
 use crate::funds;
 use crate::keys;
-use crate::state::{allocations, orders, Allocation, CONFIG};
+use crate::state::{update_allocation, update_order, Allocation, CONFIG};
 use crate::validation;
 
 /// Moves an allocation to `to` and its order along with it (the order
@@ -30,10 +30,15 @@ fn transition(
     if from == AllocationState::Suspended {
         allocation.suspended_by = None;
     }
-    allocations().save(deps.storage, allocation.key(), allocation)?;
+    update_allocation(deps.storage, allocation)?;
     let mut response =
         Response::new().add_event(events::allocation(event_name, allocation, Some(from)));
 
+    // Pending and accepted allocations never move their order: the order
+    // is not even read then.
+    if matches!(to, AllocationState::Pending | AllocationState::Accepted) {
+        return Ok(response);
+    }
     let order_key = allocation.order_key();
     let mut order = load_order(deps.storage, &order_key)?;
     if let Some(order_to) = order_state_for_allocation(order.state, to) {
@@ -51,7 +56,7 @@ fn transition(
         } else {
             (vec![], vec![])
         };
-        orders().save(deps.storage, order_key, &order)?;
+        update_order(deps.storage, &order)?;
         response = response
             .add_event(events::order_state_changed(&order, order_from))
             .add_submessages(refunds)
@@ -212,12 +217,12 @@ pub fn resize(
     };
     order.quantity = quantity;
     order.updated_at = env.block.time;
-    orders().save(deps.storage, order_key, &order)?;
+    update_order(deps.storage, &order)?;
 
     allocation.quantity = quantity;
     allocation.version += 1;
     allocation.updated_at = env.block.time;
-    allocations().save(deps.storage, key, &allocation)?;
+    update_allocation(deps.storage, &allocation)?;
     Ok(Response::new()
         .add_messages(to_settlement)
         .add_attribute("action", "resize_allocation")
@@ -272,7 +277,7 @@ pub fn report_state(
     // record any new backend id, change nothing else.
     if to == allocation.state {
         allocation.updated_at = env.block.time;
-        allocations().save(deps.storage, key, &allocation)?;
+        update_allocation(deps.storage, &allocation)?;
         return Ok(Response::new()
             .add_attribute("action", "report_allocation_state")
             .add_attribute("allocation_id", allocation_id)

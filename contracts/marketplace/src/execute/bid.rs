@@ -8,7 +8,7 @@ use crate::escrow;
 use crate::events;
 use crate::funds;
 use crate::keys;
-use crate::state::{allocations, orders, Allocation, Bid, Order, BIDS, CONFIG};
+use crate::state::{insert_allocation, update_order, Allocation, Bid, Order, BIDS, CONFIG};
 
 fn require_open_order(order: &Order) -> Result<(), ContractError> {
     if order.state == OrderState::Open {
@@ -97,7 +97,7 @@ pub fn place(
         updated_at: env.block.time,
     };
     BIDS.save(deps.storage, bid.key(), &bid)?;
-    orders().save(deps.storage, key, &order)?;
+    update_order(deps.storage, &order)?;
 
     let id = bid.bid_id().to_string();
     Ok(Response::new()
@@ -177,18 +177,24 @@ pub fn accept(
     order.escrow = needed;
     let allocation = create_allocation(deps.storage, &env, &mut order, &bid)?;
     let config = CONFIG.load(deps.storage)?;
-    let offering = load_offering(
-        deps.storage,
-        &(order.offering_provider.clone(), order.offering_sequence),
-    )?;
-    let to_settlement = escrow::open(&config, &env, &mut order, &offering, &bid, needed)?;
+    // The offering (the largest record) is read only for the settlement
+    // escrow's rate card. Offerings are never removed.
+    let to_settlement = if config.settlement_contract.is_some() {
+        let offering = load_offering(
+            deps.storage,
+            &(order.offering_provider.clone(), order.offering_sequence),
+        )?;
+        escrow::open(&config, &env, &mut order, &offering, &bid, needed)?
+    } else {
+        None
+    };
     let from = order.state;
     order.state = OrderState::Matched;
     order.accepted_price = Some(bid.price);
     order.allocated_provider = Some(bid.provider.clone());
     order.matched_at = Some(env.block.time);
     order.updated_at = env.block.time;
-    orders().save(deps.storage, order_key, &order)?;
+    update_order(deps.storage, &order)?;
 
     let allocation_id = allocation.allocation_id().to_string();
     let mut response = Response::new()
@@ -235,6 +241,6 @@ fn create_allocation(
         created_at: env.block.time,
         updated_at: env.block.time,
     };
-    allocations().save(storage, allocation.key(), &allocation)?;
+    insert_allocation(storage, &allocation)?;
     Ok(allocation)
 }

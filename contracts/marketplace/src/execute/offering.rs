@@ -7,7 +7,10 @@ use crate::events;
 use crate::funds;
 use crate::keys;
 use crate::msg::{EncryptedSecrets, OfferingFields};
-use crate::state::{offerings, Offering, CONFIG, OFFERING_SECRETS, OFFERING_SEQ, WALDUR_OFFERINGS};
+use crate::state::{
+    insert_offering, update_offering, Offering, CONFIG, OFFERING_SECRETS, OFFERING_SEQ,
+    WALDUR_OFFERINGS,
+};
 use crate::validation;
 
 pub fn create(
@@ -73,7 +76,7 @@ fn new_offering(
         created_at: env.block.time,
         updated_at: env.block.time,
     };
-    offerings().save(storage, offering.key(), &offering)?;
+    insert_offering(storage, &offering)?;
     Ok(offering)
 }
 
@@ -141,6 +144,7 @@ pub fn ingest(
     }
     offering.name = fields.name;
     offering.description = fields.description;
+    let old_category = offering.category;
     offering.category = fields.category;
     offering.pricing = fields.pricing;
     offering.regions = fields.regions;
@@ -151,7 +155,7 @@ pub fn ingest(
     offering.state = state;
     offering.version += 1;
     offering.updated_at = env.block.time;
-    offerings().save(deps.storage, key, &offering)?;
+    update_offering(deps.storage, &offering, from, old_category)?;
     let mut response = response.add_attribute("offering_id", &id).add_event(
         events::offering("offering_updated", &offering).add_attribute("waldur_id", waldur_id),
     );
@@ -272,7 +276,9 @@ pub fn update(
     }
     offering.version += 1;
     offering.updated_at = env.block.time;
-    offerings().save(deps.storage, key, &offering)?;
+    // An update changes neither the state nor the category.
+    let (state, category) = (offering.state, offering.category);
+    update_offering(deps.storage, &offering, state, category)?;
     Ok(Response::new()
         .add_attribute("action", "update_offering")
         .add_attribute("offering_id", offering_id)
@@ -352,7 +358,8 @@ pub fn change_state(
     offering.state_reason = reason;
     offering.version += 1;
     offering.updated_at = env.block.time;
-    offerings().save(deps.storage, key, &offering)?;
+    let category = offering.category;
+    update_offering(deps.storage, &offering, from, category)?;
     Ok(Response::new()
         .add_attribute("action", change.action())
         .add_attribute("offering_id", offering_id)

@@ -12,7 +12,7 @@ use crate::escrow;
 use crate::events;
 use crate::funds;
 use crate::keys;
-use crate::state::{offerings, orders, Order, BIDS, CONFIG, ORDER_SEQ};
+use crate::state::{insert_order, update_offering, update_order, Order, BIDS, CONFIG, ORDER_SEQ};
 use crate::validation;
 
 pub struct NewOrder {
@@ -107,9 +107,10 @@ pub fn create(
         updated_at: env.block.time,
         matched_at: None,
     };
-    orders().save(deps.storage, order.key(), &order)?;
+    insert_order(deps.storage, &order)?;
     offering.total_order_count += 1;
-    offerings().save(deps.storage, offering_key, &offering)?;
+    let (state, category) = (offering.state, offering.category);
+    update_offering(deps.storage, &offering, state, category)?;
 
     let id = order.order_id().to_string();
     Ok(Response::new()
@@ -147,7 +148,7 @@ pub fn cancel(
     let (refunds, refund_events) = escrow::refund_all(&config, &mut order)?;
     order.state = OrderState::Cancelled;
     order.updated_at = env.block.time;
-    orders().save(deps.storage, key, &order)?;
+    update_order(deps.storage, &order)?;
 
     response = response
         .add_event(events::order_state_changed(&order, from))

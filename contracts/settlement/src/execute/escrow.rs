@@ -9,7 +9,7 @@ use crate::helpers::{
     load_escrow, no_funds, one_coin,
 };
 use crate::msg::UsageRate;
-use crate::state::{escrows, Escrow, CONFIG};
+use crate::state::{escrows, insert_escrow, update_escrow, Escrow, CONFIG};
 
 pub const MAX_RATES: usize = 16;
 
@@ -136,7 +136,7 @@ pub fn create(
         created_at: env.block.time,
         updated_at: env.block.time,
     };
-    escrows().save(deps.storage, key.clone(), &escrow)?;
+    insert_escrow(deps.storage, &key, &escrow)?;
     Ok(Response::new()
         .add_attribute("action", "create_escrow")
         .add_attribute("escrow_id", &key)
@@ -169,7 +169,8 @@ pub fn deposit(
     let (_, amount) = one_coin(&info, Some(&escrow.denom))?;
     escrow.deposited = escrow.deposited.checked_add(amount)?;
     escrow.updated_at = env.block.time;
-    escrows().save(deps.storage, key.clone(), &escrow)?;
+    let state = escrow.state;
+    update_escrow(deps.storage, &key, &escrow, state)?;
     Ok(Response::new()
         .add_attribute("action", "deposit")
         .add_attribute("escrow_id", &key)
@@ -189,7 +190,7 @@ pub(crate) fn set_state(
     ensure_transition("escrow", key, from, to)?;
     escrow.state = to;
     escrow.updated_at = env.block.time;
-    escrows().save(deps.storage, key.to_string(), escrow)?;
+    update_escrow(deps.storage, key, escrow, from)?;
     Ok(events::escrow(
         "escrow_state_changed",
         key,
@@ -250,6 +251,7 @@ pub fn refund(
     let payout = settle::settle_records(
         &mut deps,
         &env,
+        &config,
         &key,
         &mut escrow,
         SettleRequest::Listed(vec![]),
@@ -269,6 +271,7 @@ pub fn expire(
     escrow_id: String,
 ) -> Result<Response, ContractError> {
     no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
     let (key, _) = escrow_key(deps.api, &escrow_id)?;
     let mut escrow = load_escrow(deps.storage, &key)?;
     // The state first, so a closed or disputed escrow says so.
@@ -283,6 +286,7 @@ pub fn expire(
     let payout = settle::settle_records(
         &mut deps,
         &env,
+        &config,
         &key,
         &mut escrow,
         SettleRequest::AllSettleable,

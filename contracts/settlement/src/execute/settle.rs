@@ -12,8 +12,8 @@ use crate::helpers::{
     record_ids, send, MAX_RECORDS_PER_MESSAGE,
 };
 use crate::state::{
-    escrows, records, Escrow, FeePayout, FeeShare, Settlement, UsageRecord, CONFIG, SETTLEMENTS,
-    SUMMARIES,
+    records, update_escrow, update_record, Config, Escrow, FeePayout, FeeShare, Settlement,
+    UsageRecord, CONFIG, SETTLEMENTS, SUMMARIES,
 };
 
 pub const BPS_DENOMINATOR: u128 = 10_000;
@@ -129,12 +129,12 @@ fn chosen_records(
 pub(crate) fn settle_records(
     deps: &mut DepsMut,
     env: &Env,
+    config: &Config,
     key: &str,
     escrow: &mut Escrow,
     request: SettleRequest,
     close: Option<EscrowState>,
 ) -> Result<Option<Payout>, ContractError> {
-    let config = CONFIG.load(deps.storage)?;
     let chosen = chosen_records(deps, env, key, request, config.ack_window_seconds)?;
     if chosen.is_empty() && close.is_none() {
         return Ok(None);
@@ -147,9 +147,10 @@ pub(crate) fn settle_records(
 
     let sequence = escrow.settlement_count + 1;
     for (id, mut record) in chosen.iter().cloned() {
+        let from = record.state;
         record.state = UsageRecordState::Settled;
         record.settlement = Some(sequence);
-        records().save(deps.storage, id, &record)?;
+        update_record(deps.storage, id, &record, from)?;
         let summary_key = (record.allocation_id.as_str(), record.usage_type.as_str());
         let mut summary = SUMMARIES.load(deps.storage, summary_key)?;
         summary.settled_cost = summary.settled_cost.checked_add(record.cost)?;
@@ -194,7 +195,8 @@ pub(crate) fn settle_records(
             .extend(send(&escrow.customer, refund, &escrow.denom));
         payout.events.push(set_state(deps, env, key, escrow, to)?);
     } else {
-        escrows().save(deps.storage, key.to_string(), escrow)?;
+        let state = escrow.state;
+        update_escrow(deps.storage, key, escrow, state)?;
     }
 
     let settlement = Settlement {
@@ -259,7 +261,7 @@ pub fn settle(
         None => SettleRequest::AllSettleable,
     };
     let close = finalize.then_some(EscrowState::Released);
-    let payout = settle_records(&mut deps, &env, &key, &mut escrow, request, close)?
+    let payout = settle_records(&mut deps, &env, &config, &key, &mut escrow, request, close)?
         .ok_or_else(|| ContractError::NothingToSettle(key.clone()))?;
     Ok(payout
         .into_response()

@@ -9,7 +9,8 @@ use crate::helpers::{
     reason, record_ids,
 };
 use crate::state::{
-    escrows, records, UsageRecord, UsageSummary, CONFIG, LAST_PERIOD_END, RECORD_SEQ, SUMMARIES,
+    insert_record, update_escrow, update_record, UsageRecord, UsageSummary, CONFIG,
+    LAST_PERIOD_END, RECORD_SEQ, SUMMARIES,
 };
 
 pub struct NewUsage {
@@ -114,7 +115,7 @@ pub fn record(
         dispute_reason: None,
         settlement: None,
     };
-    records().save(deps.storage, id, &record)?;
+    insert_record(deps.storage, id, &record)?;
     LAST_PERIOD_END.save(deps.storage, period_key_of(&record), &record.period_end)?;
     let summary_key = (record.allocation_id.as_str(), record.usage_type.as_str());
     let mut summary = SUMMARIES
@@ -134,7 +135,8 @@ pub fn record(
     escrow.reserved = escrow.reserved.checked_add(cost)?;
     escrow.unsettled_records += 1;
     escrow.updated_at = env.block.time;
-    escrows().save(deps.storage, key, &escrow)?;
+    let state = escrow.state;
+    update_escrow(deps.storage, &key, &escrow, state)?;
     Ok(Response::new()
         .add_attribute("action", "record_usage")
         .add_attribute("record_id", id.to_string())
@@ -173,8 +175,9 @@ pub fn acknowledge(
             record.state,
             UsageRecordState::Acknowledged,
         )?;
+        let from = record.state;
         record.state = UsageRecordState::Acknowledged;
-        records().save(deps.storage, id, &record)?;
+        update_record(deps.storage, id, &record, from)?;
         response = response.add_event(events::record("usage_acknowledged", id, &record));
     }
     Ok(response)
@@ -199,9 +202,10 @@ pub fn dispute(
         });
     }
     ensure_transition("usage record", id, record.state, UsageRecordState::Disputed)?;
+    let from = record.state;
     record.state = UsageRecordState::Disputed;
     record.dispute_reason = Some(why);
-    records().save(deps.storage, id, &record)?;
+    update_record(deps.storage, id, &record, from)?;
     escrow.disputed_records += 1;
     let mut response = Response::new()
         .add_attribute("action", "dispute_usage")
@@ -209,7 +213,7 @@ pub fn dispute(
         .add_event(events::record("usage_disputed", id, &record));
     if escrow.state == EscrowState::Disputed {
         escrow.updated_at = env.block.time;
-        escrows().save(deps.storage, key, &escrow)?;
+        update_escrow(deps.storage, &key, &escrow, EscrowState::Disputed)?;
     } else {
         let event = set_state(&mut deps, &env, &key, &mut escrow, EscrowState::Disputed)?;
         response = response.add_event(event);
@@ -260,8 +264,9 @@ pub fn resolve(
                     expected: "a disputed record",
                 });
             }
+            // Checked above: the record was disputed.
             record.state = to;
-            records().save(deps.storage, *id, &record)?;
+            update_record(deps.storage, *id, &record, UsageRecordState::Disputed)?;
             if to == UsageRecordState::Rejected {
                 // A rejected record is never paid: release its reservation.
                 escrow.reserved = escrow.reserved.checked_sub(record.cost)?;
@@ -282,7 +287,8 @@ pub fn resolve(
         response = response.add_event(event);
     } else {
         escrow.updated_at = env.block.time;
-        escrows().save(deps.storage, key, &escrow)?;
+        let state = escrow.state;
+        update_escrow(deps.storage, &key, &escrow, state)?;
     }
     Ok(response)
 }

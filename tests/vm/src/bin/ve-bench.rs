@@ -14,11 +14,19 @@ use ve_types::callback::{signing_bytes, CallbackFields, OfferingIngestPayload};
 use ve_types::{ActionType, EntityType, OfferingState};
 use ve_vm_tests::{artifact_path, msgs, seed, VmContract, VM_GAS_PER_SDK_GAS};
 
-/// cw20-base's transfer on the same VM (DESIGN.md, measured here).
-const CW20_TRANSFER_VM_GAS: u64 = 25_000_000;
+/// cw20-base's transfer on the same VM as DESIGN.md gives it: used only
+/// when `artifacts/bench/cw20-base.wasm` (built by scripts/bench.sh) is absent.
+const CW20_TRANSFER_FALLBACK_VM_GAS: u64 = 25_000_000;
+
+/// Built by scripts/bench.sh from bench/cw20-baseline.
+fn cw20_artifact() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts/bench/cw20-base.wasm")
+}
 
 struct Report {
     md: String,
+    /// VM gas of the cw20-base transfer every execute is compared with.
+    cw20: u64,
 }
 
 impl Report {
@@ -37,7 +45,7 @@ impl Report {
             op.to_string(),
             gas.to_string(),
             (gas / VM_GAS_PER_SDK_GAS).to_string(),
-            format!("{:.2}", gas as f64 / CW20_TRANSFER_VM_GAS as f64),
+            format!("{:.2}", gas as f64 / self.cw20 as f64),
         ]);
     }
 }
@@ -700,11 +708,118 @@ fn relayer(r: &mut Report) {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// cw20-base 2.0.0, built like our contracts, in the same VM: instantiate
+/// with one holder, a transfer to a new holder, one to an existing holder,
+/// a balance query. Sets the baseline of the "x cw20 transfer" columns.
+fn cw20(r: &mut Report) -> String {
+    let path = cw20_artifact();
+    let Ok(wasm) = std::fs::read(&path) else {
+        r.cw20 = CW20_TRANSFER_FALLBACK_VM_GAS;
+        return format!(
+            "cw20-base's transfer: {CW20_TRANSFER_FALLBACK_VM_GAS} VM gas, the figure of DESIGN.md \
+({} is absent: run scripts/bench.sh to measure it here).",
+            path.display()
+        );
+    };
+    let mut vm = VmContract::from_wasm(&wasm);
+    let [minter, alice, bob] = ["minter", "alice", "bob"].map(|n| vm.addr(n));
+    let (_, instantiate) = ok(
+        vm.instantiate(
+            &minter,
+            &json!({ "name": "Bench Token", "symbol": "BENCH", "decimals": 6,
+                "initial_balances": [{ "address": alice, "amount": "1000000" }] }),
+        ),
+        "cw20 instantiate",
+    );
+    let transfer =
+        |to: &cosmwasm_std::Addr| json!({ "transfer": { "recipient": to, "amount": "1000" }});
+    let (_, first) = ok(vm.execute(&alice, &transfer(&bob), &[]), "cw20 transfer");
+    let (_, again) = ok(vm.execute(&alice, &transfer(&bob), &[]), "cw20 transfer 2");
+    let balance = query_gas(&mut vm, &json!({ "balance": { "address": bob }}));
+    r.cw20 = first;
+    r.section("cw20-base 2.0.0 (the baseline)", GAS_HEADER);
+    r.gas("instantiate (one holder)", instantiate);
+    r.gas("transfer (to a new holder): the baseline", first);
+    r.gas("transfer (to an existing holder)", again);
+    r.gas("query balance", balance);
+    format!(
+        "cw20-base 2.0.0's transfer, built with the same flags and wasm-opt lowering and measured in the same VM \
+(section below): {first} VM gas."
+    )
+}
+
+/// The relayer against the Waldur emulator with 10,000 allocations, run as
+/// a child process (`ve-relayer-load`, next to this binary) so that its
+/// peak memory is its own.
+fn relayer_load(r: &mut Report) {
+    r.section(
+        "relayer under load: 10,000 allocations through the Waldur emulator",
+        "| measure | value |",
+    );
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("ve-relayer-load")));
+    let out = exe.and_then(|exe| std::process::Command::new(exe).arg("10000").output().ok());
+    let Some(out) = out.filter(|o| o.status.success()) else {
+        r.row(&[
+            "not measured".into(),
+            "build `ve-relayer-load` (cargo build -p ve-vm-tests --bins)".into(),
+        ]);
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fig: std::collections::BTreeMap<&str, &str> = text
+        .split_whitespace()
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    let get = |k: &str| fig.get(k).copied().unwrap_or("?").to_string();
+    let mb = |k: &str| {
+        fig.get(k)
+            .and_then(|v| v.parse::<f64>().ok())
+            .map_or("?".into(), |kb| format!("{:.0} MB", kb / 1024.0))
+    };
+    for (what, value) in [
+        (
+            "allocations created on the embedded chain (in chunks of 2,000)",
+            get("allocations"),
+        ),
+        (
+            "allocation_created events handled per second (Waldur order create, bind, approve; 2 signed callbacks into the fsynced outbox each)",
+            get("events_per_s"),
+        ),
+        (
+            "callbacks confirmed on chain per second (batches of 50, one block each)",
+            get("callbacks_per_s"),
+        ),
+        ("callbacks confirmed in all", get("callbacks_confirmed")),
+        ("left pending / dead letters", format!("{} / {}", get("outbox_pending"), get("outbox_dead"))),
+        (
+            "one poll of the 10,000 tracked Waldur resources (one GET each), seconds",
+            get("poll_s"),
+        ),
+        (
+            "peak RSS of the process (VmHWM from the relayer's start; it also holds the embedded chain and the emulator)",
+            mb("peak_rss_kb"),
+        ),
+        ("RSS when the relayer started", mb("start_rss_kb")),
+    ] {
+        r.row(&[what.into(), value]);
+    }
+}
+
 fn sizes(r: &mut Report) {
     r.section(
         "wasm sizes",
-        "| artifact | bytes | of the 800 KiB limit | x cw20-base (339 KB) |",
+        "| artifact | bytes | of the 800 KiB limit | x cw20-base |",
     );
+    // DESIGN.md's figure when the baseline was not built here.
+    let cw20_bytes = std::fs::metadata(cw20_artifact()).map_or(339_000, |m| m.len());
+    r.row(&[
+        "cw20-base.wasm (baseline)".into(),
+        cw20_bytes.to_string(),
+        format!("{:.0}%", 100.0 * cw20_bytes as f64 / (800.0 * 1024.0)),
+        "1.00".into(),
+    ]);
     for name in ["marketplace", "settlement", "hpc", "waldur-callback"] {
         let bytes = std::fs::metadata(artifact_path(name))
             .map(|m| m.len())
@@ -713,18 +828,22 @@ fn sizes(r: &mut Report) {
             format!("{name}.wasm"),
             bytes.to_string(),
             format!("{:.0}%", 100.0 * bytes as f64 / (800.0 * 1024.0)),
-            format!("{:.2}", bytes as f64 / 339_000.0),
+            format!("{:.2}", bytes as f64 / cw20_bytes as f64),
         ]);
     }
 }
 
 fn main() {
     let mut r = Report {
-        md: String::from(
-            "# Benchmarks\n\nWritten by `scripts/bench.sh` (cosmwasm-vm 3.0.10, mock storage, optimised artifacts). \
-VM gas / 140,000 = SDK gas; wasmd adds its own storage gas. cw20-base's transfer on the same VM: 25M VM gas.\n",
-        ),
+        md: String::new(),
+        cw20: CW20_TRANSFER_FALLBACK_VM_GAS,
     };
+    let baseline = cw20(&mut r);
+    r.md = format!(
+        "# Benchmarks\n\nWritten by `scripts/bench.sh` (cosmwasm-vm 3.0.10, mock storage, optimised artifacts). \
+VM gas / 140,000 = SDK gas; wasmd adds its own storage gas. {baseline}\n{}",
+        r.md
+    );
     sizes(&mut r);
     marketplace(&mut r);
     settlement(&mut r);
@@ -733,6 +852,7 @@ VM gas / 140,000 = SDK gas; wasmd adds its own storage gas. cw20-base's transfer
     scale(&mut r);
     nonce_store(&mut r);
     relayer(&mut r);
+    relayer_load(&mut r);
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/gas.md");
     if let Some(dir) = out.parent() {
         let _ = std::fs::create_dir_all(dir);
