@@ -76,7 +76,7 @@ impl WaldurPort for NoPoll {
     async fn terminate(&mut self, allocation: &str) -> Result<String, WaldurError> {
         self.0.terminate(allocation).await
     }
-    async fn set_paused(&mut self, allocation: &str, paused: bool) -> Result<(), WaldurError> {
+    async fn set_paused(&mut self, allocation: &str, paused: bool) -> Result<bool, WaldurError> {
         self.0.set_paused(allocation, paused).await
     }
     async fn resize(&mut self, allocation: &str, quantity: u32) -> Result<(), WaldurError> {
