@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 use ve_types::callback::OfferingIngestPayload;
@@ -14,12 +15,48 @@ use ve_types::price::from_waldur_price;
 use ve_types::{ActionType, Category, OfferingFields, OfferingState, Pricing, PricingModel};
 use waldur::{Offering, OfferingFilter, WaldurClient};
 
-use crate::outbox::Outbox;
+use crate::offering_sync::DurationHistogram;
+use crate::outbox::{EntryState, Outbox, OutboxError};
 use crate::signer::CallbackDraft;
 use crate::waldur_port::WaldurError;
 
 const CHECKSUMS: &str = "ingest:";
 const NAME_CHARS: usize = 255;
+
+/// The ingest's figures for `/metrics` (the specification's "Prometheus
+/// Metrics" table). One ingestion attempt is one offering version sent:
+/// an `offering_ingest` callback queued for a new or changed Waldur
+/// offering. Its end is read from the outbox after each pass.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IngestStats {
+    /// `waldur_ingests_total`: ingest callbacks queued.
+    pub total: u64,
+    /// `waldur_ingests_successful`: ingest callbacks the chain confirmed.
+    pub successful: u64,
+    /// `waldur_ingests_failed`: refusals of ingest callbacks by the chain,
+    /// each one (the outbox retries until the dead letters).
+    pub failed: u64,
+    /// `waldur_ingests_dead_lettered`: ingest callbacks given up on.
+    pub dead_lettered: u64,
+    /// `waldur_offerings_created`: confirmed first ingests of a Waldur
+    /// offering (no checksum of it was recorded before).
+    pub created: u64,
+    /// `waldur_offerings_updated`: confirmed later ingests.
+    pub updated: u64,
+    /// `waldur_drift_detected`: polls that found an offering's Waldur
+    /// content changed since it was last sent.
+    pub drift_detected: u64,
+    /// `waldur_ingest_duration_seconds`: whole polls, failed ones included.
+    pub duration: DurationHistogram,
+}
+
+/// An ingest callback the chain has not settled yet.
+#[derive(Debug, Clone, Copy)]
+struct Unsettled {
+    first_ingest: bool,
+    /// Refusals (the entry's `attempts`) already counted.
+    refusals_counted: u32,
+}
 
 pub struct OfferingIngest {
     client: WaldurClient,
@@ -30,6 +67,9 @@ pub struct OfferingIngest {
     pub denom: String,
     pub denom_decimals: u32,
     store: Arc<Outbox>,
+    stats: IngestStats,
+    /// By callback id; in memory only, like the counters it feeds.
+    unsettled: BTreeMap<String, Unsettled>,
 }
 
 fn fail(e: impl std::fmt::Display) -> WaldurError {
@@ -61,7 +101,13 @@ impl OfferingIngest {
             denom,
             denom_decimals,
             store,
+            stats: IngestStats::default(),
+            unsettled: BTreeMap::new(),
         }
+    }
+
+    pub fn stats(&self) -> &IngestStats {
+        &self.stats
     }
 
     /// The chain form of a Waldur offering; `None` for one the chain does
@@ -116,6 +162,13 @@ impl OfferingIngest {
     /// last call. The checksum is saved when the draft is made: the outbox
     /// (written next, same pass) carries it to the chain.
     pub async fn poll(&mut self) -> Result<Vec<CallbackDraft>, WaldurError> {
+        let started = Instant::now();
+        let result = self.changed_offerings().await;
+        self.stats.duration.observe(started.elapsed());
+        result
+    }
+
+    async fn changed_offerings(&mut self) -> Result<Vec<CallbackDraft>, WaldurError> {
         let filter = OfferingFilter {
             customer_uuid: Some(self.customer_uuid.clone()),
             ..OfferingFilter::default()
@@ -139,8 +192,24 @@ impl OfferingIngest {
             if known.as_deref() == Some(checksum.as_str()) {
                 continue;
             }
+            let callback_id = format!("ingest:{uuid}:{}", &checksum[..16]);
+            if known.is_some() {
+                self.stats.drift_detected += 1;
+            }
+            // An id already in the outbox (content back to a version sent
+            // before) is not queued again: no attempt.
+            if self.store.get(&callback_id).map_err(fail)?.is_none() {
+                self.stats.total += 1;
+                self.unsettled.insert(
+                    callback_id.clone(),
+                    Unsettled {
+                        first_ingest: known.is_none(),
+                        refusals_counted: 0,
+                    },
+                );
+            }
             drafts.push(CallbackDraft {
-                callback_id: format!("ingest:{uuid}:{}", &checksum[..16]),
+                callback_id,
                 action: ActionType::OfferingIngest,
                 waldur_id: uuid.clone(),
                 entity_id: uuid,
@@ -149,5 +218,118 @@ impl OfferingIngest {
             self.store.save_state(&key, &checksum).map_err(fail)?;
         }
         Ok(drafts)
+    }
+
+    /// Reads the outbox for the ingest callbacks not settled yet and counts
+    /// refusals, confirmations (created or updated) and dead letters. Run
+    /// after each pass; a callback settles once, so a dead letter an
+    /// operator reprocesses later is not counted again.
+    pub fn settle(&mut self) -> Result<(), OutboxError> {
+        let mut settled = Vec::new();
+        for (id, sent) in self.unsettled.iter_mut() {
+            let Some(entry) = self.store.get(id)? else {
+                settled.push(id.clone());
+                continue;
+            };
+            let refusals = entry.attempts.saturating_sub(sent.refusals_counted);
+            self.stats.failed += u64::from(refusals);
+            sent.refusals_counted = entry.attempts;
+            match entry.state {
+                EntryState::Pending => continue,
+                EntryState::Done => {
+                    self.stats.successful += 1;
+                    if sent.first_ingest {
+                        self.stats.created += 1;
+                    } else {
+                        self.stats.updated += 1;
+                    }
+                }
+                EntryState::DeadLetter => self.stats.dead_lettered += 1,
+                EntryState::Superseded => {}
+            }
+            settled.push(id.clone());
+        }
+        for id in settled {
+            self.unsettled.remove(&id);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::signer::Signer;
+
+    fn ingest_with(store: Arc<Outbox>) -> OfferingIngest {
+        // Never contacted: `settle` reads only the outbox.
+        let client =
+            WaldurClient::new(waldur::Config::new("http://127.0.0.1:9/api/", "t")).expect("client");
+        OfferingIngest::new(client, "c".into(), "uvirt".into(), 6, store)
+    }
+
+    /// Queues a callback as `poll` and the engine would.
+    fn queue(ingest: &mut OfferingIngest, id: &str, first_ingest: bool) {
+        let draft = CallbackDraft {
+            callback_id: id.into(),
+            action: ActionType::OfferingIngest,
+            waldur_id: "w".into(),
+            entity_id: "w".into(),
+            payload: b"{}".to_vec(),
+        };
+        let signed = Signer::new([4; 32], "k", "p", "chain", "contract")
+            .sign(&draft, 1)
+            .expect("sign");
+        assert!(ingest.store.enqueue(signed, 1).expect("enqueue"));
+        ingest.stats.total += 1;
+        ingest.unsettled.insert(
+            id.into(),
+            Unsettled {
+                first_ingest,
+                refusals_counted: 0,
+            },
+        );
+    }
+
+    #[test]
+    fn settle_counts_refusals_once_and_each_callback_end_once() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store = Arc::new(Outbox::open(&dir.path().join("o.redb"), 3).expect("outbox"));
+        let mut ingest = ingest_with(store.clone());
+        queue(&mut ingest, "ingest:a:1", true);
+        queue(&mut ingest, "ingest:b:1", false);
+
+        store.mark_failed("ingest:a:1", "refused", 2).expect("fail");
+        store.mark_failed("ingest:b:1", "refused", 2).expect("fail");
+        ingest.settle().expect("settle");
+        ingest.settle().expect("settle again: nothing new");
+        assert_eq!(ingest.stats().failed, 2);
+        assert_eq!(ingest.stats().successful, 0);
+
+        // a: two more refusals, the last one makes it a dead letter;
+        // b: confirmed on its second try, an update.
+        store.mark_failed("ingest:a:1", "refused", 3).expect("fail");
+        assert_eq!(
+            store.mark_failed("ingest:a:1", "refused", 3).expect("fail"),
+            EntryState::DeadLetter
+        );
+        store.mark_done("ingest:b:1", 3).expect("done");
+        ingest.settle().expect("settle");
+        let s = ingest.stats();
+        assert_eq!(
+            (s.total, s.successful, s.failed, s.dead_lettered),
+            (2, 1, 4, 1)
+        );
+        assert_eq!((s.created, s.updated), (0, 1));
+        assert!(ingest.unsettled.is_empty());
+
+        // A reprocessed dead letter confirmed later is not counted again.
+        let dead = store.get("ingest:a:1").expect("get").expect("entry");
+        store
+            .reprocess("ingest:a:1", dead.callback, 4)
+            .expect("reprocess");
+        store.mark_done("ingest:a:1", 5).expect("done");
+        ingest.settle().expect("settle");
+        assert_eq!((ingest.stats().successful, ingest.stats().created), (1, 0));
     }
 }

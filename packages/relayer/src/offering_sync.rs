@@ -27,7 +27,7 @@ mod source;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use thiserror::Error;
@@ -44,7 +44,10 @@ pub use mapping::{
     ExportedComponent, ExportedOffering, Mapping, MappingError, BASE_COMPONENT_TYPE,
     NAME_MAX_CHARS, RESERVED_ATTRIBUTES,
 };
-pub use metrics::{DurationHistogram, Metric, MetricKind, MetricValue, SyncMetrics, METRIC_NAMES};
+pub use metrics::{
+    DurationHistogram, Metric, MetricKind, MetricValue, SyncBacklog, SyncMetrics, LATENCY_BOUNDS,
+    METRIC_NAMES,
+};
 pub use record::{Decoded, OfferingEvent, OfferingEventKind, RetryPolicy, SyncRecord, SyncState};
 pub use source::OfferingReader;
 
@@ -251,16 +254,20 @@ impl OfferingSync {
 
     fn refresh_gauges(&mut self) {
         let active = self.records.values().filter(|r| !r.waldur_owned);
-        let (mut queued, mut dead) = (0, 0);
+        let (mut queued, mut dead, mut failing) = (0, 0, 0);
         for record in active {
             if record.state.wants_sync() {
                 queued += 1;
             } else if record.state == SyncState::DeadLetter {
                 dead += 1;
             }
+            if record.state == SyncState::Failed {
+                failing += 1;
+            }
         }
         self.metrics.queue_depth = queued;
         self.metrics.dead_letter_size = dead;
+        self.metrics.backlog.failed_records = failing + dead;
     }
 
     // ---- chain events ----
@@ -374,7 +381,12 @@ impl OfferingSync {
         let outcome = match result {
             Ok(pushed) => {
                 self.metrics.successful += 1;
+                let waiting_since = record.pending_since;
                 record.succeeded(pushed.waldur_uuid, pushed.version, pushed.checksum, now);
+                if let (SyncState::Synced, Some(since)) = (record.state, waiting_since) {
+                    let waited = Duration::from_secs(now.saturating_sub(since));
+                    self.metrics.backlog.latency.observe(waited);
+                }
                 pushed.outcome
             }
             Err(error) if error.is_fatal() => return Err(error),

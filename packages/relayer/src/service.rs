@@ -165,6 +165,16 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
         if let Some(sync) = &self.offering_sync {
             self.telemetry.set_offering_sync(sync.metrics().clone());
         }
+        // Every Waldur client of the relayer is a clone of this one.
+        self.telemetry
+            .set_rate_limit_hits(self.waldur_links.rate_limit_hits());
+        if let Some(ingest) = self.ingest.as_mut() {
+            if let Err(e) = ingest.settle() {
+                self.audit
+                    .error("relayer.database", json!({ "error": e.to_string() }));
+            }
+            self.telemetry.set_ingest(ingest.stats().clone());
+        }
     }
 
     /// Logs callbacks that reached the dead letters since the last look
@@ -228,9 +238,14 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                 );
             }
             // `SyncError::Waldur` shows as "Waldur: …" (a request failed);
-            // other failures are mapping or verification problems.
-            if resync_error(outcome).is_some_and(|e| e.starts_with("Waldur: ")) {
-                self.telemetry.waldur_error("offering_sync");
+            // other failures are mapping or verification problems, which
+            // say nothing about Waldur's health.
+            match resync_error(outcome) {
+                None => self.telemetry.waldur_call_succeeded(),
+                Some(e) if e.starts_with("Waldur: ") => {
+                    self.telemetry.waldur_error("offering_sync")
+                }
+                Some(_) => {}
             }
         }
     }
@@ -345,6 +360,8 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                 return Err(error);
             }
         };
+        // Its listing of the customer's Waldur offerings.
+        self.telemetry.waldur_call_succeeded();
         let summary = ReconcileSummary::from(&report);
         let fields = json!({
             "success": true,
@@ -374,6 +391,7 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
         };
         match self.engine.ingest_offerings(ingest).await {
             Ok(queued) => {
+                self.telemetry.waldur_call_succeeded();
                 self.telemetry.add_ingested(queued);
                 if queued > 0 {
                     self.audit.info(
@@ -391,6 +409,8 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                 let error = format!("offering ingest: {error}");
                 self.audit
                     .warn("offering_ingest.failed", json!({ "error": error }));
+                // The poll's duration is in the figures.
+                self.publish_figures();
                 Err(error)
             }
         }

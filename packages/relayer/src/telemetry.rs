@@ -5,7 +5,11 @@
 //! `/healthz`). The HTTP side never touches the database: the loop copies
 //! the figures here after every step.
 
+mod error_window;
 mod prometheus;
+
+pub use error_window::{ErrorWindow, ERROR_WINDOW_CALLS};
+pub use prometheus::WALDUR_METRIC_NAMES;
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -14,6 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 
 use crate::engine::StepReport;
+use crate::offering_ingest::IngestStats;
 use crate::offering_sync::{DurationHistogram, SyncMetrics};
 
 /// Totals over the engine's steps (each a sum of `StepReport` fields).
@@ -53,6 +58,13 @@ pub struct Snapshot {
     pub last_error: Option<String>,
     /// `None` while the offering sync is off.
     pub offering_sync: Option<SyncMetrics>,
+    /// Outcomes of the last Waldur calls (see [`Telemetry::waldur_error`]
+    /// and [`Telemetry::waldur_call_succeeded`]) for the error rate.
+    pub waldur_calls: ErrorWindow,
+    /// 429 answers the Waldur client has had, retried ones included.
+    pub waldur_rate_limit_hits: u64,
+    /// Zero while the offering ingest is off.
+    pub ingest: IngestStats,
 }
 
 /// `/healthz`'s answer.
@@ -130,8 +142,26 @@ impl Telemetry {
         }
     }
 
+    /// A Waldur call failed after the client's retries. A "Waldur call"
+    /// is one relayer operation on Waldur: an engine `WaldurPort` call, an
+    /// offering sync attempt or reconcile listing, an ingest poll.
     pub fn waldur_error(&self, source: &'static str) {
-        *self.state().waldur_errors.entry(source).or_default() += 1;
+        let mut s = self.state();
+        *s.waldur_errors.entry(source).or_default() += 1;
+        s.waldur_calls.record(true);
+    }
+
+    /// A Waldur call (as for [`Telemetry::waldur_error`]) succeeded.
+    pub fn waldur_call_succeeded(&self) {
+        self.state().waldur_calls.record(false);
+    }
+
+    pub fn set_rate_limit_hits(&self, hits: u64) {
+        self.state().waldur_rate_limit_hits = hits;
+    }
+
+    pub fn set_ingest(&self, stats: IngestStats) {
+        self.state().ingest = stats;
     }
 
     pub fn set_outbox(&self, figures: OutboxFigures) {

@@ -72,6 +72,9 @@ async fn waldur_offerings_reach_the_chain_once_per_change() {
     let mut ingest = OfferingIngest::new(client(), org.uuid.clone(), "uvirt".into(), 6, outbox);
 
     assert_eq!(engine.ingest_offerings(&mut ingest).await.unwrap(), 1);
+    // Queued, not confirmed: not counted as created yet.
+    ingest.settle().unwrap();
+    assert_eq!((ingest.stats().total, ingest.stats().created), (1, 0));
     engine.step().await.unwrap();
     let read =
         |engine: &Engine<EmbeddedChain, WaldurAdapter>| -> marketplace::msg::OfferingResponse {
@@ -109,4 +112,13 @@ async fn waldur_offerings_reach_the_chain_once_per_change() {
     assert_eq!(on_chain.state, ve_types::OfferingState::Paused);
     assert_eq!(on_chain.version, 2);
     assert_eq!(engine.outbox.counts().unwrap(), (0, 2, 0));
+
+    // The figures for /metrics: two versions sent, the first a create,
+    // the second an update after drift; three polls.
+    ingest.settle().unwrap();
+    let stats = ingest.stats();
+    assert_eq!((stats.total, stats.successful, stats.failed), (2, 2, 0));
+    assert_eq!((stats.created, stats.updated), (1, 1));
+    assert_eq!((stats.drift_detected, stats.dead_lettered), (1, 0));
+    assert_eq!(stats.duration.count, 3);
 }

@@ -266,6 +266,9 @@ async fn a_new_offering_appears_in_waldur_mapped_and_active() {
         (0, 0, 0)
     );
     assert_eq!(m.duration.count, 1);
+    // Synced in the tick at the time the event was seen.
+    assert_eq!(m.backlog.latency.count, 1);
+    assert_eq!(m.backlog.latency.sum_seconds, 0.0);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -510,6 +513,7 @@ async fn waldur_failures_back_off_to_an_hour_then_dead_letter_until_reprocessed(
         }
         let record = sync.record(&id).expect("record");
         assert_eq!(record.state, SyncState::Failed);
+        assert_eq!(sync.metrics().backlog.failed_records, 1);
         assert_eq!(record.failure_count, i as u32 + 1);
         assert_eq!(record.next_attempt_at, Some(now + delay));
         assert!(
@@ -540,6 +544,8 @@ async fn waldur_failures_back_off_to_an_hour_then_dead_letter_until_reprocessed(
         (m.dead_lettered, m.dead_letter_size, m.queue_depth),
         (1, 1, 0)
     );
+    assert_eq!(m.backlog.failed_records, 1, "a dead letter is failed too");
+    assert_eq!(m.backlog.latency.count, 0, "not in sync yet");
 
     // Waldur recovers (nothing was created meanwhile); the operator
     // reprocesses.
@@ -561,6 +567,19 @@ async fn waldur_failures_back_off_to_an_hour_then_dead_letter_until_reprocessed(
     assert_eq!((record.failure_count, record.last_error.clone()), (0, None));
     assert_eq!(state_of(&w.the_waldur_offering(&id).await), "Active");
     assert_eq!(sync.metrics().dead_letter_size, 0);
+    // The latency runs from the event seen at T0, backoffs included.
+    let m = sync.metrics();
+    assert_eq!(m.backlog.failed_records, 0);
+    assert_eq!(
+        (m.backlog.latency.count, m.backlog.latency.sum_seconds),
+        (1, (now - T0) as f64)
+    );
+    assert_eq!(now - T0, 7_410);
+    assert_eq!(
+        m.backlog.latency.cumulative.last(),
+        Some(&0),
+        "over an hour"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]

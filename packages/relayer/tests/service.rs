@@ -22,10 +22,13 @@ use ve_relayer::keys;
 use ve_relayer::offering_sync::{OfferingReader, METRIC_NAMES};
 use ve_relayer::outbox::{Outbox, CHECKPOINT};
 use ve_relayer::service::wiring::{self, Listeners};
-use ve_relayer::telemetry::Telemetry;
-use waldur::{Config, OfferingFilter, OfferingOverviewUpdate, WaldurClient};
+use ve_relayer::telemetry::{Telemetry, WALDUR_METRIC_NAMES};
+use waldur::{
+    Config, OfferingCreateRequest, OfferingFilter, OfferingOverviewUpdate, PlanRequest,
+    WaldurClient,
+};
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
-use waldur_emulator::{Emulator, EmulatorHandle};
+use waldur_emulator::{Emulator, EmulatorHandle, Fault};
 
 const TOKEN: &str = "service-token";
 const ADMIN_TOKEN: &str = "admin-secret-1";
@@ -886,4 +889,134 @@ async fn callbacks_that_cannot_be_sent_fail_the_pass() {
     let snapshot = telemetry.snapshot();
     assert_eq!(snapshot.totals.steps_succeeded, 1);
     assert_eq!(snapshot.outbox.pending, 0);
+}
+
+/// The specification's `waldur_*` series: all present (0) before the first
+/// pass, then exact after a sync, the ingest of a new and then a changed
+/// Waldur offering (whose poll had a 429 retried) and an ingest poll lost
+/// to a 429 storm.
+#[tokio::test(flavor = "current_thread")]
+async fn waldur_metrics_follow_syncs_ingests_and_rate_limits() {
+    let mut w = World::new().await;
+    w.create_offering();
+    // An offering made in Waldur (not by the sync): the ingest's.
+    let admin = w.client();
+    let native = admin
+        .create_offering(&OfferingCreateRequest {
+            name: "Waldur-native VM".into(),
+            category: admin.urls().category(&w.compute_uuid).expect("url"),
+            offering_type: "Marketplace.Basic".into(),
+            customer: Some(admin.urls().customer(&w.customer_uuid).expect("url")),
+            plans: vec![PlanRequest {
+                name: "Standard".into(),
+                unit_price: Some("0.050000".into()),
+                ..PlanRequest::default()
+            }],
+            ..OfferingCreateRequest::default()
+        })
+        .await
+        .expect("create in Waldur");
+    let native_uuid = native.uuid.expect("uuid");
+    admin
+        .activate_offering(&native_uuid)
+        .await
+        .expect("activate");
+
+    let settings = w.settings("waldur_offering_ingest_enabled = true");
+    let telemetry = Arc::new(Telemetry::new(settings.poll_interval, 3));
+    let chain = std::mem::replace(&mut w.chain, EmbeddedChain::deploy(&[]).expect("spare"));
+    let provider = w.provider.to_string();
+    let mut relayer = wiring::build(chain, &provider, &settings, telemetry.clone(), json_log().0)
+        .expect("relayer");
+
+    // Before anything happened, every series is there, at 0.
+    let text = telemetry.render_prometheus();
+    for name in WALDUR_METRIC_NAMES {
+        assert!(
+            text.contains(&format!("# TYPE {name} ")),
+            "{name} missing:\n{text}"
+        );
+    }
+    for name in [
+        "waldur_sync_pending_count",
+        "waldur_sync_failed_count",
+        "waldur_sync_latency_seconds_count",
+        "waldur_callback_queue_size",
+        "waldur_api_error_rate",
+        "waldur_rate_limit_hits",
+        "waldur_ingests_total",
+        "waldur_offerings_created",
+        "waldur_ingest_duration_seconds_count",
+    ] {
+        assert_eq!(sample(&text, name), Some(0.0), "{name} in\n{text}");
+    }
+
+    // Pass 1: the chain offering is synced to Waldur (created).
+    relayer.pass().await.expect("pass 1");
+    // The new Waldur offering is queued, then confirmed by pass 2.
+    assert_eq!(relayer.ingest_offerings().await.expect("ingest 1"), 1);
+    let text = telemetry.render_prometheus();
+    assert_eq!(sample(&text, "waldur_callback_queue_size"), Some(1.0));
+    assert_eq!(sample(&text, "waldur_ingests_total"), Some(1.0));
+    assert_eq!(
+        sample(&text, "waldur_offerings_created"),
+        Some(0.0),
+        "not confirmed yet"
+    );
+    relayer.pass().await.expect("pass 2");
+    // Changed in Waldur: drift, a second version, confirmed by pass 3.
+    // The poll's first request gets a 429, which the client retries.
+    admin
+        .pause_offering(&native_uuid, Some("maintenance"))
+        .await
+        .expect("pause");
+    w.waldur.state.inject_at(
+        "marketplace-provider-offerings/",
+        Fault::RetryAfter(Duration::ZERO, 1),
+    );
+    assert_eq!(relayer.ingest_offerings().await.expect("ingest 2"), 1);
+    assert_eq!(w.waldur.state.pending_faults(), 0);
+    assert_eq!(
+        sample(&telemetry.render_prometheus(), "waldur_rate_limit_hits"),
+        Some(1.0)
+    );
+    relayer.pass().await.expect("pass 3");
+    // A 429 storm longer than the retries (1 + 3): the ingest poll fails.
+    w.waldur.state.inject_at(
+        "marketplace-provider-offerings/",
+        Fault::RetryAfter(Duration::ZERO, 4),
+    );
+    relayer
+        .ingest_offerings()
+        .await
+        .expect_err("ingest 3 rate limited");
+
+    let text = telemetry.render_prometheus();
+    let expect = |name: &str, value: f64| {
+        assert_eq!(sample(&text, name), Some(value), "{name} in\n{text}");
+    };
+    expect("waldur_sync_pending_count", 0.0);
+    expect("waldur_sync_failed_count", 0.0);
+    // One sync, in the pass that saw the chain event (same clock second).
+    expect("waldur_sync_latency_seconds_count", 1.0);
+    expect("waldur_sync_latency_seconds_sum", 0.0);
+    assert!(text.contains("waldur_sync_latency_seconds_bucket{le=\"1\"} 1\n"));
+    expect("waldur_callback_queue_size", 0.0);
+    expect("waldur_rate_limit_hits", 5.0);
+    // Waldur calls: 3 passes x 3 engine polls (resources, usage, jobs),
+    // 1 offering sync, 3 ingest polls; the last failed: 1 of 13.
+    expect("waldur_api_error_rate", 1.0 / 13.0);
+    assert!(
+        text.contains("ve_relayer_waldur_errors_total{source=\"offering_ingest\"} 1\n"),
+        "{text}"
+    );
+    expect("waldur_ingests_total", 2.0);
+    expect("waldur_ingests_successful", 2.0);
+    expect("waldur_ingests_failed", 0.0);
+    expect("waldur_ingests_dead_lettered", 0.0);
+    expect("waldur_offerings_created", 1.0);
+    expect("waldur_offerings_updated", 1.0);
+    expect("waldur_drift_detected", 1.0);
+    expect("waldur_ingest_duration_seconds_count", 3.0);
+    expect("ve_relayer_offerings_ingested_total", 2.0);
 }

@@ -44,6 +44,12 @@ impl WaldurClient {
         self.transport.base_url()
     }
 
+    /// 429 (rate limited) answers Waldur gave this client and its clones
+    /// since it was built, including those the client retried.
+    pub fn rate_limit_hits(&self) -> u64 {
+        self.transport.rate_limit_hits()
+    }
+
     /// Builders of the hyperlink URLs that request bodies use for relations.
     pub fn urls(&self) -> ApiUrls<'_> {
         ApiUrls {

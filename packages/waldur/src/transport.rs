@@ -1,5 +1,6 @@
 //! One HTTP exchange with retries, rate limiting and authentication.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
@@ -68,6 +69,9 @@ pub(crate) struct Transport {
     limiter: TokenBucket,
     backoff: Backoff,
     max_retries: u32,
+    /// 429 answers seen, retried ones included: shared by every clone of
+    /// the client (they share the transport), read for monitoring.
+    rate_limit_hits: AtomicU64,
 }
 
 impl Transport {
@@ -95,11 +99,16 @@ impl Transport {
                 wait_max: config.retry_wait_max,
             },
             max_retries: config.max_retries,
+            rate_limit_hits: AtomicU64::new(0),
         })
     }
 
     pub fn base_url(&self) -> &Url {
         &self.base_url
+    }
+
+    pub fn rate_limit_hits(&self) -> u64 {
+        self.rate_limit_hits.load(Ordering::Relaxed)
     }
 
     /// Sends `request`, retrying transient failures, and returns the first
@@ -113,6 +122,14 @@ impl Transport {
             attempts += 1;
             self.limiter.acquire().await;
             let failure = match self.attempt(&request, &url).await {
+                Ok(answer) if answer.status == 429 => {
+                    self.rate_limit_hits.fetch_add(1, Ordering::Relaxed);
+                    Failure::Status {
+                        status: answer.status,
+                        retry_after: retry_after_of(&answer.headers),
+                        body: answer.body,
+                    }
+                }
                 Ok(answer) => match classify_status(answer.status) {
                     StatusVerdict::Success => return Ok(answer),
                     StatusVerdict::Fail => {
@@ -120,11 +137,7 @@ impl Transport {
                     }
                     StatusVerdict::Retry => Failure::Status {
                         status: answer.status,
-                        retry_after: answer
-                            .headers
-                            .get(RETRY_AFTER)
-                            .and_then(|value| value.to_str().ok())
-                            .and_then(parse_retry_after),
+                        retry_after: retry_after_of(&answer.headers),
                         body: answer.body,
                     },
                 },
@@ -175,6 +188,13 @@ impl Transport {
             body,
         })
     }
+}
+
+fn retry_after_of(headers: &HeaderMap) -> Option<Duration> {
+    headers
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(parse_retry_after)
 }
 
 /// Accepts the API root with or without its trailing slash; without one,

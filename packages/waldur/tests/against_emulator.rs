@@ -853,3 +853,43 @@ async fn a_job_create_is_not_resent_after_an_ambiguous_failure() {
     assert_eq!(w.emulator.state.request_count("/api/slurm-jobs/"), 4);
     assert_eq!(w.emulator.state.slurm_job_count(), 1);
 }
+
+#[tokio::test]
+async fn rate_limit_hits_count_every_429_across_clones() {
+    let w = world().await;
+    let clone = w.client.clone();
+    // A fresh client on the same Waldur keeps its own count.
+    let other = WaldurClient::new(fast_config(&w.emulator.base_url)).unwrap();
+    assert_eq!(w.client.rate_limit_hits(), 0);
+
+    // Two 429s then success: both count although the caller saw none.
+    w.emulator.inject(Fault::Status(429, 2));
+    clone
+        .list_offerings(&OfferingFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(w.client.rate_limit_hits(), 2);
+    assert_eq!(clone.rate_limit_hits(), 2);
+
+    // Other failures are not rate limiting.
+    w.emulator.inject(Fault::Status(503, 1));
+    w.client
+        .list_offerings(&OfferingFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(w.client.rate_limit_hits(), 2);
+
+    // A storm beyond the retry budget: every answer counts (1 + 3 retries).
+    w.emulator.inject(Fault::Status(429, 10));
+    let error = w
+        .client
+        .list_offerings(&OfferingFilter::default())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::RateLimited { attempts: 4, .. }),
+        "{error}"
+    );
+    assert_eq!(clone.rate_limit_hits(), 6);
+    assert_eq!(other.rate_limit_hits(), 0);
+}

@@ -35,6 +35,16 @@ impl Default for DurationHistogram {
 }
 
 impl DurationHistogram {
+    /// Empty, with these bucket bounds (seconds, ascending).
+    pub fn with_bounds(bounds: &[f64]) -> Self {
+        DurationHistogram {
+            bounds: bounds.to_vec(),
+            cumulative: vec![0; bounds.len()],
+            sum_seconds: 0.0,
+            count: 0,
+        }
+    }
+
     pub fn observe(&mut self, duration: Duration) {
         let seconds = duration.as_secs_f64();
         for (bound, count) in self.bounds.iter().zip(self.cumulative.iter_mut()) {
@@ -44,6 +54,34 @@ impl DurationHistogram {
         }
         self.sum_seconds += seconds;
         self.count += 1;
+    }
+}
+
+/// Bucket bounds of the sync latency: it is measured on the relayer's
+/// whole-second clock and includes retry backoffs, so it spans an hour.
+pub const LATENCY_BOUNDS: [f64; 10] = [
+    1.0, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
+];
+
+/// Figures beyond the guide's table, exported under the specification's
+/// "Key Metrics" names (`waldur_sync_*`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncBacklog {
+    /// `waldur_sync_failed_count`: records whose last attempt failed
+    /// (waiting out a backoff) plus dead letters.
+    pub failed_records: u64,
+    /// `waldur_sync_latency_seconds`: for each sync that left a record in
+    /// sync, the time since the relayer first saw the chain change (or
+    /// reconcile found the drift) that made the record due.
+    pub latency: DurationHistogram,
+}
+
+impl Default for SyncBacklog {
+    fn default() -> Self {
+        SyncBacklog {
+            failed_records: 0,
+            latency: DurationHistogram::with_bounds(&LATENCY_BOUNDS),
+        }
     }
 }
 
@@ -82,6 +120,8 @@ pub struct SyncMetrics {
     /// a full queue. The queue here is the durable record table, which is
     /// never full, so the only events dropped are malformed ones.
     pub events_dropped: u64,
+    /// Not in the guide's table (so not in `samples`).
+    pub backlog: SyncBacklog,
 }
 
 /// One metric's value, for rendering.

@@ -54,6 +54,12 @@ pub struct SyncRecord {
     /// ingest, so the sync leaves it alone.
     #[serde(default)]
     pub waldur_owned: bool,
+    /// Unix seconds when the relayer first saw the change Waldur has not
+    /// caught up with yet (an event, or drift found by reconcile); `None`
+    /// while in sync. Kept through failures, so the sync latency includes
+    /// backoffs and a dead letter's wait.
+    #[serde(default)]
+    pub pending_since: Option<u64>,
 }
 
 impl SyncRecord {
@@ -73,6 +79,7 @@ impl SyncRecord {
             last_synced_at: None,
             dead_lettered_at: None,
             waldur_owned: false,
+            pending_since: Some(now),
         }
     }
 
@@ -92,6 +99,7 @@ impl SyncRecord {
             SyncState::Synced => {
                 self.state = SyncState::Pending;
                 self.next_attempt_at = Some(now);
+                self.pending_since = Some(now);
             }
             SyncState::Pending | SyncState::OutOfSync => {
                 self.next_attempt_at = Some(self.next_attempt_at.map_or(now, |at| at.min(now)));
@@ -120,6 +128,7 @@ impl SyncRecord {
         } else {
             self.state = SyncState::Synced;
             self.next_attempt_at = None;
+            self.pending_since = None;
         }
     }
 
@@ -143,6 +152,7 @@ impl SyncRecord {
     pub fn drifted(&mut self, now: u64) {
         self.state = SyncState::OutOfSync;
         self.next_attempt_at = Some(now);
+        self.pending_since.get_or_insert(now);
     }
 
     /// An operator's retry of a dead letter: a fresh series of attempts.
@@ -151,6 +161,8 @@ impl SyncRecord {
         self.failure_count = 0;
         self.next_attempt_at = Some(now);
         self.dead_lettered_at = None;
+        // A record from before `pending_since` existed: count from here.
+        self.pending_since.get_or_insert(now);
     }
 }
 
@@ -250,6 +262,27 @@ mod tests {
         let delays: Vec<u64> = (1..=9).map(|n| p.delay(n)).collect();
         assert_eq!(delays, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
         assert_eq!(p.delay(200), 3600);
+    }
+
+    #[test]
+    fn pending_since_spans_failures_until_in_sync() {
+        let p = RetryPolicy::default();
+        let mut r = SyncRecord::new("p/1", 1, 10);
+        assert_eq!(r.pending_since, Some(10));
+        r.failed("boom".into(), 20, &p);
+        r.heard_version(2, 30);
+        assert_eq!(r.pending_since, Some(10), "the first change still waits");
+        // Synced at version 1 while version 2 is known: still behind.
+        r.succeeded(Some("u".into()), 1, "sha256:a".into(), 40);
+        assert_eq!((r.state, r.pending_since), (SyncState::Pending, Some(10)));
+        r.succeeded(None, 2, "sha256:b".into(), 50);
+        assert_eq!((r.state, r.pending_since), (SyncState::Synced, None));
+        r.heard_version(3, 60);
+        assert_eq!(r.pending_since, Some(60));
+        r.succeeded(None, 3, "sha256:c".into(), 61);
+        r.drifted(70);
+        r.drifted(80);
+        assert_eq!(r.pending_since, Some(70));
     }
 
     #[test]

@@ -129,6 +129,20 @@ impl<W> AuditedWaldur<W> {
         }
     }
 
+    /// Counts one call for the Waldur error metrics, whether or not it is
+    /// logged. Only a request Waldur failed counts as a Waldur error; an
+    /// unmapped offering or an unknown allocation is the relayer's own
+    /// refusal, which says nothing about Waldur, so it is left out.
+    fn account<T>(&self, result: &Result<T, WaldurError>) {
+        match result {
+            Ok(_) => self.telemetry.waldur_call_succeeded(),
+            Err(WaldurError::Transient(_) | WaldurError::Api(_)) => {
+                self.telemetry.waldur_error("engine")
+            }
+            Err(_) => {}
+        }
+    }
+
     /// Logs one call: `fields` plus its result and duration.
     fn log<T>(
         &self,
@@ -150,12 +164,6 @@ impl<W> AuditedWaldur<W> {
                 self.audit.info(event, fields);
             }
             Err(error) => {
-                // Only a request Waldur failed counts as a Waldur error; an
-                // unmapped offering or an unknown allocation is the
-                // relayer's own refusal.
-                if matches!(error, WaldurError::Transient(_) | WaldurError::Api(_)) {
-                    self.telemetry.waldur_error("engine");
-                }
                 fields["success"] = false.into();
                 fields["error"] = error.to_string().into();
                 self.audit.warn(event, fields);
@@ -176,6 +184,7 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
             .inner
             .provision(allocation_id, offering_id, quantity)
             .await;
+        self.account(&result);
         let fields = json!({
             "allocation_id": allocation_id,
             "offering_id": offering_id,
@@ -194,6 +203,7 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
     async fn terminate(&mut self, allocation_id: &str) -> Result<String, WaldurError> {
         let started = Instant::now();
         let result = self.inner.terminate(allocation_id).await;
+        self.account(&result);
         let fields = json!({ "allocation_id": allocation_id });
         self.log(
             "waldur.terminate",
@@ -208,6 +218,7 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
     async fn set_paused(&mut self, allocation_id: &str, paused: bool) -> Result<bool, WaldurError> {
         let started = Instant::now();
         let result = self.inner.set_paused(allocation_id, paused).await;
+        self.account(&result);
         let fields = json!({ "allocation_id": allocation_id, "paused": paused });
         self.log(
             "waldur.set_paused",
@@ -222,6 +233,7 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
     async fn resize(&mut self, allocation_id: &str, quantity: u32) -> Result<(), WaldurError> {
         let started = Instant::now();
         let result = self.inner.resize(allocation_id, quantity).await;
+        self.account(&result);
         let fields = json!({ "allocation_id": allocation_id, "quantity": quantity });
         self.log("waldur.resize", fields, started, &result, |_| json!({}));
         result
@@ -230,6 +242,7 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
     async fn resource_updates(&mut self, now: u64) -> Result<Vec<ResourceUpdate>, WaldurError> {
         let started = Instant::now();
         let result = self.inner.resource_updates(now).await;
+        self.account(&result);
         // Polled every step: logged only when it found something or failed.
         if result.as_ref().map_or(true, |found| !found.is_empty()) {
             self.log(
@@ -252,6 +265,7 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
     async fn usage_updates(&mut self, now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
         let started = Instant::now();
         let result = self.inner.usage_updates(now).await;
+        self.account(&result);
         if result.as_ref().map_or(true, |found| !found.is_empty()) {
             self.log(
                 "waldur.usage_updates",
@@ -276,6 +290,7 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
     async fn submit_job(&mut self, job: &JobSubmission) -> Result<SubmittedJob, WaldurError> {
         let started = Instant::now();
         let result = self.inner.submit_job(job).await;
+        self.account(&result);
         let fields = json!({
             "job_id": job.job_id,
             "cluster_id": job.cluster_id,
@@ -294,6 +309,7 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
     async fn job_updates(&mut self, now: u64) -> Result<Vec<JobUpdate>, WaldurError> {
         let started = Instant::now();
         let result = self.inner.job_updates(now).await;
+        self.account(&result);
         if result.as_ref().map_or(true, |found| !found.is_empty()) {
             self.log("waldur.job_updates", json!({}), started, &result, |found| {
                 json!({ "jobs": found.iter().map(|u| json!({
@@ -313,6 +329,7 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
     ) -> Result<(), WaldurError> {
         let started = Instant::now();
         let result = self.inner.job_closed_on_chain(job_id, state).await;
+        self.account(&result);
         let fields = json!({ "job_id": job_id, "state": state.as_str() });
         self.log(
             "waldur.job_closed_on_chain",

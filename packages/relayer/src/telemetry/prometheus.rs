@@ -2,17 +2,37 @@
 //! counters and gauges and two histograms do not need a metrics crate.
 //!
 //! The offering sync guide's metrics keep its names (`offering_sync_*`,
-//! no `_total` suffix); the relayer's own are `ve_relayer_*`.
+//! no `_total` suffix); the relayer's own are `ve_relayer_*`; the
+//! specification's Waldur metrics keep its names (`waldur_*`).
 
 use std::fmt::Write;
 
-use crate::offering_sync::{DurationHistogram, MetricKind, MetricValue};
+use crate::offering_sync::{DurationHistogram, MetricKind, MetricValue, SyncMetrics};
 
-use super::{unix_seconds, Snapshot};
+use super::{unix_seconds, Snapshot, ERROR_WINDOW_CALLS};
 
 /// Sources of Waldur errors, always exported (0 until one happens) so the
 /// series exist for alerts.
 pub const WALDUR_ERROR_SOURCES: [&str; 3] = ["engine", "offering_sync", "offering_ingest"];
+
+/// The specification's Waldur metrics: its "Key Metrics" table, then the
+/// ingest's "Prometheus Metrics" table. All are always exported.
+pub const WALDUR_METRIC_NAMES: [&str; 14] = [
+    "waldur_sync_pending_count",
+    "waldur_sync_failed_count",
+    "waldur_sync_latency_seconds",
+    "waldur_callback_queue_size",
+    "waldur_api_error_rate",
+    "waldur_rate_limit_hits",
+    "waldur_ingests_total",
+    "waldur_ingests_successful",
+    "waldur_ingests_failed",
+    "waldur_ingests_dead_lettered",
+    "waldur_offerings_created",
+    "waldur_offerings_updated",
+    "waldur_drift_detected",
+    "waldur_ingest_duration_seconds",
+];
 
 struct Exposition(String);
 
@@ -177,5 +197,94 @@ pub fn render(s: &Snapshot) -> String {
             MetricValue::Histogram(h) => out.histogram(metric.name, metric.help, h),
         }
     }
+    waldur_metrics(&mut out, s, &sync);
     out.0
+}
+
+/// The names of [`WALDUR_METRIC_NAMES`], in its order.
+fn waldur_metrics(out: &mut Exposition, s: &Snapshot, sync: &SyncMetrics) {
+    let [pending, failed, latency, callbacks, error_rate, rate_limit, ingests, successful, ingest_failed, dead_lettered, created, updated, drift, ingest_duration] =
+        WALDUR_METRIC_NAMES;
+    out.single(
+        pending,
+        "gauge",
+        "Offerings waiting for a chain -> Waldur sync (pending, out of sync, or failed and waiting to retry)",
+        sync.queue_depth,
+    );
+    out.single(
+        failed,
+        "gauge",
+        "Offering sync records whose last attempt failed (in backoff) plus dead letters",
+        sync.backlog.failed_records,
+    );
+    out.histogram(
+        latency,
+        "Seconds from the relayer seeing a chain offering change (or reconcile finding drift) to Waldur matching it, whole-second clock, retries included",
+        &sync.backlog.latency,
+    );
+    out.single(
+        callbacks,
+        "gauge",
+        "Signed callbacks in the outbox waiting for the chain",
+        s.outbox.pending,
+    );
+    out.single(
+        error_rate,
+        "gauge",
+        &format!(
+            "Failed share of the last {ERROR_WINDOW_CALLS} Waldur calls (failed after the client's retries; 0 before any call)"
+        ),
+        s.waldur_calls.rate(),
+    );
+    out.single(
+        rate_limit,
+        "counter",
+        "429 answers from Waldur, including those the client retried",
+        s.waldur_rate_limit_hits,
+    );
+    let i = &s.ingest;
+    for (name, help, value) in [
+        (
+            ingests,
+            "Waldur offering versions sent to the chain (offering_ingest callbacks queued)",
+            i.total,
+        ),
+        (
+            successful,
+            "offering_ingest callbacks the chain confirmed",
+            i.successful,
+        ),
+        (
+            ingest_failed,
+            "offering_ingest callback submissions the chain refused (each retried until the dead letters)",
+            i.failed,
+        ),
+        (
+            dead_lettered,
+            "offering_ingest callbacks moved to the dead letters",
+            i.dead_lettered,
+        ),
+        (
+            created,
+            "Confirmed first ingests of a Waldur offering (offering created on chain)",
+            i.created,
+        ),
+        (
+            updated,
+            "Confirmed later ingests of a Waldur offering (offering updated on chain)",
+            i.updated,
+        ),
+        (
+            drift,
+            "Waldur offerings found changed since they were last sent to the chain",
+            i.drift_detected,
+        ),
+    ] {
+        out.single(name, "counter", help, value);
+    }
+    out.histogram(
+        ingest_duration,
+        "Duration of an offering ingest poll (listing Waldur and preparing callbacks)",
+        &i.duration,
+    );
 }
