@@ -354,6 +354,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         for draft in ingest.poll().await? {
             self.queue(&draft, &mut report)?;
         }
+        ingest.commit()?;
         Ok(report.callbacks_queued)
     }
 

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ve_types::callback::OfferingIngestPayload;
 use ve_types::price::from_waldur_price;
@@ -20,7 +21,17 @@ use crate::outbox::{EntryState, Outbox, OutboxError};
 use crate::signer::CallbackDraft;
 use crate::waldur_port::WaldurError;
 
-const CHECKSUMS: &str = "ingest:";
+/// Per Waldur offering, what was last queued for the chain.
+const SENT: &str = "ingest_sent:";
+
+/// The last version of a Waldur offering queued for the chain. `version`
+/// counts the changes sent, so content that returns to an earlier state
+/// (A -> B -> A) is a new callback, not a repeat of the first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct SentVersion {
+    checksum: String,
+    version: u64,
+}
 const NAME_CHARS: usize = 255;
 
 /// The ingest's figures for `/metrics` (the specification's "Prometheus
@@ -70,6 +81,8 @@ pub struct OfferingIngest {
     stats: IngestStats,
     /// By callback id; in memory only, like the counters it feeds.
     unsettled: BTreeMap<String, Unsettled>,
+    /// Versions drafted by the last poll, recorded by `commit`.
+    uncommitted: Vec<(String, SentVersion)>,
 }
 
 fn fail(e: impl std::fmt::Display) -> WaldurError {
@@ -103,6 +116,7 @@ impl OfferingIngest {
             store,
             stats: IngestStats::default(),
             unsettled: BTreeMap::new(),
+            uncommitted: Vec::new(),
         }
     }
 
@@ -159,8 +173,9 @@ impl OfferingIngest {
     }
 
     /// Drafts for the Waldur offerings that are new or changed since the
-    /// last call. The checksum is saved when the draft is made: the outbox
-    /// (written next, same pass) carries it to the chain.
+    /// last call. Nothing is recorded until [`OfferingIngest::commit`],
+    /// called once the drafts are in the outbox: a crash in between drafts
+    /// the same callbacks (same ids) again.
     pub async fn poll(&mut self) -> Result<Vec<CallbackDraft>, WaldurError> {
         let started = Instant::now();
         let result = self.changed_offerings().await;
@@ -181,23 +196,25 @@ impl OfferingIngest {
             };
             let bytes = serde_json::to_vec(&payload).map_err(fail)?;
             let checksum = hex::encode(Sha256::digest(&bytes));
-            let key = format!("{CHECKSUMS}{uuid}");
-            let known: Option<String> = self
+            let key = format!("{SENT}{uuid}");
+            let known: Option<SentVersion> = self
                 .store
-                .states_with_prefix::<String>(&key)
+                .states_with_prefix::<SentVersion>(&key)
                 .map_err(fail)?
                 .into_iter()
                 .find(|(k, _)| *k == key)
                 .map(|(_, v)| v);
-            if known.as_deref() == Some(checksum.as_str()) {
+            if known.as_ref().map(|k| k.checksum.as_str()) == Some(checksum.as_str()) {
                 continue;
             }
-            let callback_id = format!("ingest:{uuid}:{}", &checksum[..16]);
+            let version = known.as_ref().map_or(Some(1), |k| k.version.checked_add(1));
+            let version = version.ok_or_else(|| fail("ingest version overflow"))?;
+            let callback_id = format!("ingest:{uuid}:v{version}:{}", &checksum[..16]);
             if known.is_some() {
                 self.stats.drift_detected += 1;
             }
-            // An id already in the outbox (content back to a version sent
-            // before) is not queued again: no attempt.
+            // An id already in the outbox (drafted before a crash that came
+            // before `commit`) is not queued again: no new attempt.
             if self.store.get(&callback_id).map_err(fail)?.is_none() {
                 self.stats.total += 1;
                 self.unsettled.insert(
@@ -215,9 +232,19 @@ impl OfferingIngest {
                 entity_id: uuid,
                 payload: bytes,
             });
-            self.store.save_state(&key, &checksum).map_err(fail)?;
+            self.uncommitted
+                .push((key, SentVersion { checksum, version }));
         }
         Ok(drafts)
+    }
+
+    /// Records the drafts of the last poll as sent: call once they are in
+    /// the outbox.
+    pub fn commit(&mut self) -> Result<(), WaldurError> {
+        for (key, sent) in self.uncommitted.drain(..) {
+            self.store.save_state(&key, &sent).map_err(fail)?;
+        }
+        Ok(())
     }
 
     /// Reads the outbox for the ingest callbacks not settled yet and counts

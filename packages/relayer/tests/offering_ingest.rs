@@ -121,4 +121,39 @@ async fn waldur_offerings_reach_the_chain_once_per_change() {
     assert_eq!((stats.created, stats.updated), (1, 1));
     assert_eq!((stats.drift_detected, stats.dead_lettered), (1, 0));
     assert_eq!(stats.duration.count, 3);
+
+    // Back to the first content (A -> B -> A): a new version for the
+    // chain, not a repeat of the first callback.
+    admin.unpause_offering(&uuid).await.unwrap();
+    assert_eq!(engine.ingest_offerings(&mut ingest).await.unwrap(), 1);
+    engine.step().await.unwrap();
+    let on_chain = read(&engine).offering;
+    assert_eq!(on_chain.state, ve_types::OfferingState::Active);
+    assert_eq!(on_chain.version, 3);
+    assert_eq!(engine.outbox.counts().unwrap(), (0, 3, 0));
+
+    // A crash after a poll drafted a change but before it was queued: the
+    // next relayer drafts the same callback and sends it.
+    admin.pause_offering(&uuid, Some("again")).await.unwrap();
+    let lost = ingest.poll().await.unwrap();
+    assert_eq!(lost.len(), 1);
+    drop(ingest);
+    let mut ingest = OfferingIngest::new(
+        client(),
+        org.uuid.clone(),
+        "uvirt".into(),
+        6,
+        engine.outbox.clone(),
+    );
+    let again = ingest.poll().await.unwrap();
+    assert_eq!(
+        again.iter().map(|d| &d.callback_id).collect::<Vec<_>>(),
+        lost.iter().map(|d| &d.callback_id).collect::<Vec<_>>()
+    );
+    assert_eq!(engine.ingest_offerings(&mut ingest).await.unwrap(), 1);
+    engine.step().await.unwrap();
+    assert_eq!(
+        read(&engine).offering.state,
+        ve_types::OfferingState::Paused
+    );
 }
