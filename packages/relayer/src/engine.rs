@@ -16,7 +16,7 @@ use ve_types::{ActionType, AllocationState, EntityType};
 use waldur_callback::msg::CallbackOutcome;
 
 use crate::chain::{ChainClient, ChainError, ChainEvent};
-use crate::outbox::{EntryState, Outbox, OutboxError, CHECKPOINT};
+use crate::outbox::{EntryState, Outbox, OutboxError, Watermark, CHECKPOINT};
 use crate::signer::{CallbackDraft, Signer};
 use crate::waldur_port::{ResourceStatus, WaldurError, WaldurPort};
 
@@ -89,13 +89,24 @@ fn state_draft(
 
 impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     fn queue(&mut self, draft: &CallbackDraft, report: &mut StepReport) -> Result<(), EngineError> {
-        let signed = self
-            .signer
-            .sign(draft, self.chain.now())
+        self.queue_all(std::slice::from_ref(draft), None, report)
+    }
+
+    /// Signs and stores the drafts, with the watermark that produced them,
+    /// in one database transaction.
+    fn queue_all(
+        &mut self,
+        drafts: &[CallbackDraft],
+        watermark: Option<&Watermark>,
+        report: &mut StepReport,
+    ) -> Result<(), EngineError> {
+        let now = self.chain.now();
+        let signed = drafts
+            .iter()
+            .map(|d| self.signer.sign(d, now))
+            .collect::<Result<Vec<_>, _>>()
             .map_err(|e| EngineError::Signing(e.to_string()))?;
-        if self.outbox.enqueue(signed, self.chain.now())? {
-            report.callbacks_queued += 1;
-        }
+        report.callbacks_queued += self.outbox.enqueue_with(signed, now, watermark)?;
         Ok(())
     }
 
@@ -249,15 +260,18 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                     (ActionType::Terminate, AllocationState::Terminated),
                 ],
             };
-            for (action, state) in steps {
-                let draft = state_draft(
-                    *action,
-                    &status.allocation_id,
-                    &status.resource_uuid,
-                    *state,
-                );
-                self.queue(&draft, report)?;
-            }
+            let drafts: Vec<_> = steps
+                .iter()
+                .map(|(action, state)| {
+                    state_draft(
+                        *action,
+                        &status.allocation_id,
+                        &status.resource_uuid,
+                        *state,
+                    )
+                })
+                .collect();
+            self.queue_all(&drafts, status.watermark.as_ref(), report)?;
         }
         for usage in self.waldur.usage_updates(self.chain.now()).await? {
             let draft = CallbackDraft {
@@ -275,18 +289,19 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                     period_end: usage.period_end,
                 }),
             };
-            self.queue(&draft, report)?;
+            self.queue_all(&[draft], usage.watermark.as_ref(), report)?;
         }
         // HPC jobs: runtime_state changes become job_status callbacks
         // (the mapping and the order of states are in `job_flow`).
         for update in self.waldur.job_updates(self.chain.now()).await? {
             match crate::job_flow::drafts_for(&update) {
-                Ok(drafts) => {
-                    for draft in drafts {
-                        self.queue(&draft, report)?;
+                Ok(drafts) => self.queue_all(&drafts, update.watermark.as_ref(), report)?,
+                Err(note) => {
+                    if let Some(w) = &update.watermark {
+                        self.outbox.save_watermark(w)?;
                     }
+                    report.notes.push(note);
                 }
-                Err(note) => report.notes.push(note),
             }
         }
         Ok(())

@@ -343,6 +343,7 @@ mod tests {
             runtime_state: runtime.into(),
             report: Some(report),
             waldur_failure: None,
+            watermark: None,
         }
     }
 

@@ -79,6 +79,25 @@ db_err!(
     redb::CommitError
 );
 
+/// A piece of the Waldur side's durable state (what was last seen or
+/// reported) that produced callbacks. It is saved in the same transaction
+/// as those callbacks: saved before, a crash in between would lose them;
+/// saved after, it would send them again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Watermark {
+    pub key: String,
+    /// JSON, as [`Outbox::save_state`] writes it.
+    pub value: Vec<u8>,
+}
+
+impl Watermark {
+    pub fn new<T: Serialize>(key: String, value: &T) -> Result<Self, OutboxError> {
+        let value = serde_json::to_vec(value)
+            .map_err(|e| OutboxError::Corrupt(key.clone(), e.to_string()))?;
+        Ok(Watermark { key, value })
+    }
+}
+
 pub struct Outbox {
     db: Database,
     /// Failures after which an entry goes to the dead letters.
@@ -111,30 +130,61 @@ impl Outbox {
     /// Stores a signed callback as pending. Idempotent: a callback id already
     /// in the outbox (in any state) is left as it is; returns whether it was new.
     pub fn enqueue(&self, callback: SignedCallback, now: u64) -> Result<bool, OutboxError> {
+        Ok(self.enqueue_with(vec![callback], now, None)? == 1)
+    }
+
+    /// Stores the callbacks as pending and the watermark that produced
+    /// them, all or nothing; returns how many callbacks were new.
+    pub fn enqueue_with(
+        &self,
+        callbacks: Vec<SignedCallback>,
+        now: u64,
+        watermark: Option<&Watermark>,
+    ) -> Result<u64, OutboxError> {
         let tx = self.db.begin_write()?;
-        let new = {
-            let mut table = tx.open_table(OUTBOX)?;
-            let id = callback.callback_id.clone();
-            if table.get(id.as_str())?.is_some() {
-                false
-            } else {
-                let sequence = Self::next_sequence(&tx)?;
-                let entry = OutboxEntry {
-                    callback,
-                    state: EntryState::Pending,
-                    sequence,
-                    attempts: 0,
-                    last_error: None,
-                    created_at: now,
-                    updated_at: now,
-                };
-                table.insert(id.as_str(), Self::encode(&entry).as_slice())?;
-                tx.open_table(PENDING)?.insert(sequence, id.as_str())?;
-                true
+        let mut new = 0;
+        for callback in callbacks {
+            if Self::insert_pending(&tx, callback, now)? {
+                new += 1;
             }
-        };
+        }
+        if let Some(w) = watermark {
+            tx.open_table(STATE)?
+                .insert(w.key.as_str(), w.value.as_slice())?;
+        }
         tx.commit()?;
         Ok(new)
+    }
+
+    /// Saves a watermark that produced no callback.
+    pub fn save_watermark(&self, watermark: &Watermark) -> Result<(), OutboxError> {
+        self.enqueue_with(Vec::new(), 0, Some(watermark))
+            .map(|_| ())
+    }
+
+    fn insert_pending(
+        tx: &redb::WriteTransaction,
+        callback: SignedCallback,
+        now: u64,
+    ) -> Result<bool, OutboxError> {
+        let mut table = tx.open_table(OUTBOX)?;
+        let id = callback.callback_id.clone();
+        if table.get(id.as_str())?.is_some() {
+            return Ok(false);
+        }
+        let sequence = Self::next_sequence(tx)?;
+        let entry = OutboxEntry {
+            callback,
+            state: EntryState::Pending,
+            sequence,
+            attempts: 0,
+            last_error: None,
+            created_at: now,
+            updated_at: now,
+        };
+        table.insert(id.as_str(), Self::encode(&entry).as_slice())?;
+        tx.open_table(PENDING)?.insert(sequence, id.as_str())?;
+        Ok(true)
     }
 
     fn next_sequence(tx: &redb::WriteTransaction) -> Result<u64, OutboxError> {

@@ -26,7 +26,7 @@ use waldur::{
 };
 
 use crate::offering_sync::BASE_COMPONENT_TYPE;
-use crate::outbox::Outbox;
+use crate::outbox::{Outbox, Watermark};
 use crate::waldur_port::{
     ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
 };
@@ -143,6 +143,26 @@ impl WaldurAdapter {
     pub fn map_cluster(&mut self, cluster_id: &str, service_settings_url: &str) {
         self.clusters
             .insert(cluster_id.to_string(), service_settings_url.to_string());
+    }
+
+    /// The project the relayer's orders go to, as a list filter (`None`
+    /// when no project is configured).
+    fn project_uuid(&self) -> Option<String> {
+        self.project_url
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .filter(|uuid| !uuid.is_empty())
+            .map(str::to_string)
+    }
+
+    /// The allocation's tracking record, to be saved with its callbacks.
+    fn watermark_of(&self, allocation_id: &str) -> Result<Option<Watermark>, WaldurError> {
+        self.tracked
+            .get(allocation_id)
+            .map(|t| Watermark::new(format!("{TRACK}{allocation_id}"), t))
+            .transpose()
+            .map_err(|e| WaldurError::Api(e.to_string()))
     }
 
     fn persist(&self, allocation_id: &str) -> Result<(), WaldurError> {
@@ -360,17 +380,32 @@ impl WaldurPort for WaldurAdapter {
 
     async fn resource_updates(&mut self, now: u64) -> Result<Vec<ResourceUpdate>, WaldurError> {
         let mut out = Vec::new();
-        let allocations: Vec<String> = self.tracked.keys().cloned().collect();
-        for allocation_id in allocations {
-            let Some(t) = self.tracked.get(&allocation_id).cloned() else {
-                continue;
-            };
-            let resource = self
-                .client
-                .get_resource(&t.resource_uuid)
-                .await
-                .map_err(api)?;
-            let Some(state) = resource.state else {
+        // A terminated resource has nothing more to say.
+        let watched: Vec<(String, Tracked)> = self
+            .tracked
+            .iter()
+            .filter(|(_, t)| t.last_state != Some(ResourceState::Terminated))
+            .map(|(a, t)| (a.clone(), t.clone()))
+            .collect();
+        if watched.is_empty() {
+            return Ok(out);
+        }
+        // One listing of the project (a request per 100 resources), not a
+        // request per resource.
+        let filter = ResourceFilter {
+            project_uuid: self.project_uuid(),
+            ..ResourceFilter::default()
+        };
+        let states: BTreeMap<String, ResourceState> = self
+            .client
+            .list_resources(&filter)
+            .await
+            .map_err(api)?
+            .into_iter()
+            .filter_map(|r| Some((r.uuid?, r.state?)))
+            .collect();
+        for (allocation_id, t) in watched {
+            let Some(state) = states.get(&t.resource_uuid).cloned() else {
                 continue;
             };
             if t.last_state.as_ref() == Some(&state) {
@@ -388,13 +423,19 @@ impl WaldurPort for WaldurAdapter {
                 }
                 entry.last_state = Some(state);
             }
-            self.persist(&allocation_id)?;
-            if let Some(state) = status {
-                out.push(ResourceUpdate {
-                    allocation_id,
-                    resource_uuid: t.resource_uuid,
-                    state,
-                });
+            match status {
+                // Saved by the engine with the update's callbacks.
+                Some(state) => {
+                    let watermark = self.watermark_of(&allocation_id)?;
+                    out.push(ResourceUpdate {
+                        allocation_id,
+                        resource_uuid: t.resource_uuid,
+                        state,
+                        watermark,
+                    });
+                }
+                // A state the chain does not hear about: nothing to lose.
+                None => self.persist(&allocation_id)?,
             }
         }
         Ok(out)
@@ -452,15 +493,17 @@ impl WaldurPort for WaldurAdapter {
                     units: total - mark.reported_units,
                     period_start: mark.last_end,
                     period_end: now,
+                    watermark: None,
                 });
                 mark.reported_units = total;
                 mark.last_end = now;
-                // Saved before the callback is even queued: after a crash
-                // the delta may be lost for a restart-time period, but it
-                // is never reported twice.
-                self.store
-                    .save_state(&key, &mark)
-                    .map_err(|e| WaldurError::Api(e.to_string()))?;
+                // Saved by the engine with the usage report: never lost,
+                // never reported twice.
+                if let Some(update) = out.last_mut() {
+                    update.watermark = Some(
+                        Watermark::new(key, &mark).map_err(|e| WaldurError::Api(e.to_string()))?,
+                    );
+                }
             }
         }
         Ok(out)

@@ -2,6 +2,7 @@
 //! real implementation drives the Waldur REST client; tests may use a
 //! scripted one.
 
+use crate::outbox::Watermark;
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub struct ResourceUpdate {
     pub allocation_id: String,
     pub resource_uuid: String,
     pub state: ResourceStatus,
+    /// Saved with the update's callbacks (see [`Watermark`]).
+    pub watermark: Option<Watermark>,
 }
 
 /// Usage of one component over one period, already turned from Waldur's
@@ -36,6 +39,8 @@ pub struct UsageUpdate {
     pub units: u128,
     pub period_start: u64,
     pub period_end: u64,
+    /// Saved with the usage report (see [`Watermark`]).
+    pub watermark: Option<Watermark>,
 }
 
 /// The Waldur SLURM job of a chain job.
@@ -60,6 +65,8 @@ pub struct JobUpdate {
     /// Set when Waldur itself failed the job (state ERRED) or no longer
     /// has it; the chain then hears `failed` with this reason.
     pub waldur_failure: Option<String>,
+    /// Saved with the job's callbacks (see [`Watermark`]).
+    pub watermark: Option<Watermark>,
 }
 
 #[derive(Error, Debug, Clone, PartialEq, Eq)]

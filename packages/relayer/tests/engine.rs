@@ -303,6 +303,7 @@ async fn allocation_lifecycle_through_the_relayer() {
         allocation_id: allocation.clone(),
         resource_uuid: format!("res-{allocation}"),
         state: ResourceStatus::Ok,
+        watermark: None,
     });
     e.step().await.unwrap();
     assert_eq!(state(&e), AllocationState::Active);
@@ -317,6 +318,7 @@ async fn allocation_lifecycle_through_the_relayer() {
             units,
             period_start: start,
             period_end: end,
+            watermark: None,
         });
     }
     let report = e.step().await.unwrap();
@@ -369,6 +371,7 @@ async fn allocation_lifecycle_through_the_relayer() {
         allocation_id: allocation.clone(),
         resource_uuid: format!("res-{allocation}"),
         state: ResourceStatus::Terminated,
+        watermark: None,
     });
     e.step().await.unwrap();
     assert_eq!(state(&e), AllocationState::Terminated);
@@ -565,6 +568,7 @@ async fn an_unreachable_waldur_holds_the_checkpoint_and_a_refusal_does_not_block
         allocation_id: first.clone(),
         resource_uuid: format!("res-{first}"),
         state: ResourceStatus::Ok,
+        watermark: None,
     });
     let head = e.chain.latest_height().await.unwrap();
     let report = e.step().await.unwrap();
@@ -604,6 +608,7 @@ async fn pause_resume_and_resize_on_chain_reach_waldur() {
         allocation_id: allocation.clone(),
         resource_uuid: format!("res-{allocation}"),
         state: ResourceStatus::Ok,
+        watermark: None,
     });
     e.step().await.unwrap();
     e.waldur.calls.clear();

@@ -585,6 +585,7 @@ async fn the_engine_provisions_an_allocation_over_rpc() {
         allocation_id: allocation.clone(),
         resource_uuid: format!("res-{allocation}"),
         state: ResourceStatus::Ok,
+        watermark: None,
     });
     let report = engine.step().await.expect("step");
     assert_eq!(report.callbacks_confirmed, 1);

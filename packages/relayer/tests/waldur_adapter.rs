@@ -11,9 +11,9 @@ use serde_json::json;
 use ve_relayer::offering_sync::BASE_COMPONENT_TYPE;
 use ve_relayer::outbox::Outbox;
 use ve_relayer::waldur_adapter::WaldurAdapter;
-use ve_relayer::waldur_port::{WaldurError, WaldurPort};
+use ve_relayer::waldur_port::{ResourceStatus, WaldurError, WaldurPort};
 use waldur::{Config, OrderCreateRequest, WaldurClient};
-use waldur_emulator::{Emulator, EmulatorHandle, OfferingSeed};
+use waldur_emulator::{Emulator, EmulatorHandle, OfferingSeed, ResourceState};
 
 const ALLOCATION: &str = "cust1/1/prov1";
 const CHAIN_OFFERING: &str = "prov1/1";
@@ -30,7 +30,21 @@ struct World {
     adapter: WaldurAdapter,
     offering_url: String,
     project_url: String,
+    outbox: Arc<Outbox>,
     _dir: tempfile::TempDir,
+}
+
+impl World {
+    /// The relayer restarted: a new adapter over the same database.
+    fn restart(&mut self) {
+        self.adapter = WaldurAdapter::new(
+            client(&self.waldur.base_url),
+            self.project_url.clone(),
+            BTreeMap::from([(CHAIN_OFFERING.to_string(), self.offering_url.clone())]),
+            self.outbox.clone(),
+        )
+        .expect("adapter");
+    }
 }
 
 async fn world() -> World {
@@ -52,7 +66,7 @@ async fn world() -> World {
         client(&waldur.base_url),
         project_url.clone(),
         BTreeMap::from([(CHAIN_OFFERING.to_string(), offering.url.clone())]),
-        outbox,
+        outbox.clone(),
     )
     .expect("adapter");
     World {
@@ -60,6 +74,7 @@ async fn world() -> World {
         adapter,
         offering_url: offering.url,
         project_url,
+        outbox,
         _dir: dir,
     }
 }
@@ -197,4 +212,64 @@ async fn a_resource_of_another_allocation_with_the_same_name_is_not_taken() {
         resource["attributes"]["ve_allocation_id"],
         json!(ALLOCATION)
     );
+}
+
+/// What the adapter saw is recorded only with the callbacks it produced
+/// (the engine saves the watermark in the same transaction): a relayer
+/// that stops between the poll and the outbox sees the change again.
+#[tokio::test(flavor = "current_thread")]
+async fn a_state_change_seen_but_not_queued_is_seen_again_after_a_restart() {
+    let mut w = world().await;
+    let order = w
+        .adapter
+        .provision(ALLOCATION, CHAIN_OFFERING, 1)
+        .await
+        .expect("provision");
+    w.waldur
+        .state
+        .set_resource_state(&order.resource_uuid, ResourceState::Ok);
+
+    let seen = w.adapter.resource_updates(1_000).await.expect("poll");
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].state, ResourceStatus::Ok);
+    // Stopped before the engine queued the callbacks.
+    w.restart();
+    let again = w.adapter.resource_updates(1_001).await.expect("poll");
+    assert_eq!(again.len(), 1, "the change was lost");
+    assert_eq!(again[0].state, ResourceStatus::Ok);
+
+    // This time the engine stores the callbacks with the watermark.
+    let watermark = again[0].watermark.clone().expect("watermark");
+    w.outbox
+        .enqueue_with(Vec::new(), 1_001, Some(&watermark))
+        .expect("stored");
+    w.restart();
+    assert!(w
+        .adapter
+        .resource_updates(1_002)
+        .await
+        .expect("poll")
+        .is_empty());
+
+    // Usage likewise: a month-to-date total seen but not queued is
+    // reported again, and once stored, not again.
+    w.waldur
+        .state
+        .record_usage(&order.resource_uuid, "cpu", "5.00")
+        .expect("usage");
+    let usage = w.adapter.usage_updates(2_000).await.expect("usage");
+    assert_eq!(usage.iter().map(|u| u.units).collect::<Vec<_>>(), vec![5]);
+    w.restart();
+    let usage = w.adapter.usage_updates(2_001).await.expect("usage");
+    assert_eq!(usage.iter().map(|u| u.units).collect::<Vec<_>>(), vec![5]);
+    w.outbox
+        .enqueue_with(Vec::new(), 2_001, usage[0].watermark.as_ref())
+        .expect("stored");
+    w.restart();
+    assert!(w
+        .adapter
+        .usage_updates(2_002)
+        .await
+        .expect("usage")
+        .is_empty());
 }

@@ -15,6 +15,7 @@
 //!   to the engine, as the usage marks are: after a crash an update may be
 //!   lost until the state changes again, but none is reported twice.
 
+use crate::outbox::Watermark;
 use serde::{Deserialize, Serialize};
 use waldur::{CoreState, SlurmJobCreateRequest};
 
@@ -188,7 +189,8 @@ impl WaldurAdapter {
             record.last_runtime_state = Some(runtime_state.clone());
             record.waldur_failed = failure.is_some();
             record.closed = failure.is_some() || target.is_some_and(is_final);
-            self.save_job(&job_id, &record)?;
+            // Saved by the engine with the job's callbacks.
+            let watermark = Watermark::new(key, &record).map_err(store_error)?;
             out.push(JobUpdate {
                 job_id,
                 job_uuid,
@@ -196,6 +198,7 @@ impl WaldurAdapter {
                 runtime_state,
                 report,
                 waldur_failure: failure,
+                watermark: Some(watermark),
             });
         }
         Ok(out)
