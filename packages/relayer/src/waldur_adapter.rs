@@ -17,12 +17,14 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use ve_types::calendar::Date;
 use waldur::{
-    OrderCreateRequest, OrderFilter, OrderState, ResourceFilter, ResourceState, UsageFilter,
-    WaldurClient,
+    ComponentUsage, OrderCreateRequest, OrderFilter, OrderState, ResourceFilter, ResourceState,
+    UsageFilter, WaldurClient,
 };
 
 use crate::offering_sync::BASE_COMPONENT_TYPE;
@@ -49,8 +51,11 @@ struct Tracked {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct UsageMark {
-    reported_units: u128,
+    /// End of the last period reported for this resource and component:
+    /// the next one starts there, so periods never overlap.
     last_end: u64,
+    /// Billing period (`YYYY-MM-01`) -> the month-to-date total reported.
+    reported: BTreeMap<String, u128>,
 }
 
 pub struct WaldurAdapter {
@@ -73,7 +78,7 @@ pub struct WaldurAdapter {
 mod jobs;
 
 const TRACK: &str = "track:";
-const USAGE: &str = "usage:";
+const USAGE: &str = "usage_mark:";
 
 /// Whole units of a decimal usage string ("12.50" -> 12); `None` if it is
 /// not a non-negative decimal.
@@ -154,6 +159,33 @@ impl WaldurAdapter {
             .next()
             .filter(|uuid| !uuid.is_empty())
             .map(str::to_string)
+    }
+
+    /// The project's usage records of this month and the last (Waldur's
+    /// billing periods by its calendar, which the relayer's clock shares;
+    /// the last month's totals can still grow just after the month turns).
+    /// One listing per month, not one per resource.
+    async fn recent_usages(&self) -> Result<Vec<ComponentUsage>, WaldurError> {
+        let wall_clock = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        let today = Date::from_unix_seconds(wall_clock);
+        let mut usages = Vec::new();
+        for period in [today.previous_month_start(), today.month_start()] {
+            let filter = UsageFilter {
+                project_uuid: self.project_uuid(),
+                billing_period: Some(period.iso()),
+                ..UsageFilter::default()
+            };
+            usages.extend(
+                self.client
+                    .list_component_usages(&filter)
+                    .await
+                    .map_err(api)?,
+            );
+        }
+        Ok(usages)
     }
 
     /// The allocation's tracking record, to be saved with its callbacks.
@@ -443,68 +475,89 @@ impl WaldurPort for WaldurAdapter {
 
     async fn usage_updates(&mut self, now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
         let mut out = Vec::new();
-        let active: Vec<(String, String, u64)> = self
+        // Resource -> (allocation, when usage starts), for the resources
+        // that have been active.
+        let active: BTreeMap<String, (String, u64)> = self
             .tracked
             .iter()
             .filter_map(|(a, t)| {
                 t.active_since
-                    .map(|since| (a.clone(), t.resource_uuid.clone(), since))
+                    .map(|since| (t.resource_uuid.clone(), (a.clone(), since)))
             })
             .collect();
-        for (allocation_id, resource_uuid, since) in active {
-            let filter = UsageFilter {
-                resource_uuid: Some(resource_uuid.clone()),
-                ..UsageFilter::default()
+        if active.is_empty() {
+            return Ok(out);
+        }
+        // (resource, component) -> billing period -> month-to-date total.
+        let mut totals: BTreeMap<(String, String), BTreeMap<String, u128>> = BTreeMap::new();
+        for usage in self.recent_usages().await? {
+            let (Some(resource), Some(component), Some(amount)) =
+                (usage.resource_uuid, usage.component_type, usage.usage)
+            else {
+                continue;
             };
-            for usage in self
-                .client
-                .list_component_usages(&filter)
-                .await
-                .map_err(api)?
-            {
-                let (Some(component), Some(amount)) = (usage.component_type, usage.usage) else {
-                    continue;
-                };
-                let Some(total) = whole_units(amount.as_str()) else {
-                    continue;
-                };
-                let period = usage.billing_period.unwrap_or_default();
-                let key = format!("{USAGE}{resource_uuid}:{component}:{period}");
-                let mut mark = self
-                    .store
-                    .states_with_prefix::<UsageMark>(&key)
-                    .map_err(|e| WaldurError::Api(e.to_string()))?
-                    .into_iter()
-                    .find(|(k, _)| *k == key)
-                    .map(|(_, m)| m)
-                    .unwrap_or(UsageMark {
-                        reported_units: 0,
-                        last_end: since,
-                    });
-                // A total that went down (a correction in Waldur) is not
-                // reported; the chain keeps what was already recorded.
-                if total <= mark.reported_units || now <= mark.last_end {
-                    continue;
-                }
-                out.push(UsageUpdate {
-                    allocation_id: allocation_id.clone(),
-                    resource_uuid: resource_uuid.clone(),
-                    usage_type: component,
-                    units: total - mark.reported_units,
-                    period_start: mark.last_end,
-                    period_end: now,
-                    watermark: None,
+            let Some(total) = whole_units(amount.as_str()) else {
+                continue;
+            };
+            if active.contains_key(&resource) {
+                totals
+                    .entry((resource, component))
+                    .or_default()
+                    .insert(usage.billing_period.unwrap_or_default(), total);
+            }
+        }
+        for ((resource_uuid, component), by_period) in totals {
+            let Some((allocation_id, since)) = active.get(&resource_uuid).cloned() else {
+                continue;
+            };
+            let key = format!("{USAGE}{resource_uuid}:{component}");
+            let mut mark = self
+                .store
+                .states_with_prefix::<UsageMark>(&key)
+                .map_err(|e| WaldurError::Api(e.to_string()))?
+                .into_iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, m)| m)
+                .unwrap_or(UsageMark {
+                    last_end: since,
+                    reported: BTreeMap::new(),
                 });
-                mark.reported_units = total;
-                mark.last_end = now;
-                // Saved by the engine with the usage report: never lost,
-                // never reported twice.
-                if let Some(update) = out.last_mut() {
-                    update.watermark = Some(
-                        Watermark::new(key, &mark).map_err(|e| WaldurError::Api(e.to_string()))?,
-                    );
+            // Growth of each month's total since it was last reported; a
+            // total that went down (a correction in Waldur) is not
+            // reported, the chain keeps what it recorded.
+            let mut units: u128 = 0;
+            for (period, total) in &by_period {
+                let before = mark.reported.get(period).copied().unwrap_or(0);
+                if *total > before {
+                    units = units.saturating_add(total - before);
                 }
             }
+            if units == 0 || now <= mark.last_end {
+                continue;
+            }
+            let period_start = mark.last_end;
+            // Only the months still listed are kept: the record stays small.
+            mark.reported = by_period
+                .iter()
+                .map(|(period, total)| {
+                    let before = mark.reported.get(period).copied().unwrap_or(0);
+                    (period.clone(), (*total).max(before))
+                })
+                .collect();
+            mark.last_end = now;
+            out.push(UsageUpdate {
+                allocation_id,
+                resource_uuid,
+                usage_type: component,
+                units,
+                period_start,
+                period_end: now,
+                // Saved by the engine with the usage report: never lost,
+                // never reported twice.
+                watermark: Some(
+                    Watermark::new(key, &mark).map_err(|e| WaldurError::Api(e.to_string()))?,
+                ),
+            });
         }
         Ok(out)
     }

@@ -273,3 +273,75 @@ async fn a_state_change_seen_but_not_queued_is_seen_again_after_a_restart() {
         .expect("usage")
         .is_empty());
 }
+
+/// Around the turn of a month Waldur holds two month-to-date totals for a
+/// component (last month's can still grow): their growth is one usage
+/// report over one period, never two overlapping ones.
+#[tokio::test(flavor = "current_thread")]
+async fn last_months_growth_and_this_months_usage_are_one_report() {
+    let mut w = world().await;
+    let order = w
+        .adapter
+        .provision(ALLOCATION, CHAIN_OFFERING, 1)
+        .await
+        .expect("provision");
+    w.waldur
+        .state
+        .set_resource_state(&order.resource_uuid, ResourceState::Ok);
+    w.adapter.resource_updates(1_000).await.expect("poll");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let last_month = ve_types::calendar::Date::from_unix_seconds(now as i64)
+        .previous_month_start()
+        .iso();
+
+    w.waldur
+        .state
+        .set_usage_in_period(&order.resource_uuid, "cpu", "5.00", &last_month)
+        .expect("usage");
+    let first = w.adapter.usage_updates(2_000).await.expect("usage");
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        (first[0].units, first[0].period_start, first[0].period_end),
+        (5, 1_000, 2_000)
+    );
+    w.outbox
+        .enqueue_with(Vec::new(), 2_000, first[0].watermark.as_ref())
+        .expect("stored");
+
+    // Last month grows by 2 after the turn, this month starts with 3.
+    w.waldur
+        .state
+        .set_usage_in_period(&order.resource_uuid, "cpu", "7.00", &last_month)
+        .expect("usage");
+    w.waldur
+        .state
+        .record_usage(&order.resource_uuid, "cpu", "3.00")
+        .expect("usage");
+    let next = w.adapter.usage_updates(3_000).await.expect("usage");
+    assert_eq!(next.len(), 1, "{next:?}");
+    assert_eq!(
+        (next[0].units, next[0].period_start, next[0].period_end),
+        (5, 2_000, 3_000)
+    );
+}
+
+/// Resources are read with one listing of the project per pass, however
+/// many allocations are watched.
+#[tokio::test(flavor = "current_thread")]
+async fn a_pass_lists_the_project_once_instead_of_reading_each_resource() {
+    let mut w = world().await;
+    for n in 1..=5 {
+        w.adapter
+            .provision(&format!("cust1/{n}/prov1"), CHAIN_OFFERING, 1)
+            .await
+            .expect("provision");
+    }
+    let before = w.waldur.state.requests().len();
+    w.adapter.resource_updates(1_000).await.expect("poll");
+    let requests: Vec<_> = w.waldur.state.requests()[before..].to_vec();
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert_eq!(requests[0].path, "/api/marketplace-provider-resources/");
+}

@@ -5,6 +5,7 @@
 //! the allowed-transition tables, catalogue enums, pricing and its exact
 //! integer normalisation, and the chain <-> Waldur state maps.
 
+pub mod calendar;
 pub mod callback;
 pub mod catalog;
 pub mod ids;

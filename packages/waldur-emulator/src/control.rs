@@ -381,6 +381,51 @@ impl EmulatorState {
         .map_err(|error| error.body)
     }
 
+    /// Sets the month-to-date total of an earlier billing period
+    /// (`YYYY-MM-01`), as Waldur holds it when a submission arrived just
+    /// before the month turned (the API refuses closed periods).
+    pub fn set_usage_in_period(
+        &self,
+        resource_uuid: &str,
+        component_type: &str,
+        amount: &str,
+        billing_period: &str,
+    ) -> Result<(), Value> {
+        let hundredths = crate::model::parse_hundredths(amount)
+            .ok_or_else(|| json!({ "amount": ["Not a decimal with at most 2 places."] }))?;
+        let period = crate::clock::Date::parse_prefix(billing_period)
+            .ok_or_else(|| json!({ "billing_period": ["Not a date."] }))?
+            .month_start();
+        let resource_uuid = normalize_uuid(resource_uuid);
+        let mut store = self.shared.store();
+        let existing = store.usages.values_mut().find(|u| {
+            u.resource_uuid == resource_uuid
+                && u.component_type == component_type
+                && u.billing_period == period
+        });
+        if let Some(record) = existing {
+            record.hundredths = hundredths;
+            return Ok(());
+        }
+        let (uuid, seq) = (crate::ids::new_uuid(), store.next_seq());
+        store.usages.insert(
+            uuid.clone(),
+            crate::model::UsageRecord {
+                uuid,
+                seq,
+                created: now_iso(),
+                resource_uuid,
+                component_type: component_type.to_owned(),
+                hundredths,
+                description: String::new(),
+                date: format!("{}T23:59:00Z", period.iso()),
+                billing_period: period,
+                recurring: false,
+            },
+        );
+        Ok(())
+    }
+
     /// Sets a SLURM allocation's usage counters; false if unknown.
     pub fn set_allocation_usage(&self, uuid: &str, cpu: i64, gpu: i64, ram: i64) -> bool {
         let mut store = self.shared.store();
