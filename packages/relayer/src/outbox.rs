@@ -106,15 +106,38 @@ pub struct Outbox {
 
 impl Outbox {
     pub fn open(path: &Path, max_attempts: u32) -> Result<Self, OutboxError> {
+        if !path.exists() {
+            Self::create_whole(path)?;
+        }
         let db = Database::create(path)?;
-        // Create the tables up front so read transactions always find them.
+        Self::create_tables(&db)?;
+        Ok(Outbox { db, max_attempts })
+    }
+
+    /// A new database is made under a staging name and renamed into place
+    /// once complete: a relayer killed while creating it must not leave a
+    /// half-written file that no later start can open.
+    fn create_whole(path: &Path) -> Result<(), OutboxError> {
+        let mut staging = path.as_os_str().to_owned();
+        staging.push(".creating");
+        let staging = std::path::PathBuf::from(staging);
+        // Left by a start that was killed mid-way: never used, start over.
+        if staging.exists() {
+            std::fs::remove_file(&staging).map_err(|e| OutboxError::Db(e.to_string()))?;
+        }
+        Self::create_tables(&Database::create(&staging)?)?;
+        std::fs::rename(&staging, path).map_err(|e| OutboxError::Db(e.to_string()))
+    }
+
+    /// Creates the tables up front so read transactions always find them.
+    fn create_tables(db: &Database) -> Result<(), OutboxError> {
         let tx = db.begin_write()?;
         tx.open_table(OUTBOX)?;
         tx.open_table(PENDING)?;
         tx.open_table(META)?;
         tx.open_table(STATE)?;
         tx.commit()?;
-        Ok(Outbox { db, max_attempts })
+        Ok(())
     }
 
     fn decode(id: &str, bytes: &[u8]) -> Result<OutboxEntry, OutboxError> {
@@ -404,6 +427,20 @@ mod tests {
     use super::*;
     use cosmwasm_std::Binary;
     use ve_types::{ActionType, EntityType};
+
+    #[test]
+    fn a_creation_killed_mid_way_leaves_nothing_that_blocks_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("relayer.redb");
+        // What a start killed while creating the database leaves behind.
+        std::fs::write(dir.path().join("relayer.redb.creating"), b"half a header").unwrap();
+        let outbox = Outbox::open(&path, 3).unwrap();
+        assert!(outbox.enqueue(cb("a"), 1).unwrap());
+        drop(outbox);
+        assert!(!dir.path().join("relayer.redb.creating").exists());
+        // Reopened as it is.
+        assert_eq!(Outbox::open(&path, 3).unwrap().counts().unwrap(), (1, 0, 0));
+    }
 
     fn cb(id: &str) -> SignedCallback {
         SignedCallback {

@@ -8,7 +8,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,22 +15,13 @@ use std::time::{Duration, Instant};
 use ve_relayer::chain::ChainClient;
 use ve_relayer::outbox::{EntryState, Outbox};
 use ve_types::AllocationState;
-use waldur_emulator::{Emulator, OfferingSeed, ResourceState};
+use waldur_emulator::ResourceState;
 
-use support::{World, FEE_SECRET, SIGNER_SEED};
+use support::run_setup::run_setup;
+use support::World;
 
 const TOKEN: &str = "kill9-token";
 const BIN: &str = env!("CARGO_BIN_EXE_ve-relayer");
-
-fn write_private(path: &Path, secret: &[u8; 32]) {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).expect("key file");
-    file.write_all(hex::encode(secret).as_bytes())
-        .expect("write key");
-}
 
 /// A running relayer; SIGKILLed when dropped (std's `kill` is SIGKILL).
 struct Relayer(Child);
@@ -62,73 +52,11 @@ impl Drop for Relayer {
 
 #[tokio::test(flavor = "current_thread")]
 async fn sigkill_at_any_moment_loses_and_doubles_nothing() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let world = World::new();
     world.register_key();
     let allocation = world.allocation();
-
-    let waldur = Emulator::start(TOKEN).await.expect("emulator");
-    let org = waldur.state.seed_customer("Provider Org");
-    let project = waldur.state.seed_project(&org.uuid, "P").expect("project");
-    let category = waldur.state.seed_category("Compute");
-    let offering = waldur
-        .state
-        .seed_offering(OfferingSeed::new(&org.uuid, &category.uuid))
-        .expect("offering");
-
-    let (signer_key, fee_key) = (dir.path().join("signer.key"), dir.path().join("fee.key"));
-    write_private(&signer_key, &SIGNER_SEED);
-    write_private(&fee_key, &FEE_SECRET);
-    let offering_map = dir.path().join("offerings.json");
-    std::fs::write(
-        &offering_map,
-        serde_json::json!({ format!("{}/1", world.provider): offering.uuid }).to_string(),
-    )
-    .expect("offering map");
-    let db = dir.path().join("relayer.redb");
-    let config = dir.path().join("relayer.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"db = "{db}"
-key_file = "{signer_key}"
-provider = "{provider}"
-chain = "rpc"
-node = "{node}"
-chain_id = "{chain_id}"
-callback_contract = "{callback}"
-poll_interval = 0.02
-metrics_listen = "127.0.0.1:0"
-admin_listen = "127.0.0.1:0"
-waldur_base_url = "{waldur}"
-waldur_project_uuid = "{project}"
-waldur_offering_map = "{offering_map}"
-
-[rpc]
-fee_key_file = "{fee_key}"
-start_height = {start}
-tx_poll_interval_ms = 2
-request_timeout_ms = 2000
-tx_inclusion_timeout_ms = 2000
-
-[rpc.contracts]
-marketplace = "{marketplace}"
-"#,
-            db = db.display(),
-            signer_key = signer_key.display(),
-            provider = world.provider,
-            node = world.node.url,
-            chain_id = world.chain_id,
-            callback = world.callback,
-            waldur = waldur.base_url,
-            project = project.uuid,
-            offering_map = offering_map.display(),
-            fee_key = fee_key.display(),
-            start = world.deployed_at,
-            marketplace = world.marketplace,
-        ),
-    )
-    .expect("config");
+    let setup = run_setup(&world, TOKEN, 0.02).await;
+    let (waldur, config, db) = (&setup.waldur, &setup.config, &setup.db);
 
     // The Waldur backend: a resource bound to its allocation (backend id
     // set) gets provisioned.
@@ -147,21 +75,21 @@ marketplace = "{marketplace}"
     // Killed after a spread of lifetimes: before, during and after the
     // Waldur order, the signed transactions and the checkpoint writes.
     for millis in [5u64, 40, 90, 150, 220, 300, 420, 600] {
-        let relayer = Relayer::start(&config);
+        let relayer = Relayer::start(config);
         tokio::time::sleep(Duration::from_millis(millis)).await;
         drop(relayer);
         if millis >= 300 {
-            backend(&waldur);
+            backend(waldur);
         }
     }
 
     // Then it runs undisturbed until the allocation is active.
-    let relayer = Relayer::start(&config);
+    let relayer = Relayer::start(config);
     // Generous: the assertion is the outcome, not the speed (CI machines are
     // shared).
     let deadline = Instant::now() + Duration::from_secs(90);
     while world.allocation_state(&allocation) != AllocationState::Active {
-        backend(&waldur);
+        backend(waldur);
         assert!(
             Instant::now() < deadline,
             "allocation still {:?}",
@@ -199,7 +127,7 @@ marketplace = "{marketplace}"
     );
 
     // Nothing was given up on.
-    let outbox = Outbox::open(&db, 5).expect("outbox");
+    let outbox = Outbox::open(db, 5).expect("outbox");
     assert!(outbox
         .in_state(EntryState::DeadLetter, 10)
         .expect("dead letters")

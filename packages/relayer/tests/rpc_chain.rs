@@ -1,6 +1,8 @@
 //! The CometBFT RPC chain client against a fake wasmd node that decodes,
 //! verifies and executes what the client sends (tests/support/fake_node.rs).
 
+// Shared by the RPC test crates; each uses part of it.
+#[allow(dead_code)]
 mod support;
 
 use std::sync::Arc;

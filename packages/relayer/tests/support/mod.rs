@@ -2,6 +2,7 @@
 //! the portal's story up to an allocation, a scripted Waldur.
 
 pub mod fake_node;
+pub mod run_setup;
 
 use std::collections::BTreeMap;
 
