@@ -148,27 +148,18 @@ impl OfferingIngest {
             .chars()
             .take(NAME_CHARS)
             .collect();
-        let offering = OfferingFields {
+        let category = o
+            .category_uuid
+            .as_ref()
+            .and_then(|c| self.categories.get(c).copied())
+            .unwrap_or(Category::Compute);
+        let model = model_of(o.offering_type.as_deref().unwrap_or_default());
+        let offering = OfferingFields::new(
             name,
-            description: o.description.clone().unwrap_or_default(),
-            category: o
-                .category_uuid
-                .as_ref()
-                .and_then(|c| self.categories.get(c).copied())
-                .unwrap_or(Category::Compute),
-            pricing: Pricing {
-                model: model_of(o.offering_type.as_deref().unwrap_or_default()),
-                denom: self.denom.clone(),
-                base_price: price,
-                components: vec![],
-                minimum_commitment_seconds: 0,
-            },
-            regions: vec![],
-            tags: vec![],
-            specifications: BTreeMap::new(),
-            min_identity_score: 0,
-            require_mfa_for_orders: false,
-        };
+            o.description.clone().unwrap_or_default(),
+            category,
+            Pricing::new(model, self.denom.clone(), price, vec![]),
+        );
         Some((uuid, OfferingIngestPayload { offering, state }))
     }
 

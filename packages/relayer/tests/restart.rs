@@ -64,27 +64,21 @@ async fn usage_is_not_counted_twice_across_a_restart() {
                 &p,
                 &m,
                 &marketplace::msg::ExecuteMsg::CreateOffering {
-                    offering: ve_types::OfferingFields {
-                        name: "HPC".into(),
-                        description: String::new(),
-                        category: ve_types::Category::Hpc,
-                        pricing: ve_types::Pricing {
-                            model: ve_types::PricingModel::UsageBased,
-                            denom: DENOM.into(),
-                            base_price: Uint128::new(1_000),
-                            components: vec![ve_types::PriceComponent {
+                    offering: ve_types::OfferingFields::new(
+                        "HPC",
+                        "",
+                        ve_types::Category::Hpc,
+                        ve_types::Pricing::new(
+                            ve_types::PricingModel::UsageBased,
+                            DENOM,
+                            Uint128::new(1_000),
+                            vec![ve_types::PriceComponent {
                                 resource_type: "cpu".into(),
                                 unit: "cpu_hour".into(),
                                 price: Uint128::new(10),
                             }],
-                            minimum_commitment_seconds: 0,
-                        },
-                        regions: vec![],
-                        tags: vec![],
-                        specifications: BTreeMap::new(),
-                        min_identity_score: 0,
-                        require_mfa_for_orders: false,
-                    },
+                        ),
+                    ),
                     encrypted_secrets: None,
                 },
                 &[],

@@ -194,23 +194,17 @@ waldur_offering_sync_interval = 3600
                     &p,
                     &m,
                     &ExecuteMsg::CreateOffering {
-                        offering: ve_types::OfferingFields {
-                            name: "Compute".into(),
-                            description: "General-purpose compute".into(),
+                        offering: ve_types::OfferingFields::new(
+                            "Compute",
+                            "General-purpose compute",
                             category,
-                            pricing: ve_types::Pricing {
-                                model: ve_types::PricingModel::Hourly,
-                                denom: DENOM.into(),
-                                base_price: Uint128::new(1_000),
-                                components: vec![],
-                                minimum_commitment_seconds: 0,
-                            },
-                            regions: vec![],
-                            tags: vec![],
-                            specifications: BTreeMap::new(),
-                            min_identity_score: 0,
-                            require_mfa_for_orders: false,
-                        },
+                            ve_types::Pricing::new(
+                                ve_types::PricingModel::Hourly,
+                                DENOM,
+                                Uint128::new(1_000),
+                                vec![],
+                            ),
+                        ),
                         encrypted_secrets: None,
                     },
                     &[],

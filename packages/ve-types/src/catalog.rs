@@ -212,7 +212,48 @@ fn is_valid_unit(s: &str) -> bool {
     (1..=32).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
 }
 
+impl OfferingFields {
+    /// An offering described by its name, description, category and price
+    /// alone: no regions, tags or specifications, no identity or MFA
+    /// requirement (what a Waldur-native offering carries, and what most
+    /// tests and the demo need).
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        category: Category,
+        pricing: Pricing,
+    ) -> Self {
+        OfferingFields {
+            name: name.into(),
+            description: description.into(),
+            category,
+            pricing,
+            regions: vec![],
+            tags: vec![],
+            specifications: BTreeMap::new(),
+            min_identity_score: 0,
+            require_mfa_for_orders: false,
+        }
+    }
+}
+
 impl Pricing {
+    /// A price without a minimum commitment.
+    pub fn new(
+        model: PricingModel,
+        denom: impl Into<String>,
+        base_price: Uint128,
+        components: Vec<PriceComponent>,
+    ) -> Self {
+        Pricing {
+            model,
+            denom: denom.into(),
+            base_price,
+            components,
+            minimum_commitment_seconds: 0,
+        }
+    }
+
     pub fn validate(&self) -> Result<(), PricingError> {
         if !is_valid_denom(&self.denom) {
             return Err(PricingError::InvalidDenom(self.denom.clone()));
