@@ -794,7 +794,7 @@ fn relayer_load(r: &mut Report) {
         ("callbacks confirmed in all", get("callbacks_confirmed")),
         ("left pending / dead letters", format!("{} / {}", get("outbox_pending"), get("outbox_dead"))),
         (
-            "one poll of the 10,000 tracked Waldur resources (one GET each), seconds",
+            "one poll of the 10,000 tracked Waldur resources (one listing of the project, 100 a page), seconds",
             get("poll_s"),
         ),
         (

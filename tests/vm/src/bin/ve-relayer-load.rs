@@ -10,8 +10,9 @@
 //! 50 x 600 / 5 = 6,000 queued callbacks reach the chain before they
 //! expire; all 10,000 allocations at once queue 20,000.
 //!
-//! Waldur's resource polling (one GET per tracked resource on every pass)
-//! is left out of the passes and timed once at the end, over all N.
+//! Waldur's resource polling (one listing of the project per pass, 100
+//! resources a page) is left out of the passes and timed once at the end,
+//! over all N.
 //!
 //! Prints one line of `key=value` figures (ve-bench reads it):
 //! - `events_per_s`: events handled per second in the passes that read them;
