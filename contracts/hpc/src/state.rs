@@ -2,7 +2,8 @@ use std::collections::BTreeMap;
 
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, StdResult, Storage, Timestamp, Uint128};
-use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex, PrimaryKey};
+use cw_storage_plus::{Index, IndexList, PrimaryKey};
+use ve_cw::store::{IndexedMap, Item, Map, MultiIndex};
 use ve_types::{ClusterId, ClusterState, EscrowId, HpcOfferingId, JobId, JobState};
 
 #[cw_serde]

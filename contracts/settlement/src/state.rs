@@ -1,6 +1,7 @@
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, StdResult, Storage, Timestamp, Uint128};
-use cw_storage_plus::{Index, IndexList, IndexedMap, Item, Map, MultiIndex, PrimaryKey};
+use cw_storage_plus::{Index, IndexList, PrimaryKey};
+use ve_cw::store::{IndexedMap, Item, Map, MultiIndex};
 use ve_types::{EscrowState, UsageRecordState};
 
 use crate::msg::UsageRate;

@@ -1,6 +1,6 @@
 use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Binary, Timestamp};
-use cw_storage_plus::{Item, Map};
+use ve_cw::store::{Item, Map};
 use ve_types::{ActionType, EntityType};
 
 #[cw_serde]

@@ -5,6 +5,7 @@
 
 #[cfg(feature = "multitest")]
 pub mod multitest;
+pub mod store;
 pub mod validate;
 
 use std::fmt::Display;
@@ -161,10 +162,20 @@ pub enum MigrateError {
         to_contract: String,
         to_version: String,
     },
+    #[error("cannot migrate from {contract} {from_version}: its store is JSON, values are packed since {PACKED_STORE_SINCE}; instantiate a new contract")]
+    JsonStore {
+        contract: String,
+        from_version: String,
+    },
 }
 
+/// The first version whose stored values are packed (`store`). Earlier
+/// stores hold JSON values this code cannot read, so they are not migrated.
+pub const PACKED_STORE_SINCE: &str = "0.2.0";
+
 /// The cw2 migration rule of every contract here: only from the same
-/// contract name, and never to an older version. Records the new version.
+/// contract name, never to an older version, and never from a store older
+/// than `PACKED_STORE_SINCE`. Records the new version.
 pub fn migrate_version(
     storage: &mut dyn Storage,
     name: &str,
@@ -184,6 +195,12 @@ pub fn migrate_version(
     let to: semver::Version = version.parse().map_err(|_| refused())?;
     if from > to {
         return Err(refused());
+    }
+    if from < semver::Version::new(0, 2, 0) {
+        return Err(MigrateError::JsonStore {
+            contract: stored.contract,
+            from_version: stored.version,
+        });
     }
     cw2::set_contract_version(storage, name, version)?;
     Ok(Response::new()
@@ -218,6 +235,16 @@ mod tests {
         assert!(err
             .to_string()
             .starts_with("cannot migrate from crates.io:a"));
+        cw2::set_contract_version(&mut storage, "crates.io:a", "0.1.9").unwrap();
+        let err = migrate_version(&mut storage, "crates.io:a", "1.10.0").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot migrate from crates.io:a 0.1.9: its store is JSON, values are packed since 0.2.0; instantiate a new contract"
+        );
+        assert_eq!(
+            PACKED_STORE_SINCE.parse::<semver::Version>().unwrap(),
+            semver::Version::new(0, 2, 0)
+        );
         let mut empty = MockStorage::new();
         assert!(matches!(
             migrate_version(&mut empty, "crates.io:a", "1.0.0"),

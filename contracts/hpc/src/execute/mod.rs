@@ -17,7 +17,7 @@ use crate::state::{
 /// The next sequence of `owner` in `seq`, saved.
 pub(crate) fn next_sequence(
     storage: &mut dyn Storage,
-    seq: &cw_storage_plus::Map<&Addr, u64>,
+    seq: &ve_cw::store::Map<&Addr, u64>,
     owner: &Addr,
     what: &'static str,
 ) -> Result<u64, ContractError> {

@@ -844,15 +844,32 @@ fn main() {
 VM gas / 140,000 = SDK gas; wasmd adds its own storage gas. {baseline}\n{}",
         r.md
     );
-    sizes(&mut r);
-    marketplace(&mut r);
-    settlement(&mut r);
-    hpc(&mut r);
-    callbacks(&mut r);
-    scale(&mut r);
-    nonce_store(&mut r);
-    relayer(&mut r);
-    relayer_load(&mut r);
+    // VE_BENCH_ONLY=marketplace,callbacks runs just those sections and
+    // prints them, leaving bench/gas.md as it is (for quick comparisons).
+    let only = std::env::var("VE_BENCH_ONLY").ok();
+    let wanted = |name: &str| {
+        only.as_deref()
+            .is_none_or(|o| o.split(',').any(|w| w == name))
+    };
+    let sections: [(&str, fn(&mut Report)); 9] = [
+        ("sizes", sizes),
+        ("marketplace", marketplace),
+        ("settlement", settlement),
+        ("hpc", hpc),
+        ("callbacks", callbacks),
+        ("scale", scale),
+        ("nonce_store", nonce_store),
+        ("relayer", relayer),
+        ("relayer_load", relayer_load),
+    ];
+    for (name, run) in sections {
+        if wanted(name) {
+            run(&mut r);
+        }
+    }
+    if only.is_some() {
+        return;
+    }
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/gas.md");
     if let Some(dir) = out.parent() {
         let _ = std::fs::create_dir_all(dir);
