@@ -41,10 +41,10 @@ pub fn order_created(o: &Order) -> Event {
         .add_attribute("escrow", o.escrow)
 }
 
+/// The offering is fixed at `order_created`; not repeated here.
 pub fn order_state_changed(o: &Order, from: OrderState) -> Event {
     event("order_state_changed")
         .add_attribute("order_id", o.order_id().to_string())
-        .add_attribute("offering_id", o.offering_id().to_string())
         .add_attribute("from", from.as_str())
         .add_attribute("state", o.state.as_str())
         .add_attribute("state_code", o.state.code().to_string())
@@ -59,9 +59,9 @@ pub fn escrow_refunded(o: &Order, amount: Uint128) -> Event {
         .add_attribute("denom", &o.denom)
 }
 
-/// `bid_placed`, `bid_withdrawn`, `bid_accepted`, `bid_rejected`.
-pub fn bid(name: &str, b: &Bid) -> Event {
-    event(name)
+/// `bid_placed`: the bid in full.
+pub fn bid_placed(b: &Bid) -> Event {
+    event("bid_placed")
         .add_attribute("bid_id", b.bid_id().to_string())
         .add_attribute("order_id", b.bid_id().order_id().to_string())
         .add_attribute("provider", b.provider.as_str())
@@ -69,11 +69,19 @@ pub fn bid(name: &str, b: &Bid) -> Event {
         .add_attribute("expires_at", b.expires_at.seconds().to_string())
 }
 
-/// `allocation_created`, `allocation_terminate_requested`,
-/// `allocation_paused`, `allocation_resumed`, `allocation_resized`,
-/// `allocation_state_changed`. `from` is the state before, when it changed.
-pub fn allocation(name: &str, a: &Allocation, from: Option<AllocationState>) -> Event {
-    let mut e = event(name)
+/// `bid_withdrawn`, `bid_accepted`, `bid_rejected`: which bid (its ID
+/// names the order and the provider) and the provider to filter on; price
+/// and expiry are fixed at `bid_placed`.
+pub fn bid_closed(name: &str, b: &Bid) -> Event {
+    event(name)
+        .add_attribute("bid_id", b.bid_id().to_string())
+        .add_attribute("provider", b.provider.as_str())
+}
+
+/// `allocation_created`: everything a relayer needs to provision, and an
+/// explorer to show the deal.
+pub fn allocation_created(a: &Allocation) -> Event {
+    event("allocation_created")
         .add_attribute("allocation_id", a.allocation_id().to_string())
         .add_attribute("order_id", a.allocation_id().order_id().to_string())
         .add_attribute("offering_id", a.offering_id().to_string())
@@ -84,6 +92,22 @@ pub fn allocation(name: &str, a: &Allocation, from: Option<AllocationState>) -> 
         .add_attribute("quantity", a.quantity.to_string())
         .add_attribute("price", a.price)
         .add_attribute("denom", &a.denom)
+        .add_attribute("version", a.version.to_string())
+}
+
+/// `allocation_terminate_requested`, `allocation_paused`,
+/// `allocation_resumed`, `allocation_resized`, `allocation_state_changed`:
+/// what changed, and the provider whose relayer acts on it. The order,
+/// offering, customer and price are fixed at `allocation_created` (the
+/// customer and order are also the first parts of the allocation ID), so
+/// they are not repeated: every byte of an event costs gas to build and
+/// serialise. `from` is the state before, when it changed.
+pub fn allocation_changed(name: &str, a: &Allocation, from: Option<AllocationState>) -> Event {
+    let mut e = event(name)
+        .add_attribute("allocation_id", a.allocation_id().to_string())
+        .add_attribute("provider", a.provider.as_str())
+        .add_attribute("state", a.state.as_str())
+        .add_attribute("state_code", a.state.code().to_string())
         .add_attribute("version", a.version.to_string());
     if let Some(from) = from {
         e = e.add_attribute("from", from.as_str());

@@ -212,6 +212,23 @@ fn terminate_by_either_party_only() {
     assert_eq!(attrs["from"], "active");
     assert_eq!(attrs["state"], "terminating");
     assert_eq!(attrs["reason"], "customer_request");
+    // A state change names the allocation and its provider (what a
+    // relayer filters on) and repeats nothing fixed at allocation_created.
+    assert_eq!(attrs["allocation_id"], id);
+    assert_eq!(attrs["provider"], provider.to_string());
+    assert_eq!(
+        attrs.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "_contract_address",
+            "allocation_id",
+            "from",
+            "provider",
+            "reason",
+            "state",
+            "state_code",
+            "version"
+        ]
+    );
     assert_eq!(
         order_of(&s, &id).order.state,
         OrderState::PendingTermination

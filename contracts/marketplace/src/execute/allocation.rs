@@ -31,8 +31,11 @@ fn transition(
         allocation.suspended_by = None;
     }
     update_allocation(deps.storage, allocation)?;
-    let mut response =
-        Response::new().add_event(events::allocation(event_name, allocation, Some(from)));
+    let mut response = Response::new().add_event(events::allocation_changed(
+        event_name,
+        allocation,
+        Some(from),
+    ));
 
     // Pending and accepted allocations never move their order: the order
     // is not even read then.
@@ -102,7 +105,6 @@ pub fn terminate(
     )?;
     Ok(response
         .add_attribute("action", "terminate_allocation")
-        .add_attribute("allocation_id", allocation_id)
         .add_attribute("requested_by", info.sender))
 }
 
@@ -126,7 +128,6 @@ pub fn pause(
     )?;
     Ok(response
         .add_attribute("action", "pause_allocation")
-        .add_attribute("allocation_id", allocation_id)
         .add_attribute("requested_by", info.sender))
 }
 
@@ -160,7 +161,6 @@ pub fn resume(
     )?;
     Ok(response
         .add_attribute("action", "resume_allocation")
-        .add_attribute("allocation_id", allocation_id)
         .add_attribute("requested_by", info.sender))
 }
 
@@ -226,9 +226,9 @@ pub fn resize(
     Ok(Response::new()
         .add_messages(to_settlement)
         .add_attribute("action", "resize_allocation")
-        .add_attribute("allocation_id", allocation_id)
         .add_event(
-            events::allocation("allocation_resized", &allocation, None)
+            events::allocation_changed("allocation_resized", &allocation, None)
+                .add_attribute("quantity", quantity.to_string())
                 .add_attribute("from_quantity", old.to_string())
                 .add_attribute("top_up", top_up),
         ))
@@ -292,6 +292,5 @@ pub fn report_state(
     )?;
     Ok(response
         .add_attribute("action", "report_allocation_state")
-        .add_attribute("allocation_id", allocation_id)
         .add_attribute("result", "changed"))
 }

@@ -103,7 +103,7 @@ pub fn place(
     Ok(Response::new()
         .add_attribute("action", "place_bid")
         .add_attribute("bid_id", &id)
-        .add_event(events::bid("bid_placed", &bid))
+        .add_event(events::bid_placed(&bid))
         .set_data(to_json_binary(&id)?))
 }
 
@@ -142,7 +142,7 @@ pub fn withdraw(
     Ok(Response::new()
         .add_attribute("action", "withdraw_bid")
         .add_attribute("bid_id", bid_id)
-        .add_event(events::bid("bid_withdrawn", &bid)))
+        .add_event(events::bid_closed("bid_withdrawn", &bid)))
 }
 
 pub fn accept(
@@ -199,12 +199,10 @@ pub fn accept(
     let allocation_id = allocation.allocation_id().to_string();
     let mut response = Response::new()
         .add_attribute("action", "accept_bid")
-        .add_attribute("bid_id", &bid_id)
-        .add_attribute("allocation_id", &allocation_id)
-        .add_event(events::bid("bid_accepted", &bid))
+        .add_event(events::bid_closed("bid_accepted", &bid))
         .add_events(rejected)
         .add_event(events::order_state_changed(&order, from))
-        .add_event(events::allocation("allocation_created", &allocation, None))
+        .add_event(events::allocation_created(&allocation))
         .set_data(to_json_binary(&allocation_id)?);
     if let Some(msg) = to_settlement {
         response = response.add_message(msg);

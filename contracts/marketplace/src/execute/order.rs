@@ -178,7 +178,7 @@ pub(crate) fn reject_open_bids(
         bid.state = BidState::Rejected;
         bid.updated_at = env.block.time;
         BIDS.save(storage, bid.key(), &bid)?;
-        events.push(events::bid("bid_rejected", &bid));
+        events.push(events::bid_closed("bid_rejected", &bid));
     }
     Ok(events)
 }
