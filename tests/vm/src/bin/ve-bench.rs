@@ -833,6 +833,9 @@ fn sizes(r: &mut Report) {
     }
 }
 
+/// A section of the report: its name (for VE_BENCH_ONLY) and what runs it.
+type Section = (&'static str, fn(&mut Report));
+
 fn main() {
     let mut r = Report {
         md: String::new(),
@@ -851,7 +854,7 @@ VM gas / 140,000 = SDK gas; wasmd adds its own storage gas. {baseline}\n{}",
         only.as_deref()
             .is_none_or(|o| o.split(',').any(|w| w == name))
     };
-    let sections: [(&str, fn(&mut Report)); 9] = [
+    let sections: [Section; 9] = [
         ("sizes", sizes),
         ("marketplace", marketplace),
         ("settlement", settlement),
