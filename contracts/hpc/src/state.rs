@@ -251,11 +251,10 @@ pub fn jobs<'a>() -> IndexedMap<JobKey, Job, JobIndexes<'a>> {
     )
 }
 
-// The primary map of `jobs()` (the same namespace). A changed job is
-// written here directly, and only the state index entry moves when the
-// state changed: `IndexedMap::save` would load and deserialise the old job
-// and rewrite every index entry, which costs more gas than the write.
-const JOBS_PK: Map<JobKey, Job> = Map::new("jobs");
+// A changed job is written to the primary map of `jobs()` alone, and
+// only the state index entry moves when the state changed:
+// `IndexedMap::save` would load and decode the old job and rewrite every
+// index entry, which costs more gas than the write.
 
 /// Stores a new job (its sequence was never used) with its index entries.
 pub fn insert_job(storage: &mut dyn Storage, job: &Job) -> StdResult<()> {
@@ -273,5 +272,5 @@ pub fn update_job(storage: &mut dyn Storage, job: &Job, old_state: JobState) -> 
         idx.state.remove(storage, &pk, &old)?;
         idx.state.save(storage, &pk, job)?;
     }
-    JOBS_PK.save(storage, job.key(), job)
+    jobs().primary().save(storage, job.key(), job)
 }

@@ -297,13 +297,10 @@ pub fn allocations<'a>() -> IndexedMap<AllocationKey, Allocation, AllocationInde
     )
 }
 
-// The primary maps of the indexed maps above (the same namespaces). A
-// record whose index keys did not change is written here directly:
-// `IndexedMap::save` would load and deserialise the old record and rewrite
-// every index entry, which costs more gas than the write itself.
-const OFFERINGS_PK: Map<OfferingKey, Offering> = Map::new("offerings");
-const ORDERS_PK: Map<OrderKey, Order> = Map::new("orders");
-const ALLOCATIONS_PK: Map<AllocationKey, Allocation> = Map::new("allocations");
+// A record whose index keys did not change is written to its indexed
+// map's primary map alone: `IndexedMap::save` would load and decode the old
+// record and rewrite every index entry, which costs more gas than the
+// write itself.
 
 /// Stores a new offering (its key was never used) with its index entries.
 pub fn insert_offering(storage: &mut dyn Storage, offering: &Offering) -> StdResult<()> {
@@ -320,7 +317,9 @@ pub fn update_offering(
     old_category: Category,
 ) -> StdResult<()> {
     if offering.state == old_state && offering.category == old_category {
-        return OFFERINGS_PK.save(storage, offering.key(), offering);
+        return offerings()
+            .primary()
+            .save(storage, offering.key(), offering);
     }
     // The index functions read provider, state and category only.
     let mut old = offering.clone();
@@ -337,7 +336,7 @@ pub fn insert_order(storage: &mut dyn Storage, order: &Order) -> StdResult<()> {
 /// Stores a changed order. Its only index key (the offering) never
 /// changes, so the index entry stays as it is.
 pub fn update_order(storage: &mut dyn Storage, order: &Order) -> StdResult<()> {
-    ORDERS_PK.save(storage, order.key(), order)
+    orders().primary().save(storage, order.key(), order)
 }
 
 /// Stores a new allocation with its index entry.
@@ -348,5 +347,7 @@ pub fn insert_allocation(storage: &mut dyn Storage, allocation: &Allocation) -> 
 /// Stores a changed allocation. Its only index key (the provider) never
 /// changes, so the index entry stays as it is.
 pub fn update_allocation(storage: &mut dyn Storage, allocation: &Allocation) -> StdResult<()> {
-    ALLOCATIONS_PK.save(storage, allocation.key(), allocation)
+    allocations()
+        .primary()
+        .save(storage, allocation.key(), allocation)
 }

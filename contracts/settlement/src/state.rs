@@ -188,13 +188,10 @@ pub const SUMMARIES: Map<(&str, &str), UsageSummary> = Map::new("summaries");
 /// Settlements per escrow, in order.
 pub const SETTLEMENTS: Map<(&str, u64), Settlement> = Map::new("settlements");
 
-// The primary maps of the indexed maps above (the same namespaces). A
-// changed record is written here directly, and only the index whose key
-// changed (the state's) is rewritten: `IndexedMap::save` would load and
-// deserialise the old record and rewrite every index entry, which costs
-// more gas than the write itself.
-const ESCROWS_PK: Map<String, Escrow> = Map::new("escrows");
-const RECORDS_PK: Map<u64, UsageRecord> = Map::new("records");
+// A changed record is written to its indexed map's primary map alone, and
+// only the index whose key changed (the state's) is rewritten:
+// `IndexedMap::save` would load and decode the old record and rewrite
+// every index entry, which costs more gas than the write itself.
 
 /// Stores a new escrow (its id was never used) with its index entries.
 pub fn insert_escrow(storage: &mut dyn Storage, key: &str, escrow: &Escrow) -> StdResult<()> {
@@ -218,7 +215,7 @@ pub fn update_escrow(
         idx.state.remove(storage, &pk, &old)?;
         idx.state.save(storage, &pk, escrow)?;
     }
-    ESCROWS_PK.save(storage, key.to_string(), escrow)
+    escrows().primary().save(storage, key.to_string(), escrow)
 }
 
 /// Stores a new usage record with its index entries.
@@ -243,5 +240,5 @@ pub fn update_record(
         idx.escrow_state.remove(storage, &pk, &old)?;
         idx.escrow_state.save(storage, &pk, record)?;
     }
-    RECORDS_PK.save(storage, id, record)
+    records().primary().save(storage, id, record)
 }

@@ -138,17 +138,9 @@ where
         }
     }
 
-    pub fn namespace(&self) -> &'static str {
-        self.namespace
-    }
-
     /// The full storage key of `key`.
     pub fn key(&self, key: K) -> Vec<u8> {
-        self.key_of_joined(&key.joined_key())
-    }
-
-    fn key_of_joined(&self, joined: &[u8]) -> Vec<u8> {
-        namespace_with_key(&[self.namespace.as_bytes()], joined)
+        namespace_with_key(&[self.namespace.as_bytes()], &key.joined_key())
     }
 
     pub fn save(&self, store: &mut dyn Storage, key: K, value: &T) -> StdResult<()> {
