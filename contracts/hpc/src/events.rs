@@ -4,11 +4,11 @@
 //! | event | attributes |
 //! |-------|------------|
 //! | `ve.cluster_registered`, `ve.cluster_updated` | cluster_id, provider, name, region, state, state_code, total_nodes, available_nodes, version |
-//! | `ve.cluster_state_changed` | the above, from, reason? |
+//! | `ve.cluster_state_changed` | cluster_id, provider, from, state, state_code, version, reason? |
 //! | `ve.hpc_offering_created`, `ve.hpc_offering_updated` | hpc_offering_id, cluster_id, provider, active, denom, price_per_node_hour, max_runtime_seconds, queues, version |
 //! | `ve.job_submitted` | job_id, hpc_offering_id, cluster_id, customer, provider, queue, nodes, max_runtime_seconds, state, state_code, escrow_id, escrow_amount, denom, escrow_expires_at |
-//! | `ve.job_state_changed` | job_id, hpc_offering_id, cluster_id, customer, provider, from, state, state_code, version, exit_code?, node_seconds_used?, reason?, escrow (settled/refunded, as sent; a `ve.job_escrow_deferred` in the same transaction corrects it)?, billed_node_hours? |
-//! | `ve.job_escrow_deferred` | job_id, hpc_offering_id, cluster_id, customer, provider, escrow_id, step (settle/refund), escrow (usage_recorded/refund_refused), error |
+//! | `ve.job_state_changed` | job_id, provider, from, state, state_code, version, exit_code?, node_seconds_used?, reason?, escrow (settled/refunded, as sent; a `ve.job_escrow_deferred` in the same transaction corrects it)?, billed_node_hours? |
+//! | `ve.job_escrow_deferred` | job_id, provider, escrow_id, step (settle/refund), escrow (usage_recorded/refund_refused), error |
 
 use cosmwasm_std::Event;
 use ve_types::{ClusterState, JobState};
@@ -33,8 +33,16 @@ pub fn cluster(name: &str, c: &Cluster) -> Event {
         .add_attribute("version", c.version.to_string())
 }
 
+/// What changed and the provider; name, region and nodes are on
+/// `cluster_registered` / `cluster_updated`.
 pub fn cluster_state_changed(c: &Cluster, from: ClusterState) -> Event {
-    let mut e = cluster("cluster_state_changed", c).add_attribute("from", from.as_str());
+    let mut e = event("cluster_state_changed")
+        .add_attribute("cluster_id", c.cluster_id().to_string())
+        .add_attribute("provider", c.provider.as_str())
+        .add_attribute("from", from.as_str())
+        .add_attribute("state", c.state.as_str())
+        .add_attribute("state_code", c.state.code().to_string())
+        .add_attribute("version", c.version.to_string());
     if let Some(reason) = &c.state_reason {
         e = e.add_attribute("reason", reason);
     }
@@ -61,17 +69,19 @@ pub fn offering(name: &str, o: &HpcOffering) -> Event {
         .add_attribute("version", o.version.to_string())
 }
 
+/// The job and the provider to route it by: what every job event carries
+/// (the offering, cluster and customer are on `job_submitted`).
 fn job(name: &str, j: &Job) -> Event {
     event(name)
         .add_attribute("job_id", j.job_id().to_string())
-        .add_attribute("hpc_offering_id", j.offering_id().to_string())
-        .add_attribute("cluster_id", j.cluster_id().to_string())
-        .add_attribute("customer", j.customer.as_str())
         .add_attribute("provider", j.provider.as_str())
 }
 
 pub fn job_submitted(j: &Job, expires_at_seconds: u64) -> Event {
     job("job_submitted", j)
+        .add_attribute("hpc_offering_id", j.offering_id().to_string())
+        .add_attribute("cluster_id", j.cluster_id().to_string())
+        .add_attribute("customer", j.customer.as_str())
         .add_attribute("queue", &j.queue)
         .add_attribute("nodes", j.nodes.to_string())
         .add_attribute("max_runtime_seconds", j.max_runtime_seconds.to_string())

@@ -339,6 +339,22 @@ fn state_changes_are_authorised() {
     assert_eq!(attrs["state"], "draining");
     assert_eq!(attrs["state_code"], "2");
     assert_eq!(attrs["reason"], "maintenance");
+    assert_eq!(attrs["cluster_id"], id);
+    assert_eq!(attrs["provider"], provider.to_string());
+    // Name, region and nodes stay on cluster_registered / cluster_updated.
+    assert_eq!(
+        attrs.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "_contract_address",
+            "cluster_id",
+            "from",
+            "provider",
+            "reason",
+            "state",
+            "state_code",
+            "version"
+        ]
+    );
     assert_eq!(
         cluster(&s, &id).cluster.state_reason.as_deref(),
         Some("maintenance")

@@ -440,6 +440,23 @@ fn cancel_before_running_refunds_everything() {
     assert_eq!(attrs["state_code"], "6");
     assert_eq!(attrs["reason"], "no longer needed");
     assert_eq!(attrs["escrow"], "refunded");
+    // The job and its provider (the relayer's routing), what changed, and
+    // nothing fixed at job_submitted.
+    assert_eq!(attrs["provider"], provider.to_string());
+    assert_eq!(
+        attrs.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "_contract_address",
+            "escrow",
+            "from",
+            "job_id",
+            "provider",
+            "reason",
+            "state",
+            "state_code",
+            "version"
+        ]
+    );
     assert_refunded(
         &s,
         &id,

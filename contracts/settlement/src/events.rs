@@ -1,6 +1,6 @@
 //! Events, emitted by wasmd as `wasm-ve.<name>`.
 
-use cosmwasm_std::{Event, StdResult};
+use cosmwasm_std::{Event, StdResult, Uint128};
 use ve_types::EscrowState;
 
 use crate::state::{Escrow, Settlement, UsageRecord};
@@ -9,9 +9,9 @@ fn event(name: &str) -> Event {
     Event::new(format!("ve.{name}"))
 }
 
-/// `escrow_created`, `escrow_deposited`, `escrow_state_changed`.
-pub fn escrow(name: &str, id: &str, e: &Escrow, from: Option<EscrowState>) -> StdResult<Event> {
-    let mut ev = event(name)
+/// `escrow_created`: everything fixed at creation.
+pub fn escrow_created(id: &str, e: &Escrow) -> StdResult<Event> {
+    Ok(event("escrow_created")
         .add_attribute("escrow_id", id)
         .add_attribute("customer", e.customer.as_str())
         .add_attribute("provider", e.provider.as_str())
@@ -19,23 +19,50 @@ pub fn escrow(name: &str, id: &str, e: &Escrow, from: Option<EscrowState>) -> St
         .add_attribute("state_code", e.state.code().to_string())
         .add_attribute("denom", &e.denom)
         .add_attribute("deposited", e.deposited)
-        .add_attribute("balance", e.balance()?);
-    if let Some(from) = from {
-        ev = ev.add_attribute("from", from.as_str());
-    }
-    Ok(ev)
+        .add_attribute("balance", e.balance()?))
 }
 
-/// `usage_recorded`, `usage_acknowledged`, `usage_disputed`,
-/// `usage_upheld`, `usage_rejected`.
-pub fn record(name: &str, id: u64, r: &UsageRecord) -> Event {
-    event(name)
+/// `escrow_deposited`: what came in and the totals after it (the parties
+/// and denom are on `escrow_created`).
+pub fn escrow_deposited(id: &str, e: &Escrow, amount: Uint128) -> StdResult<Event> {
+    Ok(event("escrow_deposited")
+        .add_attribute("escrow_id", id)
+        .add_attribute("amount", amount)
+        .add_attribute("deposited", e.deposited)
+        .add_attribute("balance", e.balance()?))
+}
+
+/// `escrow_state_changed`: the move, the balance left and the provider to
+/// route it by.
+pub fn escrow_state_changed(id: &str, e: &Escrow, from: EscrowState) -> StdResult<Event> {
+    Ok(event("escrow_state_changed")
+        .add_attribute("escrow_id", id)
+        .add_attribute("provider", e.provider.as_str())
+        .add_attribute("from", from.as_str())
+        .add_attribute("state", e.state.as_str())
+        .add_attribute("state_code", e.state.code().to_string())
+        .add_attribute("balance", e.balance()?))
+}
+
+/// `usage_recorded`: the whole record.
+pub fn usage_recorded(id: u64, r: &UsageRecord) -> Event {
+    event("usage_recorded")
         .add_attribute("record_id", id.to_string())
         .add_attribute("escrow_id", &r.escrow_id)
         .add_attribute("allocation_id", &r.allocation_id)
         .add_attribute("usage_type", &r.usage_type)
         .add_attribute("units", r.units)
         .add_attribute("cost", r.cost)
+        .add_attribute("state", r.state.as_str())
+}
+
+/// `usage_acknowledged`, `usage_disputed`, `usage_upheld`,
+/// `usage_rejected`: the record's new state (its fields are on
+/// `usage_recorded`).
+pub fn usage_changed(name: &str, id: u64, r: &UsageRecord) -> Event {
+    event(name)
+        .add_attribute("record_id", id.to_string())
+        .add_attribute("escrow_id", &r.escrow_id)
         .add_attribute("state", r.state.as_str())
 }
 

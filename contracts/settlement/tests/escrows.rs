@@ -184,8 +184,23 @@ fn deposits_top_up() {
         escrow_id: id.clone(),
     };
     s.exec(&customer, &deposit, &[coin(10, DENOM)]).unwrap();
-    s.exec(&marketplace, &deposit, &[coin(5, DENOM)]).unwrap();
+    let res = s.exec(&marketplace, &deposit, &[coin(5, DENOM)]).unwrap();
     assert_eq!(s.escrow(&id).escrow.deposited, Uint128::new(1_015));
+    // What came in and the totals after it; the parties are on escrow_created.
+    let attrs = event_attrs(&res, "ve.escrow_deposited");
+    assert_eq!(
+        attrs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect::<Vec<_>>(),
+        [
+            ("_contract_address", attrs["_contract_address"].as_str()),
+            ("amount", "5"),
+            ("balance", "1015"),
+            ("deposited", "1015"),
+            ("escrow_id", id.as_str()),
+        ]
+    );
     for who in [&stranger, &hpc] {
         let err = s.exec_fails(who, &deposit, &[coin(10, DENOM)]);
         assert!(err.contains("deposit into an escrow may only be done by its customer or the contract that created it"), "{err}");

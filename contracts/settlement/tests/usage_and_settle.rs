@@ -410,9 +410,34 @@ fn disputes_hold_payouts_until_the_arbiter_decides() {
     );
     assert!(err.contains("invalid reason"), "{err}");
     let res = s.exec(&customer, &dispute(r1), &[]).unwrap();
+    let changed = event_attrs(&res, "ve.escrow_state_changed");
+    assert_eq!(changed["state"], "disputed");
+    assert_eq!(changed["from"], "active");
+    assert_eq!(changed["escrow_id"], id);
+    assert_eq!(changed["provider"], provider.to_string());
+    // State changes carry what changed; the parties and the denom stay on
+    // escrow_created, the record's fields on usage_recorded.
+    let keys = |attrs: &std::collections::BTreeMap<String, String>| {
+        attrs.keys().cloned().collect::<Vec<_>>()
+    };
     assert_eq!(
-        event_attrs(&res, "ve.escrow_state_changed")["state"],
-        "disputed"
+        keys(&changed),
+        [
+            "_contract_address",
+            "balance",
+            "escrow_id",
+            "from",
+            "provider",
+            "state",
+            "state_code"
+        ]
+    );
+    let disputed = event_attrs(&res, "ve.usage_disputed");
+    assert_eq!(disputed["record_id"], r1.to_string());
+    assert_eq!(disputed["state"], "disputed");
+    assert_eq!(
+        keys(&disputed),
+        ["_contract_address", "escrow_id", "record_id", "state"]
     );
     s.exec(&customer, &dispute(r2), &[]).unwrap();
     s.advance(ACK_WINDOW);

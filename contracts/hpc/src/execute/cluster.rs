@@ -46,7 +46,6 @@ pub fn register(
     let id = cluster.cluster_id().to_string();
     Ok(Response::new()
         .add_attribute("action", "register_cluster")
-        .add_attribute("cluster_id", &id)
         .add_event(events::cluster("cluster_registered", &cluster))
         .set_data(to_json_binary(&id)?))
 }
@@ -124,7 +123,6 @@ pub fn update(
     CLUSTERS.save(deps.storage, key, &cluster)?;
     Ok(Response::new()
         .add_attribute("action", "update_cluster")
-        .add_attribute("cluster_id", cluster_id)
         .add_event(events::cluster("cluster_updated", &cluster)))
 }
 
@@ -199,6 +197,5 @@ pub fn change_state(
     CLUSTERS.save(deps.storage, key, &cluster)?;
     Ok(Response::new()
         .add_attribute("action", change.action())
-        .add_attribute("cluster_id", cluster_id)
         .add_event(events::cluster_state_changed(&cluster, from)))
 }

@@ -118,7 +118,6 @@ pub fn submit(
     Ok(Response::new()
         .add_message(create_escrow)
         .add_attribute("action", "submit_job")
-        .add_attribute("job_id", &id)
         .add_event(events::job_submitted(&job, expires_at.seconds()))
         .set_data(to_json_binary(&id)?))
 }
@@ -207,9 +206,7 @@ pub fn cancel(
         None,
         reason,
     )?;
-    Ok(response
-        .add_attribute("action", "cancel_job")
-        .add_attribute("job_id", job_id))
+    Ok(response.add_attribute("action", "cancel_job"))
 }
 
 /// The fields of `ReportJobStatus` besides the job ID.
@@ -281,7 +278,6 @@ pub fn report_status(
     let response = transition(&mut deps, &env, &mut job, to, usage, exit_code, reason)?;
     Ok(response
         .add_attribute("action", "report_job_status")
-        .add_attribute("job_id", job_id)
         .add_attribute("result", "changed"))
 }
 
@@ -326,9 +322,7 @@ pub fn timeout(
         None,
         Some("max runtime exceeded".to_string()),
     )?;
-    Ok(response
-        .add_attribute("action", "timeout_job")
-        .add_attribute("job_id", job_id))
+    Ok(response.add_attribute("action", "timeout_job"))
 }
 
 /// The settlement contract refused a tolerated `Settle` or `RefundEscrow`
@@ -370,6 +364,5 @@ pub fn escrow_refused(deps: DepsMut, env: Env, reply: Reply) -> Result<Response,
     update_job(deps.storage, &job, state)?;
     Ok(Response::new()
         .add_attribute("action", "escrow_deferred")
-        .add_attribute("job_id", &job_id)
         .add_event(events::job_escrow_deferred(&job, step, &error)))
 }

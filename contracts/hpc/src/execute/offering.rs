@@ -74,7 +74,6 @@ pub fn create(
     let id = offering.offering_id().to_string();
     Ok(Response::new()
         .add_attribute("action", "create_hpc_offering")
-        .add_attribute("hpc_offering_id", &id)
         .add_event(events::offering("hpc_offering_created", &offering))
         .set_data(to_json_binary(&id)?))
 }
@@ -164,6 +163,5 @@ pub fn update(
     offerings().save(deps.storage, key, &offering)?;
     Ok(Response::new()
         .add_attribute("action", "update_hpc_offering")
-        .add_attribute("hpc_offering_id", offering_id)
         .add_event(events::offering("hpc_offering_updated", &offering)))
 }

@@ -139,8 +139,7 @@ pub fn create(
     insert_escrow(deps.storage, &key, &escrow)?;
     Ok(Response::new()
         .add_attribute("action", "create_escrow")
-        .add_attribute("escrow_id", &key)
-        .add_event(events::escrow("escrow_created", &key, &escrow, None)?))
+        .add_event(events::escrow_created(&key, &escrow)?))
 }
 
 pub fn deposit(
@@ -173,9 +172,7 @@ pub fn deposit(
     update_escrow(deps.storage, &key, &escrow, state)?;
     Ok(Response::new()
         .add_attribute("action", "deposit")
-        .add_attribute("escrow_id", &key)
-        .add_attribute("amount", amount)
-        .add_event(events::escrow("escrow_deposited", &key, &escrow, None)?))
+        .add_event(events::escrow_deposited(&key, &escrow, amount)?))
 }
 
 /// Applies a state change and saves the escrow; returns its event.
@@ -191,12 +188,7 @@ pub(crate) fn set_state(
     escrow.state = to;
     escrow.updated_at = env.block.time;
     update_escrow(deps.storage, key, escrow, from)?;
-    Ok(events::escrow(
-        "escrow_state_changed",
-        key,
-        escrow,
-        Some(from),
-    )?)
+    Ok(events::escrow_state_changed(key, escrow, from)?)
 }
 
 pub fn activate(
@@ -218,7 +210,6 @@ pub fn activate(
     let event = set_state(&mut deps, &env, &key, &mut escrow, EscrowState::Active)?;
     Ok(Response::new()
         .add_attribute("action", "activate_escrow")
-        .add_attribute("escrow_id", key)
         .add_event(event))
 }
 

@@ -263,8 +263,5 @@ pub fn settle(
     let close = finalize.then_some(EscrowState::Released);
     let payout = settle_records(&mut deps, &env, &config, &key, &mut escrow, request, close)?
         .ok_or_else(|| ContractError::NothingToSettle(key.clone()))?;
-    Ok(payout
-        .into_response()
-        .add_attribute("action", "settle")
-        .add_attribute("escrow_id", key))
+    Ok(payout.into_response().add_attribute("action", "settle"))
 }

@@ -139,8 +139,7 @@ pub fn record(
     update_escrow(deps.storage, &key, &escrow, state)?;
     Ok(Response::new()
         .add_attribute("action", "record_usage")
-        .add_attribute("record_id", id.to_string())
-        .add_event(events::record("usage_recorded", id, &record))
+        .add_event(events::usage_recorded(id, &record))
         .set_data(cosmwasm_std::to_json_binary(&id)?))
 }
 
@@ -178,7 +177,7 @@ pub fn acknowledge(
         let from = record.state;
         record.state = UsageRecordState::Acknowledged;
         update_record(deps.storage, id, &record, from)?;
-        response = response.add_event(events::record("usage_acknowledged", id, &record));
+        response = response.add_event(events::usage_changed("usage_acknowledged", id, &record));
     }
     Ok(response)
 }
@@ -209,8 +208,7 @@ pub fn dispute(
     escrow.disputed_records += 1;
     let mut response = Response::new()
         .add_attribute("action", "dispute_usage")
-        .add_attribute("record_id", id.to_string())
-        .add_event(events::record("usage_disputed", id, &record));
+        .add_event(events::usage_changed("usage_disputed", id, &record));
     if escrow.state == EscrowState::Disputed {
         escrow.updated_at = env.block.time;
         update_escrow(deps.storage, &key, &escrow, EscrowState::Disputed)?;
@@ -241,9 +239,7 @@ pub fn resolve(
     record_ids("upheld/rejected", &all, false)?;
     let (key, _) = escrow_key(deps.api, &escrow_id)?;
     let mut escrow = load_escrow(deps.storage, &key)?;
-    let mut response = Response::new()
-        .add_attribute("action", "resolve_dispute")
-        .add_attribute("escrow_id", &key);
+    let mut response = Response::new().add_attribute("action", "resolve_dispute");
     for (ids, to, name) in [
         (&upheld, UsageRecordState::Acknowledged, "usage_upheld"),
         (&rejected, UsageRecordState::Rejected, "usage_rejected"),
@@ -279,7 +275,7 @@ pub fn resolve(
                 SUMMARIES.save(deps.storage, summary_key, &summary)?;
             }
             escrow.disputed_records -= 1;
-            response = response.add_event(events::record(name, *id, &record));
+            response = response.add_event(events::usage_changed(name, *id, &record));
         }
     }
     if escrow.disputed_records == 0 && escrow.state == EscrowState::Disputed {
