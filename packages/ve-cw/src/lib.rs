@@ -3,6 +3,8 @@
 //! validation with errors that name the field, funds checks, pagination.
 //! Each contract's error type wraps these errors transparently.
 
+pub mod entry;
+pub mod json_out;
 #[cfg(feature = "multitest")]
 pub mod multitest;
 pub mod store;

@@ -122,3 +122,57 @@ fn marketplace_story_in_the_real_vm() {
         vm.query(&json!({ "allocation": { "allocation_id": allocation_id }}));
     assert_eq!(alloc.unwrap()["allocation"]["state"], "active");
 }
+
+/// execute and query answer through ve_cw's hand-written JSON: strings that
+/// need escaping arrive intact, and errors (the contract's, and a message
+/// that does not parse) still come back as errors.
+#[test]
+fn hand_written_answers_round_trip_through_the_vm() {
+    let mut vm = VmContract::load("marketplace");
+    let [admin, provider, callback] = ["admin", "provider", "callback"].map(|n| vm.addr(n));
+    vm.instantiate(&admin, &msgs::instantiate(callback.as_str()))
+        .0
+        .unwrap();
+    let (res, _) = vm.execute(&provider, &msgs::create_offering("Compute", 50_000), &[]);
+    let offering_id = data_string(&res.unwrap());
+
+    let awkward = "a \"quoted\" back\\slash, € and 😀 / tab\tend";
+    let (res, _) = vm.execute(
+        &provider,
+        &json!({ "update_offering": { "offering_id": offering_id, "name": awkward }}),
+        &[],
+    );
+    res.unwrap();
+    let (answer, _) = vm.query::<_, Value>(&json!({ "offering": { "offering_id": offering_id }}));
+    let answer = answer.unwrap();
+    assert_eq!(answer["offering"]["name"], awkward, "{answer}");
+
+    let (res, _) = vm.execute(
+        &provider,
+        &json!({ "terminate_offering": { "offering_id": offering_id, "reason": awkward }}),
+        &[],
+    );
+    let res = res.unwrap();
+    assert_eq!(
+        attr(event(&res, "ve.offering_state_changed"), "reason"),
+        awkward
+    );
+
+    let (res, _) = vm.execute(&provider, &json!({ "no_such_message": {} }), &[]);
+    let err = res.unwrap_err();
+    assert!(err.contains("unknown variant `no_such_message`"), "{err}");
+    let (res, _) = vm.execute(
+        &provider,
+        &json!({ "pause_offering": { "offering_id": offering_id }}),
+        &[],
+    );
+    let err = res.unwrap_err();
+    assert!(err.contains("terminated"), "{err}");
+    let (answer, _) =
+        vm.query::<_, Value>(&json!({ "offering": { "offering_id": format!("{provider}/9") }}));
+    let err = answer.unwrap_err();
+    assert!(err.contains("not found"), "{err}");
+    let (answer, _) = vm.query::<_, Value>(&json!({ "offering": {} }));
+    let err = answer.unwrap_err();
+    assert!(err.contains("missing field `offering_id`"), "{err}");
+}
