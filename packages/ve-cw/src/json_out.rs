@@ -15,23 +15,13 @@ use cosmwasm_std::{
 /// `{"ok":<response>}`, as `ContractResult::Ok(response)` serialises.
 pub fn ok_response(response: &Response) -> Vec<u8> {
     let mut out = Vec::with_capacity(estimate(response));
-    out.extend_from_slice(b"{\"ok\":{\"messages\":[");
-    for (n, sub) in response.messages.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        sub_msg(&mut out, sub);
-    }
-    out.extend_from_slice(b"],\"attributes\":");
-    attributes(&mut out, &response.attributes);
-    out.extend_from_slice(b",\"events\":[");
-    for (n, event) in response.events.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        write_event(&mut out, event);
-    }
-    out.extend_from_slice(b"],\"data\":");
+    out.extend_from_slice(b"{\"ok\":{\"messages\":");
+    list(&mut out, &response.messages, sub_msg);
+    out.extend_from_slice(b",\"attributes\":");
+    list(&mut out, &response.attributes, attribute);
+    out.extend_from_slice(b",\"events\":");
+    list(&mut out, &response.events, write_event);
+    out.extend_from_slice(b",\"data\":");
     match &response.data {
         Some(data) => base64_string(&mut out, data),
         None => out.extend_from_slice(b"null"),
@@ -67,27 +57,32 @@ fn estimate(response: &Response) -> usize {
     64 + attrs(&response.attributes) + events + data + response.messages.len() * 256
 }
 
+/// A JSON array of `items`, each written by `write`.
+fn list<T>(out: &mut Vec<u8>, items: &[T], write: impl Fn(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (n, item) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
+}
+
 fn write_event(out: &mut Vec<u8>, event: &Event) {
     out.extend_from_slice(b"{\"type\":");
     string(out, &event.ty);
     out.extend_from_slice(b",\"attributes\":");
-    attributes(out, &event.attributes);
+    list(out, &event.attributes, attribute);
     out.push(b'}');
 }
 
-fn attributes(out: &mut Vec<u8>, list: &[Attribute]) {
-    out.push(b'[');
-    for (n, a) in list.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"{\"key\":");
-        string(out, &a.key);
-        out.extend_from_slice(b",\"value\":");
-        string(out, &a.value);
-        out.push(b'}');
-    }
-    out.push(b']');
+fn attribute(out: &mut Vec<u8>, a: &Attribute) {
+    out.extend_from_slice(b"{\"key\":");
+    string(out, &a.key);
+    out.extend_from_slice(b",\"value\":");
+    string(out, &a.value);
+    out.push(b'}');
 }
 
 fn sub_msg(out: &mut Vec<u8>, sub: &SubMsg) {
@@ -124,14 +119,14 @@ fn cosmos_msg(out: &mut Vec<u8>, msg: &CosmosMsg) {
             out.extend_from_slice(b",\"msg\":");
             base64_string(out, msg);
             out.extend_from_slice(b",\"funds\":");
-            coins(out, funds);
+            list(out, funds, write_coin);
             out.extend_from_slice(b"}}}");
         }
         CosmosMsg::Bank(BankMsg::Send { to_address, amount }) => {
             out.extend_from_slice(b"{\"bank\":{\"send\":{\"to_address\":");
             string(out, to_address);
             out.extend_from_slice(b",\"amount\":");
-            coins(out, amount);
+            list(out, amount, write_coin);
             out.extend_from_slice(b"}}}");
         }
         other => match cosmwasm_std::to_json_vec(other) {
@@ -143,22 +138,15 @@ fn cosmos_msg(out: &mut Vec<u8>, msg: &CosmosMsg) {
     }
 }
 
-fn coins(out: &mut Vec<u8>, list: &[Coin]) {
-    out.push(b'[');
-    for (n, c) in list.iter().enumerate() {
-        if n > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"{\"denom\":");
-        string(out, &c.denom);
-        out.extend_from_slice(b",\"amount\":\"");
-        match Uint128::try_from(c.amount) {
-            Ok(amount) => number(out, amount.u128()),
-            Err(_) => out.extend_from_slice(c.amount.to_string().as_bytes()),
-        }
-        out.extend_from_slice(b"\"}");
+fn write_coin(out: &mut Vec<u8>, c: &Coin) {
+    out.extend_from_slice(b"{\"denom\":");
+    string(out, &c.denom);
+    out.extend_from_slice(b",\"amount\":\"");
+    match Uint128::try_from(c.amount) {
+        Ok(amount) => number(out, amount.u128()),
+        Err(_) => out.extend_from_slice(c.amount.to_string().as_bytes()),
     }
-    out.push(b']');
+    out.extend_from_slice(b"\"}");
 }
 
 /// Decimal digits of `n` (u64 arithmetic when it fits: wasm has no 128-bit
