@@ -130,7 +130,7 @@ impl Cluster {
     }
     pub fn cluster_id(&self) -> ClusterId {
         ClusterId {
-            provider: self.provider.to_string(),
+            provider: self.provider.as_str().to_owned(),
             sequence: self.sequence,
         }
     }
@@ -145,13 +145,13 @@ impl HpcOffering {
     }
     pub fn offering_id(&self) -> HpcOfferingId {
         HpcOfferingId {
-            provider: self.provider.to_string(),
+            provider: self.provider.as_str().to_owned(),
             sequence: self.sequence,
         }
     }
     pub fn cluster_id(&self) -> ClusterId {
         ClusterId {
-            provider: self.provider.to_string(),
+            provider: self.provider.as_str().to_owned(),
             sequence: self.cluster_sequence,
         }
     }
@@ -166,7 +166,7 @@ impl Job {
     }
     pub fn job_id(&self) -> JobId {
         JobId {
-            customer: self.customer.to_string(),
+            customer: self.customer.as_str().to_owned(),
             sequence: self.sequence,
         }
     }
@@ -178,13 +178,13 @@ impl Job {
     }
     pub fn offering_id(&self) -> HpcOfferingId {
         HpcOfferingId {
-            provider: self.provider.to_string(),
+            provider: self.provider.as_str().to_owned(),
             sequence: self.offering_sequence,
         }
     }
     pub fn cluster_id(&self) -> ClusterId {
         ClusterId {
-            provider: self.provider.to_string(),
+            provider: self.provider.as_str().to_owned(),
             sequence: self.cluster_sequence,
         }
     }

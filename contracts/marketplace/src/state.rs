@@ -121,7 +121,7 @@ impl Offering {
     }
     pub fn offering_id(&self) -> OfferingId {
         OfferingId {
-            provider: self.provider.to_string(),
+            provider: self.provider.as_str().to_owned(),
             sequence: self.sequence,
         }
     }
@@ -133,13 +133,13 @@ impl Order {
     }
     pub fn order_id(&self) -> OrderId {
         OrderId {
-            customer: self.customer.to_string(),
+            customer: self.customer.as_str().to_owned(),
             sequence: self.sequence,
         }
     }
     pub fn offering_id(&self) -> OfferingId {
         OfferingId {
-            provider: self.offering_provider.to_string(),
+            provider: self.offering_provider.as_str().to_owned(),
             sequence: self.offering_sequence,
         }
     }
@@ -151,9 +151,9 @@ impl Bid {
     }
     pub fn bid_id(&self) -> BidId {
         BidId {
-            customer: self.customer.to_string(),
+            customer: self.customer.as_str().to_owned(),
             order_sequence: self.order_sequence,
-            provider: self.provider.to_string(),
+            provider: self.provider.as_str().to_owned(),
             sequence: self.sequence,
         }
     }
@@ -173,7 +173,7 @@ impl Allocation {
     }
     pub fn allocation_id(&self) -> AllocationId {
         AllocationId {
-            customer: self.customer.to_string(),
+            customer: self.customer.as_str().to_owned(),
             order_sequence: self.order_sequence,
             sequence: self.sequence,
         }
@@ -183,7 +183,7 @@ impl Allocation {
     }
     pub fn offering_id(&self) -> OfferingId {
         OfferingId {
-            provider: self.provider.to_string(),
+            provider: self.provider.as_str().to_owned(),
             sequence: self.offering_sequence,
         }
     }

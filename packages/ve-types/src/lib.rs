@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod ids;
 pub mod price;
 pub mod states;
+pub mod text;
 pub mod waldur;
 
 pub use callback::{ActionType, CallbackFields, EntityType};
