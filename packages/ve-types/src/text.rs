@@ -13,7 +13,9 @@ const HIGH: u64 = 0x8080_8080_8080_8080;
 /// more than n", exact as a yes/no.
 fn outside_visible_ascii(word: u64) -> bool {
     let below = word.wrapping_sub(ONES * 0x21) & !word;
-    let above = word.wrapping_add(ONES * (0x7f - 0x7e)) | word;
+    // Adding 1 to each byte sets the high bit of those above 0x7e (adding
+    // 0x7f - n in general, n = 0x7e).
+    let above = word.wrapping_add(ONES) | word;
     (below | above) & HIGH != 0
 }
 
