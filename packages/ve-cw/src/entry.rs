@@ -7,7 +7,9 @@
 //! 60 bytes), which is freed. The answer is then written by hand into a new
 //! region for the VM. A region is the VM's ABI (`offset`, `capacity`,
 //! `length` as u32, boxed; the VM frees it with the contract's
-//! `deallocate`), so nothing here depends on cosmwasm-std's internals.
+//! `deallocate`); beyond that ABI this relies only on `do_execute` /
+//! `do_query` calling the closure at most once, which the real-VM tests
+//! exercise (re-run `tests/vm` after a cosmwasm-std upgrade).
 //! Errors pass through unchanged.
 //!
 //! Use [`fast_entry_points!`](crate::fast_entry_points) in place of
@@ -115,7 +117,8 @@ mod wasm {
 pub use wasm::{execute, query};
 
 /// Exports `execute` and `query` through [`crate::entry`] for a contract
-/// built for wasm without its `library` feature:
+/// built for wasm; like `#[entry_point]`, the contract's `library` feature
+/// (which every contract here declares) leaves them out:
 ///
 /// ```ignore
 /// ve_cw::fast_entry_points!(crate::contract::execute, crate::contract::query);
