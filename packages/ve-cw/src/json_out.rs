@@ -168,18 +168,9 @@ fn number(out: &mut Vec<u8>, n: impl Into<u128>) {
     }
 }
 
-fn digits_of(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[at..]);
+fn digits_of(out: &mut Vec<u8>, n: u64) {
+    let mut buf = [0u8; 20];
+    out.extend_from_slice(ve_types::text::decimal_digits(n, &mut buf));
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
