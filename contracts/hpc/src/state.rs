@@ -251,18 +251,16 @@ pub fn jobs<'a>() -> IndexedMap<JobKey, Job, JobIndexes<'a>> {
     )
 }
 
-// A changed job is written to the primary map of `jobs()` alone, and
-// only the state index entry moves when the state changed:
-// `IndexedMap::save` would load and decode the old job and rewrite every
-// index entry, which costs more gas than the write.
-
 /// Stores a new job (its sequence was never used) with its index entries.
 pub fn insert_job(storage: &mut dyn Storage, job: &Job) -> StdResult<()> {
     jobs().replace(storage, job.key(), Some(job), None)
 }
 
 /// Stores a changed job that was stored with `old_state`. Its provider and
-/// offering never change.
+/// offering never change, so the job goes to the primary map alone and only
+/// the state index entry moves, when the state changed (`IndexedMap::save`
+/// would load and decode the old job and rewrite every index entry, which
+/// costs more gas than the write).
 pub fn update_job(storage: &mut dyn Storage, job: &Job, old_state: JobState) -> StdResult<()> {
     if job.state != old_state {
         let pk = job.key().joined_key();

@@ -188,11 +188,6 @@ pub const SUMMARIES: Map<(&str, &str), UsageSummary> = Map::new("summaries");
 /// Settlements per escrow, in order.
 pub const SETTLEMENTS: Map<(&str, u64), Settlement> = Map::new("settlements");
 
-// A changed record is written to its indexed map's primary map alone, and
-// only the index whose key changed (the state's) is rewritten:
-// `IndexedMap::save` would load and decode the old record and rewrite
-// every index entry, which costs more gas than the write itself.
-
 /// Stores a new escrow (its id was never used) with its index entries.
 pub fn insert_escrow(storage: &mut dyn Storage, key: &str, escrow: &Escrow) -> StdResult<()> {
     escrows().replace(storage, key.to_string(), Some(escrow), None)
@@ -200,6 +195,9 @@ pub fn insert_escrow(storage: &mut dyn Storage, key: &str, escrow: &Escrow) -> S
 
 /// Stores a changed escrow that was stored with `old_state`. Customer and
 /// provider never change; the state index entry moves when the state did.
+/// The escrow goes to the primary map alone (`IndexedMap::save` would load
+/// and decode the old escrow and rewrite every index entry, which costs
+/// more gas than the write); `update_record` works the same way.
 pub fn update_escrow(
     storage: &mut dyn Storage,
     key: &str,

@@ -417,11 +417,8 @@ fn disputes_hold_payouts_until_the_arbiter_decides() {
     assert_eq!(changed["provider"], provider.to_string());
     // State changes carry what changed; the parties and the denom stay on
     // escrow_created, the record's fields on usage_recorded.
-    let keys = |attrs: &std::collections::BTreeMap<String, String>| {
-        attrs.keys().cloned().collect::<Vec<_>>()
-    };
     assert_eq!(
-        keys(&changed),
+        ve_cw::multitest::attribute_keys(&changed),
         [
             "_contract_address",
             "balance",
@@ -436,7 +433,7 @@ fn disputes_hold_payouts_until_the_arbiter_decides() {
     assert_eq!(disputed["record_id"], r1.to_string());
     assert_eq!(disputed["state"], "disputed");
     assert_eq!(
-        keys(&disputed),
+        ve_cw::multitest::attribute_keys(&disputed),
         ["_contract_address", "escrow_id", "record_id", "state"]
     );
     s.exec(&customer, &dispute(r2), &[]).unwrap();

@@ -40,3 +40,9 @@ pub fn foreign_contract() -> Box<dyn Contract<Empty>> {
         ignore_query,
     ))
 }
+
+/// The attribute names of an event, in the order of its attribute map: what
+/// the tests compare to pin an event's exact shape.
+pub fn attribute_keys(attrs: &std::collections::BTreeMap<String, String>) -> Vec<&str> {
+    attrs.keys().map(String::as_str).collect()
+}
