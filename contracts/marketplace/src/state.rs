@@ -297,11 +297,6 @@ pub fn allocations<'a>() -> IndexedMap<AllocationKey, Allocation, AllocationInde
     )
 }
 
-// A record whose index keys did not change is written to its indexed
-// map's primary map alone: `IndexedMap::save` would load and decode the old
-// record and rewrite every index entry, which costs more gas than the
-// write itself.
-
 /// Stores a new offering (its key was never used) with its index entries.
 pub fn insert_offering(storage: &mut dyn Storage, offering: &Offering) -> StdResult<()> {
     offerings().replace(storage, offering.key(), Some(offering), None)
@@ -309,7 +304,10 @@ pub fn insert_offering(storage: &mut dyn Storage, offering: &Offering) -> StdRes
 
 /// Stores a changed offering that was stored with `old_state` and
 /// `old_category` (the only indexed fields that can change): the index
-/// entries are rewritten only when one of them changed.
+/// entries are rewritten only when one of them changed. Otherwise, as for
+/// orders and allocations below, the record goes to the primary map alone:
+/// `IndexedMap::save` would load and decode the old record and rewrite
+/// every index entry, which costs more gas than the write itself.
 pub fn update_offering(
     storage: &mut dyn Storage,
     offering: &Offering,
