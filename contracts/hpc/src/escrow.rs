@@ -107,7 +107,7 @@ pub fn create(
         .map(Timestamp::from_seconds)
         .ok_or_else(|| ContractError::invalid("max_runtime_seconds", "escrow expiry overflows"))?;
     let msg = SettlementMsg::CreateEscrow {
-        escrow_id: job.escrow_id().to_string(),
+        escrow_id: job.escrow_id().text(),
         customer: Some(job.customer.to_string()),
         provider: job.provider.to_string(),
         rates: vec![UsageRate {
@@ -127,8 +127,8 @@ pub fn close(
     now: Timestamp,
     usage: Usage,
 ) -> Result<(Vec<SubMsg>, EscrowOutcome), ContractError> {
-    let payload = to_json_binary(&job.job_id().to_string())?;
-    let escrow_id = job.escrow_id().to_string();
+    let payload = to_json_binary(&job.job_id().text())?;
+    let escrow_id = job.escrow_id().text();
     let paid = paid_node_hours(job)?;
     let node_hours = match usage {
         Usage::NodeSeconds(0) | Usage::Unknown => None,
@@ -150,7 +150,7 @@ pub fn close(
     };
     let record = SettlementMsg::RecordUsage {
         escrow_id: escrow_id.clone(),
-        allocation_id: job.job_id().to_string(),
+        allocation_id: job.job_id().text(),
         usage_type: USAGE_TYPE.to_string(),
         units,
         period_start,

@@ -22,7 +22,7 @@ fn event(name: &str) -> Event {
 /// `cluster_registered`, `cluster_updated`.
 pub fn cluster(name: &str, c: &Cluster) -> Event {
     event(name)
-        .add_attribute("cluster_id", c.cluster_id().to_string())
+        .add_attribute("cluster_id", c.cluster_id().text())
         .add_attribute("provider", c.provider.as_str())
         .add_attribute("name", &c.name)
         .add_attribute("region", &c.region)
@@ -37,7 +37,7 @@ pub fn cluster(name: &str, c: &Cluster) -> Event {
 /// `cluster_registered` / `cluster_updated`.
 pub fn cluster_state_changed(c: &Cluster, from: ClusterState) -> Event {
     let mut e = event("cluster_state_changed")
-        .add_attribute("cluster_id", c.cluster_id().to_string())
+        .add_attribute("cluster_id", c.cluster_id().text())
         .add_attribute("provider", c.provider.as_str())
         .add_attribute("from", from.as_str())
         .add_attribute("state", c.state.as_str())
@@ -58,8 +58,8 @@ pub fn offering(name: &str, o: &HpcOffering) -> Event {
         .collect::<Vec<_>>()
         .join(",");
     event(name)
-        .add_attribute("hpc_offering_id", o.offering_id().to_string())
-        .add_attribute("cluster_id", o.cluster_id().to_string())
+        .add_attribute("hpc_offering_id", o.offering_id().text())
+        .add_attribute("cluster_id", o.cluster_id().text())
         .add_attribute("provider", o.provider.as_str())
         .add_attribute("active", o.active.to_string())
         .add_attribute("denom", &o.denom)
@@ -73,21 +73,21 @@ pub fn offering(name: &str, o: &HpcOffering) -> Event {
 /// (the offering, cluster and customer are on `job_submitted`).
 fn job(name: &str, j: &Job) -> Event {
     event(name)
-        .add_attribute("job_id", j.job_id().to_string())
+        .add_attribute("job_id", j.job_id().text())
         .add_attribute("provider", j.provider.as_str())
 }
 
 pub fn job_submitted(j: &Job, expires_at_seconds: u64) -> Event {
     job("job_submitted", j)
-        .add_attribute("hpc_offering_id", j.offering_id().to_string())
-        .add_attribute("cluster_id", j.cluster_id().to_string())
+        .add_attribute("hpc_offering_id", j.offering_id().text())
+        .add_attribute("cluster_id", j.cluster_id().text())
         .add_attribute("customer", j.customer.as_str())
         .add_attribute("queue", &j.queue)
         .add_attribute("nodes", j.nodes.to_string())
         .add_attribute("max_runtime_seconds", j.max_runtime_seconds.to_string())
         .add_attribute("state", j.state.as_str())
         .add_attribute("state_code", j.state.code().to_string())
-        .add_attribute("escrow_id", j.escrow_id().to_string())
+        .add_attribute("escrow_id", j.escrow_id().text())
         .add_attribute("escrow_amount", j.escrow_amount)
         .add_attribute("denom", &j.denom)
         .add_attribute("escrow_expires_at", expires_at_seconds.to_string())
@@ -135,7 +135,7 @@ pub fn job_escrow_deferred(j: &Job, step: &str, error: &str) -> Event {
         _ => "unknown",
     };
     job("job_escrow_deferred", j)
-        .add_attribute("escrow_id", j.escrow_id().to_string())
+        .add_attribute("escrow_id", j.escrow_id().text())
         .add_attribute("step", step)
         .add_attribute("escrow", escrow)
         .add_attribute("error", error)

@@ -43,7 +43,7 @@ pub fn config(deps: Deps) -> Result<Config, ContractError> {
 
 fn cluster_response(cluster: Cluster) -> ClusterResponse {
     ClusterResponse {
-        id: cluster.cluster_id().to_string(),
+        id: cluster.cluster_id().text(),
         cluster,
     }
 }
@@ -93,8 +93,8 @@ pub fn clusters_by_provider(
 
 fn offering_response(offering: HpcOffering) -> HpcOfferingResponse {
     HpcOfferingResponse {
-        id: offering.offering_id().to_string(),
-        cluster_id: offering.cluster_id().to_string(),
+        id: offering.offering_id().text(),
+        cluster_id: offering.cluster_id().text(),
         offering,
     }
 }
@@ -191,7 +191,7 @@ pub fn job_cost(
     }
     let total = escrow::job_cost(offering.price_per_node_hour, nodes, max_runtime_seconds)?;
     Ok(JobCostResponse {
-        hpc_offering_id: offering.offering_id().to_string(),
+        hpc_offering_id: offering.offering_id().text(),
         denom: offering.denom,
         price_per_node_hour: offering.price_per_node_hour,
         nodes,
@@ -204,10 +204,10 @@ pub fn job_cost(
 
 fn job_response(job: Job) -> JobResponse {
     JobResponse {
-        id: job.job_id().to_string(),
-        hpc_offering_id: job.offering_id().to_string(),
-        cluster_id: job.cluster_id().to_string(),
-        escrow_id: job.escrow_id().to_string(),
+        id: job.job_id().text(),
+        hpc_offering_id: job.offering_id().text(),
+        cluster_id: job.cluster_id().text(),
+        escrow_id: job.escrow_id().text(),
         job,
     }
 }

@@ -120,7 +120,7 @@ pub fn refund_all(config: &Config, order: &mut Order) -> StdResult<(Vec<SubMsg>,
         ));
         evs.push(
             Event::new("ve.settlement_refund_requested")
-                .add_attribute("order_id", order.order_id().to_string())
+                .add_attribute("order_id", order.order_id().text())
                 .add_attribute("escrow_id", escrow_id),
         );
     }

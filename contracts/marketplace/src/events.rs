@@ -13,7 +13,7 @@ fn event(name: &str) -> Event {
 /// `offering_created`, `offering_updated`.
 pub fn offering(name: &str, o: &Offering) -> Event {
     event(name)
-        .add_attribute("offering_id", o.offering_id().to_string())
+        .add_attribute("offering_id", o.offering_id().text())
         .add_attribute("provider", o.provider.as_str())
         .add_attribute("category", o.category.as_str())
         .add_attribute("state", o.state.as_str())
@@ -31,8 +31,8 @@ pub fn offering_state_changed(o: &Offering, from: OfferingState) -> Event {
 
 pub fn order_created(o: &Order) -> Event {
     event("order_created")
-        .add_attribute("order_id", o.order_id().to_string())
-        .add_attribute("offering_id", o.offering_id().to_string())
+        .add_attribute("order_id", o.order_id().text())
+        .add_attribute("offering_id", o.offering_id().text())
         .add_attribute("customer", o.customer.as_str())
         .add_attribute("provider", o.offering_provider.as_str())
         .add_attribute("quantity", o.quantity.to_string())
@@ -44,7 +44,7 @@ pub fn order_created(o: &Order) -> Event {
 /// The offering is fixed at `order_created`; not repeated here.
 pub fn order_state_changed(o: &Order, from: OrderState) -> Event {
     event("order_state_changed")
-        .add_attribute("order_id", o.order_id().to_string())
+        .add_attribute("order_id", o.order_id().text())
         .add_attribute("from", from.as_str())
         .add_attribute("state", o.state.as_str())
         .add_attribute("state_code", o.state.code().to_string())
@@ -53,7 +53,7 @@ pub fn order_state_changed(o: &Order, from: OrderState) -> Event {
 /// `escrow_refunded`: funds returned to the customer.
 pub fn escrow_refunded(o: &Order, amount: Uint128) -> Event {
     event("escrow_refunded")
-        .add_attribute("order_id", o.order_id().to_string())
+        .add_attribute("order_id", o.order_id().text())
         .add_attribute("customer", o.customer.as_str())
         .add_attribute("amount", amount)
         .add_attribute("denom", &o.denom)
@@ -62,8 +62,8 @@ pub fn escrow_refunded(o: &Order, amount: Uint128) -> Event {
 /// `bid_placed`: the bid in full.
 pub fn bid_placed(b: &Bid) -> Event {
     event("bid_placed")
-        .add_attribute("bid_id", b.bid_id().to_string())
-        .add_attribute("order_id", b.bid_id().order_id().to_string())
+        .add_attribute("bid_id", b.bid_id().text())
+        .add_attribute("order_id", b.bid_id().order_id().text())
         .add_attribute("provider", b.provider.as_str())
         .add_attribute("price", b.price)
         .add_attribute("expires_at", b.expires_at.seconds().to_string())
@@ -74,7 +74,7 @@ pub fn bid_placed(b: &Bid) -> Event {
 /// and expiry are fixed at `bid_placed`.
 pub fn bid_closed(name: &str, b: &Bid) -> Event {
     event(name)
-        .add_attribute("bid_id", b.bid_id().to_string())
+        .add_attribute("bid_id", b.bid_id().text())
         .add_attribute("provider", b.provider.as_str())
 }
 
@@ -82,9 +82,9 @@ pub fn bid_closed(name: &str, b: &Bid) -> Event {
 /// explorer to show the deal.
 pub fn allocation_created(a: &Allocation) -> Event {
     event("allocation_created")
-        .add_attribute("allocation_id", a.allocation_id().to_string())
-        .add_attribute("order_id", a.allocation_id().order_id().to_string())
-        .add_attribute("offering_id", a.offering_id().to_string())
+        .add_attribute("allocation_id", a.allocation_id().text())
+        .add_attribute("order_id", a.allocation_id().order_id().text())
+        .add_attribute("offering_id", a.offering_id().text())
         .add_attribute("customer", a.customer.as_str())
         .add_attribute("provider", a.provider.as_str())
         .add_attribute("state", a.state.as_str())
@@ -104,7 +104,7 @@ pub fn allocation_created(a: &Allocation) -> Event {
 /// serialise. `from` is the state before, when it changed.
 pub fn allocation_changed(name: &str, a: &Allocation, from: Option<AllocationState>) -> Event {
     let mut e = event(name)
-        .add_attribute("allocation_id", a.allocation_id().to_string())
+        .add_attribute("allocation_id", a.allocation_id().text())
         .add_attribute("provider", a.provider.as_str())
         .add_attribute("state", a.state.as_str())
         .add_attribute("state_code", a.state.code().to_string())

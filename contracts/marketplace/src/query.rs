@@ -34,7 +34,7 @@ pub fn config(deps: Deps) -> Result<Config, ContractError> {
 
 fn offering_response(storage: &dyn Storage, offering: Offering) -> OfferingResponse {
     OfferingResponse {
-        id: offering.offering_id().to_string(),
+        id: offering.offering_id().text(),
         has_encrypted_secrets: OFFERING_SECRETS.has(storage, offering.key()),
         offering,
     }
@@ -169,7 +169,7 @@ pub fn offering_price(
         .base_price
         .checked_mul(Uint128::from(quantity))?;
     Ok(OfferingPriceResponse {
-        offering_id: offering.offering_id().to_string(),
+        offering_id: offering.offering_id().text(),
         pricing: offering.pricing,
         quantity,
         total,
@@ -178,8 +178,8 @@ pub fn offering_price(
 
 fn order_response(order: Order) -> OrderResponse {
     OrderResponse {
-        id: order.order_id().to_string(),
-        offering_id: order.offering_id().to_string(),
+        id: order.order_id().text(),
+        offering_id: order.offering_id().text(),
         order,
     }
 }
@@ -238,8 +238,8 @@ pub fn orders_by_offering(
 
 fn bid_response(env: &Env, bid: Bid) -> BidResponse {
     BidResponse {
-        id: bid.bid_id().to_string(),
-        order_id: bid.bid_id().order_id().to_string(),
+        id: bid.bid_id().text(),
+        order_id: bid.bid_id().order_id().text(),
         effective_state: bid.effective_state(env.block.time),
         bid,
     }
@@ -288,9 +288,9 @@ pub fn bids_by_order(
 
 fn allocation_response(allocation: Allocation) -> AllocationResponse {
     AllocationResponse {
-        id: allocation.allocation_id().to_string(),
-        order_id: allocation.allocation_id().order_id().to_string(),
-        offering_id: allocation.offering_id().to_string(),
+        id: allocation.allocation_id().text(),
+        order_id: allocation.allocation_id().order_id().text(),
+        offering_id: allocation.offering_id().text(),
         allocation,
     }
 }

@@ -18,7 +18,7 @@ pub const MAX_REASON_CHARS: usize = 256;
 pub fn escrow_key(api: &dyn Api, id: &str) -> Result<(String, Addr), ContractError> {
     let parsed: EscrowId = id.parse()?;
     let customer = address(api, "escrow_id", parsed.customer())?;
-    Ok((parsed.to_string(), customer))
+    Ok((parsed.text(), customer))
 }
 
 pub fn load_escrow(storage: &dyn Storage, key: &str) -> Result<Escrow, ContractError> {

@@ -40,6 +40,14 @@ pub fn ok_binary(answer: &Binary) -> Vec<u8> {
     out
 }
 
+/// `s` as a JSON string: the bytes `to_json_binary(s)` gives, for the ID
+/// an execute returns as its data.
+pub fn string_binary(s: &str) -> Binary {
+    let mut out = Vec::with_capacity(s.len() + 2);
+    string(&mut out, s);
+    Binary::from(out)
+}
+
 /// Room for the usual response without regrowing: the strings plus the
 /// JSON around them.
 fn estimate(response: &Response) -> usize {
@@ -321,6 +329,17 @@ mod tests {
                 .add_attribute(format!("k{s}"), s.clone())
                 .add_event(Event::new(s.clone()).add_attribute("k", s.clone()));
             assert_eq!(ours(&response), serde_json_of(&response), "string {s:?}");
+        }
+    }
+
+    #[test]
+    fn string_data_is_byte_for_byte_serde_json() {
+        for s in awkward_strings() {
+            assert_eq!(
+                string_binary(&s),
+                to_json_binary(&s).unwrap(),
+                "string {s:?}"
+            );
         }
     }
 

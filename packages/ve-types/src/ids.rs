@@ -100,14 +100,18 @@ fn check_address(kind: &'static str, input: &str, part: &str) -> Result<(), IdEr
     Ok(())
 }
 
-/// `/` and the decimal digits of `sequence`: contracts format IDs for
-/// every event, and `write!` with its padding rules costs about three times
-/// as much in the VM.
-fn write_sequence(f: &mut fmt::Formatter<'_>, sequence: u64) -> fmt::Result {
+/// Appends `/` and the decimal digits of `sequence`.
+fn push_sequence(out: &mut String, sequence: u64) {
     let mut buf = [0u8; 20];
-    let digits = crate::text::decimal_digits(sequence, &mut buf);
-    f.write_str("/")?;
-    f.write_str(std::str::from_utf8(digits).map_err(|_| fmt::Error)?)
+    out.push('/');
+    for &digit in crate::text::decimal_digits(sequence, &mut buf) {
+        out.push(char::from(digit));
+    }
+}
+
+/// Room for an ID's owner(s) and its sequences.
+fn id_capacity(owners: usize, sequences: usize) -> usize {
+    owners + sequences * 21
 }
 
 /// A two-part ID `{owner}/{sequence}` with its own type and error kind.
@@ -121,10 +125,22 @@ macro_rules! owner_sequence_id {
             pub sequence: u64,
         }
 
+        impl $name {
+            /// The string form, as `Display` writes it. Built directly:
+            /// contracts name IDs in every event and answer, and `to_string`
+            /// through the fmt machinery costs about three times as much in
+            /// the VM.
+            pub fn text(&self) -> String {
+                let mut out = String::with_capacity(id_capacity(self.$owner.len(), 1));
+                out.push_str(&self.$owner);
+                push_sequence(&mut out, self.sequence);
+                out
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.$owner)?;
-                write_sequence(f, self.sequence)
+                f.write_str(&self.text())
             }
         }
 
@@ -219,21 +235,42 @@ impl BidId {
     }
 }
 
+impl AllocationId {
+    /// The string form, as `Display` writes it, built directly (see
+    /// [`OrderId::text`]).
+    pub fn text(&self) -> String {
+        let mut out = String::with_capacity(id_capacity(self.customer.len(), 2));
+        out.push_str(&self.customer);
+        push_sequence(&mut out, self.order_sequence);
+        push_sequence(&mut out, self.sequence);
+        out
+    }
+}
+
+impl BidId {
+    /// The string form, as `Display` writes it, built directly (see
+    /// [`OrderId::text`]).
+    pub fn text(&self) -> String {
+        let owners = self.customer.len() + 1 + self.provider.len();
+        let mut out = String::with_capacity(id_capacity(owners, 2));
+        out.push_str(&self.customer);
+        push_sequence(&mut out, self.order_sequence);
+        out.push('/');
+        out.push_str(&self.provider);
+        push_sequence(&mut out, self.sequence);
+        out
+    }
+}
+
 impl fmt::Display for AllocationId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.customer)?;
-        write_sequence(f, self.order_sequence)?;
-        write_sequence(f, self.sequence)
+        f.write_str(&self.text())
     }
 }
 
 impl fmt::Display for BidId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.customer)?;
-        write_sequence(f, self.order_sequence)?;
-        f.write_str("/")?;
-        f.write_str(&self.provider)?;
-        write_sequence(f, self.sequence)
+        f.write_str(&self.text())
     }
 }
 
@@ -278,12 +315,24 @@ pub enum EscrowId {
     Job(JobId),
 }
 
+impl EscrowId {
+    /// The string form, as `Display` writes it, built directly (see
+    /// [`OrderId::text`]).
+    pub fn text(&self) -> String {
+        let (kind, id) = match self {
+            EscrowId::Order(id) => ("order:", id.text()),
+            EscrowId::Job(id) => ("job:", id.text()),
+        };
+        let mut out = String::with_capacity(kind.len() + id.len());
+        out.push_str(kind);
+        out.push_str(&id);
+        out
+    }
+}
+
 impl fmt::Display for EscrowId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            EscrowId::Order(id) => write!(f, "order:{id}"),
-            EscrowId::Job(id) => write!(f, "job:{id}"),
-        }
+        f.write_str(&self.text())
     }
 }
 

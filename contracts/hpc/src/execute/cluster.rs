@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{to_json_binary, DepsMut, Env, MessageInfo, Response};
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};
 use ve_types::ClusterState;
 
 use super::{ensure_transition, load_cluster, next_sequence};
@@ -43,11 +43,11 @@ pub fn register(
         updated_at: env.block.time,
     };
     CLUSTERS.save(deps.storage, cluster.key(), &cluster)?;
-    let id = cluster.cluster_id().to_string();
+    let id = cluster.cluster_id().text();
     Ok(Response::new()
         .add_attribute("action", "register_cluster")
         .add_event(events::cluster("cluster_registered", &cluster))
-        .set_data(to_json_binary(&id)?))
+        .set_data(ve_cw::json_out::string_binary(&id)))
 }
 
 /// Fields an update may replace; `None` keeps the stored value.

@@ -3,7 +3,7 @@
 //! escrow rules are in `crate::escrow`.
 
 use cosmwasm_std::{
-    from_json, to_json_binary, Addr, Coin, DepsMut, Env, MessageInfo, Reply, Response, SubMsgResult,
+    from_json, Addr, Coin, DepsMut, Env, MessageInfo, Reply, Response, SubMsgResult,
 };
 use ve_types::{ClusterState, JobState, StateMachine};
 
@@ -34,7 +34,7 @@ pub fn submit(
     validation::script_ref(&new.script_ref)?;
     let offering_key = keys::offering(deps.api, &new.offering_id)?;
     let offering = load_offering(deps.storage, &offering_key)?;
-    let offering_id = offering.offering_id().to_string();
+    let offering_id = offering.offering_id().text();
     if !offering.active {
         return Err(ContractError::OfferingInactive(offering_id));
     }
@@ -42,7 +42,7 @@ pub fn submit(
     if cluster.state != ClusterState::Active {
         return Err(ContractError::WrongState {
             entity: "cluster",
-            id: cluster.cluster_id().to_string(),
+            id: cluster.cluster_id().text(),
             state: cluster.state.to_string(),
             expected: "an active cluster",
         });
@@ -114,12 +114,12 @@ pub fn submit(
     insert_job(deps.storage, &job)?;
     let (create_escrow, expires_at) =
         escrow::create(&job, config.escrow_grace_seconds, env.block.time)?;
-    let id = job.job_id().to_string();
+    let id = job.job_id().text();
     Ok(Response::new()
         .add_message(create_escrow)
         .add_attribute("action", "submit_job")
         .add_event(events::job_submitted(&job, expires_at.seconds()))
-        .set_data(to_json_binary(&id)?))
+        .set_data(ve_cw::json_out::string_binary(&id)))
 }
 
 /// Moves a job to `to` through the table, saves it and, for a final state,

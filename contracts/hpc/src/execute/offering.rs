@@ -1,4 +1,4 @@
-use cosmwasm_std::{to_json_binary, DepsMut, Env, MessageInfo, Response, Uint128};
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Uint128};
 use ve_types::ClusterState;
 
 use super::{load_cluster, load_offering, next_sequence};
@@ -71,11 +71,11 @@ pub fn create(
         updated_at: env.block.time,
     };
     offerings().save(deps.storage, offering.key(), &offering)?;
-    let id = offering.offering_id().to_string();
+    let id = offering.offering_id().text();
     Ok(Response::new()
         .add_attribute("action", "create_hpc_offering")
         .add_event(events::offering("hpc_offering_created", &offering))
-        .set_data(to_json_binary(&id)?))
+        .set_data(ve_cw::json_out::string_binary(&id)))
 }
 
 /// Fields an update may replace; `None` keeps the stored value.
@@ -112,7 +112,7 @@ pub fn update(
     if cluster.state == ClusterState::Deregistered {
         return Err(ContractError::WrongState {
             entity: "cluster",
-            id: cluster.cluster_id().to_string(),
+            id: cluster.cluster_id().text(),
             state: cluster.state.to_string(),
             expected: "a cluster that is not deregistered",
         });

@@ -1,4 +1,4 @@
-use cosmwasm_std::{to_json_binary, DepsMut, Env, MessageInfo, Response, Storage, Uint128};
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Storage, Uint128};
 use ve_types::{AllocationState, BidState, OfferingState, OrderState};
 
 use super::order::reject_open_bids;
@@ -15,7 +15,7 @@ fn require_open_order(order: &Order) -> Result<(), ContractError> {
         Ok(())
     } else {
         Err(ContractError::OrderNotOpen {
-            id: order.order_id().to_string(),
+            id: order.order_id().text(),
             state: order.state.to_string(),
         })
     }
@@ -56,7 +56,7 @@ pub fn place(
     )?;
     if offering.state != OfferingState::Active {
         return Err(ContractError::OfferingNotAcceptingOrders {
-            id: offering.offering_id().to_string(),
+            id: offering.offering_id().text(),
             state: offering.state.to_string(),
         });
     }
@@ -99,12 +99,12 @@ pub fn place(
     BIDS.save(deps.storage, bid.key(), &bid)?;
     update_order(deps.storage, &order)?;
 
-    let id = bid.bid_id().to_string();
+    let id = bid.bid_id().text();
     Ok(Response::new()
         .add_attribute("action", "place_bid")
         .add_attribute("bid_id", &id)
         .add_event(events::bid_placed(&bid))
-        .set_data(to_json_binary(&id)?))
+        .set_data(ve_cw::json_out::string_binary(&id)))
 }
 
 fn require_open_bid(bid: &Bid, env: &Env, bid_id: &str) -> Result<(), ContractError> {
@@ -163,7 +163,7 @@ pub fn accept(
     }
     require_open_order(&order)?;
     require_open_bid(&bid, &env, &bid_id)?;
-    let order_id = order.order_id().to_string();
+    let order_id = order.order_id().text();
     ensure_transition("order", &order_id, order.state, OrderState::Matched)?;
 
     bid.state = BidState::Accepted;
@@ -196,14 +196,14 @@ pub fn accept(
     order.updated_at = env.block.time;
     update_order(deps.storage, &order)?;
 
-    let allocation_id = allocation.allocation_id().to_string();
+    let allocation_id = allocation.allocation_id().text();
     let mut response = Response::new()
         .add_attribute("action", "accept_bid")
         .add_event(events::bid_closed("bid_accepted", &bid))
         .add_events(rejected)
         .add_event(events::order_state_changed(&order, from))
         .add_event(events::allocation_created(&allocation))
-        .set_data(to_json_binary(&allocation_id)?);
+        .set_data(ve_cw::json_out::string_binary(&allocation_id));
     if let Some(msg) = to_settlement {
         response = response.add_message(msg);
     }

@@ -1,4 +1,4 @@
-use cosmwasm_std::{to_json_binary, Addr, DepsMut, Env, MessageInfo, Response, Storage};
+use cosmwasm_std::{Addr, DepsMut, Env, MessageInfo, Response, Storage};
 use ve_types::OfferingState;
 
 use super::{ensure_transition, load_offering};
@@ -35,12 +35,12 @@ pub fn create(
     if let Some(s) = secrets {
         OFFERING_SECRETS.save(deps.storage, offering.key(), &s)?;
     }
-    let id = offering.offering_id().to_string();
+    let id = offering.offering_id().text();
     Ok(Response::new()
         .add_attribute("action", "create_offering")
         .add_attribute("offering_id", &id)
         .add_event(events::offering("offering_created", &offering))
-        .set_data(to_json_binary(&id)?))
+        .set_data(ve_cw::json_out::string_binary(&id)))
 }
 
 /// Stores a new offering with the provider's next sequence.
@@ -121,7 +121,7 @@ pub fn ingest(
         let offering = new_offering(deps.storage, &env, provider.clone(), fields, state)?;
         WALDUR_OFFERINGS.save(deps.storage, (&provider, &waldur_id), &offering.sequence)?;
         return Ok(response
-            .add_attribute("offering_id", offering.offering_id().to_string())
+            .add_attribute("offering_id", offering.offering_id().text())
             .add_event(
                 events::offering("offering_created", &offering)
                     .add_attribute("waldur_id", waldur_id),
@@ -129,7 +129,7 @@ pub fn ingest(
     };
     let key = (provider, sequence);
     let mut offering = load_offering(deps.storage, &key)?;
-    let id = offering.offering_id().to_string();
+    let id = offering.offering_id().text();
     let from = offering.state;
     if from == OfferingState::Terminated {
         return Err(ContractError::WrongState {

@@ -1,8 +1,7 @@
 use std::collections::BTreeMap;
 
 use cosmwasm_std::{
-    to_json_binary, Coin, DepsMut, Env, Event, MessageInfo, Order as IterOrder, Response, Storage,
-    Uint128,
+    Coin, DepsMut, Env, Event, MessageInfo, Order as IterOrder, Response, Storage, Uint128,
 };
 use ve_types::{BidState, OfferingState, OrderState};
 
@@ -112,12 +111,12 @@ pub fn create(
     let (state, category) = (offering.state, offering.category);
     update_offering(deps.storage, &offering, state, category)?;
 
-    let id = order.order_id().to_string();
+    let id = order.order_id().text();
     Ok(Response::new()
         .add_attribute("action", "create_order")
         .add_attribute("order_id", &id)
         .add_event(events::order_created(&order))
-        .set_data(to_json_binary(&id)?))
+        .set_data(ve_cw::json_out::string_binary(&id)))
 }
 
 pub fn cancel(
