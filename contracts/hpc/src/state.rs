@@ -18,6 +18,8 @@ pub struct Config {
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct Cluster {
     pub provider: Addr,
     pub sequence: u64,
@@ -31,7 +33,11 @@ pub struct Cluster {
     pub state_reason: Option<String>,
     /// Bumped on every change.
     pub version: u64,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub created_at: Timestamp,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: Timestamp,
 }
 
@@ -47,6 +53,8 @@ pub struct QueueOption {
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct HpcOffering {
     pub provider: Addr,
     pub sequence: u64,
@@ -58,11 +66,17 @@ pub struct HpcOffering {
     pub max_runtime_seconds: u64,
     pub min_identity_score: u8,
     pub denom: String,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub price_per_node_hour: Uint128,
     /// Takes new jobs.
     pub active: bool,
     pub version: u64,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub created_at: Timestamp,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: Timestamp,
 }
 
@@ -87,6 +101,8 @@ pub enum EscrowOutcome {
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct Job {
     pub customer: Addr,
     pub sequence: u64,
@@ -100,8 +116,12 @@ pub struct Job {
     pub state: JobState,
     /// Price and denom at submission; later offering changes do not apply.
     pub denom: String,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub price_per_node_hour: Uint128,
     /// Funds forwarded to the escrow.
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub escrow_amount: Uint128,
     /// The settlement contract holding the escrow.
     pub settlement_contract: Addr,
@@ -112,11 +132,19 @@ pub struct Job {
     pub escrow_outcome: Option<EscrowOutcome>,
     /// Bumped on every change.
     pub version: u64,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub created_at: Timestamp,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: Timestamp,
     /// Set when the job enters running: the start of its billed period.
+    #[serde(default, with = "ve_types::packed::opt_timestamp")]
+    #[schemars(with = "Option<Timestamp>")]
     pub started_at: Option<Timestamp>,
     /// Set when the job reaches a final state.
+    #[serde(default, with = "ve_types::packed::opt_timestamp")]
+    #[schemars(with = "Option<Timestamp>")]
     pub ended_at: Option<Timestamp>,
 }
 
@@ -264,11 +292,10 @@ pub fn insert_job(storage: &mut dyn Storage, job: &Job) -> StdResult<()> {
 pub fn update_job(storage: &mut dyn Storage, job: &Job, old_state: JobState) -> StdResult<()> {
     if job.state != old_state {
         let pk = job.key().joined_key();
-        let mut old = job.clone();
-        old.state = old_state;
-        let idx = jobs().idx;
-        idx.state.remove(storage, &pk, &old)?;
-        idx.state.save(storage, &pk, job)?;
+        jobs()
+            .idx
+            .state
+            .move_entry(storage, &pk, old_state.code(), job.state.code())?;
     }
     jobs().primary().save(storage, job.key(), job)
 }

@@ -25,6 +25,8 @@ pub struct Config {
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct Offering {
     pub provider: Addr,
     pub sequence: u64,
@@ -43,11 +45,17 @@ pub struct Offering {
     /// Bumped on every change: the relayer's sync version.
     pub version: u64,
     pub total_order_count: u64,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub created_at: Timestamp,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: Timestamp,
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct Order {
     pub customer: Addr,
     pub sequence: u64,
@@ -55,9 +63,13 @@ pub struct Order {
     pub offering_sequence: u64,
     pub state: OrderState,
     pub quantity: u32,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub max_bid_price: Uint128,
     pub denom: String,
     /// Funds this contract holds for the order.
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub escrow: Uint128,
     /// The settlement escrow (`order:{order id}`) holding the order's funds
     /// once matched, when a settlement contract is configured.
@@ -65,30 +77,50 @@ pub struct Order {
     pub region: Option<String>,
     pub public_metadata: BTreeMap<String, String>,
     pub encrypted_config_ref: Option<String>,
+    #[serde(default, with = "ve_types::packed::opt_uint128")]
+    #[schemars(with = "Option<Uint128>")]
     pub accepted_price: Option<Uint128>,
     pub allocated_provider: Option<Addr>,
     /// Bids placed on the order so far (the last bid sequence).
     pub bid_count: u32,
     pub allocation_count: u64,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub created_at: Timestamp,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: Timestamp,
+    #[serde(default, with = "ve_types::packed::opt_timestamp")]
+    #[schemars(with = "Option<Timestamp>")]
     pub matched_at: Option<Timestamp>,
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct Bid {
     pub customer: Addr,
     pub order_sequence: u64,
     pub sequence: u64,
     pub provider: Addr,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub price: Uint128,
     pub state: BidState,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub created_at: Timestamp,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub expires_at: Timestamp,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: Timestamp,
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct Allocation {
     pub customer: Addr,
     pub order_sequence: u64,
@@ -98,6 +130,8 @@ pub struct Allocation {
     pub state: AllocationState,
     pub quantity: u32,
     /// Accepted price per unit.
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub price: Uint128,
     pub denom: String,
     /// The Waldur resource UUID, once the provider reported it.
@@ -106,7 +140,11 @@ pub struct Allocation {
     /// Who paused a suspended allocation: only they may resume it.
     pub suspended_by: Option<Addr>,
     pub version: u64,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub created_at: Timestamp,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: Timestamp,
 }
 

@@ -7,8 +7,12 @@ use crate::state::{Escrow, Settlement, UsageRecord, UsageSummary};
 /// A price per unit of one usage type (e.g. `cpu_hour` at 50 uvirt), in the
 /// escrow's denom.
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct UsageRate {
     pub usage_type: String,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub unit_price: Uint128,
 }
 

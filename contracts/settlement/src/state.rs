@@ -25,27 +25,45 @@ pub struct Config {
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct Escrow {
     pub customer: Addr,
     pub provider: Addr,
     pub denom: String,
     /// Everything ever paid in.
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub deposited: Uint128,
     /// Everything paid out to the provider, fees excluded.
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub paid_provider: Uint128,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub paid_fees: Uint128,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub refunded: Uint128,
     /// Cost of usage records recorded but not settled or rejected.
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub reserved: Uint128,
     pub rates: Vec<UsageRate>,
     pub state: EscrowState,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub expires_at: Timestamp,
     /// The marketplace/hpc contract, or the customer for a direct deposit.
     pub created_by: Addr,
     pub unsettled_records: u32,
     pub disputed_records: u32,
     pub settlement_count: u64,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub created_at: Timestamp,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub updated_at: Timestamp,
 }
 
@@ -68,18 +86,32 @@ impl Escrow {
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct UsageRecord {
     pub escrow_id: String,
     pub allocation_id: String,
     pub usage_type: String,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub units: Uint128,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub unit_price: Uint128,
     /// `unit_price x units`.
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub cost: Uint128,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub period_start: Timestamp,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub period_end: Timestamp,
     pub state: UsageRecordState,
     pub recorded_by: Addr,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub recorded_at: Timestamp,
     pub dispute_reason: Option<String>,
     /// The settlement that paid it.
@@ -87,34 +119,56 @@ pub struct UsageRecord {
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct FeePayout {
     pub name: String,
     pub recipient: Addr,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub amount: Uint128,
 }
 
 /// One payout: `gross = provider_amount + sum(fees)`, exactly.
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct Settlement {
     pub escrow_id: String,
     pub sequence: u64,
     pub record_ids: Vec<u64>,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub gross: Uint128,
     pub fees: Vec<FeePayout>,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub provider_amount: Uint128,
     /// Returned to the customer by a final settlement or an expiry.
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub refund: Uint128,
     pub finalize: bool,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub settled_at: Timestamp,
 }
 
 /// Running totals of one usage type of one allocation (rejected records
 /// excluded).
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct UsageSummary {
     pub usage_type: String,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub units: Uint128,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub cost: Uint128,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub settled_cost: Uint128,
     pub records: u64,
 }
@@ -181,8 +235,9 @@ pub fn records<'a>() -> IndexedMap<u64, UsageRecord, RecordIndexes<'a>> {
 }
 
 /// End of the last recorded period per (escrow, allocation, usage type):
-/// a new period must start at or after it, so periods never overlap.
-pub const LAST_PERIOD_END: Map<(&str, &str, &str), Timestamp> = Map::new("last_period_end");
+/// a new period must start at or after it, so periods never overlap. In
+/// nanoseconds: a bare `Timestamp` would be stored as a decimal string.
+pub const LAST_PERIOD_END: Map<(&str, &str, &str), u64> = Map::new("last_period_end");
 /// Totals per (allocation, usage type).
 pub const SUMMARIES: Map<(&str, &str), UsageSummary> = Map::new("summaries");
 /// Settlements per escrow, in order.
@@ -207,11 +262,10 @@ pub fn update_escrow(
     if escrow.state != old_state {
         let pk = key.to_string().joined_key();
         // The state index reads the state only.
-        let mut old = escrow.clone();
-        old.state = old_state;
-        let idx = escrows().idx;
-        idx.state.remove(storage, &pk, &old)?;
-        idx.state.save(storage, &pk, escrow)?;
+        escrows()
+            .idx
+            .state
+            .move_entry(storage, &pk, old_state.code(), escrow.state.code())?;
     }
     escrows().primary().save(storage, key.to_string(), escrow)
 }
@@ -232,11 +286,12 @@ pub fn update_record(
 ) -> StdResult<()> {
     if record.state != old_state {
         let pk = id.joined_key();
-        let mut old = record.clone();
-        old.state = old_state;
-        let idx = records().idx;
-        idx.escrow_state.remove(storage, &pk, &old)?;
-        idx.escrow_state.save(storage, &pk, record)?;
+        records().idx.escrow_state.move_entry(
+            storage,
+            &pk,
+            (record.escrow_id.clone(), old_state.code()),
+            (record.escrow_id.clone(), record.state.code()),
+        )?;
     }
     records().primary().save(storage, id, record)
 }

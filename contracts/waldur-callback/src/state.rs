@@ -16,17 +16,25 @@ pub struct Config {
 }
 
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct Signer {
     /// 32-byte ed25519 public key.
     pub public_key: Binary,
     pub active: bool,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub registered_at: Timestamp,
+    #[serde(default, with = "ve_types::packed::opt_timestamp")]
+    #[schemars(with = "Option<Timestamp>")]
     pub revoked_at: Option<Timestamp>,
 }
 
 /// An applied callback, kept until it expires so a re-delivery is told
 /// apart from an attack.
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct CallbackRecord {
     pub signer_key_id: String,
     pub action_type: ActionType,
@@ -35,6 +43,8 @@ pub struct CallbackRecord {
     pub nonce: String,
     /// sha256 of the signing bytes.
     pub signing_hash: Binary,
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
     pub processed_at: Timestamp,
     pub expires_at: u64,
 }

@@ -120,23 +120,31 @@ impl PricingModel {
 /// One metered rate of a usage-based offering (e.g. `cpu` at 50 per
 /// `cpu_hour`). Its amount is in the offering's one denom.
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct PriceComponent {
     /// Waldur component `type`: lowercase letters, digits and `_`.
     pub resource_type: String,
     /// Waldur `measured_unit`, e.g. `cpu_hour`.
     pub unit: String,
     /// Price of one unit, in the smallest denomination.
+    #[serde(with = "crate::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub price: Uint128,
 }
 
 /// An offering's price. All amounts are in `denom`, the one denomination the
 /// offering is paid in.
 #[cw_serde]
+// Numbers are packed by serde(with): the schema derive need not see it.
+#[schemaifier(mute_warnings)]
 pub struct Pricing {
     pub model: PricingModel,
     pub denom: String,
     /// Price of one unit of the offering per period of `model`; the price an
     /// order's `max_bid_price` is compared with.
+    #[serde(with = "crate::packed::uint128")]
+    #[schemars(with = "Uint128")]
     pub base_price: Uint128,
     #[serde(default)]
     pub components: Vec<PriceComponent>,

@@ -9,6 +9,7 @@ pub mod calendar;
 pub mod callback;
 pub mod catalog;
 pub mod ids;
+pub mod packed;
 pub mod price;
 pub mod states;
 pub mod text;

@@ -78,6 +78,7 @@ pub fn record(
         usage.usage_type.as_str(),
     );
     if let Some(last_end) = LAST_PERIOD_END.may_load(deps.storage, period_key)? {
+        let last_end = Timestamp::from_nanos(last_end);
         if usage.period_start < last_end {
             return Err(ContractError::OverlappingPeriod {
                 allocation_id: usage.allocation_id,
@@ -116,7 +117,11 @@ pub fn record(
         settlement: None,
     };
     insert_record(deps.storage, id, &record)?;
-    LAST_PERIOD_END.save(deps.storage, period_key_of(&record), &record.period_end)?;
+    LAST_PERIOD_END.save(
+        deps.storage,
+        period_key_of(&record),
+        &record.period_end.nanos(),
+    )?;
     let summary_key = (record.allocation_id.as_str(), record.usage_type.as_str());
     let mut summary = SUMMARIES
         .may_load(deps.storage, summary_key)?

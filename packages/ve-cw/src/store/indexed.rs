@@ -158,9 +158,39 @@ where
     IK: PrimaryKey<'a>,
 {
     fn entry_key(&self, pk: &[u8], data: &T) -> Vec<u8> {
-        let joined = (self.index)(pk, data).joined_extra_key(pk);
-        namespace_with_key(&[self.idx_namespace.as_bytes()], &joined)
+        self.entry_key_of((self.index)(pk, data), pk)
     }
+
+    fn entry_key_of(&self, index_key: IK, pk: &[u8]) -> Vec<u8> {
+        namespace_with_key(
+            &[self.idx_namespace.as_bytes()],
+            &index_key.joined_extra_key(pk),
+        )
+    }
+
+    /// Moves the entry of the record at `pk` from index key `from` to `to`,
+    /// when a field the index reads changed: the same as `remove` with the
+    /// old record and `save` with the new one, without a copy of the old
+    /// record to compute its key from.
+    pub fn move_entry(
+        &self,
+        store: &mut dyn Storage,
+        pk: &[u8],
+        from: IK,
+        to: IK,
+    ) -> StdResult<()> {
+        store.remove(&self.entry_key_of(from, pk));
+        store.set(&self.entry_key_of(to, pk), &pk_length(pk)?);
+        Ok(())
+    }
+}
+
+/// The value of an index entry: the length of the primary key at the end
+/// of the entry's key.
+fn pk_length(pk: &[u8]) -> StdResult<[u8; 4]> {
+    u32::try_from(pk.len())
+        .map(u32::to_be_bytes)
+        .map_err(|_| StdError::msg("primary key longer than 4 GiB"))
 }
 
 impl<'a, IK, T, PK> Index<T> for MultiIndex<'a, IK, T, PK>
@@ -169,9 +199,7 @@ where
     IK: PrimaryKey<'a>,
 {
     fn save(&self, store: &mut dyn Storage, pk: &[u8], data: &T) -> StdResult<()> {
-        let pk_len =
-            u32::try_from(pk.len()).map_err(|_| StdError::msg("primary key longer than 4 GiB"))?;
-        store.set(&self.entry_key(pk, data), &pk_len.to_be_bytes());
+        store.set(&self.entry_key(pk, data), &pk_length(pk)?);
         Ok(())
     }
 
@@ -346,6 +374,32 @@ mod tests {
             .collect::<StdResult<_>>()
             .unwrap();
         assert_eq!(all_of_a.len(), 2);
+    }
+
+    #[test]
+    fn move_entry_leaves_the_storage_a_save_would() {
+        let (mut moved, mut saved) = (MockStorage::new(), MockStorage::new());
+        let map = jobs();
+        for store in [&mut moved, &mut saved] {
+            for seq in 1..=2 {
+                map.save(store, ("a".into(), seq), &job("a", 1)).unwrap();
+            }
+        }
+        map.save(&mut saved, ("a".into(), 2), &job("a", 3)).unwrap();
+        let pk = ("a".to_string(), 2u64).joined_key();
+        map.idx
+            .owner_state
+            .move_entry(&mut moved, &pk, ("a".into(), 1), ("a".into(), 3))
+            .unwrap();
+        map.primary()
+            .save(&mut moved, ("a".into(), 2), &job("a", 3))
+            .unwrap();
+        let everything = |store: &MockStorage| -> Vec<Record> {
+            store.range(None, None, Order::Ascending).collect()
+        };
+        assert_eq!(everything(&moved), everything(&saved));
+        assert_eq!(listed(&moved, "a", 1), vec![1]);
+        assert_eq!(listed(&moved, "a", 3), vec![2]);
     }
 
     #[test]
