@@ -10,6 +10,11 @@
 //! answers and events stay JSON: only what the contract keeps for itself
 //! changed.
 //!
+//! `Uint128` and `Timestamp` fields of stored types carry
+//! `ve_types::packed` attributes: cosmwasm-std would write them as decimal
+//! strings even here, and formatting and parsing them was most of a
+//! record's cost.
+//!
 //! Stored values are private to the contract; raw-state readers see packed
 //! bytes. A field added to a stored type changes the layout, so stored
 //! types change only with a migration.

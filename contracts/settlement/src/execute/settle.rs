@@ -146,7 +146,8 @@ pub(crate) fn settle_records(
     let fee_total = gross.checked_sub(provider_amount)?;
 
     let sequence = escrow.settlement_count + 1;
-    for (id, mut record) in chosen.iter().cloned() {
+    let record_ids: Vec<u64> = chosen.iter().map(|(id, _)| *id).collect();
+    for (id, mut record) in chosen {
         let from = record.state;
         record.state = UsageRecordState::Settled;
         record.settlement = Some(sequence);
@@ -159,7 +160,7 @@ pub(crate) fn settle_records(
     escrow.reserved = escrow.reserved.checked_sub(gross)?;
     escrow.paid_provider = escrow.paid_provider.checked_add(provider_amount)?;
     escrow.paid_fees = escrow.paid_fees.checked_add(fee_total)?;
-    escrow.unsettled_records = u32::try_from(chosen.len())
+    escrow.unsettled_records = u32::try_from(record_ids.len())
         .ok()
         .and_then(|n| escrow.unsettled_records.checked_sub(n))
         .ok_or_else(|| {
@@ -202,7 +203,7 @@ pub(crate) fn settle_records(
     let settlement = Settlement {
         escrow_id: key.to_string(),
         sequence,
-        record_ids: chosen.iter().map(|(id, _)| *id).collect(),
+        record_ids,
         gross,
         fees,
         provider_amount,
