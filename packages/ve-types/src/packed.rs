@@ -18,82 +18,101 @@
 //! ```
 
 use cosmwasm_std::{Timestamp, Uint128};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// A `Uint128` field: a string in JSON, a `u128` in binary formats.
-pub mod uint128 {
-    use super::*;
+/// A cosmwasm-std number and the integer it packs to.
+trait Number: Copy + Serialize + DeserializeOwned {
+    type Raw: Serialize + DeserializeOwned;
+    fn to_raw(self) -> Self::Raw;
+    fn from_raw(raw: Self::Raw) -> Self;
+}
 
-    pub fn serialize<S: Serializer>(value: &Uint128, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            value.serialize(s)
-        } else {
-            s.serialize_u128(value.u128())
-        }
+impl Number for Uint128 {
+    type Raw = u128;
+    fn to_raw(self) -> u128 {
+        self.u128()
     }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Uint128, D::Error> {
-        if d.is_human_readable() {
-            Uint128::deserialize(d)
-        } else {
-            u128::deserialize(d).map(Uint128::new)
-        }
+    fn from_raw(raw: u128) -> Self {
+        Uint128::new(raw)
     }
 }
 
-/// An `Option<Uint128>` field.
-pub mod opt_uint128 {
-    use super::*;
-
-    #[derive(Serialize, Deserialize)]
-    struct Packed(#[serde(with = "super::uint128")] Uint128);
-
-    pub fn serialize<S: Serializer>(value: &Option<Uint128>, s: S) -> Result<S::Ok, S::Error> {
-        value.map(Packed).serialize(s)
+/// Nanoseconds, as `Timestamp` counts them.
+impl Number for Timestamp {
+    type Raw = u64;
+    fn to_raw(self) -> u64 {
+        self.nanos()
     }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Uint128>, D::Error> {
-        Ok(Option::<Packed>::deserialize(d)?.map(|p| p.0))
+    fn from_raw(raw: u64) -> Self {
+        Timestamp::from_nanos(raw)
     }
 }
 
-/// A `Timestamp` field: a string of nanoseconds in JSON, a `u64` of
-/// nanoseconds in binary formats.
-pub mod timestamp {
-    use super::*;
+fn serialize_number<T: Number, S: Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
+    if s.is_human_readable() {
+        value.serialize(s)
+    } else {
+        value.to_raw().serialize(s)
+    }
+}
 
-    pub fn serialize<S: Serializer>(value: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            value.serialize(s)
-        } else {
-            s.serialize_u64(value.nanos())
+fn deserialize_number<'de, T: Number, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+    if d.is_human_readable() {
+        T::deserialize(d)
+    } else {
+        T::Raw::deserialize(d).map(T::from_raw)
+    }
+}
+
+/// A number inside an `Option`, packed the same way.
+struct Packed<T>(T);
+
+impl<T: Number> Serialize for Packed<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        serialize_number(&self.0, s)
+    }
+}
+
+impl<'de, T: Number> Deserialize<'de> for Packed<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        deserialize_number(d).map(Packed)
+    }
+}
+
+/// The `serde(with)` modules of a number type and of its `Option`.
+macro_rules! packed_modules {
+    ($ty:ty, $plain:ident, $optional:ident) => {
+        #[doc = concat!("A `", stringify!($ty), "` field.")]
+        pub mod $plain {
+            use super::*;
+
+            pub fn serialize<S: Serializer>(value: &$ty, s: S) -> Result<S::Ok, S::Error> {
+                serialize_number(value, s)
+            }
+
+            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<$ty, D::Error> {
+                deserialize_number(d)
+            }
         }
-    }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
-        if d.is_human_readable() {
-            Timestamp::deserialize(d)
-        } else {
-            u64::deserialize(d).map(Timestamp::from_nanos)
+        #[doc = concat!("An `Option<", stringify!($ty), ">` field.")]
+        pub mod $optional {
+            use super::*;
+
+            pub fn serialize<S: Serializer>(value: &Option<$ty>, s: S) -> Result<S::Ok, S::Error> {
+                value.map(Packed).serialize(s)
+            }
+
+            pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<$ty>, D::Error> {
+                Ok(Option::<Packed<$ty>>::deserialize(d)?.map(|p| p.0))
+            }
         }
-    }
+    };
 }
 
-/// An `Option<Timestamp>` field.
-pub mod opt_timestamp {
-    use super::*;
-
-    #[derive(Serialize, Deserialize)]
-    struct Packed(#[serde(with = "super::timestamp")] Timestamp);
-
-    pub fn serialize<S: Serializer>(value: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
-        value.map(Packed).serialize(s)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Timestamp>, D::Error> {
-        Ok(Option::<Packed>::deserialize(d)?.map(|p| p.0))
-    }
-}
+packed_modules!(Uint128, uint128, opt_uint128);
+packed_modules!(Timestamp, timestamp, opt_timestamp);
 
 #[cfg(test)]
 mod tests {
