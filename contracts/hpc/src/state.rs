@@ -18,7 +18,7 @@ pub struct Config {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct Cluster {
     pub provider: Addr,
@@ -53,7 +53,7 @@ pub struct QueueOption {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct HpcOffering {
     pub provider: Addr,
@@ -101,7 +101,7 @@ pub enum EscrowOutcome {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct Job {
     pub customer: Addr,

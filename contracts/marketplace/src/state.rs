@@ -25,7 +25,7 @@ pub struct Config {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct Offering {
     pub provider: Addr,
@@ -54,7 +54,7 @@ pub struct Offering {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct Order {
     pub customer: Addr,
@@ -96,7 +96,7 @@ pub struct Order {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct Bid {
     pub customer: Addr,
@@ -119,7 +119,7 @@ pub struct Bid {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct Allocation {
     pub customer: Addr,

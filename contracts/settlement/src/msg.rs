@@ -7,7 +7,7 @@ use crate::state::{Escrow, Settlement, UsageRecord, UsageSummary};
 /// A price per unit of one usage type (e.g. `cpu_hour` at 50 uvirt), in the
 /// escrow's denom.
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct UsageRate {
     pub usage_type: String,

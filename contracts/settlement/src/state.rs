@@ -25,7 +25,7 @@ pub struct Config {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct Escrow {
     pub customer: Addr,
@@ -86,7 +86,7 @@ impl Escrow {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct UsageRecord {
     pub escrow_id: String,
@@ -119,7 +119,7 @@ pub struct UsageRecord {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct FeePayout {
     pub name: String,
@@ -131,7 +131,7 @@ pub struct FeePayout {
 
 /// One payout: `gross = provider_amount + sum(fees)`, exactly.
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct Settlement {
     pub escrow_id: String,
@@ -157,7 +157,7 @@ pub struct Settlement {
 /// Running totals of one usage type of one allocation (rejected records
 /// excluded).
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct UsageSummary {
     pub usage_type: String,

@@ -16,7 +16,7 @@ pub struct Config {
 }
 
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct Signer {
     /// 32-byte ed25519 public key.
@@ -33,7 +33,7 @@ pub struct Signer {
 /// An applied callback, kept until it expires so a re-delivery is told
 /// apart from an attack.
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct CallbackRecord {
     pub signer_key_id: String,

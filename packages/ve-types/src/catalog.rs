@@ -120,7 +120,7 @@ impl PricingModel {
 /// One metered rate of a usage-based offering (e.g. `cpu` at 50 per
 /// `cpu_hour`). Its amount is in the offering's one denom.
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct PriceComponent {
     /// Waldur component `type`: lowercase letters, digits and `_`.
@@ -136,7 +136,7 @@ pub struct PriceComponent {
 /// An offering's price. All amounts are in `denom`, the one denomination the
 /// offering is paid in.
 #[cw_serde]
-// Numbers are packed by serde(with): the schema derive need not see it.
+// Mutes cw-schema's warning about serde(with), which it does not read.
 #[schemaifier(mute_warnings)]
 pub struct Pricing {
     pub model: PricingModel,
