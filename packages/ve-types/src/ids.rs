@@ -127,9 +127,9 @@ macro_rules! owner_sequence_id {
 
         impl $name {
             /// The string form, as `Display` writes it. Built directly:
-            /// contracts name IDs in every event and answer, and `to_string`
-            /// through the fmt machinery costs about three times as much in
-            /// the VM.
+            /// contracts name IDs in every event and answer, and in the VM
+            /// `to_string` through the fmt machinery cost place_bid 0.8-0.9M
+            /// per bid ID.
             pub fn text(&self) -> String {
                 let mut out = String::with_capacity(id_capacity(self.$owner.len(), 1));
                 out.push_str(&self.$owner);
