@@ -132,9 +132,13 @@ macro_rules! owner_sequence_id {
             /// per bid ID.
             pub fn text(&self) -> String {
                 let mut out = String::with_capacity(id_capacity(self.$owner.len(), 1));
-                out.push_str(&self.$owner);
-                push_sequence(&mut out, self.sequence);
+                self.push_text(&mut out);
                 out
+            }
+
+            fn push_text(&self, out: &mut String) {
+                out.push_str(&self.$owner);
+                push_sequence(out, self.sequence);
             }
         }
 
@@ -319,13 +323,18 @@ impl EscrowId {
     /// The string form, as `Display` writes it, built directly (see
     /// [`OrderId::text`]).
     pub fn text(&self) -> String {
-        let (kind, id) = match self {
-            EscrowId::Order(id) => ("order:", id.text()),
-            EscrowId::Job(id) => ("job:", id.text()),
-        };
-        let mut out = String::with_capacity(kind.len() + id.len());
-        out.push_str(kind);
-        out.push_str(&id);
+        // One string for the whole ID: the kind, then the inner ID.
+        let mut out = String::with_capacity(id_capacity("order:".len() + self.customer().len(), 1));
+        match self {
+            EscrowId::Order(id) => {
+                out.push_str("order:");
+                id.push_text(&mut out);
+            }
+            EscrowId::Job(id) => {
+                out.push_str("job:");
+                id.push_text(&mut out);
+            }
+        }
         out
     }
 }
