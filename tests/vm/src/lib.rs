@@ -3,6 +3,7 @@
 
 pub mod msgs;
 pub mod seed;
+pub mod wasmd_gas;
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -35,21 +36,23 @@ pub fn read_artifact(name: &str) -> Vec<u8> {
 }
 
 use cosmwasm_std::{Addr, Coin, ContractResult, Env, Response};
-use cosmwasm_vm::testing::{
-    execute, instantiate, mock_env, mock_instance_with_options, query, MockApi,
-    MockInstanceOptions, MockQuerier, MockStorage,
-};
-use cosmwasm_vm::Instance;
+use cosmwasm_vm::internals::{check_wasm, Logger};
+use cosmwasm_vm::testing::{execute, instantiate, mock_env, query, MockApi, MockQuerier};
+use cosmwasm_vm::{Backend, Instance, InstanceOptions, Size, WasmLimits};
 use serde::{de::DeserializeOwned, Serialize};
+
+use wasmd_gas::{Charges, MeteredStorage};
 
 /// VM gas per SDK gas unit (wasmd's multiplier).
 pub const VM_GAS_PER_SDK_GAS: u64 = 140_000;
 
 /// One contract instance in the real VM, with its block environment.
 pub struct VmContract {
-    pub instance: Instance<MockApi, MockStorage, MockQuerier>,
+    pub instance: Instance<MockApi, MeteredStorage, MockQuerier>,
     pub env: Env,
     api: MockApi,
+    /// wasmd's storage and event gas of the last call.
+    last: Charges,
 }
 
 impl VmContract {
@@ -60,16 +63,56 @@ impl VmContract {
 
     /// Loads any wasm with the capabilities of wasmd.
     pub fn from_wasm(wasm: &[u8]) -> Self {
-        let options = MockInstanceOptions {
-            available_capabilities: wasmd_capabilities(),
-            gas_limit: 100_000_000_000_000,
-            ..MockInstanceOptions::default()
+        check_wasm(
+            wasm,
+            &wasmd_capabilities(),
+            &WasmLimits::default(),
+            Logger::Off,
+        )
+        .expect("the wasm passes wasmd's checks");
+        let backend = Backend {
+            api: MockApi::default(),
+            storage: MeteredStorage::default(),
+            querier: MockQuerier::new(&[]),
         };
+        let options = InstanceOptions {
+            gas_limit: 100_000_000_000_000,
+        };
+        let instance = Instance::from_code(wasm, backend, options, Some(Size::mebi(16)))
+            .expect("the wasm instantiates in the VM");
         VmContract {
-            instance: mock_instance_with_options(wasm, options),
+            instance,
             env: mock_env(),
             api: MockApi::default(),
+            last: Charges::default(),
         }
+    }
+
+    /// wasmd's storage and event gas (SDK gas) of the last execute,
+    /// instantiate or query.
+    pub fn charges(&self) -> Charges {
+        self.last
+    }
+
+    fn start_metering(&mut self) {
+        // Drops whatever seeding or setup wrote outside a call.
+        let _ = self.take_storage_gas();
+    }
+
+    fn take_storage_gas(&mut self) -> u64 {
+        self.instance
+            .with_storage(|s| Ok(s.take_gas()))
+            .unwrap_or_default()
+    }
+
+    fn finish_metering(&mut self, res: &ContractResult<Response>) {
+        self.last = Charges {
+            storage: self.take_storage_gas(),
+            events: match res {
+                ContractResult::Ok(r) => wasmd_gas::event_gas(r),
+                ContractResult::Err(_) => 0,
+            },
+        };
     }
 
     pub fn addr(&self, name: &str) -> Addr {
@@ -86,9 +129,12 @@ impl VmContract {
         msg: &M,
     ) -> (ContractResult<Response>, u64) {
         let info = cosmwasm_std::testing::message_info(sender, &[]);
+        self.start_metering();
         let before = self.gas_left();
         let res = instantiate(&mut self.instance, self.env.clone(), info, msg);
-        (res, before - self.gas_left())
+        let used = before - self.gas_left();
+        self.finish_metering(&res);
+        (res, used)
     }
 
     /// Executes and returns the result with the VM gas it used.
@@ -99,9 +145,12 @@ impl VmContract {
         funds: &[Coin],
     ) -> (ContractResult<Response>, u64) {
         let info = cosmwasm_std::testing::message_info(sender, funds);
+        self.start_metering();
         let before = self.gas_left();
         let res = execute(&mut self.instance, self.env.clone(), info, msg);
-        (res, before - self.gas_left())
+        let used = before - self.gas_left();
+        self.finish_metering(&res);
+        (res, used)
     }
 
     /// Queries and decodes the answer, with the VM gas used.
@@ -109,11 +158,17 @@ impl VmContract {
         &mut self,
         msg: &M,
     ) -> (Result<T, String>, u64) {
+        self.start_metering();
         let before = self.gas_left();
         let res = query(&mut self.instance, self.env.clone(), msg)
             .into_result()
             .and_then(|bin| cosmwasm_std::from_json(&bin).map_err(|e| e.to_string()));
-        (res, before - self.gas_left())
+        let used = before - self.gas_left();
+        self.last = Charges {
+            storage: self.take_storage_gas(),
+            events: 0,
+        };
+        (res, used)
     }
 
     pub fn advance(&mut self, seconds: u64) {

@@ -12,11 +12,14 @@ use ed25519_zebra::{SigningKey, VerificationKey};
 use serde_json::{json, Value};
 use ve_types::callback::{signing_bytes, CallbackFields, OfferingIngestPayload};
 use ve_types::{ActionType, EntityType, OfferingState};
+use ve_vm_tests::wasmd_gas::Charges;
 use ve_vm_tests::{artifact_path, msgs, seed, VmContract, VM_GAS_PER_SDK_GAS};
 
 /// cw20-base's transfer on the same VM as DESIGN.md gives it: used only
 /// when `artifacts/bench/cw20-base.wasm` (built by scripts/bench.sh) is absent.
 const CW20_TRANSFER_FALLBACK_VM_GAS: u64 = 25_000_000;
+/// Its wasmd gas as scripts/bench.sh measured it, for the same case.
+const CW20_TRANSFER_FALLBACK_WASMD_GAS: u64 = 70_000;
 
 /// Built by scripts/bench.sh from bench/cw20-baseline.
 fn cw20_artifact() -> std::path::PathBuf {
@@ -27,6 +30,8 @@ struct Report {
     md: String,
     /// VM gas of the cw20-base transfer every execute is compared with.
     cw20: u64,
+    /// The same transfer's wasmd gas (setup, storage, events and VM).
+    cw20_wasmd: u64,
 }
 
 impl Report {
@@ -40,12 +45,21 @@ impl Report {
         let _ = writeln!(self.md, "| {} |", cells.join(" | "));
         println!("  {}", cells.join("  "));
     }
-    fn gas(&mut self, op: &str, gas: u64) {
+    fn gas(&mut self, op: &str, gas: u64, charges: Charges) {
+        self.gas_per(op, gas, charges, 1);
+    }
+    /// One of `n` items of a message: its share of the message's figures.
+    fn gas_per(&mut self, op: &str, gas: u64, charges: Charges, n: u64) {
+        let wasmd = charges.total(gas, false) / n;
+        let gas = gas / n;
         self.row(&[
             op.to_string(),
             gas.to_string(),
             (gas / VM_GAS_PER_SDK_GAS).to_string(),
             format!("{:.2}", gas as f64 / self.cw20 as f64),
+            (charges.storage / n).to_string(),
+            wasmd.to_string(),
+            format!("{:.2}", wasmd as f64 / self.cw20_wasmd as f64),
         ]);
     }
 }
@@ -70,7 +84,8 @@ fn query_gas(vm: &mut VmContract, q: &Value) -> u64 {
     gas
 }
 
-const GAS_HEADER: &str = "| operation | VM gas | SDK gas | x cw20 transfer |";
+const GAS_HEADER: &str =
+    "| operation | VM gas | SDK gas | x cw20 transfer | store gas | wasmd gas | x cw20 (wasmd) |";
 
 fn marketplace(r: &mut Report) {
     r.section("marketplace", GAS_HEADER);
@@ -81,12 +96,12 @@ fn marketplace(r: &mut Report) {
         vm.instantiate(&admin, &msgs::instantiate(callback.as_str())),
         "instantiate",
     );
-    r.gas("instantiate", g);
+    r.gas("instantiate", g, vm.charges());
     let (res, g) = ok(
         vm.execute(&provider, &msgs::create_offering("Compute", 50_000), &[]),
         "create_offering",
     );
-    r.gas("create_offering", g);
+    r.gas("create_offering", g, vm.charges());
     let offering = data_id(&res);
     let (_, g) = ok(
         vm.execute(
@@ -96,7 +111,7 @@ fn marketplace(r: &mut Report) {
         ),
         "update",
     );
-    r.gas("update_offering", g);
+    r.gas("update_offering", g, vm.charges());
     let (_, g) = ok(
         vm.execute(
             &provider,
@@ -105,7 +120,7 @@ fn marketplace(r: &mut Report) {
         ),
         "pause",
     );
-    r.gas("pause_offering", g);
+    r.gas("pause_offering", g, vm.charges());
     ok(
         vm.execute(
             &provider,
@@ -122,13 +137,13 @@ fn marketplace(r: &mut Report) {
         ),
         "order",
     );
-    r.gas("create_order", g);
+    r.gas("create_order", g, vm.charges());
     let order = data_id(&res);
     let (res, g) = ok(
         vm.execute(&provider, &msgs::place_bid(&order, 55_000), &[]),
         "bid",
     );
-    r.gas("place_bid", g);
+    r.gas("place_bid", g, vm.charges());
     let first_bid = data_id(&res);
     let (_, g) = ok(
         vm.execute(
@@ -138,7 +153,7 @@ fn marketplace(r: &mut Report) {
         ),
         "withdraw",
     );
-    r.gas("withdraw_bid", g);
+    r.gas("withdraw_bid", g, vm.charges());
     let (res, _) = ok(
         vm.execute(&provider, &msgs::place_bid(&order, 50_000), &[]),
         "bid 2",
@@ -148,14 +163,18 @@ fn marketplace(r: &mut Report) {
         vm.execute(&customer, &msgs::accept_bid(&bid), &[]),
         "accept",
     );
-    r.gas("accept_bid", g);
+    r.gas("accept_bid", g, vm.charges());
     let allocation = data_id(&res);
     for state in ["accepted", "provisioning", "active"] {
         let (_, g) = ok(
             vm.execute(&callback, &msgs::report_state(&allocation, state), &[]),
             state,
         );
-        r.gas(&format!("report_allocation_state ({state})"), g);
+        r.gas(
+            &format!("report_allocation_state ({state})"),
+            g,
+            vm.charges(),
+        );
     }
     let (_, g) = ok(
         vm.execute(
@@ -165,7 +184,7 @@ fn marketplace(r: &mut Report) {
         ),
         "pause alloc",
     );
-    r.gas("pause_allocation", g);
+    r.gas("pause_allocation", g, vm.charges());
     let (_, g) = ok(
         vm.execute(
             &customer,
@@ -174,7 +193,7 @@ fn marketplace(r: &mut Report) {
         ),
         "resume alloc",
     );
-    r.gas("resume_allocation", g);
+    r.gas("resume_allocation", g, vm.charges());
     let (_, g) = ok(
         vm.execute(
             &customer,
@@ -183,12 +202,12 @@ fn marketplace(r: &mut Report) {
         ),
         "resize",
     );
-    r.gas("resize_allocation (shrink)", g);
+    r.gas("resize_allocation (shrink)", g, vm.charges());
     let (_, g) = ok(
         vm.execute(&customer, &msgs::terminate(&allocation), &[]),
         "terminate",
     );
-    r.gas("terminate_allocation", g);
+    r.gas("terminate_allocation", g, vm.charges());
     let (res, _) = ok(
         vm.execute(
             &customer,
@@ -206,7 +225,7 @@ fn marketplace(r: &mut Report) {
         ),
         "cancel",
     );
-    r.gas("cancel_order", g);
+    r.gas("cancel_order", g, vm.charges());
     for (name, q) in [
         (
             "query offering",
@@ -227,7 +246,7 @@ fn marketplace(r: &mut Report) {
         ),
     ] {
         let g = query_gas(&mut vm, &q);
-        r.gas(name, g);
+        r.gas(name, g, vm.charges());
     }
 }
 
@@ -244,7 +263,7 @@ fn settlement(r: &mut Report) {
         ),
         "instantiate",
     );
-    r.gas("instantiate", g);
+    r.gas("instantiate", g, vm.charges());
     let escrow = format!("order:{customer}/1");
     let expires = format!("{}000000000", vm.env.block.time.seconds() + 30 * 86_400);
     let (_, g) = ok(
@@ -252,7 +271,7 @@ fn settlement(r: &mut Report) {
             "rates": [{ "usage_type": "hour", "unit_price": "1000" }], "expires_at": expires }}), &[coin(1_000_000, "uvirt")]),
         "create_escrow",
     );
-    r.gas("create_escrow", g);
+    r.gas("create_escrow", g, vm.charges());
     let (_, g) = ok(
         vm.execute(
             &customer,
@@ -261,7 +280,7 @@ fn settlement(r: &mut Report) {
         ),
         "deposit",
     );
-    r.gas("deposit", g);
+    r.gas("deposit", g, vm.charges());
     let mut ids = vec![];
     for i in 0..3u64 {
         vm.advance(3_600);
@@ -272,7 +291,7 @@ fn settlement(r: &mut Report) {
             "record",
         );
         if i == 0 {
-            r.gas("record_usage", g);
+            r.gas("record_usage", g, vm.charges());
         }
         ids.push(cosmwasm_std::from_json::<u64>(res.data.unwrap()).unwrap());
     }
@@ -284,7 +303,7 @@ fn settlement(r: &mut Report) {
         ),
         "ack",
     );
-    r.gas("acknowledge_usage (1 record)", g);
+    r.gas("acknowledge_usage (1 record)", g, vm.charges());
     let (_, g) = ok(
         vm.execute(
             &customer,
@@ -293,9 +312,9 @@ fn settlement(r: &mut Report) {
         ),
         "dispute",
     );
-    r.gas("dispute_usage", g);
+    r.gas("dispute_usage", g, vm.charges());
     let (_, g) = ok(vm.execute(&admin, &json!({ "resolve_dispute": { "escrow_id": escrow, "upheld": [ids[1]], "rejected": [] }}), &[]), "resolve");
-    r.gas("resolve_dispute", g);
+    r.gas("resolve_dispute", g, vm.charges());
     let (_, g) = ok(
         vm.execute(
             &provider,
@@ -304,7 +323,7 @@ fn settlement(r: &mut Report) {
         ),
         "settle",
     );
-    r.gas("settle (1 record, 1 fee)", g);
+    r.gas("settle (1 record, 1 fee)", g, vm.charges());
     let (_, g) = ok(
         vm.execute(
             &provider,
@@ -313,14 +332,14 @@ fn settlement(r: &mut Report) {
         ),
         "final",
     );
-    r.gas("settle final (2 records + refund)", g);
+    r.gas("settle final (2 records + refund)", g, vm.charges());
     let g = query_gas(&mut vm, &json!({ "escrow": { "escrow_id": escrow }}));
-    r.gas("query escrow", g);
+    r.gas("query escrow", g, vm.charges());
     let g = query_gas(
         &mut vm,
         &json!({ "usage_records_by_escrow": { "escrow_id": escrow }}),
     );
-    r.gas("query usage_records_by_escrow", g);
+    r.gas("query usage_records_by_escrow", g, vm.charges());
 }
 
 fn hpc(r: &mut Report) {
@@ -332,9 +351,9 @@ fn hpc(r: &mut Report) {
         vm.instantiate(&admin, &json!({ "settlement_contract": settlement })),
         "instantiate",
     );
-    r.gas("instantiate", g);
+    r.gas("instantiate", g, vm.charges());
     let (res, g) = ok(vm.execute(&provider, &json!({ "register_cluster": { "cluster": { "name": "alpha", "region": "eu-west-1", "total_nodes": 64 }}}), &[]), "cluster");
-    r.gas("register_cluster", g);
+    r.gas("register_cluster", g, vm.charges());
     let cluster = data_id(&res);
     let (res, g) = ok(
         vm.execute(&provider, &json!({ "create_hpc_offering": { "cluster_id": cluster, "offering": { "name": "batch",
@@ -342,14 +361,14 @@ fn hpc(r: &mut Report) {
             "denom": "uvirt", "price_per_node_hour": "1000" }}}), &[]),
         "offering",
     );
-    r.gas("create_hpc_offering", g);
+    r.gas("create_hpc_offering", g, vm.charges());
     let offering = data_id(&res);
     let submit = json!({ "submit_job": { "hpc_offering_id": offering, "queue": "normal", "nodes": 4, "max_runtime_seconds": 3600 }});
     let (res, g) = ok(
         vm.execute(&customer, &submit, &[coin(4_000, "uvirt")]),
         "submit",
     );
-    r.gas("submit_job", g);
+    r.gas("submit_job", g, vm.charges());
     let job = data_id(&res);
     for state in ["queued", "running"] {
         let (_, g) = ok(
@@ -360,10 +379,10 @@ fn hpc(r: &mut Report) {
             ),
             state,
         );
-        r.gas(&format!("report_job_status ({state})"), g);
+        r.gas(&format!("report_job_status ({state})"), g, vm.charges());
     }
     let g = query_gas(&mut vm, &json!({ "job": { "job_id": job }}));
-    r.gas("query job", g);
+    r.gas("query job", g, vm.charges());
 }
 
 fn signed_ingest(vm: &VmContract, key: &SigningKey, provider: &str, n: u32) -> Value {
@@ -451,11 +470,11 @@ fn callbacks(r: &mut Report) {
         vm.instantiate(&admin, &json!({ "marketplace": marketplace })),
         "instantiate",
     );
-    r.gas("instantiate", g);
+    r.gas("instantiate", g, vm.charges());
     let key = SigningKey::from([7u8; 32]);
     let public: [u8; 32] = VerificationKey::from(&key).into();
     let (_, g) = ok(vm.execute(&provider, &json!({ "register_signer": { "key_id": "k1", "public_key": Binary::from(public.to_vec()) }}), &[]), "register");
-    r.gas("register_signer", g);
+    r.gas("register_signer", g, vm.charges());
     let cb = signed_ingest(&vm, &key, provider.as_str(), 1);
     let (_, single) = ok(
         vm.execute(
@@ -465,7 +484,12 @@ fn callbacks(r: &mut Report) {
         ),
         "single",
     );
-    r.gas("submit_callback (1, verified alone)", single);
+    let single_charges = vm.charges();
+    r.gas(
+        "submit_callback (1, verified alone)",
+        single,
+        single_charges,
+    );
     let (_, g) = ok(
         vm.execute(
             &provider,
@@ -474,7 +498,11 @@ fn callbacks(r: &mut Report) {
         ),
         "again",
     );
-    r.gas("submit_callback (re-delivery: already_processed)", g);
+    r.gas(
+        "submit_callback (re-delivery: already_processed)",
+        g,
+        vm.charges(),
+    );
     let batch: Vec<Value> = (100..150)
         .map(|n| signed_ingest(&vm, &key, provider.as_str(), n))
         .collect();
@@ -486,8 +514,13 @@ fn callbacks(r: &mut Report) {
         ),
         "batch",
     );
-    r.gas("submit_callbacks (50, batch-verified), whole message", g);
-    r.gas("submit_callbacks (50), per callback", g / 50);
+    let batch_charges = vm.charges();
+    r.gas(
+        "submit_callbacks (50, batch-verified), whole message",
+        g,
+        batch_charges,
+    );
+    r.gas_per("submit_callbacks (50), per callback", g, batch_charges, 50);
     let (_, again) = ok(
         vm.execute(
             &provider,
@@ -496,14 +529,19 @@ fn callbacks(r: &mut Report) {
         ),
         "batch again",
     );
-    r.gas(
+    r.gas_per(
         "submit_callbacks (the same 50 again: re-deliveries), per callback",
-        again / 50,
+        again,
+        vm.charges(),
+        50,
     );
     let _ = writeln!(
         r.md,
-        "\nA batched callback costs {:.0}% of one sent alone (budget: 30%).",
-        100.0 * (g / 50) as f64 / single as f64
+        "\nA batched callback costs {:.0}% of one sent alone in VM gas (budget: 30%), \
+         {:.0}% in wasmd gas (the message's setup shared by 50; storage and events are per callback).",
+        100.0 * (g / 50) as f64 / single as f64,
+        100.0 * (batch_charges.total(g, false) / 50) as f64
+            / single_charges.total(single, false) as f64
     );
     batch_floor(r, single, g, 50);
 }
@@ -762,6 +800,7 @@ fn cw20(r: &mut Report) -> String {
     let path = cw20_artifact();
     let Ok(wasm) = std::fs::read(&path) else {
         r.cw20 = CW20_TRANSFER_FALLBACK_VM_GAS;
+        r.cw20_wasmd = CW20_TRANSFER_FALLBACK_WASMD_GAS;
         return format!(
             "cw20-base's transfer: {CW20_TRANSFER_FALLBACK_VM_GAS} VM gas, the figure of DESIGN.md \
 ({} is absent: run scripts/bench.sh to measure it here).",
@@ -780,15 +819,23 @@ fn cw20(r: &mut Report) -> String {
     );
     let transfer =
         |to: &cosmwasm_std::Addr| json!({ "transfer": { "recipient": to, "amount": "1000" }});
+    let instantiate_charges = vm.charges();
     let (_, first) = ok(vm.execute(&alice, &transfer(&bob), &[]), "cw20 transfer");
+    let first_charges = vm.charges();
     let (_, again) = ok(vm.execute(&alice, &transfer(&bob), &[]), "cw20 transfer 2");
+    let again_charges = vm.charges();
     let balance = query_gas(&mut vm, &json!({ "balance": { "address": bob }}));
     r.cw20 = first;
+    r.cw20_wasmd = first_charges.total(first, false);
     r.section("cw20-base 2.0.0 (the baseline)", GAS_HEADER);
-    r.gas("instantiate (one holder)", instantiate);
-    r.gas("transfer (to a new holder): the baseline", first);
-    r.gas("transfer (to an existing holder)", again);
-    r.gas("query balance", balance);
+    r.gas("instantiate (one holder)", instantiate, instantiate_charges);
+    r.gas(
+        "transfer (to a new holder): the baseline",
+        first,
+        first_charges,
+    );
+    r.gas("transfer (to an existing holder)", again, again_charges);
+    r.gas("query balance", balance, vm.charges());
     format!(
         "cw20-base 2.0.0's transfer, built with the same flags and wasm-opt lowering and measured in the same VM \
 (section below): {first} VM gas."
@@ -887,11 +934,15 @@ fn main() {
     let mut r = Report {
         md: String::new(),
         cw20: CW20_TRANSFER_FALLBACK_VM_GAS,
+        cw20_wasmd: CW20_TRANSFER_FALLBACK_WASMD_GAS,
     };
     let baseline = cw20(&mut r);
     r.md = format!(
         "# Benchmarks\n\nWritten by `scripts/bench.sh` (cosmwasm-vm 3.0.10, mock storage, optimised artifacts). \
-VM gas / 140,000 = SDK gas; wasmd adds its own storage gas. {baseline}\n{}",
+VM gas / 140,000 = SDK gas. wasmd charges more than that: \
+\"store gas\" is the SDK store's gas for the execute's reads and writes (KVGasConfig, keys behind wasmd's 33-byte contract prefix), \
+and \"wasmd gas\" adds it to the VM's SDK gas, the event gas and the 60,000 instance cost of an unpinned contract \
+(tests/vm/src/wasmd_gas.rs has the constants and their sources). The transaction's own costs (signature, bytes) come on top. {baseline}\n{}",
         r.md
     );
     // VE_BENCH_ONLY=marketplace,callbacks runs just those sections and
