@@ -1,7 +1,7 @@
 //! Checks shared by the execute handlers: IDs, callers, funds, limits.
 
 use cosmwasm_std::{Addr, Api, MessageInfo, Storage, Uint128};
-use ve_types::EscrowId;
+use ve_types::{AllocationId, EscrowId};
 
 pub use ve_cw::{address, bank_send as send, ensure_transition, no_funds};
 
@@ -16,9 +16,41 @@ pub const MAX_REASON_CHARS: usize = 256;
 /// Parses `order:{order id}` / `job:{job id}` and validates the customer
 /// address in it; returns the canonical string used as key.
 pub fn escrow_key(api: &dyn Api, id: &str) -> Result<(String, Addr), ContractError> {
+    let (_, key, customer) = parse_escrow_id(api, id)?;
+    Ok((key, customer))
+}
+
+/// [`escrow_key`] with the parsed ID.
+pub fn parse_escrow_id(api: &dyn Api, id: &str) -> Result<(EscrowId, String, Addr), ContractError> {
     let parsed: EscrowId = id.parse()?;
     let customer = address(api, "escrow_id", parsed.customer())?;
-    Ok((parsed.text(), customer))
+    let key = parsed.text();
+    Ok((parsed, key, customer))
+}
+
+/// Usage of an allocation belongs to its order's escrow (`order:c/1` takes
+/// `c/1/1`, `c/1/2`, ...), a job's to the job's escrow (`job:c/7` takes
+/// `c/7`), so no escrow can bill, summarise or block the periods of an
+/// allocation that is not its own.
+pub fn check_allocation_of(
+    escrow: &EscrowId,
+    key: &str,
+    allocation_id: &str,
+) -> Result<(), ContractError> {
+    let belongs = match escrow {
+        EscrowId::Order(order) => allocation_id
+            .parse::<AllocationId>()
+            .is_ok_and(|a| a.customer == order.customer && a.order_sequence == order.sequence),
+        EscrowId::Job(job) => job.text() == allocation_id,
+    };
+    if belongs {
+        Ok(())
+    } else {
+        Err(ContractError::invalid(
+            "allocation_id",
+            format!("{allocation_id:?} is not an allocation of escrow {key}"),
+        ))
+    }
 }
 
 pub fn load_escrow(storage: &dyn Storage, key: &str) -> Result<Escrow, ContractError> {

@@ -171,6 +171,11 @@ pub struct UsageSummary {
     #[schemars(with = "Uint128")]
     pub settled_cost: Uint128,
     pub records: u64,
+    /// End of the last recorded period (rejected ones included): the next
+    /// period must start at or after it, so periods never overlap.
+    #[serde(with = "ve_types::packed::timestamp")]
+    #[schemars(with = "Timestamp")]
+    pub last_period_end: Timestamp,
 }
 
 pub const CONFIG: Item<Config> = Item::new("config");
@@ -234,11 +239,8 @@ pub fn records<'a>() -> IndexedMap<u64, UsageRecord, RecordIndexes<'a>> {
     )
 }
 
-/// End of the last recorded period per (escrow, allocation, usage type):
-/// a new period must start at or after it, so periods never overlap. In
-/// nanoseconds: a bare `Timestamp` would be stored as a decimal string.
-pub const LAST_PERIOD_END: Map<(&str, &str, &str), u64> = Map::new("last_period_end");
-/// Totals per (allocation, usage type).
+/// Totals and the last period's end per (allocation, usage type); an
+/// allocation's records all belong to one escrow.
 pub const SUMMARIES: Map<(&str, &str), UsageSummary> = Map::new("summaries");
 /// Settlements per escrow, in order.
 pub const SETTLEMENTS: Map<(&str, u64), Settlement> = Map::new("settlements");

@@ -1,7 +1,7 @@
 mod common;
 
 use common::*;
-use cosmwasm_std::{coin, Uint128};
+use cosmwasm_std::{coin, Timestamp, Uint128};
 use settlement::msg::{
     ExecuteMsg, QueryMsg, SettlementsResponse, UsageRecordResponse, UsageRecordsResponse,
     UsageSummaryResponse,
@@ -172,6 +172,72 @@ fn recording_rejects_bad_periods_and_amounts() {
         )),
         "{err}"
     );
+}
+
+/// The allocation of a usage record must be the escrow's own: an order
+/// escrow takes its order's allocations, a job escrow its job.
+#[test]
+fn usage_is_recorded_only_for_the_escrows_own_allocation() {
+    let mut s = Suite::new();
+    let order1 = s.open_escrow(1, 10_000);
+    let order2 = s.open_escrow(2, 10_000);
+    let (provider, hpc, customer) = (s.provider.clone(), s.hpc.clone(), s.customer.clone());
+    let job = format!("job:{customer}/7");
+    s.exec(
+        &hpc,
+        &s.create_msg(&job, Some(&customer), 30 * 86_400),
+        &[coin(10_000, DENOM)],
+    )
+    .unwrap();
+    s.advance(3_600);
+    let t = s.now().seconds();
+    let with_allocation = |escrow: &str, allocation: &str| ExecuteMsg::RecordUsage {
+        escrow_id: escrow.to_string(),
+        allocation_id: allocation.to_string(),
+        usage_type: "cpu_hour".into(),
+        units: Uint128::one(),
+        period_start: Timestamp::from_seconds(t - 3_600),
+        period_end: Timestamp::from_seconds(t),
+    };
+    let other = s.customer2.clone();
+    for (escrow, allocation) in [
+        // Another order's allocation, of the same customer or another.
+        (&order1, format!("{customer}/2/1")),
+        (&order1, format!("{other}/1/1")),
+        // Not an allocation ID at all, or the order itself.
+        (&order1, "gpu-box-1".to_string()),
+        (&order1, format!("{customer}/1")),
+        (&order1, format!("{customer}/1/0")),
+        // A job escrow takes exactly its job.
+        (&job, format!("{customer}/8")),
+        (&job, format!("{customer}/7/1")),
+    ] {
+        let err = s.exec_fails(&provider, &with_allocation(escrow, &allocation), &[]);
+        assert!(
+            err.contains(&format!(
+                "invalid allocation_id: {allocation:?} is not an allocation of escrow {escrow}"
+            )),
+            "{escrow} / {allocation}: {err}"
+        );
+    }
+    for (escrow, allocation) in [
+        (&order1, format!("{customer}/1/1")),
+        (&order1, format!("{customer}/1/2")),
+        (&order2, format!("{customer}/2/1")),
+        (&job, format!("{customer}/7")),
+    ] {
+        s.exec(&provider, &with_allocation(escrow, &allocation), &[])
+            .unwrap();
+    }
+    // The summary keeps the end of the last period, where the next must start.
+    let summary: UsageSummaryResponse = s
+        .query(&QueryMsg::UsageSummary {
+            allocation_id: format!("{customer}/1/2"),
+        })
+        .unwrap();
+    assert_eq!(summary.usage.len(), 1);
+    assert_eq!(summary.usage[0].records, 1);
+    assert_eq!(summary.usage[0].last_period_end.seconds(), t);
 }
 
 #[test]

@@ -5,12 +5,12 @@ use super::escrow::set_state;
 use crate::error::ContractError;
 use crate::events;
 use crate::helpers::{
-    ensure_transition, escrow_key, is_creator_contract, label, load_escrow, load_record, no_funds,
-    reason, record_ids,
+    check_allocation_of, ensure_transition, escrow_key, is_creator_contract, label, load_escrow,
+    load_record, no_funds, parse_escrow_id, reason, record_ids,
 };
 use crate::state::{
-    insert_record, update_escrow, update_record, UsageRecord, UsageSummary, CONFIG,
-    LAST_PERIOD_END, RECORD_SEQ, SUMMARIES,
+    insert_record, update_escrow, update_record, UsageRecord, UsageSummary, CONFIG, RECORD_SEQ,
+    SUMMARIES,
 };
 
 pub struct NewUsage {
@@ -29,7 +29,7 @@ pub fn record(
     usage: NewUsage,
 ) -> Result<Response, ContractError> {
     no_funds(&info)?;
-    let (key, _) = escrow_key(deps.api, &usage.escrow_id)?;
+    let (escrow_id, key, _) = parse_escrow_id(deps.api, &usage.escrow_id)?;
     let mut escrow = load_escrow(deps.storage, &key)?;
     // The configuration is read only for a caller that is not the provider.
     let authorised = info.sender == escrow.provider || {
@@ -52,6 +52,7 @@ pub fn record(
         });
     }
     label("allocation_id", &usage.allocation_id)?;
+    check_allocation_of(&escrow_id, &key, &usage.allocation_id)?;
     let unit_price = escrow.rate(&usage.usage_type).ok_or_else(|| {
         ContractError::invalid(
             "usage_type",
@@ -73,13 +74,11 @@ pub fn record(
             "period_end is in the future",
         ));
     }
-    let period_key = (
-        key.as_str(),
-        usage.allocation_id.as_str(),
-        usage.usage_type.as_str(),
-    );
-    if let Some(last_end) = LAST_PERIOD_END.may_load(deps.storage, period_key)? {
-        let last_end = Timestamp::from_nanos(last_end);
+    // The allocation is this escrow's (checked above), so its summary also
+    // holds where the escrow's last period for it ended.
+    let summary_key = (usage.allocation_id.as_str(), usage.usage_type.as_str());
+    let summary = SUMMARIES.may_load(deps.storage, summary_key)?;
+    if let Some(last_end) = summary.as_ref().map(|s| s.last_period_end) {
         if usage.period_start < last_end {
             return Err(ContractError::OverlappingPeriod {
                 allocation_id: usage.allocation_id,
@@ -118,24 +117,19 @@ pub fn record(
         settlement: None,
     };
     insert_record(deps.storage, id, &record)?;
-    LAST_PERIOD_END.save(
-        deps.storage,
-        period_key_of(&record),
-        &record.period_end.nanos(),
-    )?;
-    let summary_key = (record.allocation_id.as_str(), record.usage_type.as_str());
-    let mut summary = SUMMARIES
-        .may_load(deps.storage, summary_key)?
-        .unwrap_or_else(|| UsageSummary {
-            usage_type: record.usage_type.clone(),
-            units: Uint128::zero(),
-            cost: Uint128::zero(),
-            settled_cost: Uint128::zero(),
-            records: 0,
-        });
+    let mut summary = summary.unwrap_or_else(|| UsageSummary {
+        usage_type: record.usage_type.clone(),
+        units: Uint128::zero(),
+        cost: Uint128::zero(),
+        settled_cost: Uint128::zero(),
+        records: 0,
+        last_period_end: record.period_end,
+    });
     summary.units = summary.units.checked_add(record.units)?;
     summary.cost = summary.cost.checked_add(cost)?;
     summary.records += 1;
+    summary.last_period_end = record.period_end;
+    let summary_key = (record.allocation_id.as_str(), record.usage_type.as_str());
     SUMMARIES.save(deps.storage, summary_key, &summary)?;
 
     escrow.reserved = escrow.reserved.checked_add(cost)?;
@@ -147,14 +141,6 @@ pub fn record(
         .add_attribute("action", "record_usage")
         .add_event(events::usage_recorded(id, &record))
         .set_data(cosmwasm_std::to_json_binary(&id)?))
-}
-
-fn period_key_of(r: &UsageRecord) -> (&str, &str, &str) {
-    (
-        r.escrow_id.as_str(),
-        r.allocation_id.as_str(),
-        r.usage_type.as_str(),
-    )
 }
 
 pub fn acknowledge(

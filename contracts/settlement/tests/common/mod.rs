@@ -229,7 +229,7 @@ impl Suite {
     ) -> ExecuteMsg {
         ExecuteMsg::RecordUsage {
             escrow_id: escrow_id.into(),
-            allocation_id: format!("{}/1/1", self.customer),
+            allocation_id: allocation_of(escrow_id),
             usage_type: usage_type.into(),
             units: Uint128::new(units),
             period_start: Timestamp::from_seconds(start),
@@ -246,6 +246,16 @@ impl Suite {
         let provider = self.provider.clone();
         let res = self.exec(&provider, &msg, &[]).unwrap();
         cosmwasm_std::from_json(res.data.unwrap()).unwrap()
+    }
+}
+
+/// The first allocation of an order escrow (`order:c/1` -> `c/1/1`), or the
+/// job of a job escrow (`job:c/7` -> `c/7`).
+pub fn allocation_of(escrow_id: &str) -> String {
+    match escrow_id.split_once(':') {
+        Some(("order", order)) => format!("{order}/1"),
+        Some((_, job)) => job.to_string(),
+        None => escrow_id.to_string(),
     }
 }
 
