@@ -13,6 +13,7 @@
 //!   delete 1,000, each iterator step 30 + 3 per key and value byte.
 //! - A contract's keys reach that store behind wasmd's prefix: one byte
 //!   (`ContractStorePrefix`) and the 32-byte contract address.
+//! - x/auth `DefaultTxSizeCostPerByte`: 10 per byte of the transaction.
 
 use cosmwasm_std::{Order, Record, Response};
 use cosmwasm_vm::testing::MockStorage;
@@ -35,6 +36,16 @@ pub const ITER_STEP: u64 = 30;
 
 /// `0x03` + a 32-byte contract address, in front of every contract key.
 pub const CONTRACT_KEY_PREFIX: u64 = 33;
+
+/// x/auth's default `TxSizeCostPerByte`: the ante handler charges every byte
+/// of the signed transaction, so a message's JSON costs this per byte
+/// before the contract runs (the envelope, signature and fee come on top).
+pub const TX_SIZE_PER_BYTE: u64 = 10;
+
+/// The ante handler's gas for `bytes` of message in the transaction.
+pub fn tx_size_gas(bytes: usize) -> u64 {
+    bytes as u64 * TX_SIZE_PER_BYTE
+}
 
 /// The SDK gas of one execute (or query) apart from its VM gas.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
