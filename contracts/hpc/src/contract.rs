@@ -158,6 +158,7 @@ pub fn execute(
         ExecuteMsg::CancelJob { job_id, reason } => job::cancel(deps, env, info, job_id, reason),
         ExecuteMsg::ReportJobStatus {
             job_id,
+            provider,
             state,
             exit_code,
             node_seconds_used,
@@ -168,6 +169,7 @@ pub fn execute(
             info,
             job_id,
             StatusReport {
+                provider,
                 state,
                 exit_code,
                 node_seconds_used,

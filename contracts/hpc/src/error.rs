@@ -55,6 +55,9 @@ pub enum ContractError {
     #[error(transparent)]
     Funds(#[from] ve_cw::FundsError),
 
+    #[error(transparent)]
+    Foreign(#[from] ve_cw::ForeignEntity),
+
     #[error("job {id} may time out only after {deadline} (seconds); now {now}")]
     NotTimedOut { id: String, deadline: u64, now: u64 },
 

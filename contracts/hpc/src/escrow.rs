@@ -151,6 +151,7 @@ pub fn close(
     let record = SettlementMsg::RecordUsage {
         escrow_id: escrow_id.clone(),
         allocation_id: job.job_id().text(),
+        provider: None,
         usage_type: USAGE_TYPE.to_string(),
         units,
         period_start,

@@ -132,6 +132,10 @@ pub enum ExecuteMsg {
     /// `exit_code` and `node_seconds_used` are for final states only.
     ReportJobStatus {
         job_id: String,
+        /// The provider whose signed callback this is: required from the
+        /// callback contract (which verified the signature), and the job
+        /// must be theirs; a provider reporting directly may leave it out.
+        provider: Option<String>,
         state: JobState,
         exit_code: Option<i32>,
         node_seconds_used: Option<u64>,

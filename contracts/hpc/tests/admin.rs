@@ -207,9 +207,10 @@ fn update_config_is_for_the_admin() {
         &[],
     );
     assert!(err.contains("unauthorized: report a job status"), "{err}");
+    let provider = s.provider.clone();
     s.exec(
         &new_callback,
-        &report_msg(&id, JobState::Queued, None, None),
+        &on_behalf_of(report_msg(&id, JobState::Queued, None, None), &provider),
         &[],
     )
     .unwrap();

@@ -594,7 +594,7 @@ fn reports_come_from_the_provider_or_the_callback_contract() {
     let callback = s.callback.clone();
     let err = s.exec_fails(
         &callback,
-        &report_msg(&id, JobState::Running, Some(0), None),
+        &on_behalf_of(report_msg(&id, JobState::Running, Some(0), None), &provider),
         &[],
     );
     assert!(
@@ -603,7 +603,7 @@ fn reports_come_from_the_provider_or_the_callback_contract() {
     );
     let err = s.exec_fails(
         &callback,
-        &report_msg(&id, JobState::Queued, None, Some(5)),
+        &on_behalf_of(report_msg(&id, JobState::Queued, None, Some(5)), &provider),
         &[],
     );
     assert!(
@@ -612,7 +612,7 @@ fn reports_come_from_the_provider_or_the_callback_contract() {
     );
     let err = s.exec_fails(
         &callback,
-        &report_msg(&id, JobState::Completed, None, None),
+        &on_behalf_of(report_msg(&id, JobState::Completed, None, None), &provider),
         &[coin(1, DENOM)],
     );
     assert!(err.contains("this message takes no funds"), "{err}");
@@ -620,6 +620,7 @@ fn reports_come_from_the_provider_or_the_callback_contract() {
         &callback,
         &ExecuteMsg::ReportJobStatus {
             job_id: id.clone(),
+            provider: Some(provider.to_string()),
             state: JobState::Failed,
             exit_code: None,
             node_seconds_used: None,
@@ -631,6 +632,37 @@ fn reports_come_from_the_provider_or_the_callback_contract() {
         err.contains("invalid reason: contains control characters"),
         "{err}"
     );
+}
+
+/// The callback contract reports on a provider's behalf: it must say for
+/// whom, and the job must be that provider's.
+#[test]
+fn a_report_from_the_callback_contract_names_the_jobs_provider() {
+    let mut s = Suite::new();
+    let (_, offering) = s.offering();
+    let id = s.submit(&offering);
+    let (callback, provider, provider2) =
+        (s.callback.clone(), s.provider.clone(), s.provider2.clone());
+    let queued = report_msg(&id, JobState::Queued, None, None);
+    let err = s.exec_fails(&callback, &queued, &[]);
+    assert!(
+        err.contains("invalid provider: the callback contract names the provider it reports for"),
+        "{err}"
+    );
+    let err = s.exec_fails(&callback, &on_behalf_of(queued.clone(), &provider2), &[]);
+    assert!(
+        err.contains(&format!(
+            "job {id} belongs to {provider}, not to {provider2}"
+        )),
+        "{err}"
+    );
+    // The provider itself may name itself, not somebody else.
+    let err = s.exec_fails(&provider, &on_behalf_of(queued.clone(), &provider2), &[]);
+    assert!(err.contains("belongs to"), "{err}");
+    assert_eq!(s.job_state(&id).state, JobState::Pending);
+    s.exec(&callback, &on_behalf_of(queued, &provider), &[])
+        .unwrap();
+    assert_eq!(s.job_state(&id).state, JobState::Queued);
 }
 
 #[test]
@@ -690,10 +722,14 @@ fn completion_with_usage_records_settles_and_closes_the_escrow() {
     s.advance(1_800);
     let before = money(&s);
     let callback = s.callback.clone();
+    let on_behalf = s.provider.clone();
     let res = s
         .exec(
             &callback,
-            &report_msg(&id, JobState::Completed, Some(0), Some(3_601)),
+            &on_behalf_of(
+                report_msg(&id, JobState::Completed, Some(0), Some(3_601)),
+                &on_behalf,
+            ),
             &[],
         )
         .unwrap();
@@ -784,6 +820,7 @@ fn failure_after_running_with_usage_is_billed() {
             &provider,
             &ExecuteMsg::ReportJobStatus {
                 job_id: id.clone(),
+                provider: None,
                 state: JobState::Failed,
                 exit_code: Some(-9),
                 node_seconds_used: Some(1_200),
@@ -892,6 +929,7 @@ fn every_job_transition_pair() {
     let mut s = Suite::new();
     let (_, offering) = s.offering();
     let callback = s.callback.clone();
+    let on_behalf = s.provider.clone();
     for (from, allowed) in spec {
         for to in JobState::ALL {
             assert_eq!(
@@ -925,7 +963,11 @@ fn every_job_transition_pair() {
                 );
                 assert_eq!(after.escrow_outcome.is_some(), to.is_terminal());
             } else {
-                let err = s.exec_fails(&callback, &report_msg(&id, *to, None, None), &[]);
+                let err = s.exec_fails(
+                    &callback,
+                    &on_behalf_of(report_msg(&id, *to, None, None), &on_behalf),
+                    &[],
+                );
                 assert!(
                     err.contains(&format!("job {id} cannot go from {from} to {to}")),
                     "{from} -> {to}: {err}"
@@ -1021,6 +1063,7 @@ fn a_refused_refund_leaves_the_escrow_to_the_provider() {
         &settlement::msg::ExecuteMsg::RecordUsage {
             escrow_id: format!("job:{id}"),
             allocation_id: id.clone(),
+            provider: None,
             usage_type: "node_hour".into(),
             units: Uint128::new(1),
             period_start: started,
@@ -1068,9 +1111,13 @@ fn a_job_outliving_its_escrow() {
     s.report(&id, JobState::Running, None).unwrap();
     s.advance(60);
     let callback = s.callback.clone();
+    let on_behalf = s.provider.clone();
     let err = s.exec_fails(
         &callback,
-        &report_msg(&id, JobState::Completed, None, Some(60)),
+        &on_behalf_of(
+            report_msg(&id, JobState::Completed, None, Some(60)),
+            &on_behalf,
+        ),
         &[],
     );
     assert!(err.contains("this needs an active escrow"), "{err}");

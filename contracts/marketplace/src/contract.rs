@@ -10,9 +10,10 @@ use cw2::set_contract_version;
 use crate::error::ContractError;
 use crate::escrow;
 use crate::execute::admin::{self, ConfigUpdate};
+use crate::execute::allocation::{self, StateReport};
+use crate::execute::bid;
 use crate::execute::offering::{self, OfferingUpdate, StateChange};
 use crate::execute::order::{self, NewOrder};
-use crate::execute::{allocation, bid};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
 use crate::state::{Config, CONFIG};
@@ -177,10 +178,22 @@ pub fn execute(
         }
         ExecuteMsg::ReportAllocationState {
             allocation_id,
+            provider,
             state,
             backend_id,
             reason,
-        } => allocation::report_state(deps, env, info, allocation_id, state, backend_id, reason),
+        } => allocation::report_state(
+            deps,
+            env,
+            info,
+            allocation_id,
+            &provider,
+            StateReport {
+                to: state,
+                backend_id,
+                reason,
+            },
+        ),
         ExecuteMsg::IngestOffering {
             provider,
             waldur_id,

@@ -40,6 +40,9 @@ pub enum ContractError {
     #[error(transparent)]
     Funds(#[from] ve_cw::FundsError),
 
+    #[error(transparent)]
+    Foreign(#[from] ve_cw::ForeignEntity),
+
     #[error("order {id} is {state}; bids need an open order")]
     OrderNotOpen { id: String, state: String },
 

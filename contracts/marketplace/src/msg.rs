@@ -145,6 +145,9 @@ pub enum ExecuteMsg {
     /// A state reported from Waldur; only from the callback contract.
     ReportAllocationState {
         allocation_id: String,
+        /// The provider whose signed callback this is (the callback
+        /// contract verified the signature); the allocation must be theirs.
+        provider: String,
         state: AllocationState,
         /// The Waldur resource UUID, once known.
         backend_id: Option<String>,

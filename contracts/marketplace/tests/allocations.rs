@@ -1,7 +1,7 @@
 mod common;
 
 use common::*;
-use cosmwasm_std::{coin, Uint128};
+use cosmwasm_std::{coin, Addr, Uint128};
 use marketplace::msg::{AllocationResponse, ExecuteMsg, OrderResponse, QueryMsg};
 use ve_types::{AllocationState, OrderState, StateMachine};
 
@@ -24,9 +24,16 @@ fn terminate(id: &str) -> ExecuteMsg {
     }
 }
 
-fn report_msg(id: &str, state: AllocationState, backend: Option<&str>) -> ExecuteMsg {
+/// A report as the callback contract sends it for `provider`.
+fn report_msg(
+    id: &str,
+    state: AllocationState,
+    backend: Option<&str>,
+    provider: &Addr,
+) -> ExecuteMsg {
     ExecuteMsg::ReportAllocationState {
         allocation_id: id.into(),
+        provider: provider.to_string(),
         state,
         backend_id: backend.map(Into::into),
         reason: None,
@@ -105,7 +112,7 @@ fn every_allocation_transition_pair() {
                 assert_eq!(after.state, *to);
                 assert_eq!(after.version, version + 1);
             } else {
-                let err = s.exec_fails(&callback, &report_msg(&id, *to, None), &[]);
+                let err = s.exec_fails(&callback, &report_msg(&id, *to, None, &s.provider), &[]);
                 assert!(
                     err.contains(&format!("allocation {id} cannot go from {from} to {to}")),
                     "{from} -> {to}: {err}"
@@ -402,7 +409,11 @@ fn reports_come_only_from_the_callback_contract() {
     let id = s.allocation();
     let (provider, customer, admin) = (s.provider.clone(), s.customer.clone(), s.admin.clone());
     for who in [&provider, &customer, &admin] {
-        let err = s.exec_fails(who, &report_msg(&id, AllocationState::Accepted, None), &[]);
+        let err = s.exec_fails(
+            who,
+            &report_msg(&id, AllocationState::Accepted, None, &s.provider),
+            &[],
+        );
         assert!(
             err.contains(
                 "report an allocation state may only be done by the waldur-callback contract"
@@ -410,12 +421,31 @@ fn reports_come_only_from_the_callback_contract() {
             "{err}"
         );
     }
+    // The callback contract reports for the provider whose signature it
+    // checked: the allocation must be that provider's.
+    let (callback, stranger) = (s.callback.clone(), s.stranger.clone());
+    let err = s.exec_fails(
+        &callback,
+        &report_msg(&id, AllocationState::Accepted, None, &stranger),
+        &[],
+    );
+    assert!(
+        err.contains(&format!(
+            "allocation {id} belongs to {provider}, not to {stranger}"
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        allocation(&s, &id).allocation.state,
+        AllocationState::Pending
+    );
+
     let mut s = Suite::with_instantiate(|m| m.callback_contract = None);
     let id = s.allocation();
     let callback = s.callback.clone();
     let err = s.exec_fails(
         &callback,
-        &report_msg(&id, AllocationState::Accepted, None),
+        &report_msg(&id, AllocationState::Accepted, None, &s.provider),
         &[],
     );
     assert!(err.contains("no callback contract is configured"), "{err}");
@@ -430,7 +460,7 @@ fn backend_id_binds_once() {
     let res = s
         .exec(
             &callback,
-            &report_msg(&id, AllocationState::Accepted, Some(uuid)),
+            &report_msg(&id, AllocationState::Accepted, Some(uuid), &s.provider),
             &[],
         )
         .unwrap();
@@ -441,13 +471,18 @@ fn backend_id_binds_once() {
     // The same id again is fine (a re-sent report); another one is not.
     s.exec(
         &callback,
-        &report_msg(&id, AllocationState::Accepted, Some(uuid)),
+        &report_msg(&id, AllocationState::Accepted, Some(uuid), &s.provider),
         &[],
     )
     .unwrap();
     let err = s.exec_fails(
         &callback,
-        &report_msg(&id, AllocationState::Provisioning, Some("other-uuid")),
+        &report_msg(
+            &id,
+            AllocationState::Provisioning,
+            Some("other-uuid"),
+            &s.provider,
+        ),
         &[],
     );
     assert!(
@@ -456,13 +491,23 @@ fn backend_id_binds_once() {
     );
     let err = s.exec_fails(
         &callback,
-        &report_msg(&id, AllocationState::Provisioning, Some("has space")),
+        &report_msg(
+            &id,
+            AllocationState::Provisioning,
+            Some("has space"),
+            &s.provider,
+        ),
         &[],
     );
     assert!(err.contains("invalid backend_id"), "{err}");
     let err = s.exec_fails(
         &callback,
-        &report_msg(&id, AllocationState::Provisioning, Some(&"x".repeat(129))),
+        &report_msg(
+            &id,
+            AllocationState::Provisioning,
+            Some(&"x".repeat(129)),
+            &s.provider,
+        ),
         &[],
     );
     assert!(err.contains("invalid backend_id"), "{err}");

@@ -83,6 +83,7 @@ pub fn execute(
         ExecuteMsg::RecordUsage {
             escrow_id,
             allocation_id,
+            provider,
             usage_type,
             units,
             period_start,
@@ -94,6 +95,7 @@ pub fn execute(
             NewUsage {
                 escrow_id,
                 allocation_id,
+                provider,
                 usage_type,
                 units,
                 period_start,

@@ -22,6 +22,9 @@ pub enum ContractError {
     #[error(transparent)]
     Field(#[from] ve_cw::FieldError),
 
+    #[error(transparent)]
+    Foreign(#[from] ve_cw::ForeignEntity),
+
     #[error("{entity} {id} not found")]
     NotFound { entity: &'static str, id: String },
 

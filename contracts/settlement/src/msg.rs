@@ -72,6 +72,11 @@ pub enum ExecuteMsg {
         escrow_id: String,
         /// The allocation or job the usage belongs to.
         allocation_id: String,
+        /// The provider whose signed callback this is: required from the
+        /// callback contract (which verified the signature), and the escrow
+        /// must be theirs; the provider or the creating contract may leave
+        /// it out.
+        provider: Option<String>,
         usage_type: String,
         units: Uint128,
         period_start: Timestamp,

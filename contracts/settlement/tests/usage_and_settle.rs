@@ -48,13 +48,31 @@ fn recording_is_authorised_priced_and_reserved() {
     assert_eq!(e.reserved, Uint128::new(3_000));
     assert_eq!(e.balance, Uint128::new(10_000));
     assert_eq!(e.escrow.unsettled_records, 1);
-    // The callback contract and the creating contract may record too.
-    s.exec(
-        &callback,
-        &s.record_msg(&id, "cpu_hour", 1, t - 7_200, t - 3_600),
-        &[],
-    )
-    .unwrap();
+    // The callback contract and the creating contract may record too; the
+    // callback contract names the provider it records for, which must be
+    // the escrow's.
+    let early = s.record_msg(&id, "cpu_hour", 1, t - 7_200, t - 3_600);
+    let err = s.exec_fails(&callback, &early, &[]);
+    assert!(
+        err.contains("invalid provider: the callback contract names the provider it records for"),
+        "{err}"
+    );
+    let other = s.stranger.clone();
+    for (who, sender) in [
+        (&other, &callback),
+        (&other, &provider),
+        (&other, &marketplace),
+    ] {
+        let err = s.exec_fails(sender, &on_behalf_of(early.clone(), who), &[]);
+        assert!(
+            err.contains(&format!(
+                "escrow {id} belongs to {provider}, not to {other}"
+            )),
+            "{err}"
+        );
+    }
+    s.exec(&callback, &on_behalf_of(early, &provider), &[])
+        .unwrap();
     s.exec(
         &marketplace,
         &s.record_msg(&id, "cpu_hour", 1, t - 3_600, t),
@@ -194,6 +212,7 @@ fn usage_is_recorded_only_for_the_escrows_own_allocation() {
     let with_allocation = |escrow: &str, allocation: &str| ExecuteMsg::RecordUsage {
         escrow_id: escrow.to_string(),
         allocation_id: allocation.to_string(),
+        provider: None,
         usage_type: "cpu_hour".into(),
         units: Uint128::one(),
         period_start: Timestamp::from_seconds(t - 3_600),

@@ -80,14 +80,6 @@ pub enum ContractError {
         callback_id: String,
     },
 
-    #[error("{entity_type} {entity_id} belongs to {owner}, not to {provider}")]
-    ForeignEntity {
-        entity_type: &'static str,
-        entity_id: String,
-        owner: String,
-        provider: String,
-    },
-
     #[error("no {0} contract is configured")]
     TargetNotConfigured(&'static str),
 

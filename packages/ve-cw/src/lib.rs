@@ -112,6 +112,36 @@ pub fn ensure_transition<S: StateMachine + Display>(
 }
 
 #[derive(Error, Debug, Clone, PartialEq, Eq)]
+#[error("{entity} {id} belongs to {owner}, not to {provider}")]
+pub struct ForeignEntity {
+    pub entity: &'static str,
+    pub id: String,
+    pub owner: String,
+    pub provider: String,
+}
+
+/// A report made on a provider's behalf (the callback contract passes the
+/// provider whose signature it verified) must be about that provider's own
+/// entity. An exact comparison: a malformed name matches nobody.
+pub fn ensure_provider(
+    entity: &'static str,
+    id: impl Display,
+    owner: &Addr,
+    provider: &str,
+) -> Result<(), ForeignEntity> {
+    if owner.as_str() == provider {
+        Ok(())
+    } else {
+        Err(ForeignEntity {
+            entity,
+            id: id.to_string(),
+            owner: owner.to_string(),
+            provider: provider.to_string(),
+        })
+    }
+}
+
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
 pub enum FundsError {
     #[error("wrong funds: expected exactly {expected}, got [{got}]")]
     Wrong { expected: Coin, got: String },
@@ -237,6 +267,22 @@ mod tests {
         // Not a control character: refused by addr_validate instead.
         let err = address(&api, "owner", &format!("{good}é")).unwrap_err();
         assert!(err.to_string().contains("is not a valid address"), "{err}");
+    }
+
+    #[test]
+    fn a_report_names_the_entitys_own_provider() {
+        let owner = Addr::unchecked("cosmwasm1owner");
+        assert_eq!(
+            ensure_provider("job", "c/1", &owner, "cosmwasm1owner"),
+            Ok(())
+        );
+        for other in ["cosmwasm1other", "COSMWASM1OWNER", "cosmwasm1owner ", ""] {
+            let err = ensure_provider("job", "c/1", &owner, other).unwrap_err();
+            assert_eq!(
+                err.to_string(),
+                format!("job c/1 belongs to cosmwasm1owner, not to {other}")
+            );
+        }
     }
 
     #[test]

@@ -275,6 +275,7 @@ impl Chain {
         let callback = self.callback.clone();
         let msg = marketplace::msg::ExecuteMsg::ReportAllocationState {
             allocation_id: allocation_id.into(),
+            provider: self.provider.to_string(),
             state,
             backend_id: None,
             reason: None,

@@ -64,6 +64,7 @@ fn usage_is_paid_to_the_provider_and_the_rest_refunded() {
     let record = Settle::RecordUsage {
         escrow_id: escrow_id(&order),
         allocation_id: allocation.clone(),
+        provider: None,
         usage_type: "hour".into(),
         units: Uint128::one(),
         period_start: Timestamp::from_seconds(now.seconds() - 3_600),
@@ -198,6 +199,7 @@ fn a_refused_refund_does_not_block_the_state_change() {
             &Settle::RecordUsage {
                 escrow_id: escrow_id(&order),
                 allocation_id: allocation.clone(),
+                provider: None,
                 usage_type: "hour".into(),
                 units: Uint128::one(),
                 period_start: Timestamp::from_seconds(now.seconds() - 600),

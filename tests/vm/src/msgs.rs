@@ -28,8 +28,9 @@ pub fn accept_bid(bid_id: &str) -> Value {
     json!({ "accept_bid": { "bid_id": bid_id }})
 }
 
-pub fn report_state(allocation_id: &str, state: &str) -> Value {
-    json!({ "report_allocation_state": { "allocation_id": allocation_id, "state": state }})
+/// As the callback contract sends it, for the provider that signed.
+pub fn report_state(allocation_id: &str, provider: &str, state: &str) -> Value {
+    json!({ "report_allocation_state": { "allocation_id": allocation_id, "provider": provider, "state": state }})
 }
 
 pub fn terminate(allocation_id: &str) -> Value {

@@ -111,7 +111,7 @@ fn marketplace_story_in_the_real_vm() {
     assert_eq!(list["allocations"][0]["allocation"]["state"], "pending");
 
     // The callback contract drives it active; nobody else may.
-    let report = |state: &str| msgs::report_state(&allocation_id, state);
+    let report = |state: &str| msgs::report_state(&allocation_id, provider.as_str(), state);
     let (res, _) = vm.execute(&provider, &report("accepted"), &[]);
     assert!(res.unwrap_err().contains("waldur-callback contract"));
     for state in ["accepted", "provisioning", "active"] {

@@ -211,6 +211,8 @@ pub fn cancel(
 
 /// The fields of `ReportJobStatus` besides the job ID.
 pub struct StatusReport {
+    /// Whom the callback contract reports for.
+    pub provider: Option<String>,
     pub state: JobState,
     pub exit_code: Option<i32>,
     pub node_seconds_used: Option<u64>,
@@ -233,6 +235,7 @@ pub fn report_status(
     report: StatusReport,
 ) -> Result<Response, ContractError> {
     let StatusReport {
+        provider,
         state: to,
         exit_code,
         node_seconds_used,
@@ -243,11 +246,22 @@ pub fn report_status(
     let key = keys::job(deps.api, &job_id)?;
     let mut job = load_job(deps.storage, &key)?;
     let callback = CONFIG.load(deps.storage)?.callback_contract;
-    if info.sender != job.provider && Some(&info.sender) != callback.as_ref() {
+    let from_callback = Some(&info.sender) == callback.as_ref();
+    if info.sender != job.provider && !from_callback {
         return Err(ContractError::Unauthorized {
             action: "report a job status",
             allowed: "the job's provider or the callback contract",
         });
+    }
+    match &provider {
+        Some(p) => ve_cw::ensure_provider("job", &job_id, &job.provider, p)?,
+        None if from_callback => {
+            return Err(ContractError::invalid(
+                "provider",
+                "the callback contract names the provider it reports for",
+            ))
+        }
+        None => {}
     }
     if !to.is_terminal() {
         if exit_code.is_some() {

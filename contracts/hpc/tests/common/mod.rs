@@ -123,10 +123,33 @@ pub fn report_msg(
 ) -> ExecuteMsg {
     ExecuteMsg::ReportJobStatus {
         job_id: job_id.into(),
+        provider: None,
         state,
         exit_code,
         node_seconds_used,
         reason: None,
+    }
+}
+
+/// A report as the callback contract sends it: naming the provider.
+pub fn on_behalf_of(msg: ExecuteMsg, who: &Addr) -> ExecuteMsg {
+    match msg {
+        ExecuteMsg::ReportJobStatus {
+            job_id,
+            state,
+            exit_code,
+            node_seconds_used,
+            reason,
+            ..
+        } => ExecuteMsg::ReportJobStatus {
+            job_id,
+            provider: Some(who.to_string()),
+            state,
+            exit_code,
+            node_seconds_used,
+            reason,
+        },
+        other => other,
     }
 }
 
@@ -412,11 +435,11 @@ impl Suite {
         node_seconds_used: Option<u64>,
     ) -> StdResult<AppResponse> {
         let callback = self.callback.clone();
-        self.exec(
-            &callback,
-            &report_msg(job_id, state, None, node_seconds_used),
-            &[],
-        )
+        let msg = on_behalf_of(
+            report_msg(job_id, state, None, node_seconds_used),
+            &self.provider,
+        );
+        self.exec(&callback, &msg, &[])
     }
 
     pub fn job_response(&self, job_id: &str) -> JobResponse {

@@ -234,15 +234,26 @@ pub fn resize(
         ))
 }
 
+/// What a provider's Waldur reported about an allocation.
+pub struct StateReport {
+    pub to: AllocationState,
+    pub backend_id: Option<String>,
+    pub reason: Option<String>,
+}
+
 pub fn report_state(
     mut deps: DepsMut,
     env: Env,
     info: MessageInfo,
     allocation_id: String,
-    to: AllocationState,
-    backend_id: Option<String>,
-    reason: Option<String>,
+    provider: &str,
+    report: StateReport,
 ) -> Result<Response, ContractError> {
+    let StateReport {
+        to,
+        backend_id,
+        reason,
+    } = report;
     funds::none(&info)?;
     let callback = CONFIG
         .load(deps.storage)?
@@ -257,6 +268,7 @@ pub fn report_state(
     validation::reason(&reason)?;
     let key = keys::allocation(deps.api, &allocation_id)?;
     let mut allocation = load_allocation(deps.storage, &key)?;
+    ve_cw::ensure_provider("allocation", &allocation_id, &allocation.provider, provider)?;
     if let Some(id) = &backend_id {
         validation::backend_id(id)?;
         match &allocation.backend_id {

@@ -272,6 +272,7 @@ impl Suite {
         let callback = self.callback.clone();
         let msg = ExecuteMsg::ReportAllocationState {
             allocation_id: allocation_id.into(),
+            provider: self.provider.to_string(),
             state,
             backend_id: None,
             reason: None,

@@ -16,6 +16,8 @@ use crate::state::{
 pub struct NewUsage {
     pub escrow_id: String,
     pub allocation_id: String,
+    /// Whom the callback contract records for.
+    pub provider: Option<String>,
     pub usage_type: String,
     pub units: Uint128,
     pub period_start: Timestamp,
@@ -32,16 +34,27 @@ pub fn record(
     let (escrow_id, key, _) = parse_escrow_id(deps.api, &usage.escrow_id)?;
     let mut escrow = load_escrow(deps.storage, &key)?;
     // The configuration is read only for a caller that is not the provider.
+    let mut from_callback = false;
     let authorised = info.sender == escrow.provider || {
         let config = CONFIG.load(deps.storage)?;
-        config.callback_contract.as_ref() == Some(&info.sender)
-            || is_creator_contract(&config, &escrow, &info.sender)
+        from_callback = config.callback_contract.as_ref() == Some(&info.sender);
+        from_callback || is_creator_contract(&config, &escrow, &info.sender)
     };
     if !authorised {
         return Err(ContractError::Unauthorized {
             action: "record usage",
             allowed: "the escrow's provider, the contract that created it or the callback contract",
         });
+    }
+    match &usage.provider {
+        Some(p) => ve_cw::ensure_provider("escrow", &key, &escrow.provider, p)?,
+        None if from_callback => {
+            return Err(ContractError::invalid(
+                "provider",
+                "the callback contract names the provider it records for",
+            ))
+        }
+        None => {}
     }
     if !matches!(escrow.state, EscrowState::Active | EscrowState::Disputed) {
         return Err(ContractError::WrongState {

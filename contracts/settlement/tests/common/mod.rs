@@ -230,6 +230,7 @@ impl Suite {
         ExecuteMsg::RecordUsage {
             escrow_id: escrow_id.into(),
             allocation_id: allocation_of(escrow_id),
+            provider: None,
             usage_type: usage_type.into(),
             units: Uint128::new(units),
             period_start: Timestamp::from_seconds(start),
@@ -246,6 +247,30 @@ impl Suite {
         let provider = self.provider.clone();
         let res = self.exec(&provider, &msg, &[]).unwrap();
         cosmwasm_std::from_json(res.data.unwrap()).unwrap()
+    }
+}
+
+/// A record as the callback contract sends it: naming the provider.
+pub fn on_behalf_of(msg: ExecuteMsg, who: &Addr) -> ExecuteMsg {
+    match msg {
+        ExecuteMsg::RecordUsage {
+            escrow_id,
+            allocation_id,
+            usage_type,
+            units,
+            period_start,
+            period_end,
+            ..
+        } => ExecuteMsg::RecordUsage {
+            escrow_id,
+            allocation_id,
+            provider: Some(who.to_string()),
+            usage_type,
+            units,
+            period_start,
+            period_end,
+        },
+        other => other,
     }
 }
 

@@ -230,7 +230,7 @@ fn apply(
             nonce: cb.nonce.clone(),
         });
     }
-    let msg = dispatch(deps.as_ref(), config, &c.provider, cb)?;
+    let msg = dispatch(config, &c.provider, cb)?;
 
     NONCES.save(deps.storage, nonce_key, &cb.expires_at)?;
     CALLBACKS.save(

@@ -11,7 +11,7 @@ use cosmwasm_std::{coin, to_json_vec, Binary};
 use ed25519_zebra::{SigningKey, VerificationKey};
 use serde_json::{json, Value};
 use ve_types::callback::{signing_bytes, CallbackFields, OfferingIngestPayload};
-use ve_types::{ActionType, EntityType, OfferingState};
+use ve_types::{ActionType, OfferingState};
 use ve_vm_tests::wasmd_gas::{self, Charges};
 use ve_vm_tests::{artifact_path, msgs, seed, VmContract, VM_GAS_PER_SDK_GAS};
 
@@ -167,7 +167,11 @@ fn marketplace(r: &mut Report) {
     let allocation = data_id(&res);
     for state in ["accepted", "provisioning", "active"] {
         let (_, g) = ok(
-            vm.execute(&callback, &msgs::report_state(&allocation, state), &[]),
+            vm.execute(
+                &callback,
+                &msgs::report_state(&allocation, provider.as_str(), state),
+                &[],
+            ),
             state,
         );
         r.gas(
@@ -385,57 +389,96 @@ fn hpc(r: &mut Report) {
     r.gas("query job", g, vm.charges());
 }
 
+/// What a callback says, before the numbering and the signature.
+struct Draft<'a> {
+    action: ActionType,
+    waldur_id: &'a str,
+    entity_id: &'a str,
+    payload: &'a [u8],
+}
+
+impl Draft<'_> {
+    /// Callback `n` of `provider`, signed with `key` for this VM's chain and
+    /// contract, valid for 600 s from now.
+    fn signed(&self, vm: &VmContract, key: &SigningKey, provider: &str, n: u32) -> Value {
+        let now = vm.env.block.time.seconds();
+        self.sign(
+            key,
+            (&vm.env.block.chain_id, vm.env.contract.address.as_str()),
+            provider,
+            n,
+            now,
+        )
+    }
+
+    fn sign(
+        &self,
+        key: &SigningKey,
+        (chain_id, contract): (&str, &str),
+        provider: &str,
+        n: u32,
+        now: u64,
+    ) -> Value {
+        let callback_id = format!("cb-{n}");
+        let nonce = format!("nonce-{n:08}");
+        let entity_type = self.action.entity_type();
+        let bytes = signing_bytes(&CallbackFields {
+            chain_id,
+            contract,
+            provider,
+            signer_key_id: "k1",
+            callback_id: &callback_id,
+            action: self.action,
+            waldur_id: self.waldur_id,
+            entity_type,
+            entity_id: self.entity_id,
+            nonce: &nonce,
+            timestamp: now,
+            expires_at: now + 600,
+            payload: self.payload,
+        })
+        .expect("signing bytes");
+        let signature: [u8; 64] = key.sign(&bytes).into();
+        json!({
+            "provider": provider, "signer_key_id": "k1", "callback_id": callback_id,
+            "action_type": self.action.as_str(), "waldur_id": self.waldur_id,
+            "entity_type": entity_type.as_str(), "entity_id": self.entity_id, "nonce": nonce,
+            "timestamp": now, "expires_at": now + 600, "payload": Binary::from(self.payload.to_vec()),
+            "signature": Binary::from(signature.to_vec()),
+        })
+    }
+}
+
+/// Offering `n` of the provider's Waldur, ingested.
 fn signed_ingest(vm: &VmContract, key: &SigningKey, provider: &str, n: u32) -> Value {
     let payload = ingest_payload();
     let uuid = format!("waldur-offering-{n}");
-    let now = vm.env.block.time.seconds();
-    sign_ingest(
-        key,
-        &vm.env.block.chain_id,
-        vm.env.contract.address.as_str(),
-        provider,
-        &uuid,
-        n,
-        now,
-        &payload,
-    )
+    Draft {
+        action: ActionType::OfferingIngest,
+        waldur_id: &uuid,
+        entity_id: &uuid,
+        payload: &payload,
+    }
+    .signed(vm, key, provider, n)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn sign_ingest(
-    key: &SigningKey,
-    chain_id: &str,
-    contract: &str,
-    provider: &str,
-    uuid: &str,
-    n: u32,
-    now: u64,
-    payload: &[u8],
-) -> Value {
-    let callback_id = format!("cb-{n}");
-    let nonce = format!("nonce-{n:08}");
-    let bytes = signing_bytes(&CallbackFields {
-        chain_id,
-        contract,
-        provider,
-        signer_key_id: "k1",
-        callback_id: &callback_id,
-        action: ActionType::OfferingIngest,
-        waldur_id: uuid,
-        entity_type: EntityType::Offering,
-        entity_id: uuid,
-        nonce: &nonce,
-        timestamp: now,
-        expires_at: now + 600,
-        payload,
+/// Allocation `customer/n/1` provisioned: the most frequent callback.
+fn signed_provision(vm: &VmContract, key: &SigningKey, provider: &str, n: u32) -> Value {
+    let payload = to_json_vec(&ve_types::callback::AllocationStatePayload {
+        state: ve_types::AllocationState::Active,
+        backend_id: Some(format!("{n:032x}")),
+        reason: None,
     })
-    .expect("signing bytes");
-    let signature: [u8; 64] = key.sign(&bytes).into();
-    json!({
-        "provider": provider, "signer_key_id": "k1", "callback_id": callback_id, "action_type": "offering_ingest",
-        "waldur_id": uuid, "entity_type": "offering", "entity_id": uuid, "nonce": nonce, "timestamp": now,
-        "expires_at": now + 600, "payload": Binary::from(payload.to_vec()), "signature": Binary::from(signature.to_vec()),
-    })
+    .expect("payload");
+    let allocation = format!("{}/{n}/1", vm.addr("customer"));
+    let resource = format!("waldur-resource-{n}");
+    Draft {
+        action: ActionType::Provision,
+        waldur_id: &resource,
+        entity_id: &allocation,
+        payload: &payload,
+    }
+    .signed(vm, key, provider, n)
 }
 
 fn ingest_payload() -> Vec<u8> {
@@ -475,55 +518,73 @@ fn callbacks(r: &mut Report) {
     let public: [u8; 32] = VerificationKey::from(&key).into();
     let (_, g) = ok(vm.execute(&provider, &json!({ "register_signer": { "key_id": "k1", "public_key": Binary::from(public.to_vec()) }}), &[]), "register");
     r.gas("register_signer", g, vm.charges());
-    let cb = signed_ingest(&vm, &key, provider.as_str(), 1);
-    let single_msg = json!({ "submit_callback": { "callback": cb }});
+    // The most frequent kind (a small payload) and the largest one.
+    callback_kind(r, &mut vm, &key, "provision", signed_provision, 1_000);
+    let (single, batch) = callback_kind(r, &mut vm, &key, "offering_ingest", signed_ingest, 0);
+    batch_floor(r, single, batch, 50);
+}
+
+type SignFn = fn(&VmContract, &SigningKey, &str, u32) -> Value;
+
+/// One callback of a kind alone, again, then 50 of it in one message and
+/// those again; prints their rows and ratios. Returns the VM gas of the
+/// one alone and of the whole batch.
+fn callback_kind(
+    r: &mut Report,
+    vm: &mut VmContract,
+    key: &SigningKey,
+    kind: &str,
+    sign: SignFn,
+    first: u32,
+) -> (u64, u64) {
+    r.section(&format!("waldur-callback: {kind} callbacks"), GAS_HEADER);
+    let provider = vm.addr("provider");
+    let single_msg =
+        json!({ "submit_callback": { "callback": sign(vm, key, provider.as_str(), first + 1) }});
     let (_, single) = ok(vm.execute(&provider, &single_msg, &[]), "single");
     let single_charges = vm.charges();
     r.gas(
-        "submit_callback (1, verified alone)",
+        &format!("submit_callback ({kind}, verified alone)"),
         single,
         single_charges,
     );
-    let (_, g) = ok(
-        vm.execute(
-            &provider,
-            &json!({ "submit_callback": { "callback": cb }}),
-            &[],
-        ),
-        "again",
-    );
+    let (_, g) = ok(vm.execute(&provider, &single_msg, &[]), "again");
     r.gas(
-        "submit_callback (re-delivery: already_processed)",
+        &format!("submit_callback ({kind}, re-delivery: already_processed)"),
         g,
         vm.charges(),
     );
-    let batch: Vec<Value> = (100..150)
-        .map(|n| signed_ingest(&vm, &key, provider.as_str(), n))
+    let batch: Vec<Value> = (first + 100..first + 150)
+        .map(|n| sign(vm, key, provider.as_str(), n))
         .collect();
     let batch_msg = json!({ "submit_callbacks": { "callbacks": batch }});
     let (_, g) = ok(vm.execute(&provider, &batch_msg, &[]), "batch");
     let batch_charges = vm.charges();
     r.gas(
-        "submit_callbacks (50, batch-verified), whole message",
+        &format!("submit_callbacks (50 {kind}, batch-verified), whole message"),
         g,
         batch_charges,
     );
-    r.gas_per("submit_callbacks (50), per callback", g, batch_charges, 50);
+    r.gas_per(
+        &format!("submit_callbacks (50 {kind}), per callback"),
+        g,
+        batch_charges,
+        50,
+    );
     let (_, again) = ok(vm.execute(&provider, &batch_msg, &[]), "batch again");
     r.gas_per(
-        "submit_callbacks (the same 50 again: re-deliveries), per callback",
+        &format!("submit_callbacks (the same 50 {kind} again: re-deliveries), per callback"),
         again,
         vm.charges(),
         50,
     );
     let single_wasmd = single_charges.total(single, false);
     let batch_wasmd = batch_charges.total(g, false) / 50;
-    let single_tx =
-        single_wasmd + wasmd_gas::tx_size_gas(to_json_vec(&single_msg).map_or(0, |m| m.len()));
-    let batch_tx =
-        batch_wasmd + wasmd_gas::tx_size_gas(to_json_vec(&batch_msg).map_or(0, |m| m.len())) / 50;
+    let message_gas = |m: &Value| wasmd_gas::tx_size_gas(to_json_vec(m).map_or(0, |b| b.len()));
+    let single_tx = single_wasmd + message_gas(&single_msg);
+    let batch_tx = batch_wasmd + message_gas(&batch_msg) / 50;
     let ratios = format!(
-        "A batched callback costs {:.0}% of one sent alone in VM gas (budget: 30%); \
+        "A batched {kind} callback costs {:.0}% of one sent alone in VM gas (budget: 30%); \
          {:.0}% in wasmd gas ({batch_wasmd} vs {single_wasmd}: the message's instance cost is shared by 50, \
          its storage and events are per callback); {:.0}% with the transaction's size gas of the message \
          ({batch_tx} vs {single_tx}: 10 per byte of its JSON, most of it the callback's own).",
@@ -533,7 +594,7 @@ fn callbacks(r: &mut Report) {
     );
     println!("  {ratios}");
     let _ = writeln!(r.md, "\n{ratios}");
-    batch_floor(r, single, g, 50);
+    (single, g)
 }
 
 /// Splits the two measurements into what a message costs once (F) and what
@@ -702,16 +763,21 @@ fn nonce_store(r: &mut Report) {
         env.block.time = env.block.time.plus_seconds(6);
         let now = env.block.time.seconds();
         let uuid = format!("w-{n}");
-        let cb: waldur_callback::msg::SignedCallback = serde_json::from_value(sign_ingest(
-            &key,
-            &env.block.chain_id,
-            &contract,
-            provider.as_str(),
-            &uuid,
-            n,
-            now,
-            &payload,
-        ))
+        let cb: waldur_callback::msg::SignedCallback = serde_json::from_value(
+            Draft {
+                action: ActionType::OfferingIngest,
+                waldur_id: &uuid,
+                entity_id: &uuid,
+                payload: &payload,
+            }
+            .sign(
+                &key,
+                (&env.block.chain_id, &contract),
+                provider.as_str(),
+                n,
+                now,
+            ),
+        )
         .expect("callback");
         waldur_callback::contract::execute(
             deps.as_mut(),

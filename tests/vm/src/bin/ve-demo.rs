@@ -102,7 +102,7 @@ fn story() -> Result<(), String> {
         demo.run(
             &format!("Waldur reports {state}"),
             &callback,
-            &msgs::report_state(&allocation, state),
+            &msgs::report_state(&allocation, provider.as_str(), state),
             &[],
         )?;
     }
@@ -115,7 +115,7 @@ fn story() -> Result<(), String> {
     demo.run(
         "Waldur reports terminated",
         &callback,
-        &msgs::report_state(&allocation, "terminated"),
+        &msgs::report_state(&allocation, provider.as_str(), "terminated"),
         &[],
     )?;
     println!("done: allocation {allocation} went pending -> active -> terminated");
