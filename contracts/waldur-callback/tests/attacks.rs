@@ -103,6 +103,43 @@ fn entity_of_another_provider() {
 }
 
 #[test]
+fn usage_of_another_providers_allocation() {
+    let mut s = Suite::new();
+    let allocation = s.allocation_of(&s.provider.clone());
+    for state in [
+        AllocationState::Accepted,
+        AllocationState::Provisioning,
+        AllocationState::Active,
+    ] {
+        let cb = s.state_callback(ActionType::Provision, &allocation, state);
+        s.submit(&cb).unwrap();
+    }
+    s.advance(3_600);
+    let now = s.now();
+    let p2 = s.provider2.clone();
+    let usage = ve_types::callback::UsagePayload {
+        usage_type: "hour".into(),
+        units: cosmwasm_std::Uint128::one(),
+        period_start: now - 3_600,
+        period_end: now,
+    };
+    // provider2 signs with its own key usage of provider's allocation.
+    let draft = s.draft(&p2, ActionType::UsageReport, &allocation, &usage);
+    let key2 = s.key2;
+    let before = s.all_state();
+    let err = s.submit_fails(&s.sign(draft, &key2));
+    let order = allocation.rsplit_once('/').map_or("", |(o, _)| o);
+    assert!(
+        err.contains(&format!(
+            "escrow order:{order} belongs to {}, not to {p2}",
+            s.provider
+        )),
+        "{err}"
+    );
+    assert_eq!(before, s.all_state());
+}
+
+#[test]
 fn revoked_key() {
     let mut s = Suite::new();
     let (_, cb) = accepted(&mut s);
