@@ -105,15 +105,7 @@ fn entity_of_another_provider() {
 #[test]
 fn usage_of_another_providers_allocation() {
     let mut s = Suite::new();
-    let allocation = s.allocation_of(&s.provider.clone());
-    for state in [
-        AllocationState::Accepted,
-        AllocationState::Provisioning,
-        AllocationState::Active,
-    ] {
-        let cb = s.state_callback(ActionType::Provision, &allocation, state);
-        s.submit(&cb).unwrap();
-    }
+    let allocation = s.active_allocation_of(&s.provider.clone());
     s.advance(3_600);
     let now = s.now();
     let p2 = s.provider2.clone();

@@ -53,15 +53,7 @@ fn provision_to_termination() {
 #[test]
 fn usage_reports_become_settlement_records() {
     let mut s = Suite::new();
-    let allocation = s.allocation_of(&s.provider.clone());
-    for state in [
-        AllocationState::Accepted,
-        AllocationState::Provisioning,
-        AllocationState::Active,
-    ] {
-        let cb = s.state_callback(ActionType::Provision, &allocation, state);
-        s.submit(&cb).unwrap();
-    }
+    let allocation = s.active_allocation_of(&s.provider.clone());
     s.advance(3_600);
     let now = s.now();
     let provider = s.provider.clone();

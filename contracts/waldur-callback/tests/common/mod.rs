@@ -289,6 +289,21 @@ impl Suite {
         self.app.wrap().query_wasm_smart(self.callback.clone(), msg)
     }
 
+    /// An allocation of `provider` driven to active by its provision
+    /// callbacks (accepted, provisioning, active).
+    pub fn active_allocation_of(&mut self, provider: &Addr) -> String {
+        let allocation = self.allocation_of(provider);
+        for state in [
+            AllocationState::Accepted,
+            AllocationState::Provisioning,
+            AllocationState::Active,
+        ] {
+            let cb = self.state_callback(ActionType::Provision, &allocation, state);
+            self.submit(&cb).unwrap();
+        }
+        allocation
+    }
+
     /// A marketplace allocation of `provider`, pending.
     pub fn allocation_of(&mut self, provider: &Addr) -> String {
         let customer = self.customer.clone();
