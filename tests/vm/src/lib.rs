@@ -105,14 +105,20 @@ impl VmContract {
             .unwrap_or_default()
     }
 
-    fn finish_metering(&mut self, res: &ContractResult<Response>) {
+    /// Records the call's store gas (since `start_metering`) and `events`.
+    fn finish_metering(&mut self, events: u64) {
         self.last = Charges {
             storage: self.take_storage_gas(),
-            events: match res {
-                ContractResult::Ok(r) => wasmd_gas::event_gas(r),
-                ContractResult::Err(_) => 0,
-            },
+            events,
         };
+    }
+
+    /// wasmd's event gas of an execute's or instantiate's result.
+    fn event_gas_of(res: &ContractResult<Response>) -> u64 {
+        match res {
+            ContractResult::Ok(r) => wasmd_gas::event_gas(r),
+            ContractResult::Err(_) => 0,
+        }
     }
 
     pub fn addr(&self, name: &str) -> Addr {
@@ -133,7 +139,7 @@ impl VmContract {
         let before = self.gas_left();
         let res = instantiate(&mut self.instance, self.env.clone(), info, msg);
         let used = before - self.gas_left();
-        self.finish_metering(&res);
+        self.finish_metering(Self::event_gas_of(&res));
         (res, used)
     }
 
@@ -149,7 +155,7 @@ impl VmContract {
         let before = self.gas_left();
         let res = execute(&mut self.instance, self.env.clone(), info, msg);
         let used = before - self.gas_left();
-        self.finish_metering(&res);
+        self.finish_metering(Self::event_gas_of(&res));
         (res, used)
     }
 
@@ -164,10 +170,8 @@ impl VmContract {
             .into_result()
             .and_then(|bin| cosmwasm_std::from_json(&bin).map_err(|e| e.to_string()));
         let used = before - self.gas_left();
-        self.last = Charges {
-            storage: self.take_storage_gas(),
-            events: 0,
-        };
+        // A query emits no events.
+        self.finish_metering(0);
         (res, used)
     }
 

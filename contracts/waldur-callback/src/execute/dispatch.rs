@@ -42,7 +42,6 @@ pub fn dispatch(
     provider: &Addr,
     cb: &SignedCallback,
 ) -> Result<WasmMsg, ContractError> {
-    let entity = cb.entity_id.as_str();
     match cb.action_type {
         ActionType::Provision | ActionType::Terminate | ActionType::StatusUpdate => {
             let p: AllocationStatePayload = payload(cb)?;
@@ -75,7 +74,7 @@ pub fn dispatch(
         ActionType::UsageReport => {
             let p: UsagePayload = payload(cb)?;
             let settlement = target(&config.settlement, "settlement")?;
-            let order = entity.parse::<AllocationId>()?.order_id();
+            let order = cb.entity_id.parse::<AllocationId>()?.order_id();
             execute(
                 &settlement,
                 &settlement::msg::ExecuteMsg::RecordUsage {
