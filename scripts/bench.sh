@@ -2,7 +2,8 @@
 # Benchmarks: builds the optimised artifacts, then measures them in the real
 # VM and writes bench/gas.md (gas per operation, page cost against stored
 # records, single vs batched callbacks, nonce store under load, sizes, the
-# relayer's throughput and peak memory).
+# relayer's throughput and peak memory), then bench/profile.md from profile
+# builds (where the VM gas of the costliest executes goes, step by step).
 # Prints figures; fails only if something does not run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,3 +30,9 @@ printf '%-20s %8d bytes\n' "cw20-base.wasm" "$(wc -c < artifacts/bench/cw20-base
 # the Waldur emulator) as a child process: build both.
 cargo build --quiet --locked -p ve-vm-tests --bins
 cargo run --quiet --locked -p ve-vm-tests --bin ve-bench
+
+# Where the gas of the costliest executes goes: the same scenarios on
+# profile builds (gas marks), written to bench/profile.md.
+scripts/build-wasm.sh --profile
+VE_ARTIFACTS=artifacts/profile VE_BENCH_ONLY=marketplace,settlement,hpc,callbacks \
+  cargo run --quiet --locked -p ve-vm-tests --bin ve-bench

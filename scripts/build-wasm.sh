@@ -4,8 +4,19 @@
 # artifacts/<name>.wasm and artifacts/checksums.txt, and fails when an
 # artifact is over wasmd's 800 KiB limit or fails the real VM's static
 # validation (cosmwasm-vm's check_wasm).
+#
+# --profile builds the bench's gas-profile variant instead (the
+# `gas-profile` feature: ve_cw::gas_mark reports each step to the VM) into
+# artifacts/profile; never deploy those.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+OUT=artifacts
+FEATURES=()
+if [ "${1:-}" = "--profile" ]; then
+  OUT=artifacts/profile
+  FEATURES=(--features gas-profile)
+fi
 
 CONTRACTS=(marketplace settlement hpc waldur-callback)
 MAX_BYTES=$((800 * 1024))
@@ -22,16 +33,16 @@ for c in "${CONTRACTS[@]}"; do
   # (measured with scripts/demo.sh). std's precompiled code still needs the
   # lowering below.
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C link-arg=-s -C target-cpu=mvp -D warnings" \
-    cargo build --release --lib --locked --target wasm32-unknown-unknown -p "$c"
-  mkdir -p "target/wasm-contracts"
-  cp "target/wasm32-unknown-unknown/release/${c//-/_}.wasm" "target/wasm-contracts/$c.wasm"
+    cargo build --release --lib --locked --target wasm32-unknown-unknown -p "$c" "${FEATURES[@]}"
+  mkdir -p "target/wasm-contracts/$OUT"
+  cp "target/wasm32-unknown-unknown/release/${c//-/_}.wasm" "target/wasm-contracts/$OUT/$c.wasm"
 done
 
-mkdir -p artifacts
-rm -f artifacts/*.wasm artifacts/checksums.txt
+mkdir -p "$OUT"
+rm -f "$OUT"/*.wasm "$OUT"/checksums.txt
 for c in "${CONTRACTS[@]}"; do
-  raw="target/wasm-contracts/$c.wasm"
-  out="artifacts/$c.wasm"
+  raw="target/wasm-contracts/$OUT/$c.wasm"
+  out="$OUT/$c.wasm"
   "$WASM_OPT" -Os --enable-bulk-memory --enable-sign-ext \
     --llvm-memory-copy-fill-lowering --signext-lowering \
     --strip-debug --strip-producers "$raw" -o "$out"
@@ -42,7 +53,7 @@ for c in "${CONTRACTS[@]}"; do
     exit 1
   fi
 done
-(cd artifacts && sha256sum ./*.wasm | sed 's# \./# #' > checksums.txt)
-cat artifacts/checksums.txt
+(cd "$OUT" && sha256sum ./*.wasm | sed 's# \./# #' > checksums.txt)
+cat "$OUT/checksums.txt"
 
-cargo run --quiet --locked -p ve-vm-tests --bin ve-wasm-check -- artifacts/*.wasm
+cargo run --quiet --locked -p ve-vm-tests --bin ve-wasm-check -- "$OUT"/*.wasm

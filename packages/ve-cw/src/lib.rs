@@ -22,6 +22,18 @@ use ve_types::StateMachine;
 pub const DEFAULT_LIMIT: u32 = 10;
 pub const MAX_LIMIT: u32 = 100;
 
+/// Marks the end of a step of an execute for the bench's gas profile
+/// (bench/profile.md): with the `gas-profile` feature the VM's debug
+/// handler sees `step` and the gas left. Without it (every deployed build)
+/// this is nothing.
+#[inline(always)]
+pub fn gas_mark(api: &dyn Api, step: &str) {
+    #[cfg(feature = "gas-profile")]
+    api.debug(step);
+    #[cfg(not(feature = "gas-profile"))]
+    let _ = (api, step);
+}
+
 pub fn page_size(limit: Option<u32>) -> usize {
     limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
 }

@@ -1,6 +1,7 @@
 //! Helpers for running the optimised contract artifacts in the real
 //! CosmWasm VM (cosmwasm-vm), as wasmd would.
 
+pub mod gas_steps;
 pub mod msgs;
 pub mod seed;
 pub mod wasmd_gas;
@@ -17,10 +18,14 @@ pub fn wasmd_capabilities() -> HashSet<String> {
     )
 }
 
-/// Path of `artifacts/<name>.wasm` at the workspace root.
+/// Path of `artifacts/<name>.wasm` at the workspace root, or in the
+/// directory `VE_ARTIFACTS` names (relative to the workspace root), as the
+/// gas profile's marked builds in `artifacts/profile` are loaded.
 pub fn artifact_path(name: &str) -> PathBuf {
+    let dir = std::env::var("VE_ARTIFACTS").unwrap_or_else(|_| "artifacts".into());
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../artifacts")
+        .join("../..")
+        .join(dir)
         .join(format!("{name}.wasm"))
 }
 
@@ -41,6 +46,7 @@ use cosmwasm_vm::testing::{execute, instantiate, mock_env, query, MockApi, MockQ
 use cosmwasm_vm::{Backend, Instance, InstanceOptions, Size, WasmLimits};
 use serde::{de::DeserializeOwned, Serialize};
 
+use gas_steps::{GasMarks, Step};
 use wasmd_gas::{Charges, MeteredStorage};
 
 /// VM gas per SDK gas unit (wasmd's multiplier).
@@ -53,6 +59,10 @@ pub struct VmContract {
     api: MockApi,
     /// wasmd's storage and event gas of the last call.
     last: Charges,
+    /// The `ve_cw::gas_mark`s of the running call (profile builds only).
+    marks: GasMarks,
+    /// The steps of the last call, from its marks.
+    last_steps: Vec<Step>,
 }
 
 impl VmContract {
@@ -78,13 +88,17 @@ impl VmContract {
         let options = InstanceOptions {
             gas_limit: 100_000_000_000_000,
         };
-        let instance = Instance::from_code(wasm, backend, options, Some(Size::mebi(16)))
+        let mut instance = Instance::from_code(wasm, backend, options, Some(Size::mebi(16)))
             .expect("the wasm instantiates in the VM");
+        let marks = GasMarks::default();
+        instance.set_debug_handler(marks.handler());
         VmContract {
             instance,
             env: mock_env(),
             api: MockApi::default(),
             last: Charges::default(),
+            marks,
+            last_steps: Vec::new(),
         }
     }
 
@@ -94,9 +108,16 @@ impl VmContract {
         self.last
     }
 
+    /// Where the last execute's VM gas went, step by step: empty unless
+    /// the artifact is a profile build (`ve_cw::gas_mark`).
+    pub fn steps(&self) -> &[Step] {
+        &self.last_steps
+    }
+
     fn start_metering(&mut self) {
         // Drops whatever seeding or setup wrote outside a call.
         let _ = self.take_storage_gas();
+        self.marks.clear();
     }
 
     fn take_storage_gas(&mut self) -> u64 {
@@ -154,9 +175,10 @@ impl VmContract {
         self.start_metering();
         let before = self.gas_left();
         let res = execute(&mut self.instance, self.env.clone(), info, msg);
-        let used = before - self.gas_left();
+        let after = self.gas_left();
         self.finish_metering(Self::event_gas_of(&res));
-        (res, used)
+        self.last_steps = self.marks.steps(before, after);
+        (res, before - after)
     }
 
     /// Queries and decodes the answer, with the VM gas used.

@@ -151,8 +151,10 @@ pub fn accept(
     info: MessageInfo,
     bid_id: String,
 ) -> Result<Response, ContractError> {
+    ve_cw::gas_mark(deps.api, "env, info and message parsed");
     funds::none(&info)?;
     let mut bid = load_bid(&deps, &bid_id)?;
+    ve_cw::gas_mark(deps.api, "bid ID parsed, bid loaded");
     let order_key = (bid.customer.clone(), bid.order_sequence);
     let mut order = load_order(deps.storage, &order_key)?;
     if info.sender != order.customer {
@@ -165,17 +167,21 @@ pub fn accept(
     require_open_bid(&bid, &env, &bid_id)?;
     let order_id = order.order_id().text();
     ensure_transition("order", &order_id, order.state, OrderState::Matched)?;
+    ve_cw::gas_mark(deps.api, "order loaded and checked");
 
     bid.state = BidState::Accepted;
     bid.updated_at = env.block.time;
     BIDS.save(deps.storage, bid.key(), &bid)?;
+    ve_cw::gas_mark(deps.api, "bid saved");
     let rejected = reject_open_bids(deps.storage, &env, &order, Some(bid.sequence))?;
+    ve_cw::gas_mark(deps.api, "other open bids rejected");
 
     // The escrow now covers the accepted price; the rest goes back.
     let needed = bid.price.checked_mul(Uint128::from(order.quantity))?;
     let refund = order.escrow.checked_sub(needed)?;
     order.escrow = needed;
     let allocation = create_allocation(deps.storage, &env, &mut order, &bid)?;
+    ve_cw::gas_mark(deps.api, "allocation and its index saved");
     let config = CONFIG.load(deps.storage)?;
     // The offering (the largest record) is read only for the settlement
     // escrow's rate card. Offerings are never removed.
@@ -188,6 +194,10 @@ pub fn accept(
     } else {
         None
     };
+    ve_cw::gas_mark(
+        deps.api,
+        "config read (escrow message if settlement is set)",
+    );
     let from = order.state;
     order.state = OrderState::Matched;
     order.accepted_price = Some(bid.price);
@@ -195,6 +205,7 @@ pub fn accept(
     order.matched_at = Some(env.block.time);
     order.updated_at = env.block.time;
     update_order(deps.storage, &order)?;
+    ve_cw::gas_mark(deps.api, "order saved");
 
     let allocation_id = allocation.allocation_id().text();
     let mut response = Response::new()
@@ -212,6 +223,7 @@ pub fn accept(
             .add_message(msg)
             .add_event(events::escrow_refunded(&order, refund));
     }
+    ve_cw::gas_mark(deps.api, "events and messages");
     Ok(response)
 }
 

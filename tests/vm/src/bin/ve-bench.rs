@@ -32,6 +32,9 @@ struct Report {
     cw20: u64,
     /// The same transfer's wasmd gas (setup, storage, events and VM).
     cw20_wasmd: u64,
+    /// Step tables of the marked executes (bench/profile.md), filled only
+    /// when the artifacts are profile builds.
+    profile: String,
 }
 
 impl Report {
@@ -61,6 +64,32 @@ impl Report {
             wasmd.to_string(),
             format!("{:.2}", wasmd as f64 / self.cw20_wasmd as f64),
         ]);
+    }
+    /// The steps of `vm`'s last execute, per item of `n`, when the artifact
+    /// is a profile build.
+    fn steps(&mut self, op: &str, vm: &VmContract, n: u64) {
+        let steps = vm.steps();
+        if steps.is_empty() {
+            return;
+        }
+        let total: u64 = steps.iter().map(|s| s.gas).sum();
+        let _ = write!(
+            self.profile,
+            "\n## {op}\n\n{} VM gas{} with the marks.\n\n| step | VM gas | share |\n|---|---|---|\n",
+            total / n,
+            if n > 1 { format!(" per callback of {n}") } else { String::new() },
+        );
+        println!("  steps of {op}:");
+        for step in steps {
+            let share = 100.0 * step.gas as f64 / total as f64;
+            let _ = writeln!(
+                self.profile,
+                "| {} | {} | {share:.0}% |",
+                step.name,
+                step.gas / n
+            );
+            println!("    {:>10}  {share:>3.0}%  {}", step.gas / n, step.name);
+        }
     }
 }
 
@@ -164,6 +193,7 @@ fn marketplace(r: &mut Report) {
         "accept",
     );
     r.gas("accept_bid", g, vm.charges());
+    r.steps("accept_bid", &vm, 1);
     let allocation = data_id(&res);
     for state in ["accepted", "provisioning", "active"] {
         let (_, g) = ok(
@@ -296,6 +326,7 @@ fn settlement(r: &mut Report) {
         );
         if i == 0 {
             r.gas("record_usage", g, vm.charges());
+            r.steps("record_usage", &vm, 1);
         }
         ids.push(cosmwasm_std::from_json::<u64>(res.data.unwrap()).unwrap());
     }
@@ -328,6 +359,7 @@ fn settlement(r: &mut Report) {
         "settle",
     );
     r.gas("settle (1 record, 1 fee)", g, vm.charges());
+    r.steps("settle (1 record, 1 fee)", &vm, 1);
     let (_, g) = ok(
         vm.execute(
             &provider,
@@ -337,6 +369,7 @@ fn settlement(r: &mut Report) {
         "final",
     );
     r.gas("settle final (2 records + refund)", g, vm.charges());
+    r.steps("settle final (2 records + refund)", &vm, 1);
     let g = query_gas(&mut vm, &json!({ "escrow": { "escrow_id": escrow }}));
     r.gas("query escrow", g, vm.charges());
     let g = query_gas(
@@ -373,6 +406,7 @@ fn hpc(r: &mut Report) {
         "submit",
     );
     r.gas("submit_job", g, vm.charges());
+    r.steps("submit_job", &vm, 1);
     let job = data_id(&res);
     for state in ["queued", "running"] {
         let (_, g) = ok(
@@ -548,11 +582,17 @@ fn callback_kind(
         single,
         single_charges,
     );
+    r.steps(&format!("submit_callback ({kind}, verified alone)"), vm, 1);
     let (_, g) = ok(vm.execute(&provider, &single_msg, &[]), "again");
     r.gas(
         &format!("submit_callback ({kind}, re-delivery: already_processed)"),
         g,
         vm.charges(),
+    );
+    r.steps(
+        &format!("submit_callback ({kind}, re-delivery: already_processed)"),
+        vm,
+        1,
     );
     let batch: Vec<Value> = (first + 100..first + 150)
         .map(|n| sign(vm, key, provider.as_str(), n))
@@ -569,6 +609,11 @@ fn callback_kind(
         &format!("submit_callbacks (50 {kind}), per callback"),
         g,
         batch_charges,
+        50,
+    );
+    r.steps(
+        &format!("submit_callbacks (50 {kind} batch-verified)"),
+        vm,
         50,
     );
     let (_, again) = ok(vm.execute(&provider, &batch_msg, &[]), "batch again");
@@ -991,6 +1036,7 @@ fn main() {
         md: String::new(),
         cw20: CW20_TRANSFER_FALLBACK_VM_GAS,
         cw20_wasmd: CW20_TRANSFER_FALLBACK_WASMD_GAS,
+        profile: String::new(),
     };
     let baseline = cw20(&mut r);
     r.md = format!(
@@ -1024,14 +1070,34 @@ and \"wasmd gas\" adds it to the VM's SDK gas, the event gas and the 60,000 inst
             run(&mut r);
         }
     }
+    // Marked artifacts (VE_ARTIFACTS=artifacts/profile) pay for their marks:
+    // such a run writes their steps, never gas.md.
+    if !r.profile.is_empty() {
+        write_bench_file("profile.md", &format!("{PROFILE_INTRO}{}", r.profile));
+        return;
+    }
     if only.is_some() {
         return;
     }
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/gas.md");
+    write_bench_file("gas.md", &r.md);
+}
+
+const PROFILE_INTRO: &str = "# Where the gas of the costliest executes goes\n\n\
+Written by `scripts/bench.sh` from profile builds of the contracts (`--features gas-profile`, \
+artifacts/profile, never deployed): each `ve_cw::gas_mark(api, step)` there is a debug call, \
+and the VM gas between two marks is the step the second one names. The first step is the entry \
+(the VM's call, cosmwasm-std parsing env, info and message), the last the answer being written. \
+A mark costs a host call (18,000 VM gas) and the copy of its label, so these totals are a little \
+above bench/gas.md's; the scenarios are the same.\n";
+
+fn write_bench_file(name: &str, text: &str) {
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../bench")
+        .join(name);
     if let Some(dir) = out.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    match std::fs::write(&out, &r.md) {
+    match std::fs::write(&out, text) {
         Ok(()) => println!("\nwrote {}", out.display()),
         Err(e) => eprintln!("cannot write {}: {e}", out.display()),
     }
