@@ -89,9 +89,9 @@ pub fn record(
             "period_end is in the future",
         ));
     }
+    ve_cw::gas_mark(deps.api, "allocation, rate and period checked");
     // The allocation is this escrow's (checked above), so its summary also
     // holds where the escrow's last period for it ended.
-    ve_cw::gas_mark(deps.api, "allocation, rate and period checked");
     let summary_key = (usage.allocation_id.as_str(), usage.usage_type.as_str());
     let summary = SUMMARIES.may_load(deps.storage, summary_key)?;
     if let Some(last_end) = summary.as_ref().map(|s| s.last_period_end) {
