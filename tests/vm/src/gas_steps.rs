@@ -7,8 +7,9 @@
 //! callbacks of a batch) adds up. What comes before the contract's first
 //! mark is the entry (the VM's call, cosmwasm-std parsing env, info and
 //! message), and what comes after its last is the answer being written.
-//! Each mark itself costs a host call (18,000 VM gas) and the copy of its
-//! label, which fall into the step it ends.
+//! Each mark itself costs about 0.2M VM gas (the debug host call and the
+//! region the contract builds for its label), which falls into the step it
+//! ends.
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1087,8 +1087,9 @@ Written by `scripts/bench.sh` from profile builds of the contracts (`--features 
 artifacts/profile, never deployed): each `ve_cw::gas_mark(api, step)` there is a debug call, \
 and the VM gas between two marks is the step the second one names. The first step is the entry \
 (the VM's call, cosmwasm-std parsing env, info and message), the last the answer being written. \
-A mark costs a host call (18,000 VM gas) and the copy of its label, so these totals are a little \
-above bench/gas.md's; the scenarios are the same.\n";
+A mark costs about 0.2M VM gas (the debug host call and the region the contract builds for its \
+label), counted in the step it ends, so these totals are that much per mark above bench/gas.md's; \
+the scenarios are the same.\n";
 
 fn write_bench_file(name: &str, text: &str) {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
