@@ -48,7 +48,7 @@ pub fn escrow_state_changed(id: &str, e: &Escrow, from: EscrowState) -> StdResul
 pub fn usage_recorded(id: u64, r: &UsageRecord) -> Event {
     event("usage_recorded")
         .add_attribute("record_id", id.to_string())
-        .add_attribute("escrow_id", &r.escrow_id)
+        .add_attribute("escrow_id", r.escrow_id())
         .add_attribute("allocation_id", &r.allocation_id)
         .add_attribute("usage_type", &r.usage_type)
         .add_attribute("units", r.units)
@@ -62,7 +62,7 @@ pub fn usage_recorded(id: u64, r: &UsageRecord) -> Event {
 pub fn usage_changed(name: &str, id: u64, r: &UsageRecord) -> Event {
     event(name)
         .add_attribute("record_id", id.to_string())
-        .add_attribute("escrow_id", &r.escrow_id)
+        .add_attribute("escrow_id", r.escrow_id())
         .add_attribute("state", r.state.as_str())
 }
 

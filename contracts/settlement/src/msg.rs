@@ -195,6 +195,8 @@ pub struct EscrowsResponse {
 #[cw_serde]
 pub struct UsageRecordResponse {
     pub id: u64,
+    /// The escrow of the record's allocation.
+    pub escrow_id: String,
     pub record: UsageRecord,
 }
 

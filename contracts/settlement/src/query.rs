@@ -93,10 +93,18 @@ pub fn escrows_by_state(
 }
 
 pub fn usage_record(deps: Deps, record_id: u64) -> Result<UsageRecordResponse, ContractError> {
-    Ok(UsageRecordResponse {
-        id: record_id,
-        record: load_record(deps.storage, record_id)?,
-    })
+    Ok(record_response(
+        record_id,
+        load_record(deps.storage, record_id)?,
+    ))
+}
+
+fn record_response(id: u64, record: UsageRecord) -> UsageRecordResponse {
+    UsageRecordResponse {
+        id,
+        escrow_id: record.escrow_id(),
+        record,
+    }
 }
 
 fn record_page(
@@ -105,7 +113,7 @@ fn record_page(
 ) -> Result<UsageRecordsResponse, ContractError> {
     let records = iter
         .take(page_size(limit))
-        .map(|item| item.map(|(id, record)| UsageRecordResponse { id, record }))
+        .map(|item| item.map(|(id, record)| record_response(id, record)))
         .collect::<StdResult<_>>()?;
     Ok(UsageRecordsResponse { records })
 }

@@ -245,8 +245,33 @@ fn usage_is_recorded_only_for_the_escrows_own_allocation() {
         (&order2, format!("{customer}/2/1")),
         (&job, format!("{customer}/7")),
     ] {
-        s.exec(&provider, &with_allocation(escrow, &allocation), &[])
+        let res = s
+            .exec(&provider, &with_allocation(escrow, &allocation), &[])
             .unwrap();
+        // The record names its escrow (derived from the allocation, not
+        // stored) in its event, its answer and the escrow's listings.
+        assert_eq!(event_attrs(&res, "ve.usage_recorded")["escrow_id"], *escrow);
+        let id: u64 = cosmwasm_std::from_json(res.data.unwrap()).unwrap();
+        let r: UsageRecordResponse = s.query(&QueryMsg::UsageRecord { record_id: id }).unwrap();
+        assert_eq!(
+            (r.escrow_id.as_str(), r.record.allocation_id.as_str()),
+            (escrow.as_str(), allocation.as_str())
+        );
+        for state in [None, Some(UsageRecordState::Pending)] {
+            let page: UsageRecordsResponse = s
+                .query(&QueryMsg::UsageRecordsByEscrow {
+                    escrow_id: escrow.to_string(),
+                    state,
+                    start_after: Some(id - 1),
+                    limit: Some(1),
+                })
+                .unwrap();
+            assert_eq!(page.records.len(), 1, "{escrow} {state:?}");
+            assert_eq!(
+                (page.records[0].id, page.records[0].escrow_id.as_str()),
+                (id, escrow.as_str())
+            );
+        }
     }
     // The summary keeps the end of the last period, where the next must start.
     let summary: UsageSummaryResponse = s

@@ -80,18 +80,12 @@ pub fn marketplace(native: &mut NativeStorage, customer: &Addr, provider: &Addr,
     }
 }
 
-/// `n` usage records of one allocation, as settlement stores them.
-pub fn settlement(
-    native: &mut NativeStorage,
-    recorder: &Addr,
-    escrow_id: &str,
-    allocation_id: &str,
-    n: u64,
-) {
+/// `n` usage records of one allocation (of its order's escrow), as
+/// settlement stores them.
+pub fn settlement(native: &mut NativeStorage, recorder: &Addr, allocation_id: &str, n: u64) {
     use settlement::state::{records, UsageRecord};
     for i in 1..=n {
         let r = UsageRecord {
-            escrow_id: escrow_id.into(),
             allocation_id: allocation_id.into(),
             usage_type: "hour".into(),
             units: Uint128::one(),

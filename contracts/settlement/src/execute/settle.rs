@@ -84,10 +84,10 @@ fn chosen_records(
             ids.into_iter()
                 .map(|id| {
                     let record = load_record(deps.storage, id)?;
-                    if record.escrow_id != key {
+                    if record.escrow_id() != key {
                         return Err(ContractError::invalid(
                             "record_ids",
-                            format!("record {id} belongs to escrow {}", record.escrow_id),
+                            format!("record {id} belongs to escrow {}", record.escrow_id()),
                         ));
                     }
                     if !settleable(&record, env, ack_window) {

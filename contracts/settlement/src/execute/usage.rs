@@ -119,7 +119,6 @@ pub fn record(
     let id = RECORD_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
     RECORD_SEQ.save(deps.storage, &id)?;
     let record = UsageRecord {
-        escrow_id: key.clone(),
         allocation_id: usage.allocation_id,
         usage_type: usage.usage_type,
         units: usage.units,
@@ -175,7 +174,7 @@ pub fn acknowledge(
     let mut response = Response::new().add_attribute("action", "acknowledge_usage");
     for id in ids {
         let mut record = load_record(deps.storage, id)?;
-        let escrow = load_escrow(deps.storage, &record.escrow_id)?;
+        let escrow = load_escrow(deps.storage, &record.escrow_id())?;
         if info.sender != escrow.customer {
             return Err(ContractError::Unauthorized {
                 action: "acknowledge usage",
@@ -206,7 +205,7 @@ pub fn dispute(
     no_funds(&info)?;
     reason(&why)?;
     let mut record = load_record(deps.storage, id)?;
-    let key = record.escrow_id.clone();
+    let key = record.escrow_id();
     let mut escrow = load_escrow(deps.storage, &key)?;
     if info.sender != escrow.customer {
         return Err(ContractError::Unauthorized {
@@ -260,10 +259,10 @@ pub fn resolve(
     ] {
         for id in ids {
             let mut record = load_record(deps.storage, *id)?;
-            if record.escrow_id != key {
+            if record.escrow_id() != key {
                 return Err(ContractError::invalid(
                     "upheld/rejected",
-                    format!("record {id} belongs to escrow {}", record.escrow_id),
+                    format!("record {id} belongs to escrow {}", record.escrow_id()),
                 ));
             }
             if record.state != UsageRecordState::Disputed {

@@ -729,13 +729,7 @@ fn scale(r: &mut Report) {
         );
         let mut native = MockStorage::new();
         let allocation = format!("{provider}/1/1");
-        seed::settlement(
-            &mut native,
-            &provider,
-            &format!("order:{provider}/1"),
-            &allocation,
-            n,
-        );
+        seed::settlement(&mut native, &provider, &allocation, n);
         seed::copy_into(&mut vm, &native);
         let g = query_gas(
             &mut vm,
