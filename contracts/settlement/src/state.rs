@@ -129,11 +129,12 @@ impl UsageRecord {
     }
 }
 
-/// `c/1/k` -> `order:c/1`; `c/7` -> `job:c/7`.
+/// `c/1/k` -> `order:c/1`; `c/7` -> `job:c/7` (joined without `format!`,
+/// whose machinery costs several times more VM gas).
 pub fn escrow_id_of(allocation_id: &str) -> String {
     match allocation_id.rsplit_once('/') {
-        Some((order, _)) if order.contains('/') => format!("order:{order}"),
-        _ => format!("job:{allocation_id}"),
+        Some((order, _)) if order.contains('/') => ["order:", order].concat(),
+        _ => ["job:", allocation_id].concat(),
     }
 }
 
