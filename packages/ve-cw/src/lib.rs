@@ -153,6 +153,29 @@ pub fn ensure_provider(
     }
 }
 
+/// Whom a report is for, where the provider may report for itself and the
+/// callback contract reports for the provider whose signature it verified:
+/// the callback contract must name that provider (`verb` says what it does
+/// for it: "records", "reports"), and a named provider must own the entity.
+pub fn ensure_reported_for<E: From<FieldError> + From<ForeignEntity>>(
+    entity: &'static str,
+    id: impl Display,
+    owner: &Addr,
+    provider: Option<&str>,
+    from_callback: bool,
+    verb: &str,
+) -> Result<(), E> {
+    match provider {
+        Some(p) => Ok(ensure_provider(entity, id, owner, p)?),
+        None if from_callback => Err(FieldError::new(
+            "provider",
+            format!("the callback contract names the provider it {verb} for"),
+        )
+        .into()),
+        None => Ok(()),
+    }
+}
+
 #[derive(Error, Debug, Clone, PartialEq, Eq)]
 pub enum FundsError {
     #[error("wrong funds: expected exactly {expected}, got [{got}]")]
@@ -294,6 +317,53 @@ mod tests {
                 err.to_string(),
                 format!("job c/1 belongs to cosmwasm1owner, not to {other}")
             );
+        }
+    }
+
+    #[derive(Debug, PartialEq)]
+    enum ReportError {
+        Field(FieldError),
+        Foreign(ForeignEntity),
+    }
+    impl From<FieldError> for ReportError {
+        fn from(e: FieldError) -> Self {
+            ReportError::Field(e)
+        }
+    }
+    impl From<ForeignEntity> for ReportError {
+        fn from(e: ForeignEntity) -> Self {
+            ReportError::Foreign(e)
+        }
+    }
+
+    #[test]
+    fn the_callback_contract_names_whom_it_reports_for() {
+        let owner = Addr::unchecked("cosmwasm1owner");
+        let check = |provider, from_callback| {
+            ensure_reported_for::<ReportError>(
+                "job",
+                "c/1",
+                &owner,
+                provider,
+                from_callback,
+                "reports",
+            )
+        };
+        // The provider itself may leave the name out; a named one must own it.
+        assert_eq!(check(None, false), Ok(()));
+        for from_callback in [false, true] {
+            assert_eq!(check(Some("cosmwasm1owner"), from_callback), Ok(()));
+            assert!(matches!(
+                check(Some("cosmwasm1other"), from_callback),
+                Err(ReportError::Foreign(_))
+            ));
+        }
+        match check(None, true) {
+            Err(ReportError::Field(e)) => assert_eq!(
+                e.to_string(),
+                "invalid provider: the callback contract names the provider it reports for"
+            ),
+            other => panic!("{other:?}"),
         }
     }
 

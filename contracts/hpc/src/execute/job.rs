@@ -262,16 +262,14 @@ pub fn report_status(
             allowed: "the job's provider or the callback contract",
         });
     }
-    match &provider {
-        Some(p) => ve_cw::ensure_provider("job", &job_id, &job.provider, p)?,
-        None if from_callback => {
-            return Err(ContractError::invalid(
-                "provider",
-                "the callback contract names the provider it reports for",
-            ))
-        }
-        None => {}
-    }
+    ve_cw::ensure_reported_for::<ContractError>(
+        "job",
+        &job_id,
+        &job.provider,
+        provider.as_deref(),
+        from_callback,
+        "reports",
+    )?;
     if !to.is_terminal() {
         if exit_code.is_some() {
             return Err(ContractError::invalid(

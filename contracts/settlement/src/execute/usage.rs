@@ -47,16 +47,14 @@ pub fn record(
             allowed: "the escrow's provider, the contract that created it or the callback contract",
         });
     }
-    match &usage.provider {
-        Some(p) => ve_cw::ensure_provider("escrow", &key, &escrow.provider, p)?,
-        None if from_callback => {
-            return Err(ContractError::invalid(
-                "provider",
-                "the callback contract names the provider it records for",
-            ))
-        }
-        None => {}
-    }
+    ve_cw::ensure_reported_for::<ContractError>(
+        "escrow",
+        &key,
+        &escrow.provider,
+        usage.provider.as_deref(),
+        from_callback,
+        "records",
+    )?;
     ve_cw::gas_mark(deps.api, "escrow loaded, caller checked");
     if !matches!(escrow.state, EscrowState::Active | EscrowState::Disputed) {
         return Err(ContractError::WrongState {
