@@ -105,16 +105,8 @@ fn entity_of_another_provider() {
 #[test]
 fn usage_of_another_providers_allocation() {
     let mut s = Suite::new();
-    let allocation = s.active_allocation_of(&s.provider.clone());
-    s.advance(3_600);
-    let now = s.now();
+    let (allocation, usage) = s.hour_of_usage();
     let p2 = s.provider2.clone();
-    let usage = ve_types::callback::UsagePayload {
-        usage_type: "hour".into(),
-        units: cosmwasm_std::Uint128::one(),
-        period_start: now - 3_600,
-        period_end: now,
-    };
     // provider2 signs with its own key usage of provider's allocation.
     let draft = s.draft(&p2, ActionType::UsageReport, &allocation, &usage);
     let key2 = s.key2;

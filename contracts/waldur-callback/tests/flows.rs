@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use cosmwasm_std::{Binary, Uint128};
-use ve_types::callback::{OfferingIngestPayload, UsagePayload};
+use ve_types::callback::OfferingIngestPayload;
 use ve_types::{ActionType, AllocationState, OfferingState};
 use waldur_callback::msg::{
     CallbackOutcome, ExecuteMsg, NonceStatusResponse, QueryMsg, SignerResponse, SignersResponse,
@@ -53,16 +53,8 @@ fn provision_to_termination() {
 #[test]
 fn usage_reports_become_settlement_records() {
     let mut s = Suite::new();
-    let allocation = s.active_allocation_of(&s.provider.clone());
-    s.advance(3_600);
-    let now = s.now();
+    let (allocation, usage) = s.hour_of_usage();
     let provider = s.provider.clone();
-    let usage = UsagePayload {
-        usage_type: "hour".into(),
-        units: Uint128::one(),
-        period_start: now - 3_600,
-        period_end: now,
-    };
     let draft = s.draft(&provider, ActionType::UsageReport, &allocation, &usage);
     let cb = s.sign(draft, &s.key);
     let res = s.submit(&cb).unwrap();

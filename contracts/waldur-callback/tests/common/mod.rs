@@ -10,7 +10,7 @@ use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Exe
 use ed25519_zebra::{SigningKey, VerificationKey};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use ve_types::callback::{signing_bytes, AllocationStatePayload, CallbackFields};
+use ve_types::callback::{signing_bytes, AllocationStatePayload, CallbackFields, UsagePayload};
 use ve_types::{ActionType, AllocationState};
 use waldur_callback::msg::{ExecuteMsg, InstantiateMsg, QueryMsg, SignedCallback};
 
@@ -302,6 +302,21 @@ impl Suite {
             self.submit(&cb).unwrap();
         }
         allocation
+    }
+
+    /// An active allocation of the first provider, an hour later, with a
+    /// usage payload of one unit for that hour.
+    pub fn hour_of_usage(&mut self) -> (String, UsagePayload) {
+        let allocation = self.active_allocation_of(&self.provider.clone());
+        self.advance(3_600);
+        let now = self.now();
+        let usage = UsagePayload {
+            usage_type: "hour".into(),
+            units: Uint128::one(),
+            period_start: now - 3_600,
+            period_end: now,
+        };
+        (allocation, usage)
     }
 
     /// A marketplace allocation of `provider`, pending.
