@@ -8,7 +8,13 @@
 //! FireCREST SLURM jobs (`slurm-jobs/`) take multipart uploads and are moved
 //! by tests with `set_slurm_job_runtime`, as SLURM would move them.
 //! Faults (429/5xx storms, delays, dropped connections) can be injected to
-//! test a client's retry policy. It binds 127.0.0.1 only.
+//! test a client's retry policy. It binds loopback addresses only:
+//! `Emulator::start` takes a free port on 127.0.0.1, `Emulator::start_on`
+//! a chosen loopback address.
+//!
+//! The `waldur-emulator` binary runs it as its own process for demos and
+//! end-to-end tests, seeded as a provider's Waldur, with `/control/`
+//! endpoints standing in for the SLURM cluster (see the binary's docs).
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -72,7 +72,8 @@ impl Shared {
 
 pub type AppState = Arc<Shared>;
 
-/// Entry point: `Emulator::start(token)`.
+/// Entry point: `Emulator::start(token)`, or `Emulator::start_on(address,
+/// token)` for a chosen loopback address.
 #[derive(Debug, Clone, Copy)]
 pub struct Emulator;
 
@@ -80,7 +81,26 @@ impl Emulator {
     /// Binds 127.0.0.1 on a free port and serves the API under `/api/`
     /// until the returned handle is dropped. Only this token is accepted.
     pub async fn start(token: impl Into<String>) -> std::io::Result<EmulatorHandle> {
-        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).await?;
+        Self::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), token).await
+    }
+
+    /// As [`Emulator::start`], on `address` (port 0 picks a free port).
+    /// The emulator is for loopback only: any other address (`0.0.0.0`, a
+    /// LAN address) is refused with `ErrorKind::InvalidInput`.
+    pub async fn start_on(
+        address: SocketAddr,
+        token: impl Into<String>,
+    ) -> std::io::Result<EmulatorHandle> {
+        if !address.ip().to_canonical().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "refusing to listen on {address}: the Waldur emulator serves \
+                     loopback addresses only (127.0.0.0/8 or ::1)"
+                ),
+            ));
+        }
+        let listener = TcpListener::bind(address).await?;
         let address = listener.local_addr()?;
         let origin = format!("http://{address}");
         let shared = Arc::new(Shared {
@@ -109,6 +129,7 @@ impl Emulator {
 pub struct EmulatorHandle {
     /// The API root, `http://127.0.0.1:<port>/api/`.
     pub base_url: String,
+    /// The bound address (the real port when 0 was asked for).
     pub address: SocketAddr,
     /// Seeding, backend moves, fault injection and the request log.
     pub state: EmulatorState,
@@ -184,6 +205,18 @@ async fn handle(
     router: Router,
     shared: AppState,
 ) -> Result<Response<Body>, DroppedByFault> {
+    // The emulator's own control endpoints are not part of the emulated
+    // API: faults do not touch them and the request log leaves them out.
+    if request
+        .uri()
+        .path()
+        .starts_with(crate::routes::CONTROL_PREFIX)
+    {
+        return match router.oneshot(request.map(Body::new)).await {
+            Ok(response) => Ok(response),
+            Err(never) => match never {},
+        };
+    }
     shared.log().push(RecordedRequest {
         method: request.method().to_string(),
         path: request.uri().path().to_owned(),

@@ -38,6 +38,41 @@ async fn listens_on_loopback_only() {
 }
 
 #[tokio::test]
+async fn start_on_takes_a_loopback_address_and_refuses_others() {
+    let emulator = Emulator::start_on("127.0.0.1:0".parse().unwrap(), TOKEN)
+        .await
+        .unwrap();
+    assert_ne!(emulator.address.port(), 0);
+    assert_eq!(
+        emulator.base_url,
+        format!("http://{}/api/", emulator.address)
+    );
+    for refused in ["0.0.0.0:0", "192.0.2.1:80", "[::]:0"] {
+        let error = Emulator::start_on(refused.parse().unwrap(), TOKEN)
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::InvalidInput, "{refused}");
+        assert!(error.to_string().contains("loopback"), "{error}");
+    }
+}
+
+#[tokio::test]
+async fn control_requests_are_neither_faulted_nor_logged() {
+    let (emulator, http) = start().await;
+    emulator.inject(Fault::Status(503, 1));
+    let origin = emulator.base_url.trim_end_matches("api/");
+    let response = http
+        .get(format!("{origin}control/summary/"))
+        .header("Authorization", format!("Token {TOKEN}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(emulator.state.pending_faults(), 1);
+    assert!(emulator.state.requests().is_empty());
+}
+
+#[tokio::test]
 async fn token_checks_follow_the_reference() {
     let (emulator, http) = start().await;
     let target = url(&emulator, "customers/");

@@ -1,6 +1,7 @@
 //! The HTTP surface: one module per API area, mounted under `/api/`.
 
 mod directory;
+mod emulator_control;
 mod offerings;
 mod orders;
 mod resources;
@@ -18,6 +19,9 @@ use serde_json::Value;
 use crate::api_error::{ApiError, ApiResult};
 use crate::listing::{list_response, PageWindow, QueryParams};
 use crate::server::AppState;
+
+/// The emulator's own endpoints (not Waldur's) live under this path.
+pub(crate) const CONTROL_PREFIX: &str = "/control/";
 
 pub fn router(state: AppState) -> Router {
     Router::new()
@@ -88,6 +92,11 @@ pub fn router(state: AppState) -> Router {
             get(slurm_jobs::list).post(slurm_jobs::create),
         )
         .route("/api/slurm-jobs/{uuid}/", get(slurm_jobs::retrieve))
+        .route("/control/summary/", get(emulator_control::summary))
+        .route(
+            "/control/slurm-jobs/{uuid}/runtime/",
+            post(emulator_control::set_slurm_job_runtime),
+        )
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
