@@ -11,6 +11,8 @@
 pub mod cli;
 pub mod deploy;
 pub mod devnet;
+pub mod processes;
+pub mod story;
 
 pub use cli::{TxResult, Wasmd};
 pub use deploy::{deploy, Deployment};

@@ -1,0 +1,68 @@
+//! `ve-devnet-demo` (`scripts/demo.sh --chain wasmd`): the main job on the
+//! running devnet. Deploys once, starts a `waldur-emulator` process and
+//! `ve-relayer run` against the node, drives one allocation from order to
+//! final settlement and one HPC job, printing each step, and ends with the
+//! embedded demo's checks. Exits non-zero when a check fails.
+
+use anyhow::{ensure, Result};
+use ve_devnet::deploy::{deploy_once, Outcome as Deployed, PLATFORM_FEE_BPS};
+use ve_devnet::processes::{build_binaries, EmulatorProcess};
+use ve_devnet::story::{self, Stack, WALDUR_TOKEN};
+use ve_devnet::Devnet;
+
+fn main() -> Result<()> {
+    let root = ve_devnet::repo_root();
+    let devnet = Devnet::existing()?;
+    let cli = devnet.cli();
+    let deployment = match deploy_once(
+        &cli,
+        &devnet,
+        &root.join("artifacts"),
+        &root.join(".devnet/deployment.json"),
+    )? {
+        Deployed::Deployed(d) => {
+            println!("deployed the four contracts (.devnet/deployment.json)");
+            d
+        }
+        Deployed::AlreadyDeployed(d) => d,
+    };
+    let bin_dir = build_binaries()?;
+    let waldur = EmulatorProcess::start(&bin_dir, WALDUR_TOKEN)?;
+    let stack = Stack {
+        cli: &cli,
+        deployment: &deployment,
+        bin_dir,
+        waldur,
+    };
+    let dir = root.join(format!(".devnet/demo-{}", stack.block_time()?));
+    let mut step = 0;
+    let outcome = story::run(&stack, &dir, &mut |line| {
+        step += 1;
+        println!("[{step:>2}] {line}");
+    })?;
+
+    // The embedded demo's checks, on the real chain.
+    let billed = 12 * 100;
+    let fee = billed * u128::from(PLATFORM_FEE_BPS) / 10_000;
+    ensure!(outcome.allocation_state == "terminated", "allocation {}", outcome.allocation_state);
+    ensure!(outcome.customer_spent == billed, "customer paid {}, not {billed}", outcome.customer_spent);
+    ensure!(outcome.fee_collected == fee, "platform fee {}, not {fee}", outcome.fee_collected);
+    ensure!(
+        outcome.provider_received == billed - fee,
+        "provider received {}, not {}",
+        outcome.provider_received,
+        billed - fee
+    );
+    ensure!(outcome.job_state == "completed", "job {}", outcome.job_state);
+    ensure!(outcome.job_node_hours == Some(3), "job billed {:?} node-hours, not 3", outcome.job_node_hours);
+    ensure!(outcome.outbox["outbox"]["dead_letter"] == 0, "dead letters: {}", outcome.outbox);
+    ensure!(outcome.outbox["outbox"]["pending"] == 0, "callbacks pending: {}", outcome.outbox);
+    ensure!(outcome.waldur_orders == 2, "{} Waldur orders, not 2 (create, terminate)", outcome.waldur_orders);
+    ensure!(outcome.waldur_jobs == 1, "{} SLURM jobs, not 1", outcome.waldur_jobs);
+    println!(
+        "checks passed: escrow paid out exactly ({} to the provider, {fee} fee, {billed} from the customer), job billed 3 node-hours, no dead letters; relayer files in {}",
+        billed - fee,
+        dir.display()
+    );
+    Ok(())
+}
