@@ -196,7 +196,12 @@ impl Wasmd {
         let output = self
             .command()
             .args(["keys", "export", name, "--unarmored-hex", "--unsafe", "-y"])
-            .args(["--keyring-backend", "test", "--home", &self.home.to_string_lossy()])
+            .args([
+                "--keyring-backend",
+                "test",
+                "--home",
+                &self.home.to_string_lossy(),
+            ])
             .output()
             .context("wasmd keys export")?;
         if !output.status.success() {
@@ -244,7 +249,11 @@ impl Wasmd {
         let answer: BroadcastAnswer =
             serde_json::from_str(line).with_context(|| format!("broadcast answer {line}"))?;
         if answer.code != 0 {
-            bail!("refused at CheckTx (code {}): {}", answer.code, answer.raw_log);
+            bail!(
+                "refused at CheckTx (code {}): {}",
+                answer.code,
+                answer.raw_log
+            );
         }
         self.wait_for(&answer.txhash)
     }
@@ -261,6 +270,30 @@ impl Wasmd {
                 Err(_) => std::thread::sleep(Duration::from_millis(200)),
             }
         }
+    }
+
+    /// `query txs --query QUERY`: the committed transactions whose events
+    /// match (CometBFT's event query, e.g. `message.sender='wasm1...'`),
+    /// oldest first, at most 100.
+    pub fn search_txs(&self, query: &str) -> Result<Vec<TxResult>> {
+        let text = self.run(&[
+            "query",
+            "txs",
+            "--query",
+            query,
+            "--limit",
+            "100",
+            "--order_by",
+            "asc",
+            "--output",
+            "json",
+        ])?;
+        let answer: Value = serde_json::from_str(&text)?;
+        answer
+            .get("txs")
+            .and_then(Value::as_array)
+            .map(|txs| txs.iter().map(|tx| parse_tx(&tx.to_string())).collect())
+            .unwrap_or_else(|| Ok(Vec::new()))
     }
 
     /// `wasm store`: the new code ID.
@@ -381,7 +414,8 @@ impl Wasmd {
 }
 
 fn parse_tx(text: &str) -> Result<TxResult> {
-    let answer: TxAnswer = serde_json::from_str(text).with_context(|| format!("tx answer {text}"))?;
+    let answer: TxAnswer =
+        serde_json::from_str(text).with_context(|| format!("tx answer {text}"))?;
     if answer.code != 0 {
         bail!(
             "tx {} failed in block {} ({} code {}): {}",

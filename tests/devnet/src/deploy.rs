@@ -81,7 +81,9 @@ impl Deployment {
                     v.pointer("/contract_info/code_id")
                         .and_then(|c| c.as_str().map(str::to_owned))
                 })
-                .is_some_and(|code| Some(&code) == self.code_ids.get(name).map(u64::to_string).as_ref())
+                .is_some_and(|code| {
+                    Some(&code) == self.code_ids.get(name).map(u64::to_string).as_ref()
+                })
         })
     }
 }
@@ -157,8 +159,14 @@ pub fn deploy(cli: &Wasmd, devnet: &crate::Devnet, artifacts: &Path) -> Result<D
         code_ids.insert(name.to_string(), code_id);
     }
     let instantiate = |name: &str, msg: serde_json::Value| {
-        cli.instantiate("deployer", code_ids[name], &msg, &format!("ve-{name}"), &admin)
-            .with_context(|| format!("instantiating {name}"))
+        cli.instantiate(
+            "deployer",
+            code_ids[name],
+            &msg,
+            &format!("ve-{name}"),
+            &admin,
+        )
+        .with_context(|| format!("instantiating {name}"))
     };
 
     // 1-3: settlement, then the marketplace and hpc pointing at it.

@@ -8,6 +8,7 @@
 //! - [`deploy`]: stores, instantiates and wires the four contracts and
 //!   writes the deployment file the relayer's config and the tests read.
 
+pub mod bench;
 pub mod cli;
 pub mod deploy;
 pub mod devnet;

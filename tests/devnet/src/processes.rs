@@ -180,7 +180,9 @@ impl EmulatorProcess {
 
 impl Drop for EmulatorProcess {
     fn drop(&mut self) {
-        if terminate(&self.child).is_err() || wait_exit(&mut self.child, Duration::from_secs(10)).is_err() {
+        if terminate(&self.child).is_err()
+            || wait_exit(&mut self.child, Duration::from_secs(10)).is_err()
+        {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
@@ -222,7 +224,9 @@ impl RelayerProcess {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             let text = std::fs::read_to_string(log).unwrap_or_default();
-            let fresh = text.get(usize::try_from(start_offset)?..).unwrap_or_default();
+            let fresh = text
+                .get(usize::try_from(start_offset)?..)
+                .unwrap_or_default();
             if let Some(started) = fresh
                 .lines()
                 .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())

@@ -35,10 +35,11 @@ pub struct RelayerSetup {
     pub hpc_offering_id: String,
 }
 
-/// Everything the story ran on.
-pub struct Stack<'a> {
-    pub cli: &'a Wasmd,
-    pub deployment: &'a Deployment,
+/// Everything the story runs on: the chain's client, the deployment, the
+/// built binaries and a Waldur emulator process.
+pub struct Stack {
+    pub cli: Wasmd,
+    pub deployment: Deployment,
     pub bin_dir: PathBuf,
     pub waldur: EmulatorProcess,
 }
@@ -75,7 +76,22 @@ impl Fees {
     }
 }
 
-impl Stack<'_> {
+impl Stack {
+    /// Deploys the contracts of `artifacts` on `devnet` (a fresh chain),
+    /// builds the relayer and the emulator, and starts the emulator.
+    pub fn deploy_on(devnet: &crate::Devnet, artifacts: &Path) -> Result<Stack> {
+        let cli = devnet.cli();
+        let deployment = crate::deploy::deploy(&cli, devnet, artifacts)?;
+        let bin_dir = crate::processes::build_binaries()?;
+        let waldur = EmulatorProcess::start(&bin_dir, WALDUR_TOKEN)?;
+        Ok(Stack {
+            cli,
+            deployment,
+            bin_dir,
+            waldur,
+        })
+    }
+
     fn contract(&self, name: &str) -> Result<&str> {
         self.deployment.contract(name)
     }
@@ -119,8 +135,10 @@ impl Stack<'_> {
     }
 
     pub fn escrow(&self, id: &str) -> Result<settlement::msg::EscrowResponse> {
-        self.cli
-            .query(self.contract("settlement")?, &json!({"escrow": {"escrow_id": id}}))
+        self.cli.query(
+            self.contract("settlement")?,
+            &json!({"escrow": {"escrow_id": id}}),
+        )
     }
 
     /// Waits for an allocation to reach `state` on chain.
@@ -154,10 +172,25 @@ impl Stack<'_> {
         let key_id = format!("relayer-{}", self.block_time()?);
         let key_file = dir.join("signer.key");
         let relayer = self.bin_dir.join("ve-relayer");
-        run_tool(&relayer, &["keys", "generate", "--key-file", &key_file.to_string_lossy()])?;
+        run_tool(
+            &relayer,
+            &[
+                "keys",
+                "generate",
+                "--key-file",
+                &key_file.to_string_lossy(),
+            ],
+        )?;
         let shown = run_tool(
             &relayer,
-            &["keys", "show", "--key-file", &key_file.to_string_lossy(), "--key-id", &key_id],
+            &[
+                "keys",
+                "show",
+                "--key-file",
+                &key_file.to_string_lossy(),
+                "--key-id",
+                &key_id,
+            ],
         )?;
         let register: Value = shown
             .lines()
@@ -217,7 +250,7 @@ impl Stack<'_> {
             json!({ &cluster_id: self.waldur.info.service_settings_uuid }).to_string(),
         )?;
         let db = dir.join("relayer.redb");
-        let d = self.deployment;
+        let d = &self.deployment;
         // Events from here on: older blocks hold other runs' allocations.
         let start_height = self.cli.height()?;
         let config = dir.join("relayer.toml");
@@ -309,7 +342,13 @@ hpc = "{hpc}"
             )?
             .execute_json()?;
         let allocation: String = self
-            .exec(fees, "customer", "marketplace", &json!({"accept_bid": {"bid_id": bid}}), 0)?
+            .exec(
+                fees,
+                "customer",
+                "marketplace",
+                &json!({"accept_bid": {"bid_id": bid}}),
+                0,
+            )?
             .execute_json()?;
         Ok((order, allocation))
     }
@@ -323,10 +362,38 @@ hpc = "{hpc}"
         let orders = orders.as_array().cloned().unwrap_or_default();
         for order in &orders {
             let uuid = order["uuid"].as_str().context("order without uuid")?;
-            self.waldur
-                .post(&format!("marketplace-orders/{uuid}/set_state_done/"), &json!({}))?;
+            self.waldur.post(
+                &format!("marketplace-orders/{uuid}/set_state_done/"),
+                &json!({}),
+            )?;
         }
         Ok(orders.len())
+    }
+
+    /// How many callbacks each transaction of `sender` carried (its
+    /// `wasm-ve.callback_processed` events), oldest first.
+    pub fn callbacks_per_tx(&self, sender: &str) -> Result<Vec<usize>> {
+        Ok(self
+            .cli
+            .search_txs(&format!("message.sender='{sender}'"))?
+            .iter()
+            .map(|tx| tx.events_of("wasm-ve.callback_processed").count())
+            .collect())
+    }
+
+    /// The IDs of the callbacks applied on chain for an entity, in order
+    /// (re-deliveries, answered `already_processed`, left out).
+    pub fn processed_callbacks(&self, entity_id: &str) -> Result<Vec<String>> {
+        let txs = self.cli.search_txs(&format!(
+            "wasm-ve.callback_processed.entity_id='{entity_id}'"
+        ))?;
+        Ok(txs
+            .iter()
+            .flat_map(|tx| tx.events_of("wasm-ve.callback_processed"))
+            .filter(|e| e.attribute("entity_id") == Some(entity_id))
+            .filter(|e| e.attribute("result") != Some("already_processed"))
+            .filter_map(|e| e.attribute("callback_id").map(str::to_owned))
+            .collect())
     }
 
     /// Waits until the relayer bound a Waldur resource to the allocation.
@@ -356,8 +423,8 @@ fn run_tool(bin: &Path, args: &[&str]) -> Result<String> {
 }
 
 fn write_private(path: &Path, text: &str) -> Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
     use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -388,8 +455,8 @@ type Say<'a> = &'a mut dyn FnMut(String);
 
 /// The whole story. The relayer is started after the provider's setup and
 /// stopped at the end; `dir` holds its files.
-pub fn run(stack: &Stack<'_>, dir: &Path, say: Say<'_>) -> Result<Outcome> {
-    let d = stack.deployment;
+pub fn run(stack: &Stack, dir: &Path, say: Say<'_>) -> Result<Outcome> {
+    let d = &stack.deployment;
     let denom = &stack.cli.denom;
     let mut fees = Fees::default();
     say(format!(
@@ -452,23 +519,16 @@ pub fn run(stack: &Stack<'_>, dir: &Path, say: Say<'_>) -> Result<Outcome> {
     )?;
     say("Waldur: 12.5 cpu hours used this month".into());
     let escrow_id = format!("order:{order}");
-    let records: settlement::msg::UsageRecordsResponse = wait_until(
-        "the usage record on chain",
-        RELAY_TIMEOUT,
-        || {
+    let records: settlement::msg::UsageRecordsResponse =
+        wait_until("the usage record on chain", RELAY_TIMEOUT, || {
             let records: settlement::msg::UsageRecordsResponse = stack.cli.query(
                 stack.contract("settlement")?,
                 &json!({"usage_records_by_escrow": {"escrow_id": escrow_id}}),
             )?;
             Ok((!records.records.is_empty()).then_some(records))
-        },
-    )?;
+        })?;
     let ids: Vec<u64> = records.records.iter().map(|r| r.id).collect();
-    let billed: u128 = records
-        .records
-        .iter()
-        .map(|r| r.record.cost.u128())
-        .sum();
+    let billed: u128 = records.records.iter().map(|r| r.record.cost.u128()).sum();
     say(format!(
         "relayer: {} usage record(s) on chain, {billed} {denom}",
         ids.len()
@@ -555,11 +615,16 @@ pub fn run(stack: &Stack<'_>, dir: &Path, say: Say<'_>) -> Result<Outcome> {
             .as_array()
             .and_then(|all| all.iter().find(|j| j["name"] == job_id.as_str()).cloned()))
     })?;
-    let uuid = slurm_job["uuid"].as_str().context("job without uuid")?.to_string();
+    let uuid = slurm_job["uuid"]
+        .as_str()
+        .context("job without uuid")?
+        .to_string();
     wait_until("job queued on chain", RELAY_TIMEOUT, || {
         Ok((stack.job(&job_id)?.job.state.to_string() == "queued").then_some(()))
     })?;
-    say(format!("relayer: SLURM job {uuid} created; job queued on chain"));
+    say(format!(
+        "relayer: SLURM job {uuid} created; job queued on chain"
+    ));
     stack.waldur.set_slurm_job_runtime(&uuid, "RUNNING", None)?;
     wait_until("job running on chain", RELAY_TIMEOUT, || {
         Ok((stack.job(&job_id)?.job.state.to_string() == "running").then_some(()))

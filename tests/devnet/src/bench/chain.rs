@@ -119,12 +119,7 @@ const GAS_PER_EXECUTE: u64 = 1_500_000;
 /// (built with `--generate-only`, signed with `tx sign`, sent with
 /// `tx broadcast`) and waits for its block. Setup only: the bench measures
 /// single-message transactions made by [`Wasmd::execute`].
-pub fn tx_many(
-    cli: &Wasmd,
-    from: &str,
-    scratch: &Path,
-    executes: &[Execute],
-) -> Result<TxResult> {
+pub fn tx_many(cli: &Wasmd, from: &str, scratch: &Path, executes: &[Execute]) -> Result<TxResult> {
     let Some(first) = executes.first() else {
         bail!("tx_many without executes");
     };
@@ -178,8 +173,7 @@ pub fn tx_many(
     *tx.pointer_mut("/body/messages")
         .context("the generated transaction has no body.messages")? = Value::Array(messages);
 
-    std::fs::create_dir_all(scratch)
-        .with_context(|| format!("creating {}", scratch.display()))?;
+    std::fs::create_dir_all(scratch).with_context(|| format!("creating {}", scratch.display()))?;
     let unsigned = scratch.join("tx-unsigned.json");
     let signed = scratch.join("tx-signed.json");
     std::fs::write(&unsigned, tx.to_string())

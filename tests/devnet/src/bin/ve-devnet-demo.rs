@@ -29,8 +29,8 @@ fn main() -> Result<()> {
     let bin_dir = build_binaries()?;
     let waldur = EmulatorProcess::start(&bin_dir, WALDUR_TOKEN)?;
     let stack = Stack {
-        cli: &cli,
-        deployment: &deployment,
+        cli,
+        deployment,
         bin_dir,
         waldur,
     };
@@ -44,21 +44,57 @@ fn main() -> Result<()> {
     // The embedded demo's checks, on the real chain.
     let billed = 12 * 100;
     let fee = billed * u128::from(PLATFORM_FEE_BPS) / 10_000;
-    ensure!(outcome.allocation_state == "terminated", "allocation {}", outcome.allocation_state);
-    ensure!(outcome.customer_spent == billed, "customer paid {}, not {billed}", outcome.customer_spent);
-    ensure!(outcome.fee_collected == fee, "platform fee {}, not {fee}", outcome.fee_collected);
+    ensure!(
+        outcome.allocation_state == "terminated",
+        "allocation {}",
+        outcome.allocation_state
+    );
+    ensure!(
+        outcome.customer_spent == billed,
+        "customer paid {}, not {billed}",
+        outcome.customer_spent
+    );
+    ensure!(
+        outcome.fee_collected == fee,
+        "platform fee {}, not {fee}",
+        outcome.fee_collected
+    );
     ensure!(
         outcome.provider_received == billed - fee,
         "provider received {}, not {}",
         outcome.provider_received,
         billed - fee
     );
-    ensure!(outcome.job_state == "completed", "job {}", outcome.job_state);
-    ensure!(outcome.job_node_hours == Some(3), "job billed {:?} node-hours, not 3", outcome.job_node_hours);
-    ensure!(outcome.outbox["outbox"]["dead_letter"] == 0, "dead letters: {}", outcome.outbox);
-    ensure!(outcome.outbox["outbox"]["pending"] == 0, "callbacks pending: {}", outcome.outbox);
-    ensure!(outcome.waldur_orders == 2, "{} Waldur orders, not 2 (create, terminate)", outcome.waldur_orders);
-    ensure!(outcome.waldur_jobs == 1, "{} SLURM jobs, not 1", outcome.waldur_jobs);
+    ensure!(
+        outcome.job_state == "completed",
+        "job {}",
+        outcome.job_state
+    );
+    ensure!(
+        outcome.job_node_hours == Some(3),
+        "job billed {:?} node-hours, not 3",
+        outcome.job_node_hours
+    );
+    ensure!(
+        outcome.outbox["outbox"]["dead_letter"] == 0,
+        "dead letters: {}",
+        outcome.outbox
+    );
+    ensure!(
+        outcome.outbox["outbox"]["pending"] == 0,
+        "callbacks pending: {}",
+        outcome.outbox
+    );
+    ensure!(
+        outcome.waldur_orders == 2,
+        "{} Waldur orders, not 2 (create, terminate)",
+        outcome.waldur_orders
+    );
+    ensure!(
+        outcome.waldur_jobs == 1,
+        "{} SLURM jobs, not 1",
+        outcome.waldur_jobs
+    );
     println!(
         "checks passed: escrow paid out exactly ({} to the provider, {fee} fee, {billed} from the customer), job billed 3 node-hours, no dead letters; relayer files in {}",
         billed - fee,

@@ -1,0 +1,439 @@
+//! The figures of a devnet bench run, printed as tables and written as
+//! bench/devnet-gas.md. Every figure is a transaction's `gas_used` as the
+//! chain committed it; nothing here is measured or assumed otherwise.
+
+use std::fmt::Write as _;
+
+use super::chain::NodeVersion;
+
+/// The budget of a user-facing execute, in cw20-base transfers.
+pub const EXECUTE_BUDGET: f64 = 1.5;
+/// The budget of one callback's share of a batch, against one sent alone.
+pub const BATCH_BUDGET: f64 = 0.5;
+
+/// One measured transaction.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub op: String,
+    pub gas_used: u64,
+    /// A user-facing execute, held to [`EXECUTE_BUDGET`].
+    pub budgeted: bool,
+}
+
+/// The rows of one contract (or of the relayer's callbacks).
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub title: String,
+    pub rows: Vec<Row>,
+}
+
+impl Table {
+    pub fn new(title: &str) -> Table {
+        Table {
+            title: title.to_string(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// A user-facing execute.
+    pub fn execute(&mut self, op: &str, gas_used: u64) {
+        self.push(op, gas_used, true);
+    }
+
+    /// A transaction outside the per-execute budget (e.g. several
+    /// callbacks in one message).
+    pub fn other(&mut self, op: &str, gas_used: u64) {
+        self.push(op, gas_used, false);
+    }
+
+    fn push(&mut self, op: &str, gas_used: u64, budgeted: bool) {
+        println!("  {gas_used:>10}  {op}");
+        self.rows.push(Row {
+            op: op.to_string(),
+            gas_used,
+            budgeted,
+        });
+    }
+}
+
+/// cw20-base's transfers in the same run.
+#[derive(Debug, Clone, Default)]
+pub struct Cw20 {
+    pub instantiate: u64,
+    /// The first transfer to each of several accounts that held none.
+    pub to_new: Vec<u64>,
+    /// Transfers to accounts that already hold a balance.
+    pub repeat: Vec<u64>,
+}
+
+impl Cw20 {
+    /// The baseline: the typical (median) first transfer to a new holder.
+    pub fn baseline(&self) -> u64 {
+        median(&self.to_new)
+    }
+}
+
+/// `n` callbacks in one `submit_callbacks` against the same kinds sent one
+/// per transaction with `submit_callback`.
+#[derive(Debug, Clone, Default)]
+pub struct Batch {
+    pub kinds: String,
+    pub batch_total: u64,
+    pub n: usize,
+    /// (kind, gas_used) of each one sent alone.
+    pub singles: Vec<(String, u64)>,
+}
+
+impl Batch {
+    pub fn singles_total(&self) -> u64 {
+        self.singles.iter().map(|(_, g)| g).sum()
+    }
+    pub fn single_mean(&self) -> f64 {
+        self.singles_total() as f64 / self.singles.len().max(1) as f64
+    }
+    pub fn batched_share(&self) -> f64 {
+        self.batch_total as f64 / self.n.max(1) as f64
+    }
+    /// A batched callback's share of the batch over one sent alone.
+    pub fn ratio(&self) -> f64 {
+        self.batched_share() / self.single_mean()
+    }
+}
+
+/// One part of an allocation's life: one or more transactions.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub what: String,
+    pub txs: Vec<u64>,
+}
+
+impl Part {
+    pub fn total(&self) -> u64 {
+        self.txs.iter().sum()
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Life {
+    pub parts: Vec<Part>,
+    /// How the parts were made (printed under the table).
+    pub notes: Vec<String>,
+}
+
+impl Life {
+    pub fn add(&mut self, what: &str, txs: Vec<u64>) {
+        let part = Part {
+            what: what.to_string(),
+            txs,
+        };
+        println!(
+            "  {:>10}  {} ({} tx)",
+            part.total(),
+            part.what,
+            part.txs.len()
+        );
+        self.parts.push(part);
+    }
+    pub fn total(&self) -> u64 {
+        self.parts.iter().map(Part::total).sum()
+    }
+    pub fn transactions(&self) -> usize {
+        self.parts.iter().map(|p| p.txs.len()).sum()
+    }
+}
+
+/// Everything a run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    pub node: NodeVersion,
+    pub chain_id: String,
+    /// When the run started (UTC, RFC 3339).
+    pub started: String,
+    pub first_height: u64,
+    pub last_height: u64,
+    pub cw20: Cw20,
+    pub tables: Vec<Table>,
+    pub batch: Batch,
+    pub life: Life,
+}
+
+pub fn median(values: &[u64]) -> u64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    match sorted.len() {
+        0 => 0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
+    }
+}
+
+fn join(values: &[u64]) -> String {
+    values
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl Figures {
+    fn x(&self, gas: f64) -> f64 {
+        gas / self.cw20.baseline().max(1) as f64
+    }
+
+    /// Budgeted rows over the budget, and how many were checked.
+    fn missed(&self) -> (Vec<&Row>, usize) {
+        let rows: Vec<&Row> = self
+            .tables
+            .iter()
+            .flat_map(|t| t.rows.iter())
+            .filter(|r| r.budgeted)
+            .collect();
+        let limit = EXECUTE_BUDGET * self.cw20.baseline() as f64;
+        let checked = rows.len();
+        (
+            rows.into_iter()
+                .filter(|r| r.gas_used as f64 > limit)
+                .collect(),
+            checked,
+        )
+    }
+
+    /// The report as markdown (bench/devnet-gas.md).
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let base = self.cw20.baseline();
+        let _ = write!(
+            md,
+            "# Gas on a real chain (devnet)\n\n\
+Written by `scripts/bench.sh` (`cargo run -p ve-devnet --bin ve-devnet-bench`): a fresh one-validator \
+chain of its own (`scripts/devnet.sh`, port offset 300) running wasmd {} (wasmvm {}, Cosmos SDK {}, {}), \
+chain `{}`, run started {}, blocks {} to {}. The optimised artifacts (`artifacts/*.wasm`) are stored and \
+wired as `ve-deploy` does; cw20-base 2.0.0 (`artifacts/bench/cw20-base.wasm`, built by `scripts/bench.sh`) \
+is stored and instantiated on the same chain.\n\n\
+Every figure is the `gas_used` of a committed transaction of one message, as the chain reports it: \
+the whole transaction (ante handler: signature check and 10 gas per byte of the transaction; the \
+contract's VM gas / 140,000; storage reads and writes; events; the 60,000 instance cost of an unpinned \
+contract for each contract called). The gas limit (simulation x 1.4) only bounds it, so the gas \
+adjustment does not enter. Gas used depends on the message's bytes (addresses of this chain's \
+`wasm` prefix) and little on the state.\n",
+            self.node.wasmd,
+            self.node.wasmvm,
+            self.node.cosmos_sdk,
+            self.node.go,
+            self.chain_id,
+            self.started,
+            self.first_height,
+            self.last_height,
+        );
+
+        let _ = write!(
+            md,
+            "\n## The baseline: cw20-base transfer\n\n| transfer | gas_used (each) | typical (median) |\n|---|---|---|\n\
+| to an account that held none (first transfer to a new holder) | {} | {} |\n\
+| to an account that already holds some | {} | {} |\n\n\
+The baseline is the first transfer to a new holder, {base} gas_used (it writes a new balance; a \
+repeat one updates one). cw20-base instantiate (one holder): {}.\n",
+            join(&self.cw20.to_new),
+            base,
+            join(&self.cw20.repeat),
+            median(&self.cw20.repeat),
+            self.cw20.instantiate,
+        );
+
+        let _ = write!(
+            md,
+            "\n## Executes\n\nBudget: every user-facing execute at most {EXECUTE_BUDGET}x the cw20 \
+transfer ({:.0} gas_used). Rows without a budget mark carry several callbacks in one message.\n",
+            EXECUTE_BUDGET * base as f64
+        );
+        for table in &self.tables {
+            let _ = write!(
+                md,
+                "\n### {}\n\n| operation | gas_used | x cw20 transfer | budget {EXECUTE_BUDGET}x |\n|---|---|---|---|\n",
+                table.title
+            );
+            for row in &table.rows {
+                let x = self.x(row.gas_used as f64);
+                let mark = if !row.budgeted {
+                    "-"
+                } else if x <= EXECUTE_BUDGET {
+                    "met"
+                } else {
+                    "missed"
+                };
+                let _ = writeln!(md, "| {} | {} | {x:.2} | {mark} |", row.op, row.gas_used);
+            }
+        }
+
+        let b = &self.batch;
+        let _ = write!(
+            md,
+            "\n## Callbacks: {} in one `submit_callbacks` vs one per transaction\n\n\
+The callbacks: {}. Each was signed by the provider's registered key (`ve_relayer::signer::Signer`) \
+stamped with the latest block time, and sent by the relayer's fee account.\n\n\
+| | transactions | gas_used in all | per callback | x cw20 transfer |\n|---|---|---|---|---|\n\
+| one `submit_callbacks` of {} | 1 | {} | {:.0} | {:.2} |\n\
+| one `submit_callback` each | {} | {} | {:.0} | {:.2} |\n\n",
+            b.n,
+            b.kinds,
+            b.n,
+            b.batch_total,
+            b.batched_share(),
+            self.x(b.batched_share()),
+            b.singles.len(),
+            b.singles_total(),
+            b.single_mean(),
+            self.x(b.single_mean()),
+        );
+        let mut kinds: Vec<&str> = b.singles.iter().map(|(k, _)| k.as_str()).collect();
+        kinds.dedup();
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in kinds {
+            let gas: Vec<u64> = b
+                .singles
+                .iter()
+                .filter(|(k, _)| k == kind)
+                .map(|(_, g)| *g)
+                .collect();
+            let _ = writeln!(
+                md,
+                "- alone, {kind}: median {} (min {}, max {}, {} sent)",
+                median(&gas),
+                gas.iter().min().copied().unwrap_or(0),
+                gas.iter().max().copied().unwrap_or(0),
+                gas.len()
+            );
+        }
+        let _ =
+            writeln!(
+            md,
+            "\nA batched callback's share is {:.2}x one sent alone (budget {BATCH_BUDGET}x): {}.",
+            b.ratio(),
+            if b.ratio() <= BATCH_BUDGET { "met" } else { "missed" }
+        );
+
+        let _ = write!(
+            md,
+            "\n## One allocation's whole life\n\n| part | transactions | gas_used | x cw20 transfer |\n|---|---|---|---|\n"
+        );
+        for part in &self.life.parts {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {:.2} |",
+                part.what,
+                part.txs.len(),
+                part.total(),
+                self.x(part.total() as f64)
+            );
+        }
+        let _ = writeln!(
+            md,
+            "| **all** | {} | **{}** | {:.2} |\n",
+            self.life.transactions(),
+            self.life.total(),
+            self.x(self.life.total() as f64)
+        );
+        for note in &self.life.notes {
+            let _ = writeln!(md, "- {note}");
+        }
+
+        let (missed, checked) = self.missed();
+        let _ = write!(md, "\n## Budgets\n\n");
+        let _ = writeln!(
+            md,
+            "- Every user-facing execute <= {EXECUTE_BUDGET}x the cw20 transfer ({base} gas_used): **{}**, \
+{} of {checked} within.{}",
+            if missed.is_empty() { "met" } else { "missed" },
+            checked - missed.len(),
+            if missed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " Over: {}.",
+                    missed
+                        .iter()
+                        .map(|r| format!(
+                            "{} {} ({:.2}x)",
+                            r.op,
+                            r.gas_used,
+                            self.x(r.gas_used as f64)
+                        ))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                )
+            }
+        );
+        let _ = writeln!(
+            md,
+            "- A batched callback's share <= {BATCH_BUDGET}x one sent alone: **{}**, {:.2}x \
+({:.0} vs {:.0} gas_used).",
+            if b.ratio() <= BATCH_BUDGET {
+                "met"
+            } else {
+                "missed"
+            },
+            b.ratio(),
+            b.batched_share(),
+            b.single_mean()
+        );
+        md
+    }
+
+    /// The summary printed at the end of a run.
+    pub fn print_summary(&self) {
+        let base = self.cw20.baseline();
+        println!("\n== summary (gas_used; x = / cw20 transfer {base})");
+        println!(
+            "  cw20 transfer to a new holder: {} (median {base}); repeat: {} (median {})",
+            join(&self.cw20.to_new),
+            join(&self.cw20.repeat),
+            median(&self.cw20.repeat)
+        );
+        for table in &self.tables {
+            println!("  -- {}", table.title);
+            for row in &table.rows {
+                let x = self.x(row.gas_used as f64);
+                let mark = match (row.budgeted, x <= EXECUTE_BUDGET) {
+                    (false, _) => "",
+                    (true, true) => "met",
+                    (true, false) => "MISSED",
+                };
+                println!("  {:>10} {x:>6.2}x {mark:<6} {}", row.gas_used, row.op);
+            }
+        }
+        let b = &self.batch;
+        println!(
+            "  -- batch of {}: {} in all, {:.0} per callback; alone: {} in {} txs, {:.0} each; ratio {:.2}x (budget {BATCH_BUDGET}x: {})",
+            b.n,
+            b.batch_total,
+            b.batched_share(),
+            b.singles_total(),
+            b.singles.len(),
+            b.single_mean(),
+            b.ratio(),
+            if b.ratio() <= BATCH_BUDGET { "met" } else { "MISSED" }
+        );
+        println!("  -- whole life of one allocation");
+        for part in &self.life.parts {
+            println!(
+                "  {:>10} {:>6.2}x  {} ({} tx)",
+                part.total(),
+                self.x(part.total() as f64),
+                part.what,
+                part.txs.len()
+            );
+        }
+        println!(
+            "  {:>10} {:>6.2}x  all ({} tx)",
+            self.life.total(),
+            self.x(self.life.total() as f64),
+            self.life.transactions()
+        );
+        let (missed, checked) = self.missed();
+        println!(
+            "  executes within {EXECUTE_BUDGET}x: {} of {checked}",
+            checked - missed.len()
+        );
+    }
+}
