@@ -136,7 +136,10 @@ start() {
   echo "devnet: starting wasmd, log $LOG" >&2
   nohup "$WASMD" start --home "$HOME_DIR" >>"$LOG" 2>&1 &
   echo $! > "$PID_FILE"
-  # Ready when a block after the first is committed.
+  # Ready when the node commits a new block: right after a restart it
+  # answers with the old height, and simulations fail ("Block (unix) time
+  # must never be empty") until it has committed one.
+  first=""
   for _ in $(seq 1 120); do
     if ! running; then
       echo "devnet: wasmd exited; the end of $LOG:" >&2
@@ -144,7 +147,8 @@ start() {
       exit 1
     fi
     h=$(height || true)
-    if [ -n "$h" ] && [ "$h" -ge 2 ]; then
+    [ -z "$first" ] && first=$h
+    if [ -n "$h" ] && [ "$h" -ge 2 ] && [ "$h" -gt "$first" ]; then
       echo "devnet: chain $CHAIN_ID at height $h, RPC $RPC_URL"
       return
     fi

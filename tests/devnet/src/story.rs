@@ -320,6 +320,16 @@ hpc = "{hpc}"
         RelayerProcess::start(&self.bin_dir, &setup.config, &self.waldur.token, &setup.log)
     }
 
+    /// `ve-relayer status` of a stopped relayer's database (outbox counts
+    /// and checkpoint).
+    pub fn relayer_status(&self, setup: &RelayerSetup) -> Result<Value> {
+        let text = run_tool(
+            &self.bin_dir.join("ve-relayer"),
+            &["status", "--db", &setup.db.to_string_lossy()],
+        )?;
+        serde_json::from_str(&text).context("ve-relayer status")
+    }
+
     /// Customer orders, provider bids, customer accepts: the allocation.
     pub fn order_and_accept(&self, fees: &mut Fees, offering_id: &str) -> Result<(String, String)> {
         let order: String = self
@@ -653,10 +663,7 @@ pub fn run(stack: &Stack, dir: &Path, say: Say<'_>) -> Result<Outcome> {
     let summary = stack.waldur.summary()?;
     let status = relayer.stop()?;
     ensure!(status.success(), "ve-relayer run exited with {status}");
-    let outbox: Value = serde_json::from_str(&run_tool(
-        &stack.bin_dir.join("ve-relayer"),
-        &["status", "--db", &setup.db.to_string_lossy()],
-    )?)?;
+    let outbox = stack.relayer_status(&setup)?;
     say(format!("relayer stopped; outbox {outbox}"));
     Ok(Outcome {
         allocation_state: stack.allocation_state(&allocation)?,

@@ -277,6 +277,22 @@ mod tests {
     }
 
     #[test]
+    fn a_node_that_just_restarted_is_unavailable_not_a_refusal() {
+        // wasmd 0.70 right after a restart, before it committed a block:
+        // the simulation's context has no block time and the keeper panics
+        // (seen on the devnet; the log is shortened).
+        let log = "rpc error: code = Unknown desc = recovered: Block (unix) time must never \
+                   be empty or negative \nstack:\ngoroutine 115 [running]:\n\
+                   github.com/CosmWasm/wasmd/x/wasm/keeper.Keeper.execute(...)\n: panic \
+                   [cosmos/cosmos-sdk@v0.54.0/baseapp/recovery.go:72] with gas used: '115378': \
+                   unknown request";
+        assert!(matches!(
+            classify_simulation(6, "sdk", log),
+            Rejection::Failed(ChainError::Unavailable(_))
+        ));
+    }
+
+    #[test]
     fn classifies_refusals() {
         assert_eq!(
             classify(32, "sdk", "account sequence mismatch, expected 3, got 2"),
