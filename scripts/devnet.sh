@@ -52,10 +52,10 @@ build() {
   if [ -x "$WASMD" ] && [ -f "$PIN_FILE" ] && [ "$(cat "$PIN_FILE")" = "$(pin)" ]; then
     return
   fi
-  command -v go >/dev/null || { echo "devnet: Go is required to build wasmd (devnet/wasmd/go.mod)" >&2; exit 1; }
+  command -v go >/dev/null || { echo "devnet: Go >= 1.25.9 is required to build wasmd (devnet/wasmd/go.mod); not found on PATH" >&2; exit 1; }
   echo "devnet: building wasmd from the Go module proxy (devnet/wasmd; a few minutes the first time)" >&2
   mkdir -p "$ROOT/.tools"
-  if ! (cd devnet/wasmd && go build -o "$WASMD" github.com/CosmWasm/wasmd/cmd/wasmd); then
+  if ! (cd devnet/wasmd && go build -buildvcs=false -o "$WASMD" github.com/CosmWasm/wasmd/cmd/wasmd); then
     echo "devnet: building wasmd failed (see the Go errors above)" >&2
     exit 1
   fi
@@ -204,6 +204,6 @@ case "${1:-}" in
   status) status ;;
   reset) stop; rm -rf "$HOME_DIR"; start ;;
   env) print_env ;;
-  build) build ;;
+  build) build; echo "devnet: $WASMD ($(grep -o 'github.com/CosmWasm/wasmd v[^ ]*' devnet/wasmd/go.mod | head -1))" ;;
   *) echo "usage: $0 start|stop|status|reset|env|build" >&2; exit 2 ;;
 esac

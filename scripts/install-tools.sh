@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the build needs beyond a Rust toolchain: the wasm target,
-# rustfmt/clippy, and binaryen's wasm-opt (npm `binaryen`, pinned) under .tools/.
+# rustfmt/clippy, binaryen's wasm-opt (npm `binaryen`, pinned) under .tools/,
+# and the devnet's wasmd, built from the Go module proxy into .tools/wasmd
+# (scripts/devnet.sh build; needs Go >= 1.25.9; rebuilt only when
+# devnet/wasmd/go.mod changes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,3 +21,5 @@ else
   npm install --prefix .tools --no-save --no-audit --no-fund "binaryen@$BINARYEN_VERSION"
 fi
 "$wasm_opt" --version
+
+scripts/devnet.sh build
