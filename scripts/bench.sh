@@ -31,6 +31,13 @@ printf '%-20s %8d bytes\n' "cw20-base.wasm" "$(wc -c < artifacts/bench/cw20-base
 cargo build --quiet --locked -p ve-vm-tests --bins
 cargo run --quiet --locked -p ve-vm-tests --bin ve-bench
 
+# The same executes on a real chain: ve-devnet-bench starts a wasmd devnet
+# of its own (target/devnet-bench, ports + 300, stopped at the end), deploys
+# the artifacts and cw20-base, and writes the transactions' gas_used against
+# cw20-base's transfer to bench/devnet-gas.md (a few minutes: one block each).
+scripts/devnet.sh build
+cargo run --quiet --locked -p ve-devnet --bin ve-devnet-bench
+
 # Where the gas of the costliest executes goes: the same scenarios on
 # profile builds (gas marks), written to bench/profile.md.
 scripts/build-wasm.sh --profile

@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use super::chain::NodeVersion;
+use crate::cli::TxResult;
 
 /// The budget of a user-facing execute, in cw20-base transfers.
 pub const EXECUTE_BUDGET: f64 = 1.5;
@@ -16,8 +17,16 @@ pub const BATCH_BUDGET: f64 = 0.5;
 pub struct Row {
     pub op: String,
     pub gas_used: u64,
+    /// Contract executions in the transaction (wasmd's `execute` events:
+    /// the contract called and every contract it called in turn).
+    pub contracts: usize,
     /// A user-facing execute, held to [`EXECUTE_BUDGET`].
     pub budgeted: bool,
+}
+
+/// Contract executions in a transaction.
+pub fn contracts_executed(tx: &TxResult) -> usize {
+    tx.events_of("execute").count()
 }
 
 /// The rows of one contract (or of the relayer's callbacks).
@@ -36,21 +45,26 @@ impl Table {
     }
 
     /// A user-facing execute.
-    pub fn execute(&mut self, op: &str, gas_used: u64) {
-        self.push(op, gas_used, true);
+    pub fn execute(&mut self, op: &str, tx: &TxResult) {
+        self.push(op, tx, true);
     }
 
     /// A transaction outside the per-execute budget (e.g. several
     /// callbacks in one message).
-    pub fn other(&mut self, op: &str, gas_used: u64) {
-        self.push(op, gas_used, false);
+    pub fn other(&mut self, op: &str, tx: &TxResult) {
+        self.push(op, tx, false);
     }
 
-    fn push(&mut self, op: &str, gas_used: u64, budgeted: bool) {
-        println!("  {gas_used:>10}  {op}");
+    fn push(&mut self, op: &str, tx: &TxResult, budgeted: bool) {
+        let contracts = contracts_executed(tx);
+        println!(
+            "  {:>10}  {op} ({contracts} contract executions)",
+            tx.gas_used
+        );
         self.rows.push(Row {
             op: op.to_string(),
-            gas_used,
+            gas_used: tx.gas_used,
+            contracts,
             budgeted,
         });
     }
@@ -59,6 +73,9 @@ impl Table {
 /// cw20-base's transfers in the same run.
 #[derive(Debug, Clone, Default)]
 pub struct Cw20 {
+    /// A bank send in the same run: a transaction's own gas without a
+    /// contract (signature, bytes, fee).
+    pub bank_send: u64,
     pub instantiate: u64,
     /// The first transfer to each of several accounts that held none.
     pub to_new: Vec<u64>,
@@ -226,30 +243,59 @@ adjustment does not enter. Gas used depends on the message's bytes (addresses of
             self.last_height,
         );
 
+        let repeat = median(&self.cw20.repeat);
+        let compared = match repeat.cmp(&base) {
+            std::cmp::Ordering::Greater => format!(
+                "a repeat one costs {} more ({repeat}): on wasmd a write costs the same whether the key \
+is new or not, and reading an existing balance pays for its bytes",
+                repeat - base
+            ),
+            std::cmp::Ordering::Less => {
+                format!("a repeat one costs {} less ({repeat})", base - repeat)
+            }
+            std::cmp::Ordering::Equal => "a repeat one costs the same".to_string(),
+        };
         let _ = write!(
             md,
-            "\n## The baseline: cw20-base transfer\n\n| transfer | gas_used (each) | typical (median) |\n|---|---|---|\n\
-| to an account that held none (first transfer to a new holder) | {} | {} |\n\
-| to an account that already holds some | {} | {} |\n\n\
-The baseline is the first transfer to a new holder, {base} gas_used (it writes a new balance; a \
-repeat one updates one). cw20-base instantiate (one holder): {}.\n",
+            "\n## The baseline: cw20-base transfer\n\n| transaction | gas_used (each) | typical (median) |\n|---|---|---|\n\
+| cw20 transfer to an account that held none (first transfer to a new holder) | {} | {} |\n\
+| cw20 transfer to an account that already holds some | {} | {} |\n\
+| for scale: a bank send (no contract) | {} | {} |\n\n\
+The baseline is the typical first transfer to a new holder, **{base}** gas_used; {compared}. \
+cw20-base instantiate (one holder): {}. The bank send, a transaction without a contract (ante \
+handler: fee, signature, bytes; then the send), shows how much of every figure is not a contract's \
+work: {} of the transfer's {base}.\n",
             join(&self.cw20.to_new),
             base,
             join(&self.cw20.repeat),
-            median(&self.cw20.repeat),
+            repeat,
+            self.cw20.bank_send,
+            self.cw20.bank_send,
             self.cw20.instantiate,
+            self.cw20.bank_send,
         );
 
         let _ = write!(
             md,
             "\n## Executes\n\nBudget: every user-facing execute at most {EXECUTE_BUDGET}x the cw20 \
-transfer ({:.0} gas_used). Rows without a budget mark carry several callbacks in one message.\n",
+transfer ({:.0} gas_used). Rows without a budget mark carry several callbacks in one message. \
+\"contracts\" counts the contract executions of the transaction (wasmd's `execute` events: the \
+contract called and each one it calls in turn); each costs an instance (60,000 gas for an unpinned \
+contract) besides its own work.\n\n\
+Each execute runs on the state a deployment has when it happens: an offering through its states; an \
+order of 2 units with a bid withdrawn and another accepted (the escrow moves into settlement); the \
+allocation provisioned by the relayer's signed callbacks, paused, resumed and grown to 3 units; its \
+escrow topped up, usage recorded by the provider directly (periods ending at the latest block time), \
+acknowledged, disputed, upheld by the arbiter, settled; the allocation terminated and the escrow \
+finalized; an HPC job from submission to completion (billed) and a pending one cancelled. Messages \
+are the contracts' own `ExecuteMsg` types as JSON, unset optional fields left out as cosmjs sends \
+them; callbacks are signed by the provider's registered key and sent by the relayer's account.\n",
             EXECUTE_BUDGET * base as f64
         );
         for table in &self.tables {
             let _ = write!(
                 md,
-                "\n### {}\n\n| operation | gas_used | x cw20 transfer | budget {EXECUTE_BUDGET}x |\n|---|---|---|---|\n",
+                "\n### {}\n\n| operation | gas_used | x cw20 transfer | contracts | budget {EXECUTE_BUDGET}x |\n|---|---|---|---|---|\n",
                 table.title
             );
             for row in &table.rows {
@@ -261,7 +307,11 @@ transfer ({:.0} gas_used). Rows without a budget mark carry several callbacks in
                 } else {
                     "missed"
                 };
-                let _ = writeln!(md, "| {} | {} | {x:.2} | {mark} |", row.op, row.gas_used);
+                let _ = writeln!(
+                    md,
+                    "| {} | {} | {x:.2} | {} | {mark} |",
+                    row.op, row.gas_used, row.contracts
+                );
             }
         }
 
@@ -315,23 +365,25 @@ stamped with the latest block time, and sent by the relayer's fee account.\n\n\
 
         let _ = write!(
             md,
-            "\n## One allocation's whole life\n\n| part | transactions | gas_used | x cw20 transfer |\n|---|---|---|---|\n"
+            "\n## One allocation's whole life\n\n| part | transactions | gas_used | per transaction | x cw20 transfer |\n|---|---|---|---|---|\n"
         );
         for part in &self.life.parts {
             let _ = writeln!(
                 md,
-                "| {} | {} | {} | {:.2} |",
+                "| {} | {} | {} | {} | {:.2} |",
                 part.what,
                 part.txs.len(),
                 part.total(),
+                part.total() / part.txs.len().max(1) as u64,
                 self.x(part.total() as f64)
             );
         }
         let _ = writeln!(
             md,
-            "| **all** | {} | **{}** | {:.2} |\n",
+            "| **all** | {} | **{}** | {} | {:.2} |\n",
             self.life.transactions(),
             self.life.total(),
+            self.life.total() / self.life.transactions().max(1) as u64,
             self.x(self.life.total() as f64)
         );
         for note in &self.life.notes {
@@ -364,6 +416,30 @@ stamped with the latest block time, and sent by the relayer's fee account.\n\n\
                 )
             }
         );
+        let budgeted: Vec<&Row> = self
+            .tables
+            .iter()
+            .flat_map(|t| t.rows.iter())
+            .filter(|r| r.budgeted)
+            .collect();
+        let single: Vec<&&Row> = budgeted.iter().filter(|r| r.contracts <= 1).collect();
+        let most_single = single.iter().map(|r| r.gas_used).max().unwrap_or(0);
+        let _ = writeln!(
+            md,
+            "  - Executes of one contract: {} of {} within (the highest {:.2}x). Executes that call \
+a second contract (escrows into settlement, callbacks dispatched to their target): {} of {} within.",
+            single
+                .iter()
+                .filter(|r| self.x(r.gas_used as f64) <= EXECUTE_BUDGET)
+                .count(),
+            single.len(),
+            self.x(most_single as f64),
+            budgeted
+                .iter()
+                .filter(|r| r.contracts > 1 && self.x(r.gas_used as f64) <= EXECUTE_BUDGET)
+                .count(),
+            budgeted.iter().filter(|r| r.contracts > 1).count(),
+        );
         let _ = writeln!(
             md,
             "- A batched callback's share <= {BATCH_BUDGET}x one sent alone: **{}**, {:.2}x \
@@ -385,7 +461,8 @@ stamped with the latest block time, and sent by the relayer's fee account.\n\n\
         let base = self.cw20.baseline();
         println!("\n== summary (gas_used; x = / cw20 transfer {base})");
         println!(
-            "  cw20 transfer to a new holder: {} (median {base}); repeat: {} (median {})",
+            "  bank send {}; cw20 transfer to a new holder: {} (median {base}); repeat: {} (median {})",
+            self.cw20.bank_send,
             join(&self.cw20.to_new),
             join(&self.cw20.repeat),
             median(&self.cw20.repeat)
@@ -399,7 +476,10 @@ stamped with the latest block time, and sent by the relayer's fee account.\n\n\
                     (true, true) => "met",
                     (true, false) => "MISSED",
                 };
-                println!("  {:>10} {x:>6.2}x {mark:<6} {}", row.gas_used, row.op);
+                println!(
+                    "  {:>10} {x:>6.2}x {mark:<6} {} contract(s)  {}",
+                    row.gas_used, row.contracts, row.op
+                );
             }
         }
         let b = &self.batch;

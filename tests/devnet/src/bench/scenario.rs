@@ -334,6 +334,14 @@ impl<'a> Bench<'a> {
             ..Cw20::default()
         };
         println!("  {:>10}  instantiate (one holder)", tx.gas_used);
+        if let Some(to) = recipients.first() {
+            let tx = self
+                .cli
+                .send(DEPLOYER, to, 1_000)
+                .context("the reference bank send")?;
+            figures.bank_send = tx.gas_used;
+            println!("  {:>10}  bank send (for scale)", tx.gas_used);
+        }
         for (round, label) in [(0, "to a new holder"), (1, "to a holder")] {
             for to in recipients {
                 let msg = json!({ "transfer": { "recipient": to, "amount": "1000" }});
@@ -363,7 +371,7 @@ impl<'a> Bench<'a> {
             &register(SIGNER_KEY_ID, SIGNER_SEED),
             0,
         )?;
-        t.execute("register_signer", tx.gas_used);
+        t.execute("register_signer", &tx);
         self.exec(
             "register_signer (to rotate)",
             PROVIDER,
@@ -382,7 +390,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        t.execute("rotate_signer", tx.gas_used);
+        t.execute("rotate_signer", &tx);
         let tx = self.exec(
             "revoke_signer",
             PROVIDER,
@@ -393,7 +401,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        t.execute("revoke_signer", tx.gas_used);
+        t.execute("revoke_signer", &tx);
         Ok(())
     }
 
@@ -419,7 +427,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        market.execute("create_offering", tx.gas_used);
+        market.execute("create_offering", &tx);
         let offering = Self::created(&tx, "create_offering")?;
         let tx = self.exec(
             "update_offering",
@@ -439,7 +447,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        market.execute("update_offering (name)", tx.gas_used);
+        market.execute("update_offering (name)", &tx);
         let tx = self.exec(
             "pause_offering",
             PROVIDER,
@@ -449,7 +457,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        market.execute("pause_offering", tx.gas_used);
+        market.execute("pause_offering", &tx);
         let tx = self.exec(
             "resume_offering",
             PROVIDER,
@@ -459,7 +467,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        market.execute("resume_offering", tx.gas_used);
+        market.execute("resume_offering", &tx);
         self.offering = offering.clone();
         let retired = Self::created(
             &self.exec(
@@ -484,7 +492,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        market.execute("terminate_offering (deactivate)", tx.gas_used);
+        market.execute("terminate_offering (deactivate)", &tx);
 
         let tx = self.exec(
             "create_order",
@@ -493,13 +501,10 @@ impl<'a> Bench<'a> {
             &create_order(&offering, 2, MAX_BID),
             2 * MAX_BID,
         )?;
-        market.execute(
-            "create_order (2 units, max_bid_price x 2 attached)",
-            tx.gas_used,
-        );
+        market.execute("create_order (2 units, max_bid_price x 2 attached)", &tx);
         let order = Self::created(&tx, "create_order")?;
         let tx = self.exec("place_bid", PROVIDER, &m, &place_bid(&order, 1_100), 0)?;
-        market.execute("place_bid", tx.gas_used);
+        market.execute("place_bid", &tx);
         let first_bid = Self::created(&tx, "place_bid")?;
         let tx = self.exec(
             "withdraw_bid",
@@ -508,7 +513,7 @@ impl<'a> Bench<'a> {
             &MarketMsg::WithdrawBid { bid_id: first_bid },
             0,
         )?;
-        market.execute("withdraw_bid", tx.gas_used);
+        market.execute("withdraw_bid", &tx);
         let bid = Self::created(
             &self.exec("place_bid", PROVIDER, &m, &place_bid(&order, PRICE), 0)?,
             "place_bid",
@@ -533,7 +538,7 @@ impl<'a> Bench<'a> {
             &MarketMsg::CancelOrder { order_id: other },
             0,
         )?;
-        market.execute("cancel_order (refund, 1 open bid rejected)", tx.gas_used);
+        market.execute("cancel_order (refund, 1 open bid rejected)", &tx);
 
         let tx = self.exec(
             "accept_bid",
@@ -544,7 +549,7 @@ impl<'a> Bench<'a> {
         )?;
         market.execute(
             "accept_bid (allocation, escrow into settlement, refund)",
-            tx.gas_used,
+            &tx,
         );
         let allocation = Self::created(&tx, "accept_bid")?;
 
@@ -569,7 +574,7 @@ impl<'a> Bench<'a> {
         ])?;
         relayer.other(
             "submit_callbacks: provision accepted + provisioning (2 callbacks, as the relayer sends them)",
-            tx.gas_used,
+            &tx,
         );
         let tx = self.submit_one(&state_draft(
             ActionType::Provision,
@@ -578,7 +583,7 @@ impl<'a> Bench<'a> {
             AllocationState::Active,
             false,
         )?)?;
-        relayer.execute("submit_callback: provision (active), alone", tx.gas_used);
+        relayer.execute("submit_callback: provision (active), alone", &tx);
         let active_at = chain::block_time(self.cli)?;
 
         let tx = self.exec(
@@ -590,7 +595,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        market.execute("pause_allocation", tx.gas_used);
+        market.execute("pause_allocation", &tx);
         let tx = self.exec(
             "resume_allocation",
             CUSTOMER,
@@ -600,7 +605,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        market.execute("resume_allocation", tx.gas_used);
+        market.execute("resume_allocation", &tx);
         let tx = self.exec(
             "resize_allocation",
             CUSTOMER,
@@ -611,10 +616,7 @@ impl<'a> Bench<'a> {
             },
             PRICE,
         )?;
-        market.execute(
-            "resize_allocation (2 -> 3, top-up into settlement)",
-            tx.gas_used,
-        );
+        market.execute("resize_allocation (2 -> 3, top-up into settlement)", &tx);
 
         // Settlement on the order's escrow.
         let escrow = format!("order:{order}");
@@ -627,7 +629,7 @@ impl<'a> Bench<'a> {
             },
             50_000,
         )?;
-        settle.execute("deposit", tx.gas_used);
+        settle.execute("deposit", &tx);
         let mut records = vec![];
         let mut start = active_at;
         for i in 0..3 {
@@ -650,9 +652,9 @@ impl<'a> Bench<'a> {
             match i {
                 0 => settle.execute(
                     "record_usage (provider; the allocation's first period)",
-                    tx.gas_used,
+                    &tx,
                 ),
-                1 => settle.execute("record_usage (provider; a later period)", tx.gas_used),
+                1 => settle.execute("record_usage (provider; a later period)", &tx),
                 _ => {}
             }
             records.push(
@@ -670,7 +672,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        settle.execute("acknowledge_usage (1 record)", tx.gas_used);
+        settle.execute("acknowledge_usage (1 record)", &tx);
         let tx = self.exec(
             "dispute_usage",
             CUSTOMER,
@@ -681,7 +683,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        settle.execute("dispute_usage", tx.gas_used);
+        settle.execute("dispute_usage", &tx);
         let tx = self.exec(
             "resolve_dispute",
             ARBITER,
@@ -693,7 +695,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        settle.execute("resolve_dispute (arbiter, 1 upheld)", tx.gas_used);
+        settle.execute("resolve_dispute (arbiter, 1 upheld)", &tx);
         let tx = self.exec(
             "settle",
             PROVIDER,
@@ -705,7 +707,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        settle.execute("settle (1 record, 1 fee share)", tx.gas_used);
+        settle.execute("settle (1 record, 1 fee share)", &tx);
 
         let tx = self.exec(
             "terminate_allocation",
@@ -717,7 +719,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        market.execute("terminate_allocation", tx.gas_used);
+        market.execute("terminate_allocation", &tx);
         let tx = self.submit_one(&state_draft(
             ActionType::Terminate,
             &allocation,
@@ -727,7 +729,7 @@ impl<'a> Bench<'a> {
         )?)?;
         relayer.execute(
             "submit_callback: terminate (terminating: the relayer's confirmation, no change)",
-            tx.gas_used,
+            &tx,
         );
         let tx = self.submit_one(&state_draft(
             ActionType::Terminate,
@@ -736,7 +738,7 @@ impl<'a> Bench<'a> {
             AllocationState::Terminated,
             false,
         )?)?;
-        relayer.execute("submit_callback: terminate (terminated)", tx.gas_used);
+        relayer.execute("submit_callback: terminate (terminated)", &tx);
 
         self.exec(
             "acknowledge_usage",
@@ -760,7 +762,7 @@ impl<'a> Bench<'a> {
         )?;
         settle.execute(
             "settle with finalize (2 records, refund of the rest, escrow closed)",
-            tx.gas_used,
+            &tx,
         );
         Ok(())
     }
@@ -784,7 +786,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        t.execute("register_cluster", tx.gas_used);
+        t.execute("register_cluster", &tx);
         let cluster = Self::created(&tx, "register_cluster")?;
         let tx = self.exec(
             "update_cluster",
@@ -800,7 +802,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        t.execute("update_cluster (available_nodes)", tx.gas_used);
+        t.execute("update_cluster (available_nodes)", &tx);
         let tx = self.exec(
             "create_hpc_offering",
             PROVIDER,
@@ -823,7 +825,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        t.execute("create_hpc_offering", tx.gas_used);
+        t.execute("create_hpc_offering", &tx);
         let offering = Self::created(&tx, "create_hpc_offering")?;
         let (nodes, runtime) = (4u32, 3_600u64);
         let cost: hpc::msg::JobCostResponse = self
@@ -845,7 +847,7 @@ impl<'a> Bench<'a> {
             script_ref: Some("s3://bench/jobs/train.sbatch".into()),
         };
         let tx = self.exec("submit_job", CUSTOMER, &h, &submit, cost.total.u128())?;
-        t.execute("submit_job (escrow into settlement)", tx.gas_used);
+        t.execute("submit_job (escrow into settlement)", &tx);
         let job = Self::created(&tx, "submit_job")?;
         for (state, label) in [
             (JobState::Queued, "report_job_status (provider: queued)"),
@@ -865,7 +867,7 @@ impl<'a> Bench<'a> {
                 },
                 0,
             )?;
-            t.execute(label, tx.gas_used);
+            t.execute(label, &tx);
         }
         let tx = self.exec(
             "report_job_status (completed)",
@@ -883,7 +885,7 @@ impl<'a> Bench<'a> {
         )?;
         t.execute(
             "report_job_status (provider: completed, billed and settled)",
-            tx.gas_used,
+            &tx,
         );
         let pending = Self::created(
             &self.exec("submit_job", CUSTOMER, &h, &submit, cost.total.u128())?,
@@ -899,7 +901,7 @@ impl<'a> Bench<'a> {
             },
             0,
         )?;
-        t.execute("cancel_job (customer, pending: refunded)", tx.gas_used);
+        t.execute("cancel_job (customer, pending: refunded)", &tx);
         Ok(())
     }
 
