@@ -461,6 +461,58 @@ pub struct Outcome {
     pub outbox: Value,
 }
 
+/// The usage the story bills: 12 of the 12.5 cpu hours Waldur reports.
+pub const BILLED: u128 = 12 * CPU_HOUR_PRICE;
+
+impl Outcome {
+    /// The embedded demo's checks, on the real chain: the escrow paid out
+    /// exactly, the fee, the HPC job billed, nothing left in the outbox.
+    pub fn check(&self) -> Result<()> {
+        let fee = BILLED * u128::from(PLATFORM_FEE_BPS) / 10_000;
+        let outbox = &self.outbox["outbox"];
+        ensure!(
+            self.allocation_state == "terminated",
+            "allocation {}",
+            self.allocation_state
+        );
+        ensure!(
+            self.customer_spent == BILLED,
+            "customer paid {}, not {BILLED}",
+            self.customer_spent
+        );
+        ensure!(
+            self.fee_collected == fee,
+            "platform fee {}, not {fee}",
+            self.fee_collected
+        );
+        ensure!(
+            self.provider_received == BILLED - fee,
+            "provider received {}, not {}",
+            self.provider_received,
+            BILLED - fee
+        );
+        ensure!(self.job_state == "completed", "job {}", self.job_state);
+        ensure!(
+            self.job_node_hours == Some(3),
+            "job billed {:?} node-hours, not 3",
+            self.job_node_hours
+        );
+        ensure!(outbox["dead_letter"] == 0, "dead letters: {}", self.outbox);
+        ensure!(outbox["pending"] == 0, "callbacks pending: {}", self.outbox);
+        ensure!(
+            self.waldur_orders == 2,
+            "{} Waldur orders, not 2 (create, terminate)",
+            self.waldur_orders
+        );
+        ensure!(
+            self.waldur_jobs == 1,
+            "{} SLURM jobs, not 1",
+            self.waldur_jobs
+        );
+        Ok(())
+    }
+}
+
 type Say<'a> = &'a mut dyn FnMut(String);
 
 /// The whole story. The relayer is started after the provider's setup and

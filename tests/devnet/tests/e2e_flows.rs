@@ -8,7 +8,6 @@ use std::path::PathBuf;
 
 use anyhow::{ensure, Context, Result};
 use serde_json::json;
-use ve_devnet::deploy::PLATFORM_FEE_BPS;
 use ve_devnet::story::{self, Fees, Stack};
 use ve_devnet::Devnet;
 use ve_relayer::chain::rpc::{RpcChain, RpcConfig};
@@ -44,36 +43,7 @@ fn the_story_settles_exactly_with_batched_callbacks(
     dir: &std::path::Path,
 ) -> Result<()> {
     let outcome = story::run(stack, &dir.join("relayer"), &mut |line| println!("{line}"))?;
-    let billed = 12 * 100;
-    let fee = billed * u128::from(PLATFORM_FEE_BPS) / 10_000;
-    ensure!(outcome.allocation_state == "terminated");
-    ensure!(
-        outcome.customer_spent == billed,
-        "customer paid {}",
-        outcome.customer_spent
-    );
-    ensure!(
-        outcome.fee_collected == fee,
-        "fee {}",
-        outcome.fee_collected
-    );
-    ensure!(
-        outcome.provider_received == billed - fee,
-        "provider {}",
-        outcome.provider_received
-    );
-    ensure!(outcome.job_state == "completed" && outcome.job_node_hours == Some(3));
-    ensure!(
-        outcome.outbox["outbox"]["dead_letter"] == 0,
-        "{}",
-        outcome.outbox
-    );
-    ensure!(
-        outcome.outbox["outbox"]["pending"] == 0,
-        "{}",
-        outcome.outbox
-    );
-    ensure!(outcome.waldur_orders == 2 && outcome.waldur_jobs == 1);
+    outcome.check()?;
 
     // The relayer's fee account sent the callbacks; accepted and
     // provisioning went out together in one transaction.

@@ -4,7 +4,7 @@
 //! final settlement and one HPC job, printing each step, and ends with the
 //! embedded demo's checks. Exits non-zero when a check fails.
 
-use anyhow::{ensure, Result};
+use anyhow::Result;
 use ve_devnet::deploy::{deploy_once, Outcome as Deployed, PLATFORM_FEE_BPS};
 use ve_devnet::processes::{build_binaries, EmulatorProcess};
 use ve_devnet::story::{self, Stack, WALDUR_TOKEN};
@@ -41,63 +41,12 @@ fn main() -> Result<()> {
         println!("[{step:>2}] {line}");
     })?;
 
-    // The embedded demo's checks, on the real chain.
-    let billed = 12 * 100;
-    let fee = billed * u128::from(PLATFORM_FEE_BPS) / 10_000;
-    ensure!(
-        outcome.allocation_state == "terminated",
-        "allocation {}",
-        outcome.allocation_state
-    );
-    ensure!(
-        outcome.customer_spent == billed,
-        "customer paid {}, not {billed}",
-        outcome.customer_spent
-    );
-    ensure!(
-        outcome.fee_collected == fee,
-        "platform fee {}, not {fee}",
-        outcome.fee_collected
-    );
-    ensure!(
-        outcome.provider_received == billed - fee,
-        "provider received {}, not {}",
-        outcome.provider_received,
-        billed - fee
-    );
-    ensure!(
-        outcome.job_state == "completed",
-        "job {}",
-        outcome.job_state
-    );
-    ensure!(
-        outcome.job_node_hours == Some(3),
-        "job billed {:?} node-hours, not 3",
-        outcome.job_node_hours
-    );
-    ensure!(
-        outcome.outbox["outbox"]["dead_letter"] == 0,
-        "dead letters: {}",
-        outcome.outbox
-    );
-    ensure!(
-        outcome.outbox["outbox"]["pending"] == 0,
-        "callbacks pending: {}",
-        outcome.outbox
-    );
-    ensure!(
-        outcome.waldur_orders == 2,
-        "{} Waldur orders, not 2 (create, terminate)",
-        outcome.waldur_orders
-    );
-    ensure!(
-        outcome.waldur_jobs == 1,
-        "{} SLURM jobs, not 1",
-        outcome.waldur_jobs
-    );
+    outcome.check()?;
+    let fee = story::BILLED * u128::from(PLATFORM_FEE_BPS) / 10_000;
     println!(
-        "checks passed: escrow paid out exactly ({} to the provider, {fee} fee, {billed} from the customer), job billed 3 node-hours, no dead letters; relayer files in {}",
-        billed - fee,
+        "checks passed: escrow paid out exactly ({} to the provider, {fee} fee, {} from the customer), job billed 3 node-hours, no dead letters; relayer files in {}",
+        story::BILLED - fee,
+        story::BILLED,
         dir.display()
     );
     Ok(())
