@@ -11,22 +11,29 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 /// Builds `ve-relayer` and `waldur-emulator` (a no-op when current) and
-/// returns the directory that holds them.
+/// returns the directory that holds them. They get a target directory of
+/// their own (`target/devnet-bins`): built inside the workspace's, with the
+/// feature set of these two packages alone, they would replace libraries
+/// that a running `cargo test --workspace` has yet to link its doc tests
+/// against.
 pub fn build_binaries() -> Result<PathBuf> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let workspace_target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::repo_root().join("target"));
+    let target = workspace_target.join("devnet-bins");
     let status = Command::new(cargo)
         .current_dir(crate::repo_root())
         .args(["build", "--quiet", "--locked"])
         .args(["-p", "ve-relayer", "--bin", "ve-relayer"])
         .args(["-p", "waldur-emulator", "--bin", "waldur-emulator"])
+        .arg("--target-dir")
+        .arg(&target)
         .status()
         .context("running cargo build")?;
     if !status.success() {
         bail!("building ve-relayer and waldur-emulator failed");
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::repo_root().join("target"));
     Ok(target.join("debug"))
 }
 
