@@ -455,6 +455,8 @@ async fn cometbft_034_attributes_in_base64_are_read() {
     use base64::Engine as _;
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
     let world = World::new();
+    // The client speaks the 0.34 dialect to a node that says it is 0.34.
+    world.with(|n| n.version = "0.34.27".into());
     let market = world.marketplace.to_string();
     let block = json!({
         "txs_results": [ { "code": 0, "events": [
@@ -463,7 +465,8 @@ async fn cometbft_034_attributes_in_base64_are_read() {
                 { "key": b64("allocation_id"), "value": b64("c/1/1") } ] }
         ] } ],
         "begin_block_events": [],
-        "end_block_events": null
+        "end_block_events": null,
+        "consensus_param_updates": null
     });
     let height = world.with(move |n| n.inject_block(block));
     let client = world.client().await;
@@ -648,5 +651,173 @@ async fn offerings_are_read_through_smart_queries() {
     assert!(
         matches!(&err, ChainError::Refused(log) if log.contains("query wasm contract failed")),
         "{err:?}"
+    );
+}
+
+/// Answers of the devnet's wasmd v0.70.3 (CometBFT 0.39.0, SDK 0.54),
+/// recorded with curl and shortened (fewer events).
+mod real {
+    pub const STATUS: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"node_info":{"protocol_version":{"p2p":"8","block":"11","app":"0"},"id":"3b8f293786ba4c38d6def3a3b5803739bc2d0b09","listen_addr":"tcp://127.0.0.1:26656","network":"ve-devnet-1","version":"0.39.0","channels":"40202122233038606100","moniker":"ve-devnet","other":{"tx_index":"on","rpc_address":"tcp://127.0.0.1:26657"}},"sync_info":{"latest_block_hash":"898642CC7216FCE75DDDC55CC3697D1156FE0EE95E73E14D17DA61D79DF315BE","latest_app_hash":"5DAB5120C4DC834174513C1C0E3AB0E254F886B098B9752856F6115C96523E96","latest_block_height":"1499","latest_block_time":"2026-12-02T18:17:07.534499062Z","earliest_block_hash":"753ACA04543F54BBA8ABC52374A32A622B28462BFEC124B4B538015AA55C1D1D","earliest_app_hash":"E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855","earliest_block_height":"1","earliest_block_time":"2026-12-02T17:51:39.091846628Z","catching_up":false},"validator_info":{"address":"27A843BFAAB1A380A0F3047F79B1A889A8B3C47D","pub_key":{"type":"tendermint/PubKeyEd25519","value":"GXWk7xg+hzns/TTJDpp8PI8odH0CbQxSxwBS7xN39+4="},"voting_power":"1000"}}}"#;
+    pub const BLOCK_WITH_TX: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"height":"741","txs_results":[{"code":0,"data":"Ei4KLC9jb3Ntd2FzbS53YXNtLnYxLk1zZ0V4ZWN1dGVDb250cmFjdFJlc3BvbnNl","log":"","info":"","gas_wanted":"183278","gas_used":"150085","events":[{"type":"tx","attributes":[{"key":"fee","value":"4582uve","index":true},{"key":"fee_payer","value":"wasm1avgyh77ycn997ja45q5q8ss8y9mr424j2xnxu2","index":true}]},{"type":"wasm-ve.signer_registered","attributes":[{"key":"_contract_address","value":"wasm1ghd753shjuwexxywmgs4xz7x2q732vcnkm6h2pyv9s6ah3hylvrq8epk7w","index":true},{"key":"provider","value":"wasm1avgyh77ycn997ja45q5q8ss8y9mr424j2xnxu2","index":true},{"key":"key_id","value":"relayer-1796234656","index":true},{"key":"msg_index","value":"0","index":true}]}],"codespace":""}],"finalize_block_events":[{"type":"coin_received","attributes":[{"key":"receiver","value":"wasm1m3h30wlvsf8llruxtpukdvsy0km2kum8zdkdwt","index":true},{"key":"amount","value":"20723589uve","index":true},{"key":"mode","value":"BeginBlock","index":true}]}],"validator_updates":null,"consensus_param_updates":{"block":{"max_bytes":"22020096","max_gas":"-1"},"evidence":{"max_age_num_blocks":"100000","max_age_duration":"172800000000000","max_bytes":"1048576"},"validator":{"pub_key_types":["ed25519"]},"version":{},"abci":{},"authority":{}},"app_hash":"EOO0tVxGygpj6oRCSZvXyOmbFvqaP5/dbKVHE+NhquU="}}"#;
+    pub const EMPTY_BLOCK: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"height":"2","txs_results":null,"finalize_block_events":[{"type":"coin_received","attributes":[{"key":"receiver","value":"wasm1m3h30wlvsf8llruxtpukdvsy0km2kum8zdkdwt","index":true},{"key":"amount","value":"20720847uve","index":true},{"key":"mode","value":"BeginBlock","index":true}]}],"validator_updates":null,"consensus_param_updates":{"block":{"max_bytes":"22020096","max_gas":"-1"},"evidence":{"max_age_num_blocks":"100000","max_age_duration":"172800000000000","max_bytes":"1048576"},"validator":{"pub_key_types":["ed25519"]},"version":{},"abci":{},"authority":{}},"app_hash":"13WP6eIvX1CQbJJgh6fsnZzrqq9eKCkAdJ92MCqxb/A="}}"#;
+    pub const TX: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"hash":"9BEBF810773B8CC45EFA15329C684752E336C67003CE45DE8CF2F993ECC032D8","height":"741","index":0,"tx_result":{"code":0,"data":"Ei4KLC9jb3Ntd2FzbS53YXNtLnYxLk1zZ0V4ZWN1dGVDb250cmFjdFJlc3BvbnNl","log":"","info":"","gas_wanted":"183278","gas_used":"150085","events":[{"type":"tx","attributes":[{"key":"fee","value":"4582uve","index":true},{"key":"fee_payer","value":"wasm1avgyh77ycn997ja45q5q8ss8y9mr424j2xnxu2","index":true}]}],"codespace":""},"tx":"CosCCogCCiQvY29zbXdhc20ud2FzbS52MS5Nc2dF"}}"#;
+    pub const ACCOUNT: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"response":{"code":0,"log":"","info":"","index":"0","key":null,"value":"Cp0BCiAvY29zbW9zLmF1dGgudjFiZXRhMS5CYXNl","proofOps":null,"height":"1828","codespace":""}}}"#;
+    pub const UNKNOWN_ACCOUNT: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"response":{"code":22,"log":"rpc error: code = NotFound desc = account wasm1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqq9tn26es2 not found: key not found","info":"","index":"0","key":null,"value":null,"proofOps":null,"height":"1983","codespace":"sdk"}}}"#;
+    pub const UNKNOWN_PATH: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"response":{"code":6,"log":"unknown query path: unknown request","info":"","index":"0","key":null,"value":null,"proofOps":null,"height":"0","codespace":"sdk"}}}"#;
+    /// `broadcast_tx_sync` of the bytes 01 02 03.
+    pub const BROADCAST_GARBAGE: &str = r#"{"jsonrpc":"2.0","id":1,"result":{"code":2,"data":"","log":"invalid length; proto: invalid field number: tx parse error: tx parse error","codespace":"sdk","hash":"039058C6F2C0CB492C533B0A4D14EF77CC0F78ABCCCED5287D84A1A2011CFB81"}}"#;
+    /// `broadcast_tx_sync` of a transaction already in a block.
+    pub const BROADCAST_AGAIN: &str = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"Internal error","data":"tx already exists in cache"}}"#;
+    pub const TX_NOT_FOUND: &str = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"Internal error","data":"tx (0000000000000000000000000000000000000000000000000000000000000000) not found"}}"#;
+    pub const FUTURE_BLOCK: &str = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32603,"message":"Internal error","data":"height 99999999 must be less than or equal to the current blockchain height 1499"}}"#;
+    pub const NO_SUCH_METHOD: &str =
+        r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32601,"message":"Method not found"}}"#;
+    pub const BAD_HASH: &str = r#"{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"Invalid params","data":"error converting json params to arguments: illegal base64 data at input byte 0"}}"#;
+}
+
+/// Field names and JSON types, arrays by their first element.
+fn shape(value: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(fields) => Value::Object(
+            fields
+                .iter()
+                .map(|(name, value)| (name.clone(), shape(value)))
+                .collect(),
+        ),
+        Value::Array(items) => json!([items.first().map(shape)]),
+        Value::String(_) => json!("string"),
+        Value::Number(_) => json!("number"),
+        Value::Bool(_) => json!("bool"),
+        Value::Null => json!("null"),
+    }
+}
+
+fn parse(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("recorded answer")
+}
+
+/// One JSON-RPC call as CometBFT is called (POST, HTTP 200 even for
+/// JSON-RPC errors).
+async fn raw_call(url: &str, method: &str, params: serde_json::Value) -> serde_json::Value {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params }))
+        .send()
+        .await
+        .expect("the fake node answers");
+    assert_eq!(response.status(), reqwest::StatusCode::OK, "{method}");
+    response.json().await.expect("JSON")
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_fake_node_answers_as_the_devnets_node_does() {
+    use base64::Engine as _;
+    use cosmrs::proto::cosmos::auth::v1beta1::QueryAccountRequest;
+    use cosmrs::proto::prost::Message;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let world = World::new();
+    world.register_key();
+    let allocation = world.allocation();
+    let mut client = world.client().await;
+    let callbacks = provision_callbacks(&world, &allocation, client.now());
+    client.submit_callbacks(&callbacks).await.expect("lands");
+    let hash = world.with(|n| n.accepted[0].hash.clone());
+    let url = world.node.url.clone();
+    let same_shape = |fake: &serde_json::Value, real: &str, what: &str| {
+        assert_eq!(shape(fake), shape(&parse(real)), "{what}: {fake}");
+    };
+    let same = |fake: &serde_json::Value, real: &str, what: &str| {
+        assert_eq!(fake, &parse(real), "{what}");
+    };
+
+    let status = raw_call(&url, "status", json!({})).await;
+    same_shape(&status, real::STATUS, "status");
+    assert_eq!(status["result"]["node_info"]["version"], "0.39.0");
+
+    let tx_hash = b64.encode(hex::decode(&hash).expect("hex"));
+    let found = raw_call(&url, "tx", json!({ "hash": tx_hash, "prove": false })).await;
+    same_shape(&found, real::TX, "tx");
+    let height = found["result"]["height"]
+        .as_str()
+        .expect("height")
+        .to_string();
+    let block = raw_call(&url, "block_results", json!({ "height": height })).await;
+    same_shape(&block, real::BLOCK_WITH_TX, "block_results");
+    let before = (world.deployed_at - 10).to_string();
+    let empty = raw_call(&url, "block_results", json!({ "height": before })).await;
+    same_shape(&empty, real::EMPTY_BLOCK, "block_results without txs");
+
+    let account = QueryAccountRequest {
+        address: fee_address(),
+    };
+    let query = |path: &str, data: Vec<u8>| json!({ "path": path, "data": hex::encode(data), "height": "0", "prove": false });
+    let path = "/cosmos.auth.v1beta1.Query/Account";
+    let known = raw_call(&url, "abci_query", query(path, account.encode_to_vec())).await;
+    same_shape(&known, real::ACCOUNT, "abci_query Account");
+    let stranger = QueryAccountRequest {
+        address: world.provider.to_string(),
+    };
+    let unknown = raw_call(&url, "abci_query", query(path, stranger.encode_to_vec())).await;
+    same_shape(
+        &unknown,
+        real::UNKNOWN_ACCOUNT,
+        "abci_query Account unknown",
+    );
+    let log = unknown["result"]["response"]["log"].as_str().expect("log");
+    assert!(
+        log.starts_with("rpc error: code = NotFound desc = account ")
+            && log.ends_with(" not found: key not found"),
+        "{log}"
+    );
+    let no_path = raw_call(&url, "abci_query", query("/cosmos.nothing/X", vec![])).await;
+    same(&no_path, real::UNKNOWN_PATH, "abci_query unknown path");
+
+    let garbage = raw_call(&url, "broadcast_tx_sync", json!({ "tx": "AQID" })).await;
+    same_shape(
+        &garbage,
+        real::BROADCAST_GARBAGE,
+        "broadcast_tx_sync garbage",
+    );
+    assert_eq!(
+        garbage["result"]["hash"],
+        parse(real::BROADCAST_GARBAGE)["result"]["hash"]
+    );
+    assert_eq!(garbage["result"]["code"], 2);
+    let again = raw_call(
+        &url,
+        "broadcast_tx_sync",
+        json!({ "tx": found["result"]["tx"] }),
+    )
+    .await;
+    same(
+        &again,
+        real::BROADCAST_AGAIN,
+        "broadcast_tx_sync of a tx in a block",
+    );
+
+    let zero = b64.encode([0u8; 32]);
+    let missing = raw_call(&url, "tx", json!({ "hash": zero, "prove": false })).await;
+    same(&missing, real::TX_NOT_FOUND, "tx not found");
+    let future = raw_call(&url, "block_results", json!({ "height": "99999999" })).await;
+    same_shape(
+        &future,
+        real::FUTURE_BLOCK,
+        "block_results beyond the chain",
+    );
+    let data = future["error"]["data"].as_str().expect("data");
+    assert!(
+        data.starts_with(
+            "height 99999999 must be less than or equal to the current blockchain height "
+        ),
+        "{data}"
+    );
+    let nothing = raw_call(&url, "no_such_method", json!({})).await;
+    same(&nothing, real::NO_SUCH_METHOD, "unknown method");
+    let bad_hash = raw_call(&url, "tx", json!({ "hash": "%%", "prove": false })).await;
+    same_shape(&bad_hash, real::BAD_HASH, "tx with a bad hash");
+    assert_eq!(
+        (&bad_hash["error"]["code"], &bad_hash["error"]["message"]),
+        (&json!(-32602), &json!("Invalid params"))
     );
 }

@@ -43,7 +43,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
-use self::node::{base64_field, CallError, ExecTxResult, NodeRpc, Status};
+use self::node::{tx_result_data, CallError, ExecTxResult, NodeRpc, Status};
 use self::tx::{Account, FeePlan, Rejection};
 use super::{ChainClient, ChainError, ContractEvent};
 
@@ -102,18 +102,19 @@ impl RpcChain {
             .account_id(&config.account_prefix)
             .map_err(|e| ConnectError::Config(format!("fee account address: {e}")))?
             .to_string();
-        let node = NodeRpc::new(
+        let mut node = NodeRpc::new(
             &config.rpc_url,
             Duration::from_millis(config.request_timeout_ms),
         )
         .map_err(ConnectError::Config)?;
         let status = node.status().await.map_err(unavailable)?;
-        if status.node_info.network != config.chain_id {
+        if status.node_info.network.as_str() != config.chain_id {
             return Err(ConnectError::WrongChain {
                 configured: config.chain_id.clone(),
-                node: status.node_info.network,
+                node: status.node_info.network.to_string(),
             });
         }
+        node.use_dialect_of(&status);
         let chain = RpcChain {
             watched: config.contracts.all().map(String::from).collect(),
             config,
@@ -137,11 +138,9 @@ impl RpcChain {
     }
 
     fn note_block_time(&self, status: &Status) -> Result<(), ChainError> {
-        let time = &status.sync_info.latest_block_time;
-        let seconds = cosmrs::tendermint::Time::parse_from_rfc3339(time)
-            .ok()
-            .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
-            .ok_or_else(|| ChainError::Unavailable(format!("node sent block time {time:?}")))?;
+        let time = status.sync_info.latest_block_time;
+        let seconds = u64::try_from(time.unix_timestamp())
+            .map_err(|_| ChainError::Unavailable(format!("node sent block time {time}")))?;
         // Never backwards, even when a lagging node answers.
         self.block_time.fetch_max(seconds, Ordering::Relaxed);
         Ok(())
@@ -160,15 +159,14 @@ impl RpcChain {
             )
             .await
             .map_err(unavailable)?;
-        if answer.code != 0 {
+        if answer.code.is_err() {
             return Err(ChainError::Unavailable(format!(
                 "fee account {} cannot be read (is it funded?): {}",
                 self.address, answer.log
             )));
         }
-        let account = base64_field(&answer.value)
-            .and_then(|value| account::decode_account_response(&value))
-            .map_err(ChainError::Unavailable)?;
+        let account =
+            account::decode_account_response(&answer.value).map_err(ChainError::Unavailable)?;
         self.account = Some(account);
         Ok(account)
     }
@@ -189,15 +187,14 @@ impl RpcChain {
             .abci_query(SIMULATE_PATH, &request.encode_to_vec())
             .await
             .map_err(|e| Rejection::Failed(unavailable(e)))?;
-        if answer.code != 0 {
+        if answer.code.is_err() {
             return Err(tx::classify_simulation(
-                answer.code,
+                answer.code.value(),
                 &answer.codespace,
                 &answer.log,
             ));
         }
-        let value = base64_field(&answer.value).map_err(failed)?;
-        SimulateResponse::decode(value.as_slice())
+        SimulateResponse::decode(answer.value.as_slice())
             .map_err(|e| failed(format!("simulate answer: {e}")))?
             .gas_info
             .map(|g| g.gas_used)
@@ -222,8 +219,8 @@ impl RpcChain {
         let hash = Sha256::digest(&signed).to_vec();
 
         match self.node.broadcast_tx_sync(&signed).await {
-            Ok(answer) if answer.code == 0 => {}
-            Ok(answer) => match tx::classify(answer.code, &answer.codespace, &answer.log) {
+            Ok(answer) if answer.code.is_ok() => {}
+            Ok(answer) => match tx::classify(answer.code.value(), &answer.codespace, &answer.log) {
                 Rejection::AlreadyInMempool => {}
                 rejection => return Err(rejection),
             },
@@ -244,10 +241,14 @@ impl RpcChain {
             .wait_for_inclusion(&hash)
             .await
             .map_err(Rejection::Failed)?;
-        if result.code != 0 {
-            return Err(tx::classify(result.code, &result.codespace, &result.log));
+        if result.code.is_err() {
+            return Err(tx::classify(
+                result.code.value(),
+                &result.codespace,
+                &result.log,
+            ));
         }
-        base64_field(&result.data).map_err(|e| Rejection::Failed(ChainError::Unavailable(e)))
+        Ok(tx_result_data(&result))
     }
 
     fn fee_plan(&self, gas_used: u64) -> Result<FeePlan, ChainError> {
@@ -301,7 +302,7 @@ impl ChainClient for RpcChain {
     async fn latest_height(&self) -> Result<u64, ChainError> {
         let status = self.node.status().await.map_err(unavailable)?;
         self.note_block_time(&status)?;
-        Ok(status.sync_info.latest_block_height)
+        Ok(status.sync_info.latest_block_height.value())
     }
 
     async fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {

@@ -1,12 +1,16 @@
-//! A fake wasmd node: CometBFT 0.38 JSON-RPC in front of the relayer's
+//! A fake wasmd node: CometBFT 0.39 JSON-RPC in front of the relayer's
 //! `EmbeddedChain`. It decodes the transactions it is sent, checks them
 //! like the SDK's ante handler (signature over the sign doc with chain id
 //! and account number, signer = sender, sequence, fee), executes their
 //! `MsgExecuteContract`s atomically in a new block, and answers `status`,
-//! `abci_query` (Account, Simulate), `broadcast_tx_sync`, `tx` and
-//! `block_results` in the shapes a real node uses.
+//! `abci_query` (Account, Simulate, SmartContractState),
+//! `broadcast_tx_sync`, `tx` and `block_results` in the shapes wasmd
+//! v0.70.3 (CometBFT 0.39, SDK 0.54) uses: the same fields and JSON types,
+//! JSON-RPC errors with CometBFT's codes and messages (HTTP 200), gRPC
+//! query errors wrapped as the SDK wraps them, CometBFT's mempool cache
+//! (tests/rpc_chain.rs compares them with answers recorded from the devnet).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 
 use axum::extract::State;
@@ -80,6 +84,8 @@ pub struct NodeState {
     pub include_txs: bool,
     /// A sequence mismatch log without the numbers.
     pub terse_mismatch_log: bool,
+    /// The CometBFT version `status` reports (the devnet's: 0.39.0).
+    pub version: String,
     /// Once: another transaction of the account lands right after the
     /// next successful simulation (the broadcast then mismatches).
     pub race_after_simulation: bool,
@@ -89,9 +95,130 @@ pub struct NodeState {
     blocks: BTreeMap<u64, Value>,
     mempool: Vec<Pending>,
     included: HashMap<String, Value>,
+    /// CometBFT's mempool cache: the hashes of the transactions that
+    /// passed CheckTx, in the mempool or already in a block.
+    cache: HashSet<String>,
 }
 
 type Refusal = (u32, &'static str, String);
+
+/// A JSON-RPC error, as CometBFT answers it (with HTTP 200).
+enum RpcError {
+    /// -32603, e.g. `tx (..) not found`, `tx already exists in cache`.
+    Internal(String),
+    /// -32602: the params do not convert.
+    InvalidParams(String),
+    /// -32601, without data.
+    MethodNotFound,
+}
+
+impl RpcError {
+    fn json(self) -> Value {
+        match self {
+            RpcError::Internal(data) => {
+                json!({ "code": -32603, "message": "Internal error", "data": data })
+            }
+            RpcError::InvalidParams(data) => json!({
+                "code": -32602, "message": "Invalid params",
+                "data": format!("error converting json params to arguments: {data}")
+            }),
+            RpcError::MethodNotFound => json!({ "code": -32601, "message": "Method not found" }),
+        }
+    }
+}
+
+fn invalid_params(e: impl std::fmt::Display) -> RpcError {
+    RpcError::InvalidParams(e.to_string())
+}
+
+/// An upper-case hex SHA-256 of `seed` (block and app hashes).
+fn fake_hash(seed: &str) -> String {
+    hex::encode_upper(Sha256::digest(seed.as_bytes()))
+}
+
+/// What the devnet sends as `consensus_param_updates` in every block.
+fn consensus_params() -> Value {
+    json!({
+        "block": { "max_bytes": "22020096", "max_gas": "-1" },
+        "evidence": { "max_age_num_blocks": "100000", "max_age_duration": "172800000000000", "max_bytes": "1048576" },
+        "validator": { "pub_key_types": ["ed25519"] },
+        "version": {}, "abci": {}, "authority": {}
+    })
+}
+
+/// A block's events outside transactions (the devnet's have minting and
+/// distribution, tagged with the phase).
+fn finalize_block_events() -> Value {
+    json!([
+        { "type": "coin_received", "attributes": [
+            { "key": "amount", "value": "1uvirt", "index": true },
+            { "key": "mode", "value": "BeginBlock", "index": true } ] }
+    ])
+}
+
+/// A block's results as the devnet answers them: no transactions is
+/// `null`, not `[]`.
+fn block_json(height: u64, txs: Vec<Value>, finalize: Value) -> Value {
+    json!({
+        "height": height.to_string(),
+        "txs_results": if txs.is_empty() { Value::Null } else { Value::Array(txs) },
+        "finalize_block_events": finalize,
+        "validator_updates": null,
+        "consensus_param_updates": consensus_params(),
+        "app_hash": BASE64.encode(Sha256::digest(format!("app {height}").as_bytes()))
+    })
+}
+
+/// Fills in what a real node always sends and a test left out: each
+/// attribute's `index`, each transaction result's fields, the block's
+/// `validator_updates` and `consensus_param_updates` (and `app_hash`
+/// from 0.38 on, when there are `finalize_block_events`).
+fn like_a_real_node(results: &mut Value) {
+    fn events(list: Option<&mut Value>) {
+        for event in list.and_then(Value::as_array_mut).into_iter().flatten() {
+            let attributes = event.get_mut("attributes").and_then(Value::as_array_mut);
+            for attribute in attributes.into_iter().flatten() {
+                if attribute.get("index").is_none() {
+                    attribute["index"] = json!(true);
+                }
+            }
+        }
+    }
+    let defaults = [
+        ("code", json!(0)),
+        ("data", json!("")),
+        ("log", json!("")),
+        ("info", json!("")),
+        ("gas_wanted", json!("0")),
+        ("gas_used", json!("0")),
+        ("events", json!([])),
+        ("codespace", json!("")),
+    ];
+    for tx in results["txs_results"].as_array_mut().into_iter().flatten() {
+        for (field, value) in &defaults {
+            if tx.get(field).is_none() {
+                tx[*field] = value.clone();
+            }
+        }
+        events(tx.get_mut("events"));
+    }
+    for phase in [
+        "begin_block_events",
+        "end_block_events",
+        "finalize_block_events",
+    ] {
+        events(results.get_mut(phase));
+    }
+    if results.get("validator_updates").is_none() {
+        results["validator_updates"] = Value::Null;
+    }
+    if results.get("consensus_param_updates").is_none() {
+        results["consensus_param_updates"] = consensus_params();
+    }
+    if results.get("finalize_block_events").is_some() && results.get("app_hash").is_none() {
+        results["app_hash"] = json!("");
+    }
+}
 
 fn event_json(e: &Event, msg_index: Option<usize>) -> Value {
     let mut attributes: Vec<Value> = e
@@ -170,17 +297,8 @@ impl NodeState {
 
     /// Stores a block's results (the chain is already at `height`).
     fn store_block(&mut self, height: u64, txs: Vec<Value>) {
-        self.blocks.insert(
-            height,
-            json!({
-                "height": height.to_string(),
-                "txs_results": txs,
-                "finalize_block_events": [
-                    { "type": "coin_received", "attributes": [ { "key": "amount", "value": "1uvirt", "index": true } ] }
-                ],
-                "validator_updates": null, "consensus_param_updates": null, "app_hash": ""
-            }),
-        );
+        self.blocks
+            .insert(height, block_json(height, txs, finalize_block_events()));
     }
 
     /// Runs one message directly (the portal's transactions), in its own
@@ -202,12 +320,14 @@ impl NodeState {
         res
     }
 
-    /// A block with the given results (shape of the caller's choosing),
-    /// e.g. other contracts' events or CometBFT 0.34 encodings.
+    /// A block with the given results (shape of the caller's choosing,
+    /// e.g. other contracts' events or CometBFT 0.34 encodings), completed
+    /// with the fields a real node always sends.
     pub fn inject_block(&mut self, mut results: Value) -> u64 {
         self.chain.advance(5);
         let height = self.height();
         results["height"] = json!(height.to_string());
+        like_a_real_node(&mut results);
         self.blocks.insert(height, results);
         height
     }
@@ -371,43 +491,81 @@ impl NodeState {
     }
 
     fn status(&self) -> Value {
+        let block = self.chain.app.block_info();
         let time = cosmrs::tendermint::Time::from_unix_timestamp(
-            self.chain.app.block_info().time.seconds() as i64,
-            0,
+            block.time.seconds() as i64,
+            block.time.subsec_nanos() as u32,
         )
-        .expect("block time is representable");
+        .expect("block time is representable")
+        .to_rfc3339();
+        let height = self.height();
         json!({
-            "node_info": { "network": self.network, "version": "0.38.12", "moniker": "fake" },
+            "node_info": {
+                "protocol_version": { "p2p": "8", "block": "11", "app": "0" },
+                "id": "3b8f293786ba4c38d6def3a3b5803739bc2d0b09",
+                "listen_addr": "tcp://127.0.0.1:26656",
+                "network": self.network,
+                "version": self.version,
+                "channels": "40202122233038606100",
+                "moniker": "fake",
+                "other": { "tx_index": "on", "rpc_address": "tcp://127.0.0.1:26657" }
+            },
             "sync_info": {
-                "latest_block_height": self.height().to_string(),
-                "latest_block_time": time.to_rfc3339(),
+                "latest_block_hash": fake_hash(&format!("block {height}")),
+                "latest_app_hash": fake_hash(&format!("app {height}")),
+                "latest_block_height": height.to_string(),
+                "latest_block_time": time,
+                // The fake keeps no history of its own: the earliest block
+                // is given as the latest.
+                "earliest_block_hash": fake_hash(&format!("block {height}")),
+                "earliest_app_hash": fake_hash(&format!("app {height}")),
+                "earliest_block_height": height.to_string(),
+                "earliest_block_time": time,
                 "catching_up": false
             },
-            "validator_info": {}
+            "validator_info": {
+                "address": "27A843BFAAB1A380A0F3047F79B1A889A8B3C47D",
+                "pub_key": { "type": "tendermint/PubKeyEd25519", "value": "GXWk7xg+hzns/TTJDpp8PI8odH0CbQxSxwBS7xN39+4=" },
+                "voting_power": "1000"
+            }
         })
     }
 
-    fn abci_query(&mut self, params: &Value) -> Result<Value, String> {
+    fn abci_query(&mut self, params: &Value) -> Result<Value, RpcError> {
         let path = params["path"].as_str().unwrap_or_default();
         let data =
-            hex::decode(params["data"].as_str().unwrap_or_default()).map_err(|e| e.to_string())?;
+            hex::decode(params["data"].as_str().unwrap_or_default()).map_err(invalid_params)?;
         let height = self.height();
         let answer = move |code: u32, codespace: &str, log: String, value: Option<Vec<u8>>| {
             json!({ "response": {
-                "code": code, "codespace": codespace, "log": log, "info": "", "index": "0",
+                "code": code, "log": log, "info": "", "index": "0",
                 "key": null, "value": value.map(|v| BASE64.encode(v)), "proofOps": null,
-                "height": height.to_string()
+                "height": height.to_string(), "codespace": codespace
             } })
+        };
+        // A request that does not decode: what the SDK's gRPC router says.
+        let undecodable = |e: cosmrs::proto::prost::DecodeError| {
+            Ok(answer(
+                18,
+                "sdk",
+                format!("rpc error: code = InvalidArgument desc = {e}: invalid request"),
+                None,
+            ))
         };
         match path {
             "/cosmos.auth.v1beta1.Query/Account" => {
-                let request =
-                    QueryAccountRequest::decode(data.as_slice()).map_err(|e| e.to_string())?;
+                let request = match QueryAccountRequest::decode(data.as_slice()) {
+                    Ok(request) => request,
+                    Err(e) => return undecodable(e),
+                };
                 if request.address != self.fee_address {
                     return Ok(answer(
                         22,
                         "sdk",
-                        format!("account {} not found: key not found", request.address),
+                        format!(
+                            "rpc error: code = NotFound desc = account {} not found: key not found",
+                            request.address
+                        ),
                         None,
                     ));
                 }
@@ -426,15 +584,25 @@ impl NodeState {
                 Ok(answer(0, "", String::new(), Some(response.encode_to_vec())))
             }
             "/cosmos.tx.v1beta1.Service/Simulate" => {
-                let request =
-                    SimulateRequest::decode(data.as_slice()).map_err(|e| e.to_string())?;
-                match self.check_tx(&request.tx_bytes, true) {
-                    Err((code, space, log)) => Ok(answer(code, space, log, None)),
-                    Ok(_) if self.simulate_error.is_some() => Ok(answer(
-                        5,
-                        "wasm",
-                        self.simulate_error.clone().unwrap_or_default(),
+                let request = match SimulateRequest::decode(data.as_slice()) {
+                    Ok(request) => request,
+                    Err(e) => return undecodable(e),
+                };
+                // The gRPC router turns a failed simulation into `sdk` 6
+                // and keeps the error only in the log.
+                let failed = |log: &str, gas: u64| {
+                    answer(
+                        6,
+                        "sdk",
+                        format!("rpc error: code = Unknown desc = {log} with gas used: '{gas}': unknown request"),
                         None,
+                    )
+                };
+                match self.check_tx(&request.tx_bytes, true) {
+                    Err((_, _, log)) => Ok(failed(&log, 1_180)),
+                    Ok((messages, _, _)) if self.simulate_error.is_some() => Ok(failed(
+                        self.simulate_error.as_deref().unwrap_or_default(),
+                        self.gas_for(&messages),
                     )),
                     Ok((messages, _, _)) => {
                         if std::mem::take(&mut self.race_after_simulation) {
@@ -452,50 +620,58 @@ impl NodeState {
                 }
             }
             "/cosmwasm.wasm.v1.Query/SmartContractState" => {
-                let request = QuerySmartContractStateRequest::decode(data.as_slice())
-                    .map_err(|e| e.to_string())?;
-                let msg: Value =
-                    serde_json::from_slice(&request.query_data).map_err(|e| e.to_string())?;
-                match self
-                    .chain
-                    .app
-                    .wrap()
-                    .query_wasm_smart::<Value>(request.address, &msg)
-                {
+                let request = match QuerySmartContractStateRequest::decode(data.as_slice()) {
+                    Ok(request) => request,
+                    Err(e) => return undecodable(e),
+                };
+                let queried = serde_json::from_slice::<Value>(&request.query_data)
+                    .map_err(|e| e.to_string())
+                    .and_then(|msg| {
+                        self.chain
+                            .app
+                            .wrap()
+                            .query_wasm_smart::<Value>(request.address, &msg)
+                            .map_err(|e| e.to_string())
+                    });
+                match queried {
                     Ok(answer_json) => {
                         let response = QuerySmartContractStateResponse {
-                            data: serde_json::to_vec(&answer_json).map_err(|e| e.to_string())?,
+                            data: serde_json::to_vec(&answer_json).expect("JSON"),
                         };
                         Ok(answer(0, "", String::new(), Some(response.encode_to_vec())))
                     }
-                    // wasmd: ErrQueryFailed, code 9 of the wasm codespace.
+                    // wasmd's ErrQueryFailed, as the gRPC router answers it:
+                    // `sdk` 6, the contract's error in the log.
                     Err(e) => Ok(answer(
-                        9,
-                        "wasm",
-                        format!("{e}: query wasm contract failed"),
+                        6,
+                        "sdk",
+                        format!("{e}: query wasm contract failed: unknown request"),
                         None,
                     )),
                 }
             }
-            other => Ok(answer(
-                6,
-                "sdk",
-                format!("unknown query path {other}"),
-                None,
-            )),
+            // Not a query the app has: no height either.
+            _ => Ok(json!({ "response": {
+                "code": 6, "log": "unknown query path: unknown request", "info": "", "index": "0",
+                "key": null, "value": null, "proofOps": null, "height": "0", "codespace": "sdk"
+            } })),
         }
     }
 
-    fn broadcast(&mut self, params: &Value) -> Result<Value, String> {
+    fn broadcast(&mut self, params: &Value) -> Result<Value, RpcError> {
         let raw = BASE64
             .decode(params["tx"].as_str().unwrap_or_default())
-            .map_err(|e| e.to_string())?;
+            .map_err(invalid_params)?;
         let hash = hex::encode_upper(Sha256::digest(&raw));
+        if self.cache.contains(&hash) {
+            return Err(RpcError::Internal("tx already exists in cache".into()));
+        }
         match self.check_tx(&raw, false) {
             Err((code, codespace, log)) => Ok(json!({
-                "code": code, "codespace": codespace, "log": log, "data": "", "hash": hash
+                "code": code, "data": "", "log": log, "codespace": codespace, "hash": hash
             })),
             Ok((messages, gas_limit, accepted)) => {
+                self.cache.insert(hash.clone());
                 self.sequence += 1;
                 self.accepted.push(accepted);
                 self.mempool.push(Pending {
@@ -505,16 +681,16 @@ impl NodeState {
                     gas_limit,
                     polls: 0,
                 });
-                Ok(json!({ "code": 0, "codespace": "", "log": "[]", "data": "", "hash": hash }))
+                Ok(json!({ "code": 0, "data": "", "log": "", "codespace": "", "hash": hash }))
             }
         }
     }
 
-    fn tx(&mut self, params: &Value) -> Result<Value, String> {
+    fn tx(&mut self, params: &Value) -> Result<Value, RpcError> {
         let hash = BASE64
             .decode(params["hash"].as_str().unwrap_or_default())
             .map(hex::encode_upper)
-            .map_err(|e| e.to_string())?;
+            .map_err(invalid_params)?;
         if let Some(pending) = self.mempool.iter_mut().find(|p| p.hash == hash) {
             pending.polls += 1;
             if self.include_txs && pending.polls >= self.polls_before_inclusion {
@@ -524,24 +700,26 @@ impl NodeState {
         self.included
             .get(&hash)
             .cloned()
-            .ok_or_else(|| format!("tx ({hash}) not found"))
+            .ok_or_else(|| RpcError::Internal(format!("tx ({hash}) not found")))
     }
 
-    fn block_results(&mut self, params: &Value) -> Result<Value, String> {
+    fn block_results(&mut self, params: &Value) -> Result<Value, RpcError> {
         let height: u64 = params["height"]
             .as_str()
-            .and_then(|h| h.parse().ok())
-            .ok_or("bad height")?;
+            .ok_or("height is not a string")
+            .and_then(|h| h.parse().map_err(|_| "height is not a number"))
+            .map_err(invalid_params)?;
         let latest = self.height();
         if height > latest {
-            return Err(format!(
+            return Err(RpcError::Internal(format!(
                 "height {height} must be less than or equal to the current blockchain height {latest}"
-            ));
+            )));
         }
-        Ok(self.blocks.get(&height).cloned().unwrap_or_else(|| {
-            json!({ "height": height.to_string(), "txs_results": null, "finalize_block_events": [],
-                    "validator_updates": null, "consensus_param_updates": null, "app_hash": "" })
-        }))
+        Ok(self
+            .blocks
+            .get(&height)
+            .cloned()
+            .unwrap_or_else(|| block_json(height, vec![], finalize_block_events())))
     }
 
     fn handle(&mut self, request: &Value) -> Value {
@@ -559,14 +737,11 @@ impl NodeState {
             "broadcast_tx_sync" => self.broadcast(params),
             "tx" => self.tx(params),
             "block_results" => self.block_results(params),
-            other => Err(format!("method {other} not found")),
+            _ => Err(RpcError::MethodNotFound),
         };
         match result {
             Ok(result) => json!({ "jsonrpc": "2.0", "id": request["id"], "result": result }),
-            Err(data) => json!({
-                "jsonrpc": "2.0", "id": request["id"],
-                "error": { "code": -32603, "message": "Internal error", "data": data }
-            }),
+            Err(e) => json!({ "jsonrpc": "2.0", "id": request["id"], "error": e.json() }),
         }
     }
 }
@@ -649,12 +824,14 @@ impl FakeNode {
                 polls_before_inclusion: 2,
                 include_txs: true,
                 terse_mismatch_log: false,
+                version: "0.39.0".into(),
                 race_after_simulation: false,
                 accepted: vec![],
                 calls: vec![],
                 blocks: BTreeMap::new(),
                 mempool: vec![],
                 included: HashMap::new(),
+                cache: HashSet::new(),
             };
             // Ends when every handle is dropped.
             while let Ok(job) = queue.recv() {

@@ -7,13 +7,15 @@
 //! It does not depend on which contracts are watched, so it is stable
 //! across configurations and restarts. Events of failed transactions are
 //! counted but never returned (their state changes were reverted).
+//! Attributes are text: tendermint-rpc's 0.34 dialect decodes the base64
+//! of CometBFT 0.34; an event with an attribute that is not UTF-8 is not
+//! one of ours.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine as _;
+use cosmrs::tendermint::abci::Event;
 
-use super::node::{AbciEvent, BlockResults};
+use super::node::BlockResults;
 use crate::chain::ContractEvent;
 
 const PREFIX: &str = "wasm-ve.";
@@ -25,13 +27,20 @@ pub fn contract_events(
     results: &BlockResults,
     watched: &BTreeSet<String>,
 ) -> Result<Vec<ContractEvent>, String> {
+    let height = results.height.value();
     // (event, applied): events outside transactions always apply.
-    let mut all: Vec<(&AbciEvent, bool)> = Vec::new();
-    all.extend(results.begin_block_events.iter().map(|e| (e, true)));
-    for tx in &results.txs_results {
-        all.extend(tx.events.iter().map(|e| (e, tx.code == 0)));
+    let mut all: Vec<(&Event, bool)> = Vec::new();
+    all.extend(
+        results
+            .begin_block_events
+            .iter()
+            .flatten()
+            .map(|e| (e, true)),
+    );
+    for tx in results.txs_results.iter().flatten() {
+        all.extend(tx.events.iter().map(|e| (e, tx.code.is_ok())));
     }
-    all.extend(results.end_block_events.iter().map(|e| (e, true)));
+    all.extend(results.end_block_events.iter().flatten().map(|e| (e, true)));
     all.extend(results.finalize_block_events.iter().map(|e| (e, true)));
 
     let mut out = Vec::new();
@@ -42,7 +51,7 @@ pub fn contract_events(
         if !applied {
             continue;
         }
-        let Some(mut attributes) = plain_attributes(event) else {
+        let Some(mut attributes) = text_attributes(event) else {
             continue;
         };
         let Some(contract) = attributes.remove(CONTRACT_ADDRESS) else {
@@ -52,10 +61,10 @@ pub fn contract_events(
             continue;
         }
         attributes.remove(MSG_INDEX);
-        let index = u32::try_from(position)
-            .map_err(|_| format!("block {} has too many events", results.height))?;
+        let index =
+            u32::try_from(position).map_err(|_| format!("block {height} has too many events"))?;
         out.push(ContractEvent {
-            height: results.height,
+            height,
             index,
             contract,
             kind: kind.to_string(),
@@ -65,67 +74,77 @@ pub fn contract_events(
     Ok(out)
 }
 
-/// Attributes as text. CometBFT 0.34 sends them base64-encoded: told apart
-/// by the contract address key, which every wasm event has.
-fn plain_attributes(event: &AbciEvent) -> Option<BTreeMap<String, String>> {
-    let plain = event.attributes.iter().any(|a| a.key == CONTRACT_ADDRESS);
-    let encoded_key = BASE64.encode(CONTRACT_ADDRESS);
-    if plain || !event.attributes.iter().any(|a| a.key == encoded_key) {
-        return Some(
-            event
-                .attributes
-                .iter()
-                .map(|a| (a.key.clone(), a.value.clone()))
-                .collect(),
-        );
-    }
-    let decode = |text: &str| -> Option<String> {
-        String::from_utf8(BASE64.decode(text.as_bytes()).ok()?).ok()
-    };
-    // An attribute that does not decode makes the event unreadable: it is
-    // not one of ours.
+fn text_attributes(event: &Event) -> Option<BTreeMap<String, String>> {
     event
         .attributes
         .iter()
-        .map(|a| Some((decode(&a.key)?, decode(&a.value)?)))
+        .map(|a| {
+            Some((
+                a.key_str().ok()?.to_string(),
+                a.value_str().ok()?.to_string(),
+            ))
+        })
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use cosmrs::tendermint::abci::{v0_34, EventAttribute};
     use serde_json::json;
 
+    use super::*;
+
     #[test]
-    fn filters_orders_and_decodes() {
-        let block: BlockResults = serde_json::from_value(json!({
+    fn filters_orders_and_reads_text() {
+        let mut block: BlockResults = serde_json::from_value(json!({
             "height": "9",
             "txs_results": [
                 { "code": 0, "events": [
-                    { "type": "message", "attributes": [ { "key": "action", "value": "x" } ] },
+                    { "type": "message", "attributes": [ { "key": "action", "value": "x", "index": true } ] },
                     { "type": "wasm-ve.offering_created", "attributes": [
-                        { "key": "_contract_address", "value": "market" },
-                        { "key": "offering_id", "value": "p/1" },
-                        { "key": "msg_index", "value": "0" } ] },
+                        { "key": "_contract_address", "value": "market", "index": true },
+                        { "key": "offering_id", "value": "p/1", "index": true },
+                        { "key": "msg_index", "value": "0", "index": true } ] },
                     { "type": "wasm-ve.offering_created", "attributes": [
-                        { "key": "_contract_address", "value": "stranger" } ] }
+                        { "key": "_contract_address", "value": "stranger", "index": true } ] }
                 ] },
                 { "code": 5, "codespace": "wasm", "events": [
                     { "type": "wasm-ve.offering_created", "attributes": [
-                        { "key": "_contract_address", "value": "market" } ] }
+                        { "key": "_contract_address", "value": "market", "index": true } ] }
                 ] },
-                { "code": 0, "events": [
-                    { "type": "wasm-ve.allocation_created", "attributes": [
-                        { "key": BASE64.encode("_contract_address"), "value": BASE64.encode("market") },
-                        { "key": BASE64.encode("quantity"), "value": BASE64.encode("2") } ] }
-                ] }
+                { "code": 0, "events": [] }
             ],
             "finalize_block_events": [
                 { "type": "wasm-ve.escrow_expired", "attributes": [
-                    { "key": "_contract_address", "value": "settle" } ] }
-            ]
+                    { "key": "_contract_address", "value": "settle", "index": true } ] }
+            ],
+            "validator_updates": null,
+            "consensus_param_updates": null,
+            "app_hash": ""
         }))
         .unwrap();
+        // As the 0.34 dialect gives them: bytes (decoded from base64).
+        let bytes = |key: &str, value: &[u8]| -> EventAttribute {
+            EventAttribute::V034(v0_34::EventAttribute {
+                key: key.as_bytes().to_vec(),
+                value: value.to_vec(),
+                index: true,
+            })
+        };
+        let txs = block.txs_results.as_mut().unwrap();
+        txs[2].events = vec![
+            Event::new(
+                "wasm-ve.allocation_created",
+                [
+                    bytes("_contract_address", b"market"),
+                    bytes("quantity", b"2"),
+                ],
+            ),
+            Event::new(
+                "wasm-ve.allocation_created",
+                [bytes("_contract_address", b"market"), bytes("bad", &[0xff])],
+            ),
+        ];
         let watched: BTreeSet<String> = ["market", "settle"].map(String::from).into();
         let events = contract_events(&block, &watched).unwrap();
         let seen: Vec<(u64, u32, &str, &str)> = events
@@ -137,7 +156,7 @@ mod tests {
             vec![
                 (9, 1, "market", "offering_created"),
                 (9, 4, "market", "allocation_created"),
-                (9, 5, "settle", "escrow_expired"),
+                (9, 6, "settle", "escrow_expired"),
             ]
         );
         assert_eq!(

@@ -10,7 +10,6 @@ use marketplace::msg::QueryMsg;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::node::base64_field;
 use super::{unavailable, RpcChain};
 use crate::chain::ChainError;
 use crate::offering_sync::OfferingReader;
@@ -36,14 +35,15 @@ impl RpcChain {
             .abci_query(SMART_QUERY_PATH, &request.encode_to_vec())
             .await
             .map_err(unavailable)?;
-        if answer.code != 0 {
+        if answer.code.is_err() {
             return Err(ChainError::Refused(format!(
                 "query of {contract} failed ({} {}): {}",
-                answer.codespace, answer.code, answer.log
+                answer.codespace,
+                answer.code.value(),
+                answer.log
             )));
         }
-        let value = base64_field(&answer.value).map_err(ChainError::Unavailable)?;
-        let response = QuerySmartContractStateResponse::decode(value.as_slice())
+        let response = QuerySmartContractStateResponse::decode(answer.value.as_slice())
             .map_err(|e| ChainError::Unavailable(format!("smart query answer: {e}")))?;
         serde_json::from_slice(&response.data).map_err(|e| {
             ChainError::Unavailable(format!("{contract} answered unexpected JSON: {e}"))

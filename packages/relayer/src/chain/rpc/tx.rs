@@ -227,6 +227,10 @@ pub fn classify(code: u32, codespace: &str, log: &str) -> Rejection {
 /// wasmd's message for a contract that returned an error.
 const WASM_EXECUTE_FAILED: &str = "execute wasm contract failed";
 
+/// The description of the SDK's wrong-sequence error, which ends its log
+/// whether or not the numbers are there.
+const WRONG_SEQUENCE: &str = "incorrect account sequence";
+
 /// `Simulate` goes through the gRPC query router, which turns its error
 /// into `sdk` code 6 (unknown request) and keeps the original only in the
 /// log ("rpc error: code = Unknown desc = account sequence mismatch, ..."):
@@ -234,7 +238,7 @@ const WASM_EXECUTE_FAILED: &str = "execute wasm contract failed";
 pub fn classify_simulation(code: u32, codespace: &str, log: &str) -> Rejection {
     match classify(code, codespace, log) {
         Rejection::Failed(ChainError::Unavailable(what)) => {
-            if log.contains("account sequence mismatch") {
+            if log.contains("account sequence mismatch") || log.contains(WRONG_SEQUENCE) {
                 Rejection::SequenceMismatch {
                     expected: expected_sequence(log),
                 }
@@ -327,6 +331,10 @@ mod tests {
                 )
             ),
             Rejection::SequenceMismatch { expected: Some(9) }
+        );
+        assert_eq!(
+            classify_simulation(6, "sdk", &wrapped("incorrect account sequence")),
+            Rejection::SequenceMismatch { expected: None }
         );
         assert!(matches!(
             classify_simulation(
