@@ -329,3 +329,46 @@ fn migrate_keeps_state_and_refuses_foreign_or_newer_contracts() {
         "{err}"
     );
 }
+
+/// Every field of `update_config` is applied (audit: the marketplace
+/// ignored two; checked here for hpc too): one update giving all four
+/// changes all four, and a refused one changes none.
+#[test]
+fn update_config_applies_every_field() {
+    let mut s = Suite::new();
+    let admin = s.admin.clone();
+    let api = *s.app.api();
+    let [new_admin, settlement, callback] =
+        ["admin2", "settlement2", "callback2"].map(|n| api.addr_make(n));
+    let all = |settlement: String, grace: u64| {
+        update(
+            Some(new_admin.to_string()),
+            Some(settlement),
+            Some(callback.to_string()),
+            Some(grace),
+        )
+    };
+    let before = config(&s);
+    for (msg, expected) in [
+        (all("Bad".into(), 7_200), "invalid settlement_contract"),
+        (
+            all(settlement.to_string(), 59),
+            "invalid escrow_grace_seconds: 59 must be 3600-31536000",
+        ),
+    ] {
+        let err = s.exec_fails(&admin, &msg, &[]);
+        assert!(err.contains(expected), "{expected}: {err}");
+        assert_eq!(config(&s), before);
+    }
+    s.exec(&admin, &all(settlement.to_string(), 7_200), &[])
+        .unwrap();
+    assert_eq!(
+        config(&s),
+        Config {
+            admin: new_admin,
+            settlement_contract: settlement,
+            callback_contract: Some(callback),
+            escrow_grace_seconds: 7_200,
+        }
+    );
+}

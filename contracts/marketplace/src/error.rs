@@ -72,6 +72,24 @@ pub enum ContractError {
     #[error(transparent)]
     Migrate(#[from] ve_cw::MigrateError),
 
+    #[error("offering {id} is {from}: an ingest from the provider's Waldur cannot move it to {to}; only {allowed} may")]
+    IngestStateUnauthorized {
+        id: String,
+        from: String,
+        to: String,
+        allowed: &'static str,
+    },
+
+    #[error("offering {id} is {state}; {action} needs an active offering")]
+    OfferingNotActive {
+        id: String,
+        state: String,
+        action: &'static str,
+    },
+
+    #[error("allocation {id} was paused by its customer {paused_by}: a state report from the provider cannot resume it; only the customer may (resume_allocation)")]
+    ReportCannotResume { id: String, paused_by: String },
+
     #[error("no callback contract is configured; allocation state reports are disabled")]
     NoCallbackContract,
 }

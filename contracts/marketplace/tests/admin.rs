@@ -214,3 +214,121 @@ fn migrate_keeps_state_and_refuses_foreign_or_newer_contracts() {
         "{err}"
     );
 }
+
+/// Every field of `update_config` is applied: one update giving all seven
+/// changes all seven (audit: `settlement_contract` and
+/// `escrow_expiry_seconds` used to be ignored with a success).
+#[test]
+fn update_config_applies_every_field() {
+    let mut s = Suite::new();
+    let admin = s.admin.clone();
+    let api = *s.app.api();
+    let (new_admin, new_callback, settlement) = (
+        api.addr_make("admin2"),
+        api.addr_make("callback2"),
+        api.addr_make("settlement"),
+    );
+    let before: Config = s.query(&QueryMsg::Config {}).unwrap();
+    assert_eq!(before.settlement_contract, None);
+    assert_eq!(before.escrow_expiry_seconds, 30 * 86_400);
+    s.exec(
+        &admin,
+        &ExecuteMsg::UpdateConfig {
+            admin: Some(new_admin.to_string()),
+            callback_contract: Some(new_callback.to_string()),
+            default_bid_ttl_seconds: Some(120),
+            max_bid_ttl_seconds: Some(7_200),
+            max_bids_per_order: Some(7),
+            settlement_contract: Some(settlement.to_string()),
+            escrow_expiry_seconds: Some(86_400),
+        },
+        &[],
+    )
+    .unwrap();
+    let after: Config = s.query(&QueryMsg::Config {}).unwrap();
+    assert_eq!(
+        after,
+        Config {
+            admin: new_admin,
+            callback_contract: Some(new_callback),
+            settlement_contract: Some(settlement),
+            escrow_expiry_seconds: 86_400,
+            default_bid_ttl_seconds: 120,
+            max_bid_ttl_seconds: 7_200,
+            max_bids_per_order: 7,
+        }
+    );
+}
+
+/// `settlement_contract` and `escrow_expiry_seconds` are validated as at
+/// instantiate; a refused update changes nothing. A configured settlement
+/// contract is never replaced by another (orders record only their escrow
+/// ID, so their refunds and top-ups would go to the wrong contract).
+#[test]
+fn update_config_refuses_bad_settlement_and_escrow_expiry() {
+    let mut s = Suite::new();
+    let admin = s.admin.clone();
+    let api = *s.app.api();
+    let (settlement, other) = (api.addr_make("settlement"), api.addr_make("settlement2"));
+    let msg = |settlement_contract: Option<String>, escrow_expiry_seconds: Option<u64>| {
+        ExecuteMsg::UpdateConfig {
+            admin: None,
+            callback_contract: None,
+            default_bid_ttl_seconds: None,
+            max_bid_ttl_seconds: None,
+            max_bids_per_order: None,
+            settlement_contract,
+            escrow_expiry_seconds,
+        }
+    };
+    let config = |s: &Suite| -> Config { s.query(&QueryMsg::Config {}).unwrap() };
+
+    let before = config(&s);
+    for (m, expected) in [
+        (
+            msg(Some("Not An Address".into()), None),
+            "invalid settlement_contract",
+        ),
+        (
+            msg(None, Some(59)),
+            "invalid escrow_expiry_seconds: must be 3600-157680000",
+        ),
+        (
+            msg(None, Some(5 * 365 * 86_400 + 1)),
+            "invalid escrow_expiry_seconds: must be 3600-157680000",
+        ),
+        // A valid field next to an invalid one is not applied either.
+        (
+            msg(Some(settlement.to_string()), Some(0)),
+            "invalid escrow_expiry_seconds",
+        ),
+        (
+            msg(Some("Not An Address".into()), Some(86_400)),
+            "invalid settlement_contract",
+        ),
+    ] {
+        let err = s.exec_fails(&admin, &m, &[]);
+        assert!(err.contains(expected), "{expected}: {err}");
+        assert_eq!(config(&s), before);
+    }
+
+    // The allowed path: each applies alone.
+    s.exec(&admin, &msg(None, Some(3_600)), &[]).unwrap();
+    assert_eq!(config(&s).escrow_expiry_seconds, 3_600);
+    s.exec(&admin, &msg(Some(settlement.to_string()), None), &[])
+        .unwrap();
+    assert_eq!(config(&s).settlement_contract, Some(settlement.clone()));
+    // The same address again is accepted (idempotent), another refused.
+    s.exec(&admin, &msg(Some(settlement.to_string()), Some(7_200)), &[])
+        .unwrap();
+    let set = config(&s);
+    assert_eq!(set.escrow_expiry_seconds, 7_200);
+    let err = s.exec_fails(&admin, &msg(Some(other.to_string()), None), &[]);
+    assert!(
+        err.contains(&format!(
+            "invalid settlement_contract: already {settlement}; it holds the escrows of matched orders and cannot be replaced"
+        )),
+        "{err}"
+    );
+    assert_eq!(config(&s), set);
+}

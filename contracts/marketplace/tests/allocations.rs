@@ -537,3 +537,75 @@ fn unknown_allocations_and_malformed_ids() {
         assert!(err.contains("invalid allocation id"), "{bad}: {err}");
     }
 }
+
+/// A provider's state report (through the callback contract) acts for the
+/// provider: it cannot resume an allocation the customer paused, and is
+/// refused with an error naming who paused it; nothing changes. It still
+/// resumes the provider's own pause and a suspension its Waldur reported,
+/// and may still terminate or fail a customer-paused allocation.
+#[test]
+fn provider_report_cannot_resume_a_customer_pause() {
+    let mut s = Suite::new();
+    let id = allocation_in(&mut s, AllocationState::Active);
+    let (customer, provider, callback) =
+        (s.customer.clone(), s.provider.clone(), s.callback.clone());
+    let pause = ExecuteMsg::PauseAllocation {
+        allocation_id: id.clone(),
+    };
+    let resume = ExecuteMsg::ResumeAllocation {
+        allocation_id: id.clone(),
+    };
+
+    s.exec(&customer, &pause, &[]).unwrap();
+    let paused = allocation(&s, &id);
+    let order_before = order_of(&s, &id);
+    assert_eq!(paused.allocation.suspended_by, Some(customer.clone()));
+    let err = s.exec_fails(
+        &callback,
+        &report_msg(&id, AllocationState::Active, None, &provider),
+        &[],
+    );
+    assert!(
+        err.contains(&format!(
+            "allocation {id} was paused by its customer {customer}: a state report from the provider cannot resume it; only the customer may (resume_allocation)"
+        )),
+        "{err}"
+    );
+    assert_eq!(allocation(&s, &id), paused);
+    assert_eq!(order_of(&s, &id), order_before);
+    assert_eq!(order_before.order.state, OrderState::Suspended);
+    // Re-sending "suspended" is still the harmless no-op.
+    s.report(&id, AllocationState::Suspended).unwrap();
+    assert_eq!(
+        allocation(&s, &id).allocation.state,
+        AllocationState::Suspended
+    );
+
+    // The customer resumes its own pause.
+    s.exec(&customer, &resume, &[]).unwrap();
+    let a = allocation(&s, &id).allocation;
+    assert_eq!((a.state, a.suspended_by), (AllocationState::Active, None));
+
+    // The provider's own pause may be lifted by its report.
+    s.exec(&provider, &pause, &[]).unwrap();
+    s.report(&id, AllocationState::Active).unwrap();
+    assert_eq!(
+        allocation(&s, &id).allocation.state,
+        AllocationState::Active
+    );
+    // So may a suspension its Waldur reported.
+    s.report(&id, AllocationState::Suspended).unwrap();
+    s.report(&id, AllocationState::Active).unwrap();
+    assert_eq!(
+        allocation(&s, &id).allocation.state,
+        AllocationState::Active
+    );
+
+    // A customer-paused allocation may still be ended from Waldur.
+    s.exec(&customer, &pause, &[]).unwrap();
+    s.report(&id, AllocationState::Terminating).unwrap();
+    assert_eq!(
+        allocation(&s, &id).allocation.state,
+        AllocationState::Terminating
+    );
+}

@@ -650,3 +650,129 @@ fn waldur_offerings_are_ingested_through_the_callback_contract() {
         format!("{p2}/1")
     );
 }
+
+/// An admin suspension is lifted by the admin only, whatever the path: an
+/// ingest from the provider's Waldur (which acts for the provider) can no
+/// more resume a suspended offering than `resume_offering` by the provider,
+/// nor suspend one. It may still replace fields and terminate, as the
+/// provider may.
+#[test]
+fn ingest_cannot_lift_or_impose_an_admin_suspension() {
+    let mut s = Suite::new();
+    let (callback, provider, admin) = (s.callback.clone(), s.provider.clone(), s.admin.clone());
+    let uuid = "550e8400-e29b-41d4-a716-446655440000";
+    s.exec(
+        &callback,
+        &ingest_msg(&provider, uuid, "From Waldur", OfferingState::Active),
+        &[],
+    )
+    .unwrap();
+    let id = format!("{provider}/1");
+
+    // An active offering cannot be suspended through an ingest.
+    let before = offering(&s, &id);
+    let err = s.exec_fails(
+        &callback,
+        &ingest_msg(&provider, uuid, "From Waldur", OfferingState::Suspended),
+        &[],
+    );
+    assert!(
+        err.contains(&format!(
+            "offering {id} is active: an ingest from the provider's Waldur cannot move it to suspended; only the admin may"
+        )),
+        "{err}"
+    );
+    assert_eq!(offering(&s, &id), before);
+
+    s.exec(
+        &admin,
+        &ExecuteMsg::SuspendOffering {
+            offering_id: id.clone(),
+            reason: "policy".into(),
+        },
+        &[],
+    )
+    .unwrap();
+    let suspended = offering(&s, &id);
+    assert_eq!(suspended.offering.state, OfferingState::Suspended);
+
+    // The provider can lift it neither directly ...
+    let err = s.exec_fails(
+        &provider,
+        &ExecuteMsg::ResumeOffering {
+            offering_id: id.clone(),
+        },
+        &[],
+    );
+    assert!(
+        err.contains("resume_offering may only be done by the admin"),
+        "{err}"
+    );
+    // ... nor through its Waldur.
+    let err = s.exec_fails(
+        &callback,
+        &ingest_msg(&provider, uuid, "Renamed", OfferingState::Active),
+        &[],
+    );
+    assert!(
+        err.contains(&format!(
+            "offering {id} is suspended: an ingest from the provider's Waldur cannot move it to active; only the admin may"
+        )),
+        "{err}"
+    );
+    assert_eq!(offering(&s, &id), suspended);
+
+    // Fields may still change while it stays suspended.
+    s.exec(
+        &callback,
+        &ingest_msg(&provider, uuid, "Renamed", OfferingState::Suspended),
+        &[],
+    )
+    .unwrap();
+    let o = offering(&s, &id).offering;
+    assert_eq!(
+        (o.name.as_str(), o.state, o.version),
+        (
+            "Renamed",
+            OfferingState::Suspended,
+            suspended.offering.version + 1
+        )
+    );
+
+    // The admin lifts it; then the provider's Waldur pauses and resumes.
+    s.exec(
+        &admin,
+        &ExecuteMsg::ResumeOffering {
+            offering_id: id.clone(),
+        },
+        &[],
+    )
+    .unwrap();
+    for state in [OfferingState::Paused, OfferingState::Active] {
+        s.exec(
+            &callback,
+            &ingest_msg(&provider, uuid, "Renamed", state),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(offering(&s, &id).offering.state, state);
+    }
+
+    // A suspended offering may still be terminated by the provider's Waldur.
+    s.exec(
+        &admin,
+        &ExecuteMsg::SuspendOffering {
+            offering_id: id.clone(),
+            reason: "policy".into(),
+        },
+        &[],
+    )
+    .unwrap();
+    s.exec(
+        &callback,
+        &ingest_msg(&provider, uuid, "Renamed", OfferingState::Terminated),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(offering(&s, &id).offering.state, OfferingState::Terminated);
+}

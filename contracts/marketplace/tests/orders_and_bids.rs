@@ -459,3 +459,80 @@ fn paused_offering_takes_no_bids() {
         "{err}"
     );
 }
+
+/// Bids are placed and accepted only while the offering is active: an
+/// admin suspension (or a provider's pause) after the bid was placed stops
+/// the match, and the refused accept changes nothing.
+#[test]
+fn bids_are_accepted_only_on_active_offerings() {
+    let mut s = Suite::new();
+    let (admin, provider, customer) = (s.admin.clone(), s.provider.clone(), s.customer.clone());
+    let offering = s.create_offering();
+    let order_id = s.create_order(&offering, 2, 60_000);
+    let bid_id = s.place_bid(&order_id, 50_000);
+    let accept = ExecuteMsg::AcceptBid {
+        bid_id: bid_id.clone(),
+    };
+
+    for (who, pause, resume, state) in [
+        (
+            &admin,
+            ExecuteMsg::SuspendOffering {
+                offering_id: offering.clone(),
+                reason: "under review".into(),
+            },
+            &admin,
+            "suspended",
+        ),
+        (
+            &provider,
+            ExecuteMsg::PauseOffering {
+                offering_id: offering.clone(),
+            },
+            &provider,
+            "paused",
+        ),
+    ] {
+        s.exec(who, &pause, &[]).unwrap();
+        let (order_before, bid_before) = (order(&s, &order_id), bid(&s, &bid_id));
+        let balance_before = s.balance(&customer, DENOM);
+        let err = s.exec_fails(&customer, &accept, &[]);
+        assert!(
+            err.contains(&format!(
+                "offering {offering} is {state}; accepting a bid needs an active offering"
+            )),
+            "{err}"
+        );
+        assert_eq!(order(&s, &order_id), order_before);
+        assert_eq!(order_before.order.state, OrderState::Open);
+        assert_eq!(bid(&s, &bid_id), bid_before);
+        assert_eq!(bid_before.bid.state, BidState::Open);
+        assert_eq!(s.balance(&customer, DENOM), balance_before);
+        // No new bid either.
+        let err = s.exec_fails(&provider, &place_bid_msg(&order_id, 40_000), &[]);
+        assert!(
+            err.contains(&format!(
+                "offering {offering} is {state} and takes no new orders"
+            )),
+            "{err}"
+        );
+        s.exec(
+            resume,
+            &ExecuteMsg::ResumeOffering {
+                offering_id: offering.clone(),
+            },
+            &[],
+        )
+        .unwrap();
+    }
+
+    // Active again: the same bid is accepted.
+    let allocation = s.accept_bid(&bid_id);
+    assert_eq!(order(&s, &order_id).order.state, OrderState::Matched);
+    let a: AllocationResponse = s
+        .query(&QueryMsg::Allocation {
+            allocation_id: allocation,
+        })
+        .unwrap();
+    assert_eq!(a.allocation.state, AllocationState::Pending);
+}

@@ -165,7 +165,7 @@ pub fn usage_records_by_allocation(
 }
 
 /// One entry per usage type; an allocation meters at most the rates of its
-/// escrow (16), so this read is bounded.
+/// escrow (`MAX_RATES`), so this read is bounded.
 pub fn usage_summary(
     deps: Deps,
     allocation_id: String,

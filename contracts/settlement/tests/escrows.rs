@@ -486,3 +486,50 @@ fn every_escrow_transition_pair() {
         }
     }
 }
+
+/// A rate card holds up to ve_types::MAX_RATES rates (the base price plus
+/// the marketplace's MAX_PRICE_COMPONENTS components), no more.
+#[test]
+fn rate_cards_hold_up_to_max_rates() {
+    let mut s = Suite::new();
+    let (marketplace, customer) = (s.marketplace.clone(), s.customer.clone());
+    let card = |n: usize| -> Vec<UsageRate> {
+        (0..n)
+            .map(|i| UsageRate {
+                usage_type: format!("r{i}"),
+                unit_price: Uint128::new(1),
+            })
+            .collect()
+    };
+    let with_rates = |s: &Suite, id: &str, rates| match s.create_msg(id, Some(&customer), 1_000) {
+        ExecuteMsg::CreateEscrow {
+            escrow_id,
+            customer,
+            provider,
+            expires_at,
+            ..
+        } => ExecuteMsg::CreateEscrow {
+            escrow_id,
+            customer,
+            provider,
+            rates,
+            expires_at,
+        },
+        _ => unreachable!(),
+    };
+    assert_eq!(ve_types::MAX_RATES, ve_types::MAX_PRICE_COMPONENTS + 1);
+    let id = s.order_escrow_id(1);
+    let msg = with_rates(&s, &id, card(ve_types::MAX_RATES + 1));
+    let err = s.exec_fails(&marketplace, &msg, &[coin(100, DENOM)]);
+    assert!(
+        err.contains(&format!(
+            "invalid rates: {} rates, at most {}",
+            ve_types::MAX_RATES + 1,
+            ve_types::MAX_RATES
+        )),
+        "{err}"
+    );
+    let msg = with_rates(&s, &id, card(ve_types::MAX_RATES));
+    s.exec(&marketplace, &msg, &[coin(100, DENOM)]).unwrap();
+    assert_eq!(s.escrow(&id).escrow.rates.len(), ve_types::MAX_RATES);
+}

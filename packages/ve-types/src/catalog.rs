@@ -9,6 +9,12 @@ use thiserror::Error;
 /// Most price components an offering may carry (bounds storage and gas).
 pub const MAX_PRICE_COMPONENTS: usize = 16;
 
+/// Most rates a settlement escrow's rate card holds. The card of a matched
+/// order is the base price per billing unit plus one rate per price
+/// component, so this is derived from [`MAX_PRICE_COMPONENTS`]: every
+/// offering the marketplace accepts can be matched into settlement.
+pub const MAX_RATES: usize = MAX_PRICE_COMPONENTS + 1;
+
 #[cw_serde]
 #[derive(Copy, Eq, Hash, PartialOrd, Ord)]
 pub enum Category {

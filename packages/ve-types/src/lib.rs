@@ -16,7 +16,10 @@ pub mod text;
 pub mod waldur;
 
 pub use callback::{ActionType, CallbackFields, EntityType};
-pub use catalog::{Category, OfferingFields, PriceComponent, Pricing, PricingError, PricingModel};
+pub use catalog::{
+    Category, OfferingFields, PriceComponent, Pricing, PricingError, PricingModel,
+    MAX_PRICE_COMPONENTS, MAX_RATES,
+};
 pub use ids::{
     AllocationId, BidId, ClusterId, EscrowId, HpcOfferingId, IdError, JobId, OfferingId, OrderId,
 };

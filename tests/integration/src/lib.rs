@@ -197,6 +197,18 @@ impl Chain {
     /// An hourly offering at 50,000 per unit, ordered (2 units, max 60,000)
     /// and matched at 50,000: returns (order id, allocation id).
     pub fn matched_order(&mut self) -> (String, String) {
+        self.matched_order_priced(ve_types::Pricing {
+            model: ve_types::PricingModel::Hourly,
+            denom: DENOM.into(),
+            base_price: Uint128::new(50_000),
+            components: vec![],
+            minimum_commitment_seconds: 0,
+        })
+    }
+
+    /// As [`Self::matched_order`], for an offering priced `pricing` (in
+    /// `DENOM`, base price at most 60,000).
+    pub fn matched_order_priced(&mut self, pricing: ve_types::Pricing) -> (String, String) {
         let (provider, customer) = (self.provider.clone(), self.customer.clone());
         let offering = Self::data_id(
             &self
@@ -207,13 +219,7 @@ impl Chain {
                             name: "Standard Compute".into(),
                             description: String::new(),
                             category: ve_types::Category::Compute,
-                            pricing: ve_types::Pricing {
-                                model: ve_types::PricingModel::Hourly,
-                                denom: DENOM.into(),
-                                base_price: Uint128::new(50_000),
-                                components: vec![],
-                                minimum_commitment_seconds: 0,
-                            },
+                            pricing,
                             regions: vec![],
                             tags: vec![],
                             specifications: BTreeMap::new(),

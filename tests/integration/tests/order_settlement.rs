@@ -273,3 +273,68 @@ fn nobody_but_the_marketplace_can_open_an_order_escrow_for_a_customer() {
         .unwrap_err();
     assert!(err.to_string().contains("belongs to"), "{err}");
 }
+
+/// The limits agree across contracts (ve_types::MAX_RATES is derived from
+/// MAX_PRICE_COMPONENTS): an offering at the maximum of price components
+/// is accepted by the marketplace, matched, and its rate card (base price
+/// plus every component) accepted by settlement, where each rate meters.
+#[test]
+fn an_offering_at_the_price_component_limit_settles() {
+    use ve_types::{PriceComponent, Pricing, PricingModel, MAX_PRICE_COMPONENTS, MAX_RATES};
+    let mut chain = Chain::new();
+    let provider = chain.provider.clone();
+    let components: Vec<PriceComponent> = (0..MAX_PRICE_COMPONENTS)
+        .map(|i| PriceComponent {
+            resource_type: format!("c{i}"),
+            unit: "unit_hour".into(),
+            price: Uint128::new(10 + i as u128),
+        })
+        .collect();
+    let (order, allocation) = chain.matched_order_priced(Pricing::new(
+        PricingModel::Hourly,
+        DENOM,
+        Uint128::new(50_000),
+        components,
+    ));
+    assert_eq!(order_state(&chain, &order).order.state, OrderState::Matched);
+    let escrow = chain.escrow(&escrow_id(&order));
+    assert_eq!(escrow.escrow.state, EscrowState::Active);
+    assert_eq!(escrow.escrow.rates.len(), MAX_RATES);
+    assert_eq!(MAX_RATES, MAX_PRICE_COMPONENTS + 1);
+    assert_eq!(escrow.escrow.rates[0].usage_type, "hour");
+    let last = &escrow.escrow.rates[MAX_RATES - 1];
+    assert_eq!(
+        (last.usage_type.as_str(), last.unit_price),
+        (
+            format!("c{}", MAX_PRICE_COMPONENTS - 1).as_str(),
+            Uint128::new(10 + MAX_PRICE_COMPONENTS as u128 - 1)
+        )
+    );
+
+    // The last component meters like any other rate.
+    for s in [
+        AllocationState::Accepted,
+        AllocationState::Provisioning,
+        AllocationState::Active,
+    ] {
+        chain.report(&allocation, s).unwrap();
+    }
+    chain.advance(3_600);
+    let now = chain.app.block_info().time;
+    let res = chain
+        .settle(
+            &provider,
+            &Settle::RecordUsage {
+                escrow_id: escrow_id(&order),
+                allocation_id: allocation,
+                provider: None,
+                usage_type: last.usage_type.clone(),
+                units: Uint128::new(3),
+                period_start: Timestamp::from_seconds(now.seconds() - 3_600),
+                period_end: now,
+            },
+            &[],
+        )
+        .unwrap();
+    assert!(res.events.iter().any(|e| e.ty == "wasm-ve.usage_recorded"));
+}

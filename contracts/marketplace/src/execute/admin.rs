@@ -53,14 +53,25 @@ pub struct ConfigUpdate {
     pub escrow_expiry_seconds: Option<u64>,
 }
 
+/// Marks `value` as given (`changed`) and passes it on.
+fn given<T>(changed: &mut bool, value: Option<T>) -> Option<T> {
+    *changed |= value.is_some();
+    value
+}
+
+/// Admin only. Every given field is applied, validated as at instantiate,
+/// or the whole update is refused: the new config is built field by field
+/// from the update (each update field is consumed exactly once, and the
+/// struct literal names every config field), so no field can be ignored
+/// without the build failing on an unused variable.
 pub fn update_config(
     deps: DepsMut,
     info: MessageInfo,
     update: ConfigUpdate,
 ) -> Result<Response, ContractError> {
     funds::none(&info)?;
-    let mut config = CONFIG.load(deps.storage)?;
-    if info.sender != config.admin {
+    let old = CONFIG.load(deps.storage)?;
+    if info.sender != old.admin {
         return Err(ContractError::Unauthorized {
             action: "update the config",
             allowed: "the admin",
@@ -75,26 +86,49 @@ pub fn update_config(
         settlement_contract,
         escrow_expiry_seconds,
     } = update;
-    if admin.is_none()
-        && callback_contract.is_none()
-        && default_bid_ttl_seconds.is_none()
-        && max_bid_ttl_seconds.is_none()
-        && max_bids_per_order.is_none()
-        && settlement_contract.is_none()
-        && escrow_expiry_seconds.is_none()
-    {
+    let api = deps.api;
+    let mut changed = false;
+    let config = Config {
+        admin: match given(&mut changed, admin) {
+            Some(a) => validation::address(api, "admin", &a)?,
+            None => old.admin.clone(),
+        },
+        callback_contract: match given(&mut changed, callback_contract) {
+            Some(c) => Some(validation::address(api, "callback_contract", &c)?),
+            None => old.callback_contract.clone(),
+        },
+        settlement_contract: match given(&mut changed, settlement_contract) {
+            Some(c) => {
+                let new = validation::address(api, "settlement_contract", &c)?;
+                // Orders record their settlement escrow's ID, not the
+                // contract holding it: later top-ups and refunds go to the
+                // configured one, so it is set once and never replaced.
+                match &old.settlement_contract {
+                    Some(current) if *current != new => {
+                        return Err(ContractError::invalid(
+                            "settlement_contract",
+                            format!(
+                                "already {current}; it holds the escrows of matched orders and cannot be replaced"
+                            ),
+                        ))
+                    }
+                    _ => Some(new),
+                }
+            }
+            None => old.settlement_contract.clone(),
+        },
+        escrow_expiry_seconds: given(&mut changed, escrow_expiry_seconds)
+            .unwrap_or(old.escrow_expiry_seconds),
+        default_bid_ttl_seconds: given(&mut changed, default_bid_ttl_seconds)
+            .unwrap_or(old.default_bid_ttl_seconds),
+        max_bid_ttl_seconds: given(&mut changed, max_bid_ttl_seconds)
+            .unwrap_or(old.max_bid_ttl_seconds),
+        max_bids_per_order: given(&mut changed, max_bids_per_order)
+            .unwrap_or(old.max_bids_per_order),
+    };
+    if !changed {
         return Err(ContractError::NothingToUpdate);
     }
-    if let Some(a) = admin {
-        config.admin = validation::address(deps.api, "admin", &a)?;
-    }
-    if let Some(c) = callback_contract {
-        config.callback_contract = Some(validation::address(deps.api, "callback_contract", &c)?);
-    }
-    config.default_bid_ttl_seconds =
-        default_bid_ttl_seconds.unwrap_or(config.default_bid_ttl_seconds);
-    config.max_bid_ttl_seconds = max_bid_ttl_seconds.unwrap_or(config.max_bid_ttl_seconds);
-    config.max_bids_per_order = max_bids_per_order.unwrap_or(config.max_bids_per_order);
     validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new().add_attribute("action", "update_config"))

@@ -269,6 +269,19 @@ pub fn report_state(
     let key = keys::allocation(deps.api, &allocation_id)?;
     let mut allocation = load_allocation(deps.storage, &key)?;
     ve_cw::ensure_provider("allocation", &allocation_id, &allocation.provider, provider)?;
+    // A report speaks for the provider: like resume_allocation, it lifts
+    // only a suspension the provider made (its own pause, or one its
+    // Waldur reported). The customer's pause is the customer's to lift.
+    if allocation.state == AllocationState::Suspended && to == AllocationState::Active {
+        if let Some(paused_by) = &allocation.suspended_by {
+            if *paused_by != allocation.provider {
+                return Err(ContractError::ReportCannotResume {
+                    id: allocation_id,
+                    paused_by: paused_by.to_string(),
+                });
+            }
+        }
+    }
     if let Some(id) = &backend_id {
         validation::backend_id(id)?;
         match &allocation.backend_id {

@@ -165,6 +165,20 @@ pub fn accept(
     }
     require_open_order(&order)?;
     require_open_bid(&bid, &env, &bid_id)?;
+    // Matching is trade on the offering: refused unless it is active, as
+    // for new orders and bids (a suspended or paused offering sells
+    // nothing). Offerings are never removed.
+    let offering = load_offering(
+        deps.storage,
+        &(order.offering_provider.clone(), order.offering_sequence),
+    )?;
+    if offering.state != OfferingState::Active {
+        return Err(ContractError::OfferingNotActive {
+            id: offering.offering_id().text(),
+            state: offering.state.to_string(),
+            action: "accepting a bid",
+        });
+    }
     let order_id = order.order_id().text();
     ensure_transition("order", &order_id, order.state, OrderState::Matched)?;
     ve_cw::gas_mark(deps.api, "order loaded and checked");
@@ -183,17 +197,8 @@ pub fn accept(
     let allocation = create_allocation(deps.storage, &env, &mut order, &bid)?;
     ve_cw::gas_mark(deps.api, "allocation and its index saved");
     let config = CONFIG.load(deps.storage)?;
-    // The offering (the largest record) is read only for the settlement
-    // escrow's rate card. Offerings are never removed.
-    let to_settlement = if config.settlement_contract.is_some() {
-        let offering = load_offering(
-            deps.storage,
-            &(order.offering_provider.clone(), order.offering_sequence),
-        )?;
-        escrow::open(&config, &env, &mut order, &offering, &bid, needed)?
-    } else {
-        None
-    };
+    // The settlement escrow's rate card comes from the offering.
+    let to_settlement = escrow::open(&config, &env, &mut order, &offering, &bid, needed)?;
     ve_cw::gas_mark(
         deps.api,
         "config read (escrow message if settlement is set)",

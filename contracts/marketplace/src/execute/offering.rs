@@ -141,6 +141,18 @@ pub fn ingest(
     }
     if from != state {
         ensure_transition("offering", &id, from, state)?;
+        // The ingest speaks for the provider (its signed Waldur callback):
+        // it may make the state changes the provider may make itself, and
+        // no other (an admin suspension stays until the admin lifts it).
+        let allowed = Authority::of(from, state);
+        if !allowed.provider {
+            return Err(ContractError::IngestStateUnauthorized {
+                id,
+                from: from.to_string(),
+                to: state.to_string(),
+                allowed: allowed.describe(),
+            });
+        }
     }
     offering.name = fields.name;
     offering.description = fields.description;
@@ -285,6 +297,37 @@ pub fn update(
         .add_event(events::offering("offering_updated", &offering)))
 }
 
+/// Who may move an offering from one state to another, whatever the path
+/// (the provider's or the admin's own message, or an ingest from the
+/// provider's Waldur, which acts for the provider).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Authority {
+    pub provider: bool,
+    pub admin: bool,
+}
+
+impl Authority {
+    pub const fn of(from: OfferingState, to: OfferingState) -> Authority {
+        use OfferingState as S;
+        let (provider, admin) = match (from, to) {
+            // Suspension is governance: set and lifted by the admin only.
+            (_, S::Suspended) | (S::Suspended, S::Active) => (false, true),
+            (_, S::Terminated) => (true, true),
+            (_, S::Active | S::Paused | S::Deprecated) => (true, false),
+        };
+        Authority { provider, admin }
+    }
+
+    pub const fn describe(self) -> &'static str {
+        match (self.provider, self.admin) {
+            (true, true) => "the offering's provider or the admin",
+            (true, false) => "the offering's provider",
+            (false, true) => "the admin",
+            (false, false) => "nobody",
+        }
+    }
+}
+
 /// The offering state changes, each its own message.
 #[derive(Clone, Copy)]
 pub enum StateChange {
@@ -334,24 +377,15 @@ pub fn change_state(
     let is_admin = info.sender == admin;
     let from = offering.state;
 
-    let (authorised, allowed) = match change {
-        StateChange::Pause | StateChange::Deprecate => (is_provider, "the offering's provider"),
-        // Lifting a governance suspension is governance's call.
-        StateChange::Resume if from == OfferingState::Suspended => (is_admin, "the admin"),
-        StateChange::Resume => (is_provider, "the offering's provider"),
-        StateChange::Terminate => (
-            is_provider || is_admin,
-            "the offering's provider or the admin",
-        ),
-        StateChange::Suspend => (is_admin, "the admin"),
-    };
-    if !authorised {
+    let to = change.target();
+    // Lifting a governance suspension is governance's call (see Authority).
+    let allowed = Authority::of(from, to);
+    if !((allowed.provider && is_provider) || (allowed.admin && is_admin)) {
         return Err(ContractError::Unauthorized {
             action: change.action(),
-            allowed,
+            allowed: allowed.describe(),
         });
     }
-    let to = change.target();
     ensure_transition("offering", &offering_id, from, to)?;
 
     offering.state = to;

@@ -11,7 +11,9 @@ use crate::helpers::{
 use crate::msg::UsageRate;
 use crate::state::{escrows, insert_escrow, update_escrow, Escrow, CONFIG};
 
-pub const MAX_RATES: usize = 16;
+/// Shared with the marketplace, which builds rate cards of up to
+/// `MAX_PRICE_COMPONENTS + 1` rates (ve-types).
+pub use ve_types::MAX_RATES;
 
 fn validate_rates(rates: &[UsageRate]) -> Result<(), ContractError> {
     if rates.len() > MAX_RATES {

@@ -1,4 +1,5 @@
 use cosmwasm_std::{Addr, Binary, DepsMut, Env, Event, MessageInfo, Response, Storage};
+use curve25519_dalek::edwards::CompressedEdwardsY;
 
 use super::{address, token};
 use crate::error::ContractError;
@@ -14,6 +15,46 @@ fn event(name: &str, provider: &Addr, key_id: &str) -> Event {
         .add_attribute("key_id", key_id)
 }
 
+/// A usable ed25519 public key: 32 bytes that decode to a curve point, in
+/// the one canonical encoding of that point (y below the field prime, no
+/// sign bit on x = 0), and not of small order. A small-order key (the
+/// identity and the other 7 torsion points) is weak: signatures "by" it
+/// can be forged without any secret under cofactored verification, and it
+/// proves nothing about who signed. A non-canonical encoding names a point
+/// that a canonical key may name too, so it would dodge the one-owner rule
+/// of the key registry.
+pub fn check_public_key(public_key: &[u8]) -> Result<(), ContractError> {
+    let bytes: [u8; 32] = public_key.try_into().map_err(|_| {
+        ContractError::invalid(
+            "public_key",
+            format!(
+                "an ed25519 public key is 32 bytes, got {}",
+                public_key.len()
+            ),
+        )
+    })?;
+    let compressed = CompressedEdwardsY(bytes);
+    let point = compressed.decompress().ok_or_else(|| {
+        ContractError::invalid(
+            "public_key",
+            "not an ed25519 public key: the bytes encode no point of the curve",
+        )
+    })?;
+    if point.compress() != compressed {
+        return Err(ContractError::invalid(
+            "public_key",
+            "non-canonical encoding of an ed25519 point; send the canonical 32 bytes",
+        ));
+    }
+    if point.is_small_order() {
+        return Err(ContractError::invalid(
+            "public_key",
+            "weak ed25519 key: a point of small order (the identity or another torsion point), which any signature can match",
+        ));
+    }
+    Ok(())
+}
+
 fn add_key(
     storage: &mut dyn Storage,
     env: &Env,
@@ -22,15 +63,7 @@ fn add_key(
     public_key: Binary,
 ) -> Result<Event, ContractError> {
     token("key_id", key_id, 1, MAX_KEY_ID_BYTES)?;
-    if public_key.len() != 32 {
-        return Err(ContractError::invalid(
-            "public_key",
-            format!(
-                "an ed25519 public key is 32 bytes, got {}",
-                public_key.len()
-            ),
-        ));
-    }
+    check_public_key(&public_key)?;
     if SIGNERS.has(storage, (provider, key_id)) {
         return Err(ContractError::KeyIdTaken {
             provider: provider.to_string(),
