@@ -12,6 +12,7 @@ pub mod bench;
 pub mod cli;
 pub mod deploy;
 pub mod devnet;
+pub mod load;
 pub mod processes;
 pub mod story;
 
