@@ -147,6 +147,12 @@ pub struct RunArgs {
     /// Seconds per Waldur request attempt [default: 30].
     #[arg(long, env = "VIRTENGINE_WALDUR_TIMEOUT")]
     pub waldur_timeout: Option<f64>,
+    /// Steady Waldur requests per second, all calls together [default: 10].
+    #[arg(long, env = "VIRTENGINE_WALDUR_RATE_LIMIT_PER_SECOND")]
+    pub waldur_rate_limit_per_second: Option<f64>,
+    /// Waldur requests that may go out at once after a quiet spell [default: 10].
+    #[arg(long, env = "VIRTENGINE_WALDUR_RATE_LIMIT_BURST")]
+    pub waldur_rate_limit_burst: Option<u32>,
     /// Chain denom of ingested prices [default: uvirt].
     #[arg(long, env = "VIRTENGINE_DENOM")]
     pub denom: Option<String>,
@@ -216,6 +222,11 @@ pub struct WaldurSettings {
     /// Chain HPC cluster id -> Waldur service settings UUID.
     pub cluster_map: BTreeMap<String, String>,
     pub timeout: Duration,
+    /// The token bucket every Waldur request draws from (the daemon
+    /// design's 10 a second): what the provider's Waldur is willing to
+    /// take, and with ~5 requests an allocation, the provisioning rate.
+    pub rate_limit_per_second: f64,
+    pub rate_limit_burst: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -270,6 +281,8 @@ pub mod defaults {
     pub const OFFERING_SYNC_MAX_RETRIES: u32 = 5;
     pub const OFFERING_INGEST_INTERVAL_SECS: f64 = 60.0;
     pub const WALDUR_TIMEOUT_SECS: f64 = 30.0;
+    pub const WALDUR_RATE_LIMIT_PER_SECOND: f64 = 10.0;
+    pub const WALDUR_RATE_LIMIT_BURST: u32 = 10;
     pub const DENOM: &str = "uvirt";
     pub const DENOM_DECIMALS: u32 = 6;
 }
@@ -282,6 +295,18 @@ fn seconds(field: &str, value: f64) -> Result<Duration, ConfigError> {
         ));
     }
     Duration::try_from_secs_f64(value).map_err(|e| ConfigError::new(field, format!("{value}: {e}")))
+}
+
+/// A positive, finite number of requests per second (an unlimited client
+/// is not offered: a provider's Waldur always has some limit).
+fn rate(field: &str, value: f64) -> Result<f64, ConfigError> {
+    if !value.is_finite() || value <= 0.0 {
+        return Err(ConfigError::new(
+            field,
+            format!("{value} is not a positive number of requests per second"),
+        ));
+    }
+    Ok(value)
 }
 
 fn listen(field: &str, value: &str) -> Result<SocketAddr, ConfigError> {
@@ -560,6 +585,19 @@ impl Settings {
                 "waldur_timeout",
                 pick(args.timeout, file.waldur_timeout).unwrap_or(defaults::WALDUR_TIMEOUT_SECS),
             )?,
+            rate_limit_per_second: rate(
+                "waldur_rate_limit_per_second",
+                pick(
+                    args.rate_limit_per_second,
+                    file.waldur_rate_limit_per_second,
+                )
+                .unwrap_or(defaults::WALDUR_RATE_LIMIT_PER_SECOND),
+            )?,
+            rate_limit_burst: positive(
+                "waldur_rate_limit_burst",
+                pick(args.rate_limit_burst, file.waldur_rate_limit_burst)
+                    .unwrap_or(defaults::WALDUR_RATE_LIMIT_BURST),
+            )?,
         })
     }
 
@@ -589,6 +627,8 @@ struct WaldurArgs {
     category_map: Option<PathBuf>,
     cluster_map: Option<PathBuf>,
     timeout: Option<f64>,
+    rate_limit_per_second: Option<f64>,
+    rate_limit_burst: Option<u32>,
 }
 
 fn args_waldur(args: &RunArgs) -> WaldurArgs {
@@ -600,5 +640,7 @@ fn args_waldur(args: &RunArgs) -> WaldurArgs {
         category_map: args.waldur_category_map.clone(),
         cluster_map: args.waldur_cluster_map.clone(),
         timeout: args.waldur_timeout,
+        rate_limit_per_second: args.waldur_rate_limit_per_second,
+        rate_limit_burst: args.waldur_rate_limit_burst,
     }
 }

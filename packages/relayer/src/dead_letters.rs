@@ -68,15 +68,8 @@ pub fn reprocess_callbacks(
         if !wanted(target, &cb.callback_id) {
             continue;
         }
-        let draft = CallbackDraft {
-            callback_id: cb.callback_id.clone(),
-            action: cb.action_type,
-            waldur_id: cb.waldur_id.clone(),
-            entity_id: cb.entity_id.clone(),
-            payload: cb.payload.to_vec(),
-        };
         let resigned = signer
-            .sign(&draft, now)
+            .sign(&CallbackDraft::of(cb), now)
             .map_err(|e| DeadLetterError::Signing(e.to_string()))?;
         store.reprocess(&cb.callback_id, resigned, now)?;
         done.push(cb.callback_id.clone());

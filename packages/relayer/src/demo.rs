@@ -71,7 +71,7 @@ async fn relay(
     }
     let mut failures = Vec::new();
     for _ in 0..8 {
-        match engine.step().await {
+        match engine.catch_up().await {
             Ok(report) => {
                 let mut text = describe(&report);
                 if !failures.is_empty() {

@@ -20,8 +20,17 @@ use crate::outbox::{EntryState, Outbox, OutboxError, Watermark, CHECKPOINT};
 use crate::signer::{CallbackDraft, Signer};
 use crate::waldur_port::{ResourceStatus, WaldurError, WaldurPort};
 
-/// Most callbacks sent in one transaction (the contract takes 50).
-pub const BATCH: usize = 50;
+/// Most blocks one pass reads. With [`EVENTS_PER_PASS`] it keeps a pass
+/// short while a backlog is worked off: callbacks go out as the backlog is
+/// handled, signatures are young when they land, and a stop request or a
+/// health probe never waits for the whole backlog.
+pub const BLOCKS_PER_PASS: u64 = 500;
+/// A pass ends at the first block boundary after this many events of this
+/// provider (a block is never split: the checkpoint is a block height).
+pub const EVENTS_PER_PASS: u64 = 100;
+/// A pending callback whose signature expires sooner than this is signed
+/// again before it is sent: it may wait this long for its block.
+pub const RESIGN_MARGIN_SECONDS: u64 = 120;
 
 #[derive(Error, Debug)]
 pub enum EngineError {
@@ -50,7 +59,34 @@ pub struct StepReport {
     /// Why the outbox could not be sent this step (node down, fee account
     /// unfunded, ...): nothing was lost, but nothing landed either.
     pub submit_error: Option<String>,
+    /// The pass stopped short of the chain head (see [`EVENTS_PER_PASS`]):
+    /// the next one should follow at once.
+    pub behind: bool,
+    /// Transactions sent for the outbox (refused batches are split and
+    /// sent again, so this can exceed the batches).
+    pub transactions_sent: u64,
+    /// Pending callbacks signed again because their signature was about
+    /// to expire.
+    pub resigned: u64,
     pub notes: Vec<String>,
+}
+
+impl StepReport {
+    /// Adds a later pass's report to this one.
+    pub fn absorb(&mut self, later: StepReport) {
+        self.blocks_read += later.blocks_read;
+        self.events_handled += later.events_handled;
+        self.callbacks_queued += later.callbacks_queued;
+        self.callbacks_confirmed += later.callbacks_confirmed;
+        self.already_processed += later.already_processed;
+        self.failed += later.failed;
+        self.events_failed += later.events_failed;
+        self.transactions_sent += later.transactions_sent;
+        self.resigned += later.resigned;
+        self.submit_error = later.submit_error.or(self.submit_error.take());
+        self.behind = later.behind;
+        self.notes.extend(later.notes);
+    }
 }
 
 /// Prefix of the records of events the relayer gave up on.
@@ -307,56 +343,105 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         Ok(())
     }
 
-    /// Sends pending outbox entries in batches and records the answers.
+    /// Sends the whole outbox, in transactions of up to
+    /// `max_callbacks_per_tx`, oldest first, and records the answers.
     async fn flush(&mut self, report: &mut StepReport) -> Result<(), EngineError> {
-        let pending = self.outbox.in_state(EntryState::Pending, BATCH)?;
-        if pending.is_empty() {
+        // After an unreachable chain or a refusal, the rest of the pass
+        // sends nothing: the node is not hammered, and a refused callback
+        // is tried again a pass later, not at once.
+        if report.submit_error.is_some() || report.failed > 0 {
             return Ok(());
         }
-        let callbacks: Vec<_> = pending.iter().map(|e| e.callback.clone()).collect();
+        let capacity = self.chain.max_callbacks_per_tx().max(1);
+        loop {
+            let pending = self.outbox.in_state(EntryState::Pending, capacity)?;
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let full = pending.len() == capacity;
+            let mut callbacks = Vec::with_capacity(pending.len());
+            for entry in pending {
+                callbacks.push(self.fresh(entry.callback, report)?);
+            }
+            let all_confirmed = self.send(callbacks, report).await?;
+            if !(full && all_confirmed) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The callback as it will be sent: signed again (and stored so) when
+    /// its signature would expire before it could land.
+    fn fresh(
+        &mut self,
+        callback: waldur_callback::msg::SignedCallback,
+        report: &mut StepReport,
+    ) -> Result<waldur_callback::msg::SignedCallback, EngineError> {
         let now = self.chain.now();
-        match self.chain.submit_callbacks(&callbacks).await {
-            Ok(outcomes) => {
-                for (cb, outcome) in callbacks.iter().zip(outcomes) {
-                    self.outbox.mark_done(&cb.callback_id, now)?;
-                    report.callbacks_confirmed += 1;
-                    if outcome == CallbackOutcome::AlreadyProcessed {
-                        report.already_processed += 1;
+        if callback.expires_at >= now.saturating_add(RESIGN_MARGIN_SECONDS) {
+            return Ok(callback);
+        }
+        let resigned = self
+            .signer
+            .sign(&CallbackDraft::of(&callback), now)
+            .map_err(|e| EngineError::Signing(e.to_string()))?;
+        self.outbox.refresh_signature(resigned.clone(), now)?;
+        report.resigned += 1;
+        Ok(resigned)
+    }
+
+    /// Sends one batch. A refused transaction is split in halves and each
+    /// half sent again, down to the single callbacks the chain refuses
+    /// (their attempts are counted; the last one makes a dead letter):
+    /// one bad callback costs about 2 log2(n) transactions, not n.
+    /// Returns whether every callback was confirmed.
+    async fn send(
+        &mut self,
+        callbacks: Vec<waldur_callback::msg::SignedCallback>,
+        report: &mut StepReport,
+    ) -> Result<bool, EngineError> {
+        let mut all_confirmed = true;
+        // Last in, first out: the first half goes before the second.
+        let mut batches = vec![callbacks];
+        while let Some(mut batch) = batches.pop() {
+            report.transactions_sent += 1;
+            let now = self.chain.now();
+            match self.chain.submit_callbacks(&batch).await {
+                Ok(outcomes) => {
+                    let ids: Vec<&str> = batch.iter().map(|cb| cb.callback_id.as_str()).collect();
+                    self.outbox.mark_all_done(&ids, now)?;
+                    report.callbacks_confirmed += ids.len() as u64;
+                    report.already_processed += outcomes
+                        .iter()
+                        .filter(|o| **o == CallbackOutcome::AlreadyProcessed)
+                        .count() as u64;
+                }
+                Err(ChainError::Unavailable(e)) => {
+                    // Nothing is known: the whole rest waits for the next
+                    // step.
+                    report
+                        .notes
+                        .push(format!("chain unavailable, will retry: {e}"));
+                    report.submit_error = Some(e);
+                    return Ok(false);
+                }
+                Err(ChainError::Refused(e)) if batch.len() == 1 => {
+                    all_confirmed = false;
+                    report.failed += 1;
+                    let id = &batch[0].callback_id;
+                    let error = ChainError::Refused(e).to_string();
+                    if self.outbox.mark_failed(id, &error, now)? == EntryState::DeadLetter {
+                        report.notes.push(format!("dead letter {id}: {error}"));
                     }
                 }
-            }
-            Err(ChainError::Unavailable(e)) => {
-                // Nothing is known: try again next step.
-                report
-                    .notes
-                    .push(format!("chain unavailable, will retry: {e}"));
-                report.submit_error = Some(e);
-            }
-            Err(ChainError::Refused(_)) => {
-                // One bad callback refuses the whole batch: find it by
-                // sending one at a time.
-                for cb in &callbacks {
-                    match self.chain.submit_callbacks(std::slice::from_ref(cb)).await {
-                        Ok(_) => {
-                            self.outbox.mark_done(&cb.callback_id, now)?;
-                            report.callbacks_confirmed += 1;
-                        }
-                        Err(e) => {
-                            report.failed += 1;
-                            let state =
-                                self.outbox
-                                    .mark_failed(&cb.callback_id, &e.to_string(), now)?;
-                            if state == EntryState::DeadLetter {
-                                report
-                                    .notes
-                                    .push(format!("dead letter {}: {e}", cb.callback_id));
-                            }
-                        }
-                    }
+                Err(ChainError::Refused(_)) => {
+                    let second = batch.split_off(batch.len() / 2);
+                    batches.push(second);
+                    batches.push(batch);
                 }
             }
         }
-        Ok(())
+        Ok(all_confirmed)
     }
 
     /// Queues `offering_ingest` callbacks for the Waldur offerings that are
@@ -381,46 +466,95 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         Ok(report)
     }
 
-    /// One pass: new blocks, Waldur changes, outbox.
+    /// One pass: new blocks (at most [`BLOCKS_PER_PASS`] and about
+    /// [`EVENTS_PER_PASS`] events), Waldur changes, outbox. The checkpoint
+    /// moves block by block, and the outbox is sent as soon as it holds a
+    /// full transaction, so a long backlog flows out while it is handled.
     pub async fn step(&mut self) -> Result<StepReport, EngineError> {
         let mut report = StepReport::default();
-        let from = self.outbox.meta(CHECKPOINT)?.map_or(1, |h| h + 1);
-        let to = self.chain.latest_height().await?;
-        if to >= from {
+        // Blocks before the first one worth reading hold nothing of ours.
+        let from = match self.outbox.meta(CHECKPOINT)? {
+            Some(done) => done.saturating_add(1),
+            None => 1,
+        }
+        .max(self.chain.first_height());
+        let head = self.chain.latest_height().await?;
+        if head >= from {
+            let to = head.min(from.saturating_add(BLOCKS_PER_PASS - 1));
             let events = self.chain.events(from, to).await?;
-            for raw in &events {
-                let Some(event) = ChainEvent::decode(raw) else {
-                    continue;
-                };
-                if event.provider() != self.signer.provider {
-                    continue;
+            let mut checkpoint = to;
+            for block in events.chunk_by(|a, b| a.height == b.height) {
+                if report.events_handled + report.events_failed >= EVENTS_PER_PASS {
+                    // Blocks before this one are done; this one is next.
+                    checkpoint = block[0].height.saturating_sub(1);
+                    break;
                 }
-                match self.handle(&event, &mut report).await {
-                    Ok(()) => {}
-                    // Waldur is down: stop here, the checkpoint stays, the
-                    // whole range is read again next pass.
-                    Err(EngineError::Waldur(e)) if e.is_transient() => return Err(e.into()),
-                    // A refusal would block every later event if retried
-                    // forever: record it for the operator and go on.
-                    Err(EngineError::Waldur(e)) => {
-                        report.events_failed += 1;
-                        report.notes.push(format!(
-                            "event {}/{} not applied: {e}",
-                            raw.height, raw.index
-                        ));
-                        self.outbox.save_state(
-                            &format!("{EVENT_FAILURES}{:012}:{:04}", raw.height, raw.index),
-                            &serde_json::json!({ "event": raw.kind, "attributes": raw.attributes, "error": e.to_string() }),
-                        )?;
-                    }
-                    Err(e) => return Err(e),
+                for raw in block {
+                    self.handle_raw(raw, &mut report).await?;
+                }
+                self.outbox.set_meta(CHECKPOINT, block[0].height)?;
+                if self.outbox_holds_a_full_transaction()? {
+                    self.flush(&mut report).await?;
                 }
             }
-            report.blocks_read = to - from + 1;
-            self.outbox.set_meta(CHECKPOINT, to)?;
+            report.blocks_read = checkpoint + 1 - from;
+            report.behind = checkpoint < head;
+            self.outbox.set_meta(CHECKPOINT, checkpoint)?;
         }
         self.poll_waldur(&mut report).await?;
         self.flush(&mut report).await?;
         Ok(report)
+    }
+
+    /// Passes until the chain head is reached (what `run` does by starting
+    /// the next pass at once), as one report.
+    pub async fn catch_up(&mut self) -> Result<StepReport, EngineError> {
+        let mut report = self.step().await?;
+        while report.behind {
+            let next = self.step().await?;
+            report.absorb(next);
+        }
+        Ok(report)
+    }
+
+    fn outbox_holds_a_full_transaction(&self) -> Result<bool, EngineError> {
+        let capacity = self.chain.max_callbacks_per_tx().max(1);
+        Ok(self.outbox.in_state(EntryState::Pending, capacity)?.len() == capacity)
+    }
+
+    /// Hands one chain event to [`Self::handle`]: events of other
+    /// providers and of other kinds are skipped, a Waldur refusal is
+    /// recorded and skipped, a Waldur outage ends the pass (the checkpoint
+    /// stays before this block, so it is read again).
+    async fn handle_raw(
+        &mut self,
+        raw: &crate::chain::ContractEvent,
+        report: &mut StepReport,
+    ) -> Result<(), EngineError> {
+        let Some(event) = ChainEvent::decode(raw) else {
+            return Ok(());
+        };
+        if event.provider() != self.signer.provider {
+            return Ok(());
+        }
+        match self.handle(&event, report).await {
+            Ok(()) => Ok(()),
+            Err(EngineError::Waldur(e)) if e.is_transient() => Err(e.into()),
+            // A refusal would block every later event if retried forever:
+            // record it for the operator and go on.
+            Err(EngineError::Waldur(e)) => {
+                report.events_failed += 1;
+                report.notes.push(format!(
+                    "event {}/{} not applied: {e}",
+                    raw.height, raw.index
+                ));
+                self.outbox.save_state(
+                    &format!("{EVENT_FAILURES}{:012}:{:04}", raw.height, raw.index),
+                    &serde_json::json!({ "event": raw.kind, "attributes": raw.attributes, "error": e.to_string() }),
+                )?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
     }
 }

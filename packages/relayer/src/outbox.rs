@@ -264,38 +264,75 @@ impl Outbox {
         id: &str,
         f: impl FnOnce(&mut OutboxEntry),
     ) -> Result<OutboxEntry, OutboxError> {
+        let mut f = Some(f);
+        let mut entries = self.update_all(&[id], |e| {
+            if let Some(f) = f.take() {
+                f(e)
+            }
+        })?;
+        entries
+            .pop()
+            .ok_or_else(|| OutboxError::Missing(id.to_string()))
+    }
+
+    /// Applies `f` to each entry in one database transaction (one commit,
+    /// one fsync, for a whole confirmed batch).
+    fn update_all(
+        &self,
+        ids: &[&str],
+        mut f: impl FnMut(&mut OutboxEntry),
+    ) -> Result<Vec<OutboxEntry>, OutboxError> {
         let tx = self.db.begin_write()?;
-        let entry = {
+        let mut updated = Vec::with_capacity(ids.len());
+        {
             let mut table = tx.open_table(OUTBOX)?;
-            let mut entry = match table.get(id)? {
-                Some(v) => Self::decode(id, v.value())?,
-                None => return Err(OutboxError::Missing(id.to_string())),
-            };
-            let was = (entry.state, entry.sequence);
-            f(&mut entry);
-            if entry.state == EntryState::Pending && was.0 != EntryState::Pending {
-                entry.sequence = Self::next_sequence(&tx)?;
-            }
             let mut pending = tx.open_table(PENDING)?;
-            if was.0 == EntryState::Pending
-                && (entry.state != EntryState::Pending || entry.sequence != was.1)
-            {
-                pending.remove(was.1)?;
+            for &id in ids {
+                let mut entry = match table.get(id)? {
+                    Some(v) => Self::decode(id, v.value())?,
+                    None => return Err(OutboxError::Missing(id.to_string())),
+                };
+                let was = (entry.state, entry.sequence);
+                f(&mut entry);
+                if entry.state == EntryState::Pending && was.0 != EntryState::Pending {
+                    entry.sequence = Self::next_sequence(&tx)?;
+                }
+                if was.0 == EntryState::Pending
+                    && (entry.state != EntryState::Pending || entry.sequence != was.1)
+                {
+                    pending.remove(was.1)?;
+                }
+                if entry.state == EntryState::Pending {
+                    pending.insert(entry.sequence, id)?;
+                }
+                table.insert(id, Self::encode(&entry).as_slice())?;
+                updated.push(entry);
             }
-            if entry.state == EntryState::Pending {
-                pending.insert(entry.sequence, id)?;
-            }
-            table.insert(id, Self::encode(&entry).as_slice())?;
-            entry
-        };
+        }
         tx.commit()?;
-        Ok(entry)
+        Ok(updated)
     }
 
     pub fn mark_done(&self, id: &str, now: u64) -> Result<(), OutboxError> {
-        self.update(id, |e| {
+        self.mark_all_done(&[id], now)
+    }
+
+    /// Marks the callbacks of one confirmed transaction done, together.
+    pub fn mark_all_done(&self, ids: &[&str], now: u64) -> Result<(), OutboxError> {
+        self.update_all(ids, |e| {
             e.state = EntryState::Done;
             e.last_error = None;
+            e.updated_at = now;
+        })
+        .map(|_| ())
+    }
+
+    /// Replaces a pending callback's signature by a fresh one (same id,
+    /// payload and place in the queue; new time, nonce and expiry).
+    pub fn refresh_signature(&self, resigned: SignedCallback, now: u64) -> Result<(), OutboxError> {
+        let id = resigned.callback_id.clone();
+        self.update(&id, |e| {
+            e.callback = resigned;
             e.updated_at = now;
         })
         .map(|_| ())

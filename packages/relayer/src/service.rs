@@ -297,6 +297,9 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                 "callbacks_confirmed": report.callbacks_confirmed,
                 "already_processed": report.already_processed,
                 "failed": report.failed,
+                "transactions_sent": report.transactions_sent,
+                "resigned": report.resigned,
+                "behind": report.behind,
                 "notes": report.notes,
             }),
         );
@@ -532,8 +535,11 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                 Some(command) = commands.recv() => self.handle(command).await,
                 _ = poll.tick() => {
                     // Failures are in the telemetry and the log; the next
-                    // pass retries.
-                    let _ = self.pass().await;
+                    // pass retries. A pass that stopped short of the chain
+                    // head is followed at once.
+                    if matches!(self.pass().await, Ok(StepReport { behind: true, .. })) {
+                        poll.reset_immediately();
+                    }
                 }
                 _ = reconcile.tick(), if sync_on => {
                     let _ = self.reconcile().await;

@@ -21,6 +21,19 @@ pub struct CallbackDraft {
     pub payload: Vec<u8>,
 }
 
+impl CallbackDraft {
+    /// What a signed callback says, to be signed again.
+    pub fn of(signed: &SignedCallback) -> Self {
+        CallbackDraft {
+            callback_id: signed.callback_id.clone(),
+            action: signed.action_type,
+            waldur_id: signed.waldur_id.clone(),
+            entity_id: signed.entity_id.clone(),
+            payload: signed.payload.to_vec(),
+        }
+    }
+}
+
 /// A provider's signing identity on one deployment.
 pub struct Signer {
     key: SigningKey,

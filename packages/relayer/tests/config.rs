@@ -56,7 +56,24 @@ fn defaults_fill_what_nobody_set() {
     assert_eq!(s.log_format, LogFormat::Json);
     assert_eq!(s.chain, ChainSettings::Embedded);
     assert_eq!(s.waldur.token, "t0k3n");
+    assert_eq!(
+        (s.waldur.rate_limit_per_second, s.waldur.rate_limit_burst),
+        (10.0, 10)
+    );
     assert!(s.offering_sync.is_none());
+}
+
+#[test]
+fn the_waldur_rate_limit_is_the_operators() {
+    let file =
+        format!("{MINIMAL}waldur_rate_limit_per_second = 200\nwaldur_rate_limit_burst = 50\n");
+    let s = resolve(&[], &file, token()).expect("settings");
+    assert_eq!(
+        (s.waldur.rate_limit_per_second, s.waldur.rate_limit_burst),
+        (200.0, 50)
+    );
+    let s = resolve(&["--waldur-rate-limit-per-second", "2.5"], &file, token()).expect("settings");
+    assert_eq!(s.waldur.rate_limit_per_second, 2.5);
 }
 
 #[test]
@@ -160,6 +177,15 @@ fn bad_values_are_refused_naming_the_field() {
         ("poll_interval = 0", "poll_interval"),
         ("poll_interval = -1.5", "poll_interval"),
         ("health_intervals = 0", "health_intervals"),
+        (
+            "waldur_rate_limit_per_second = 0",
+            "waldur_rate_limit_per_second",
+        ),
+        (
+            "waldur_rate_limit_per_second = -3",
+            "waldur_rate_limit_per_second",
+        ),
+        ("waldur_rate_limit_burst = 0", "waldur_rate_limit_burst"),
         ("log_format = \"xml\"", "log_format"),
         ("chain = \"cosmos\"", "chain"),
         ("chain = \"rpc\"", "node"),

@@ -93,6 +93,12 @@ impl ChainClient for FlakyChain {
     fn callback_contract(&self) -> String {
         self.inner.callback_contract()
     }
+    fn first_height(&self) -> u64 {
+        self.inner.first_height()
+    }
+    fn max_callbacks_per_tx(&self) -> usize {
+        self.inner.max_callbacks_per_tx()
+    }
     async fn latest_height(&self) -> Result<u64, ChainError> {
         self.inner.latest_height().await
     }
@@ -502,9 +508,12 @@ async fn an_unreachable_waldur_holds_the_checkpoint_and_a_refusal_does_not_block
     };
     let mut e = engine(world, dir.path(), waldur);
 
-    // Waldur down: the pass fails and the block will be read again.
+    // Waldur down: the pass fails and the block will be read again (the
+    // checkpoint stays before it).
     assert!(e.step().await.is_err());
-    assert_eq!(e.outbox.meta(ve_relayer::outbox::CHECKPOINT).unwrap(), None);
+    let head = e.chain.latest_height().await.unwrap();
+    let held = e.outbox.meta(ve_relayer::outbox::CHECKPOINT).unwrap();
+    assert!(held.is_some_and(|h| h < head), "{held:?} / {head}");
     let report = e.step().await.unwrap();
     assert_eq!((report.events_handled, report.callbacks_confirmed), (1, 2));
 
@@ -648,4 +657,301 @@ async fn pause_resume_and_resize_on_chain_reach_waldur() {
             format!("resize {allocation} 1"),
         ]
     );
+}
+
+/// A chain played from a script, for the engine's flow control: blocks of
+/// `allocation_created` events, a limit per transaction, refusals of named
+/// callbacks; every transaction's callback ids are recorded.
+struct ScriptedChain {
+    head: u64,
+    events: Vec<ContractEvent>,
+    capacity: usize,
+    refuse: std::collections::BTreeSet<String>,
+    down: bool,
+    now: u64,
+    sent: Vec<Vec<String>>,
+}
+
+const SCRIPTED_PROVIDER: &str = "provider-1";
+
+impl ScriptedChain {
+    /// `per_block[i]` new allocations in block `i + 1`.
+    fn with_blocks(per_block: &[u32]) -> Self {
+        let mut events = Vec::new();
+        for (block, count) in per_block.iter().enumerate() {
+            for index in 0..*count {
+                let height = block as u64 + 1;
+                events.push(ContractEvent {
+                    height,
+                    index,
+                    contract: "marketplace".into(),
+                    kind: "allocation_created".into(),
+                    attributes: [
+                        ("allocation_id", format!("a/{height}/{index}")),
+                        ("offering_id", "o/1".into()),
+                        ("provider", SCRIPTED_PROVIDER.into()),
+                        ("quantity", "1".into()),
+                    ]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+                });
+            }
+        }
+        ScriptedChain {
+            head: per_block.len() as u64,
+            events,
+            capacity: 50,
+            refuse: Default::default(),
+            down: false,
+            now: 1_000,
+            sent: Vec::new(),
+        }
+    }
+}
+
+impl ChainClient for ScriptedChain {
+    fn chain_id(&self) -> String {
+        "scripted-1".into()
+    }
+    fn callback_contract(&self) -> String {
+        "callback".into()
+    }
+    async fn latest_height(&self) -> Result<u64, ChainError> {
+        Ok(self.head)
+    }
+    async fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {
+        Ok(self
+            .events
+            .iter()
+            .filter(|e| (from..=to).contains(&e.height))
+            .cloned()
+            .collect())
+    }
+    fn first_height(&self) -> u64 {
+        1
+    }
+    fn max_callbacks_per_tx(&self) -> usize {
+        self.capacity
+    }
+    async fn submit_callbacks(
+        &mut self,
+        cbs: &[SignedCallback],
+    ) -> Result<Vec<CallbackOutcome>, ChainError> {
+        self.sent
+            .push(cbs.iter().map(|c| c.callback_id.clone()).collect());
+        if self.down {
+            return Err(ChainError::Unavailable("connection refused".into()));
+        }
+        if cbs.len() > self.capacity {
+            return Err(ChainError::Refused(format!("{} callbacks", cbs.len())));
+        }
+        if let Some(bad) = cbs.iter().find(|c| self.refuse.contains(&c.callback_id)) {
+            return Err(ChainError::Refused(format!("{}: refused", bad.callback_id)));
+        }
+        if let Some(old) = cbs.iter().find(|c| c.expires_at <= self.now) {
+            return Err(ChainError::Refused(format!("{}: expired", old.callback_id)));
+        }
+        Ok(vec![CallbackOutcome::Processed; cbs.len()])
+    }
+    fn now(&self) -> u64 {
+        self.now
+    }
+}
+
+fn scripted_engine(
+    chain: ScriptedChain,
+    dir: &std::path::Path,
+) -> Engine<ScriptedChain, ScriptedWaldur> {
+    let signer = Signer::new(
+        [9; 32],
+        "relayer-1",
+        SCRIPTED_PROVIDER,
+        "scripted-1",
+        "callback",
+    );
+    Engine {
+        chain,
+        waldur: ScriptedWaldur::default(),
+        signer,
+        outbox: std::sync::Arc::new(Outbox::open(&dir.join("outbox.redb"), 3).unwrap()),
+    }
+}
+
+fn checkpoint(e: &Engine<ScriptedChain, ScriptedWaldur>) -> Option<u64> {
+    e.outbox.meta(ve_relayer::outbox::CHECKPOINT).unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_outbox_goes_out_in_transactions_as_large_as_the_chain_takes() {
+    let dir = tempfile::tempdir().unwrap();
+    // 90 allocations in one block: 180 callbacks.
+    let mut chain = ScriptedChain::with_blocks(&[90]);
+    chain.capacity = 200;
+    let mut e = scripted_engine(chain, dir.path());
+    let report = e.step().await.unwrap();
+    assert_eq!(report.callbacks_confirmed, 180);
+    assert_eq!(report.transactions_sent, 1);
+    assert_eq!(e.chain.sent.len(), 1);
+    // Each allocation's accepted comes before its provisioning.
+    let first = &e.chain.sent[0];
+    assert_eq!(first[0], "provision:a/1/0:accepted");
+    assert_eq!(first[1], "provision:a/1/0:provisioning");
+
+    // With the contract's 50 a transaction, the same outbox takes 4, all
+    // in the one pass.
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = scripted_engine(ScriptedChain::with_blocks(&[90]), dir.path());
+    let report = e.step().await.unwrap();
+    assert_eq!(report.callbacks_confirmed, 180);
+    let sizes: Vec<usize> = e.chain.sent.iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![50, 50, 50, 30]);
+    assert_eq!(e.outbox.counts().unwrap(), (0, 180, 0));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_refused_callback_is_found_by_halving_and_the_rest_lands() {
+    let dir = tempfile::tempdir().unwrap();
+    // 32 allocations: one batch of 64 callbacks under a limit of 64.
+    let mut chain = ScriptedChain::with_blocks(&[32]);
+    chain.capacity = 64;
+    chain.refuse.insert("provision:a/1/20:provisioning".into());
+    let mut e = scripted_engine(chain, dir.path());
+    let report = e.step().await.unwrap();
+    assert_eq!(report.callbacks_confirmed, 63);
+    assert_eq!(report.failed, 1);
+    // The whole, then halves down to the one: 1 + 2 per level of 6 levels.
+    assert_eq!(report.transactions_sent, 13);
+    let (pending, done, dead) = e.outbox.counts().unwrap();
+    assert_eq!((pending, done, dead), (1, 63, 0));
+    let entry = e
+        .outbox
+        .get("provision:a/1/20:provisioning")
+        .unwrap()
+        .unwrap();
+    assert_eq!(entry.attempts, 1);
+    assert!(
+        entry
+            .last_error
+            .as_deref()
+            .is_some_and(|err| err.contains("a/1/20:provisioning: refused")),
+        "{entry:?}"
+    );
+    // The transactions that landed carried the other 63 in queue order.
+    let refused = "provision:a/1/20:provisioning".to_string();
+    let landed: Vec<&String> = e
+        .chain
+        .sent
+        .iter()
+        .filter(|t| !t.contains(&refused))
+        .flatten()
+        .collect();
+    let expected: Vec<String> = (0..32)
+        .flat_map(|i| {
+            ["accepted", "provisioning"].map(|state| format!("provision:a/1/{i}:{state}"))
+        })
+        .filter(|id| *id != refused)
+        .collect();
+    assert_eq!(landed, expected.iter().collect::<Vec<_>>());
+
+    // Refused until its attempts run out: a dead letter naming the reason.
+    e.step().await.unwrap();
+    e.step().await.unwrap();
+    assert_eq!(e.outbox.counts().unwrap(), (0, 63, 1));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_backlog_is_worked_off_in_short_passes_that_send_as_they_go() {
+    let dir = tempfile::tempdir().unwrap();
+    // 8 blocks of 30 allocations: 240 events, 480 callbacks.
+    let mut e = scripted_engine(ScriptedChain::with_blocks(&[30; 8]), dir.path());
+    let report = e.step().await.unwrap();
+    // The pass ends at the first block boundary at or after 100 events.
+    assert_eq!(report.events_handled, 120);
+    assert_eq!(report.blocks_read, 4);
+    assert!(report.behind);
+    assert_eq!(checkpoint(&e), Some(4));
+    // What it handled went out in the pass, 50 a transaction, some before
+    // later blocks were handled.
+    assert_eq!(report.callbacks_confirmed, 240);
+    assert_eq!(e.outbox.counts().unwrap(), (0, 240, 0));
+    let report = e.step().await.unwrap();
+    assert_eq!((report.events_handled, report.behind), (120, false));
+    assert_eq!(checkpoint(&e), Some(8));
+    assert_eq!(e.outbox.counts().unwrap(), (0, 480, 0));
+    // Nothing read twice: one provision per allocation.
+    assert_eq!(e.waldur.calls.len(), 240);
+    let report = e.step().await.unwrap();
+    assert_eq!((report.events_handled, report.behind), (0, false));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_callback_about_to_expire_is_signed_again_before_it_is_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = ScriptedChain::with_blocks(&[1]);
+    chain.down = true;
+    let mut e = scripted_engine(chain, dir.path());
+    let report = e.step().await.unwrap();
+    assert_eq!(report.callbacks_confirmed, 0);
+    assert!(report.submit_error.is_some());
+    let before = e.outbox.get("provision:a/1/0:accepted").unwrap().unwrap();
+    assert_eq!(before.callback.expires_at, 1_000 + 600);
+
+    // The node comes back 590 s later: 10 s of validity would be left.
+    e.chain.down = false;
+    e.chain.now = 1_590;
+    let report = e.step().await.unwrap();
+    assert_eq!((report.callbacks_confirmed, report.resigned), (2, 2));
+    let after = e.outbox.get("provision:a/1/0:accepted").unwrap().unwrap();
+    assert_eq!(after.callback.expires_at, 1_590 + 600);
+    assert_ne!(after.callback.nonce, before.callback.nonce);
+    assert_eq!(after.callback.payload, before.callback.payload);
+    // What was sent is what the outbox holds now.
+    assert_eq!(e.chain.sent.last().unwrap().len(), 2);
+
+    // A young signature is sent as it is.
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = scripted_engine(ScriptedChain::with_blocks(&[1]), dir.path());
+    let report = e.step().await.unwrap();
+    assert_eq!((report.callbacks_confirmed, report.resigned), (2, 0));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_unreachable_node_is_tried_once_a_pass_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = ScriptedChain::with_blocks(&[30; 4]);
+    chain.down = true;
+    let mut e = scripted_engine(chain, dir.path());
+    let report = e.step().await.unwrap();
+    // The first full transaction found the node down; the rest of the
+    // pass did not try again.
+    assert_eq!(e.chain.sent.len(), 1);
+    assert_eq!(report.callbacks_confirmed, 0);
+    assert_eq!(e.outbox.counts().unwrap(), (240, 0, 0));
+    e.chain.down = false;
+    let report = e.step().await.unwrap();
+    assert_eq!(report.callbacks_confirmed, 240);
+    assert_eq!(e.outbox.counts().unwrap(), (0, 240, 0));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_pass_reads_a_bounded_range_of_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    // A relayer that was down for 1,200 quiet blocks, then one allocation.
+    let mut blocks = vec![0; 1_200];
+    blocks.push(1);
+    let mut e = scripted_engine(ScriptedChain::with_blocks(&blocks), dir.path());
+    let report = e.step().await.unwrap();
+    assert_eq!(report.blocks_read, ve_relayer::engine::BLOCKS_PER_PASS);
+    assert!(report.behind);
+    assert_eq!(checkpoint(&e), Some(ve_relayer::engine::BLOCKS_PER_PASS));
+    // `catch_up` is what `run` does: the next passes follow at once.
+    let report = e.catch_up().await.unwrap();
+    assert_eq!(
+        report.blocks_read,
+        1_201 - ve_relayer::engine::BLOCKS_PER_PASS
+    );
+    assert_eq!((report.events_handled, report.callbacks_confirmed), (1, 2));
+    assert!(!report.behind);
+    assert_eq!(checkpoint(&e), Some(1_201));
 }

@@ -58,6 +58,12 @@ impl ChainClient for SwitchableChain {
     fn callback_contract(&self) -> String {
         self.inner.callback_contract()
     }
+    fn first_height(&self) -> u64 {
+        self.inner.first_height()
+    }
+    fn max_callbacks_per_tx(&self) -> usize {
+        self.inner.max_callbacks_per_tx()
+    }
     async fn latest_height(&self) -> Result<u64, ChainError> {
         self.check()?;
         self.inner.latest_height().await

@@ -67,6 +67,8 @@ pub struct EmbeddedChain {
     /// The account the relayer pays transaction fees from.
     pub relayer: Addr,
     blocks: BTreeMap<u64, Vec<ContractEvent>>,
+    /// The height once the contracts were deployed.
+    first_height: u64,
 }
 
 impl EmbeddedChain {
@@ -170,6 +172,7 @@ impl EmbeddedChain {
             callback: callback.clone(),
             relayer,
             blocks: BTreeMap::new(),
+            first_height: 0,
         };
         let settlement_addr = settlement.clone();
         chain.execute(
@@ -201,6 +204,7 @@ impl EmbeddedChain {
             },
             &[],
         )?;
+        chain.first_height = chain.app.block_info().height;
         Ok(chain)
     }
 
@@ -272,6 +276,14 @@ impl ChainClient for EmbeddedChain {
 
     async fn latest_height(&self) -> Result<u64, ChainError> {
         Ok(self.app.block_info().height)
+    }
+
+    fn first_height(&self) -> u64 {
+        self.first_height
+    }
+
+    fn max_callbacks_per_tx(&self) -> usize {
+        super::MAX_BATCH
     }
 
     async fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {

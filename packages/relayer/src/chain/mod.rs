@@ -11,6 +11,7 @@ use thiserror::Error;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 pub use events::{ChainEvent, ContractEvent};
+pub use waldur_callback::execute::callbacks::MAX_BATCH;
 
 #[derive(Error, Debug, Clone, PartialEq)]
 pub enum ChainError {
@@ -34,8 +35,17 @@ pub trait ChainClient {
     async fn latest_height(&self) -> Result<u64, ChainError>;
     /// Contract events of the blocks `from..=to`, in chain order.
     async fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError>;
+    /// The first block worth reading (the contracts' deployment): a
+    /// relayer without a checkpoint starts there. No default, like the
+    /// next one: a wrapper must pass them through.
+    fn first_height(&self) -> u64;
+    /// Most callbacks [`Self::submit_callbacks`] takes at once: the
+    /// contract's [`MAX_BATCH`] per execute, more when a transaction
+    /// carries several executes.
+    fn max_callbacks_per_tx(&self) -> usize;
     /// Submits callbacks in one transaction (one execute of
-    /// `submit_callbacks`); returns each one's outcome.
+    /// `submit_callbacks`, or several when more than the contract takes
+    /// at once); returns each one's outcome.
     async fn submit_callbacks(
         &mut self,
         callbacks: &[SignedCallback],

@@ -331,6 +331,14 @@ impl ChainClient for RpcChain {
         Ok(events)
     }
 
+    fn first_height(&self) -> u64 {
+        self.config.start_height.max(1)
+    }
+
+    fn max_callbacks_per_tx(&self) -> usize {
+        self.config.max_callbacks_per_tx
+    }
+
     async fn submit_callbacks(
         &mut self,
         callbacks: &[SignedCallback],

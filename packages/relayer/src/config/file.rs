@@ -54,6 +54,8 @@ pub struct FileConfig {
     pub waldur_offering_ingest_enabled: Option<bool>,
     pub waldur_offering_ingest_interval: Option<f64>,
     pub waldur_timeout: Option<f64>,
+    pub waldur_rate_limit_per_second: Option<f64>,
+    pub waldur_rate_limit_burst: Option<u32>,
     pub denom: Option<String>,
     pub denom_decimals: Option<u32>,
     /// Settings of the RPC chain client, passed through.

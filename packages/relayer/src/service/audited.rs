@@ -56,6 +56,13 @@ impl<C: ChainClient> ChainClient for AuditedChain<C> {
         self.inner.latest_height().await
     }
 
+    fn first_height(&self) -> u64 {
+        self.inner.first_height()
+    }
+    fn max_callbacks_per_tx(&self) -> usize {
+        self.inner.max_callbacks_per_tx()
+    }
+
     async fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {
         self.inner.events(from, to).await
     }

@@ -42,6 +42,8 @@ pub fn waldur_config(settings: &Settings) -> WaldurConfig {
         settings.waldur.token.clone(),
     );
     config.timeout = settings.waldur.timeout;
+    config.rate_limit_per_second = settings.waldur.rate_limit_per_second;
+    config.burst = settings.waldur.rate_limit_burst;
     config
 }
 

@@ -7,7 +7,11 @@
 //!
 //! Usage: ve-devnet-relayer-load [N] [--steady M] [--batch B] [--per-tick K]
 //!        [--tick-ms MS] [--home DIR] [--artifacts DIR] [--out FILE]
-//!        [--bin-dir DIR [--bin-source TEXT]]
+//!        [--waldur-rate-limit R] [--bin-dir DIR [--bin-source TEXT]]
+//!
+//! `--waldur-rate-limit` is the relayer's Waldur requests a second
+//! (default 250: at the relayer's default of 10, Waldur's limit and not
+//! the relayer bounds provisioning at 2 allocations a second).
 //!
 //! `--bin-dir` runs the `ve-relayer` and `waldur-emulator` found there
 //! (e.g. built from a commit) instead of building the working tree's;
@@ -24,7 +28,7 @@ const PORT_OFFSET: u16 = 400;
 
 const USAGE: &str = "usage: ve-devnet-relayer-load [N] [--steady M] [--batch B] [--per-tick K] \
                      [--tick-ms MS] [--home DIR] [--artifacts DIR] [--out FILE] \
-                     [--bin-dir DIR [--bin-source TEXT]]";
+                     [--waldur-rate-limit R] [--bin-dir DIR [--bin-source TEXT]]";
 
 fn number(value: Option<String>, what: &str) -> Result<usize> {
     value
@@ -47,6 +51,7 @@ fn main() -> Result<()> {
         artifacts: root.join("artifacts"),
         port_offset: PORT_OFFSET,
         bin_dir: None,
+        waldur_rate_limit: 250,
     };
     let mut out = root.join("bench/devnet-relayer.md");
     let (mut bin_dir, mut bin_source) = (None, None);
@@ -58,6 +63,10 @@ fn main() -> Result<()> {
             "--per-tick" => opts.per_tick = number(args.next(), "--per-tick")?,
             "--tick-ms" => {
                 opts.tick = Duration::from_millis(number(args.next(), "--tick-ms")? as u64)
+            }
+            "--waldur-rate-limit" => {
+                opts.waldur_rate_limit = u32::try_from(number(args.next(), "--waldur-rate-limit")?)
+                    .context("--waldur-rate-limit: too large")?
             }
             "--home" => opts.home = PathBuf::from(args.next().context(USAGE)?),
             "--artifacts" => opts.artifacts = PathBuf::from(args.next().context(USAGE)?),
@@ -80,8 +89,9 @@ fn main() -> Result<()> {
     if opts.steady == usize::MAX {
         opts.steady = opts.allocations.div_ceil(4);
     }
-    if opts.allocations == 0 || opts.batch == 0 || opts.per_tick == 0 {
-        bail!("N, --batch and --per-tick must be positive\n{USAGE}");
+    if opts.allocations == 0 || opts.batch == 0 || opts.per_tick == 0 || opts.waldur_rate_limit == 0
+    {
+        bail!("N, --batch, --per-tick and --waldur-rate-limit must be positive\n{USAGE}");
     }
 
     let figures = scenario::run(&opts)?;

@@ -341,8 +341,7 @@ fn sending_cadence(passes: &[(f64, u64)]) -> String {
     blocks.sort_unstable();
     format!(
         "When consecutive passes each sent a batch ({} times), they came {:.2} s apart (median; {:.2} to {:.2}) \
-         and each read {} new block(s) (median): one transaction of at most 50 callbacks per pass, the pass \
-         waiting for its block.",
+         and each read {} new block(s) (median); a pass waits for its transactions' blocks.",
         passes.len(),
         gaps[gaps.len() / 2],
         gaps[0],
@@ -422,8 +421,7 @@ impl Figures {
         if let Some(left) = p.batches.min_time_left_at_inclusion {
             if left <= 120 {
                 out.push(format!(
-                    "a signed callback reached its block only {left} s before it expired (signed {} s earlier, validity {} s): \
-                     callbacks are signed when queued, and a pass sends nothing until it has handled every event it read",
+                    "a signed callback reached its block only {left} s before it expired (signed {} s earlier, validity {} s)",
                     p.batches.max_age_at_inclusion.unwrap_or(0),
                     p.batches.validity.unwrap_or(0)
                 ));
@@ -566,6 +564,9 @@ impl Figures {
         if o.steady != o.allocations.div_ceil(4) {
             let _ = write!(args, " --steady {}", o.steady);
         }
+        if o.waldur_rate_limit != 250 {
+            let _ = write!(args, " --waldur-rate-limit {}", o.waldur_rate_limit);
+        }
         if let Some((dir, source)) = &o.bin_dir {
             let _ = write!(args, " --bin-dir {} --bin-source '{source}'", dir.display());
         }
@@ -600,10 +601,13 @@ impl Figures {
             s,
             "- `ve-relayer run` as its own process (`{}`, a dev build), \
              `chain = \"rpc\"`, config as `Stack::prepare_relayer` writes it: `poll_interval = 1` s, \
-             `tx_poll_interval_ms = 250`, up to 50 callbacks per `submit_callbacks` execute and 50 per pass \
-             (`engine::BATCH`), simulated gas x 1.3. Built from {}.",
+             `tx_poll_interval_ms = 250`, simulated gas x 1.3, the defaults for the rest (up to 200 callbacks \
+             a transaction in executes of 50), and `waldur_rate_limit_per_second = {rate}` with a burst of {rate} \
+             (the relayer's default, 10, makes Waldur's limit the bound: about 5 requests per allocation, 2 \
+             allocations a second). Built from {}.",
             self.relayer_bin.display(),
-            self.source
+            self.source,
+            rate = o.waldur_rate_limit
         );
         let _ = writeln!(
             s,
@@ -854,14 +858,14 @@ impl Figures {
                 s,
                 "- {}: the relayer's Waldur provisioning (`waldur.provision`, one per new allocation, in the pass \
                  that reads its event) took {:.0} ms on average, i.e. at most {:.1} allocations = {:.1} callbacks \
-                 a second. Every event of the blocks read is handled before the pass sends anything, so the \
-                 longest pass was {}. Between the first and the last confirmation: {} callbacks a second. {}",
+                 a second. The longest pass was {}. Between the first and the last confirmation: {} callbacks a \
+                 second. {}",
                 p.name,
                 a.provision_ms_mean,
                 per_second,
                 2.0 * per_second,
                 a.longest_pass.map_or("-".into(), |(took, events, queued)| format!(
-                    "{took:.1} s ({events} events handled, {queued} callbacks queued, none sent meanwhile)"
+                    "{took:.1} s ({events} events handled, {queued} callbacks queued)"
                 )),
                 rate(p.rates.sending),
                 sending_cadence(&a.sending_passes)

@@ -64,6 +64,9 @@ pub struct Options {
     /// were built from; `None`: build the working tree's (as
     /// `Stack::deploy_on` does).
     pub bin_dir: Option<(PathBuf, String)>,
+    /// The relayer's `waldur_rate_limit_per_second` (and burst): Waldur's
+    /// limit, not the relayer's work, bounds provisioning at the default 10.
+    pub waldur_rate_limit: u32,
 }
 
 /// Prints progress as it goes.
@@ -357,6 +360,20 @@ struct Watched {
     log_offset: u64,
     height_at_start: u64,
     loadavg_start: String,
+}
+
+/// Adds the Waldur rate limit to the relayer's config (top-level keys go
+/// before its `[rpc]` table).
+fn set_waldur_rate_limit(config: &std::path::Path, per_second: u32) -> Result<()> {
+    let text =
+        std::fs::read_to_string(config).with_context(|| format!("reading {}", config.display()))?;
+    let (top, tables) = text
+        .split_once("\n[rpc]")
+        .context("the relayer config has no [rpc] table")?;
+    let text = format!(
+        "{top}\nwaldur_rate_limit_per_second = {per_second}\nwaldur_rate_limit_burst = {per_second}\n[rpc]{tables}"
+    );
+    std::fs::write(config, text).with_context(|| format!("writing {}", config.display()))
 }
 
 fn start_watched(
@@ -673,6 +690,7 @@ pub fn run(opts: &Options) -> Result<Figures> {
             .with_context(|| format!("removing {}", relayer_dir.display()))?;
     }
     let setup = stack.prepare_relayer(&relayer_dir, &mut fees)?;
+    set_waldur_rate_limit(&setup.config, opts.waldur_rate_limit)?;
     let marketplace = stack.deployment.contract("marketplace")?.to_string();
     let provider_address = stack.deployment.account("provider")?.to_string();
     say(format!(

@@ -39,6 +39,11 @@ pub struct RpcConfig {
     /// larger batch becomes several messages in the one transaction.
     #[serde(default = "default_max_callbacks_per_execute")]
     pub max_callbacks_per_execute: usize,
+    /// Callbacks per transaction: the relayer sends its outbox in
+    /// transactions of up to this many (several executes each), so that
+    /// one transaction a block carries more than one contract batch.
+    #[serde(default = "default_max_callbacks_per_tx")]
+    pub max_callbacks_per_tx: usize,
     /// First block worth reading: the height the contracts were deployed
     /// at. Earlier blocks cannot hold their events, so a relayer without a
     /// checkpoint does not scan the whole chain (nor ask a pruned node for
@@ -103,6 +108,9 @@ fn default_gas_adjustment() -> Decimal {
 fn default_max_callbacks_per_execute() -> usize {
     50
 }
+fn default_max_callbacks_per_tx() -> usize {
+    200
+}
 fn default_max_blocks_per_read() -> u64 {
     20
 }
@@ -142,6 +150,7 @@ impl RpcConfig {
             request_timeout_ms: default_request_timeout_ms(),
             tx_inclusion_timeout_ms: default_tx_timeout_ms(),
             tx_poll_interval_ms: default_tx_poll_interval_ms(),
+            max_callbacks_per_tx: default_max_callbacks_per_tx(),
         }
     }
 
@@ -156,6 +165,9 @@ impl RpcConfig {
         }
         if self.max_callbacks_per_execute == 0 {
             return Err("max_callbacks_per_execute must be at least 1".into());
+        }
+        if self.max_callbacks_per_tx == 0 {
+            return Err("max_callbacks_per_tx must be at least 1".into());
         }
         if self.max_blocks_per_read == 0 {
             return Err("max_blocks_per_read must be at least 1".into());
@@ -299,6 +311,7 @@ mod tests {
         assert_eq!(c.gas_price.amount, Decimal::percent(10));
         assert_eq!(c.account_prefix, "virtengine");
         assert_eq!(c.max_callbacks_per_execute, 50);
+        assert_eq!(c.max_callbacks_per_tx, 200);
         assert_eq!(c.start_height, 0);
         assert_eq!(c.contracts.all().collect::<Vec<_>>(), vec!["m", "cb"]);
         assert_eq!(c.validate(), Ok(()));
@@ -312,8 +325,14 @@ mod tests {
         let mut bad = text.clone();
         bad.gas_adjustment = Decimal::percent(90);
         assert!(bad.validate().is_err());
-        bad = text;
+        bad = text.clone();
         bad.max_blocks_per_read = 0;
         assert!(bad.validate().is_err());
+        bad = text;
+        bad.max_callbacks_per_tx = 0;
+        assert_eq!(
+            bad.validate(),
+            Err("max_callbacks_per_tx must be at least 1".into())
+        );
     }
 }
