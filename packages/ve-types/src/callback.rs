@@ -172,7 +172,7 @@ pub struct CallbackFields<'a> {
 }
 
 #[derive(Error, Debug, Clone, PartialEq, Eq)]
-#[error("callback field {field} is {len} bytes, more than the 65535 the layout allows")]
+#[error("signed field {field} is {len} bytes, more than the 65535 the layout allows")]
 pub struct SigningError {
     pub field: &'static str,
     pub len: usize,
@@ -210,6 +210,63 @@ pub fn signing_bytes(f: &CallbackFields) -> Result<Vec<u8>, SigningError> {
     out.extend_from_slice(&f.timestamp.to_be_bytes());
     out.extend_from_slice(&f.expires_at.to_be_bytes());
     out.extend_from_slice(&payload_hash(f.payload));
+    Ok(out)
+}
+
+/// Domain tag of a signer key's proof of possession. It differs from
+/// [`SIGNING_DOMAIN`] at byte 26 (`:` where a callback has its version
+/// byte), so no callback's signing bytes are ever a key proof's, or the
+/// other way round.
+pub const KEY_PROOF_DOMAIN: &[u8; 36] = b"virtengine:waldur-callback:key-proof";
+pub const KEY_PROOF_VERSION: u8 = 1;
+
+/// What a signer key's proof of possession binds: the registration of
+/// `public_key` under `key_id` by `provider` on one deployment of the
+/// waldur-callback contract on one chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyProofFields<'a> {
+    pub chain_id: &'a str,
+    /// The waldur-callback contract's address.
+    pub contract: &'a str,
+    /// The provider address that registers the key (the sender of
+    /// `register_signer` / `rotate_signer`).
+    pub provider: &'a str,
+    pub key_id: &'a str,
+    pub public_key: &'a [u8; 32],
+}
+
+/// The bytes the new key signs to prove that whoever registers it holds
+/// its private half (`register_signer` and `rotate_signer` take the
+/// signature as `proof`):
+///
+/// ```text
+/// offset  size  field
+/// 0       36    domain tag, ASCII "virtengine:waldur-callback:key-proof"
+/// 36      1     layout version, 0x01
+/// 37      ...   chain id          u16 big-endian length, then UTF-8 bytes
+///         ...   contract address  u16 BE length + bytes (the callback contract)
+///         ...   provider          u16 BE length + bytes (provider address)
+///         ...   key id            u16 BE length + bytes
+///         32    public key        the 32 bytes being registered
+/// ```
+pub fn key_proof_bytes(f: &KeyProofFields) -> Result<Vec<u8>, SigningError> {
+    let mut out = Vec::with_capacity(
+        KEY_PROOF_DOMAIN.len()
+            + 1
+            + 8
+            + f.chain_id.len()
+            + f.contract.len()
+            + f.provider.len()
+            + f.key_id.len()
+            + 32,
+    );
+    out.extend_from_slice(KEY_PROOF_DOMAIN);
+    out.push(KEY_PROOF_VERSION);
+    push_field(&mut out, "chain_id", f.chain_id)?;
+    push_field(&mut out, "contract", f.contract)?;
+    push_field(&mut out, "provider", f.provider)?;
+    push_field(&mut out, "key_id", f.key_id)?;
+    out.extend_from_slice(f.public_key);
     Ok(out)
 }
 
@@ -332,6 +389,86 @@ mod tests {
             err,
             SigningError {
                 field: "nonce",
+                len: 65_536
+            }
+        );
+    }
+
+    fn proof_fields(public_key: &[u8; 32]) -> KeyProofFields<'_> {
+        KeyProofFields {
+            chain_id: "virtengine-1",
+            contract: "ve1callback",
+            provider: "ve1prov",
+            key_id: "k1",
+            public_key,
+        }
+    }
+
+    #[test]
+    fn key_proof_layout_is_as_documented() {
+        let key = [7u8; 32];
+        let bytes = key_proof_bytes(&proof_fields(&key)).unwrap();
+        assert_eq!(&bytes[..36], b"virtengine:waldur-callback:key-proof");
+        assert_eq!(bytes[36], 1);
+        assert_eq!(&bytes[37..39], &[0, 12]);
+        assert_eq!(&bytes[39..51], b"virtengine-1");
+        assert_eq!(&bytes[51..53], &[0, 11]);
+        assert_eq!(&bytes[53..64], b"ve1callback");
+        assert_eq!(&bytes[64..66], &[0, 7]);
+        assert_eq!(&bytes[66..73], b"ve1prov");
+        assert_eq!(&bytes[73..75], &[0, 2]);
+        assert_eq!(&bytes[75..77], b"k1");
+        assert_eq!(&bytes[77..], &key);
+        // Never the bytes of a callback: the domains part at byte 26.
+        assert_eq!(&bytes[..26], SIGNING_DOMAIN);
+        assert_ne!(bytes[26], SIGNING_VERSION);
+    }
+
+    #[test]
+    fn every_key_proof_field_changes_the_bytes() {
+        let (key, other) = ([7u8; 32], [8u8; 32]);
+        let f = proof_fields(&key);
+        let base = key_proof_bytes(&f).unwrap();
+        let variants = [
+            KeyProofFields {
+                chain_id: "virtengine-2",
+                ..f.clone()
+            },
+            KeyProofFields {
+                contract: "ve1other",
+                ..f.clone()
+            },
+            KeyProofFields {
+                provider: "ve1thief",
+                ..f.clone()
+            },
+            KeyProofFields {
+                key_id: "k2",
+                ..f.clone()
+            },
+            KeyProofFields {
+                public_key: &other,
+                ..f.clone()
+            },
+            // Shifting a byte between neighbours changes the prefixes.
+            KeyProofFields {
+                provider: "ve1pro",
+                key_id: "vk1",
+                ..f.clone()
+            },
+        ];
+        for v in variants {
+            assert_ne!(key_proof_bytes(&v).unwrap(), base, "{v:?}");
+        }
+        let big = "x".repeat(65_536);
+        assert_eq!(
+            key_proof_bytes(&KeyProofFields {
+                key_id: &big,
+                ..f.clone()
+            })
+            .unwrap_err(),
+            SigningError {
+                field: "key_id",
                 len: 65_536
             }
         );

@@ -1,13 +1,16 @@
 //! The published signing test vectors (tests/vectors/callback-signing-v1.json
-//! at the workspace root) against this implementation. Another relayer (Go,
-//! TypeScript) checks itself against the same file.
+//! and tests/vectors/signer-key-proof-v1.json at the workspace root) against
+//! this implementation. Another relayer (Go, TypeScript) checks itself
+//! against the same files.
 //!
 //! Regenerate after a deliberate layout change with
 //! `VE_WRITE_VECTORS=1 cargo test -p ve-types --test signing_vectors`.
 
 use ed25519_zebra::{SigningKey, VerificationKey};
 use serde_json::{json, Value};
-use ve_types::callback::{payload_hash, signing_bytes, CallbackFields};
+use ve_types::callback::{
+    key_proof_bytes, payload_hash, signing_bytes, CallbackFields, KeyProofFields,
+};
 use ve_types::ActionType;
 
 const PATH: &str = concat!(
@@ -130,6 +133,82 @@ fn published_signatures_verify() {
             .try_into()
             .unwrap();
         let bytes = hex::decode(v["signing_bytes_hex"].as_str().unwrap()).unwrap();
+        VerificationKey::try_from(key)
+            .unwrap()
+            .verify(&sig.into(), &bytes)
+            .unwrap();
+    }
+}
+
+const PROOF_PATH: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../tests/vectors/signer-key-proof-v1.json"
+);
+
+fn proof_vector(name: &str, seed: u8, key_id: &str) -> Value {
+    let key = SigningKey::from([seed; 32]);
+    let public: [u8; 32] = VerificationKey::from(&key).into();
+    let fields = KeyProofFields {
+        chain_id: "virtengine-1",
+        contract: "virtengine1callbackcontract",
+        provider: "virtengine1provider",
+        key_id,
+        public_key: &public,
+    };
+    let bytes = key_proof_bytes(&fields).unwrap();
+    let signature: [u8; 64] = key.sign(&bytes).into();
+    json!({
+        "name": name,
+        "private_key_seed_hex": hex::encode([seed; 32]),
+        "public_key_hex": hex::encode(public),
+        "fields": {
+            "chain_id": fields.chain_id,
+            "contract": fields.contract,
+            "provider": fields.provider,
+            "key_id": fields.key_id,
+        },
+        "proof_bytes_hex": hex::encode(&bytes),
+        "proof_hex": hex::encode(signature),
+    })
+}
+
+fn all_proofs() -> Value {
+    json!({
+        "layout": "virtengine:waldur-callback:key-proof bytes, version 1 (see README)",
+        "signature": "ed25519 (RFC 8032) by the key being registered over the proof bytes (the public key is their last 32 bytes); sent as `proof` of register_signer / rotate_signer",
+        "vectors": [
+            proof_vector("register waldur-bridge-signer-01", 1, "waldur-bridge-signer-01"),
+            proof_vector("rotate to waldur-bridge-signer-02", 2, "waldur-bridge-signer-02"),
+        ],
+    })
+}
+
+#[test]
+fn published_key_proofs_match_the_implementation() {
+    let expected = serde_json::to_string_pretty(&all_proofs()).unwrap() + "\n";
+    if std::env::var_os("VE_WRITE_VECTORS").is_some() {
+        std::fs::write(PROOF_PATH, &expected).unwrap();
+    }
+    let published =
+        std::fs::read_to_string(PROOF_PATH).expect("tests/vectors/signer-key-proof-v1.json");
+    assert_eq!(published, expected, "key proof bytes or signatures changed: regenerate the vectors only for a deliberate, versioned layout change");
+}
+
+#[test]
+fn published_key_proofs_verify() {
+    let published: Value =
+        serde_json::from_str(&std::fs::read_to_string(PROOF_PATH).unwrap()).unwrap();
+    for v in published["vectors"].as_array().unwrap() {
+        let key: [u8; 32] = hex::decode(v["public_key_hex"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let sig: [u8; 64] = hex::decode(v["proof_hex"].as_str().unwrap())
+            .unwrap()
+            .try_into()
+            .unwrap();
+        let bytes = hex::decode(v["proof_bytes_hex"].as_str().unwrap()).unwrap();
+        assert!(bytes.ends_with(&key), "the proof bytes end with the key");
         VerificationKey::try_from(key)
             .unwrap()
             .verify(&sig.into(), &bytes)
