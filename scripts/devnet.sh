@@ -46,19 +46,32 @@ ACCOUNTS=(
   "validator|cat swing flag economy stadium alone churn speed unique patch report train"
 )
 
-pin() { cat devnet/wasmd/go.mod devnet/wasmd/go.sum | sha256sum | cut -d' ' -f1; }
+# The pin: the module files and this recipe's version (2: wasmvm's
+# library copied to .tools/lib).
+pin() { { echo "recipe 2"; cat devnet/wasmd/go.mod devnet/wasmd/go.sum; } | sha256sum | cut -d' ' -f1; }
 
 build() {
-  if [ -x "$WASMD" ] && [ -f "$PIN_FILE" ] && [ "$(cat "$PIN_FILE")" = "$(pin)" ]; then
+  if [ -x "$WASMD" ] && [ -f "$PIN_FILE" ] && [ "$(cat "$PIN_FILE")" = "$(pin)" ] \
+    && "$WASMD" version >/dev/null 2>&1; then
     return
   fi
   command -v go >/dev/null || { echo "devnet: Go >= 1.25.9 is required to build wasmd (devnet/wasmd/go.mod); not found on PATH" >&2; exit 1; }
   echo "devnet: building wasmd from the Go module proxy (devnet/wasmd; a few minutes the first time)" >&2
   mkdir -p "$ROOT/.tools"
-  if ! (cd devnet/wasmd && go build -buildvcs=false -o "$WASMD" github.com/CosmWasm/wasmd/cmd/wasmd); then
+  # wasmd links wasmvm's shared library, which lives in Go's module cache;
+  # a copy beside the binary (found through its $ORIGIN/lib run path)
+  # keeps it working once that cache is cleaned (CI cleans it for disk).
+  if ! (cd devnet/wasmd && go build -buildvcs=false -ldflags='-r $ORIGIN/lib' -o "$WASMD" github.com/CosmWasm/wasmd/cmd/wasmd); then
     echo "devnet: building wasmd failed (see the Go errors above)" >&2
     exit 1
   fi
+  local wasmvm lib
+  wasmvm=$(cd devnet/wasmd && go list -m -f '{{.Dir}}' github.com/CosmWasm/wasmvm/v3) || {
+    echo "devnet: cannot find wasmvm's module (go list -m github.com/CosmWasm/wasmvm/v3)" >&2; exit 1; }
+  lib="$wasmvm/internal/api/libwasmvm.$(uname -m).so"
+  [ -f "$lib" ] || { echo "devnet: wasmvm has no shared library for $(uname -m) ($lib)" >&2; exit 1; }
+  mkdir -p "$ROOT/.tools/lib"
+  cp -f "$lib" "$ROOT/.tools/lib/"
   pin > "$PIN_FILE"
   "$WASMD" version >&2
 }
