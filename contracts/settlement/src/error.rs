@@ -62,6 +62,11 @@ pub enum ContractError {
         last_end: u64,
     },
 
+    #[error(
+        "escrow {id} expired at {expires_at} (seconds): no usage is recorded from its expiry on"
+    )]
+    UsageAfterExpiry { id: String, expires_at: u64 },
+
     #[error("escrow {0} is disputed: payouts are held until the arbiter resolves it")]
     PayoutsHeld(String),
 

@@ -77,6 +77,14 @@ pub fn is_creator_contract(config: &Config, escrow: &Escrow, sender: &Addr) -> b
         && (config.marketplace.as_ref() == Some(sender) || config.hpc.as_ref() == Some(sender))
 }
 
+/// Whether only the escrow's creating contract records its usage: a job
+/// escrow opened by a contract (only the hpc contract opens job escrows;
+/// a customer's own has `created_by` = the customer), whose usage that
+/// contract records itself when the job ends.
+pub fn is_metered_by_creator(id: &EscrowId, escrow: &Escrow) -> bool {
+    matches!(id, EscrowId::Job(_)) && escrow.created_by != escrow.customer
+}
+
 /// Whether `sender` is the marketplace or hpc contract.
 pub fn is_trusted_contract(config: &Config, sender: &Addr) -> bool {
     config.marketplace.as_ref() == Some(sender) || config.hpc.as_ref() == Some(sender)

@@ -174,6 +174,26 @@ pub struct Settlement {
     pub settled_at: Timestamp,
 }
 
+/// The fees an escrow's settlements have charged, so that fees follow the
+/// escrow's cumulative gross: after each settlement a fee share has charged
+/// `floor(gross x bps / 10,000)` of all the gross settled under the fee
+/// schedule (`bps`, in `Config::fee_shares` order) in force, whatever the
+/// number of settlements it took. A changed schedule starts a new tally.
+/// Kept apart from the escrow, which every usage record rewrites.
+#[cw_serde]
+// Mutes cw-schema's warning about serde(with), which it does not read.
+#[schemaifier(mute_warnings)]
+pub struct FeeTally {
+    /// The schedule the tally is for: each fee share's bps, in order.
+    pub bps: Vec<u16>,
+    /// Gross settled under it.
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
+    pub gross: Uint128,
+    /// Charged per fee share, in the same order (integers, packed as such).
+    pub charged: Vec<u128>,
+}
+
 /// Running totals of one usage type of one allocation (rejected records
 /// excluded).
 #[cw_serde]
@@ -262,6 +282,8 @@ pub fn records<'a>() -> IndexedMap<u64, UsageRecord, RecordIndexes<'a>> {
 /// Totals and the last period's end per (allocation, usage type); an
 /// allocation's records all belong to one escrow.
 pub const SUMMARIES: Map<(&str, &str), UsageSummary> = Map::new("summaries");
+/// Fees charged per escrow (see [`FeeTally`]).
+pub const FEE_TALLIES: Map<&str, FeeTally> = Map::new("fee_tallies");
 /// Settlements per escrow, in order.
 pub const SETTLEMENTS: Map<(&str, u64), Settlement> = Map::new("settlements");
 

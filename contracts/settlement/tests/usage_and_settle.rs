@@ -92,6 +92,7 @@ fn recording_is_authorised_priced_and_reserved() {
 fn recording_rejects_bad_periods_and_amounts() {
     let mut s = Suite::new();
     let id = s.open_escrow(1, 10_000);
+    let id2 = s.open_escrow(2, 10_000);
     let provider = s.provider.clone();
     s.advance(10 * 3_600);
     let t = s.now().seconds();
@@ -144,7 +145,6 @@ fn recording_rejects_bad_periods_and_amounts() {
     assert!(err.contains("holds 0 unreserved, usage costs 50"), "{err}");
 
     // Periods of one allocation and usage type may not overlap; touching is fine.
-    let id2 = s.open_escrow(2, 10_000);
     s.exec(
         &provider,
         &s.record_msg(&id2, "cpu_hour", 1, t - 3_600, t - 1_800),
@@ -231,7 +231,9 @@ fn usage_is_recorded_only_for_the_escrows_own_allocation() {
         (&job, format!("{customer}/8")),
         (&job, format!("{customer}/7/1")),
     ] {
-        let err = s.exec_fails(&provider, &with_allocation(escrow, &allocation), &[]);
+        // A job escrow the hpc contract opened takes usage from it alone.
+        let sender = if escrow == &job { &hpc } else { &provider };
+        let err = s.exec_fails(sender, &with_allocation(escrow, &allocation), &[]);
         assert!(
             err.contains(&format!(
                 "invalid allocation_id: {allocation:?} is not an allocation of escrow {escrow}"
@@ -245,8 +247,9 @@ fn usage_is_recorded_only_for_the_escrows_own_allocation() {
         (&order2, format!("{customer}/2/1")),
         (&job, format!("{customer}/7")),
     ] {
+        let sender = if escrow == &job { &hpc } else { &provider };
         let res = s
-            .exec(&provider, &with_allocation(escrow, &allocation), &[])
+            .exec(sender, &with_allocation(escrow, &allocation), &[])
             .unwrap();
         // The record names its escrow (derived from the allocation, not
         // stored) in its event, its answer and the escrow's listings.

@@ -12,8 +12,8 @@ use crate::helpers::{
     record_ids, send, MAX_RECORDS_PER_MESSAGE,
 };
 use crate::state::{
-    records, update_escrow, update_record, Config, Escrow, FeePayout, FeeShare, Settlement,
-    UsageRecord, CONFIG, SETTLEMENTS, SUMMARIES,
+    records, update_escrow, update_record, Config, Escrow, FeePayout, FeeShare, FeeTally,
+    Settlement, UsageRecord, CONFIG, FEE_TALLIES, SETTLEMENTS, SUMMARIES,
 };
 
 pub const BPS_DENOMINATOR: u128 = 10_000;
@@ -38,27 +38,81 @@ impl Payout {
     }
 }
 
-/// Splits `gross` into fees (each `floor(gross x bps / 10,000)`) and the
-/// provider's part, which takes the rounding remainder: the parts always add
-/// up to `gross` exactly.
+/// Splits the `gross` of one settlement into fees and the provider's part
+/// on the escrow's cumulative gross, so splitting settlements never changes
+/// the fees: with `tally.gross` the gross settled so far (this settlement
+/// included), each share is due `floor(tally.gross x bps / 10,000)` less
+/// what it has charged. The provider takes what is left, rounding dust
+/// included, so the parts add up to `gross` exactly.
+///
+/// A share's due can exceed what is left of a small settlement when several
+/// shares cross a whole unit at once (shares of 2,500 and 2,500 bps owe 1
+/// each on a settlement of 1 after one of 3): it is then paid what is left
+/// and the rest stays due, charged by the next settlement.
 pub fn split_fees(
     gross: Uint128,
     shares: &[FeeShare],
+    tally: &mut FeeTally,
 ) -> Result<(Vec<FeePayout>, Uint128), ContractError> {
-    let mut provider = gross;
+    let schedule_changed =
+        tally.bps.len() != shares.len() || tally.bps.iter().zip(shares).any(|(b, s)| *b != s.bps);
+    if schedule_changed {
+        *tally = FeeTally {
+            bps: shares.iter().map(|s| s.bps).collect(),
+            gross: Uint128::zero(),
+            charged: vec![0; shares.len()],
+        };
+    }
+    tally.gross = tally.gross.checked_add(gross)?;
+    let mut left = gross;
     let mut fees = Vec::with_capacity(shares.len());
-    for share in shares {
-        let amount = gross
+    for (share, charged) in shares.iter().zip(tally.charged.iter_mut()) {
+        let owed = tally
+            .gross
             .checked_multiply_ratio(share.bps, BPS_DENOMINATOR)
             .map_err(|e| ContractError::invalid("fee_shares", e.to_string()))?;
-        provider = provider.checked_sub(amount)?;
+        // `charged` never passes `owed`, which only grows with the gross.
+        let amount = owed.checked_sub(Uint128::new(*charged))?.min(left);
+        left = left.checked_sub(amount)?;
+        *charged = Uint128::new(*charged).checked_add(amount)?.u128();
         fees.push(FeePayout {
             name: share.name.clone(),
             recipient: share.recipient.clone(),
             amount,
         });
     }
-    Ok((fees, provider))
+    Ok((fees, left))
+}
+
+/// [`split_fees`] on the escrow's stored tally, saved again when the
+/// settlement has a gross (a settlement of nothing charges nothing).
+fn charge_fees(
+    deps: &mut DepsMut,
+    key: &str,
+    gross: Uint128,
+    shares: &[FeeShare],
+) -> Result<(Vec<FeePayout>, Uint128), ContractError> {
+    if gross.is_zero() {
+        let fees = shares
+            .iter()
+            .map(|s| FeePayout {
+                name: s.name.clone(),
+                recipient: s.recipient.clone(),
+                amount: Uint128::zero(),
+            })
+            .collect();
+        return Ok((fees, gross));
+    }
+    let mut tally = FEE_TALLIES
+        .may_load(deps.storage, key)?
+        .unwrap_or_else(|| FeeTally {
+            bps: vec![],
+            gross: Uint128::zero(),
+            charged: vec![],
+        });
+    let split = split_fees(gross, shares, &mut tally)?;
+    FEE_TALLIES.save(deps.storage, key, &tally)?;
+    Ok(split)
 }
 
 /// Whether a record may be paid now: acknowledged, or pending and past the
@@ -143,7 +197,7 @@ pub(crate) fn settle_records(
     let gross = chosen
         .iter()
         .try_fold(Uint128::zero(), |acc, (_, r)| acc.checked_add(r.cost))?;
-    let (fees, provider_amount) = split_fees(gross, &config.fee_shares)?;
+    let (fees, provider_amount) = charge_fees(deps, key, gross, &config.fee_shares)?;
     let fee_total = gross.checked_sub(provider_amount)?;
 
     ve_cw::gas_mark(deps.api, "fees split");
@@ -273,4 +327,94 @@ pub fn settle(
     let payout = settle_records(&mut deps, &env, &config, &key, &mut escrow, request, close)?
         .ok_or_else(|| ContractError::NothingToSettle(key.clone()))?;
     Ok(payout.into_response().add_attribute("action", "settle"))
+}
+
+#[cfg(test)]
+mod tests {
+    use cosmwasm_std::{Addr, Uint128};
+
+    use super::split_fees;
+    use crate::state::{FeeShare, FeeTally};
+
+    fn shares(bps: &[u16]) -> Vec<FeeShare> {
+        bps.iter()
+            .enumerate()
+            .map(|(i, b)| FeeShare {
+                name: format!("f{i}"),
+                recipient: Addr::unchecked(format!("r{i}")),
+                bps: *b,
+            })
+            .collect()
+    }
+
+    fn empty() -> FeeTally {
+        FeeTally {
+            bps: vec![],
+            gross: Uint128::zero(),
+            charged: vec![],
+        }
+    }
+
+    /// Pays each gross in turn; returns (fees per share, provider) summed.
+    fn pay(grosses: &[u128], shares: &[FeeShare], tally: &mut FeeTally) -> (Vec<u128>, u128) {
+        let mut fees = vec![0; shares.len()];
+        let mut provider = 0;
+        for g in grosses {
+            let (f, p) = split_fees(Uint128::new(*g), shares, tally).unwrap();
+            let parts: u128 = f.iter().map(|x| x.amount.u128()).sum::<u128>() + p.u128();
+            assert_eq!(parts, *g, "the parts of one settlement add up to its gross");
+            for (acc, x) in fees.iter_mut().zip(&f) {
+                *acc += x.amount.u128();
+            }
+            provider += p.u128();
+        }
+        (fees, provider)
+    }
+
+    #[test]
+    fn fees_do_not_depend_on_how_the_gross_is_split() {
+        let s = shares(&[250, 75]);
+        let together = pay(&[1_500], &s, &mut empty());
+        let one_by_one = pay(&[30; 50], &s, &mut empty());
+        assert_eq!(together, (vec![37, 11], 1_452));
+        assert_eq!(one_by_one, together);
+        let uneven = pay(&[1, 2, 997, 3, 497], &s, &mut empty());
+        assert_eq!(uneven, together);
+    }
+
+    /// Two shares can each owe a unit on a settlement of one unit: what is
+    /// left is paid, the rest charged by the next settlement.
+    #[test]
+    fn a_due_larger_than_a_small_settlement_is_carried() {
+        let s = shares(&[2_500, 2_500]);
+        let mut tally = empty();
+        assert_eq!(pay(&[3], &s, &mut tally), (vec![0, 0], 3));
+        // Gross 4: each share is owed 1, the settlement holds 1.
+        assert_eq!(pay(&[1], &s, &mut tally), (vec![1, 0], 0));
+        assert_eq!(tally.charged, vec![1, 0]);
+        // Gross 8: owed 2 each; share 2 catches up.
+        assert_eq!(pay(&[4], &s, &mut tally), (vec![1, 2], 1));
+        assert_eq!(tally.charged, vec![2, 2]);
+        assert_eq!(tally.gross, Uint128::new(8));
+    }
+
+    #[test]
+    fn a_new_fee_schedule_starts_a_new_tally() {
+        let mut tally = empty();
+        pay(&[39], &shares(&[250]), &mut tally);
+        assert_eq!(
+            (tally.bps.clone(), tally.charged.clone()),
+            (vec![250], vec![0])
+        );
+        // The same rates: the tally goes on.
+        assert_eq!(pay(&[1], &shares(&[250]), &mut tally), (vec![1], 0));
+        // Other rates: only gross settled under them counts.
+        assert_eq!(
+            pay(&[40], &shares(&[250, 75]), &mut tally),
+            (vec![1, 0], 39)
+        );
+        assert_eq!(tally.gross, Uint128::new(40));
+        assert_eq!(pay(&[], &shares(&[]), &mut tally), (vec![], 0));
+        assert_eq!(pay(&[10], &shares(&[]), &mut tally), (vec![], 10));
+    }
 }

@@ -5,8 +5,8 @@ use super::escrow::set_state;
 use crate::error::ContractError;
 use crate::events;
 use crate::helpers::{
-    check_allocation_of, ensure_transition, escrow_key, is_creator_contract, label, load_escrow,
-    load_record, no_funds, parse_escrow_id, reason, record_ids,
+    check_allocation_of, ensure_transition, escrow_key, is_creator_contract, is_metered_by_creator,
+    label, load_escrow, load_record, no_funds, parse_escrow_id, reason, record_ids,
 };
 use crate::state::{
     insert_record, update_escrow, update_record, UsageRecord, UsageSummary, CONFIG, RECORD_SEQ,
@@ -34,17 +34,32 @@ pub fn record(
     no_funds(&info)?;
     let (escrow_id, key, _) = parse_escrow_id(deps.api, &usage.escrow_id)?;
     let mut escrow = load_escrow(deps.storage, &key)?;
+    // A job escrow the hpc contract opened is metered by the hpc contract
+    // alone: it records the job's usage when the job ends, and a record of
+    // anybody else there could overlap or use up what that closing record
+    // needs, so the job could never end. Any other escrow takes usage from
+    // its provider, the callback contract for it, or its creating contract.
     // The configuration is read only for a caller that is not the provider.
+    let metered_by_creator = is_metered_by_creator(&escrow_id, &escrow);
     let mut from_callback = false;
-    let authorised = info.sender == escrow.provider || {
+    let authorised = if metered_by_creator {
         let config = CONFIG.load(deps.storage)?;
-        from_callback = config.callback_contract.as_ref() == Some(&info.sender);
-        from_callback || is_creator_contract(&config, &escrow, &info.sender)
+        is_creator_contract(&config, &escrow, &info.sender)
+    } else {
+        info.sender == escrow.provider || {
+            let config = CONFIG.load(deps.storage)?;
+            from_callback = config.callback_contract.as_ref() == Some(&info.sender);
+            from_callback || is_creator_contract(&config, &escrow, &info.sender)
+        }
     };
     if !authorised {
         return Err(ContractError::Unauthorized {
             action: "record usage",
-            allowed: "the escrow's provider, the contract that created it or the callback contract",
+            allowed: if metered_by_creator {
+                "the hpc contract that opened this job escrow (it records the job's usage when the job ends)"
+            } else {
+                "the escrow's provider, the contract that created it or the callback contract"
+            },
         });
     }
     ve_cw::ensure_reported_for::<ContractError>(
@@ -62,6 +77,15 @@ pub fn record(
             id: key,
             state: escrow.state.to_string(),
             expected: "an active escrow",
+        });
+    }
+    // Usage is recorded only while the escrow runs: from `expires_at` on
+    // nothing is, so every period ends before it (`period_end` is never in
+    // the future) and new records cannot hold off `expire_escrow`.
+    if env.block.time >= escrow.expires_at {
+        return Err(ContractError::UsageAfterExpiry {
+            id: key,
+            expires_at: escrow.expires_at.seconds(),
         });
     }
     label("allocation_id", &usage.allocation_id)?;
@@ -85,6 +109,17 @@ pub fn record(
         return Err(ContractError::invalid(
             "period",
             "period_end is in the future",
+        ));
+    }
+    // In whole seconds, as periods are reported; block times carry nanos.
+    if usage.period_start.seconds() < escrow.created_at.seconds() {
+        return Err(ContractError::invalid(
+            "period",
+            format!(
+                "period_start {} is before escrow {key} was opened at {} (seconds)",
+                usage.period_start.seconds(),
+                escrow.created_at.seconds()
+            ),
         ));
     }
     ve_cw::gas_mark(deps.api, "allocation, rate and period checked");

@@ -158,19 +158,47 @@ impl Suite {
             .execute_contract(sender.clone(), self.contract.clone(), msg, funds)
     }
 
-    /// Runs a message that must fail; checks no state changed and returns
-    /// the error text.
+    /// Runs a message that must fail; checks that no state changed (the
+    /// contract's whole store and every account's balances) and returns the
+    /// error text.
     pub fn exec_fails(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> String {
-        let before = self.app.dump_wasm_raw(&self.contract);
+        let before = (self.app.dump_wasm_raw(&self.contract), self.all_balances());
         let err = self
             .exec(sender, msg, funds)
             .expect_err("the message should have failed");
         assert_eq!(
             before,
-            self.app.dump_wasm_raw(&self.contract),
+            (self.app.dump_wasm_raw(&self.contract), self.all_balances()),
             "a failed message changed state"
         );
         err.to_string()
+    }
+
+    /// The balances, in both denoms, of the contract and every account.
+    pub fn all_balances(&self) -> Vec<(Addr, Vec<Coin>)> {
+        [
+            &self.contract,
+            &self.admin,
+            &self.arbiter,
+            &self.marketplace,
+            &self.hpc,
+            &self.callback,
+            &self.provider,
+            &self.customer,
+            &self.customer2,
+            &self.stranger,
+            &self.treasury,
+            &self.community,
+        ]
+        .into_iter()
+        .map(|a| {
+            let coins = [DENOM, OTHER_DENOM]
+                .iter()
+                .map(|d| self.app.wrap().query_balance(a, *d).unwrap())
+                .collect();
+            (a.clone(), coins)
+        })
+        .collect()
     }
 
     pub fn query<T: DeserializeOwned>(&self, msg: &QueryMsg) -> StdResult<T> {
