@@ -94,9 +94,9 @@ pub enum EscrowOutcome {
     UsageRecorded { node_hours: Uint128 },
     /// The whole escrow went back to the customer.
     Refunded,
-    /// The settlement contract refused the refund (e.g. it holds usage the
-    /// provider recorded there directly, or the escrow is already closed).
-    /// The escrow is left to its provider or to expiry.
+    /// The settlement contract refused the refund (e.g. the escrow is
+    /// already closed: it expired before the job ended). The escrow is left
+    /// to its provider or to expiry.
     RefundRefused,
 }
 

@@ -1047,42 +1047,69 @@ fn settlement_inside_the_ack_window_is_deferred() {
     assert_refunded(&s, &id, before);
 }
 
-/// Usage the provider recorded in the settlement contract directly blocks
-/// a refund there; the job still ends and says so.
+/// The provider (directly or through the callback contract) cannot record
+/// usage into a job's escrow: a record of its own there overlapped or used
+/// up the period the hpc contract records when the job ends, so cancel_job
+/// and timeout_job failed for good. The refused records change nothing,
+/// and both still bill and close the escrow afterwards.
 #[test]
-fn a_refused_refund_leaves_the_escrow_to_the_provider() {
-    let mut s = Suite::new();
+fn only_the_hpc_contract_records_a_jobs_usage() {
+    let mut s = Suite::with(|_| {}, |m| m.ack_window_seconds = Some(0));
     let (_, offering) = s.offering();
-    let id = s.job_in(&offering, JobState::Running);
-    let started = s.job_state(&id).started_at.unwrap();
-    s.advance(600);
-    let provider = s.provider.clone();
+    let (provider, callback, customer, stranger) = (
+        s.provider.clone(),
+        s.callback.clone(),
+        s.customer.clone(),
+        s.stranger.clone(),
+    );
+    let cancelled = s.job_in(&offering, JobState::Running);
+    let timed_out = s.job_in(&offering, JobState::Running);
+    s.advance(1_000);
     let now = Timestamp::from_seconds(s.now());
-    s.exec_settlement(
-        &provider,
-        &settlement::msg::ExecuteMsg::RecordUsage {
+    for id in [&cancelled, &timed_out] {
+        let started = s.job_state(id).started_at.unwrap();
+        let record = |provider: Option<String>| settlement::msg::ExecuteMsg::RecordUsage {
             escrow_id: format!("job:{id}"),
             allocation_id: id.clone(),
-            provider: None,
+            provider,
             usage_type: "node_hour".into(),
-            units: Uint128::new(1),
+            units: Uint128::new(4),
             period_start: started,
             period_end: now,
-        },
-    )
-    .unwrap();
-    let res = s.report(&id, JobState::Failed, None).unwrap();
-    assert_eq!(
-        event_attrs(&res, "ve.job_state_changed")["escrow"],
-        "refunded"
-    );
-    let attrs = event_attrs(&res, "ve.job_escrow_deferred");
-    assert_eq!(attrs["step"], "refund");
-    assert_eq!(attrs["escrow"], "refund_refused");
-    let j = s.job_state(&id);
-    assert_eq!(j.state, JobState::Failed);
-    assert_eq!(j.escrow_outcome, Some(EscrowOutcome::RefundRefused));
-    assert_eq!(s.escrow(&id).escrow.state, EscrowState::Active);
+        };
+        for (sender, msg) in [
+            (&provider, record(None)),
+            (&callback, record(Some(provider.to_string()))),
+        ] {
+            let (state, money_before) = (s.dump_state(), money(&s));
+            let escrow_before = s.escrow(id);
+            let err = err_text(s.exec_settlement(sender, &msg).unwrap_err());
+            assert!(
+                err.contains(
+                    "unauthorized: record usage may only be done by the hpc contract that \
+                     opened this job escrow"
+                ),
+                "{err}"
+            );
+            assert_eq!(state, s.dump_state(), "a refused record changed state");
+            assert_eq!(money_before, money(&s));
+            assert_eq!(escrow_before, s.escrow(id));
+        }
+        assert!(usage_records(&s, id).records.is_empty());
+    }
+
+    // 2 nodes x 1,000 s -> 1 node-hour billed.
+    let before = money(&s);
+    s.exec(&customer, &cancel_msg(&cancelled), &[]).unwrap();
+    assert_billed(&s, &cancelled, before, 1);
+    assert_eq!(s.job_state(&cancelled).state, JobState::Cancelled);
+
+    let started = s.job_state(&timed_out).started_at.unwrap().seconds();
+    s.advance(started + 7_200 + 1 - s.now());
+    let before = money(&s);
+    s.exec(&stranger, &timeout_msg(&timed_out), &[]).unwrap();
+    assert_billed(&s, &timed_out, before, 4);
+    assert_eq!(s.job_state(&timed_out).state, JobState::Timeout);
 }
 
 /// An escrow that expired before its job ended: ending the job without
