@@ -28,6 +28,8 @@ pub const BLOCKS_PER_PASS: u64 = 500;
 /// A pass ends at the first block boundary after this many events of this
 /// provider (a block is never split: the checkpoint is a block height).
 pub const EVENTS_PER_PASS: u64 = 100;
+/// Blocks whose events are read (and held) at once.
+pub const READ_PAGE: u64 = 20;
 /// A pending callback whose signature expires sooner than this is signed
 /// again before it is sent: it may wait this long for its block.
 pub const RESIGN_MARGIN_SECONDS: u64 = 120;
@@ -72,6 +74,13 @@ pub struct StepReport {
 }
 
 impl StepReport {
+    /// Whether the next pass should follow at once: this one stopped
+    /// short of the head, or handled events (more may have arrived while
+    /// it worked; an idle pass then waits the poll interval).
+    pub fn more_may_be_waiting(&self) -> bool {
+        self.behind || self.events_handled > 0
+    }
+
     /// Adds a later pass's report to this one.
     pub fn absorb(&mut self, later: StepReport) {
         self.blocks_read += later.blocks_read;
@@ -481,22 +490,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         let head = self.chain.latest_height().await?;
         if head >= from {
             let to = head.min(from.saturating_add(BLOCKS_PER_PASS - 1));
-            let events = self.chain.events(from, to).await?;
-            let mut checkpoint = to;
-            for block in events.chunk_by(|a, b| a.height == b.height) {
-                if report.events_handled + report.events_failed >= EVENTS_PER_PASS {
-                    // Blocks before this one are done; this one is next.
-                    checkpoint = block[0].height.saturating_sub(1);
-                    break;
-                }
-                for raw in block {
-                    self.handle_raw(raw, &mut report).await?;
-                }
-                self.outbox.set_meta(CHECKPOINT, block[0].height)?;
-                if self.outbox_holds_a_full_transaction()? {
-                    self.flush(&mut report).await?;
-                }
-            }
+            let checkpoint = self.relay_blocks(from, to, &mut report).await?;
             report.blocks_read = checkpoint + 1 - from;
             report.behind = checkpoint < head;
             self.outbox.set_meta(CHECKPOINT, checkpoint)?;
@@ -504,6 +498,38 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         self.poll_waldur(&mut report).await?;
         self.flush(&mut report).await?;
         Ok(report)
+    }
+
+    /// Handles the events of blocks `from..=to`, read [`READ_PAGE`] blocks
+    /// at a time (only those are held in memory), until [`EVENTS_PER_PASS`]
+    /// is reached at a block boundary; returns the last block done.
+    async fn relay_blocks(
+        &mut self,
+        from: u64,
+        to: u64,
+        report: &mut StepReport,
+    ) -> Result<u64, EngineError> {
+        let mut page_start = from;
+        while page_start <= to {
+            let page_end = page_start.saturating_add(READ_PAGE - 1).min(to);
+            let events = self.chain.events(page_start, page_end).await?;
+            for block in events.chunk_by(|a, b| a.height == b.height) {
+                if report.events_handled + report.events_failed >= EVENTS_PER_PASS {
+                    // Blocks before this one are done; this one is next.
+                    return Ok(block[0].height.saturating_sub(1));
+                }
+                for raw in block {
+                    self.handle_raw(raw, report).await?;
+                }
+                self.outbox.set_meta(CHECKPOINT, block[0].height)?;
+                if self.outbox_holds_a_full_transaction()? {
+                    self.flush(report).await?;
+                }
+            }
+            self.outbox.set_meta(CHECKPOINT, page_end)?;
+            page_start = page_end.saturating_add(1);
+        }
+        Ok(to)
     }
 
     /// Passes until the chain head is reached (what `run` does by starting

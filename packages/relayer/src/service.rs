@@ -536,8 +536,8 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                 _ = poll.tick() => {
                     // Failures are in the telemetry and the log; the next
                     // pass retries. A pass that stopped short of the chain
-                    // head is followed at once.
-                    if matches!(self.pass().await, Ok(StepReport { behind: true, .. })) {
+                    // head, or found work, is followed at once.
+                    if self.pass().await.is_ok_and(|r| r.more_may_be_waiting()) {
                         poll.reset_immediately();
                     }
                 }

@@ -308,7 +308,9 @@ async fn allocation_lifecycle_through_the_relayer() {
     e.step().await.unwrap();
     assert_eq!(state(&e), AllocationState::Active);
 
-    // Usage: two deltas of one allocation.
+    // Usage: two deltas of one allocation, in the two hours since (a
+    // period may not start before its escrow was opened).
+    e.chain.inner.advance(7_200);
     let now = e.chain.now();
     for (start, end, units) in [(now - 7_200, now - 3_600, 1u128), (now - 3_600, now, 1)] {
         e.waldur.usage.push_back(UsageUpdate {
@@ -362,7 +364,8 @@ async fn allocation_lifecycle_through_the_relayer() {
             &[],
         )
         .unwrap();
-    e.step().await.unwrap();
+    // The 1,440 quiet blocks of those two hours take a few passes.
+    e.catch_up().await.unwrap();
     assert_eq!(
         e.waldur.calls.last().unwrap(),
         &format!("terminate {allocation}")
@@ -670,6 +673,8 @@ struct ScriptedChain {
     down: bool,
     now: u64,
     sent: Vec<Vec<String>>,
+    /// Every `events(from, to)` asked for.
+    reads: std::cell::RefCell<Vec<(u64, u64)>>,
 }
 
 const SCRIPTED_PROVIDER: &str = "provider-1";
@@ -706,6 +711,7 @@ impl ScriptedChain {
             down: false,
             now: 1_000,
             sent: Vec::new(),
+            reads: Default::default(),
         }
     }
 }
@@ -721,6 +727,7 @@ impl ChainClient for ScriptedChain {
         Ok(self.head)
     }
     async fn events(&self, from: u64, to: u64) -> Result<Vec<ContractEvent>, ChainError> {
+        self.reads.borrow_mut().push((from, to));
         Ok(self
             .events
             .iter()
@@ -945,6 +952,18 @@ async fn a_pass_reads_a_bounded_range_of_blocks() {
     assert_eq!(report.blocks_read, ve_relayer::engine::BLOCKS_PER_PASS);
     assert!(report.behind);
     assert_eq!(checkpoint(&e), Some(ve_relayer::engine::BLOCKS_PER_PASS));
+    // Read a page at a time: only a page of blocks is held at once.
+    let page = ve_relayer::engine::READ_PAGE;
+    let reads = e.chain.reads.borrow().clone();
+    assert_eq!(
+        reads.len() as u64,
+        ve_relayer::engine::BLOCKS_PER_PASS / page
+    );
+    assert!(
+        reads.iter().all(|(from, to)| to - from + 1 == page),
+        "{reads:?}"
+    );
+    assert!(reads.windows(2).all(|w| w[1].0 == w[0].1 + 1), "{reads:?}");
     // `catch_up` is what `run` does: the next passes follow at once.
     let report = e.catch_up().await.unwrap();
     assert_eq!(
