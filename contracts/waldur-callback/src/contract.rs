@@ -62,14 +62,17 @@ pub fn execute(
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
     match msg {
-        ExecuteMsg::RegisterSigner { key_id, public_key } => {
-            signers::register(deps, env, info, key_id, public_key)
-        }
+        ExecuteMsg::RegisterSigner {
+            key_id,
+            public_key,
+            proof,
+        } => signers::register(deps, env, info, key_id, public_key, proof),
         ExecuteMsg::RotateSigner {
             old_key_id,
             new_key_id,
             public_key,
-        } => signers::rotate(deps, env, info, old_key_id, new_key_id, public_key),
+            proof,
+        } => signers::rotate(deps, env, info, old_key_id, new_key_id, public_key, proof),
         ExecuteMsg::RevokeSigner { provider, key_id } => {
             signers::revoke(deps, env, info, provider, key_id)
         }

@@ -31,6 +31,16 @@ pub enum ContractError {
     #[error("this public key is already registered (to {provider}, key {key_id})")]
     PublicKeyTaken { provider: String, key_id: String },
 
+    #[error(
+        "invalid proof of possession for key {key_id}: `proof` must be the ed25519 signature, by the key being registered, of ve_types::callback::key_proof_bytes over chain id {chain_id}, contract {contract}, provider {provider} (the sender), key id {key_id} and the public key; a proof made by another key, or for another provider, key id, contract or chain, does not verify"
+    )]
+    InvalidKeyProof {
+        provider: String,
+        key_id: String,
+        chain_id: String,
+        contract: String,
+    },
+
     #[error("{provider} already has the maximum of {max} active keys")]
     TooManyKeys { provider: String, max: u32 },
 

@@ -51,12 +51,19 @@ pub enum ExecuteMsg {
     RegisterSigner {
         key_id: String,
         public_key: Binary,
+        /// Proof of possession: the 64-byte ed25519 signature by this key
+        /// over `ve_types::callback::key_proof_bytes` (this chain's id,
+        /// this contract's address, the sender, `key_id`, `public_key`).
+        proof: Binary,
     },
     /// Registers a new key and revokes an old one in one step.
     RotateSigner {
         old_key_id: String,
         new_key_id: String,
         public_key: Binary,
+        /// The new key's proof of possession, as for `register_signer`
+        /// (over `new_key_id`).
+        proof: Binary,
     },
     /// A provider revokes its own key; the admin may revoke any provider's.
     RevokeSigner {

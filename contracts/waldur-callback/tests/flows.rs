@@ -201,17 +201,14 @@ fn signer_registry() {
         s.admin.clone(),
         s.stranger.clone(),
     );
-    let register = |id: &str, seed: u8| ExecuteMsg::RegisterSigner {
-        key_id: id.into(),
-        public_key: public(&key(seed)),
-    };
-    let err = s.exec(&p, &register("k1", 30)).unwrap_err();
+    let register = |s: &Suite, id: &str, seed: u8| s.register_msg(&key(seed), &p, id);
+    let err = s.exec(&p, &register(&s, "k1", 30)).unwrap_err();
     assert!(
         err.to_string()
             .contains(&format!("key k1 of {p} is already registered")),
         "{err}"
     );
-    let err = s.exec(&p, &register("k9", 2)).unwrap_err();
+    let err = s.exec(&p, &register(&s, "k9", 2)).unwrap_err();
     assert!(
         err.to_string().contains(&format!(
             "this public key is already registered (to {p2}, key k1)"
@@ -224,6 +221,7 @@ fn signer_registry() {
             &ExecuteMsg::RegisterSigner {
                 key_id: "k9".into(),
                 public_key: Binary::from(vec![1; 31]),
+                proof: Binary::from(vec![0; 64]),
             },
         )
         .unwrap_err();
@@ -238,15 +236,16 @@ fn signer_registry() {
             &ExecuteMsg::RegisterSigner {
                 key_id: "".into(),
                 public_key: public(&key(40)),
+                proof: s.proof(&key(40), &p, ""),
             },
         )
         .unwrap_err();
     assert!(err.to_string().contains("invalid key_id"), "{err}");
     for i in 0..7u8 {
-        s.exec(&p, &register(&format!("extra-{i}"), 50 + i))
-            .unwrap();
+        let msg = register(&s, &format!("extra-{i}"), 50 + i);
+        s.exec(&p, &msg).unwrap();
     }
-    let err = s.exec(&p, &register("one-too-many", 60)).unwrap_err();
+    let err = s.exec(&p, &register(&s, "one-too-many", 60)).unwrap_err();
     assert!(
         err.to_string()
             .contains("already has the maximum of 8 active keys"),
@@ -254,15 +253,8 @@ fn signer_registry() {
     );
 
     // Rotation: the old key stops working at once, the new one works.
-    s.exec(
-        &p,
-        &ExecuteMsg::RotateSigner {
-            old_key_id: "k1".into(),
-            new_key_id: "k1-v2".into(),
-            public_key: public(&key(70)),
-        },
-    )
-    .unwrap();
+    let rotate = s.rotate_msg(&key(70), &p, "k1", "k1-v2");
+    s.exec(&p, &rotate).unwrap();
     let allocation = s.allocation_of(&p);
     let old = s.state_callback(
         ActionType::Provision,

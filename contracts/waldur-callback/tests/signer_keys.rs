@@ -1,12 +1,15 @@
 //! register_signer and rotate_signer take only usable ed25519 public keys:
-//! 32 bytes encoding a curve point canonically, not of small order (audit
-//! of 0.2.0, issue 16).
+//! 32 bytes encoding a curve point canonically, not of small order, and
+//! only with a proof of possession: the new key's signature over
+//! `ve_types::callback::key_proof_bytes` of this chain, this contract, the
+//! sender and the key id (audit of 0.2.0, issue 16).
 
 mod common;
 
 use common::*;
-use cosmwasm_std::Binary;
+use cosmwasm_std::{Addr, Binary};
 use curve25519_dalek::edwards::CompressedEdwardsY;
+use cw_multi_test::Executor;
 use waldur_callback::msg::{ExecuteMsg, QueryMsg, SignersResponse};
 
 fn hex32(s: &str) -> [u8; 32] {
@@ -99,11 +102,13 @@ fn weak_and_non_canonical_keys_are_refused() {
             ExecuteMsg::RegisterSigner {
                 key_id: "k2".into(),
                 public_key: public_key.clone(),
+                proof: Binary::from(vec![0; 64]),
             },
             ExecuteMsg::RotateSigner {
                 old_key_id: "k1".into(),
                 new_key_id: "k2".into(),
                 public_key: public_key.clone(),
+                proof: Binary::from(vec![0; 64]),
             },
         ] {
             let state = s.all_state();
@@ -124,6 +129,7 @@ fn weak_and_non_canonical_keys_are_refused() {
             &ExecuteMsg::RegisterSigner {
                 key_id: "k2".into(),
                 public_key: Binary::from(vec![7; 33]),
+                proof: Binary::from(vec![0; 64]),
             },
         )
         .unwrap_err()
@@ -138,23 +144,10 @@ fn weak_and_non_canonical_keys_are_refused() {
 fn ordinary_keys_still_register_and_rotate() {
     let mut s = Suite::new();
     let provider = s.provider.clone();
-    s.exec(
-        &provider,
-        &ExecuteMsg::RegisterSigner {
-            key_id: "k2".into(),
-            public_key: public(&key(42)),
-        },
-    )
-    .unwrap();
-    s.exec(
-        &provider,
-        &ExecuteMsg::RotateSigner {
-            old_key_id: "k2".into(),
-            new_key_id: "k3".into(),
-            public_key: public(&key(43)),
-        },
-    )
-    .unwrap();
+    let register = s.register_msg(&key(42), &provider, "k2");
+    s.exec(&provider, &register).unwrap();
+    let rotate = s.rotate_msg(&key(43), &provider, "k2", "k3");
+    s.exec(&provider, &rotate).unwrap();
     let ids: Vec<(String, bool)> = signers(&s)
         .signers
         .into_iter()
@@ -173,4 +166,194 @@ fn ordinary_keys_still_register_and_rotate() {
         waldur_callback::execute::signers::check_public_key(&public(&key(seed)))
             .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
+}
+
+/// The refusal of `msg` from `sender`: it changes no state and no
+/// provider's keys; returns the error text.
+fn refused(s: &mut Suite, sender: &Addr, msg: &ExecuteMsg) -> String {
+    let state = s.all_state();
+    let keys = signers(s);
+    let err = s.exec(sender, msg).unwrap_err().to_string();
+    assert_eq!(s.all_state(), state, "a refused registration changed state");
+    assert_eq!(signers(s), keys);
+    err
+}
+
+fn register(key_id: &str, public_key: Binary, proof: Binary) -> ExecuteMsg {
+    ExecuteMsg::RegisterSigner {
+        key_id: key_id.into(),
+        public_key,
+        proof,
+    }
+}
+
+fn rotate(new_key_id: &str, public_key: Binary, proof: Binary) -> ExecuteMsg {
+    ExecuteMsg::RotateSigner {
+        old_key_id: "k1".into(),
+        new_key_id: new_key_id.into(),
+        public_key,
+        proof,
+    }
+}
+
+/// Proofs that do not verify, each with what is wrong with it: by another
+/// key, for another provider, key id, contract or chain, a callback
+/// signature, garbage. `new` is the key being registered as `k2` by `by`.
+fn bad_proofs(s: &mut Suite, by: &Addr, new: u8) -> Vec<(Binary, &'static str)> {
+    let k = key(new);
+    let unsigned = s.state_callback(
+        ve_types::ActionType::Provision,
+        "c/1/1",
+        ve_types::AllocationState::Accepted,
+    );
+    let callback = s.sign(unsigned, &k);
+    let chain = s.chain_id();
+    let other = Addr::unchecked("cosmwasm1othercallbackcontract");
+    let stranger = s.stranger.clone();
+    let victim = if *by == s.provider {
+        &stranger
+    } else {
+        &s.provider
+    };
+    vec![
+        (
+            key_proof(&key(99), &chain, &s.callback, by, "k2"),
+            "another key",
+        ),
+        (
+            key_proof(&k, &chain, &s.callback, victim, "k2"),
+            "another provider",
+        ),
+        (
+            key_proof(&k, &chain, &s.callback, by, "k3"),
+            "another key id",
+        ),
+        (key_proof(&k, &chain, &other, by, "k2"), "another contract"),
+        (
+            key_proof(&k, "other-chain-1", &s.callback, by, "k2"),
+            "another chain",
+        ),
+        (callback.signature, "a callback signature by the key"),
+        (Binary::from(vec![0; 64]), "zeros"),
+    ]
+}
+
+#[test]
+fn registration_needs_a_proof_by_the_key() {
+    let mut s = Suite::new();
+    let (provider, stranger) = (s.provider.clone(), s.stranger.clone());
+    let new = public(&key(42));
+
+    for (proof, what) in bad_proofs(&mut s, &provider, 42) {
+        for msg in [
+            register("k2", new.clone(), proof.clone()),
+            rotate("k2", new.clone(), proof.clone()),
+        ] {
+            let err = refused(&mut s, &provider, &msg);
+            assert!(
+                err.contains("invalid proof of possession for key k2")
+                    && err.contains(&format!("provider {provider} (the sender)"))
+                    && err.contains(&format!("contract {}", s.callback))
+                    && err.contains(&format!("chain id {}", s.chain_id())),
+                "{what}: {err}"
+            );
+        }
+    }
+
+    // Not 64 bytes, empty included.
+    for len in [0, 63, 65] {
+        for msg in [
+            register("k2", new.clone(), Binary::from(vec![1; len])),
+            rotate("k2", new.clone(), Binary::from(vec![1; len])),
+        ] {
+            let err = refused(&mut s, &provider, &msg);
+            assert!(
+                err.contains("invalid proof")
+                    && err.contains(&format!(
+                        "64-byte ed25519 signature by the new key, got {len} bytes"
+                    )),
+                "{len}: {err}"
+            );
+        }
+    }
+
+    // No proof at all: the message does not parse.
+    for msg in [
+        serde_json::json!({"register_signer": {"key_id": "k2", "public_key": new}}),
+        serde_json::json!({"rotate_signer": {"old_key_id": "k1", "new_key_id": "k2", "public_key": new}}),
+    ] {
+        let state = s.all_state();
+        let err = s
+            .app
+            .execute_contract(provider.clone(), s.callback.clone(), &msg, &[])
+            .unwrap_err();
+        let err = format!("{err:?}");
+        assert!(err.contains("missing field `proof`"), "{err}");
+        assert_eq!(s.all_state(), state);
+    }
+
+    // The proof made by the key itself registers and rotates.
+    let ok = s.register_msg(&key(42), &provider, "k2");
+    s.exec(&provider, &ok).unwrap();
+    let ok = s.rotate_msg(&key(43), &provider, "k1", "k3");
+    s.exec(&provider, &ok).unwrap();
+    let keys: Vec<(String, bool)> = signers(&s)
+        .signers
+        .into_iter()
+        .map(|r| (r.key_id, r.signer.active))
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("k1".to_string(), false),
+            ("k2".to_string(), true),
+            ("k3".to_string(), true)
+        ]
+    );
+    // A proof is no use to anyone else once seen: the stranger replaying
+    // the provider's proof (say, from its pending transaction) is refused.
+    let seen = s.register_msg(&key(44), &provider, "k4");
+    let err = refused(&mut s, &stranger, &seen);
+    assert!(
+        err.contains("invalid proof of possession for key k4")
+            && err.contains(&format!("provider {stranger} (the sender)")),
+        "{err}"
+    );
+}
+
+/// The squat of issue 16: a stranger who only knows a provider's public key
+/// (it is public: the relayer prints it, the provider's registration shows
+/// it) registered it first, and the one-key-one-owner rule then refused the
+/// provider's own registration. Without the private key no proof verifies,
+/// so the squat is refused and the provider's registration goes through.
+#[test]
+fn nobody_can_register_a_key_they_do_not_hold() {
+    let mut s = Suite::new();
+    let (provider, stranger) = (s.provider.clone(), s.stranger.clone());
+    let new = public(&key(42));
+    for (proof, what) in bad_proofs(&mut s, &stranger, 42) {
+        let err = refused(&mut s, &stranger, &register("k2", new.clone(), proof));
+        assert!(
+            err.contains("invalid proof of possession for key k2"),
+            "{what}: {err}"
+        );
+    }
+    let stranger_keys = s
+        .query::<SignersResponse>(&QueryMsg::Signers {
+            provider: stranger.to_string(),
+            start_after: None,
+            limit: None,
+        })
+        .unwrap();
+    assert!(stranger_keys.signers.is_empty());
+    let ok = s.register_msg(&key(42), &provider, "k2");
+    s.exec(&provider, &ok).unwrap();
+    let registered = s
+        .query::<waldur_callback::msg::SignerResponse>(&QueryMsg::Signer {
+            provider: provider.to_string(),
+            key_id: "k2".into(),
+        })
+        .unwrap();
+    assert_eq!(registered.signer.public_key, new);
+    assert!(registered.signer.active);
 }

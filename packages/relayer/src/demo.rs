@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cosmwasm_std::{coin, Addr, Binary, Uint128};
+use cosmwasm_std::{coin, Addr, Uint128};
 use rand_core::{OsRng, RngCore};
 use waldur::{Config as WaldurConfig, OrderFilter, OrderState, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorState, Fault, OfferingSeed};
@@ -192,17 +192,9 @@ pub async fn run(
         chain.chain_id(),
         chain.callback_contract(),
     );
-    let key = Binary::from(signer.public_key().to_vec());
+    let register = signer.register_message().map_err(fail)?;
     chain
-        .execute(
-            &provider,
-            &cb,
-            &waldur_callback::msg::ExecuteMsg::RegisterSigner {
-                key_id: "relayer-1".into(),
-                public_key: key,
-            },
-            &[],
-        )
+        .execute(&provider, &cb, &register, &[])
         .map_err(fail)?;
     say(
         progress,

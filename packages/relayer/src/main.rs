@@ -115,12 +115,23 @@ enum KeysAction {
         #[arg(long, env = "VIRTENGINE_KEY_FILE", default_value = "data/signer.key")]
         key_file: PathBuf,
     },
-    /// Prints the public key and the message that registers it.
+    /// Prints the public key (`keys proof` prints the message that
+    /// registers it).
     Show {
         #[arg(long, env = "VIRTENGINE_KEY_FILE", default_value = "data/signer.key")]
         key_file: PathBuf,
-        #[arg(long, env = "VIRTENGINE_KEY_ID", default_value = "relayer-1")]
-        key_id: String,
+    },
+    /// Prints, as one line of JSON, the `register_signer` message (or with
+    /// --rotate-from, `rotate_signer`) that the provider account sends to
+    /// the waldur-callback contract: the public key and its proof of
+    /// possession, a signature by the key that binds the chain id, the
+    /// contract, the provider and the key id (valid for nothing else).
+    Proof {
+        #[command(flatten)]
+        identity: Identity,
+        /// Rotate: the provider's active key that this one replaces.
+        #[arg(long)]
+        rotate_from: Option<String>,
     },
     /// Prints the chain address of the fee key (`[rpc] fee_key_file`, made
     /// with `keys generate`): the account to fund for gas.
@@ -163,12 +174,27 @@ fn open(store: &Store) -> Result<Outbox, String> {
     Outbox::open(&store.db, store.max_retries).map_err(|e| e.to_string())
 }
 
-fn register_message(seed: [u8; 32], key_id: &str) -> String {
-    serde_json::json!({ "register_signer": {
-        "key_id": key_id,
-        "public_key": Binary::from(keys::public_key(seed).to_vec()),
-    }})
-    .to_string()
+const REGISTER_HINT: &str = "register it from the provider account with the message that \
+`ve-relayer keys proof --provider <address> --chain-id <id> --callback-contract <address> \
+[--key-file …] [--key-id …]` prints (it carries the key's proof of possession)";
+
+/// The message that registers (or rotates to) the key of `identity`, as
+/// one line of JSON.
+fn key_message(identity: &Identity, rotate_from: Option<&str>) -> Result<String, String> {
+    let seed = keys::load(&identity.key_file).map_err(|e| e.to_string())?;
+    let signer = Signer::new(
+        seed,
+        identity.key_id.clone(),
+        identity.provider.clone(),
+        identity.chain_id.clone(),
+        identity.callback_contract.clone(),
+    );
+    let msg = match rotate_from {
+        Some(old) => signer.rotate_message(old),
+        None => signer.register_message(),
+    }
+    .map_err(|e| e.to_string())?;
+    serde_json::to_string(&msg).map_err(|e| e.to_string())
 }
 
 fn audit_log(
@@ -286,20 +312,25 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 "public key: {}",
                 Binary::from(keys::public_key(seed).to_vec())
             );
+            println!("{REGISTER_HINT}");
         }
         Command::Keys {
-            action: KeysAction::Show { key_file, key_id },
+            action: KeysAction::Show { key_file },
         } => {
             let seed = keys::load(&key_file).map_err(|e| e.to_string())?;
             println!(
                 "public key: {}",
                 Binary::from(keys::public_key(seed).to_vec())
             );
-            println!(
-                "register it (from the provider account) on the waldur-callback contract with:"
-            );
-            println!("{}", register_message(seed, &key_id));
+            println!("{REGISTER_HINT}");
         }
+        Command::Keys {
+            action:
+                KeysAction::Proof {
+                    identity,
+                    rotate_from,
+                },
+        } => println!("{}", key_message(&identity, rotate_from.as_deref())?),
         Command::Keys {
             action:
                 KeysAction::FeeAddress {

@@ -1,13 +1,16 @@
 //! Signs Waldur actions for the waldur-callback contract with the
 //! provider's ed25519 key, over the canonical bytes of `ve_types::callback`
-//! (the same function the contract verifies with).
+//! (the same function the contract verifies with); and proves possession
+//! of the key when the provider registers it (`key_proof_bytes`).
 
 use cosmwasm_std::Binary;
 use ed25519_zebra::{SigningKey, VerificationKey};
 use sha2::{Digest, Sha256};
-use ve_types::callback::{signing_bytes, CallbackFields, SigningError};
+use ve_types::callback::{
+    key_proof_bytes, signing_bytes, CallbackFields, KeyProofFields, SigningError,
+};
 use ve_types::ActionType;
-use waldur_callback::msg::SignedCallback;
+use waldur_callback::msg::{ExecuteMsg, SignedCallback};
 
 /// What the relayer wants to tell the chain, before signing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,6 +80,42 @@ impl Signer {
 
     pub fn public_key(&self) -> [u8; 32] {
         VerificationKey::from(&self.key).into()
+    }
+
+    /// The key's proof of possession for its registration as `key_id` of
+    /// `provider` on `contract` of `chain_id`: the signature the contract
+    /// asks for as `proof` in `register_signer` and `rotate_signer`.
+    pub fn key_proof(&self) -> Result<Binary, SigningError> {
+        let public_key = self.public_key();
+        let bytes = key_proof_bytes(&KeyProofFields {
+            chain_id: &self.chain_id,
+            contract: &self.contract,
+            provider: &self.provider,
+            key_id: &self.key_id,
+            public_key: &public_key,
+        })?;
+        let proof: [u8; 64] = self.key.sign(&bytes).into();
+        Ok(Binary::from(proof.to_vec()))
+    }
+
+    /// `register_signer` of this key, with its proof; the provider sends it
+    /// to the waldur-callback contract.
+    pub fn register_message(&self) -> Result<ExecuteMsg, SigningError> {
+        Ok(ExecuteMsg::RegisterSigner {
+            key_id: self.key_id.clone(),
+            public_key: Binary::from(self.public_key().to_vec()),
+            proof: self.key_proof()?,
+        })
+    }
+
+    /// `rotate_signer` from the provider's key `old_key_id` to this key.
+    pub fn rotate_message(&self, old_key_id: &str) -> Result<ExecuteMsg, SigningError> {
+        Ok(ExecuteMsg::RotateSigner {
+            old_key_id: old_key_id.to_string(),
+            new_key_id: self.key_id.clone(),
+            public_key: Binary::from(self.public_key().to_vec()),
+            proof: self.key_proof()?,
+        })
     }
 
     /// A nonce unique per (key, callback, signing time): the callback id is
@@ -166,6 +205,45 @@ mod tests {
             .unwrap()
             .verify(&sig.into(), &bytes)
             .unwrap();
+    }
+
+    #[test]
+    fn key_proofs_verify_over_the_shared_bytes() {
+        let signer = Signer::new([3; 32], "k1", "ve1prov", "chain-1", "ve1cb");
+        let ExecuteMsg::RegisterSigner {
+            key_id,
+            public_key,
+            proof,
+        } = signer.register_message().unwrap()
+        else {
+            panic!("not register_signer")
+        };
+        assert_eq!(key_id, "k1");
+        assert_eq!(public_key.as_slice(), signer.public_key());
+        let bytes = key_proof_bytes(&KeyProofFields {
+            chain_id: "chain-1",
+            contract: "ve1cb",
+            provider: "ve1prov",
+            key_id: "k1",
+            public_key: &signer.public_key(),
+        })
+        .unwrap();
+        let sig: [u8; 64] = proof.as_slice().try_into().unwrap();
+        VerificationKey::try_from(signer.public_key())
+            .unwrap()
+            .verify(&sig.into(), &bytes)
+            .unwrap();
+        let ExecuteMsg::RotateSigner {
+            old_key_id,
+            new_key_id,
+            proof: rotated,
+            ..
+        } = signer.rotate_message("k0").unwrap()
+        else {
+            panic!("not rotate_signer")
+        };
+        assert_eq!((old_key_id.as_str(), new_key_id.as_str()), ("k0", "k1"));
+        assert_eq!(rotated, proof);
     }
 
     #[test]

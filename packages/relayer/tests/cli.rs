@@ -377,3 +377,124 @@ fn the_fee_key_is_generated_private_and_its_address_printed() {
         );
     }
 }
+
+fn keys_proof(key: &Path, key_id: &str, provider: &str, chain_id: &str, contract: &str) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["keys", "proof", "--key-file"])
+        .arg(key)
+        .args(["--key-id", key_id, "--provider", provider])
+        .args(["--chain-id", chain_id, "--callback-contract", contract]);
+    cmd
+}
+
+fn message(out: Output) -> waldur_callback::msg::ExecuteMsg {
+    assert!(out.status.success(), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), 1, "one line of JSON: {text}");
+    serde_json::from_str(text.trim()).expect("an execute message of waldur-callback")
+}
+
+/// `keys proof` prints the register_signer (and rotate_signer) message the
+/// provider sends; the contract takes it from that provider only.
+#[test]
+fn keys_proof_prints_the_message_that_registers_the_key() {
+    use ve_relayer::chain::embedded::EmbeddedChain;
+    use ve_relayer::chain::ChainClient;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (key, next) = (dir.path().join("signer.key"), dir.path().join("next.key"));
+    for k in [&key, &next] {
+        let generated = Command::new(BIN)
+            .args(["keys", "generate", "--key-file"])
+            .arg(k)
+            .output()
+            .expect("keys generate");
+        assert!(generated.status.success(), "{generated:?}");
+        assert!(
+            String::from_utf8_lossy(&generated.stdout).contains("keys proof"),
+            "{generated:?}"
+        );
+    }
+    let mut chain = EmbeddedChain::deploy(&["provider", "other"]).expect("chain");
+    let (provider, other) = (chain.addr("provider"), chain.addr("other"));
+    let (chain_id, contract) = (chain.chain_id(), chain.callback_contract());
+    let cb = chain.callback.clone();
+
+    let register = message(
+        keys_proof(&key, "relayer-7", provider.as_str(), &chain_id, &contract)
+            .output()
+            .expect("keys proof"),
+    );
+    let public = ve_relayer::keys::public_key(ve_relayer::keys::load(&key).unwrap());
+    match &register {
+        waldur_callback::msg::ExecuteMsg::RegisterSigner {
+            key_id,
+            public_key,
+            proof,
+        } => {
+            assert_eq!(key_id, "relayer-7");
+            assert_eq!(public_key.as_slice(), public);
+            assert_eq!(proof.len(), 64);
+        }
+        _ => panic!("not register_signer"),
+    }
+    // The message is the provider's: another account sending it is refused.
+    let err = chain
+        .execute(&other, &cb, &register, &[])
+        .expect_err("another account");
+    assert!(
+        err.to_string().contains("invalid proof of possession"),
+        "{err}"
+    );
+    // Made for another chain: refused too.
+    let foreign = message(
+        keys_proof(
+            &key,
+            "relayer-7",
+            provider.as_str(),
+            "other-chain",
+            &contract,
+        )
+        .output()
+        .expect("keys proof"),
+    );
+    let err = chain
+        .execute(&provider, &cb, &foreign, &[])
+        .expect_err("another chain");
+    assert!(
+        err.to_string().contains("invalid proof of possession"),
+        "{err}"
+    );
+    chain
+        .execute(&provider, &cb, &register, &[])
+        .expect("the provider registers its key");
+
+    let mut rotate = keys_proof(&next, "relayer-8", provider.as_str(), &chain_id, &contract);
+    let rotate = message(
+        rotate
+            .args(["--rotate-from", "relayer-7"])
+            .output()
+            .expect("keys proof --rotate-from"),
+    );
+    assert!(
+        matches!(&rotate, waldur_callback::msg::ExecuteMsg::RotateSigner { old_key_id, new_key_id, .. }
+            if old_key_id == "relayer-7" && new_key_id == "relayer-8"),
+        "{rotate:?}"
+    );
+    chain
+        .execute(&provider, &cb, &rotate, &[])
+        .expect("the provider rotates to the next key");
+
+    // Without the provider, chain id or contract there is no proof to print.
+    let missing = Command::new(BIN)
+        .args(["keys", "proof", "--key-file"])
+        .arg(&key)
+        .env_remove("VIRTENGINE_PROVIDER")
+        .output()
+        .expect("keys proof");
+    assert!(!missing.status.success());
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("--provider"),
+        "{missing:?}"
+    );
+}

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use cosmwasm_std::{coin, Addr, Binary, Uint128};
+use cosmwasm_std::{coin, Addr, Uint128};
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::{ChainClient, ChainError, ContractEvent};
 use ve_relayer::engine::Engine;
@@ -164,20 +164,9 @@ impl World {
     }
 
     fn register_key(&mut self) {
-        let key = Binary::from(self.signer().public_key().to_vec());
+        let register = self.signer().register_message().unwrap();
         let (p, cb) = (self.provider.clone(), self.chain.inner.callback.clone());
-        self.chain
-            .inner
-            .execute(
-                &p,
-                &cb,
-                &waldur_callback::msg::ExecuteMsg::RegisterSigner {
-                    key_id: "relayer-1".into(),
-                    public_key: key,
-                },
-                &[],
-            )
-            .unwrap();
+        self.chain.inner.execute(&p, &cb, &register, &[]).unwrap();
     }
 
     /// The portal's story up to an accepted bid; returns the allocation id.

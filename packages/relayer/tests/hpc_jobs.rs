@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cosmwasm_std::{coin, Addr, Binary, Uint128};
+use cosmwasm_std::{coin, Addr, Uint128};
 use serde_json::json;
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::ChainClient;
@@ -59,15 +59,7 @@ impl World {
         let signer = signer(&chain);
         let cb = chain.callback.clone();
         chain
-            .execute(
-                &provider,
-                &cb,
-                &waldur_callback::msg::ExecuteMsg::RegisterSigner {
-                    key_id: "k1".into(),
-                    public_key: Binary::from(signer.public_key().to_vec()),
-                },
-                &[],
-            )
+            .execute(&provider, &cb, &signer.register_message().unwrap(), &[])
             .unwrap();
         let (cluster, offering) = hpc_offering(&mut chain, &provider);
         let dir = tempfile::tempdir().unwrap();

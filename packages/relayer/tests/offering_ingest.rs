@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use cosmwasm_std::{Binary, Uint128};
+use cosmwasm_std::Uint128;
 use ve_relayer::chain::embedded::EmbeddedChain;
 use ve_relayer::chain::ChainClient;
 use ve_relayer::engine::Engine;
@@ -50,15 +50,7 @@ async fn waldur_offerings_reach_the_chain_once_per_change() {
     );
     let cb = chain.callback.clone();
     chain
-        .execute(
-            &provider,
-            &cb,
-            &waldur_callback::msg::ExecuteMsg::RegisterSigner {
-                key_id: "k1".into(),
-                public_key: Binary::from(signer.public_key().to_vec()),
-            },
-            &[],
-        )
+        .execute(&provider, &cb, &signer.register_message().unwrap(), &[])
         .unwrap();
     let outbox = Arc::new(Outbox::open(&dir.path().join("r.redb"), 3).unwrap());
     let adapter =

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cosmwasm_std::{coin, Binary, Uint128};
+use cosmwasm_std::{coin, Uint128};
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::ChainClient;
 use ve_relayer::engine::Engine;
@@ -48,15 +48,7 @@ async fn usage_is_not_counted_twice_across_a_restart() {
     let seed = [6u8; 32];
     let signer = || Signer::new(seed, "k1", p.as_str(), "cosmos-testnet-14002", cb.as_str());
     chain
-        .execute(
-            &p,
-            &cb,
-            &waldur_callback::msg::ExecuteMsg::RegisterSigner {
-                key_id: "k1".into(),
-                public_key: Binary::from(signer().public_key().to_vec()),
-            },
-            &[],
-        )
+        .execute(&p, &cb, &signer().register_message().unwrap(), &[])
         .unwrap();
     let chain_offering = data(
         chain

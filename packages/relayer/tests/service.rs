@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::{coin, Addr, Binary, Uint128};
+use cosmwasm_std::{coin, Addr, Uint128};
 use marketplace::msg::ExecuteMsg;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -22,6 +22,7 @@ use ve_relayer::keys;
 use ve_relayer::offering_sync::{OfferingReader, METRIC_NAMES};
 use ve_relayer::outbox::{Outbox, CHECKPOINT};
 use ve_relayer::service::wiring::{self, Listeners};
+use ve_relayer::signer::Signer;
 use ve_relayer::telemetry::{Telemetry, WALDUR_METRIC_NAMES};
 use waldur::{
     Config, OfferingCreateRequest, OfferingFilter, OfferingOverviewUpdate, PlanRequest,
@@ -127,16 +128,17 @@ impl World {
         let mut chain = EmbeddedChain::deploy(&["provider", "customer"]).expect("chain");
         let provider = chain.addr("provider");
         let callback = chain.callback.clone();
+        let register = Signer::new(
+            seed,
+            "relayer-1",
+            provider.as_str(),
+            chain.chain_id(),
+            chain.callback_contract(),
+        )
+        .register_message()
+        .expect("key proof");
         chain
-            .execute(
-                &provider,
-                &callback,
-                &waldur_callback::msg::ExecuteMsg::RegisterSigner {
-                    key_id: "relayer-1".into(),
-                    public_key: Binary::from(keys::public_key(seed).to_vec()),
-                },
-                &[],
-            )
+            .execute(&provider, &callback, &register, &[])
             .expect("register the relayer key");
         World {
             customer_uuid: customer_org.uuid,

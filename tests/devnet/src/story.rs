@@ -181,21 +181,29 @@ impl Stack {
                 &key_file.to_string_lossy(),
             ],
         )?;
+        // The register_signer message with the key's proof of possession,
+        // made by the relayer for this provider, chain and contract.
         let shown = run_tool(
             &relayer,
             &[
                 "keys",
-                "show",
+                "proof",
                 "--key-file",
                 &key_file.to_string_lossy(),
                 "--key-id",
                 &key_id,
+                "--provider",
+                provider,
+                "--chain-id",
+                &self.deployment.chain_id,
+                "--callback-contract",
+                self.contract("waldur-callback")?,
             ],
         )?;
         let register: Value = shown
             .lines()
             .find(|l| l.trim_start().starts_with('{'))
-            .context("keys show printed no register_signer message")
+            .context("keys proof printed no register_signer message")
             .and_then(|l| serde_json::from_str(l).context("register_signer message"))?;
         self.exec(fees, "provider", "waldur-callback", &register, 0)?;
 

@@ -89,8 +89,7 @@ fn a_redelivered_callback_is_already_processed(stack: &Stack) -> Result<()> {
     stack.cli.execute(
         "provider",
         d.contract("waldur-callback")?,
-        &json!({"register_signer": {"key_id": "redelivery",
-            "public_key": cosmwasm_std::Binary::from(signer.public_key().to_vec())}}),
+        &signer.register_message()?,
         "",
     )?;
     let fee_key = stack.cli.private_key_hex("relayer")?;

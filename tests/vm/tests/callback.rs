@@ -5,7 +5,9 @@
 use cosmwasm_std::{to_json_vec, Binary, CosmosMsg, WasmMsg};
 use ed25519_zebra::{SigningKey, VerificationKey};
 use serde_json::{json, Value};
-use ve_types::callback::{signing_bytes, CallbackFields, OfferingIngestPayload};
+use ve_types::callback::{
+    key_proof_bytes, signing_bytes, CallbackFields, KeyProofFields, OfferingIngestPayload,
+};
 use ve_types::{ActionType, EntityType, OfferingState};
 use ve_vm_tests::{VmContract, VM_GAS_PER_SDK_GAS};
 
@@ -72,12 +74,42 @@ fn zebra_signatures_verify_in_the_optimised_wasm() {
     res.unwrap();
     let key = SigningKey::from([7u8; 32]);
     let public: [u8; 32] = VerificationKey::from(&key).into();
-    let (res, _) = vm.execute(
-        &provider,
-        &json!({ "register_signer": { "key_id": "k1", "public_key": Binary::from(public.to_vec()) }}),
-        &[],
+    let proof = |provider: &str, key_id: &str| {
+        let bytes = key_proof_bytes(&KeyProofFields {
+            chain_id: &vm.env.block.chain_id,
+            contract: vm.env.contract.address.as_str(),
+            provider,
+            key_id,
+            public_key: &public,
+        })
+        .unwrap();
+        Binary::from(<[u8; 64]>::from(key.sign(&bytes)).to_vec())
+    };
+    // The proof of possession is verified in the wasm too: one made for
+    // another provider (or key id) is refused, the right one registers.
+    let stranger = vm.addr("stranger");
+    let (good, for_k2) = (
+        proof(provider.as_str(), "k1"),
+        proof(provider.as_str(), "k2"),
     );
+    let register = |proof: Binary| json!({ "register_signer": { "key_id": "k1", "public_key": Binary::from(public.to_vec()), "proof": proof }});
+    let (res, _) = vm.execute(&stranger, &register(good.clone()), &[]);
+    let err = res.unwrap_err();
+    assert!(
+        err.contains("invalid proof of possession for key k1"),
+        "{err}"
+    );
+    let (res, _) = vm.execute(&provider, &register(for_k2), &[]);
+    assert!(res.unwrap_err().contains("invalid proof of possession"));
+    let (res, checks) = vm.execute(&provider, &register(Binary::from(vec![0; 63])), &[]);
+    assert!(res.unwrap_err().contains("invalid proof"));
+    println!("register_signer refused before the proof's verification (key checks only): {checks} VM gas");
+    let (res, gas) = vm.execute(&provider, &register(good), &[]);
     res.unwrap();
+    println!(
+        "register_signer with its proof: {gas} VM gas ({} SDK gas)",
+        gas / VM_GAS_PER_SDK_GAS
+    );
 
     let cb = signed(&vm, &key, provider.as_str(), 1);
     let (res, gas) = vm.execute(

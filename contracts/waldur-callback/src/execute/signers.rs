@@ -1,10 +1,11 @@
-use cosmwasm_std::{Addr, Binary, DepsMut, Env, Event, MessageInfo, Response, Storage};
+use cosmwasm_std::{Addr, Api, Binary, DepsMut, Env, Event, MessageInfo, Response, Storage};
 use curve25519_dalek::edwards::CompressedEdwardsY;
 
 use super::{address, token};
 use crate::error::ContractError;
 use crate::state::{Signer, ACTIVE_KEYS, CONFIG, PUBLIC_KEYS, SIGNERS};
 use ve_cw::no_funds;
+use ve_types::callback::{key_proof_bytes, KeyProofFields};
 
 pub const MAX_ACTIVE_KEYS: u32 = 8;
 pub const MAX_KEY_ID_BYTES: usize = 64;
@@ -23,7 +24,7 @@ fn event(name: &str, provider: &Addr, key_id: &str) -> Event {
 /// proves nothing about who signed. A non-canonical encoding names a point
 /// that a canonical key may name too, so it would dodge the one-owner rule
 /// of the key registry.
-pub fn check_public_key(public_key: &[u8]) -> Result<(), ContractError> {
+pub fn check_public_key(public_key: &[u8]) -> Result<[u8; 32], ContractError> {
     let bytes: [u8; 32] = public_key.try_into().map_err(|_| {
         ContractError::invalid(
             "public_key",
@@ -52,9 +53,55 @@ pub fn check_public_key(public_key: &[u8]) -> Result<(), ContractError> {
             "weak ed25519 key: a point of small order (the identity or another torsion point), which any signature can match",
         ));
     }
-    Ok(())
+    Ok(bytes)
 }
 
+/// A new key is usable and its registration is signed by it: `proof` is
+/// the ed25519 signature by `public_key` over [`key_proof_bytes`] of this
+/// chain, this contract, the registering provider and `key_id`. Only the
+/// holder of the private key can make it, so nobody can register (and so
+/// block) a key that is not theirs; the proof names the provider and the
+/// deployment, so a proof seen in another registration (another provider,
+/// contract or chain) cannot be sent again.
+fn prove_new_key(
+    api: &dyn Api,
+    env: &Env,
+    provider: &Addr,
+    key_id: &str,
+    public_key: &[u8],
+    proof: &[u8],
+) -> Result<(), ContractError> {
+    token("key_id", key_id, 1, MAX_KEY_ID_BYTES)?;
+    let key = check_public_key(public_key)?;
+    if proof.len() != 64 {
+        return Err(ContractError::invalid(
+            "proof",
+            format!(
+                "the proof of possession is a 64-byte ed25519 signature by the new key, got {} bytes",
+                proof.len()
+            ),
+        ));
+    }
+    let bytes = key_proof_bytes(&KeyProofFields {
+        chain_id: &env.block.chain_id,
+        contract: env.contract.address.as_str(),
+        provider: provider.as_str(),
+        key_id,
+        public_key: &key,
+    })?;
+    if api.ed25519_verify(&bytes, proof, &key)? {
+        Ok(())
+    } else {
+        Err(ContractError::InvalidKeyProof {
+            provider: provider.to_string(),
+            key_id: key_id.to_string(),
+            chain_id: env.block.chain_id.clone(),
+            contract: env.contract.address.to_string(),
+        })
+    }
+}
+
+/// Stores a key that [`prove_new_key`] accepted.
 fn add_key(
     storage: &mut dyn Storage,
     env: &Env,
@@ -62,8 +109,6 @@ fn add_key(
     key_id: &str,
     public_key: Binary,
 ) -> Result<Event, ContractError> {
-    token("key_id", key_id, 1, MAX_KEY_ID_BYTES)?;
-    check_public_key(&public_key)?;
     if SIGNERS.has(storage, (provider, key_id)) {
         return Err(ContractError::KeyIdTaken {
             provider: provider.to_string(),
@@ -134,8 +179,10 @@ pub fn register(
     info: MessageInfo,
     key_id: String,
     public_key: Binary,
+    proof: Binary,
 ) -> Result<Response, ContractError> {
     no_funds(&info)?;
+    prove_new_key(deps.api, &env, &info.sender, &key_id, &public_key, &proof)?;
     let event = add_key(deps.storage, &env, &info.sender, &key_id, public_key)?;
     Ok(Response::new()
         .add_attribute("action", "register_signer")
@@ -149,8 +196,17 @@ pub fn rotate(
     old_key_id: String,
     new_key_id: String,
     public_key: Binary,
+    proof: Binary,
 ) -> Result<Response, ContractError> {
     no_funds(&info)?;
+    prove_new_key(
+        deps.api,
+        &env,
+        &info.sender,
+        &new_key_id,
+        &public_key,
+        &proof,
+    )?;
     let revoked = revoke_key(deps.storage, &env, &info.sender, &old_key_id)?;
     let added = add_key(deps.storage, &env, &info.sender, &new_key_id, public_key)?;
     Ok(Response::new()

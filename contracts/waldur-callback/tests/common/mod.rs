@@ -10,7 +10,10 @@ use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Exe
 use ed25519_zebra::{SigningKey, VerificationKey};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use ve_types::callback::{signing_bytes, AllocationStatePayload, CallbackFields, UsagePayload};
+use ve_types::callback::{
+    key_proof_bytes, signing_bytes, AllocationStatePayload, CallbackFields, KeyProofFields,
+    UsagePayload,
+};
 use ve_types::{ActionType, AllocationState};
 use waldur_callback::msg::{ExecuteMsg, InstantiateMsg, QueryMsg, SignedCallback};
 
@@ -66,6 +69,27 @@ pub fn key(seed: u8) -> SigningKey {
 pub fn public(key: &SigningKey) -> Binary {
     let vk: VerificationKey = key.into();
     Binary::from(<[u8; 32]>::from(vk).to_vec())
+}
+
+/// `key`'s proof of possession for registering it as `key_id` of
+/// `provider` on the callback contract `contract` of chain `chain_id`.
+pub fn key_proof(
+    key: &SigningKey,
+    chain_id: &str,
+    contract: &Addr,
+    provider: &Addr,
+    key_id: &str,
+) -> Binary {
+    let vk: VerificationKey = key.into();
+    let bytes = key_proof_bytes(&KeyProofFields {
+        chain_id,
+        contract: contract.as_str(),
+        provider: provider.as_str(),
+        key_id,
+        public_key: &vk.into(),
+    })
+    .unwrap();
+    Binary::from(<[u8; 64]>::from(key.sign(&bytes)).to_vec())
 }
 
 pub struct Suite {
@@ -209,26 +233,42 @@ impl Suite {
             counter: 0,
         };
         let (p, p2) = (suite.provider.clone(), suite.provider2.clone());
-        let (k, k2) = (public(&suite.key), public(&suite.key2));
+        let register = suite.register_msg(&suite.key, &p, "k1");
+        suite.exec(&p, &register).unwrap();
+        let register = suite.register_msg(&suite.key2, &p2, "k1");
+        suite.exec(&p2, &register).unwrap();
         suite
-            .exec(
-                &p,
-                &ExecuteMsg::RegisterSigner {
-                    key_id: "k1".into(),
-                    public_key: k,
-                },
-            )
-            .unwrap();
-        suite
-            .exec(
-                &p2,
-                &ExecuteMsg::RegisterSigner {
-                    key_id: "k1".into(),
-                    public_key: k2,
-                },
-            )
-            .unwrap();
-        suite
+    }
+
+    /// `key`'s proof of possession for `provider`'s key `key_id` here.
+    pub fn proof(&self, key: &SigningKey, provider: &Addr, key_id: &str) -> Binary {
+        key_proof(key, &self.chain_id(), &self.callback, provider, key_id)
+    }
+
+    /// `register_signer` of `key` as `provider`'s `key_id`, with its proof.
+    pub fn register_msg(&self, key: &SigningKey, provider: &Addr, key_id: &str) -> ExecuteMsg {
+        ExecuteMsg::RegisterSigner {
+            key_id: key_id.into(),
+            public_key: public(key),
+            proof: self.proof(key, provider, key_id),
+        }
+    }
+
+    /// `rotate_signer` from `old_key_id` to `key` as `new_key_id`, with
+    /// the new key's proof.
+    pub fn rotate_msg(
+        &self,
+        key: &SigningKey,
+        provider: &Addr,
+        old_key_id: &str,
+        new_key_id: &str,
+    ) -> ExecuteMsg {
+        ExecuteMsg::RotateSigner {
+            old_key_id: old_key_id.into(),
+            new_key_id: new_key_id.into(),
+            public_key: public(key),
+            proof: self.proof(key, provider, new_key_id),
+        }
     }
 
     pub fn now(&self) -> u64 {

@@ -8,7 +8,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use cosmwasm_std::Binary;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -73,16 +72,17 @@ pub fn embedded_chain(settings: &Settings) -> Result<EmbeddedChain, String> {
         ));
     }
     let callback = chain.callback.clone();
+    let register = Signer::new(
+        seed,
+        settings.key_id.clone(),
+        provider.as_str(),
+        chain.chain_id(),
+        chain.callback_contract(),
+    )
+    .register_message()
+    .map_err(|e| format!("config `key_id`: {e}"))?;
     chain
-        .execute(
-            &provider,
-            &callback,
-            &waldur_callback::msg::ExecuteMsg::RegisterSigner {
-                key_id: settings.key_id.clone(),
-                public_key: Binary::from(keys::public_key(seed).to_vec()),
-            },
-            &[],
-        )
+        .execute(&provider, &callback, &register, &[])
         .map_err(|e| format!("registering the relayer key on the embedded chain: {e}"))?;
     Ok(chain)
 }

@@ -7,7 +7,7 @@ pub mod run_setup;
 use std::collections::BTreeMap;
 
 use cosmrs::crypto::secp256k1::SigningKey;
-use cosmwasm_std::{coin, Addr, Binary, Uint128};
+use cosmwasm_std::{coin, Addr, Uint128};
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::rpc::{ContractAddresses, RpcChain, RpcConfig};
 use ve_relayer::signer::Signer;
@@ -136,19 +136,9 @@ impl World {
     }
 
     pub fn register_key(&self) {
-        let key = Binary::from(self.signer().public_key().to_vec());
+        let register = self.signer().register_message().unwrap();
         let (provider, callback) = (self.provider.clone(), self.callback.clone());
-        self.with(move |n| {
-            n.execute(
-                &provider,
-                &callback,
-                &waldur_callback::msg::ExecuteMsg::RegisterSigner {
-                    key_id: "relayer-1".into(),
-                    public_key: key,
-                },
-                &[],
-            )
-        });
+        self.with(move |n| n.execute(&provider, &callback, &register, &[]));
     }
 
     /// Offering, order, bid, accepted bid: returns the allocation id.

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{anyhow, bail, Context, Result};
 use cosmrs::proto::cosmwasm::wasm::v1::MsgInstantiateContractResponse;
 use cosmrs::proto::prost::Message;
-use cosmwasm_std::{Binary, Timestamp, Uint128};
+use cosmwasm_std::{Timestamp, Uint128};
 use serde::Serialize;
 use serde_json::{json, Value};
 use ve_relayer::signer::{CallbackDraft, Signer};
@@ -158,10 +158,6 @@ fn place_bid(order_id: &str, price: u128) -> MarketMsg {
         price: Uint128::new(price),
         ttl_seconds: None,
     }
-}
-
-fn public_key(seed: [u8; 32]) -> Binary {
-    Binary::from(Signer::new(seed, "", "", "", "").public_key().to_vec())
 }
 
 pub struct Bench<'a> {
@@ -360,15 +356,23 @@ impl<'a> Bench<'a> {
     /// The provider registers its relayer's key (kept for every callback
     /// after), then rotates and revokes another one.
     pub fn signers(&mut self, t: &mut Table) -> Result<()> {
-        let register = |key_id: &str, seed: [u8; 32]| CallbackMsg::RegisterSigner {
-            key_id: key_id.into(),
-            public_key: public_key(seed),
+        // The provider's keys on this chain and contract, each message with
+        // the key's proof of possession.
+        let key = |key_id: &str, seed: [u8; 32]| {
+            Signer::new(
+                seed,
+                key_id,
+                self.signer.provider.clone(),
+                self.signer.chain_id.clone(),
+                self.signer.contract.clone(),
+            )
         };
+        let register = |key_id: &str, seed: [u8; 32]| key(key_id, seed).register_message();
         let tx = self.exec(
             "register_signer",
             PROVIDER,
             &self.callback,
-            &register(SIGNER_KEY_ID, SIGNER_SEED),
+            &register(SIGNER_KEY_ID, SIGNER_SEED)?,
             0,
         )?;
         t.execute("register_signer", &tx);
@@ -376,18 +380,14 @@ impl<'a> Bench<'a> {
             "register_signer (to rotate)",
             PROVIDER,
             &self.callback,
-            &register("rotating-1", [0x61; 32]),
+            &register("rotating-1", [0x61; 32])?,
             0,
         )?;
         let tx = self.exec(
             "rotate_signer",
             PROVIDER,
             &self.callback,
-            &CallbackMsg::RotateSigner {
-                old_key_id: "rotating-1".into(),
-                new_key_id: "rotating-2".into(),
-                public_key: public_key([0x62; 32]),
-            },
+            &key("rotating-2", [0x62; 32]).rotate_message("rotating-1")?,
             0,
         )?;
         t.execute("rotate_signer", &tx);

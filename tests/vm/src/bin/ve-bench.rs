@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use cosmwasm_std::testing::{message_info, mock_dependencies, mock_env, MockStorage};
 use cosmwasm_std::{coin, to_json_vec, Binary};
-use ed25519_zebra::{SigningKey, VerificationKey};
+use ed25519_zebra::SigningKey;
 use serde_json::{json, Value};
 use ve_types::callback::{signing_bytes, CallbackFields, OfferingIngestPayload};
 use ve_types::{ActionType, OfferingState};
@@ -549,8 +549,16 @@ fn callbacks(r: &mut Report) {
     );
     r.gas("instantiate", g, vm.charges());
     let key = SigningKey::from([7u8; 32]);
-    let public: [u8; 32] = VerificationKey::from(&key).into();
-    let (_, g) = ok(vm.execute(&provider, &json!({ "register_signer": { "key_id": "k1", "public_key": Binary::from(public.to_vec()) }}), &[]), "register");
+    let register = ve_relayer::signer::Signer::new(
+        [7u8; 32],
+        "k1",
+        provider.as_str(),
+        vm.env.block.chain_id.clone(),
+        vm.env.contract.address.to_string(),
+    )
+    .register_message()
+    .expect("key proof");
+    let (_, g) = ok(vm.execute(&provider, &register, &[]), "register");
     r.gas("register_signer", g, vm.charges());
     // The most frequent kind (a small payload) and the largest one.
     callback_kind(r, &mut vm, &key, "provision", signed_provision, 1_000);
@@ -783,15 +791,20 @@ fn nonce_store(r: &mut Report) {
     )
     .expect("instantiate");
     let key = SigningKey::from([8u8; 32]);
-    let public: [u8; 32] = VerificationKey::from(&key).into();
+    let register = ve_relayer::signer::Signer::new(
+        [8u8; 32],
+        "k1",
+        provider.as_str(),
+        env.block.chain_id.clone(),
+        env.contract.address.to_string(),
+    )
+    .register_message()
+    .expect("key proof");
     waldur_callback::contract::execute(
         deps.as_mut(),
         env.clone(),
         message_info(&provider, &[]),
-        waldur_callback::msg::ExecuteMsg::RegisterSigner {
-            key_id: "k1".into(),
-            public_key: Binary::from(public.to_vec()),
-        },
+        register,
     )
     .expect("register");
     let payload = ingest_payload();

@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::{coin, Binary, Uint128};
+use cosmwasm_std::{coin, Uint128};
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::ChainClient;
 use ve_relayer::engine::Engine;
@@ -120,10 +120,7 @@ async fn run(n: u64) {
         .execute(
             &provider,
             &cb,
-            &waldur_callback::msg::ExecuteMsg::RegisterSigner {
-                key_id: "relayer-1".into(),
-                public_key: Binary::from(signer.public_key().to_vec()),
-            },
+            &signer.register_message().expect("key proof"),
             &[],
         )
         .expect("register");
