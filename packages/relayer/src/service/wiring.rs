@@ -56,7 +56,7 @@ pub fn provider_of(settings: &Settings, chain: &EmbeddedChain) -> String {
 }
 
 /// Deploys the embedded chain and registers the relayer's key for the
-/// provider (on a real chain the provider does that once, see `keys show`).
+/// provider (on a real chain the provider does that once, see `keys proof`).
 pub fn embedded_chain(settings: &Settings) -> Result<EmbeddedChain, String> {
     let mut chain =
         EmbeddedChain::deploy(&EMBEDDED_ACCOUNTS).map_err(|e| format!("embedded chain: {e}"))?;
