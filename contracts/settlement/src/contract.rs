@@ -118,6 +118,8 @@ pub fn execute(
         } => settle::settle(deps, env, info, escrow_id, record_ids, finalize),
         ExecuteMsg::RefundEscrow { escrow_id } => escrow::refund(deps, env, info, escrow_id),
         ExecuteMsg::ExpireEscrow { escrow_id } => escrow::expire(deps, env, info, escrow_id),
+        ExecuteMsg::EndOrderEscrow { escrow_id } => escrow::end(deps, env, info, escrow_id),
+        ExecuteMsg::ReclaimUnreserved { escrow_id } => escrow::reclaim(deps, env, info, escrow_id),
         ExecuteMsg::UpdateConfig {
             admin,
             arbiter,

@@ -67,6 +67,26 @@ pub enum ContractError {
     )]
     UsageAfterExpiry { id: String, expires_at: u64 },
 
+    #[error("escrow {id} ended at {ended_at} (seconds): no usage period may end after it")]
+    UsageAfterEnd { id: String, ended_at: u64 },
+
+    #[error("escrow {0} has not ended: its customer reclaims funds once the marketplace reports its allocation final or its order cancelled")]
+    NotEnded(String),
+
+    #[error("escrow {id} ended at {ended_at} (seconds); its customer may reclaim from {reclaimable_at} on, once the acknowledgement window has passed")]
+    ReclaimTooEarly {
+        id: String,
+        ended_at: u64,
+        reclaimable_at: u64,
+    },
+
+    #[error("nothing to reclaim in escrow {id}: its balance of {balance} is reserved for {count} unsettled usage records")]
+    NothingToReclaim {
+        id: String,
+        balance: Uint128,
+        count: u32,
+    },
+
     #[error("escrow {0} is disputed: payouts are held until the arbiter resolves it")]
     PayoutsHeld(String),
 

@@ -78,3 +78,22 @@ pub fn settled(s: &Settlement) -> Event {
         .add_attribute("refund", s.refund)
         .add_attribute("final", s.finalize.to_string())
 }
+
+/// `escrow_ended`: the allocation the escrow pays for ended (or its order
+/// was cancelled); no usage period ends after `ended_at` (seconds).
+pub fn escrow_ended(id: &str, e: &Escrow, ended_at: u64) -> Event {
+    event("escrow_ended")
+        .add_attribute("escrow_id", id)
+        .add_attribute("provider", e.provider.as_str())
+        .add_attribute("ended_at", ended_at.to_string())
+}
+
+/// `escrow_reclaimed`: the customer took back what no usage record holds.
+pub fn escrow_reclaimed(id: &str, e: &Escrow, amount: Uint128) -> StdResult<Event> {
+    Ok(event("escrow_reclaimed")
+        .add_attribute("escrow_id", id)
+        .add_attribute("provider", e.provider.as_str())
+        .add_attribute("amount", amount)
+        .add_attribute("reserved", e.reserved)
+        .add_attribute("balance", e.balance()?))
+}

@@ -108,6 +108,17 @@ pub enum ExecuteMsg {
     /// Anyone, once the escrow is past `expires_at`: settles what may be
     /// settled, refunds the rest, closes the escrow.
     ExpireEscrow { escrow_id: String },
+    /// The marketplace only, for an order escrow it opened: the order's
+    /// allocation reached a final state (terminated, rejected, failed) or
+    /// the order was cancelled. Records `ended_at` (now) on the escrow: no
+    /// usage period may end after it. A second report keeps the first end.
+    EndOrderEscrow { escrow_id: String },
+    /// The customer, once the escrow has ended (`ended_at`) and the
+    /// acknowledgement window has passed since: returns the balance no usage
+    /// record holds (`balance - reserved`). Records still unsettled settle
+    /// or are rejected as usual; with none left the escrow is closed
+    /// (-> refunded).
+    ReclaimUnreserved { escrow_id: String },
     UpdateConfig {
         admin: Option<String>,
         arbiter: Option<String>,

@@ -54,6 +54,14 @@ pub struct Escrow {
     #[serde(with = "ve_types::packed::timestamp")]
     #[schemars(with = "Timestamp")]
     pub expires_at: Timestamp,
+    /// When the allocation it pays for ended (terminated, rejected, failed)
+    /// or its order was cancelled, as the marketplace reported it
+    /// (`end_order_escrow`): no usage period ends after it, and once the
+    /// acknowledgement window has passed since, the customer may take back
+    /// what no usage record holds (`reclaim_unreserved`).
+    #[serde(default, with = "ve_types::packed::opt_timestamp")]
+    #[schemars(with = "Option<Timestamp>")]
+    pub ended_at: Option<Timestamp>,
     /// The marketplace/hpc contract, or the customer for a direct deposit.
     pub created_by: Addr,
     pub unsettled_records: u32,
@@ -164,7 +172,9 @@ pub struct Settlement {
     #[serde(with = "ve_types::packed::uint128")]
     #[schemars(with = "Uint128")]
     pub provider_amount: Uint128,
-    /// Returned to the customer by a final settlement or an expiry.
+    /// Returned to the customer by a final settlement, an expiry or a
+    /// reclaim of the unreserved balance (`finalize` false while records
+    /// are still unsettled).
     #[serde(with = "ve_types::packed::uint128")]
     #[schemars(with = "Uint128")]
     pub refund: Uint128,

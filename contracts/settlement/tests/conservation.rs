@@ -1,6 +1,7 @@
 //! Property test: random sequences of deposits, usage, acknowledgements,
-//! disputes, settlements, refunds and expiries never create or lose money,
-//! and no escrow ever owes more than it holds.
+//! disputes, settlements, refunds, expiries, ends and reclaims never create
+//! or lose money, no escrow ever owes more than it holds, and no usage
+//! period of an ended escrow ends after its end.
 
 mod common;
 
@@ -51,6 +52,12 @@ enum Op {
     Expire {
         escrow: u64,
     },
+    End {
+        escrow: u64,
+    },
+    Reclaim {
+        escrow: u64,
+    },
     Advance {
         seconds: u64,
     },
@@ -69,7 +76,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (e.clone(), 0usize..8, any::<bool>()).prop_map(|(escrow, pick, uphold)| Op::Resolve { escrow, pick, uphold }),
         3 => (e.clone(), any::<bool>()).prop_map(|(escrow, finalize)| Op::Settle { escrow, finalize }),
         1 => e.clone().prop_map(|escrow| Op::Refund { escrow }),
-        1 => e.prop_map(|escrow| Op::Expire { escrow }),
+        1 => e.clone().prop_map(|escrow| Op::Expire { escrow }),
+        1 => e.clone().prop_map(|escrow| Op::End { escrow }),
+        2 => e.prop_map(|escrow| Op::Reclaim { escrow }),
         2 => (0u64..120_000).prop_map(|seconds| Op::Advance { seconds }),
     ]
 }
@@ -224,6 +233,20 @@ impl World {
                 },
                 &[],
             ),
+            Op::End { escrow } => s.exec(
+                &marketplace,
+                &ExecuteMsg::EndOrderEscrow {
+                    escrow_id: id(*escrow),
+                },
+                &[],
+            ),
+            Op::Reclaim { escrow } => s.exec(
+                &customer,
+                &ExecuteMsg::ReclaimUnreserved {
+                    escrow_id: id(*escrow),
+                },
+                &[],
+            ),
             Op::Advance { seconds } => {
                 s.advance(*seconds);
                 return;
@@ -266,6 +289,14 @@ impl World {
                 })
                 .sum();
             assert_eq!(x.paid_provider + x.paid_fees, settled, "{id}");
+            // Nothing is billed past the escrow's end.
+            if let Some(ended_at) = x.ended_at {
+                for r in self.records(&id, None) {
+                    let rec: settlement::msg::UsageRecordResponse =
+                        s.query(&QueryMsg::UsageRecord { record_id: r }).unwrap();
+                    assert!(rec.record.period_end <= ended_at, "{id}: record {r}");
+                }
+            }
             // The fee parts never exceed their share.
             assert!(
                 x.paid_fees.u128() * 10_000

@@ -131,6 +131,7 @@ pub fn create(
             EscrowState::Pending
         },
         expires_at: new.expires_at,
+        ended_at: None,
         created_by: info.sender,
         unsettled_records: 0,
         disputed_records: 0,
@@ -289,5 +290,131 @@ pub fn expire(
     Ok(payout
         .into_response()
         .add_attribute("action", "expire_escrow")
+        .add_attribute("escrow_id", key))
+}
+
+/// The marketplace reports that the allocation an order escrow pays for
+/// reached a final state, or that the order was cancelled: the escrow
+/// records when (`ended_at`, this block's time). The first report counts;
+/// a later one changes nothing.
+pub fn end(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    escrow_id: String,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let (key, _) = escrow_key(deps.api, &escrow_id)?;
+    let mut escrow = load_escrow(deps.storage, &key)?;
+    // Only the marketplace opens order escrows for a customer, and only it
+    // knows when their allocations end. A job escrow (the hpc contract's)
+    // or a customer's own has another creator and is refused here.
+    let is_marketplace = config.marketplace.as_ref() == Some(&info.sender);
+    if !is_marketplace || escrow.created_by != info.sender {
+        return Err(ContractError::Unauthorized {
+            action: "end an order escrow",
+            allowed: "the marketplace contract that opened it",
+        });
+    }
+    if !matches!(
+        escrow.state,
+        EscrowState::Pending | EscrowState::Active | EscrowState::Disputed
+    ) {
+        return Err(ContractError::WrongState {
+            entity: "escrow",
+            id: key,
+            state: escrow.state.to_string(),
+            expected: "an open escrow (pending, active or disputed)",
+        });
+    }
+    let response = Response::new()
+        .add_attribute("action", "end_order_escrow")
+        .add_attribute("escrow_id", &key);
+    if let Some(ended_at) = escrow.ended_at {
+        return Ok(response
+            .add_attribute("result", "unchanged")
+            .add_attribute("ended_at", ended_at.seconds().to_string()));
+    }
+    // In whole seconds, as usage periods are reported.
+    let ended_at = env.block.time.seconds();
+    escrow.ended_at = Some(Timestamp::from_seconds(ended_at));
+    escrow.updated_at = env.block.time;
+    let state = escrow.state;
+    update_escrow(deps.storage, &key, &escrow, state)?;
+    Ok(response
+        .add_attribute("result", "changed")
+        .add_event(events::escrow_ended(&key, &escrow, ended_at)))
+}
+
+/// The customer takes back what no usage record holds, once the escrow has
+/// ended and the acknowledgement window has passed since: the provider had
+/// that long to record the last periods (which end by `ended_at`). Records
+/// still unsettled keep their reservation and settle or are rejected as
+/// usual; with none left the escrow closes (-> refunded).
+pub fn reclaim(
+    mut deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    escrow_id: String,
+) -> Result<Response, ContractError> {
+    no_funds(&info)?;
+    let config = CONFIG.load(deps.storage)?;
+    let (key, _) = escrow_key(deps.api, &escrow_id)?;
+    let mut escrow = load_escrow(deps.storage, &key)?;
+    if info.sender != escrow.customer {
+        return Err(ContractError::Unauthorized {
+            action: "reclaim an escrow's unreserved funds",
+            allowed: "its customer",
+        });
+    }
+    // A dispute holds only the disputed records' reserved cost, never the
+    // unreserved rest: the customer need not wait for the arbiter.
+    if !matches!(escrow.state, EscrowState::Active | EscrowState::Disputed) {
+        return Err(ContractError::WrongState {
+            entity: "escrow",
+            id: key,
+            state: escrow.state.to_string(),
+            expected: "an active or disputed escrow",
+        });
+    }
+    let ended_at = escrow
+        .ended_at
+        .ok_or_else(|| ContractError::NotEnded(key.clone()))?;
+    let reclaimable_at = ended_at.plus_seconds(config.ack_window_seconds);
+    if env.block.time < reclaimable_at {
+        return Err(ContractError::ReclaimTooEarly {
+            id: key,
+            ended_at: ended_at.seconds(),
+            reclaimable_at: reclaimable_at.seconds(),
+        });
+    }
+    let payout = if escrow.unsettled_records == 0 {
+        // Nothing owed any more: the whole rest goes back and the escrow
+        // closes, as a refund would.
+        settle::settle_records(
+            &mut deps,
+            &env,
+            &config,
+            &key,
+            &mut escrow,
+            SettleRequest::Listed(vec![]),
+            Some(EscrowState::Refunded),
+        )?
+        .unwrap_or_default()
+    } else {
+        let amount = escrow.balance()?.checked_sub(escrow.reserved)?;
+        if amount.is_zero() {
+            return Err(ContractError::NothingToReclaim {
+                id: key,
+                balance: escrow.balance()?,
+                count: escrow.unsettled_records,
+            });
+        }
+        settle::refund_unreserved(&mut deps, &env, &config, &key, &mut escrow, amount)?
+    };
+    Ok(payout
+        .into_response()
+        .add_attribute("action", "reclaim_unreserved")
         .add_attribute("escrow_id", key))
 }

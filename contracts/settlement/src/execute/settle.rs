@@ -276,6 +276,54 @@ pub(crate) fn settle_records(
     Ok(Some(payout))
 }
 
+/// Returns `amount` (at most what no record holds) to the customer of an
+/// escrow that stays open, stored as a settlement of no records.
+pub(crate) fn refund_unreserved(
+    deps: &mut DepsMut,
+    env: &Env,
+    config: &Config,
+    key: &str,
+    escrow: &mut Escrow,
+    amount: Uint128,
+) -> Result<Payout, ContractError> {
+    let unreserved = escrow.balance()?.checked_sub(escrow.reserved)?;
+    if amount > unreserved {
+        return Err(ContractError::InsufficientEscrow {
+            id: key.to_string(),
+            needed: amount,
+            available: unreserved,
+        });
+    }
+    let (fees, provider_amount) = charge_fees(deps, key, Uint128::zero(), &config.fee_shares)?;
+    let sequence = escrow.settlement_count + 1;
+    escrow.refunded = escrow.refunded.checked_add(amount)?;
+    escrow.settlement_count = sequence;
+    escrow.updated_at = env.block.time;
+    let state = escrow.state;
+    update_escrow(deps.storage, key, escrow, state)?;
+    let settlement = Settlement {
+        escrow_id: key.to_string(),
+        sequence,
+        record_ids: vec![],
+        gross: Uint128::zero(),
+        fees,
+        provider_amount,
+        refund: amount,
+        finalize: false,
+        settled_at: env.block.time,
+    };
+    SETTLEMENTS.save(deps.storage, (key, sequence), &settlement)?;
+    let mut payout = Payout::default();
+    payout
+        .messages
+        .extend(send(&escrow.customer, amount, &escrow.denom));
+    payout.events.push(events::settled(&settlement));
+    payout
+        .events
+        .push(events::escrow_reclaimed(key, escrow, amount)?);
+    Ok(payout)
+}
+
 pub fn settle(
     mut deps: DepsMut,
     env: Env,

@@ -111,6 +111,16 @@ pub fn record(
             "period_end is in the future",
         ));
     }
+    // Nothing is billed past the end of the allocation (or the order's
+    // cancellation) that the marketplace reported.
+    if let Some(ended_at) = escrow.ended_at {
+        if usage.period_end > ended_at {
+            return Err(ContractError::UsageAfterEnd {
+                id: key,
+                ended_at: ended_at.seconds(),
+            });
+        }
+    }
     // In whole seconds, as periods are reported; block times carry nanos.
     if usage.period_start.seconds() < escrow.created_at.seconds() {
         return Err(ContractError::invalid(
