@@ -1,6 +1,8 @@
 //! A chain in a box: the VirtEngine contracts deployed on cw-multi-test and
 //! wired to each other, with funded parties.
 
+pub mod world;
+
 use std::collections::BTreeMap;
 
 use cosmwasm_std::{coin, Addr, Coin, Empty, StdResult, Uint128};
