@@ -333,6 +333,8 @@ pub fn reply(_deps: DepsMut, _env: Env, msg: Reply) -> Result<Response, Contract
     match (msg.id, msg.result) {
         (escrow::REFUND_REPLY_ID, SubMsgResult::Err(error)) => Ok(Response::new()
             .add_event(Event::new("ve.settlement_refund_failed").add_attribute("error", error))),
+        (escrow::END_REPLY_ID, SubMsgResult::Err(error)) => Ok(Response::new()
+            .add_event(Event::new("ve.settlement_end_failed").add_attribute("error", error))),
         (id, _) => Err(ContractError::invalid(
             "reply",
             format!("unexpected reply {id}"),

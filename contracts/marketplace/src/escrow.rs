@@ -15,6 +15,9 @@ use crate::state::{Bid, Config, Offering, Order};
 /// Reply id of settlement refunds: a failed refund must not block the state
 /// change that caused it (see `contract::reply`).
 pub const REFUND_REPLY_ID: u64 = 1;
+/// Reply id of reports of an escrow's end (`end_order_escrow`): a refused
+/// report must not block the state change either.
+pub const END_REPLY_ID: u64 = 2;
 
 fn call(
     contract: &cosmwasm_std::Addr,
@@ -125,4 +128,27 @@ pub fn refund_all(config: &Config, order: &mut Order) -> StdResult<(Vec<SubMsg>,
         );
     }
     Ok((msgs, evs))
+}
+
+/// Tells settlement that the order's escrow has ended: the order reached a
+/// final state (terminated, failed or cancelled), i.e. its allocation did,
+/// or it was cancelled. Settlement records the time (`ended_at`): no usage
+/// period may end after it, and after the acknowledgement window the
+/// customer can reclaim what no usage record holds. Nothing without a
+/// settlement escrow. Sent before any refund, which closes the escrow.
+pub fn end(config: &Config, order: &Order) -> StdResult<Option<(SubMsg, Event)>> {
+    let (Some(escrow_id), Some(settlement)) =
+        (&order.settlement_escrow, &config.settlement_contract)
+    else {
+        return Ok(None);
+    };
+    let msg = SettlementMsg::EndOrderEscrow {
+        escrow_id: escrow_id.clone(),
+    };
+    Ok(Some((
+        SubMsg::reply_on_error(call(settlement, &msg, vec![])?, END_REPLY_ID),
+        Event::new("ve.settlement_end_requested")
+            .add_attribute("order_id", order.order_id().text())
+            .add_attribute("escrow_id", escrow_id),
+    )))
 }

@@ -1,6 +1,6 @@
 use cosmwasm_std::{Addr, Coin, DepsMut, Env, MessageInfo, Response, Uint128};
 use ve_types::states::order_state_for_allocation;
-use ve_types::{AllocationState, OrderState};
+use ve_types::{AllocationState, OrderState, StateMachine};
 
 use super::{ensure_transition, load_allocation, load_order};
 use crate::error::ContractError;
@@ -54,16 +54,30 @@ fn transition(
         let never_ran = matches!(order_from, OrderState::Matched | OrderState::Provisioning);
         let refund =
             order_to == OrderState::Cancelled || (order_to == OrderState::Failed && never_ran);
-        let (refunds, refund_events) = if refund {
-            escrow::refund_all(&CONFIG.load(deps.storage)?, &mut order)?
+        // An order ends (terminated, failed, cancelled) exactly when its
+        // allocation reaches a final state or is stopped before it started:
+        // its settlement escrow learns the end first, then any refund
+        // closes it.
+        let ends = order_to.is_terminal();
+        let config = if ends || refund {
+            Some(CONFIG.load(deps.storage)?)
         } else {
-            (vec![], vec![])
+            None
+        };
+        let end = match (&config, ends) {
+            (Some(config), true) => escrow::end(config, &order)?,
+            _ => None,
+        };
+        let (refunds, refund_events) = match (&config, refund) {
+            (Some(config), true) => escrow::refund_all(config, &mut order)?,
+            _ => (vec![], vec![]),
         };
         update_order(deps.storage, &order)?;
-        response = response
-            .add_event(events::order_state_changed(&order, order_from))
-            .add_submessages(refunds)
-            .add_events(refund_events);
+        response = response.add_event(events::order_state_changed(&order, order_from));
+        if let Some((end, event)) = end {
+            response = response.add_submessage(end).add_event(event);
+        }
+        response = response.add_submessages(refunds).add_events(refund_events);
     }
     Ok(response)
 }

@@ -144,6 +144,10 @@ pub fn cancel(
         response = response.add_event(event);
     }
     let config = CONFIG.load(deps.storage)?;
+    // The escrow's end first: the refund that follows closes it.
+    if let Some((end, event)) = escrow::end(&config, &order)? {
+        response = response.add_submessage(end).add_event(event);
+    }
     let (refunds, refund_events) = escrow::refund_all(&config, &mut order)?;
     order.state = OrderState::Cancelled;
     order.updated_at = env.block.time;
