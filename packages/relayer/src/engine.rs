@@ -137,6 +137,25 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         self.queue_all(std::slice::from_ref(draft), None, report)
     }
 
+    /// Signs and stores a block's callbacks and moves the checkpoint to
+    /// the block, in one database transaction: a crash before it re-reads
+    /// the block (Waldur calls are idempotent), never half of it.
+    fn queue_block(
+        &mut self,
+        drafts: &[CallbackDraft],
+        height: u64,
+        report: &mut StepReport,
+    ) -> Result<(), EngineError> {
+        let now = self.chain.now();
+        let signed = drafts
+            .iter()
+            .map(|d| self.signer.sign(d, now))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| EngineError::Signing(e.to_string()))?;
+        report.callbacks_queued += self.outbox.enqueue_block(signed, now, height)?;
+        Ok(())
+    }
+
     /// Signs and stores the drafts, with the watermark that produced them,
     /// in one database transaction.
     fn queue_all(
@@ -155,10 +174,12 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         Ok(())
     }
 
-    /// Acts on one chain event of this provider.
+    /// Acts on one chain event of this provider; the callbacks it causes
+    /// go to `drafts` (the block's, stored together at its end).
     async fn handle(
         &mut self,
         event: &ChainEvent,
+        drafts: &mut Vec<CallbackDraft>,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
         match event {
@@ -191,7 +212,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                             reason: None,
                         });
                     }
-                    self.queue(&draft, report)?;
+                    drafts.push(draft);
                 }
             }
             ChainEvent::TerminateRequested { allocation_id, .. } => {
@@ -207,7 +228,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                 );
                 // The marketplace already moved the allocation to
                 // terminating; the callback is a no-op confirmation.
-                self.queue(&draft, report)?;
+                drafts.push(draft);
             }
             ChainEvent::Paused { allocation_id, .. }
             | ChainEvent::Resumed { allocation_id, .. } => {
@@ -264,7 +285,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                         reason: None,
                     },
                 );
-                self.queue(&draft, report)?;
+                drafts.push(draft);
             }
             ChainEvent::JobStateChanged { job_id, state, .. } => {
                 use ve_types::StateMachine;
@@ -273,11 +294,17 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                     // Status reports still queued for the job would only
                     // be refused (the contract allows no change to a final
                     // job) and end as dead letters.
-                    let dropped = self.outbox.supersede_pending(
-                        |cb| cb.entity_type == EntityType::Job && cb.entity_id == *job_id,
-                        &format!("job {job_id} closed on chain ({})", state.as_str()),
-                        self.chain.now(),
-                    )?;
+                    let of_this_job = |entity: EntityType, id: &str| {
+                        entity == EntityType::Job && id == job_id.as_str()
+                    };
+                    let before = drafts.len();
+                    drafts.retain(|d| !of_this_job(d.action.entity_type(), &d.entity_id));
+                    let dropped = (before - drafts.len())
+                        + self.outbox.supersede_pending(
+                            |cb| of_this_job(cb.entity_type, &cb.entity_id),
+                            &format!("job {job_id} closed on chain ({})", state.as_str()),
+                            self.chain.now(),
+                        )?;
                     if dropped > 0 {
                         report.notes.push(format!(
                             "job {job_id} closed on chain: {dropped} queued status report(s) dropped"
@@ -518,10 +545,11 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                     // Blocks before this one are done; this one is next.
                     return Ok(block[0].height.saturating_sub(1));
                 }
+                let mut drafts = Vec::new();
                 for raw in block {
-                    self.handle_raw(raw, report).await?;
+                    self.handle_raw(raw, &mut drafts, report).await?;
                 }
-                self.outbox.set_meta(CHECKPOINT, block[0].height)?;
+                self.queue_block(&drafts, block[0].height, report)?;
                 if self.outbox_holds_a_full_transaction()? {
                     self.flush(report).await?;
                 }
@@ -555,6 +583,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     async fn handle_raw(
         &mut self,
         raw: &crate::chain::ContractEvent,
+        drafts: &mut Vec<CallbackDraft>,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
         let Some(event) = ChainEvent::decode(raw) else {
@@ -563,7 +592,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         if event.provider() != self.signer.provider {
             return Ok(());
         }
-        match self.handle(&event, report).await {
+        match self.handle(&event, drafts, report).await {
             Ok(()) => Ok(()),
             Err(EngineError::Waldur(e)) if e.is_transient() => Err(e.into()),
             // A refusal would block every later event if retried forever:

@@ -98,6 +98,9 @@ impl Watermark {
     }
 }
 
+/// redb's page cache for the outbox.
+const OUTBOX_CACHE_BYTES: usize = 4 << 20;
+
 pub struct Outbox {
     db: Database,
     /// Failures after which an entry goes to the dead letters.
@@ -109,7 +112,12 @@ impl Outbox {
         if !path.exists() {
             Self::create_whole(path)?;
         }
-        let db = Database::create(path)?;
+        // redb's default cache may grow to 1 GiB; the outbox's working set
+        // (the pending index and recent entries) is small, and the cache is
+        // most of the relayer's resident memory under load.
+        let db = Database::builder()
+            .set_cache_size(OUTBOX_CACHE_BYTES)
+            .create(path)?;
         Self::create_tables(&db)?;
         Ok(Outbox { db, max_attempts })
     }
@@ -164,6 +172,27 @@ impl Outbox {
         now: u64,
         watermark: Option<&Watermark>,
     ) -> Result<u64, OutboxError> {
+        self.enqueue_all(callbacks, now, watermark, None)
+    }
+
+    /// Stores a block's callbacks and moves the checkpoint to the block,
+    /// in one commit (one fsync per block, not one per event).
+    pub fn enqueue_block(
+        &self,
+        callbacks: Vec<SignedCallback>,
+        now: u64,
+        height: u64,
+    ) -> Result<u64, OutboxError> {
+        self.enqueue_all(callbacks, now, None, Some(height))
+    }
+
+    fn enqueue_all(
+        &self,
+        callbacks: Vec<SignedCallback>,
+        now: u64,
+        watermark: Option<&Watermark>,
+        checkpoint: Option<u64>,
+    ) -> Result<u64, OutboxError> {
         let tx = self.db.begin_write()?;
         let mut new = 0;
         for callback in callbacks {
@@ -174,6 +203,9 @@ impl Outbox {
         if let Some(w) = watermark {
             tx.open_table(STATE)?
                 .insert(w.key.as_str(), w.value.as_slice())?;
+        }
+        if let Some(height) = checkpoint {
+            tx.open_table(META)?.insert(CHECKPOINT, height)?;
         }
         tx.commit()?;
         Ok(new)

@@ -76,6 +76,16 @@ impl WaldurPort for ScriptedWaldur {
     async fn usage_updates(&mut self, _now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
         Ok(self.usage.drain(..).collect())
     }
+    async fn submit_job(
+        &mut self,
+        job: &ve_relayer::job_flow::JobSubmission,
+    ) -> Result<ve_relayer::waldur_port::SubmittedJob, WaldurError> {
+        self.calls.push(format!("submit_job {}", job.job_id));
+        Ok(ve_relayer::waldur_port::SubmittedJob {
+            job_uuid: format!("slurm-{}", job.job_id),
+            created: true,
+        })
+    }
 }
 
 /// The embedded chain whose next `fail` submissions do not arrive, or
@@ -962,4 +972,58 @@ async fn a_pass_reads_a_bounded_range_of_blocks() {
     assert_eq!((report.events_handled, report.callbacks_confirmed), (1, 2));
     assert!(!report.behind);
     assert_eq!(checkpoint(&e), Some(1_201));
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_job_closed_in_the_block_it_was_submitted_in_sends_no_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = ScriptedChain::with_blocks(&[1]);
+    // Block 2: a job submitted and cancelled by its customer at once.
+    let attributes = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    };
+    for (index, kind, extra) in [
+        (
+            0,
+            "job_submitted",
+            vec![
+                ("hpc_offering_id", "h/1"),
+                ("cluster_id", "c/1"),
+                ("queue", "batch"),
+                ("nodes", "1"),
+                ("max_runtime_seconds", "3600"),
+            ],
+        ),
+        (1, "job_state_changed", vec![("state", "cancelled")]),
+    ] {
+        let mut pairs = vec![("job_id", "j/1"), ("provider", SCRIPTED_PROVIDER)];
+        pairs.extend(extra);
+        chain.events.push(ContractEvent {
+            height: 2,
+            index,
+            contract: "hpc".into(),
+            kind: kind.into(),
+            attributes: attributes(&pairs),
+        });
+    }
+    chain.head = 2;
+    let mut e = scripted_engine(chain, dir.path());
+    let report = e.step().await.unwrap();
+    assert_eq!(report.events_handled, 3);
+    assert!(e.waldur.calls.contains(&"submit_job j/1".to_string()));
+    assert!(
+        report
+            .notes
+            .iter()
+            .any(|n| n.contains("job j/1 closed on chain")),
+        "{:?}",
+        report.notes
+    );
+    // Only the allocation's two callbacks of block 1 were stored and sent:
+    // the job's `queued` report never reached the outbox (the contract
+    // refuses any change to a final job).
+    assert_eq!(e.outbox.counts().unwrap(), (0, 2, 0));
 }
