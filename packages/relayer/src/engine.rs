@@ -13,7 +13,7 @@ use serde::Serialize;
 use thiserror::Error;
 use ve_types::callback::{AllocationStatePayload, UsagePayload};
 use ve_types::{ActionType, AllocationState, EntityType};
-use waldur_callback::msg::CallbackOutcome;
+use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 use crate::chain::{ChainClient, ChainError, ChainEvent};
 use crate::outbox::{EntryState, Outbox, OutboxError, Watermark, CHECKPOINT};
@@ -146,12 +146,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         height: u64,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
-        let now = self.chain.now();
-        let signed = drafts
-            .iter()
-            .map(|d| self.signer.sign(d, now))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| EngineError::Signing(e.to_string()))?;
+        let (signed, now) = self.sign_all(drafts)?;
         report.callbacks_queued += self.outbox.enqueue_block(signed, now, height)?;
         Ok(())
     }
@@ -164,14 +159,23 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         watermark: Option<&Watermark>,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
+        let (signed, now) = self.sign_all(drafts)?;
+        report.callbacks_queued += self.outbox.enqueue_with(signed, now, watermark)?;
+        Ok(())
+    }
+
+    /// The drafts signed at the chain's time, and that time.
+    fn sign_all(
+        &self,
+        drafts: &[CallbackDraft],
+    ) -> Result<(Vec<SignedCallback>, u64), EngineError> {
         let now = self.chain.now();
         let signed = drafts
             .iter()
             .map(|d| self.signer.sign(d, now))
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| EngineError::Signing(e.to_string()))?;
-        report.callbacks_queued += self.outbox.enqueue_with(signed, now, watermark)?;
-        Ok(())
+        Ok((signed, now))
     }
 
     /// Acts on one chain event of this provider; the callbacks it causes
@@ -410,9 +414,9 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     /// its signature would expire before it could land.
     fn fresh(
         &mut self,
-        callback: waldur_callback::msg::SignedCallback,
+        callback: SignedCallback,
         report: &mut StepReport,
-    ) -> Result<waldur_callback::msg::SignedCallback, EngineError> {
+    ) -> Result<SignedCallback, EngineError> {
         let now = self.chain.now();
         if callback.expires_at >= now.saturating_add(RESIGN_MARGIN_SECONDS) {
             return Ok(callback);
@@ -433,7 +437,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     /// Returns whether every callback was confirmed.
     async fn send(
         &mut self,
-        callbacks: Vec<waldur_callback::msg::SignedCallback>,
+        callbacks: Vec<SignedCallback>,
         report: &mut StepReport,
     ) -> Result<bool, EngineError> {
         let mut all_confirmed = true;
