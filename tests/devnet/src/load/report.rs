@@ -602,13 +602,18 @@ impl Figures {
         );
         let _ = writeln!(
             s,
-            "- `ve-relayer run` as its own process (`{}`, a dev build), \
+            "- `ve-relayer run` as its own process (`{}`, {}), \
              `chain = \"rpc\"`, config as `Stack::prepare_relayer` writes it: `poll_interval = 1` s, \
              `tx_poll_interval_ms = 250`, simulated gas x 1.3, the defaults for the rest (up to 200 callbacks \
              a transaction in executes of 50), and `waldur_rate_limit_per_second = {rate}` with a burst of {rate} \
              (the relayer's default, 10, makes Waldur's limit the bound: about 5 requests per allocation, 2 \
              allocations a second). Built from {}.",
             self.relayer_bin.display(),
+            if o.bin_dir.is_some() {
+                "prebuilt: its profile is in the source below"
+            } else {
+                "a dev build of the working tree"
+            },
             self.source,
             rate = o.waldur_rate_limit
         );
