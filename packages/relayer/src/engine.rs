@@ -576,8 +576,8 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     }
 
     fn outbox_holds_a_full_transaction(&self) -> Result<bool, EngineError> {
-        let capacity = self.chain.max_callbacks_per_tx().max(1);
-        Ok(self.outbox.in_state(EntryState::Pending, capacity)?.len() == capacity)
+        let capacity = self.chain.max_callbacks_per_tx().max(1) as u64;
+        Ok(self.outbox.pending_len()? >= capacity)
     }
 
     /// Hands one chain event to [`Self::handle`]: events of other

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use redb::{Database, ReadableTable, TableDefinition};
+use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use waldur_callback::msg::SignedCallback;
@@ -112,9 +112,9 @@ impl Outbox {
         if !path.exists() {
             Self::create_whole(path)?;
         }
-        // redb's default cache may grow to 1 GiB; the outbox's working set
-        // (the pending index and recent entries) is small, and the cache is
-        // most of the relayer's resident memory under load.
+        // redb's default cache may grow to 1 GiB of the relayer's memory;
+        // the outbox's working set (the pending index and recent entries)
+        // is small.
         let db = Database::builder()
             .set_cache_size(OUTBOX_CACHE_BYTES)
             .create(path)?;
@@ -426,6 +426,13 @@ impl Outbox {
         .map(|_| ())
     }
 
+    /// How many callbacks wait to be sent (the pending index's length,
+    /// without reading the entries).
+    pub fn pending_len(&self) -> Result<u64, OutboxError> {
+        let tx = self.db.begin_read()?;
+        Ok(tx.open_table(PENDING)?.len()?)
+    }
+
     pub fn counts(&self) -> Result<(u64, u64, u64), OutboxError> {
         let tx = self.db.begin_read()?;
         let table = tx.open_table(OUTBOX)?;
@@ -547,6 +554,7 @@ mod tests {
         assert_eq!(pending[0].callback.callback_id, "a");
         assert_eq!(pending[0].created_at, 10);
         assert_eq!(outbox.counts().unwrap(), (1, 1, 0));
+        assert_eq!(outbox.pending_len().unwrap(), 1);
         assert_eq!(outbox.meta(CHECKPOINT).unwrap(), Some(42));
     }
 
@@ -621,6 +629,7 @@ mod tests {
         outbox.reprocess("b", cb("b"), 3).unwrap();
         assert_eq!(order(&outbox), ["terminate:a:terminated", "a", "b"]);
         assert_eq!(outbox.counts().unwrap(), (3, 1, 0));
+        assert_eq!(outbox.pending_len().unwrap(), 3);
     }
 
     #[test]
