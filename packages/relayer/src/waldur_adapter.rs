@@ -34,11 +34,7 @@ use crate::waldur_port::{
 };
 
 fn api(e: waldur::Error) -> WaldurError {
-    if e.is_transient() {
-        WaldurError::Transient(e.to_string())
-    } else {
-        WaldurError::Api(e.to_string())
-    }
+    WaldurError::from_client(e)
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -383,7 +379,9 @@ impl WaldurPort for WaldurAdapter {
                         self.approve_pending(&resource).await?;
                         Ok(resource)
                     }
-                    _ => Err(WaldurError::Api(format!("terminate {resource}: {detail}"))),
+                    _ => Err(WaldurError::Conflict(format!(
+                        "terminate {resource}: {detail}"
+                    ))),
                 }
             }
             Err(e) => Err(api(e)),

@@ -3,6 +3,7 @@
 //! scripted one.
 
 use crate::outbox::Watermark;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,11 +72,28 @@ pub struct JobUpdate {
 
 #[derive(Error, Debug, Clone, PartialEq, Eq)]
 pub enum WaldurError {
-    /// Waldur is unreachable, overloaded or timing out: try the whole pass
-    /// again later.
+    /// Waldur is unreachable, failing (5xx) or timing out: another attempt
+    /// later may succeed.
     #[error("Waldur unavailable: {0}")]
     Transient(String),
-    /// Waldur refused or answered nonsense: retrying the same event will not help.
+    /// 429 on every attempt the client made; `retry_after` is the server's
+    /// last `Retry-After`, in seconds.
+    #[error("Waldur rate limited the relayer: {message}")]
+    RateLimited {
+        message: String,
+        retry_after: Option<u64>,
+    },
+    /// 401 or 403: the token is wrong, expired or lacks a permission. An
+    /// operator must act; the work waits for them.
+    #[error("Waldur refused the relayer's credentials: {0}")]
+    Auth(String),
+    /// 409: the object is in a state that forbids the call for now (a
+    /// pending order, an order not yet pending-provider): a state to wait
+    /// on, not an error of the request.
+    #[error("Waldur state conflict (waiting for it to clear): {0}")]
+    Conflict(String),
+    /// Waldur refused the request or answered nonsense: retrying the same
+    /// request will not help unless something changes.
     #[error("Waldur API: {0}")]
     Api(String),
     #[error("no Waldur offering is mapped to chain offering {0}")]
@@ -84,9 +102,80 @@ pub enum WaldurError {
     UnknownAllocation(String),
 }
 
+/// How a failed Waldur call is retried (see `intents`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FailureClass {
+    /// Network error, timeout or 5xx.
+    Unavailable,
+    /// 429.
+    RateLimited,
+    /// 401 or 403.
+    Auth,
+    /// 409.
+    Conflict,
+    /// 400, 404, other 4xx, an unreadable answer, or the relayer's own
+    /// refusal (an unmapped offering).
+    Refused,
+}
+
+impl FailureClass {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::Unavailable => "unavailable",
+            FailureClass::RateLimited => "rate_limited",
+            FailureClass::Auth => "auth",
+            FailureClass::Conflict => "conflict",
+            FailureClass::Refused => "refused",
+        }
+    }
+}
+
 impl WaldurError {
+    /// Whether Waldur itself is out of reach (or refusing everyone): the
+    /// other work waiting for it would fail the same way now.
     pub fn is_transient(&self) -> bool {
-        matches!(self, WaldurError::Transient(_))
+        matches!(
+            self,
+            WaldurError::Transient(_) | WaldurError::RateLimited { .. }
+        )
+    }
+
+    pub fn class(&self) -> FailureClass {
+        match self {
+            WaldurError::Transient(_) => FailureClass::Unavailable,
+            WaldurError::RateLimited { .. } => FailureClass::RateLimited,
+            WaldurError::Auth(_) => FailureClass::Auth,
+            WaldurError::Conflict(_) => FailureClass::Conflict,
+            WaldurError::Api(_)
+            | WaldurError::UnmappedOffering(_)
+            | WaldurError::UnknownAllocation(_) => FailureClass::Refused,
+        }
+    }
+
+    /// The wait the server asked for, in seconds.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            WaldurError::RateLimited { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// Maps a Waldur client error to its class.
+    pub fn from_client(e: waldur::Error) -> Self {
+        let message = e.to_string();
+        match e {
+            waldur::Error::RateLimited { retry_after, .. } => WaldurError::RateLimited {
+                message,
+                retry_after: retry_after.map(|d| d.as_secs().max(1)),
+            },
+            waldur::Error::Unauthorized { .. } | waldur::Error::Forbidden { .. } => {
+                WaldurError::Auth(message)
+            }
+            waldur::Error::Conflict { .. } => WaldurError::Conflict(message),
+            e if e.is_transient() => WaldurError::Transient(message),
+            _ => WaldurError::Api(message),
+        }
     }
 }
 

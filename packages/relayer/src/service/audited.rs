@@ -143,10 +143,8 @@ impl<W> AuditedWaldur<W> {
     fn account<T>(&self, result: &Result<T, WaldurError>) {
         match result {
             Ok(_) => self.telemetry.waldur_call_succeeded(),
-            Err(WaldurError::Transient(_) | WaldurError::Api(_)) => {
-                self.telemetry.waldur_error("engine")
-            }
-            Err(_) => {}
+            Err(WaldurError::UnmappedOffering(_) | WaldurError::UnknownAllocation(_)) => {}
+            Err(_) => self.telemetry.waldur_error("engine"),
         }
     }
 
