@@ -1,13 +1,14 @@
-//! The two dead letter queues, read and reprocessed straight from the
-//! relayer database: callbacks the chain kept refusing (outbox) and
-//! offerings Waldur kept refusing (offering sync records). The CLI uses
+//! The dead letter queues, read and reprocessed straight from the relayer
+//! database: chain events whose Waldur work failed for good (intents),
+//! callbacks the chain kept refusing (outbox) and offerings Waldur kept
+//! refusing (offering sync records). The CLI uses
 //! this on a stopped relayer's database; the running service uses it
 //! through its admin API (redb lets one process open the file).
 
 use crate::offering_sync::{SyncRecord, SyncState, RECORD_PREFIX};
 use crate::outbox::{EntryState, Outbox, OutboxError};
 use crate::service::summary::{
-    DeadCallback, DeadLetters, DeadOffering, ReprocessTarget, Reprocessed,
+    DeadCallback, DeadEvent, DeadLetters, DeadOffering, ReprocessTarget, Reprocessed,
 };
 use crate::signer::{CallbackDraft, Signer};
 
@@ -35,6 +36,7 @@ pub fn dead_offerings(store: &Outbox) -> Result<Vec<SyncRecord>, OutboxError> {
 
 pub fn list(store: &Outbox) -> Result<DeadLetters, OutboxError> {
     Ok(DeadLetters {
+        events: store.dead_intents()?.iter().map(DeadEvent::from).collect(),
         callbacks: store
             .in_state(EntryState::DeadLetter, usize::MAX)?
             .iter()
@@ -52,6 +54,16 @@ fn wanted(target: &ReprocessTarget, id: &str) -> bool {
         ReprocessTarget::One { id: wanted } => wanted == id,
         ReprocessTarget::All { all } => *all,
     }
+}
+
+/// Puts the dead events `target` names back in the queue, due at once
+/// (attempts and age counted afresh).
+pub fn reprocess_events(
+    store: &Outbox,
+    target: &ReprocessTarget,
+    now: u64,
+) -> Result<Vec<String>, OutboxError> {
+    store.reprocess_intents(|id| wanted(target, id), now)
 }
 
 /// Re-signs (fresh nonce and validity: the old signature may have
@@ -100,7 +112,9 @@ pub fn reprocess_offerings_offline(
 /// Checks that something was reprocessed when one id was asked for.
 pub fn check_found(target: &ReprocessTarget, done: &Reprocessed) -> Result<(), DeadLetterError> {
     match target {
-        ReprocessTarget::One { id } if done.callbacks.is_empty() && done.offerings.is_empty() => {
+        ReprocessTarget::One { id }
+            if done.events.is_empty() && done.callbacks.is_empty() && done.offerings.is_empty() =>
+        {
             Err(DeadLetterError::NotFound(id.clone()))
         }
         ReprocessTarget::All { all: false } => Err(DeadLetterError::NoTarget),

@@ -2,11 +2,15 @@
 //! back through the outbox. One `step` is one pass; `run` repeats it.
 //!
 //! Delivery is at least once everywhere and exactly once in effect:
-//! - the checkpoint moves only after a block's callbacks are in the outbox,
-//!   so a crash re-reads the block, and the deterministic callback ids turn
-//!   the repeat into `already_processed`;
+//! - the checkpoint moves only in the commit that stores a block's events
+//!   as intents (`crate::intents`), so a crash re-reads the block and
+//!   finds them stored;
+//! - an intent leaves the database only in the commit that queues the
+//!   callbacks of its Waldur work; a failure keeps it, to be retried by
+//!   its class or given up on as a visible dead letter;
 //! - Waldur calls are idempotent per allocation (the Waldur side looks up
-//!   the order by the allocation id before creating one);
+//!   what an earlier attempt made before creating anything), and the
+//!   deterministic callback ids turn a repeat into `already_processed`;
 //! - an outbox entry is done only once the chain answered for it.
 
 use serde::Serialize;
@@ -16,6 +20,7 @@ use ve_types::{ActionType, AllocationState, EntityType};
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 use crate::chain::{ChainClient, ChainError, ChainEvent};
+use crate::intents::{Intent, IntentState};
 use crate::outbox::{EntryState, Outbox, OutboxError, Watermark, CHECKPOINT};
 use crate::signer::{CallbackDraft, Signer};
 use crate::waldur_port::{ResourceStatus, WaldurError, WaldurPort};
@@ -25,8 +30,9 @@ use crate::waldur_port::{ResourceStatus, WaldurError, WaldurPort};
 /// handled, signatures are young when they land, and a stop request or a
 /// health probe never waits for the whole backlog.
 pub const BLOCKS_PER_PASS: u64 = 500;
-/// A pass ends at the first block boundary after this many events of this
-/// provider (a block is never split: the checkpoint is a block height).
+/// A pass records the intents of blocks up to the first block boundary
+/// after this many (a block is never split: the checkpoint is a block
+/// height), and does the Waldur work of at most this many.
 pub const EVENTS_PER_PASS: u64 = 100;
 /// Blocks whose events are read (and held) at once.
 pub const READ_PAGE: u64 = 20;
@@ -55,8 +61,11 @@ pub struct StepReport {
     pub callbacks_confirmed: u64,
     pub already_processed: u64,
     pub failed: u64,
-    /// Events Waldur refused for good (not retried; see `events_failed:`
-    /// in the relayer database).
+    /// Chain events stored as intents (see [`crate::intents`]).
+    pub events_recorded: u64,
+    /// Intents whose Waldur work failed this pass and will be tried again.
+    pub events_retrying: u64,
+    /// Intents given up on this pass (dead letters).
     pub events_failed: u64,
     /// Why the outbox could not be sent this step (node down, fee account
     /// unfunded, ...): nothing was lost, but nothing landed either.
@@ -90,6 +99,8 @@ impl StepReport {
         self.already_processed += later.already_processed;
         self.failed += later.failed;
         self.events_failed += later.events_failed;
+        self.events_recorded += later.events_recorded;
+        self.events_retrying += later.events_retrying;
         self.transactions_sent += later.transactions_sent;
         self.resigned += later.resigned;
         self.submit_error = later.submit_error.or(self.submit_error.take());
@@ -98,8 +109,19 @@ impl StepReport {
     }
 }
 
-/// Prefix of the records of events the relayer gave up on.
-pub const EVENT_FAILURES: &str = "events_failed:";
+/// Intents read per pass to find the due ones (see `work_intents`): a
+/// bound on each pass's reading; beyond it, newer intents wait for older
+/// ones to clear.
+pub const INTENTS_SCANNED: usize = 10_000;
+
+/// The callbacks one intent's Waldur work produced.
+#[derive(Default)]
+struct Work {
+    /// To send.
+    send: Vec<CallbackDraft>,
+    /// States the chain already has (recorded done, never sent).
+    settled: Vec<CallbackDraft>,
+}
 
 pub struct Engine<C: ChainClient, W: WaldurPort> {
     pub chain: C,
@@ -137,20 +159,6 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         self.queue_all(std::slice::from_ref(draft), None, report)
     }
 
-    /// Signs and stores a block's callbacks and moves the checkpoint to
-    /// the block, in one database transaction: a crash before it re-reads
-    /// the block (Waldur calls are idempotent), never half of it.
-    fn queue_block(
-        &mut self,
-        drafts: &[CallbackDraft],
-        height: u64,
-        report: &mut StepReport,
-    ) -> Result<(), EngineError> {
-        let (signed, now) = self.sign_all(drafts)?;
-        report.callbacks_queued += self.outbox.enqueue_block(signed, now, height)?;
-        Ok(())
-    }
-
     /// Signs and stores the drafts, with the watermark that produced them,
     /// in one database transaction.
     fn queue_all(
@@ -178,12 +186,12 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         Ok((signed, now))
     }
 
-    /// Acts on one chain event of this provider; the callbacks it causes
-    /// go to `drafts` (the block's, stored together at its end).
+    /// Does the Waldur work of one chain event of this provider; the
+    /// callbacks it causes go to `work`.
     async fn handle(
         &mut self,
         event: &ChainEvent,
-        drafts: &mut Vec<CallbackDraft>,
+        work: &mut Work,
         report: &mut StepReport,
     ) -> Result<(), EngineError> {
         match event {
@@ -216,7 +224,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                             reason: None,
                         });
                     }
-                    drafts.push(draft);
+                    work.send.push(draft);
                 }
             }
             ChainEvent::TerminateRequested { allocation_id, .. } => {
@@ -231,8 +239,10 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                     AllocationState::Terminating,
                 );
                 // The marketplace already moved the allocation to
-                // terminating; the callback is a no-op confirmation.
-                drafts.push(draft);
+                // terminating: sending it would cost a transaction for
+                // nothing. Recorded as done, it is not sent either when
+                // Waldur reports the resource terminated.
+                work.settled.push(draft);
             }
             ChainEvent::Paused { allocation_id, .. }
             | ChainEvent::Resumed { allocation_id, .. } => {
@@ -289,7 +299,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                         reason: None,
                     },
                 );
-                drafts.push(draft);
+                work.send.push(draft);
             }
             ChainEvent::JobStateChanged { job_id, state, .. } => {
                 use ve_types::StateMachine;
@@ -301,14 +311,11 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                     let of_this_job = |entity: EntityType, id: &str| {
                         entity == EntityType::Job && id == job_id.as_str()
                     };
-                    let before = drafts.len();
-                    drafts.retain(|d| !of_this_job(d.action.entity_type(), &d.entity_id));
-                    let dropped = (before - drafts.len())
-                        + self.outbox.supersede_pending(
-                            |cb| of_this_job(cb.entity_type, &cb.entity_id),
-                            &format!("job {job_id} closed on chain ({})", state.as_str()),
-                            self.chain.now(),
-                        )?;
+                    let dropped = self.outbox.supersede_pending(
+                        |cb| of_this_job(cb.entity_type, &cb.entity_id),
+                        &format!("job {job_id} closed on chain ({})", state.as_str()),
+                        self.chain.now(),
+                    )?;
                     if dropped > 0 {
                         report.notes.push(format!(
                             "job {job_id} closed on chain: {dropped} queued status report(s) dropped"
@@ -526,42 +533,110 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
             report.behind = checkpoint < head;
             self.outbox.set_meta(CHECKPOINT, checkpoint)?;
         }
+        self.work_intents(&mut report).await?;
         self.poll_waldur(&mut report).await?;
         self.flush(&mut report).await?;
         Ok(report)
     }
 
-    /// Handles the events of blocks `from..=to`, read [`READ_PAGE`] blocks
-    /// at a time (only those are held in memory), until [`EVENTS_PER_PASS`]
-    /// is reached at a block boundary; returns the last block done.
+    /// Records the intents of blocks `from..=to` (see [`crate::intents`]),
+    /// read [`READ_PAGE`] blocks at a time (only those are held in memory),
+    /// until [`EVENTS_PER_PASS`] is reached at a block boundary; returns the
+    /// last block done. No Waldur call is made here: the checkpoint moves
+    /// whatever Waldur does.
     async fn relay_blocks(
         &mut self,
         from: u64,
         to: u64,
         report: &mut StepReport,
     ) -> Result<u64, EngineError> {
+        let now = self.chain.now();
+        let mut recorded = 0u64;
         let mut page_start = from;
         while page_start <= to {
             let page_end = page_start.saturating_add(READ_PAGE - 1).min(to);
             let events = self.chain.events(page_start, page_end).await?;
             for block in events.chunk_by(|a, b| a.height == b.height) {
-                if report.events_handled + report.events_failed >= EVENTS_PER_PASS {
+                if recorded >= EVENTS_PER_PASS {
                     // Blocks before this one are done; this one is next.
                     return Ok(block[0].height.saturating_sub(1));
                 }
-                let mut drafts = Vec::new();
-                for raw in block {
-                    self.handle_raw(raw, &mut drafts, report).await?;
-                }
-                self.queue_block(&drafts, block[0].height, report)?;
-                if self.outbox_holds_a_full_transaction()? {
-                    self.flush(report).await?;
+                let intents: Vec<Intent> = block
+                    .iter()
+                    .filter_map(|raw| Intent::of(raw, &self.signer.provider, now))
+                    .collect();
+                if !intents.is_empty() {
+                    recorded += intents.len() as u64;
+                    report.events_recorded +=
+                        self.outbox.record_block(&intents, block[0].height)?;
                 }
             }
             self.outbox.set_meta(CHECKPOINT, page_end)?;
             page_start = page_end.saturating_add(1);
         }
         Ok(to)
+    }
+
+    /// Does the due intents' Waldur work, in chain order, at most
+    /// [`EVENTS_PER_PASS`] of them: each done one leaves the database with
+    /// its callbacks (one commit), each failed one is kept with its next
+    /// attempt or goes to the dead letters. An allocation's later intents
+    /// wait behind one that waits. When Waldur is out of reach the rest
+    /// wait for the next pass (they would fail the same way).
+    async fn work_intents(&mut self, report: &mut StepReport) -> Result<(), EngineError> {
+        let now = self.chain.now();
+        let mut waiting_subjects = std::collections::BTreeSet::new();
+        let mut tried = 0u64;
+        for mut intent in self.outbox.intents(INTENTS_SCANNED)? {
+            let subject = intent.subject();
+            if !intent.is_due(now) || waiting_subjects.contains(&subject) {
+                waiting_subjects.insert(subject);
+                continue;
+            }
+            if tried >= EVENTS_PER_PASS {
+                report.behind = true;
+                break;
+            }
+            tried += 1;
+            let mut work = Work::default();
+            match self.handle(&intent.event, &mut work, report).await {
+                Ok(()) => {
+                    let (send, now) = self.sign_all(&work.send)?;
+                    let (settled, _) = self.sign_all(&work.settled)?;
+                    report.callbacks_queued +=
+                        self.outbox
+                            .complete_intent(&intent.key, send, settled, now)?;
+                    if self.outbox_holds_a_full_transaction()? {
+                        self.flush(report).await?;
+                    }
+                }
+                Err(EngineError::Waldur(error)) => {
+                    waiting_subjects.insert(subject);
+                    self.outbox.intent_retry.failed(&mut intent, &error, now);
+                    self.outbox.save_intent(&intent)?;
+                    let id = intent.id();
+                    if intent.state == IntentState::DeadLetter {
+                        report.events_failed += 1;
+                        report
+                            .notes
+                            .push(format!("dead letter {id} ({}): {error}", intent.subject()));
+                    } else {
+                        report.events_retrying += 1;
+                        report.notes.push(format!(
+                            "{id} ({}) failed, attempt {} at {}: {error}",
+                            intent.subject(),
+                            intent.attempts + 1,
+                            intent.next_attempt_at
+                        ));
+                    }
+                    if error.is_transient() {
+                        break;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// Passes until the chain head is reached (what `run` does by starting
@@ -578,42 +653,5 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     fn outbox_holds_a_full_transaction(&self) -> Result<bool, EngineError> {
         let capacity = self.chain.max_callbacks_per_tx().max(1) as u64;
         Ok(self.outbox.pending_len()? >= capacity)
-    }
-
-    /// Hands one chain event to [`Self::handle`]: events of other
-    /// providers and of other kinds are skipped, a Waldur refusal is
-    /// recorded and skipped, a Waldur outage ends the pass (the checkpoint
-    /// stays before this block, so it is read again).
-    async fn handle_raw(
-        &mut self,
-        raw: &crate::chain::ContractEvent,
-        drafts: &mut Vec<CallbackDraft>,
-        report: &mut StepReport,
-    ) -> Result<(), EngineError> {
-        let Some(event) = ChainEvent::decode(raw) else {
-            return Ok(());
-        };
-        if event.provider() != self.signer.provider {
-            return Ok(());
-        }
-        match self.handle(&event, drafts, report).await {
-            Ok(()) => Ok(()),
-            Err(EngineError::Waldur(e)) if e.is_transient() => Err(e.into()),
-            // A refusal would block every later event if retried forever:
-            // record it for the operator and go on.
-            Err(EngineError::Waldur(e)) => {
-                report.events_failed += 1;
-                report.notes.push(format!(
-                    "event {}/{} not applied: {e}",
-                    raw.height, raw.index
-                ));
-                self.outbox.save_state(
-                    &format!("{EVENT_FAILURES}{:012}:{:04}", raw.height, raw.index),
-                    &serde_json::json!({ "event": raw.kind, "attributes": raw.attributes, "error": e.to_string() }),
-                )?;
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
     }
 }

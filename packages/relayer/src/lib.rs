@@ -10,6 +10,7 @@ pub mod dead_letters;
 pub mod demo;
 pub mod engine;
 pub mod http;
+pub mod intents;
 pub mod job_flow;
 pub mod keys;
 pub mod offering_ingest;

@@ -375,10 +375,16 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let outbox = open(&store)?;
             let (pending, done, dead) = outbox.counts().map_err(|e| e.to_string())?;
             let checkpoint = outbox.meta(CHECKPOINT).map_err(|e| e.to_string())?;
+            let intents = outbox.intent_figures().map_err(|e| e.to_string())?;
             println!(
                 "{}",
                 serde_json::json!({
                     "checkpoint_height": checkpoint,
+                    "chain_events": {
+                        "waiting": intents.waiting,
+                        "dead_letter": intents.dead_letters,
+                        "oldest_waiting_since": intents.oldest_waiting_since,
+                    },
                     "outbox": { "pending": pending, "done": done, "dead_letter": dead },
                 })
             );
@@ -388,6 +394,20 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         } => {
             let outbox = open(&store)?;
             let listed = dead_letters::list(&outbox).map_err(|e| e.to_string())?;
+            for e in &listed.events {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "kind": "event",
+                        "event_id": e.event_id,
+                        "subject": e.subject,
+                        "event": e.event,
+                        "attempts": e.attempts,
+                        "failure": e.failure,
+                        "last_error": e.last_error,
+                    })
+                );
+            }
             for e in &listed.callbacks {
                 println!(
                     "{}",
@@ -438,13 +458,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 identity.callback_contract,
             );
             let done = Reprocessed {
+                events: dead_letters::reprocess_events(&outbox, &target, now())
+                    .map_err(|e| e.to_string())?,
                 callbacks: dead_letters::reprocess_callbacks(&outbox, &signer, &target, now())
                     .map_err(|e| e.to_string())?,
                 offerings: dead_letters::reprocess_offerings_offline(&outbox, &target, now())
                     .map_err(|e| e.to_string())?,
             };
-            if done.callbacks.is_empty() && done.offerings.is_empty() {
+            if done.events.is_empty() && done.callbacks.is_empty() && done.offerings.is_empty() {
                 return Err("no such dead letter".into());
+            }
+            for id in &done.events {
+                println!("chain event queued again: {id}");
             }
             for id in &done.callbacks {
                 println!("queued again: {id}");

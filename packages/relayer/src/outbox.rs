@@ -22,6 +22,12 @@ const PENDING: TableDefinition<u64, &str> = TableDefinition::new("pending");
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 /// Other durable relayer state (the Waldur side's watermarks), JSON.
 const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
+/// Chain events waiting for Waldur work: `intent_key` -> JSON of
+/// [`crate::intents::Intent`] (see `intent_store`).
+const INTENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("intents");
+
+mod intent_store;
+pub use intent_store::IntentFigures;
 
 pub const CHECKPOINT: &str = "chain_checkpoint";
 const SEQUENCE: &str = "outbox_sequence";
@@ -105,6 +111,8 @@ pub struct Outbox {
     db: Database,
     /// Failures after which an entry goes to the dead letters.
     pub max_attempts: u32,
+    /// How the intents' failed Waldur work is retried.
+    pub intent_retry: crate::intents::RetryPolicy,
 }
 
 impl Outbox {
@@ -119,7 +127,14 @@ impl Outbox {
             .set_cache_size(OUTBOX_CACHE_BYTES)
             .create(path)?;
         Self::create_tables(&db)?;
-        Ok(Outbox { db, max_attempts })
+        Ok(Outbox {
+            db,
+            max_attempts,
+            intent_retry: crate::intents::RetryPolicy {
+                max_attempts,
+                ..Default::default()
+            },
+        })
     }
 
     /// A new database is made under a staging name and renamed into place
@@ -144,6 +159,7 @@ impl Outbox {
         tx.open_table(PENDING)?;
         tx.open_table(META)?;
         tx.open_table(STATE)?;
+        tx.open_table(INTENTS)?;
         tx.commit()?;
         Ok(())
     }

@@ -105,6 +105,12 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
             .into_iter()
             .map(|e| e.callback.callback_id)
             .collect();
+        // A restart is the operator's sign that something was fixed (a
+        // token, an offering map): what waits is tried at once.
+        engine
+            .outbox
+            .make_intents_due()
+            .map_err(|e| e.to_string())?;
         let mut relayer = Relayer {
             engine,
             offering_sync,
@@ -150,14 +156,22 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
     /// Copies outbox counts, checkpoints and sync metrics to the telemetry.
     fn publish_figures(&mut self) {
         let outbox = &self.engine.outbox;
-        match outbox.counts() {
-            Ok((pending, done, dead_letters)) => self.telemetry.set_outbox(OutboxFigures {
-                pending,
-                done,
-                dead_letters,
-                chain_checkpoint: outbox.meta(CHECKPOINT).ok().flatten(),
-                offering_sync_checkpoint: outbox.meta(SYNC_CHECKPOINT).ok().flatten(),
-            }),
+        match outbox
+            .counts()
+            .and_then(|c| Ok((c, outbox.intent_figures()?)))
+        {
+            Ok(((pending, done, dead_letters), intents)) => {
+                self.telemetry.set_outbox(OutboxFigures {
+                    pending,
+                    done,
+                    dead_letters,
+                    chain_checkpoint: outbox.meta(CHECKPOINT).ok().flatten(),
+                    offering_sync_checkpoint: outbox.meta(SYNC_CHECKPOINT).ok().flatten(),
+                    intents_waiting: intents.waiting,
+                    intents_dead_letters: intents.dead_letters,
+                    oldest_intent_recorded_at: intents.oldest_waiting_since,
+                })
+            }
             Err(e) => self
                 .audit
                 .error("relayer.database", json!({ "error": e.to_string() })),
@@ -280,6 +294,7 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
     fn log_step(&self, report: &StepReport) {
         let busy = report.blocks_read > 0
             || report.events_handled > 0
+            || report.events_retrying > 0
             || report.callbacks_queued > 0
             || report.callbacks_confirmed > 0
             || report.failed > 0
@@ -291,7 +306,9 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
             "engine.step",
             json!({
                 "blocks_read": report.blocks_read,
+                "events_recorded": report.events_recorded,
                 "events_handled": report.events_handled,
+                "events_retrying": report.events_retrying,
                 "events_failed": report.events_failed,
                 "callbacks_queued": report.callbacks_queued,
                 "callbacks_confirmed": report.callbacks_confirmed,
@@ -455,11 +472,19 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
             }
             (Some(_), ReprocessTarget::All { all: false }) => Vec::new(),
         };
+        let events =
+            dead_letters::reprocess_events(&self.engine.outbox, target, self.engine.chain.now())
+                .map_err(|e| e.to_string())?;
         let done = Reprocessed {
+            events,
             callbacks,
             offerings,
         };
         dead_letters::check_found(target, &done).map_err(|e| e.to_string())?;
+        for id in &done.events {
+            self.audit
+                .info("event.reprocessed", json!({ "event_id": id }));
+        }
         for id in &done.callbacks {
             self.known_dead.remove(id);
             self.audit

@@ -28,6 +28,8 @@ pub struct StepTotals {
     pub steps_failed: u64,
     pub blocks_read: u64,
     pub events_handled: u64,
+    pub events_recorded: u64,
+    pub event_retries: u64,
     pub events_failed: u64,
     pub callbacks_queued: u64,
     pub callbacks_confirmed: u64,
@@ -43,6 +45,12 @@ pub struct OutboxFigures {
     pub dead_letters: u64,
     pub chain_checkpoint: Option<u64>,
     pub offering_sync_checkpoint: Option<u64>,
+    /// Chain events waiting for their Waldur work (see `crate::intents`).
+    pub intents_waiting: u64,
+    /// Chain events whose Waldur work was given up on.
+    pub intents_dead_letters: u64,
+    /// Chain time (unix seconds) the oldest waiting intent was recorded at.
+    pub oldest_intent_recorded_at: Option<u64>,
 }
 
 /// A copy of everything, taken under the lock.
@@ -115,6 +123,8 @@ impl Telemetry {
         t.blocks_read += report.blocks_read;
         t.events_handled += report.events_handled;
         t.events_failed += report.events_failed;
+        t.events_recorded += report.events_recorded;
+        t.event_retries += report.events_retrying;
         t.callbacks_queued += report.callbacks_queued;
         t.callbacks_confirmed += report.callbacks_confirmed;
         t.callbacks_already_processed += report.already_processed;

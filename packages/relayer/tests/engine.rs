@@ -11,7 +11,8 @@ use ve_relayer::engine::Engine;
 use ve_relayer::outbox::Outbox;
 use ve_relayer::signer::Signer;
 use ve_relayer::waldur_port::{
-    ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
+    FailureClass, ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError,
+    WaldurPort,
 };
 use ve_types::AllocationState;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
@@ -498,29 +499,9 @@ async fn replayed_chain_events_are_harmless() {
     assert!(provisions.iter().all(|c| c.contains(&allocation)));
 }
 
-#[tokio::test(flavor = "current_thread")]
-async fn an_unreachable_waldur_holds_the_checkpoint_and_a_refusal_does_not_block() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut world = World::new();
-    world.register_key();
-    let first = world.allocation();
-    let waldur = ScriptedWaldur {
-        down: 1,
-        ..ScriptedWaldur::default()
-    };
-    let mut e = engine(world, dir.path(), waldur);
-
-    // Waldur down: the pass fails and the block will be read again (the
-    // checkpoint stays before it).
-    assert!(e.step().await.is_err());
-    let head = e.chain.latest_height().await.unwrap();
-    let held = e.outbox.meta(ve_relayer::outbox::CHECKPOINT).unwrap();
-    assert!(held.is_some_and(|h| h < head), "{held:?} / {head}");
-    let report = e.step().await.unwrap();
-    assert_eq!((report.events_handled, report.callbacks_confirmed), (1, 2));
-
-    // A second allocation Waldur refuses for good: recorded, not retried.
-    e.waldur.refuse = true;
+/// A second allocation of the world's offering (order, bid, accept), made
+/// by the customer on `e`'s chain; returns its id.
+fn another_allocation(e: &mut Engine<FlakyChain, ScriptedWaldur>) -> String {
     let (m, p, customer) = (
         e.chain.inner.marketplace.clone(),
         e.chain.inner.addr("provider"),
@@ -559,7 +540,8 @@ async fn an_unreachable_waldur_holds_the_checkpoint_and_a_refusal_does_not_block
             )
             .unwrap(),
     );
-    e.chain
+    let accepted = e
+        .chain
         .inner
         .execute(
             &customer,
@@ -568,6 +550,84 @@ async fn an_unreachable_waldur_holds_the_checkpoint_and_a_refusal_does_not_block
             &[],
         )
         .unwrap();
+    data(accepted)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_unreachable_waldur_moves_nothing_but_the_work_waits_and_is_done_later() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut world = World::new();
+    world.register_key();
+    let allocation = world.allocation();
+    let waldur = ScriptedWaldur {
+        down: 1,
+        ..ScriptedWaldur::default()
+    };
+    let mut e = engine(world, dir.path(), waldur);
+
+    // Waldur down: the chain event is stored as an intent and the
+    // checkpoint moves past its block; nothing is lost or skipped.
+    let head = e.chain.latest_height().await.unwrap();
+    let report = e.step().await.unwrap();
+    assert_eq!(
+        (report.events_recorded, report.events_retrying),
+        (1, 1),
+        "{report:?}"
+    );
+    assert_eq!(report.events_handled, 0);
+    assert!(e.outbox.meta(ve_relayer::outbox::CHECKPOINT).unwrap() >= Some(head));
+    let figures = e.outbox.intent_figures().unwrap();
+    assert_eq!((figures.waiting, figures.dead_letters), (1, 0));
+    let waiting = &e.outbox.intents(10).unwrap()[0];
+    assert_eq!(waiting.failure, Some(FailureClass::Unavailable));
+    assert!(waiting.last_error.as_deref().unwrap().contains("503"));
+
+    // Not due yet: a pass does not call Waldur for it.
+    e.waldur.calls.clear();
+    e.step().await.unwrap();
+    assert!(e.waldur.calls.is_empty(), "{:?}", e.waldur.calls);
+
+    // Due (the backoff's first wait is 30 s): done, both callbacks land.
+    e.chain.inner.advance(30);
+    let report = e.step().await.unwrap();
+    assert_eq!(
+        (report.events_handled, report.callbacks_confirmed),
+        (1, 2),
+        "{report:?}"
+    );
+    assert_eq!(e.outbox.intent_figures().unwrap().waiting, 0);
+    assert_eq!(state_of(&e, &allocation), AllocationState::Provisioning);
+}
+
+fn state_of(e: &Engine<FlakyChain, ScriptedWaldur>, allocation: &str) -> AllocationState {
+    let answer: marketplace::msg::AllocationResponse = e
+        .chain
+        .inner
+        .app
+        .wrap()
+        .query_wasm_smart(
+            e.chain.inner.marketplace.clone(),
+            &marketplace::msg::QueryMsg::Allocation {
+                allocation_id: allocation.to_string(),
+            },
+        )
+        .unwrap();
+    answer.allocation.state
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_refusal_is_retried_then_dead_lettered_without_blocking_others_and_can_be_reprocessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut world = World::new();
+    world.register_key();
+    let first = world.allocation();
+    let mut e = engine(world, dir.path(), ScriptedWaldur::default());
+    e.step().await.unwrap();
+    assert_eq!(state_of(&e, &first), AllocationState::Provisioning);
+
+    // A second allocation Waldur refuses (an unmapped offering).
+    e.waldur.refuse = true;
+    let second = another_allocation(&mut e);
     // Meanwhile Waldur finishes the first allocation's resource.
     e.waldur.updates.push_back(ResourceUpdate {
         allocation_id: first.clone(),
@@ -575,29 +635,56 @@ async fn an_unreachable_waldur_holds_the_checkpoint_and_a_refusal_does_not_block
         state: ResourceStatus::Ok,
         watermark: None,
     });
-    let head = e.chain.latest_height().await.unwrap();
     let report = e.step().await.unwrap();
-    assert_eq!(report.events_failed, 1, "{report:?}");
+    assert_eq!(report.events_retrying, 1, "{report:?}");
     assert_eq!(
-        report.callbacks_confirmed, 1,
-        "the first allocation still went active: {report:?}"
+        state_of(&e, &first),
+        AllocationState::Active,
+        "others go on"
     );
-    let failures: Vec<(String, serde_json::Value)> = e
-        .outbox
-        .states_with_prefix(ve_relayer::engine::EVENT_FAILURES)
-        .unwrap();
-    assert_eq!(failures.len(), 1);
-    assert_eq!(failures[0].1["event"], "allocation_created");
-    assert!(failures[0].1["error"]
-        .as_str()
+
+    // Attempts 2 and 3 (max_attempts is 3), each when due; the third
+    // failure makes a dead letter, with its reason.
+    for wait in [30, 60] {
+        e.chain.inner.advance(wait);
+        e.step().await.unwrap();
+    }
+    let dead = e.outbox.dead_intents().unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].subject(), format!("allocation:{second}"));
+    assert_eq!(dead[0].attempts, 3);
+    assert_eq!(dead[0].failure, Some(FailureClass::Refused));
+    assert!(dead[0]
+        .last_error
+        .as_deref()
         .unwrap()
         .contains("no Waldur offering is mapped"));
-    // The checkpoint moved past the refused event (to the head the pass
-    // read; its own callbacks made a block after that).
-    assert_eq!(
-        e.outbox.meta(ve_relayer::outbox::CHECKPOINT).unwrap(),
-        Some(head)
-    );
+    let provisions = |e: &Engine<FlakyChain, ScriptedWaldur>| {
+        e.waldur
+            .calls
+            .iter()
+            .filter(|c| c.starts_with(&format!("provision {second}")))
+            .count()
+    };
+    assert_eq!(provisions(&e), 3);
+    // A dead letter is not tried again by itself, however long it waits.
+    e.chain.inner.advance(7_200);
+    e.step().await.unwrap();
+    assert_eq!(provisions(&e), 3);
+    let listed = ve_relayer::dead_letters::list(&e.outbox).unwrap();
+    assert_eq!(listed.events.len(), 1);
+    assert_eq!(listed.events[0].event_id, dead[0].id());
+
+    // The operator maps the offering and reprocesses: done.
+    e.waldur.refuse = false;
+    let target = ve_relayer::service::summary::ReprocessTarget::One { id: dead[0].id() };
+    let now = e.chain.now();
+    let requeued = ve_relayer::dead_letters::reprocess_events(&e.outbox, &target, now).unwrap();
+    assert_eq!(requeued, vec![dead[0].id()]);
+    e.step().await.unwrap();
+    assert_eq!(provisions(&e), 4);
+    assert_eq!(e.outbox.intent_figures().unwrap().dead_letters, 0);
+    assert_ne!(state_of(&e, &second), AllocationState::Pending);
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -872,18 +959,23 @@ async fn a_backlog_is_worked_off_in_short_passes_that_send_as_they_go() {
     // 8 blocks of 30 allocations: 240 events, 480 callbacks.
     let mut e = scripted_engine(ScriptedChain::with_blocks(&[30; 8]), dir.path());
     let report = e.step().await.unwrap();
-    // The pass ends at the first block boundary at or after 100 events.
-    assert_eq!(report.events_handled, 120);
+    // The pass records the blocks' events up to the first block boundary
+    // at or after 100 events, and does the Waldur work of 100 of them.
+    assert_eq!(report.events_recorded, 120);
     assert_eq!(report.blocks_read, 4);
+    assert_eq!(report.events_handled, 100);
     assert!(report.behind);
     assert_eq!(checkpoint(&e), Some(4));
     // What it handled went out in the pass, 50 a transaction, some before
-    // later blocks were handled.
-    assert_eq!(report.callbacks_confirmed, 240);
-    assert_eq!(e.outbox.counts().unwrap(), (0, 240, 0));
+    // later events were handled.
+    assert_eq!(report.callbacks_confirmed, 200);
+    assert_eq!(e.outbox.counts().unwrap(), (0, 200, 0));
     let report = e.step().await.unwrap();
-    assert_eq!((report.events_handled, report.behind), (120, false));
+    assert_eq!((report.events_recorded, report.events_handled), (120, 100));
+    assert!(report.behind);
     assert_eq!(checkpoint(&e), Some(8));
+    let report = e.step().await.unwrap();
+    assert_eq!((report.events_handled, report.behind), (40, false));
     assert_eq!(e.outbox.counts().unwrap(), (0, 480, 0));
     // Nothing read twice: one provision per allocation.
     assert_eq!(e.waldur.calls.len(), 240);
@@ -930,10 +1022,10 @@ async fn an_unreachable_node_is_tried_once_a_pass_and_loses_nothing() {
     let mut e = scripted_engine(chain, dir.path());
     let report = e.step().await.unwrap();
     // The first full transaction found the node down; the rest of the
-    // pass did not try again.
+    // pass (100 events' work: 200 callbacks) did not try again.
     assert_eq!(e.chain.sent.len(), 1);
     assert_eq!(report.callbacks_confirmed, 0);
-    assert_eq!(e.outbox.counts().unwrap(), (240, 0, 0));
+    assert_eq!(e.outbox.counts().unwrap(), (200, 0, 0));
     e.chain.down = false;
     let report = e.step().await.unwrap();
     assert_eq!(report.callbacks_confirmed, 240);
@@ -1022,8 +1114,12 @@ async fn a_job_closed_in_the_block_it_was_submitted_in_sends_no_status() {
         "{:?}",
         report.notes
     );
-    // Only the allocation's two callbacks of block 1 were stored and sent:
-    // the job's `queued` report never reached the outbox (the contract
-    // refuses any change to a final job).
-    assert_eq!(e.outbox.counts().unwrap(), (0, 2, 0));
+    // Only the allocation's two callbacks of block 1 were sent: the job's
+    // `queued` report was dropped unsent (the contract refuses any change
+    // to a final job).
+    let queued = e.outbox.get("job_status:j/1:queued").unwrap().unwrap();
+    assert_eq!(queued.state, ve_relayer::outbox::EntryState::Superseded);
+    let sent: Vec<&String> = e.chain.sent.iter().flatten().collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    assert!(sent.iter().all(|id| !id.contains("j/1")), "{sent:?}");
 }

@@ -16,6 +16,7 @@ use ve_relayer::engine::{Engine, StepReport};
 use ve_relayer::outbox::{Outbox, CHECKPOINT};
 use ve_relayer::signer::Signer;
 use ve_relayer::waldur_adapter::WaldurAdapter;
+use ve_relayer::waldur_port::FailureClass;
 use ve_types::JobState;
 use waldur::{Config, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorHandle, Fault, Seeded};
@@ -519,33 +520,50 @@ async fn a_storm_during_creation_ends_with_one_job() {
     loop {
         passes += 1;
         assert!(passes < 20, "never converged");
-        match w.engine().step().await {
+        let failed = match w.engine().step().await {
             Ok(report) => {
                 assert_eq!(report.events_failed, 0, "{report:?}");
                 if w.job(&job_id).state == JobState::Queued {
                     break;
                 }
+                report.events_retrying > 0
             }
             Err(e) => {
                 assert!(e.to_string().contains("Waldur unavailable"), "{e}");
-                failures += 1;
-                // The slow create lands while the relayer waits to retry.
-                tokio::time::sleep(Duration::from_millis(900)).await;
-                if failures == 1 {
-                    assert_eq!(
-                        w.waldur.state.slurm_job_count(),
-                        1,
-                        "the slow create took effect"
-                    );
-                    w.waldur
-                        .state
-                        .inject_at("slurm-jobs/", Fault::Status(503, 6));
-                    w.waldur
-                        .state
-                        .inject_at("slurm-jobs/", Fault::Status(429, 4));
-                }
+                true
             }
+        };
+        if !failed {
+            continue;
         }
+        failures += 1;
+        if failures == 1 {
+            // The slow create lands while the relayer waits to retry.
+            let mut waited = 0;
+            while w.waldur.state.slurm_job_count() == 0 {
+                waited += 1;
+                assert!(waited < 200, "the slow create never took effect");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            w.waldur
+                .state
+                .inject_at("slurm-jobs/", Fault::Status(503, 6));
+            w.waldur
+                .state
+                .inject_at("slurm-jobs/", Fault::Status(429, 4));
+        }
+        // The chain's clock moves on to the submission's next attempt.
+        let now = w.chain().now();
+        let due = w
+            .engine()
+            .outbox
+            .intents(10)
+            .unwrap()
+            .iter()
+            .map(|i| i.next_attempt_at)
+            .min()
+            .unwrap_or(now);
+        w.chain().advance(due.saturating_sub(now).max(1));
     }
     assert!(failures >= 2, "the storm failed no pass");
     assert_eq!(w.waldur.state.pending_faults(), 0);
@@ -567,12 +585,17 @@ async fn jobs_of_other_providers_and_unmapped_clusters() {
     assert_eq!(w.job(&foreign).state, JobState::Pending);
 
     // A cluster of this provider that the relayer has no Waldur mapping
-    // for: the event is recorded as failed, nothing is created.
+    // for: the event waits, its failure recorded (until its attempts run
+    // out and it becomes a dead letter); nothing is created.
     let provider = w.provider.clone();
     let (_, unmapped) = hpc_offering(w.chain(), &provider);
     let job = submit(w.chain(), &customer, &unmapped, 1);
     let report = w.engine().step().await.unwrap();
-    assert_eq!(report.events_failed, 1, "{report:?}");
+    assert_eq!(report.events_retrying, 1, "{report:?}");
+    let waiting = w.engine().outbox.intents(10).unwrap();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].subject(), format!("job:{job}"));
+    assert_eq!(waiting[0].failure, Some(FailureClass::Refused));
     assert_eq!(w.waldur.state.slurm_job_count(), 0);
     assert_eq!(w.job(&job).state, JobState::Pending);
 }

@@ -602,7 +602,7 @@ async fn admin_reconcile_reports_drift_made_in_waldur() {
         let listed: Value = res.json().await.expect("JSON");
         assert_eq!(
             listed,
-            serde_json::json!({ "callbacks": [], "offerings": [] })
+            serde_json::json!({ "events": [], "callbacks": [], "offerings": [] })
         );
         let _ = stop.send(true);
     };
@@ -827,7 +827,7 @@ async fn dead_letters_are_listed_and_reprocessed_over_http() {
         assert_eq!(status, 200, "{done}");
         assert_eq!(
             done,
-            serde_json::json!({ "callbacks": [], "offerings": [storage] })
+            serde_json::json!({ "events": [], "callbacks": [], "offerings": [storage] })
         );
         let (status, done) = send_json(url.clone(), serde_json::json!({ "all": true })).await;
         assert_eq!(status, 200, "{done}");

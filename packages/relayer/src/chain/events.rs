@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
 use ve_types::JobState;
 
 /// One `wasm-ve.*` event.
@@ -23,7 +24,8 @@ impl ContractEvent {
 }
 
 /// The events a provider's relayer acts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ChainEvent {
     AllocationCreated {
         allocation_id: String,
@@ -115,6 +117,32 @@ impl ChainEvent {
             },
             _ => return None,
         })
+    }
+
+    /// Whether the relayer has Waldur work to do for it: a job's state
+    /// change matters only when the chain closed the job (the other
+    /// changes are the relayer's own reports coming back).
+    pub fn needs_action(&self) -> bool {
+        use ve_types::StateMachine;
+        match self {
+            ChainEvent::JobStateChanged { state, .. } => state.is_terminal(),
+            _ => true,
+        }
+    }
+
+    /// The allocation or job the event is about.
+    pub fn subject(&self) -> String {
+        match self {
+            ChainEvent::AllocationCreated { allocation_id, .. }
+            | ChainEvent::TerminateRequested { allocation_id, .. }
+            | ChainEvent::Paused { allocation_id, .. }
+            | ChainEvent::Resumed { allocation_id, .. }
+            | ChainEvent::Resized { allocation_id, .. } => format!("allocation:{allocation_id}"),
+            ChainEvent::JobSubmitted { job_id, .. }
+            | ChainEvent::JobStateChanged { job_id, .. } => {
+                format!("job:{job_id}")
+            }
+        }
     }
 
     pub fn provider(&self) -> &str {

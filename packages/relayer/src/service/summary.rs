@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::intents::Intent;
 use crate::offering_sync::{ClaimedOffering, ReconcileReport, SyncOutcome, SyncRecord};
 use crate::outbox::OutboxEntry;
 
@@ -190,10 +191,41 @@ impl From<&SyncRecord> for DeadOffering {
     }
 }
 
-/// Both dead letter queues: callbacks the chain refused, offerings Waldur
-/// refused.
+/// A chain event whose Waldur work was given up on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeadEvent {
+    /// `event:<height>:<index>`, what `reprocess` takes.
+    pub event_id: String,
+    /// The allocation or job it is about.
+    pub subject: String,
+    pub event: crate::chain::ChainEvent,
+    pub attempts: u32,
+    /// `unavailable`, `rate_limited`, `auth`, `conflict` or `refused`.
+    pub failure: Option<crate::waldur_port::FailureClass>,
+    pub last_error: Option<String>,
+    pub updated_at: u64,
+}
+
+impl From<&Intent> for DeadEvent {
+    fn from(i: &Intent) -> Self {
+        DeadEvent {
+            event_id: i.id(),
+            subject: i.subject(),
+            event: i.event.clone(),
+            attempts: i.attempts,
+            failure: i.failure,
+            last_error: i.last_error.clone(),
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// The dead letter queues: chain events whose Waldur work failed for good,
+/// callbacks the chain refused, offerings Waldur refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeadLetters {
+    #[serde(default)]
+    pub events: Vec<DeadEvent>,
     pub callbacks: Vec<DeadCallback>,
     pub offerings: Vec<DeadOffering>,
 }
@@ -208,6 +240,8 @@ pub enum ReprocessTarget {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reprocessed {
+    #[serde(default)]
+    pub events: Vec<String>,
     pub callbacks: Vec<String>,
     pub offerings: Vec<String>,
 }

@@ -97,8 +97,18 @@ pub fn render(s: &Snapshot) -> String {
             t.events_handled,
         ),
         (
+            "ve_relayer_events_recorded_total",
+            "Chain events of this provider stored as intents",
+            t.events_recorded,
+        ),
+        (
+            "ve_relayer_event_retries_total",
+            "Failed attempts at a chain event's Waldur work that will be retried",
+            t.event_retries,
+        ),
+        (
             "ve_relayer_events_failed_total",
-            "Chain events Waldur refused for good",
+            "Chain events whose Waldur work was given up on (dead letters)",
             t.events_failed,
         ),
         (
@@ -160,6 +170,24 @@ pub fn render(s: &Snapshot) -> String {
         "gauge",
         "Callbacks given up on, waiting for an operator",
         o.dead_letters,
+    );
+    out.single(
+        "ve_relayer_intents_waiting",
+        "gauge",
+        "Chain events waiting for their Waldur work",
+        o.intents_waiting,
+    );
+    out.single(
+        "ve_relayer_intents_dead_letters",
+        "gauge",
+        "Chain events whose Waldur work was given up on, waiting for an operator",
+        o.intents_dead_letters,
+    );
+    out.single(
+        "ve_relayer_oldest_intent_recorded_timestamp_seconds",
+        "gauge",
+        "Chain time the oldest waiting chain event was recorded at (0: none waits)",
+        o.oldest_intent_recorded_at.unwrap_or(0),
     );
     out.single(
         "ve_relayer_checkpoint_height",
