@@ -23,6 +23,8 @@ struct ScriptedWaldur {
     calls: Vec<String>,
     /// Refuse to provision anything (a permanent error).
     refuse: bool,
+    /// Refuse to provision these allocations.
+    refuse_only: std::collections::BTreeSet<String>,
     /// Be unreachable this many times.
     down: u32,
     resources: BTreeMap<String, String>,
@@ -43,7 +45,7 @@ impl WaldurPort for ScriptedWaldur {
             self.down -= 1;
             return Err(WaldurError::Transient("503 Service Unavailable".into()));
         }
-        if self.refuse {
+        if self.refuse || self.refuse_only.contains(allocation) {
             return Err(WaldurError::UnmappedOffering(offering.into()));
         }
         let resource = self
@@ -365,18 +367,24 @@ async fn allocation_lifecycle_through_the_relayer() {
         )
         .unwrap();
     // The 1,440 quiet blocks of those two hours take a few passes.
-    e.catch_up().await.unwrap();
+    let report = e.catch_up().await.unwrap();
     assert_eq!(
         e.waldur.calls.last().unwrap(),
         &format!("terminate {allocation}")
     );
+    // `terminating` is already the chain's state: nothing is sent for it.
+    assert_eq!(report.callbacks_confirmed, 0, "{report:?}");
     e.waldur.updates.push_back(ResourceUpdate {
         allocation_id: allocation.clone(),
         resource_uuid: format!("res-{allocation}"),
         state: ResourceStatus::Terminated,
         watermark: None,
     });
-    e.step().await.unwrap();
+    let report = e.step().await.unwrap();
+    assert_eq!(
+        report.callbacks_confirmed, 1,
+        "only `terminated`: {report:?}"
+    );
     assert_eq!(state(&e), AllocationState::Terminated);
     assert_eq!(e.outbox.counts().unwrap(), (0, 7, 0));
 }
@@ -852,6 +860,13 @@ impl ChainClient for ScriptedChain {
     }
 }
 
+fn attributes(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 fn scripted_engine(
     chain: ScriptedChain,
     dir: &std::path::Path,
@@ -1071,12 +1086,6 @@ async fn a_job_closed_in_the_block_it_was_submitted_in_sends_no_status() {
     let dir = tempfile::tempdir().unwrap();
     let mut chain = ScriptedChain::with_blocks(&[1]);
     // Block 2: a job submitted and cancelled by its customer at once.
-    let attributes = |pairs: &[(&str, &str)]| {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    };
     for (index, kind, extra) in [
         (
             0,
@@ -1122,4 +1131,82 @@ async fn a_job_closed_in_the_block_it_was_submitted_in_sends_no_status() {
     let sent: Vec<&String> = e.chain.sent.iter().flatten().collect();
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert!(sent.iter().all(|id| !id.contains("j/1")), "{sent:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_allocations_later_events_wait_behind_one_that_waits_and_a_restart_retries_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut chain = ScriptedChain::with_blocks(&[2]);
+    // Block 2: the customer pauses the first allocation.
+    chain.events.push(ContractEvent {
+        height: 2,
+        index: 0,
+        contract: "marketplace".into(),
+        kind: "allocation_paused".into(),
+        attributes: attributes(&[("allocation_id", "a/1/0"), ("provider", SCRIPTED_PROVIDER)]),
+    });
+    chain.head = 2;
+    let mut e = scripted_engine(chain, dir.path());
+    e.waldur.refuse_only.insert("a/1/0".into());
+    let report = e.step().await.unwrap();
+    assert_eq!(
+        (report.events_recorded, report.events_retrying),
+        (3, 1),
+        "{report:?}"
+    );
+    // The other allocation went on; the pause waits behind the creation.
+    assert_eq!(
+        e.waldur.calls,
+        ["provision a/1/0 o/1 x1", "provision a/1/1 o/1 x1"]
+    );
+    assert_eq!(e.outbox.intent_figures().unwrap().waiting, 2);
+    // Not due for 30 s; a restart (the operator fixed the offering map)
+    // makes it due at once, and the pause follows the creation.
+    e.waldur.calls.clear();
+    e.waldur.refuse_only.clear();
+    e.step().await.unwrap();
+    assert!(e.waldur.calls.is_empty(), "{:?}", e.waldur.calls);
+    assert_eq!(e.outbox.make_intents_due().unwrap().len(), 2);
+    let report = e.step().await.unwrap();
+    assert_eq!(report.events_handled, 2, "{report:?}");
+    assert_eq!(
+        e.waldur.calls,
+        ["provision a/1/0 o/1 x1", "paused=true a/1/0"]
+    );
+    assert_eq!(e.outbox.intent_figures().unwrap(), Default::default());
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_thousand_allocations_at_once_and_a_fifteen_minute_outage_end_with_no_dead_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    // 1,000 allocations accepted in one block while the node cannot take
+    // a transaction.
+    let mut chain = ScriptedChain::with_blocks(&[1_000]);
+    chain.down = true;
+    let mut e = scripted_engine(chain, dir.path());
+    let report = e.step().await.unwrap();
+    assert_eq!(report.events_recorded, 1_000);
+    assert!(report.submit_error.is_some());
+    // The relayer is stopped for 15 minutes (what it signed expires after
+    // 10) and the node comes back meanwhile.
+    let Engine {
+        mut chain,
+        waldur,
+        outbox,
+        ..
+    } = e;
+    drop(outbox);
+    let ordered_before = waldur.calls.len();
+    chain.down = false;
+    chain.now += 900;
+    let mut e = scripted_engine(chain, dir.path());
+    let report = e.catch_up().await.unwrap();
+    assert!(report.resigned > 0, "{report:?}");
+    assert_eq!(e.outbox.counts().unwrap(), (0, 2_000, 0), "{report:?}");
+    assert_eq!(e.outbox.intent_figures().unwrap(), Default::default());
+    // Each callback landed once, and each allocation was ordered once.
+    let landed: std::collections::BTreeSet<&String> =
+        e.chain.sent.iter().skip(1).flatten().collect();
+    assert_eq!(landed.len(), 2_000);
+    assert_eq!(ordered_before + e.waldur.calls.len(), 1_000);
 }
