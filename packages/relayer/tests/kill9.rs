@@ -43,6 +43,84 @@ impl Relayer {
     }
 }
 
+/// A relayer whose log (stdout) is read, to know when it runs its loop.
+struct Watched {
+    relayer: Relayer,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watched {
+    fn start(config: &Path) -> Watched {
+        let child = Command::new(BIN)
+            .arg("run")
+            .arg("--config")
+            .arg(config)
+            .env("VIRTENGINE_WALDUR_TOKEN", TOKEN)
+            .env_remove("WALDUR_TOKEN")
+            .env_remove("VIRTENGINE_CONFIG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("relayer starts");
+        let mut relayer = Relayer(child);
+        let stdout = relayer.0.stdout.take().expect("piped stdout");
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Watched { relayer, lines }
+    }
+
+    /// Waits for a log line containing `text`, letting the test's runtime
+    /// (which serves the Waldur emulator) go on meanwhile.
+    async fn wait_for_log(&self, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            match self.lines.try_recv() {
+                Ok(line) if line.contains(text) => return,
+                Ok(_) => continue,
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+                Err(e) => panic!("no `{text}` in the relayer's log: {e}"),
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no `{text}` in the relayer's log"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops it as an operator does (SIGTERM, once its loop runs) and waits
+    /// for it to exit: a graceful stop sends what its outbox still holds,
+    /// so what the test then reads does not depend on when a pass was cut.
+    async fn stop(mut self) {
+        self.wait_for_log("relayer.loop_started").await;
+        let pid = self.relayer.0.id().to_string();
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM to {pid}");
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let status = loop {
+            if let Some(status) = self.relayer.0.try_wait().expect("relayer status") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "the relayer did not stop");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(status.success(), "graceful stop: {status}");
+    }
+}
+
 impl Drop for Relayer {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -84,7 +162,7 @@ async fn sigkill_at_any_moment_loses_and_doubles_nothing() {
     }
 
     // Then it runs undisturbed until the allocation is active.
-    let relayer = Relayer::start(config);
+    let relayer = Watched::start(config);
     // Generous: the assertion is the outcome, not the speed (CI machines are
     // shared).
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -97,7 +175,9 @@ async fn sigkill_at_any_moment_loses_and_doubles_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    drop(relayer);
+    // The allocation can be active on chain before the relayer has read
+    // the answer to the transaction that made it so.
+    relayer.stop().await;
 
     assert_eq!(waldur.state.order_count(), 1, "one Waldur order");
     assert_eq!(waldur.state.resource_count(), 1, "one Waldur resource");
