@@ -720,17 +720,7 @@ impl<'a> Bench<'a> {
             0,
         )?;
         market.execute("terminate_allocation", &tx);
-        let tx = self.submit_one(&state_draft(
-            ActionType::Terminate,
-            &allocation,
-            &resource,
-            AllocationState::Terminating,
-            false,
-        )?)?;
-        relayer.execute(
-            "submit_callback: terminate (terminating: the relayer's confirmation, no change)",
-            &tx,
-        );
+        // The relayer sends no `terminating`: the customer's request set it.
         let tx = self.submit_one(&state_draft(
             ActionType::Terminate,
             &allocation,
@@ -1129,20 +1119,16 @@ provisioning; the one-per-transaction side is the same pair for {BATCH_ALLOCATIO
             0,
         )?;
         life.add("terminate_allocation (customer)", vec![tx.gas_used]);
-        let mut gas = vec![];
-        for state in [AllocationState::Terminating, AllocationState::Terminated] {
-            let tx = self.submit_batch(&[state_draft(
-                ActionType::Terminate,
-                &allocation,
-                &resource,
-                state,
-                false,
-            )?])?;
-            gas.push(tx.gas_used);
-        }
+        let tx = self.submit_batch(&[state_draft(
+            ActionType::Terminate,
+            &allocation,
+            &resource,
+            AllocationState::Terminated,
+            false,
+        )?])?;
         life.add(
-            "terminate callbacks: terminating (confirmation), terminated (relayer, one submit_callbacks each)",
-            gas,
+            "terminate callback: terminated (relayer, one submit_callbacks)",
+            vec![tx.gas_used],
         );
         let tx = self.exec(
             "settle (finalize)",
@@ -1175,8 +1161,9 @@ relayer sends them: signed `usage_report` callbacks, one `submit_callbacks` each
             "The customer acknowledges the records (the deployment's acknowledgement window is 86,400 s, \
 so pending records are not settleable yet); settle then pays all of them."
                 .to_string(),
-            "Termination: the relayer confirms `terminating` when it sees the request (a no-op on chain) and \
-reports `terminated` when Waldur has terminated the resource, two transactions."
+            "Termination: the customer's request sets `terminating`; the relayer terminates the Waldur \
+resource and reports `terminated` when Waldur has done so, one transaction (it no longer confirms \
+`terminating`, which changed nothing on chain)."
                 .to_string(),
         ];
         Ok(life)
