@@ -587,6 +587,7 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         let now = self.chain.now();
         let mut waiting_subjects = std::collections::BTreeSet::new();
         let mut tried = 0u64;
+        let mut woken = false;
         for mut intent in self.outbox.intents(INTENTS_SCANNED)? {
             let subject = intent.subject();
             if !intent.is_due(now) || waiting_subjects.contains(&subject) {
@@ -606,6 +607,12 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                     report.callbacks_queued +=
                         self.outbox
                             .complete_intent(&intent.key, send, settled, now)?;
+                    if !woken {
+                        // Waldur answers: what waits only for it goes next
+                        // pass, not when a long backoff ends.
+                        woken = true;
+                        self.outbox.wake_intents_waiting_for_waldur()?;
+                    }
                     if self.outbox_holds_a_full_transaction()? {
                         self.flush(report).await?;
                     }

@@ -1210,3 +1210,32 @@ async fn a_thousand_allocations_at_once_and_a_fifteen_minute_outage_end_with_no_
     assert_eq!(landed.len(), 2_000);
     assert_eq!(ordered_before + e.waldur.calls.len(), 1_000);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn when_waldur_answers_again_what_waited_for_it_goes_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut e = scripted_engine(ScriptedChain::with_blocks(&[2]), dir.path());
+    e.waldur.down = 3;
+    // Each pass tries one intent while Waldur is unreachable.
+    e.step().await.unwrap();
+    e.step().await.unwrap();
+    e.chain.now += 30;
+    let report = e.step().await.unwrap();
+    assert_eq!(report.events_retrying, 1, "{report:?}");
+    let backoffs: Vec<u64> = e
+        .outbox
+        .intents(10)
+        .unwrap()
+        .iter()
+        .map(|i| i.next_attempt_at)
+        .collect();
+    assert_eq!(backoffs, [1_030 + 60, 1_030], "the first failed twice");
+    // Waldur is back: the second succeeds, and the first, though its
+    // backoff has 60 s to run, goes in the next pass.
+    let report = e.step().await.unwrap();
+    assert_eq!(report.events_handled, 1, "{report:?}");
+    let report = e.step().await.unwrap();
+    assert_eq!(report.events_handled, 1, "{report:?}");
+    assert_eq!(e.chain.now, 1_030);
+    assert_eq!(e.outbox.intent_figures().unwrap(), Default::default());
+}

@@ -7,6 +7,7 @@ use waldur_callback::msg::SignedCallback;
 
 use super::{EntryState, Outbox, OutboxEntry, OutboxError, CHECKPOINT, INTENTS, META, OUTBOX};
 use crate::intents::{Intent, IntentState, RetryPolicy};
+use crate::waldur_port::FailureClass;
 
 /// What the intents' table holds, for `status` and the metrics.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -169,8 +170,26 @@ impl Outbox {
     /// operator's sign that something was fixed: a token, a mapping);
     /// returns their ids.
     pub fn make_intents_due(&self) -> Result<Vec<String>, OutboxError> {
+        self.make_due_where(|_| true)
+    }
+
+    /// Makes the waiting intents that failed only because Waldur was out
+    /// of reach (unavailable or rate limited) due at once: Waldur answered
+    /// again, so their backoff (up to an hour after a long outage) would
+    /// only delay them. Returns their ids.
+    pub fn wake_intents_waiting_for_waldur(&self) -> Result<Vec<String>, OutboxError> {
+        self.make_due_where(|intent| {
+            matches!(
+                intent.failure,
+                Some(FailureClass::Unavailable | FailureClass::RateLimited)
+            )
+        })
+    }
+
+    fn make_due_where(&self, wanted: impl Fn(&Intent) -> bool) -> Result<Vec<String>, OutboxError> {
         self.rewrite_intents(|intent| {
-            if intent.state == IntentState::Waiting && intent.next_attempt_at > 0 {
+            if intent.state == IntentState::Waiting && intent.next_attempt_at > 0 && wanted(intent)
+            {
                 intent.next_attempt_at = 0;
                 true
             } else {
