@@ -188,27 +188,6 @@ impl Outbox {
         now: u64,
         watermark: Option<&Watermark>,
     ) -> Result<u64, OutboxError> {
-        self.enqueue_all(callbacks, now, watermark, None)
-    }
-
-    /// Stores a block's callbacks and moves the checkpoint to the block,
-    /// in one commit (one fsync per block, not one per event).
-    pub fn enqueue_block(
-        &self,
-        callbacks: Vec<SignedCallback>,
-        now: u64,
-        height: u64,
-    ) -> Result<u64, OutboxError> {
-        self.enqueue_all(callbacks, now, None, Some(height))
-    }
-
-    fn enqueue_all(
-        &self,
-        callbacks: Vec<SignedCallback>,
-        now: u64,
-        watermark: Option<&Watermark>,
-        checkpoint: Option<u64>,
-    ) -> Result<u64, OutboxError> {
         let tx = self.db.begin_write()?;
         let mut new = 0;
         for callback in callbacks {
@@ -219,9 +198,6 @@ impl Outbox {
         if let Some(w) = watermark {
             tx.open_table(STATE)?
                 .insert(w.key.as_str(), w.value.as_slice())?;
-        }
-        if let Some(height) = checkpoint {
-            tx.open_table(META)?.insert(CHECKPOINT, height)?;
         }
         tx.commit()?;
         Ok(new)
