@@ -546,6 +546,14 @@ impl EmulatorState {
         self.shared.faults.arm(path_prefix, fault);
     }
 
+    /// Plays `fault` only on `method` requests to the endpoint `pattern`,
+    /// matched whole and segment by segment, `*` standing for any one
+    /// segment (a UUID): `marketplace-orders/` (create, not the actions),
+    /// `marketplace-orders/*/approve_by_provider/`.
+    pub fn inject_on(&self, method: &str, pattern: &str, fault: Fault) {
+        self.shared.faults.arm_endpoint(method, pattern, fault);
+    }
+
     pub fn clear_faults(&self) {
         self.shared.faults.clear();
     }

@@ -1,4 +1,8 @@
 //! Faults injected on demand, to test how a client copes with a bad day.
+//!
+//! A fault is armed for a scope (a path prefix, or one method on one
+//! endpoint with `*` standing for a UUID segment) and played on the next
+//! matching requests, first armed first played.
 
 use std::sync::Mutex;
 use std::time::Duration;
@@ -6,15 +10,26 @@ use std::time::Duration;
 /// A failure to play on the next matching requests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fault {
-    /// Answer `status` (429, 500, 503, ...) without touching state, `n` times.
+    /// Answer `status` without touching state, `n` times. 4xx answers
+    /// carry the body Waldur (Django REST framework) sends for that
+    /// status; 5xx a plain page, as a proxy or Django would send.
     Status(u16, u32),
     /// Answer 429 with `Retry-After: <whole seconds>` , `n` times.
     RetryAfter(Duration, u32),
+    /// Answer `status` (503, 429, ...) with `Retry-After: <whole seconds>`
+    /// without touching state, `n` times.
+    StatusRetryAfter(u16, Duration, u32),
     /// Wait this long before handling the request normally, `n` times. A
     /// client that times out first may still see the request take effect,
     /// as with a real slow server.
     Delay(Duration, u32),
-    /// Close the socket without writing any response, `n` times.
+    /// Carry the request out at once, then hold the answer this long, `n`
+    /// times: a client whose timeout is shorter gives up on a request
+    /// that took effect (the order IS created), with nothing left to wait
+    /// for on the server side.
+    LateAnswer(Duration, u32),
+    /// Close the socket without writing any response (and without
+    /// handling the request), `n` times.
     DropConnection(u32),
 }
 
@@ -23,7 +38,9 @@ impl Fault {
         match self {
             Self::Status(_, times)
             | Self::RetryAfter(_, times)
+            | Self::StatusRetryAfter(_, _, times)
             | Self::Delay(_, times)
+            | Self::LateAnswer(_, times)
             | Self::DropConnection(times) => *times,
         }
     }
@@ -37,14 +54,48 @@ pub enum FaultAction {
         retry_after: Option<u64>,
     },
     Delay(Duration),
+    AnswerLate(Duration),
     Drop,
+}
+
+/// Which requests a fault applies to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Scope {
+    /// Every method, paths starting with this (relative to the API root;
+    /// empty for every path).
+    Prefix(String),
+    /// One method on the paths matching this pattern segment by segment,
+    /// `*` matching any one segment.
+    Endpoint { method: String, pattern: String },
+}
+
+impl Scope {
+    fn matches(&self, method: &str, path: &str) -> bool {
+        match self {
+            Scope::Prefix(prefix) => path.starts_with(prefix.as_str()),
+            Scope::Endpoint {
+                method: wanted,
+                pattern,
+            } => {
+                wanted.eq_ignore_ascii_case(method) && {
+                    let mut want = pattern.split('/');
+                    let mut have = path.split('/');
+                    loop {
+                        match (want.next(), have.next()) {
+                            (None, None) => break true,
+                            (Some(w), Some(h)) if w == "*" || w == h => {}
+                            _ => break false,
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[derive(Debug)]
 struct ArmedFault {
-    /// Path prefix relative to the API root (`marketplace-orders/`), or
-    /// empty for every path.
-    scope: String,
+    scope: Scope,
     fault: Fault,
     remaining: u32,
 }
@@ -56,14 +107,31 @@ pub struct FaultBook {
 }
 
 impl FaultBook {
-    /// Arms `fault` for requests whose path starts with `scope`.
+    /// Arms `fault` for requests (any method) whose path starts with
+    /// `scope`.
     pub fn arm(&self, scope: &str, fault: Fault) {
+        self.push(Scope::Prefix(relative_path(scope).to_owned()), fault);
+    }
+
+    /// Arms `fault` for `method` requests to the endpoint `pattern`
+    /// (`marketplace-orders/*/approve_by_provider/`).
+    pub fn arm_endpoint(&self, method: &str, pattern: &str, fault: Fault) {
+        self.push(
+            Scope::Endpoint {
+                method: method.to_owned(),
+                pattern: relative_path(pattern).to_owned(),
+            },
+            fault,
+        );
+    }
+
+    fn push(&self, scope: Scope, fault: Fault) {
         let remaining = fault.times();
         if remaining == 0 {
             return;
         }
         self.lock().push(ArmedFault {
-            scope: relative_path(scope).to_owned(),
+            scope,
             fault,
             remaining,
         });
@@ -78,11 +146,11 @@ impl FaultBook {
         self.lock().iter().map(|armed| armed.remaining).sum()
     }
 
-    /// Takes one play of the first fault armed for `path`, if any.
-    pub fn take(&self, path: &str) -> Option<FaultAction> {
+    /// Takes one play of the first fault armed for this request, if any.
+    pub fn take(&self, method: &str, path: &str) -> Option<FaultAction> {
         let path = relative_path(path);
         let mut armed = self.lock();
-        let index = armed.iter().position(|a| path.starts_with(&a.scope))?;
+        let index = armed.iter().position(|a| a.scope.matches(method, path))?;
         let entry = &mut armed[index];
         entry.remaining -= 1;
         let action = match &entry.fault {
@@ -94,7 +162,12 @@ impl FaultBook {
                 status: 429,
                 retry_after: Some(wait.as_secs()),
             },
+            Fault::StatusRetryAfter(status, wait, _) => FaultAction::Respond {
+                status: *status,
+                retry_after: Some(wait.as_secs()),
+            },
             Fault::Delay(wait, _) => FaultAction::Delay(*wait),
+            Fault::LateAnswer(wait, _) => FaultAction::AnswerLate(*wait),
             Fault::DropConnection(_) => FaultAction::Drop,
         };
         if entry.remaining == 0 {
@@ -129,19 +202,73 @@ mod tests {
         book.arm("", Fault::DropConnection(1));
         assert_eq!(book.pending(), 3);
         // A customers request skips the orders-only fault.
-        assert_eq!(book.take("/api/customers/"), Some(FaultAction::Drop));
-        assert_eq!(book.take("/api/customers/"), None);
+        assert_eq!(book.take("GET", "/api/customers/"), Some(FaultAction::Drop));
+        assert_eq!(book.take("GET", "/api/customers/"), None);
         for _ in 0..2 {
             assert_eq!(
-                book.take("/api/marketplace-orders/abc/"),
+                book.take("POST", "/api/marketplace-orders/abc/"),
                 Some(FaultAction::Respond {
                     status: 503,
                     retry_after: None
                 })
             );
         }
-        assert_eq!(book.take("/api/marketplace-orders/abc/"), None);
+        assert_eq!(book.take("GET", "/api/marketplace-orders/abc/"), None);
         assert_eq!(book.pending(), 0);
+    }
+
+    #[test]
+    fn an_endpoint_scope_matches_one_method_and_the_whole_path() {
+        let book = FaultBook::default();
+        book.arm_endpoint(
+            "POST",
+            "marketplace-orders/*/approve_by_provider/",
+            Fault::Status(409, 1),
+        );
+        book.arm_endpoint("POST", "/api/marketplace-orders/", Fault::Status(400, 1));
+        // Neither the listing nor another action of an order matches.
+        assert_eq!(book.take("GET", "/api/marketplace-orders/"), None);
+        assert_eq!(
+            book.take("POST", "/api/marketplace-orders/abc/set_backend_id/"),
+            None
+        );
+        assert_eq!(
+            book.take("GET", "/api/marketplace-orders/abc/approve_by_provider/"),
+            None
+        );
+        assert_eq!(
+            book.take("post", "/api/marketplace-orders/abc/approve_by_provider/"),
+            Some(FaultAction::Respond {
+                status: 409,
+                retry_after: None
+            })
+        );
+        assert_eq!(
+            book.take("POST", "/api/marketplace-orders/"),
+            Some(FaultAction::Respond {
+                status: 400,
+                retry_after: None
+            })
+        );
+        assert_eq!(book.pending(), 0);
+    }
+
+    #[test]
+    fn late_answers_and_retry_after_statuses_are_played() {
+        let book = FaultBook::default();
+        book.arm("", Fault::LateAnswer(Duration::from_secs(9), 1));
+        book.arm("", Fault::StatusRetryAfter(503, Duration::from_secs(4), 1));
+        assert_eq!(
+            book.take("POST", "x/"),
+            Some(FaultAction::AnswerLate(Duration::from_secs(9)))
+        );
+        assert_eq!(
+            book.take("POST", "x/"),
+            Some(FaultAction::Respond {
+                status: 503,
+                retry_after: Some(4)
+            })
+        );
     }
 
     #[test]

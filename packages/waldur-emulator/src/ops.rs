@@ -15,8 +15,8 @@ use crate::model::{
     Store, UsageRecord, AGENT_DRIVEN_TYPES,
 };
 use crate::rules::{
-    order_is_terminal, order_transition, resource_accepts_usage, resource_can_terminate,
-    resource_follows_order, OrderAction,
+    order_blocks_new_orders, order_is_terminal, order_transition, resource_accepts_usage,
+    resource_can_terminate, resource_follows_order, OrderAction,
 };
 
 pub fn insert_customer(store: &mut Store, name: &str) -> String {
@@ -319,18 +319,21 @@ pub fn apply_order_action(store: &mut Store, uuid: &str, action: OrderAction) ->
 }
 
 /// `terminate`: creates a Terminate order in `pending-provider`.
+///
+/// As in waldur-mastermind: the action's `StateValidator(OK, Erred)` runs
+/// first (409 `Valid states for operation: OK, Erred.`, views.py
+/// `terminate_validators`), then `validate_order` refuses a resource with
+/// an order in pending-consumer, pending-provider or executing with 400
+/// and a bare list (serializers.py `check_pending_order_exists`), not 409.
 pub fn terminate_resource(store: &mut Store, uuid: &str, attributes: Value) -> ApiResult<String> {
     let resource = store.resources.get(uuid).ok_or_else(ApiError::not_found)?;
     resource_can_terminate(resource.state).map_err(ApiError::wrong_state)?;
     let busy = store
         .orders
         .values()
-        .any(|o| o.resource_uuid == uuid && !order_is_terminal(o.state));
+        .any(|o| o.resource_uuid == uuid && order_blocks_new_orders(o.state));
     if busy {
-        return Err(ApiError {
-            status: axum::http::StatusCode::CONFLICT,
-            body: serde_json::json!({ "detail": "Resource has a pending order." }),
-        });
+        return Err(ApiError::bare("Pending order for resource already exists."));
     }
     Ok(insert_order(
         store,

@@ -140,6 +140,16 @@ pub fn resource_accepts_usage(state: ResourceState) -> bool {
     )
 }
 
+/// An order in these states stops any new order for its resource
+/// (waldur-mastermind `check_pending_order_exists`). `pending-project`
+/// is not among them there.
+pub fn order_blocks_new_orders(state: OrderState) -> bool {
+    matches!(
+        state,
+        OrderState::PendingConsumer | OrderState::PendingProvider | OrderState::Executing
+    )
+}
+
 /// Terminal order states: Waldur never leaves them on its own.
 pub fn order_is_terminal(state: OrderState) -> bool {
     matches!(

@@ -18,6 +18,9 @@ use tokio::net::TcpListener;
 use tokio::task::{JoinHandle, JoinSet};
 use tower::ServiceExt;
 
+use axum::response::IntoResponse;
+
+use crate::api_error::ApiError;
 use crate::control::EmulatorState;
 use crate::faults::{FaultAction, FaultBook};
 use crate::model::Store;
@@ -222,7 +225,10 @@ async fn handle(
         path: request.uri().path().to_owned(),
         query: request.uri().query().map(str::to_owned),
     });
-    match shared.faults.take(request.uri().path()) {
+    let fault = shared
+        .faults
+        .take(request.method().as_str(), request.uri().path());
+    match fault {
         Some(FaultAction::Drop) => return Err(DroppedByFault),
         Some(FaultAction::Respond {
             status,
@@ -248,6 +254,16 @@ async fn handle(
             });
             return work.await.map_err(|_| DroppedByFault);
         }
+        Some(FaultAction::AnswerLate(hold)) => {
+            // The work is done before the wait, so a test can look at its
+            // effect as soon as the client has given up.
+            let response = match router.oneshot(request.map(Body::new)).await {
+                Ok(response) => response,
+                Err(never) => match never {},
+            };
+            tokio::time::sleep(hold).await;
+            return Ok(response);
+        }
         None => {}
     }
     let response: Result<Response<Body>, Infallible> = router.oneshot(request.map(Body::new)).await;
@@ -257,36 +273,56 @@ async fn handle(
     }
 }
 
-/// The answer of an injected status: DRF's throttle body for 429, a plain
-/// page for 5xx as a proxy or Django would send.
+/// The answer of an injected status: the body Waldur (DRF) gives for a
+/// 4xx, a plain page for 5xx as a proxy or Django would send.
 fn fault_response(status: u16, retry_after: Option<u64>) -> Response<Body> {
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let (content_type, body) = if status == StatusCode::TOO_MANY_REQUESTS {
-        let wait = retry_after.unwrap_or(1);
-        (
-            "application/json",
-            format!(
-                "{{\"detail\":\"Request was throttled. Expected available in {wait} seconds.\"}}"
-            ),
-        )
+    let mut response = if status.is_client_error() {
+        drf_client_error(status, retry_after).into_response()
     } else {
-        (
-            "text/html",
-            format!(
-                "<h1>{}</h1>",
-                status.canonical_reason().unwrap_or("Server Error")
-            ),
-        )
+        server_error_page(status)
     };
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert("content-type", HeaderValue::from_static(content_type));
     if let Some(seconds) = retry_after {
         response
             .headers_mut()
             .insert("retry-after", HeaderValue::from(seconds));
     }
+    response
+}
+
+/// DRF's default texts: `ValidationError` ("Invalid input.", rendered as
+/// a bare list), `AuthenticationFailed` for an unknown token,
+/// `PermissionDenied`, `NotFound`, Waldur's `IncorrectStateException`
+/// (waldur_core/core/exceptions.py) and `Throttled`.
+fn drf_client_error(status: StatusCode, retry_after: Option<u64>) -> ApiError {
+    let body = match status.as_u16() {
+        400 => serde_json::json!(["Invalid input."]),
+        401 => return ApiError::unauthorized("Invalid token."),
+        403 => return ApiError::forbidden(),
+        404 => return ApiError::not_found(),
+        409 => serde_json::json!({ "detail": "Cannot modify an object in its current state." }),
+        429 => serde_json::json!({
+            "detail": format!(
+                "Request was throttled. Expected available in {} seconds.",
+                retry_after.unwrap_or(1)
+            )
+        }),
+        _ => serde_json::json!({
+            "detail": status.canonical_reason().unwrap_or("Client error")
+        }),
+    };
+    ApiError { status, body }
+}
+
+fn server_error_page(status: StatusCode) -> Response<Body> {
+    let body = format!(
+        "<h1>{}</h1>",
+        status.canonical_reason().unwrap_or("Server Error")
+    );
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("text/html"));
     response
 }

@@ -343,3 +343,127 @@ async fn resource_limits_and_the_staff_only_paused_flag() {
         true
     );
 }
+
+/// Terminate follows Waldur's two refusals: 409 from the state validator
+/// for a resource that is not OK or Erred, and 400 with a bare list
+/// (not 409) while another order of the resource is pending.
+#[tokio::test]
+async fn terminate_refusals_match_waldur_status_and_body() {
+    let (emulator, http) = start().await;
+    let state = &emulator.state;
+    let customer = state.seed_customer("P");
+    let project = state.seed_project(&customer.uuid, "R").unwrap();
+    let category = state.seed_category("C");
+    let offering = state
+        .seed_offering(OfferingSeed::new(&customer.uuid, &category.uuid))
+        .unwrap();
+    let order = state
+        .seed_order(&offering.uuid, &project.uuid, BTreeMap::new())
+        .unwrap();
+    let terminate = || {
+        http.post(url(
+            &emulator,
+            &format!(
+                "marketplace-provider-resources/{}/terminate/",
+                order.resource_uuid
+            ),
+        ))
+        .header("Authorization", format!("Token {TOKEN}"))
+        .send()
+    };
+    // Creating: the state validator answers first.
+    assert_eq!(
+        detail_of(terminate().await.unwrap()).await,
+        (409, "Valid states for operation: OK, Erred.".to_owned())
+    );
+    // OK, but its Create order still pending (as a backend that set the
+    // resource OK by hand leaves it).
+    assert!(state.set_resource_state(&order.resource_uuid, waldur_emulator::ResourceState::Ok));
+    let refused = terminate().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 400);
+    assert_eq!(
+        refused.json::<Value>().await.unwrap(),
+        serde_json::json!(["Pending order for resource already exists."])
+    );
+    assert!(state.set_order_state(&order.order_uuid, OrderState::Done));
+    let accepted = terminate().await.unwrap();
+    assert_eq!(accepted.status().as_u16(), 200);
+    assert_eq!(state.order_count(), 2);
+}
+
+/// An injected 4xx carries the body Waldur sends for that status, once.
+#[tokio::test]
+async fn injected_client_errors_have_waldur_bodies() {
+    let (emulator, http) = start().await;
+    let customer = emulator.state.seed_customer("P");
+    let path = format!("customers/{}/", customer.uuid);
+    let get = || {
+        http.get(url(&emulator, &path))
+            .header("Authorization", format!("Token {TOKEN}"))
+            .send()
+    };
+    let cases: [(u16, Value); 5] = [
+        (400, serde_json::json!(["Invalid input."])),
+        (401, serde_json::json!({ "detail": "Invalid token." })),
+        (
+            403,
+            serde_json::json!({ "detail": "You do not have permission to perform this action." }),
+        ),
+        (404, serde_json::json!({ "detail": "Not found." })),
+        (
+            409,
+            serde_json::json!({ "detail": "Cannot modify an object in its current state." }),
+        ),
+    ];
+    for (status, body) in cases {
+        emulator
+            .state
+            .inject_on("GET", "customers/*/", Fault::Status(status, 1));
+        let answer = get().await.unwrap();
+        assert_eq!(answer.status().as_u16(), status);
+        assert_eq!(answer.json::<Value>().await.unwrap(), body, "{status}");
+        assert_eq!(get().await.unwrap().status().as_u16(), 200, "once only");
+    }
+    emulator.state.inject_on(
+        "GET",
+        "customers/*/",
+        Fault::StatusRetryAfter(503, Duration::from_secs(5), 1),
+    );
+    let unavailable = get().await.unwrap();
+    assert_eq!(unavailable.status().as_u16(), 503);
+    assert_eq!(unavailable.headers()["retry-after"], "5");
+}
+
+/// A late answer is carried out before the client gives up on it.
+#[tokio::test]
+async fn a_late_answer_takes_effect_before_the_client_times_out() {
+    let (emulator, _) = start().await;
+    let state = &emulator.state;
+    let customer = state.seed_customer("P");
+    let project = state.seed_project(&customer.uuid, "R").unwrap();
+    let category = state.seed_category("C");
+    let offering = state
+        .seed_offering(OfferingSeed::new(&customer.uuid, &category.uuid))
+        .unwrap();
+    state.inject_on(
+        "POST",
+        "marketplace-orders/",
+        Fault::LateAnswer(Duration::from_secs(60), 1),
+    );
+    let impatient = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let error = impatient
+        .post(url(&emulator, "marketplace-orders/"))
+        .header("Authorization", format!("Token {TOKEN}"))
+        .json(&serde_json::json!({
+            "offering": offering.url,
+            "project": project.url,
+        }))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(error.is_timeout(), "{error}");
+    assert_eq!(state.order_count(), 1, "the order was created");
+}

@@ -10,6 +10,7 @@ use url::Url;
 use crate::config::Config;
 use crate::error::{excerpt, Error};
 use crate::pagination::{next_link, page_number};
+use crate::retry::ResendPolicy;
 use crate::transport::{Answer, Body, Request, Transport};
 use crate::types::QueryPairs;
 
@@ -139,9 +140,30 @@ impl WaldurClient {
         decode(&answer.body)
     }
 
-    /// POSTs a `multipart/form-data` body once (see
-    /// `Request::replay_safe`) and decodes the JSON answer.
-    pub(crate) async fn post_multipart_once<T: DeserializeOwned>(
+    /// POSTs a create Waldur cannot deduplicate and decodes the JSON
+    /// answer; resent only when the server surely did no work (see
+    /// [`ResendPolicy::OnlyIfUnprocessed`]).
+    pub(crate) async fn post_create<B: Serialize, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T, Error> {
+        let answer = self
+            .transport
+            .execute(Request {
+                method: Method::POST,
+                path,
+                query: &[],
+                body: encode(body)?.map(Body::json),
+                resend: ResendPolicy::OnlyIfUnprocessed,
+            })
+            .await?;
+        decode(&answer.body)
+    }
+
+    /// POSTs a `multipart/form-data` create, resent as
+    /// [`post_create`](Self::post_create) is, and decodes the JSON answer.
+    pub(crate) async fn post_multipart_create<T: DeserializeOwned>(
         &self,
         path: &str,
         form: crate::multipart::Form,
@@ -159,7 +181,7 @@ impl WaldurClient {
                     content_type,
                     bytes,
                 }),
-                replay_safe: false,
+                resend: ResendPolicy::OnlyIfUnprocessed,
             })
             .await?;
         decode(&answer.body)
@@ -188,7 +210,7 @@ impl WaldurClient {
                 path,
                 query,
                 body: body.map(Body::json),
-                replay_safe: true,
+                resend: ResendPolicy::AnyTransient,
             })
             .await
     }

@@ -6,6 +6,10 @@ use std::time::Duration;
 /// answer a 5xx with a whole HTML page.
 const BODY_EXCERPT_LEN: usize = 512;
 
+/// Waldur's refusal of a second order for a resource (see
+/// [`Error::is_pending_order`]).
+pub const PENDING_ORDER_MESSAGE: &str = "Pending order for resource already exists.";
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// 401: the token is missing, unknown or expired. Not retried.
@@ -118,6 +122,37 @@ impl Error {
         )
     }
 
+    /// Whether Waldur refused to create an order for a resource because
+    /// another order of it is still pending or executing: a state to wait
+    /// on, or the trace of an earlier attempt that did create one.
+    ///
+    /// Waldur answers this with 400 and a bare list, not 409: in
+    /// waldur-mastermind `marketplace/serializers.py`, `validate_order`
+    /// raises `ValidationError("Pending order for resource already
+    /// exists.")` when `check_pending_order_exists` (an order in
+    /// pending-consumer, pending-provider or executing) holds; the
+    /// resource actions that make orders (`terminate`, `update_limits`,
+    /// `switch_plan`) call it in `views.py` `create_resource_order`.
+    pub fn is_pending_order(&self) -> bool {
+        let Self::Validation { body } = self else {
+            return false;
+        };
+        let said = |message: &serde_json::Value| {
+            message
+                .as_str()
+                .is_some_and(|text| text.starts_with(PENDING_ORDER_MESSAGE))
+        };
+        match body {
+            serde_json::Value::Array(messages) => messages.iter().any(said),
+            serde_json::Value::Object(fields) => fields
+                .values()
+                .filter_map(serde_json::Value::as_array)
+                .flatten()
+                .any(said),
+            message => said(message),
+        }
+    }
+
     /// The HTTP status behind this error, when there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
@@ -211,6 +246,24 @@ mod tests {
         }
         let error = Error::from_status(400, b"not json");
         assert!(matches!(error, Error::Validation { body } if body == "not json"));
+    }
+
+    #[test]
+    fn a_pending_order_refusal_is_recognised_in_each_drf_shape() {
+        let bare = Error::from_status(400, br#"["Pending order for resource already exists."]"#);
+        assert!(bare.is_pending_order());
+        let non_field = Error::from_status(
+            400,
+            br#"{"non_field_errors": ["Pending order for resource already exists."]}"#,
+        );
+        assert!(non_field.is_pending_order());
+        let other = Error::from_status(400, br#"["Offering is not available."]"#);
+        assert!(!other.is_pending_order());
+        let conflict = Error::from_status(
+            409,
+            br#"{"detail": "Valid states for operation: OK, Erred."}"#,
+        );
+        assert!(!conflict.is_pending_order());
     }
 
     #[test]

@@ -5,9 +5,12 @@
 //! FireCREST SLURM jobs) and handles what every call shares: `Authorization: Token` auth,
 //! `page`/`page_size` pagination over the `Link` header, a token-bucket
 //! rate limit, and retries with jittered exponential backoff on 429, 5xx
-//! and transport failures (a job create, which Waldur cannot deduplicate,
-//! is resent only after a 429). A 409 state conflict is surfaced as
-//! [`Error::Conflict`] so that the caller re-reads the object.
+//! and transport failures. A create Waldur cannot deduplicate (an order, a
+//! terminate order, a SLURM job, an offering) is resent only after a
+//! failure that proves the server did no work: a refused connection, a
+//! 429, a 503 with `Retry-After` ([`retry::may_resend`]). A 409 state
+//! conflict is surfaced as [`Error::Conflict`] so that the caller
+//! re-reads the object.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), waldur::Error> {
@@ -42,5 +45,5 @@ pub mod types;
 
 pub use client::{ApiUrls, Page, WaldurClient};
 pub use config::{ApiToken, Config};
-pub use error::Error;
+pub use error::{Error, PENDING_ORDER_MESSAGE};
 pub use types::*;

@@ -2,7 +2,9 @@
 //!
 //! Transient answers (429, 5xx) and transport failures are retried with
 //! exponential backoff and full jitter; every other 4xx is final, as in
-//! the Waldur site agent and the seed error table.
+//! the Waldur site agent and the seed error table. A create that Waldur
+//! cannot deduplicate is resent only after a failure that proves the
+//! server did no work ([`may_resend`]).
 
 use std::time::Duration;
 
@@ -22,6 +24,57 @@ pub fn classify_status(status: u16) -> StatusVerdict {
         200..=299 => StatusVerdict::Success,
         429 | 500..=599 => StatusVerdict::Retry,
         _ => StatusVerdict::Fail,
+    }
+}
+
+/// Which failed attempts a request may be sent again after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResendPolicy {
+    /// Reads, and writes that give the same result when repeated (setting
+    /// a field to a value; an approval, which Waldur answers with 409 once
+    /// done, read back by the caller): every transient failure is retried.
+    AnyTransient,
+    /// A create Waldur has no idempotency key for (an order, a terminate
+    /// order, a SLURM job, an offering): a second send after the first
+    /// took effect makes a second object, so only failures that prove the
+    /// server did no work are retried. The caller looks up what an earlier
+    /// attempt made before it creates again.
+    OnlyIfUnprocessed,
+}
+
+/// A transient failure of one attempt, sorted by whether the server may
+/// have acted on the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransientFailure {
+    /// No connection was made (refused, unreachable, connect timeout):
+    /// nothing was sent.
+    NotConnected,
+    /// 429: DRF's throttle refuses before the view runs.
+    Throttled,
+    /// 503 with `Retry-After`: a deliberate "come back later" from the
+    /// server or its proxy (maintenance, load shedding), given before the
+    /// application runs.
+    UnavailableRetryAfter,
+    /// Any other 5xx (500, 502, 504, a bare 503): the application may have
+    /// run, even committed, before the error (a failure after the commit,
+    /// a proxy giving up on a slow view).
+    ServerError,
+    /// The connection broke after the request went out, or no answer came
+    /// within the timeout: the server may have carried it out.
+    LostAfterSending,
+}
+
+/// Whether a request under `policy` may be sent again after `failure`
+/// (the retry budget aside).
+pub fn may_resend(failure: TransientFailure, policy: ResendPolicy) -> bool {
+    match policy {
+        ResendPolicy::AnyTransient => true,
+        ResendPolicy::OnlyIfUnprocessed => matches!(
+            failure,
+            TransientFailure::NotConnected
+                | TransientFailure::Throttled
+                | TransientFailure::UnavailableRetryAfter
+        ),
     }
 }
 
@@ -97,6 +150,31 @@ mod tests {
         assert_eq!(classify_status(503), StatusVerdict::Retry);
         for status in [400, 401, 403, 404, 405, 409, 413] {
             assert_eq!(classify_status(status), StatusVerdict::Fail, "{status}");
+        }
+    }
+
+    #[test]
+    fn creates_are_resent_only_when_the_server_did_no_work() {
+        use TransientFailure::*;
+        let unprocessed = [NotConnected, Throttled, UnavailableRetryAfter];
+        let maybe_processed = [ServerError, LostAfterSending];
+        for failure in unprocessed.into_iter().chain(maybe_processed) {
+            assert!(
+                may_resend(failure, ResendPolicy::AnyTransient),
+                "{failure:?}"
+            );
+        }
+        for failure in unprocessed {
+            assert!(
+                may_resend(failure, ResendPolicy::OnlyIfUnprocessed),
+                "{failure:?}"
+            );
+        }
+        for failure in maybe_processed {
+            assert!(
+                !may_resend(failure, ResendPolicy::OnlyIfUnprocessed),
+                "{failure:?}"
+            );
         }
     }
 

@@ -10,7 +10,10 @@ use url::Url;
 use crate::config::Config;
 use crate::error::{excerpt, Error};
 use crate::rate_limit::TokenBucket;
-use crate::retry::{classify_status, parse_retry_after, Backoff, StatusVerdict};
+use crate::retry::{
+    classify_status, may_resend, parse_retry_after, Backoff, ResendPolicy, StatusVerdict,
+    TransientFailure,
+};
 
 /// A successful (2xx) answer.
 #[derive(Debug)]
@@ -27,12 +30,9 @@ pub(crate) struct Request<'a> {
     pub path: &'a str,
     pub query: &'a [(String, String)],
     pub body: Option<Body>,
-    /// False for a create that Waldur cannot deduplicate: after a failure
-    /// where the server may have acted (5xx, timeout, dropped connection)
-    /// a resend could create a second object, so only 429 (refused before
-    /// any work) is retried and the rest goes back to the caller, who
-    /// looks up what the first attempt did before trying again.
-    pub replay_safe: bool,
+    /// Which failures the request may be sent again after (see
+    /// [`ResendPolicy`]).
+    pub resend: ResendPolicy,
 }
 
 /// A request body and its media type.
@@ -57,8 +57,27 @@ enum Failure {
         body: Vec<u8>,
         retry_after: Option<Duration>,
     },
+    /// No connection was made: the request never left.
+    NotConnected(String),
+    /// The exchange broke after the request may have been sent.
     Network(String),
     Timeout,
+}
+
+impl Failure {
+    fn kind(&self) -> TransientFailure {
+        match self {
+            Failure::NotConnected(_) => TransientFailure::NotConnected,
+            Failure::Status { status: 429, .. } => TransientFailure::Throttled,
+            Failure::Status {
+                status: 503,
+                retry_after: Some(_),
+                ..
+            } => TransientFailure::UnavailableRetryAfter,
+            Failure::Status { .. } => TransientFailure::ServerError,
+            Failure::Network(_) | Failure::Timeout => TransientFailure::LostAfterSending,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -143,8 +162,7 @@ impl Transport {
                 },
                 Err(failure) => failure,
             };
-            let refused_unprocessed = matches!(failure, Failure::Status { status: 429, .. });
-            if attempts > self.max_retries || !(request.replay_safe || refused_unprocessed) {
+            if attempts > self.max_retries || !may_resend(failure.kind(), request.resend) {
                 return Err(final_error(failure, attempts));
             }
             let retry_after = match &failure {
@@ -217,7 +235,9 @@ fn parse_base_url(raw: &str) -> Result<Url, Error> {
 }
 
 fn transport_failure(error: reqwest::Error) -> Failure {
-    if error.is_timeout() {
+    // Checked first: a connect timeout is both, and nothing was sent.
+    let not_connected = error.is_connect();
+    if error.is_timeout() && !not_connected {
         return Failure::Timeout;
     }
     // reqwest's top-level message is terse ("error sending request");
@@ -229,13 +249,17 @@ fn transport_failure(error: reqwest::Error) -> Failure {
         message.push_str(&cause.to_string());
         source = cause.source();
     }
-    Failure::Network(message)
+    if not_connected {
+        Failure::NotConnected(message)
+    } else {
+        Failure::Network(message)
+    }
 }
 
 fn describe(failure: &Failure) -> String {
     match failure {
         Failure::Status { status, .. } => format!("HTTP {status}"),
-        Failure::Network(message) => message.clone(),
+        Failure::NotConnected(message) | Failure::Network(message) => message.clone(),
         Failure::Timeout => "timeout".to_owned(),
     }
 }
@@ -255,7 +279,9 @@ fn final_error(failure: Failure, attempts: u32) -> Error {
             body: excerpt(&body),
             attempts,
         },
-        Failure::Network(message) => Error::Network { message, attempts },
+        Failure::NotConnected(message) | Failure::Network(message) => {
+            Error::Network { message, attempts }
+        }
         Failure::Timeout => Error::Timeout { attempts },
     }
 }
@@ -273,6 +299,38 @@ mod tests {
         );
         assert!(parse_base_url("ftp://w.example/api/").is_err());
         assert!(parse_base_url("not a url").is_err());
+    }
+
+    #[test]
+    fn failures_are_sorted_by_whether_the_server_may_have_acted() {
+        let status = |status, retry_after| Failure::Status {
+            status,
+            body: Vec::new(),
+            retry_after,
+        };
+        let later = Some(Duration::from_secs(3));
+        assert_eq!(
+            Failure::NotConnected("refused".into()).kind(),
+            TransientFailure::NotConnected
+        );
+        assert_eq!(status(429, None).kind(), TransientFailure::Throttled);
+        assert_eq!(status(429, later).kind(), TransientFailure::Throttled);
+        assert_eq!(
+            status(503, later).kind(),
+            TransientFailure::UnavailableRetryAfter
+        );
+        for (code, retry_after) in [(503, None), (500, later), (502, None), (504, None)] {
+            assert_eq!(
+                status(code, retry_after).kind(),
+                TransientFailure::ServerError,
+                "{code}"
+            );
+        }
+        assert_eq!(
+            Failure::Network("reset".into()).kind(),
+            TransientFailure::LostAfterSending
+        );
+        assert_eq!(Failure::Timeout.kind(), TransientFailure::LostAfterSending);
     }
 
     #[test]

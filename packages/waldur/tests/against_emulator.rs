@@ -468,13 +468,15 @@ async fn terminate_creates_an_order_that_ends_the_resource() {
         Some(resource_uuid.as_str())
     );
 
-    // While the order is open, a second terminate is refused.
+    // While the order is open, a second terminate is refused, with 400
+    // and a bare list as Waldur does (not 409).
     let error = w
         .client
         .terminate_resource(&resource_uuid, None)
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::Conflict { .. }), "{error}");
+    assert!(error.is_pending_order(), "{error}");
+    assert_eq!(error.status(), Some(400));
 
     w.client
         .approve_order_by_provider(&order_uuid, None)

@@ -34,10 +34,31 @@ pub async fn list(
     let states = query.all("state");
     let types = query.all("type");
     let offering_types = query.all("offering_type");
+    // Waldur's `filter_query`: a case-insensitive substring of the project
+    // name or of `attributes.name` (a UUID-like value, which picks one
+    // order by uuid there, is not emulated).
+    let text = query.first("query").map(str::to_lowercase);
     let store = state.store();
     let records = store
         .orders
         .values()
+        .filter(|o| {
+            let Some(text) = text.as_deref() else {
+                return true;
+            };
+            let project_name = store
+                .projects
+                .get(&o.project_uuid)
+                .map(|p| p.name.to_lowercase())
+                .unwrap_or_default();
+            let order_name = o
+                .attributes
+                .get("name")
+                .and_then(Value::as_str)
+                .map(str::to_lowercase)
+                .unwrap_or_default();
+            project_name.contains(text) || order_name.contains(text)
+        })
         .filter(|o| matches_opt(offering.as_deref(), &o.offering_uuid))
         .filter(|o| matches_opt(project.as_deref(), &o.project_uuid))
         .filter(|o| matches_opt(resource.as_deref(), &o.resource_uuid))

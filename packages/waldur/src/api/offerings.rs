@@ -24,12 +24,13 @@ impl WaldurClient {
     }
 
     /// `POST marketplace-provider-offerings/` → 201 with the new offering,
-    /// in state `Draft`.
+    /// in state `Draft`. Not resent after a failure that may hide a created
+    /// offering; the caller looks it up by `backend_id` first.
     pub async fn create_offering(
         &self,
         request: &OfferingCreateRequest,
     ) -> Result<Offering, Error> {
-        self.post(OFFERINGS, Some(request)).await
+        self.post_create(OFFERINGS, Some(request)).await
     }
 
     /// `activate/`: Draft or Paused → Active; 409 from other states.

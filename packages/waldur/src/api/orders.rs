@@ -13,8 +13,13 @@ impl WaldurClient {
     /// `POST marketplace-orders/` → 201 with the order. For
     /// `Marketplace.Slurm` and `Marketplace.Basic` it waits in
     /// `pending-provider`; its `marketplace_resource_uuid` exists already.
+    ///
+    /// Not resent after a failure that may hide a created order (see
+    /// [`ResendPolicy::OnlyIfUnprocessed`](crate::retry::ResendPolicy)):
+    /// the caller finds what an earlier attempt made (e.g. by an
+    /// attribute of its own, with `list_orders`) before creating again.
     pub async fn create_order(&self, request: &OrderCreateRequest) -> Result<Order, Error> {
-        self.post(ORDERS, Some(request)).await
+        self.post_create(ORDERS, Some(request)).await
     }
 
     /// `GET marketplace-orders/{uuid}/`.

@@ -22,14 +22,16 @@ impl WaldurClient {
     }
 
     /// `terminate/`: creates a Terminate order and returns its UUID; the
-    /// resource ends only when that order is done.
+    /// resource ends only when that order is done. Sent as a create (not
+    /// resent after an ambiguous failure); a second terminate while the
+    /// first order is pending gets [`Error::is_pending_order`].
     pub async fn terminate_resource(
         &self,
         uuid: &str,
         attributes: Option<&serde_json::Value>,
     ) -> Result<OrderUuid, Error> {
         let body = attributes.map(|attributes| json!({ "attributes": attributes }));
-        self.post(&action_path(RESOURCES, uuid, "terminate")?, body.as_ref())
+        self.post_create(&action_path(RESOURCES, uuid, "terminate")?, body.as_ref())
             .await
     }
 

@@ -10,10 +10,11 @@ const JOBS: &str = "slurm-jobs/";
 impl WaldurClient {
     /// `POST slurm-jobs/` (multipart) → 201 `FirecrestJob`.
     ///
-    /// Sent once: Waldur has no idempotency key, so after a 5xx, a timeout
-    /// or a dropped connection the job may or may not exist. The caller
-    /// looks it up (by name) before trying again; only a 429 is retried
-    /// here.
+    /// Not resent after a failure that may hide a created job (a 5xx, a
+    /// timeout, a connection lost after sending): Waldur has no
+    /// idempotency key. The caller looks it up (by name) before trying
+    /// again; a refused connection, a 429 or a 503 with `Retry-After` are
+    /// retried here.
     pub async fn create_slurm_job(
         &self,
         request: &SlurmJobCreateRequest,
@@ -34,7 +35,7 @@ impl WaldurClient {
             "text/x-shellscript",
             &request.script,
         );
-        self.post_multipart_once(JOBS, form).await
+        self.post_multipart_create(JOBS, form).await
     }
 
     /// `GET slurm-jobs/{uuid}/`.

@@ -95,6 +95,9 @@ pub struct OrderFilter {
     pub states: Vec<OrderState>,
     /// Repeated `type=` parameters; empty means any type.
     pub types: Vec<OrderType>,
+    /// `query`: a case-insensitive substring of the project name or of
+    /// the order's `attributes.name` (Waldur's `OrderFilter.filter_query`).
+    pub query: Option<String>,
 }
 
 impl OrderFilter {
@@ -107,6 +110,7 @@ impl OrderFilter {
         query.opt("provider_uuid", self.provider_uuid.as_deref());
         query.repeated("state", self.states.iter().map(OrderState::as_str));
         query.repeated("type", self.types.iter().map(OrderType::as_str));
+        query.opt("query", self.query.as_deref());
         query
     }
 }
