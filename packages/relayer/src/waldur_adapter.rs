@@ -1,11 +1,12 @@
 //! The relay loop's Waldur side, on the typed Waldur client.
 //!
-//! - An allocation's Waldur resource carries the allocation id as its
-//!   `backend_id`, so a retried `provision` finds the order it created
-//!   instead of creating a second one (Waldur has no idempotency key). A
-//!   crash between creating the order and binding the id is covered too:
-//!   the order's resource is named after the allocation and carries it in
-//!   `ve_allocation_id`, and a retry binds that resource.
+//! - Every write is safe to repeat after any failure, including one where
+//!   Waldur did the work and the answer was lost (`waldur_adapter/orders.rs`
+//!   cites the Waldur code each step relies on). An allocation's order
+//!   carries the allocation id in its `ve_allocation_id` attribute and its
+//!   resource carries it as `backend_id`: a retried `provision` adopts the
+//!   order an earlier attempt made instead of creating a second one
+//!   (Waldur has no idempotency key), then binds and approves it.
 //! - The allocation's quantity is the limit of one Waldur component (the
 //!   synced offering's base component by default); a resize sets it with
 //!   `set_limits`. A pause sets the resource's `paused` flag where Waldur
@@ -22,10 +23,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use ve_types::calendar::Date;
-use waldur::{
-    ComponentUsage, OrderCreateRequest, OrderFilter, OrderState, ResourceFilter, ResourceState,
-    UsageFilter, WaldurClient,
-};
+use waldur::{ComponentUsage, ResourceFilter, ResourceState, UsageFilter, WaldurClient};
 
 use crate::offering_sync::BASE_COMPONENT_TYPE;
 use crate::outbox::{Outbox, Watermark};
@@ -34,6 +32,11 @@ use crate::waldur_port::{
 };
 
 fn api(e: waldur::Error) -> WaldurError {
+    // Waldur refuses a second order for a resource with 400, not 409, but
+    // it is a state to wait on, not a bad request.
+    if e.is_pending_order() {
+        return WaldurError::Conflict(e.to_string());
+    }
     WaldurError::from_client(e)
 }
 
@@ -72,6 +75,8 @@ pub struct WaldurAdapter {
 
 /// HPC jobs: `waldur_adapter/jobs.rs`.
 mod jobs;
+/// Order writes safe to repeat: `waldur_adapter/orders.rs`.
+mod orders;
 
 const TRACK: &str = "track:";
 const USAGE: &str = "usage_mark:";
@@ -149,12 +154,7 @@ impl WaldurAdapter {
     /// The project the relayer's orders go to, as a list filter (`None`
     /// when no project is configured).
     fn project_uuid(&self) -> Option<String> {
-        self.project_url
-            .trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .filter(|uuid| !uuid.is_empty())
-            .map(str::to_string)
+        orders::uuid_of_link(&self.project_url)
     }
 
     /// The project's usage records of this month and the last (Waldur's
@@ -202,6 +202,9 @@ impl WaldurAdapter {
         Ok(())
     }
 
+    /// The allocation's resource: tracked, bound (its `backend_id`), or
+    /// made by an order for the allocation and not yet bound (the relayer
+    /// stopped in between), which is bound now.
     async fn find_resource(&mut self, allocation_id: &str) -> Result<Option<String>, WaldurError> {
         if let Some(t) = self.tracked.get(allocation_id) {
             return Ok(Some(t.resource_uuid.clone()));
@@ -210,73 +213,25 @@ impl WaldurAdapter {
             backend_id: Some(allocation_id.to_string()),
             ..ResourceFilter::default()
         };
-        let found = self.client.list_resources(&filter).await.map_err(api)?;
-        let mut uuid = found.into_iter().find_map(|r| r.uuid);
-        if uuid.is_none() {
-            uuid = self.find_unbound_resource(allocation_id).await?;
+        let bound = self.client.list_resources(&filter).await.map_err(api)?;
+        if let Some(uuid) = bound.into_iter().find_map(|r| r.uuid) {
+            self.track(allocation_id, &uuid)?;
+            return Ok(Some(uuid));
         }
-        if let Some(uuid) = &uuid {
-            self.track(allocation_id, uuid)?;
+        let unbound = self
+            .find_create_order(allocation_id, None)
+            .await?
+            .and_then(|order| order.marketplace_resource_uuid);
+        if let Some(uuid) = &unbound {
+            self.bind(allocation_id, uuid).await?;
         }
-        Ok(uuid)
-    }
-
-    /// The resource of an order created for the allocation whose backend id
-    /// was never set (the relayer stopped in between): found by its name
-    /// and `ve_allocation_id` attribute, then bound.
-    async fn find_unbound_resource(
-        &mut self,
-        allocation_id: &str,
-    ) -> Result<Option<String>, WaldurError> {
-        let filter = ResourceFilter {
-            name_exact: Some(allocation_id.to_string()),
-            ..ResourceFilter::default()
-        };
-        let found = self.client.list_resources(&filter).await.map_err(api)?;
-        let Some(uuid) = found
-            .into_iter()
-            .filter(|r| {
-                r.attributes
-                    .get("ve_allocation_id")
-                    .and_then(|v| v.as_str())
-                    == Some(allocation_id)
-                    && r.backend_id.as_deref().unwrap_or("").is_empty()
-            })
-            .find_map(|r| r.uuid)
-        else {
-            return Ok(None);
-        };
-        self.client
-            .set_resource_backend_id(&uuid, allocation_id)
-            .await
-            .map_err(api)?;
-        Ok(Some(uuid))
+        Ok(unbound)
     }
 
     async fn require_resource(&mut self, allocation_id: &str) -> Result<String, WaldurError> {
         self.find_resource(allocation_id)
             .await?
             .ok_or_else(|| WaldurError::UnknownAllocation(allocation_id.to_string()))
-    }
-
-    /// Approves the resource's orders still waiting for the provider;
-    /// returns the last order's uuid.
-    async fn approve_pending(&mut self, resource_uuid: &str) -> Result<String, WaldurError> {
-        let filter = OrderFilter {
-            resource_uuid: Some(resource_uuid.to_string()),
-            states: vec![OrderState::PendingProvider],
-            ..OrderFilter::default()
-        };
-        let mut last = String::from("(already approved)");
-        for order in self.client.list_orders(&filter).await.map_err(api)? {
-            if let Some(uuid) = order.uuid {
-                match self.client.approve_order_by_provider(&uuid, None).await {
-                    Ok(_) | Err(waldur::Error::Conflict { .. }) => last = uuid,
-                    Err(e) => return Err(api(e)),
-                }
-            }
-        }
-        Ok(last)
     }
 
     fn track(&mut self, allocation_id: &str, resource_uuid: &str) -> Result<(), WaldurError> {
@@ -298,94 +253,14 @@ impl WaldurPort for WaldurAdapter {
         offering_id: &str,
         quantity: u32,
     ) -> Result<ProvisionedOrder, WaldurError> {
-        if let Some(resource_uuid) = self.find_resource(allocation_id).await? {
-            // A retry: finish what the first attempt may have left undone.
-            let order_uuid = self.approve_pending(&resource_uuid).await?;
-            return Ok(ProvisionedOrder {
-                order_uuid,
-                resource_uuid,
-            });
-        }
-        let offering_url = self
-            .offerings
-            .get(offering_id)
-            .cloned()
-            .ok_or_else(|| WaldurError::UnmappedOffering(offering_id.to_string()))?;
-        let mut request = OrderCreateRequest::new(offering_url, self.project_url.clone());
-        request.attributes = Some(serde_json::json!({
-            "name": allocation_id,
-            "ve_allocation_id": allocation_id,
-        }));
-        request.limits = self.quantity_limits(quantity);
-        let order = self.client.create_order(&request).await.map_err(api)?;
-        let order_uuid = order
-            .uuid
-            .ok_or_else(|| WaldurError::Api("created order has no uuid".into()))?;
-        let resource_uuid = match order.marketplace_resource_uuid {
-            Some(r) => r,
-            None => self
-                .client
-                .get_order(&order_uuid)
-                .await
-                .map_err(api)?
-                .marketplace_resource_uuid
-                .ok_or_else(|| WaldurError::Api(format!("order {order_uuid} has no resource")))?,
-        };
-        // Bind first, approve second: a retry after a failure in between
-        // finds the resource by its backend id and only approves.
-        self.client
-            .set_resource_backend_id(&resource_uuid, allocation_id)
+        self.provision_once(allocation_id, offering_id, quantity)
             .await
-            .map_err(api)?;
-        self.track(allocation_id, &resource_uuid)?;
-        self.client
-            .approve_order_by_provider(&order_uuid, None)
-            .await
-            .map_err(api)?;
-        Ok(ProvisionedOrder {
-            order_uuid,
-            resource_uuid,
-        })
     }
 
     async fn terminate(&mut self, allocation_id: &str) -> Result<String, WaldurError> {
-        let resource = self
-            .find_resource(allocation_id)
-            .await?
-            .ok_or_else(|| WaldurError::UnknownAllocation(allocation_id.to_string()))?;
-        match self.client.terminate_resource(&resource, None).await {
-            // The provider approves its own terminate order at once; the
-            // backend completes it.
-            Ok(order) => {
-                if let Some(uuid) = order.order_uuid {
-                    self.client
-                        .approve_order_by_provider(&uuid, None)
-                        .await
-                        .map_err(api)?;
-                }
-                Ok(resource)
-            }
-            // A retried event: only fine if the resource is already on its
-            // way out; any other conflict is retried later.
-            Err(waldur::Error::Conflict { detail }) => {
-                let state = self
-                    .client
-                    .get_resource(&resource)
-                    .await
-                    .map_err(api)?
-                    .state;
-                match state {
-                    Some(ResourceState::Terminating | ResourceState::Terminated) => {
-                        self.approve_pending(&resource).await?;
-                        Ok(resource)
-                    }
-                    _ => Err(WaldurError::Conflict(format!(
-                        "terminate {resource}: {detail}"
-                    ))),
-                }
-            }
-            Err(e) => Err(api(e)),
-        }
+        let resource = self.require_resource(allocation_id).await?;
+        self.terminate_once(&resource).await?;
+        Ok(resource)
     }
 
     async fn set_paused(&mut self, allocation_id: &str, paused: bool) -> Result<bool, WaldurError> {

@@ -468,6 +468,15 @@ impl EmulatorState {
         Some(self.shared.renderer(&store).order(order))
     }
 
+    /// Every order as the API renders it, oldest first.
+    pub fn orders_json(&self) -> Vec<Value> {
+        let store = self.shared.store();
+        let mut orders: Vec<_> = store.orders.values().collect();
+        orders.sort_by_key(|o| o.seq);
+        let renderer = self.shared.renderer(&store);
+        orders.into_iter().map(|o| renderer.order(o)).collect()
+    }
+
     pub fn resource_json(&self, uuid: &str) -> Option<Value> {
         let store = self.shared.store();
         let resource = store.resources.get(&normalize_uuid(uuid))?;
