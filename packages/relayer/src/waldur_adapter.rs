@@ -219,7 +219,7 @@ impl WaldurAdapter {
             return Ok(Some(uuid));
         }
         let unbound = self
-            .find_create_order(allocation_id, None)
+            .find_create_order(allocation_id)
             .await?
             .and_then(|order| order.marketplace_resource_uuid);
         if let Some(uuid) = &unbound {

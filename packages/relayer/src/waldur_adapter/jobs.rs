@@ -6,9 +6,11 @@
 //!   attempt may have created it": the next attempt looks the job up by
 //!   name (the chain job id; the endpoint has no filters, so all pages
 //!   are read) before creating one. A first attempt skips the lookup.
-//! - The client sends the create once (no automatic resend after a 5xx,
-//!   a timeout or a dropped connection), so one engine pass makes at most
-//!   one job; the lookup covers what an ambiguous failure left behind.
+//! - The client does not resend the create after a failure that may hide
+//!   a created job (a 5xx, a timeout, a connection lost after sending;
+//!   it does after a refused connection, a 429 or a 503 with
+//!   `Retry-After`), so one engine pass makes at most one job; the lookup
+//!   covers what an ambiguous failure left behind.
 //! - A job first seen finished is reported running alone first, its final
 //!   state on the next pass (`job_flow::start_first`).
 //! - The last `runtime_state` seen is saved before the update is handed

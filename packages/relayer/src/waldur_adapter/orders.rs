@@ -6,11 +6,13 @@
 //!   resend an order create after a failure that may hide a created order
 //!   (timeout, connection lost after sending, 5xx). Before creating, the
 //!   adapter looks for the Create order an earlier attempt may have made:
-//!   the project's Create orders for the offering whose
-//!   `attributes.ve_allocation_id` is the allocation. Waldur's order
-//!   filters have no attribute filter; `query` narrows the listing to
-//!   orders whose `attributes.name` (the allocation id) contains it
-//!   (waldur-mastermind `marketplace/filters.py`, `OrderFilter`). Waldur
+//!   the project's Create orders whose `attributes.ve_allocation_id` is
+//!   the allocation. Waldur's order filters have no attribute filter;
+//!   `query` narrows the listing to orders whose `attributes.name` (the
+//!   allocation id) contains it (waldur-mastermind
+//!   `marketplace/filters.py`, `OrderFilter`). The offering is not a
+//!   filter: a chain offering re-mapped to another Waldur offering
+//!   between two attempts must not hide the first attempt's order. Waldur
 //!   keeps order attributes as sent and returns them, minus the offering
 //!   type's secret keys (`marketplace/models.py`, `safe_attributes`).
 //! - **Binding.** `set_backend_id` has no state check and answers 200
@@ -105,10 +107,7 @@ impl WaldurAdapter {
             .map(|t| t.resource_uuid.clone());
         let earlier = match &tracked {
             Some(resource_uuid) => self.create_order_of_resource(resource_uuid).await?,
-            None => {
-                self.find_create_order(allocation_id, Some(offering_id))
-                    .await?
-            }
+            None => self.find_create_order(allocation_id).await?,
         };
         let order = match (earlier, &tracked) {
             (Some(order), _) => order,
@@ -177,14 +176,9 @@ impl WaldurAdapter {
     pub(super) async fn find_create_order(
         &self,
         allocation_id: &str,
-        offering_id: Option<&str>,
     ) -> Result<Option<Order>, WaldurError> {
-        let offering_uuid = offering_id
-            .and_then(|id| self.offerings.get(id))
-            .and_then(|url| uuid_of_link(url));
         let filter = OrderFilter {
             project_uuid: self.project_uuid(),
-            offering_uuid,
             types: vec![OrderType::Create],
             query: Some(allocation_id.to_string()),
             ..OrderFilter::default()
