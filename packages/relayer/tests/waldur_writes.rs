@@ -44,6 +44,10 @@ fn client(base: &str) -> WaldurClient {
 struct World {
     waldur: EmulatorHandle,
     adapter: WaldurAdapter,
+    /// The seeded Waldur offering.
+    offering_url: String,
+    /// The relayer database the adapter keeps its records in.
+    outbox: Arc<Outbox>,
     /// The provider's backend (the site agent), which finishes orders.
     backend: WaldurClient,
     _dir: tempfile::TempDir,
@@ -65,11 +69,13 @@ async fn world() -> World {
         client(&waldur.base_url),
         project.url.clone(),
         BTreeMap::from([(CHAIN_OFFERING.to_string(), offering.url.clone())]),
-        outbox,
+        outbox.clone(),
     )
     .expect("adapter")
     .with_clusters(BTreeMap::from([(CLUSTER.to_string(), settings.url)]));
     World {
+        offering_url: offering.url,
+        outbox,
         backend: client(&waldur.base_url),
         waldur,
         adapter,
@@ -733,4 +739,240 @@ async fn a_job_create_recovers_from_each_fault() {
         .await
         .expect("submitted");
     assert_eq!(waldur_jobs_named(&w, "job-last"), 1);
+}
+
+// ---- through the engine ----
+
+mod through_the_engine {
+    use super::*;
+    use cosmwasm_std::{coin, Addr, Uint128};
+    use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+    use ve_relayer::chain::ChainClient;
+    use ve_relayer::engine::Engine;
+    use ve_relayer::signer::Signer;
+    use ve_types::AllocationState;
+
+    fn data(response: cw_multi_test::AppResponse) -> String {
+        cosmwasm_std::from_json(response.data.expect("data")).expect("json")
+    }
+
+    /// The portal's story up to an accepted bid; returns the allocation.
+    fn allocation(chain: &mut EmbeddedChain, provider: &Addr, customer: &Addr) -> String {
+        use marketplace::msg::ExecuteMsg;
+        let market = chain.marketplace.clone();
+        let offering = data(
+            chain
+                .execute(
+                    provider,
+                    &market,
+                    &ExecuteMsg::CreateOffering {
+                        offering: ve_types::OfferingFields::new(
+                            "Compute",
+                            "",
+                            ve_types::Category::Compute,
+                            ve_types::Pricing::new(
+                                ve_types::PricingModel::Hourly,
+                                DENOM,
+                                Uint128::new(1_000),
+                                vec![],
+                            ),
+                        ),
+                        encrypted_secrets: None,
+                    },
+                    &[],
+                )
+                .expect("offering"),
+        );
+        let order = data(
+            chain
+                .execute(
+                    customer,
+                    &market,
+                    &ExecuteMsg::CreateOrder {
+                        offering_id: offering,
+                        quantity: 2,
+                        max_bid_price: Uint128::new(1_000),
+                        region: None,
+                        public_metadata: BTreeMap::new(),
+                        encrypted_config_ref: None,
+                    },
+                    &[coin(2_000, DENOM)],
+                )
+                .expect("order"),
+        );
+        let bid = data(
+            chain
+                .execute(
+                    provider,
+                    &market,
+                    &ExecuteMsg::PlaceBid {
+                        order_id: order,
+                        price: Uint128::new(1_000),
+                        ttl_seconds: None,
+                    },
+                    &[],
+                )
+                .expect("bid"),
+        );
+        data(
+            chain
+                .execute(
+                    customer,
+                    &market,
+                    &ExecuteMsg::AcceptBid { bid_id: bid },
+                    &[],
+                )
+                .expect("accept"),
+        )
+    }
+
+    fn state_of(chain: &EmbeddedChain, allocation_id: &str) -> AllocationState {
+        let response: marketplace::msg::AllocationResponse = chain
+            .app
+            .wrap()
+            .query_wasm_smart(
+                chain.marketplace.clone(),
+                &marketplace::msg::QueryMsg::Allocation {
+                    allocation_id: allocation_id.to_string(),
+                },
+            )
+            .expect("allocation");
+        response.allocation.state
+    }
+
+    /// The operator's fault run, through the engine and its durable
+    /// intents: a late order create and a late terminate each make one
+    /// object in Waldur, and the chain allocation goes all the way.
+    #[tokio::test(flavor = "current_thread")]
+    async fn late_answers_to_the_order_and_the_terminate_end_with_one_of_each() {
+        let mut w = world().await;
+        let mut chain = EmbeddedChain::deploy(&["provider", "customer"]).expect("chain");
+        let (provider, customer) = (chain.addr("provider"), chain.addr("customer"));
+        let signer = Signer::new(
+            [7; 32],
+            "relayer-1",
+            provider.as_str(),
+            chain.chain_id(),
+            chain.callback_contract(),
+        );
+        let callback = chain.callback.clone();
+        chain
+            .execute(
+                &provider,
+                &callback,
+                &signer.register_message().expect("register"),
+                &[],
+            )
+            .expect("registered");
+        let allocation_id = allocation(&mut chain, &provider, &customer);
+        // The chain's offering `{provider}/1` is the seeded Waldur offering.
+        let seeded = w.offering_url.clone();
+        w.adapter.map_offering(&format!("{provider}/1"), seeded);
+        // The engine and the adapter share the relayer database.
+        let World {
+            waldur,
+            adapter,
+            backend,
+            outbox,
+            _dir,
+            ..
+        } = w;
+        let mut engine = Engine {
+            chain,
+            waldur: adapter,
+            signer,
+            outbox,
+        };
+
+        waldur
+            .state
+            .inject_on("POST", "marketplace-orders/", Fault::LateAnswer(HELD, 1));
+        let report = engine.step().await.expect("step");
+        assert_eq!(report.events_retrying, 1, "{report:?}");
+        assert_eq!(waldur.state.order_count(), 1, "the late create took effect");
+        engine.outbox.make_intents_due().expect("due");
+        let report = engine.step().await.expect("step");
+        assert_eq!(report.events_handled, 1, "{report:?}");
+        assert_eq!(
+            state_of(&engine.chain, &allocation_id),
+            AllocationState::Provisioning
+        );
+        let orders = waldur.state.orders_json();
+        assert_eq!(orders.len(), 1, "{orders:#?}");
+        assert_eq!(orders[0]["state"], json!("executing"));
+        let resource = orders[0]["marketplace_resource_uuid"]
+            .as_str()
+            .expect("resource")
+            .to_string();
+        assert_eq!(
+            waldur.state.resource_json(&resource).expect("resource")["backend_id"],
+            json!(allocation_id)
+        );
+
+        // The site agent finishes the order: the chain hears `active`.
+        let order_uuid = orders[0]["uuid"].as_str().expect("uuid").to_string();
+        backend
+            .set_order_state_done(&order_uuid)
+            .await
+            .expect("done");
+        engine.step().await.expect("step");
+        assert_eq!(
+            state_of(&engine.chain, &allocation_id),
+            AllocationState::Active
+        );
+
+        // The customer terminates; Waldur's answer comes too late.
+        let market = engine.chain.marketplace.clone();
+        engine
+            .chain
+            .execute(
+                &customer,
+                &market,
+                &marketplace::msg::ExecuteMsg::TerminateAllocation {
+                    allocation_id: allocation_id.clone(),
+                    reason: None,
+                },
+                &[],
+            )
+            .expect("terminate");
+        waldur.state.inject_on(
+            "POST",
+            "marketplace-provider-resources/*/terminate/",
+            Fault::LateAnswer(HELD, 1),
+        );
+        let report = engine.step().await.expect("step");
+        assert_eq!(report.events_retrying, 1, "{report:?}");
+        engine.outbox.make_intents_due().expect("due");
+        let report = engine.step().await.expect("step");
+        assert_eq!(report.events_handled, 1, "{report:?}");
+        let terminate_orders: Vec<Value> = waldur
+            .state
+            .orders_json()
+            .into_iter()
+            .filter(|o| o["type"] == json!("Terminate"))
+            .collect();
+        assert_eq!(terminate_orders.len(), 1, "{terminate_orders:#?}");
+        assert_eq!(terminate_orders[0]["state"], json!("executing"));
+
+        // The site agent finishes it: the chain hears `terminated`.
+        let terminate_uuid = terminate_orders[0]["uuid"]
+            .as_str()
+            .expect("uuid")
+            .to_string();
+        backend
+            .set_order_state_done(&terminate_uuid)
+            .await
+            .expect("done");
+        engine.step().await.expect("step");
+        assert_eq!(
+            state_of(&engine.chain, &allocation_id),
+            AllocationState::Terminated
+        );
+        assert_eq!(waldur.state.order_count(), 2, "one Create, one Terminate");
+        assert_eq!(waldur.state.resource_count(), 1);
+        assert_eq!(
+            engine.outbox.intent_figures().expect("figures"),
+            Default::default()
+        );
+    }
 }

@@ -127,7 +127,7 @@ impl WaldurAdapter {
         let order_uuid = order
             .uuid
             .clone()
-            .ok_or_else(|| WaldurError::Api("Waldur listed an order without a uuid".into()))?;
+            .ok_or_else(|| WaldurError::Api("Waldur gave an order without a uuid".into()))?;
         let resource_uuid = match (&tracked, &order.marketplace_resource_uuid) {
             (Some(resource), _) => resource.clone(),
             (None, Some(resource)) => resource.clone(),
