@@ -417,10 +417,28 @@ impl Settings {
                 ))
             }
         };
+        let admin_env_token = secrets::env_token(
+            "admin_token",
+            "VIRTENGINE_ADMIN_TOKEN",
+            secrets.admin_token.as_ref(),
+        )?;
         let admin_token = match pick(args.admin_token_file, file.admin_token_file) {
             Some(path) => Some(secrets::read_token_file("admin_token_file", &path)?),
-            None => secrets.admin_token.clone(),
+            None => admin_env_token,
         };
+        // Reprocess and reconcile are open to whoever reaches the admin
+        // address when there is no token: only loopback may go without.
+        if admin_token.is_none() && !admin_listen.ip().is_loopback() {
+            return Err(ConfigError::new(
+                "admin_listen",
+                format!(
+                    "{admin_listen} is not a loopback address and no admin token is set, so \
+                     anyone who reaches it could reprocess dead letters; set \
+                     VIRTENGINE_ADMIN_TOKEN or admin_token_file (a file of mode 0600 holding \
+                     the token), or listen on 127.0.0.1"
+                ),
+            ));
+        }
         let customer = non_empty(
             "waldur_customer_uuid",
             pick(
@@ -548,9 +566,14 @@ impl Settings {
                 format!("{base_url:?} is not an http(s) URL"),
             ));
         }
+        let env_token = secrets::env_token(
+            "waldur_token",
+            "VIRTENGINE_WALDUR_TOKEN (or WALDUR_TOKEN)",
+            secrets.waldur_token.as_ref(),
+        )?;
         let token = match pick(args.token_file.clone(), file.waldur_token_file.clone()) {
             Some(path) => secrets::read_token_file("waldur_token_file", &path)?,
-            None => secrets.waldur_token.clone().ok_or_else(|| {
+            None => env_token.ok_or_else(|| {
                 ConfigError::new(
                     "waldur_token_file",
                     "no Waldur token: set VIRTENGINE_WALDUR_TOKEN (or WALDUR_TOKEN), or name a token file",
@@ -599,6 +622,24 @@ impl Settings {
                     .unwrap_or(defaults::WALDUR_RATE_LIMIT_BURST),
             )?,
         })
+    }
+
+    /// Opens and reads the files the settings name that [`Settings::resolve`]
+    /// has not read (it reads the token files and the maps): the signing
+    /// key and, on the rpc chain, the `[rpc]` settings and the fee key,
+    /// each refused unless private to its owner. `--check-config` calls
+    /// it, so a missing or exposed key fails the check, not the start.
+    pub fn check_files(&self) -> Result<(), ConfigError> {
+        crate::keys::load(&self.key_file)
+            .map_err(|e| ConfigError::new("key_file", e.to_string()))?;
+        if let ChainSettings::Rpc(rpc) = &self.chain {
+            let client: crate::chain::rpc::RpcConfig = serde_json::from_value(rpc.client_config())
+                .map_err(|e| ConfigError::new("rpc", e.to_string()))?;
+            client.validate().map_err(|e| ConfigError::new("rpc", e))?;
+            crate::chain::rpc::load_fee_key(&client.fee_key_file)
+                .map_err(|e| ConfigError::new("rpc.fee_key_file", e))?;
+        }
+        Ok(())
     }
 
     /// Reads the file named by `--config` (if any) and resolves.

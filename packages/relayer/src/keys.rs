@@ -16,6 +16,8 @@ pub enum KeyError {
     Malformed(String),
     #[error("key file {0} already exists; refusing to overwrite a key")]
     Exists(String),
+    #[error("key file {0}")]
+    NotPrivate(String),
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> KeyError {
@@ -42,7 +44,34 @@ pub fn generate(path: &Path) -> Result<[u8; 32], KeyError> {
     Ok(seed)
 }
 
+/// Refuses a secret file (key or token) that its group or others may
+/// read or write: such a file may already have leaked, so the relayer
+/// stops rather than use it. The message names the file, its mode and the
+/// fix. A file that cannot be read is refused here too, naming it.
+pub fn require_private(path: &Path) -> Result<(), String> {
+    let shown = path.display();
+    let metadata = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?;
+    if !metadata.is_file() {
+        return Err(format!("{shown} is not a file"));
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{shown} has mode {mode:04o}, readable or writable by others than its owner; \
+                 make it 0600: chmod 600 {shown}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The seed in `path`, which must be private to its owner
+/// ([`require_private`]).
 pub fn load(path: &Path) -> Result<[u8; 32], KeyError> {
+    require_private(path).map_err(KeyError::NotPrivate)?;
     let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
     let bytes =
         hex::decode(text.trim()).map_err(|_| KeyError::Malformed(path.display().to_string()))?;
@@ -75,9 +104,34 @@ mod tests {
             );
         }
         std::fs::write(dir.path().join("bad.key"), "xyz").unwrap();
+        // Written by `std::fs::write`: the umask's mode, usually 0644.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let bad = dir.path().join("bad.key");
+            std::fs::set_permissions(&bad, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         assert!(matches!(
             load(&dir.path().join("bad.key")),
             Err(KeyError::Malformed(_))
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_key_others_can_read_is_refused_with_the_fix() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("signer.key");
+        generate(&path).unwrap();
+        for mode in [0o644, 0o640, 0o604, 0o660] {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            let message = load(&path).unwrap_err().to_string();
+            assert!(message.contains(&format!("{mode:04o}")), "{message}");
+            assert!(message.contains("chmod 600"), "{message}");
+            assert!(message.contains("signer.key"), "{message}");
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        load(&path).expect("owner read-only is private");
     }
 }

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cosmwasm_std::Binary;
@@ -167,11 +168,23 @@ fn now() -> u64 {
         .unwrap_or(0)
 }
 
+/// Opens the database of a stopped relayer for the commands that read it
+/// (and reprocess, which only changes what is there). A path that does
+/// not exist is a typo or the wrong folder: refused, never created empty.
 fn open(store: &Store) -> Result<Outbox, String> {
-    if let Some(dir) = store.db.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let shown = store.db.display();
+    match std::fs::metadata(&store.db) {
+        Ok(metadata) if metadata.is_file() => {}
+        Ok(_) => return Err(format!("database {shown} is not a file")),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "database {shown} does not exist; give the relayer's database with --db \
+                 or VIRTENGINE_DB (nothing was created)"
+            ))
+        }
+        Err(e) => return Err(format!("database {shown}: {e}")),
     }
-    Outbox::open(&store.db, store.max_retries).map_err(|e| e.to_string())
+    Outbox::open(&store.db, store.max_retries).map_err(|e| format!("database {shown}: {e}"))
 }
 
 const REGISTER_HINT: &str = "register it from the provider account with the message that \
@@ -235,9 +248,39 @@ async fn stop_signal() -> Result<&'static str, String> {
     }
 }
 
+/// The last resort after a stop signal: the loop abandons stuck work
+/// after its grace period and bounds the final flush, so this only fires
+/// if something blocks the thread itself (a stalled disk). Under the
+/// 10 s an operator or systemd waits before SIGKILL.
+const STOP_WATCHDOG: Duration = Duration::from_millis(9_500);
+
+/// Exits the process if it is still running `STOP_WATCHDOG` from now.
+fn start_stop_watchdog(audit: AuditLog) {
+    let started = std::thread::Builder::new()
+        .name("stop-watchdog".into())
+        .spawn(move || {
+            std::thread::sleep(STOP_WATCHDOG);
+            audit.error(
+                "relayer.cut_short",
+                serde_json::json!({
+                    "work": "everything still running",
+                    "why": format!("not stopped {} s after the signal", STOP_WATCHDOG.as_secs_f64()),
+                    "effect": "exiting now; the outbox is durable, unsent callbacks go out after a restart",
+                }),
+            );
+            std::process::exit(1);
+        });
+    if let Err(e) = started {
+        eprintln!("ve-relayer: cannot start the stop watchdog: {e}");
+    }
+}
+
 fn run_service(args: RunArgs, check_config: bool) -> Result<ExitCode, String> {
     let settings = Settings::load(args, Secrets::from_env()).map_err(|e| e.to_string())?;
     if check_config {
+        // Every file the settings name is opened and read, so a missing,
+        // unreadable or exposed key fails the check and not the start.
+        settings.check_files().map_err(|e| e.to_string())?;
         let shown = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
         println!("{shown}");
         return Ok(ExitCode::SUCCESS);
@@ -254,7 +297,7 @@ fn run_service(args: RunArgs, check_config: bool) -> Result<ExitCode, String> {
             match stop_signal().await {
                 Ok(name) => signal_log.info(
                     "relayer.signal",
-                    serde_json::json!({ "signal": name, "action": "finishing the current step, then stopping" }),
+                    serde_json::json!({ "signal": name, "action": "finishing the current step (abandoned after a grace period), then stopping" }),
                 ),
                 Err(e) => signal_log.error(
                     "relayer.signal",
@@ -262,6 +305,7 @@ fn run_service(args: RunArgs, check_config: bool) -> Result<ExitCode, String> {
                 ),
             }
             let _ = stop.send(true);
+            start_stop_watchdog(signal_log.clone());
             // A second signal does not wait for a step stuck on a slow node
             // or Waldur. Nothing is lost: the outbox is durable.
             if stop_signal().await.is_ok() {
@@ -482,7 +526,30 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The diagnostic log on stderr: what libraries report through `tracing`
+/// (the Waldur client's retry warnings among them), filtered by `RUST_LOG`
+/// (`info` when unset). The JSON audit log is separate and unchanged.
+fn install_diagnostic_log() {
+    use tracing_subscriber::EnvFilter;
+    const DEFAULT_FILTER: &str = "info";
+    let filter = match std::env::var(EnvFilter::DEFAULT_ENV) {
+        Ok(spec) if !spec.trim().is_empty() => EnvFilter::try_new(&spec).unwrap_or_else(|e| {
+            eprintln!(
+                "ve-relayer: RUST_LOG={spec:?} is not a log filter ({e}); using {DEFAULT_FILTER:?}"
+            );
+            EnvFilter::new(DEFAULT_FILTER)
+        }),
+        _ => EnvFilter::new(DEFAULT_FILTER),
+    };
+    // Fails only if a subscriber is already installed: keep that one.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn main() -> ExitCode {
+    install_diagnostic_log();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {

@@ -10,15 +10,20 @@
 //! - between those, the admin API's requests, sent to it over a channel
 //!   (reconcile now, dead letters).
 //!
-//! A shutdown request is seen between two of these, so the current one
-//! always finishes; then the outbox is flushed once more and the database
-//! closed before [`Relayer::run`] returns.
+//! A shutdown request also reaches the one in progress: it gets
+//! [`SHUTDOWN_GRACE`] to finish and is then abandoned (its Waldur or node
+//! requests dropped), so a hung Waldur cannot hold the process. Nothing is
+//! lost by that: the checkpoint moves only after a block's work is stored,
+//! so an abandoned pass is done again after a restart. Then the outbox is
+//! flushed once more, for at most [`FINAL_FLUSH_DEADLINE`], and the
+//! database closed before [`Relayer::run`] returns.
 
 pub mod audited;
 pub mod summary;
 pub mod wiring;
 
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -65,6 +70,36 @@ pub struct Timing {
 
 /// The period of a timer whose branch is switched off (never polled).
 const IDLE: Duration = Duration::from_secs(86_400);
+
+/// How long the work in progress at a stop signal (a pass, a reconcile,
+/// an ingest poll, an admin request) may still run before it is abandoned.
+/// With [`FINAL_FLUSH_DEADLINE`] and the HTTP servers' stop, the process
+/// ends well within the 10 s an operator (or systemd) waits.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
+
+/// The final outbox flush's deadline: what it did not send stays pending
+/// in the outbox and goes out after a restart.
+pub const FINAL_FLUSH_DEADLINE: Duration = Duration::from_secs(4);
+
+/// Resolves once a stop is asked (or the sender is gone, which means the
+/// same).
+async fn stop_requested(shutdown: &mut watch::Receiver<bool>) {
+    let _ = shutdown.wait_for(|stop| *stop).await;
+}
+
+/// `work`'s output, unless a stop is asked meanwhile and `work` does not
+/// end within [`SHUTDOWN_GRACE`] after it: then `None`, `work` dropped.
+async fn unless_stopped<F: Future>(
+    work: F,
+    shutdown: &mut watch::Receiver<bool>,
+) -> Option<F::Output> {
+    tokio::pin!(work);
+    tokio::select! {
+        output = &mut work => return Some(output),
+        () = stop_requested(shutdown) => {}
+    }
+    tokio::time::timeout(SHUTDOWN_GRACE, work).await.ok()
+}
 
 pub type RelayEngine<C> = Engine<AuditedChain<C>, AuditedWaldur<WaldurAdapter>>;
 
@@ -545,6 +580,8 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
             self.timing.reconcile.is_some(),
             self.timing.ingest.is_some(),
         );
+        // What a stop signal abandoned, for the log.
+        let mut cut_short = None;
         loop {
             if *shutdown.borrow() {
                 break;
@@ -557,40 +594,87 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                         break;
                     }
                 }
-                Some(command) = commands.recv() => self.handle(command).await,
+                Some(command) = commands.recv() => {
+                    // Cut short, the request's reply is dropped: the HTTP
+                    // client hears that the loop stopped before answering.
+                    if unless_stopped(self.handle(command), &mut shutdown).await.is_none() {
+                        cut_short = Some("admin request");
+                        break;
+                    }
+                }
                 _ = poll.tick() => {
                     // Failures are in the telemetry and the log; the next
                     // pass retries. A pass that stopped short of the chain
                     // head, or found work, is followed at once.
-                    if self.pass().await.is_ok_and(|r| r.more_may_be_waiting()) {
-                        poll.reset_immediately();
+                    match unless_stopped(self.pass(), &mut shutdown).await {
+                        Some(outcome) => {
+                            if outcome.is_ok_and(|r| r.more_may_be_waiting()) {
+                                poll.reset_immediately();
+                            }
+                        }
+                        None => {
+                            cut_short = Some("relay pass");
+                            break;
+                        }
                     }
                 }
                 _ = reconcile.tick(), if sync_on => {
-                    let _ = self.reconcile().await;
+                    if unless_stopped(self.reconcile(), &mut shutdown).await.is_none() {
+                        cut_short = Some("offering reconcile");
+                        break;
+                    }
                 }
                 _ = ingest.tick(), if ingest_on => {
-                    let _ = self.ingest_offerings().await;
+                    if unless_stopped(self.ingest_offerings(), &mut shutdown).await.is_none() {
+                        cut_short = Some("offering ingest");
+                        break;
+                    }
                 }
             }
         }
-        self.shut_down().await
+        self.shut_down(cut_short).await
     }
 
-    /// Sends what is still pending, then closes everything but the chain.
-    async fn shut_down(mut self) -> C {
-        match self.engine.flush_pending().await {
-            Ok(report) => {
+    /// Sends what is still pending (for at most [`FINAL_FLUSH_DEADLINE`]),
+    /// then closes everything but the chain. `cut_short`: the work a stop
+    /// signal abandoned, if any.
+    async fn shut_down(mut self, cut_short: Option<&'static str>) -> C {
+        let mut abandoned: Vec<&str> = Vec::new();
+        if let Some(work) = cut_short {
+            abandoned.push(work);
+            self.audit.warn(
+                "relayer.cut_short",
+                json!({
+                    "work": work,
+                    "grace_seconds": SHUTDOWN_GRACE.as_secs_f64(),
+                    "why": "still running when the stop's grace period ended (Waldur or the node not answering)",
+                    "effect": "abandoned; the checkpoint had not moved past it, so it is done again after a restart",
+                }),
+            );
+        }
+        match tokio::time::timeout(FINAL_FLUSH_DEADLINE, self.engine.flush_pending()).await {
+            Ok(Ok(report)) => {
                 self.telemetry.add_report(&report);
                 self.audit.info(
                     "relayer.stopping",
                     json!({ "callbacks_confirmed": report.callbacks_confirmed }),
                 );
             }
-            Err(error) => self.audit.warn(
+            Ok(Err(error)) => self.audit.warn(
                 "relayer.stopping",
                 json!({ "error": format!("final outbox flush: {error}") }),
             ),
+            Err(_) => {
+                abandoned.push("final outbox flush");
+                self.audit.warn(
+                    "relayer.cut_short",
+                    json!({
+                        "work": "final outbox flush",
+                        "deadline_seconds": FINAL_FLUSH_DEADLINE.as_secs_f64(),
+                        "effect": "unsent callbacks stay pending in the outbox and are sent after a restart",
+                    }),
+                );
+            }
         }
         self.publish_figures();
         let Relayer {
@@ -608,7 +692,10 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
         } = engine;
         // Every holder of the database goes before the log says so.
         drop((waldur, offering_sync, ingest, outbox));
-        audit.info("relayer.stopped", json!({ "database": "closed" }));
+        audit.info(
+            "relayer.stopped",
+            json!({ "database": "closed", "cut_short": abandoned }),
+        );
         chain.inner
     }
 }

@@ -2,6 +2,7 @@
 //! through the binary in tests/cli.rs) and the checks that name the field
 //! at fault.
 
+use std::path::Path;
 use std::time::Duration;
 
 use clap::Parser;
@@ -35,6 +36,29 @@ waldur_project_uuid = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 fn resolve(argv: &[&str], file: &str, secrets: Secrets) -> Result<Settings, ConfigError> {
     let file = FileConfig::parse(file)?;
     Settings::resolve(flags(argv), file, secrets)
+}
+
+/// A secret file as an operator should leave it: mode 0600.
+fn write_secret(path: &Path, text: &str) {
+    std::fs::write(path, text).expect("write");
+    set_mode(path, 0o600);
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+}
+
+fn error_of(result: Result<Settings, ConfigError>) -> ConfigError {
+    match result {
+        Ok(s) => panic!("accepted: {s:?}"),
+        Err(e) => e,
+    }
 }
 
 fn field_of(result: Result<Settings, ConfigError>) -> String {
@@ -153,7 +177,7 @@ fn the_token_comes_from_the_environment_or_a_file() {
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("token");
-    std::fs::write(&path, "  from-file\n").expect("write");
+    write_secret(&path, "  from-file\n");
     let file = format!("{MINIMAL}waldur_token_file = \"{}\"\n", path.display());
     let s = resolve(&[], &file, token()).expect("settings");
     assert_eq!(
@@ -296,4 +320,131 @@ fn the_cluster_map_is_read_from_its_json_file() {
     );
     std::fs::write(&map, "[1, 2]").expect("write");
     assert_eq!(field_of(resolve(&[], &file, token())), "waldur_cluster_map");
+}
+
+#[test]
+fn the_admin_api_off_loopback_needs_a_token() {
+    for address in ["0.0.0.0:8080", "192.0.2.7:8080", "[::]:8080"] {
+        let err = error_of(resolve(&["--admin-listen", address], MINIMAL, token()));
+        assert_eq!(err.field, "admin_listen", "{err}");
+        assert!(err.message.contains(address), "names the address: {err}");
+        assert!(
+            err.message.contains("VIRTENGINE_ADMIN_TOKEN")
+                && err.message.contains("admin_token_file"),
+            "says how to set a token: {err}"
+        );
+    }
+    // Loopback may go without (the default); with a token anything goes.
+    for address in ["127.0.0.1:8080", "[::1]:8080"] {
+        resolve(&["--admin-listen", address], MINIMAL, token()).expect("loopback");
+    }
+    let with_admin = Secrets {
+        admin_token: Some("adm1n".into()),
+        ..token()
+    };
+    let s = resolve(&["--admin-listen", "0.0.0.0:8080"], MINIMAL, with_admin).expect("token");
+    assert_eq!(s.admin_token.as_deref(), Some("adm1n"));
+}
+
+#[test]
+fn an_empty_token_is_an_error_not_no_token() {
+    for blank in ["", "  "] {
+        let secrets = Secrets {
+            admin_token: Some(blank.into()),
+            ..token()
+        };
+        let err = error_of(resolve(&[], MINIMAL, secrets));
+        assert_eq!(err.field, "admin_token", "{err}");
+        assert!(
+            err.message
+                .contains("VIRTENGINE_ADMIN_TOKEN is set but empty"),
+            "{err}"
+        );
+        let secrets = Secrets {
+            waldur_token: Some(blank.into()),
+            admin_token: None,
+        };
+        assert_eq!(field_of(resolve(&[], MINIMAL, secrets)), "waldur_token");
+    }
+    // An empty token file too.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("admin-token");
+    write_secret(&path, " \n");
+    let file = format!(
+        "{MINIMAL}admin_token_file = {:?}\n",
+        path.display().to_string()
+    );
+    let err = error_of(resolve(&[], &file, token()));
+    assert_eq!(err.field, "admin_token_file", "{err}");
+    assert!(err.message.contains("is empty"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn token_files_others_can_read_are_refused_with_the_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (key, name) in [
+        ("admin_token_file", "admin-token"),
+        ("waldur_token_file", "waldur-token"),
+    ] {
+        let path = dir.path().join(name);
+        write_secret(&path, "s3cret\n");
+        let file = format!("{MINIMAL}{key} = {:?}\n", path.display().to_string());
+        resolve(&[], &file, token()).expect("a private token file");
+        for mode in [0o644, 0o640, 0o606] {
+            set_mode(&path, mode);
+            let err = error_of(resolve(&[], &file, token()));
+            assert_eq!(err.field, key, "{err}");
+            for part in [
+                path.display().to_string(),
+                format!("{mode:04o}"),
+                "chmod 600".to_string(),
+            ] {
+                assert!(err.message.contains(&part), "{part:?} missing: {err}");
+            }
+            assert!(!err.to_string().contains("s3cret"), "{err}");
+        }
+    }
+}
+
+#[test]
+fn checking_the_files_reads_the_keys_the_settings_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = dir.path().join("signer.key");
+    let fee_key = dir.path().join("fee.key");
+    let embedded = format!("{MINIMAL}key_file = {:?}\n", key.display().to_string());
+    let s = resolve(&[], &embedded, token()).expect("settings");
+    let err = s.check_files().expect_err("no key file yet");
+    assert_eq!(err.field, "key_file", "{err}");
+    assert!(err.message.contains(&key.display().to_string()), "{err}");
+
+    ve_relayer::keys::generate(&key).expect("key");
+    s.check_files().expect("the key is there and private");
+    set_mode(&key, 0o644);
+    #[cfg(unix)]
+    {
+        let err = s.check_files().expect_err("readable by others");
+        assert_eq!(err.field, "key_file", "{err}");
+        assert!(
+            err.message.contains("0644") && err.message.contains("chmod 600"),
+            "{err}"
+        );
+    }
+    set_mode(&key, 0o600);
+
+    let rpc = format!(
+        "{embedded}chain = \"rpc\"\nnode = \"http://localhost:26657\"\nchain_id = \"virtengine-1\"\n\
+         callback_contract = \"ve1cb\"\nprovider = \"ve1provider\"\n[rpc]\nfee_key_file = {:?}\n\
+         [rpc.contracts]\nmarketplace = \"ve1market\"\n",
+        fee_key.display().to_string()
+    );
+    let s = resolve(&[], &rpc, token()).expect("settings");
+    let err = s.check_files().expect_err("no fee key yet");
+    assert_eq!(err.field, "rpc.fee_key_file", "{err}");
+    assert!(
+        err.message.contains(&fee_key.display().to_string()),
+        "{err}"
+    );
+    ve_relayer::keys::generate(&fee_key).expect("fee key");
+    s.check_files().expect("both keys there");
 }

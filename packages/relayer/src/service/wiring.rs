@@ -7,6 +7,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::json;
 use tokio::net::TcpListener;
@@ -191,6 +192,10 @@ pub fn build<C: ChainClient + OfferingReader>(
     )
 }
 
+/// How long each HTTP server may take to finish its open requests at a
+/// stop.
+const SERVER_STOP_DEADLINE: Duration = Duration::from_secs(1);
+
 /// The bound listeners, so callers (and tests, with port 0) know where.
 pub struct Listeners {
     pub metrics: TcpListener,
@@ -247,11 +252,19 @@ pub async fn serve<C: ChainClient + OfferingReader>(
     let chain = relayer.run(commands_rx, shutdown).await;
     // Nobody is listening for the reply any more.
     let _ = servers_stop.send(true);
-    for server in [metrics_server, admin_server] {
-        match server.await {
-            Ok(Ok(())) => {}
+    for mut server in [metrics_server, admin_server] {
+        // A client that keeps a request open must not hold the stop.
+        match tokio::time::timeout(SERVER_STOP_DEADLINE, &mut server).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => audit.warn("http.stopped", json!({ "error": e.to_string() })),
             Ok(Err(e)) => audit.warn("http.stopped", json!({ "error": e.to_string() })),
-            Err(e) => audit.warn("http.stopped", json!({ "error": e.to_string() })),
+            Err(_) => {
+                server.abort();
+                audit.warn(
+                    "http.stopped",
+                    json!({ "error": "open connections closed at the stop deadline" }),
+                );
+            }
         }
     }
     Ok(chain)

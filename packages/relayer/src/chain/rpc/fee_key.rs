@@ -11,21 +11,8 @@ use cosmrs::crypto::secp256k1::SigningKey;
 /// other permission bits).
 pub fn load_fee_key(path: &Path) -> Result<SigningKey, String> {
     let shown = path.display();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map_err(|e| format!("fee key file {shown}: {e}"))?
-            .permissions()
-            .mode();
-        if mode & 0o077 != 0 {
-            return Err(format!(
-                "fee key file {shown} has mode {:o}; make it 0600 (chmod 600)",
-                mode & 0o777
-            ));
-        }
-    }
-    let secret = crate::keys::load(path).map_err(|e| e.to_string())?;
+    // `keys::load` refuses a file others can read (`keys::require_private`).
+    let secret = crate::keys::load(path).map_err(|e| format!("fee {e}"))?;
     SigningKey::from_slice(&secret)
         .map_err(|e| format!("fee key file {shown}: not a valid secp256k1 secret: {e}"))
 }
