@@ -541,9 +541,12 @@ fn install_diagnostic_log() {
         }),
         _ => EnvFilter::new(DEFAULT_FILTER),
     };
+    // Colours only for a person at a terminal, never in files or journals.
+    let colours = std::io::IsTerminal::is_terminal(&std::io::stderr());
     // Fails only if a subscriber is already installed: keep that one.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colours)
         .with_writer(std::io::stderr)
         .try_init();
 }
