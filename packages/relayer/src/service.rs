@@ -13,8 +13,9 @@
 //! A shutdown request also reaches the one in progress: it gets
 //! [`SHUTDOWN_GRACE`] to finish and is then abandoned (its Waldur or node
 //! requests dropped), so a hung Waldur cannot hold the process. Nothing is
-//! lost by that: the checkpoint moves only after a block's work is stored,
-//! so an abandoned pass is done again after a restart. Then the outbox is
+//! lost by that: the checkpoint moves only with a block's work stored (as
+//! waiting intents), so what an abandoned pass left undone is still in the
+//! database and is done after a restart. Then the outbox is
 //! flushed once more, for at most [`FINAL_FLUSH_DEADLINE`], and the
 //! database closed before [`Relayer::run`] returns.
 
@@ -648,7 +649,7 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                     "work": work,
                     "grace_seconds": SHUTDOWN_GRACE.as_secs_f64(),
                     "why": "still running when the stop's grace period ended (Waldur or the node not answering)",
-                    "effect": "abandoned; the checkpoint had not moved past it, so it is done again after a restart",
+                    "effect": "abandoned; what it left undone is still recorded in the database and is done after a restart",
                 }),
             );
         }
