@@ -290,17 +290,39 @@ async fn provisioned_despite(scope: &str, fault: Fault) {
 
 #[tokio::test(flavor = "current_thread")]
 async fn an_order_create_slower_than_the_timeout_makes_one_order() {
-    provisioned_despite(
+    // Carried out at once, answered after the client gave up.
+    let mut w = World::new().await;
+    let allocation = w.allocate();
+    w.waldur.state.inject_on(
+        "POST",
         "marketplace-orders/",
-        Fault::Delay(Duration::from_millis(800), 1),
-    )
-    .await;
+        Fault::LateAnswer(Duration::from_millis(800), 1),
+    );
+    w.relay_until(std::slice::from_ref(&allocation), AllocationState::Active)
+        .await;
+    assert_eq!(
+        w.waldur.state.pending_faults(),
+        0,
+        "the late answer was met"
+    );
+    w.assert_clean_end(1, 1, "OK");
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_single_4xx_of_each_kind_on_the_order_is_retried_to_one_order() {
     for status in [400, 401, 403, 404, 409] {
         provisioned_despite("marketplace-orders/", Fault::Status(status, 1)).await;
+        // The same on the create itself (the prefix also matches the
+        // lookup of an earlier attempt's order, a GET).
+        let mut w = World::new().await;
+        let allocation = w.allocate();
+        w.waldur
+            .state
+            .inject_on("POST", "marketplace-orders/", Fault::Status(status, 1));
+        w.relay_until(std::slice::from_ref(&allocation), AllocationState::Active)
+            .await;
+        assert_eq!(w.waldur.state.pending_faults(), 0);
+        w.assert_clean_end(1, 1, "OK");
     }
 }
 
@@ -350,9 +372,10 @@ async fn a_backlog_under_storms_ends_with_one_order_each() {
     w.waldur.state.inject(Fault::Status(500, 5));
     w.waldur.state.inject(Fault::Status(429, 5));
     w.waldur.state.inject(Fault::DropConnection(3));
-    w.waldur.state.inject_at(
+    w.waldur.state.inject_on(
+        "POST",
         "marketplace-orders/",
-        Fault::Delay(Duration::from_millis(800), 2),
+        Fault::LateAnswer(Duration::from_millis(800), 2),
     );
     w.relay_until(&allocations, AllocationState::Active).await;
     assert_eq!(w.waldur.state.pending_faults(), 0, "every fault was met");
