@@ -92,6 +92,7 @@ async fn healthz(State(state): State<AdminState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
+    // The figures come along in both cases: a 503 should say how bad.
     (
         status,
         Json(json!({
@@ -99,6 +100,12 @@ async fn healthz(State(state): State<AdminState>) -> Response {
             "reason": health.reason,
             "last_success_age_seconds": health.last_success_age_seconds,
             "last_error": health.last_error,
+            "pass_running_seconds": health.pass_running_seconds,
+            "waldur": health.waldur,
+            "chain": health.chain,
+            "chain_height": health.chain_height,
+            "fee_balance": health.fee_balance,
+            "backlog": health.backlog,
         })),
     )
         .into_response()

@@ -45,8 +45,8 @@ pub use mapping::{
     NAME_MAX_CHARS, RESERVED_ATTRIBUTES,
 };
 pub use metrics::{
-    DurationHistogram, Metric, MetricKind, MetricValue, SyncBacklog, SyncMetrics, LATENCY_BOUNDS,
-    METRIC_NAMES,
+    DurationHistogram, Metric, MetricKind, MetricValue, SyncBacklog, SyncMetrics, GUIDE_NAMES,
+    LATENCY_BOUNDS, METRIC_NAMES,
 };
 pub use record::{Decoded, OfferingEvent, OfferingEventKind, RetryPolicy, SyncRecord, SyncState};
 pub use source::OfferingReader;

@@ -20,6 +20,7 @@
 //! database closed before [`Relayer::run`] returns.
 
 pub mod audited;
+pub mod monitor;
 pub mod summary;
 pub mod wiring;
 
@@ -110,6 +111,9 @@ pub struct Relayer<C: ChainClient> {
     pub ingest: Option<OfferingIngest>,
     /// Builds Waldur offering links for the engine's offering map.
     waldur_links: WaldurClient,
+    /// The client the health monitor probes Waldur with (`wiring::build`
+    /// gives it one without retries).
+    pub health_probe: WaldurClient,
     pub telemetry: Arc<Telemetry>,
     pub audit: AuditLog,
     pub timing: Timing,
@@ -151,6 +155,7 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
             engine,
             offering_sync,
             ingest,
+            health_probe: waldur_links.clone(),
             waldur_links,
             telemetry,
             audit,
@@ -195,8 +200,9 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
         match outbox
             .counts()
             .and_then(|c| Ok((c, outbox.intent_figures()?)))
+            .and_then(|c| Ok((c, outbox.in_state(EntryState::Pending, 1)?)))
         {
-            Ok(((pending, done, dead_letters), intents)) => {
+            Ok((((pending, done, dead_letters), intents), oldest_callback)) => {
                 self.telemetry.set_outbox(OutboxFigures {
                     pending,
                     done,
@@ -206,12 +212,17 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                     intents_waiting: intents.waiting,
                     intents_dead_letters: intents.dead_letters,
                     oldest_intent_recorded_at: intents.oldest_waiting_since,
+                    oldest_callback_queued_at: oldest_callback.first().map(|e| e.created_at),
                 })
             }
             Err(e) => self
                 .audit
                 .error("relayer.database", json!({ "error": e.to_string() })),
         }
+        // The backlog's timestamps are chain time: its age is read on the
+        // chain's clock.
+        self.telemetry
+            .set_chain_time(self.engine.chain.now(), SystemTime::now());
         if let Some(sync) = &self.offering_sync {
             self.telemetry.set_offering_sync(sync.metrics().clone());
         }
@@ -362,6 +373,7 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
     /// the telemetry (health, metrics) and the audit log.
     pub async fn pass(&mut self) -> Result<StepReport, String> {
         let started = Instant::now();
+        self.telemetry.pass_started(SystemTime::now());
         let synced = self.sync_offerings().await;
         let stepped = self.engine.step().await;
         let outcome = match (&synced, &stepped) {

@@ -3,13 +3,15 @@
 //! engine's steps, the offering sync's metrics, outbox and checkpoint
 //! figures, Waldur errors, and when the last step succeeded (for
 //! `/healthz`). The HTTP side never touches the database: the loop copies
-//! the figures here after every step.
+//! the figures here after every step, and the health monitor
+//! (`service::monitor`) every few seconds, also during a long pass: its
+//! probes of Waldur and the chain and the backlog.
 
 mod error_window;
 mod prometheus;
 
 pub use error_window::{ErrorWindow, ERROR_WINDOW_CALLS};
-pub use prometheus::WALDUR_METRIC_NAMES;
+pub use prometheus::{WALDUR_METRIC_NAMES, WALDUR_SPEC_NAMES};
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -51,6 +53,37 @@ pub struct OutboxFigures {
     pub intents_dead_letters: u64,
     /// Chain time (unix seconds) the oldest waiting intent was recorded at.
     pub oldest_intent_recorded_at: Option<u64>,
+    /// Chain time (unix seconds) the oldest pending callback was queued at.
+    pub oldest_callback_queued_at: Option<u64>,
+}
+
+/// What the monitor's backlog read finds (the cheap part of
+/// [`OutboxFigures`]: no scan of the done callbacks).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub callbacks_pending: u64,
+    pub intents_waiting: u64,
+    pub intents_dead_letters: u64,
+    pub oldest_intent_recorded_at: Option<u64>,
+    pub oldest_callback_queued_at: Option<u64>,
+}
+
+/// The outcome of one probe of a dependency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Probe {
+    pub ok: bool,
+    /// What is wrong, worded for an operator (`None` when ok).
+    pub problem: Option<String>,
+    #[serde(skip)]
+    pub at: SystemTime,
+}
+
+/// The fee account's balance in the fee denom (`chain = "rpc"` only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeeBalance {
+    pub address: String,
+    pub denom: String,
+    pub amount: u128,
 }
 
 /// A copy of everything, taken under the lock.
@@ -73,15 +106,46 @@ pub struct Snapshot {
     pub waldur_rate_limit_hits: u64,
     /// Zero while the offering ingest is off.
     pub ingest: IngestStats,
+    /// The monitor's last Waldur probe (`None` before the first).
+    pub waldur_probe: Option<Probe>,
+    /// The monitor's last chain probe; `None` before the first, and for
+    /// the in-process embedded chain, which cannot be unreachable.
+    pub chain_probe: Option<Probe>,
+    pub chain_height: Option<u64>,
+    pub fee_balance: Option<FeeBalance>,
+    /// A chain time (unix seconds) and when it was seen, to estimate the
+    /// chain's clock for the backlog's age (its timestamps are chain time).
+    pub chain_time: Option<(u64, SystemTime)>,
+    /// When the pass in progress started (`None` between passes).
+    pub pass_started: Option<SystemTime>,
 }
 
 /// `/healthz`'s answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Health {
     pub healthy: bool,
+    /// Everything that is wrong, `; `-separated, or what is right.
     pub reason: String,
     pub last_success_age_seconds: Option<f64>,
     pub last_error: Option<String>,
+    pub pass_running_seconds: Option<f64>,
+    pub waldur: Option<Probe>,
+    pub chain: Option<Probe>,
+    pub chain_height: Option<u64>,
+    pub fee_balance: Option<FeeBalance>,
+    pub backlog: BacklogReport,
+}
+
+/// The backlog as `/healthz` shows it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BacklogReport {
+    pub callbacks_pending: u64,
+    pub callbacks_dead_letters: u64,
+    pub intents_waiting: u64,
+    pub intents_dead_letters: u64,
+    /// Age of the oldest waiting intent or pending callback, on the
+    /// chain's clock (`None`: nothing waits).
+    pub oldest_pending_age_seconds: Option<f64>,
 }
 
 pub struct Telemetry {
@@ -138,6 +202,7 @@ impl Telemetry {
     /// A whole pass (engine step and offering sync) ended at `at`.
     pub fn step_finished(&self, outcome: Result<(), String>, took: Duration, at: SystemTime) {
         let mut s = self.state();
+        s.pass_started = None;
         s.step_duration.observe(took);
         match outcome {
             Ok(()) => {
@@ -178,39 +243,117 @@ impl Telemetry {
         self.state().outbox = figures;
     }
 
+    /// The monitor's backlog read; the loop's full figures keep the rest.
+    pub fn set_backlog(&self, backlog: Backlog) {
+        let o = &mut self.state().outbox;
+        o.pending = backlog.callbacks_pending;
+        o.intents_waiting = backlog.intents_waiting;
+        o.intents_dead_letters = backlog.intents_dead_letters;
+        o.oldest_intent_recorded_at = backlog.oldest_intent_recorded_at;
+        o.oldest_callback_queued_at = backlog.oldest_callback_queued_at;
+    }
+
+    pub fn set_waldur_probe(&self, probe: Probe) {
+        self.state().waldur_probe = Some(probe);
+    }
+
+    /// A chain probe; `height` and `block_time` only when it succeeded.
+    pub fn set_chain_probe(&self, probe: Probe, height: Option<u64>, block_time: Option<u64>) {
+        let mut s = self.state();
+        if let Some(height) = height {
+            s.chain_height = Some(height);
+        }
+        if let Some(time) = block_time {
+            s.chain_time = Some((time, probe.at));
+        }
+        s.chain_probe = Some(probe);
+    }
+
+    pub fn set_fee_balance(&self, balance: FeeBalance) {
+        self.state().fee_balance = Some(balance);
+    }
+
+    /// The loop's view of the chain clock (block time, unix seconds).
+    pub fn set_chain_time(&self, chain_now: u64, at: SystemTime) {
+        self.state().chain_time = Some((chain_now, at));
+    }
+
+    pub fn pass_started(&self, at: SystemTime) {
+        self.state().pass_started = Some(at);
+    }
+
     pub fn set_offering_sync(&self, metrics: SyncMetrics) {
         self.state().offering_sync = Some(metrics);
     }
 
-    /// Healthy while the last successful pass is at most
-    /// `health_intervals` poll intervals old.
+    /// Unhealthy, with every reason named, when: the last Waldur probe
+    /// failed (unreachable, or the token refused); the last chain probe
+    /// failed; or no pass succeeded within `health_intervals` poll
+    /// intervals. A pass still running after a successful one counts from
+    /// its start: a long pass is work, and its Waldur and chain calls have
+    /// timeouts, so it cannot hang unseen (the probes tell a dead
+    /// dependency). Dead letters and the backlog's age are shown, not
+    /// judged: a restart cannot fix them; alert on their gauges.
     pub fn health(&self, now: SystemTime) -> Health {
         let s = self.state();
         let allowed = self.poll_interval * self.health_intervals;
-        let age = s
-            .last_success
-            .map(|at| now.duration_since(at).unwrap_or_default());
-        let (healthy, reason) = match age {
-            None => (false, "no relay step has succeeded yet".to_string()),
-            Some(age) if age > allowed => (
-                false,
-                format!(
-                    "last successful step {:.1}s ago, more than {} poll intervals ({:.1}s)",
-                    age.as_secs_f64(),
+        let since = |at: SystemTime| now.duration_since(at).unwrap_or_default();
+        let age = s.last_success.map(since);
+        let running = s.pass_started.map(since);
+        let mut problems = Vec::new();
+        for probe in [&s.waldur_probe, &s.chain_probe].into_iter().flatten() {
+            if let Some(problem) = &probe.problem {
+                problems.push(problem.clone());
+            }
+        }
+        // A pass in progress after a good one has not failed (yet).
+        let stale_age = match (age, running) {
+            (Some(age), Some(running)) if s.last_error.is_none() => Some(age.min(running)),
+            _ => age,
+        };
+        let pass_note = match stale_age {
+            None => {
+                problems.push("no relay pass has succeeded yet".to_string());
+                None
+            }
+            Some(stale) if stale > allowed => {
+                problems.push(format!(
+                    "last successful pass {:.1}s ago, more than {} poll intervals ({:.1}s)",
+                    age.unwrap_or(stale).as_secs_f64(),
                     self.health_intervals,
                     allowed.as_secs_f64()
-                ),
-            ),
-            Some(age) => (
-                true,
-                format!("last successful step {:.1}s ago", age.as_secs_f64()),
-            ),
+                ));
+                None
+            }
+            Some(_) => Some(match (age, running) {
+                (_, Some(running)) => format!("pass running for {:.1}s", running.as_secs_f64()),
+                (Some(age), None) => format!("last successful pass {:.1}s ago", age.as_secs_f64()),
+                (None, None) => String::new(),
+            }),
+        };
+        let healthy = problems.is_empty();
+        let reason = if healthy {
+            pass_note.unwrap_or_default()
+        } else {
+            problems.join("; ")
         };
         Health {
             healthy,
             reason,
             last_success_age_seconds: age.map(|a| a.as_secs_f64()),
             last_error: s.last_error.clone(),
+            pass_running_seconds: running.map(|r| r.as_secs_f64()),
+            waldur: s.waldur_probe.clone(),
+            chain: s.chain_probe.clone(),
+            chain_height: s.chain_height,
+            fee_balance: s.fee_balance.clone(),
+            backlog: BacklogReport {
+                callbacks_pending: s.outbox.pending,
+                callbacks_dead_letters: s.outbox.dead_letters,
+                intents_waiting: s.outbox.intents_waiting,
+                intents_dead_letters: s.outbox.intents_dead_letters,
+                oldest_pending_age_seconds: oldest_pending_age(&s, now),
+            },
         }
     }
 
@@ -218,6 +361,25 @@ impl Telemetry {
     pub fn render_prometheus(&self) -> String {
         prometheus::render(&self.snapshot())
     }
+}
+
+/// Seconds the oldest waiting intent or pending callback has waited, on
+/// the chain's clock estimated from the last chain time seen.
+pub fn oldest_pending_age(s: &Snapshot, now: SystemTime) -> Option<f64> {
+    let oldest = [
+        s.outbox.oldest_intent_recorded_at,
+        s.outbox.oldest_callback_queued_at,
+    ]
+    .into_iter()
+    .flatten()
+    .min()?;
+    let (chain_time, seen_at) = s.chain_time?;
+    let chain_now = chain_time as f64
+        + now
+            .duration_since(seen_at)
+            .unwrap_or_default()
+            .as_secs_f64();
+    Some((chain_now - oldest as f64).max(0.0))
 }
 
 #[cfg(test)]

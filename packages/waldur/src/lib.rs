@@ -43,6 +43,7 @@ pub mod retry;
 mod transport;
 pub mod types;
 
+pub use api::CurrentUser;
 pub use client::{ApiUrls, Page, WaldurClient};
 pub use config::{ApiToken, Config};
 pub use error::{Error, PENDING_ORDER_MESSAGE};

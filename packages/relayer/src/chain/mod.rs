@@ -5,6 +5,7 @@
 
 pub mod embedded;
 pub mod events;
+pub mod probe;
 pub mod rpc;
 
 use thiserror::Error;
@@ -52,4 +53,9 @@ pub trait ChainClient {
     ) -> Result<Vec<CallbackOutcome>, ChainError>;
     /// Block time, unix seconds.
     fn now(&self) -> u64;
+    /// A probe the health monitor can use beside the loop (`None`: the
+    /// chain is in process). A wrapper must pass it through.
+    fn probe(&self) -> Option<probe::SharedProbe> {
+        None
+    }
 }

@@ -27,6 +27,7 @@ mod block_events;
 mod config;
 mod fee_key;
 mod node;
+mod probe;
 mod smart_query;
 mod tx;
 
@@ -397,6 +398,14 @@ impl ChainClient for RpcChain {
 
     fn now(&self) -> u64 {
         self.block_time.load(Ordering::Relaxed)
+    }
+
+    fn probe(&self) -> Option<super::probe::SharedProbe> {
+        Some(std::sync::Arc::new(probe::RpcProbe {
+            node: self.node.clone(),
+            address: self.address.clone(),
+            denom: self.config.gas_price.denom.clone(),
+        }))
     }
 }
 

@@ -105,6 +105,10 @@ impl<C: ChainClient> ChainClient for AuditedChain<C> {
     fn now(&self) -> u64 {
         self.inner.now()
     }
+
+    fn probe(&self) -> Option<crate::chain::probe::SharedProbe> {
+        self.inner.probe()
+    }
 }
 
 impl<C: OfferingReader> OfferingReader for AuditedChain<C> {

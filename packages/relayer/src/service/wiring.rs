@@ -30,6 +30,7 @@ use crate::telemetry::Telemetry;
 use crate::waldur_adapter::WaldurAdapter;
 
 use super::audited::{AuditedChain, AuditedWaldur};
+use super::monitor::{self, Monitor};
 use super::{Relayer, Timing};
 
 /// The embedded chain's funded accounts; the relayer serves `provider`.
@@ -181,7 +182,7 @@ pub fn build<C: ChainClient + OfferingReader>(
         reconcile: settings.offering_sync.as_ref().map(|s| s.interval),
         ingest: settings.offering_ingest.as_ref().map(|s| s.interval),
     };
-    Relayer::new(
+    let mut relayer = Relayer::new(
         engine,
         offering_sync,
         ingest,
@@ -189,7 +190,15 @@ pub fn build<C: ChainClient + OfferingReader>(
         telemetry,
         audit,
         timing,
-    )
+    )?;
+    // One attempt per probe: a dead Waldur shows at the next probe, not
+    // after the client's retries and backoff.
+    relayer.health_probe = WaldurClient::new(WaldurConfig {
+        max_retries: 0,
+        ..waldur
+    })
+    .map_err(|e| format!("config `waldur_base_url`: {e}"))?;
+    Ok(relayer)
 }
 
 /// How long each HTTP server may take to finish its open requests at a
@@ -239,7 +248,7 @@ pub async fn serve<C: ChainClient + OfferingReader>(
             commands: commands_tx,
             token: admin_token.map(Arc::from),
         }),
-        servers_stopped,
+        servers_stopped.clone(),
     ));
     audit.info(
         "relayer.started",
@@ -249,9 +258,28 @@ pub async fn serve<C: ChainClient + OfferingReader>(
             "version": env!("CARGO_PKG_VERSION"),
         }),
     );
+    let monitor = tokio::spawn(
+        Monitor {
+            waldur: relayer.health_probe.clone(),
+            chain: relayer.engine.chain.probe(),
+            outbox: Arc::downgrade(&relayer.engine.outbox),
+            telemetry: relayer.telemetry.clone(),
+            interval: monitor::probe_interval(relayer.timing.poll),
+        }
+        .run(servers_stopped),
+    );
     let chain = relayer.run(commands_rx, shutdown).await;
     // Nobody is listening for the reply any more.
     let _ = servers_stop.send(true);
+    // The monitor only reads: stopped at once, even mid-probe against a
+    // Waldur that never answers (its strong hold on the outbox lasts one
+    // synchronous read, never across an await).
+    monitor.abort();
+    if let Err(e) = monitor.await {
+        if !e.is_cancelled() {
+            audit.warn("monitor.stopped", json!({ "error": e.to_string() }));
+        }
+    }
     for mut server in [metrics_server, admin_server] {
         // A client that keeps a request open must not hold the stop.
         match tokio::time::timeout(SERVER_STOP_DEADLINE, &mut server).await {

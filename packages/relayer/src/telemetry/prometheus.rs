@@ -1,15 +1,17 @@
 //! The Prometheus text exposition format 0.0.4, written by hand: a dozen
 //! counters and gauges and two histograms do not need a metrics crate.
 //!
-//! The offering sync guide's metrics keep its names (`offering_sync_*`,
-//! no `_total` suffix); the relayer's own are `ve_relayer_*`; the
-//! specification's Waldur metrics keep its names (`waldur_*`).
+//! The offering sync guide's metrics keep its prefix (`offering_sync_*`),
+//! the specification's Waldur metrics theirs (`waldur_*`), the relayer's
+//! own are `ve_relayer_*`; every name passes `promtool check metrics`
+//! (counters end in `_total`, no `_count` on gauges, units in the name),
+//! which `tests/metrics_lint.rs` checks on the text the relayer serves.
 
 use std::fmt::Write;
 
 use crate::offering_sync::{DurationHistogram, MetricKind, MetricValue, SyncMetrics};
 
-use super::{unix_seconds, Snapshot, ERROR_WINDOW_CALLS};
+use super::{oldest_pending_age, unix_seconds, Probe, Snapshot, ERROR_WINDOW_CALLS};
 
 /// Sources of Waldur errors, always exported (0 until one happens) so the
 /// series exist for alerts.
@@ -17,7 +19,32 @@ pub const WALDUR_ERROR_SOURCES: [&str; 3] = ["engine", "offering_sync", "offerin
 
 /// The specification's Waldur metrics: its "Key Metrics" table, then the
 /// ingest's "Prometheus Metrics" table. All are always exported.
+///
+/// Named as Prometheus' linter (`promtool check metrics`) wants: the
+/// specification's gauges `waldur_sync_pending_count` and
+/// `waldur_sync_failed_count` lose the `_count` suffix (reserved for
+/// histograms), its counters gain `_total`. The specification's names are
+/// in [`WALDUR_SPEC_NAMES`], for the README's alias table only.
 pub const WALDUR_METRIC_NAMES: [&str; 14] = [
+    "waldur_sync_pending",
+    "waldur_sync_failed",
+    "waldur_sync_latency_seconds",
+    "waldur_callback_queue_size",
+    "waldur_api_error_rate",
+    "waldur_rate_limit_hits_total",
+    "waldur_ingests_total",
+    "waldur_ingests_successful_total",
+    "waldur_ingests_failed_total",
+    "waldur_ingests_dead_lettered_total",
+    "waldur_offerings_created_total",
+    "waldur_offerings_updated_total",
+    "waldur_drift_detected_total",
+    "waldur_ingest_duration_seconds",
+];
+
+/// The specification's names, in [`WALDUR_METRIC_NAMES`]' order; never
+/// exported.
+pub const WALDUR_SPEC_NAMES: [&str; 14] = [
     "waldur_sync_pending_count",
     "waldur_sync_failed_count",
     "waldur_sync_latency_seconds",
@@ -207,6 +234,7 @@ pub fn render(s: &Snapshot) -> String {
         "Unix time of the last successful relay pass (0: none yet)",
         s.last_success.map_or(0.0, unix_seconds),
     );
+    live_figures(&mut out, s);
     out.histogram(
         "ve_relayer_step_duration_seconds",
         "Duration of a relay pass",
@@ -227,6 +255,76 @@ pub fn render(s: &Snapshot) -> String {
     }
     waldur_metrics(&mut out, s, &sync);
     out.0
+}
+
+/// The monitor's figures (probes, backlog age, fee balance) and the build.
+fn live_figures(out: &mut Exposition, s: &Snapshot) {
+    out.single(
+        "ve_relayer_oldest_callback_queued_timestamp_seconds",
+        "gauge",
+        "Chain time the oldest pending callback was queued at (0: none pending)",
+        s.outbox.oldest_callback_queued_at.unwrap_or(0),
+    );
+    out.single(
+        "ve_relayer_oldest_pending_age_seconds",
+        "gauge",
+        "Age on the chain's clock of the oldest waiting chain event or pending callback (0: none)",
+        oldest_pending_age(s, std::time::SystemTime::now()).unwrap_or(0.0),
+    );
+    let up = |probe: &Option<Probe>| u8::from(probe.as_ref().is_some_and(|p| p.ok));
+    out.single(
+        "ve_relayer_waldur_up",
+        "gauge",
+        "1 when the last Waldur probe (GET users/me/ with the token) succeeded, 0 when it failed or none ran yet",
+        up(&s.waldur_probe),
+    );
+    // The embedded chain runs in process: no probe, no series.
+    if s.chain_probe.is_some() {
+        out.single(
+            "ve_relayer_chain_up",
+            "gauge",
+            "1 when the last chain probe (the node's latest height) succeeded",
+            up(&s.chain_probe),
+        );
+    }
+    if let Some(height) = s.chain_height {
+        out.single(
+            "ve_relayer_chain_height",
+            "gauge",
+            "Latest chain height the node reported to the health monitor",
+            height,
+        );
+    }
+    if let Some(balance) = &s.fee_balance {
+        out.header(
+            "ve_relayer_fee_account_balance",
+            "gauge",
+            "Balance of the account that pays the relayer's transaction fees, in base units of the fee denom",
+        );
+        out.sample(
+            "ve_relayer_fee_account_balance",
+            &format!("{{denom=\"{}\"}}", label_value(&balance.denom)),
+            balance.amount,
+        );
+    }
+    out.header(
+        "ve_relayer_build_info",
+        "gauge",
+        "Always 1; the relayer's version in the label",
+    );
+    out.sample(
+        "ve_relayer_build_info",
+        &format!("{{version=\"{}\"}}", env!("CARGO_PKG_VERSION")),
+        1,
+    );
+}
+
+/// A label value with the exposition format's escapes.
+fn label_value(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// The names of [`WALDUR_METRIC_NAMES`], in its order.

@@ -108,3 +108,41 @@ pub async fn get_category(
         .ok_or_else(ApiError::not_found)?;
     Ok(ok_json(state.renderer(&store).category(category)))
 }
+
+/// `GET users/me/`: the token's user (the emulator has one). Behind the
+/// same token check as every route, so a wrong token gets DRF's 401; the
+/// `field` filter is honoured, as the relayer's health probe asks for two.
+pub async fn current_user(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Response> {
+    let query = QueryParams::parse(raw.as_deref());
+    let staff = state
+        .token_is_staff
+        .load(std::sync::atomic::Ordering::Relaxed);
+    let user = serde_json::json!({
+        "url": format!("{}users/{}/", state.base_url, SERVICE_USER_UUID),
+        "uuid": SERVICE_USER_UUID,
+        "username": "ve-relayer",
+        "full_name": "VirtEngine relayer",
+        "is_staff": staff,
+        "is_support": false,
+        "is_active": true,
+        "token": state.token,
+    });
+    let wanted = query.list("field");
+    if wanted.is_empty() {
+        return Ok(ok_json(user));
+    }
+    let sparse = wanted
+        .iter()
+        .filter_map(|name| {
+            user.get(name.as_str())
+                .map(|v| (name.to_string(), v.clone()))
+        })
+        .collect::<serde_json::Map<_, _>>();
+    Ok(ok_json(serde_json::Value::Object(sparse)))
+}
+
+/// The emulator's one user, the owner of its token.
+const SERVICE_USER_UUID: &str = "5e1f0000000000000000000000000001";

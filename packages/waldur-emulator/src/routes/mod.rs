@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
             "/api/marketplace-categories/{uuid}/",
             get(directory::get_category),
         )
+        .route("/api/users/me/", get(directory::current_user))
         .route("/api/slurm-allocations/", get(slurm::list))
         .route("/api/slurm-allocations/{uuid}/", get(slurm::retrieve))
         .route(

@@ -8,6 +8,9 @@ mod slurm;
 mod slurm_jobs;
 mod structure;
 mod usages;
+mod users;
+
+pub use users::CurrentUser;
 
 /// The body argument of a POST action that takes none.
 pub(crate) const NO_BODY: Option<&()> = None;

@@ -81,6 +81,9 @@ pub fn tx_result_data(result: &ExecTxResult) -> Vec<u8> {
         .unwrap_or_else(|_| result.data.to_vec())
 }
 
+/// Clones share the dialect chosen so far (the health monitor's probe is a
+/// clone taken after connecting).
+#[derive(Clone)]
 pub struct NodeRpc {
     client: HttpClient,
 }
