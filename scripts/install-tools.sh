@@ -2,7 +2,9 @@
 # Installs what the build needs beyond a Rust toolchain: the wasm target,
 # rustfmt/clippy, binaryen's wasm-opt (npm `binaryen`, pinned) under .tools/,
 # and the devnet's wasmd, built from the Go module proxy into .tools/wasmd
-# (scripts/devnet.sh build; needs Go >= 1.25.9; rebuilt only when
+# (scripts/devnet.sh build
+# Before CI empties Go's caches: the metrics linter (scripts/promlint).
+scripts/promlint.sh build; needs Go >= 1.25.9; rebuilt only when
 # devnet/wasmd/go.mod changes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,3 +25,5 @@ fi
 "$wasm_opt" --version
 
 scripts/devnet.sh build
+# Before CI empties Go's caches: the metrics linter (scripts/promlint).
+scripts/promlint.sh build

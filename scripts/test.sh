@@ -4,4 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build-wasm.sh
+# The metrics linter (promtool check metrics' code, scripts/promlint) that
+# packages/relayer/tests/health.rs runs on the text the relayer serves;
+# required here, so a missing linter fails instead of skipping.
+scripts/promlint.sh build
+export VE_PROMLINT="$PWD/.tools/promlint" VE_REQUIRE_PROMLINT=1
 cargo test --workspace --locked "$@"

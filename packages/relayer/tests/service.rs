@@ -385,8 +385,8 @@ async fn a_pass_shows_in_the_metrics_and_the_audit_log() {
     // The offering was synced to Waldur (created), then the allocation
     // ordered on it: accepted + provisioning callbacks.
     expect("offering_sync_total", 1.0);
-    expect("offering_sync_successful", 1.0);
-    expect("offering_sync_events_received", 1.0);
+    expect("offering_sync_successful_total", 1.0);
+    expect("offering_sync_events_received_total", 1.0);
     expect("offering_sync_queue_depth", 0.0);
     expect("ve_relayer_events_handled_total", 1.0);
     expect("ve_relayer_callbacks_queued_total", 2.0);
@@ -940,14 +940,14 @@ async fn waldur_metrics_follow_syncs_ingests_and_rate_limits() {
         );
     }
     for name in [
-        "waldur_sync_pending_count",
-        "waldur_sync_failed_count",
+        "waldur_sync_pending",
+        "waldur_sync_failed",
         "waldur_sync_latency_seconds_count",
         "waldur_callback_queue_size",
         "waldur_api_error_rate",
-        "waldur_rate_limit_hits",
+        "waldur_rate_limit_hits_total",
         "waldur_ingests_total",
-        "waldur_offerings_created",
+        "waldur_offerings_created_total",
         "waldur_ingest_duration_seconds_count",
     ] {
         assert_eq!(sample(&text, name), Some(0.0), "{name} in\n{text}");
@@ -961,7 +961,7 @@ async fn waldur_metrics_follow_syncs_ingests_and_rate_limits() {
     assert_eq!(sample(&text, "waldur_callback_queue_size"), Some(1.0));
     assert_eq!(sample(&text, "waldur_ingests_total"), Some(1.0));
     assert_eq!(
-        sample(&text, "waldur_offerings_created"),
+        sample(&text, "waldur_offerings_created_total"),
         Some(0.0),
         "not confirmed yet"
     );
@@ -979,7 +979,10 @@ async fn waldur_metrics_follow_syncs_ingests_and_rate_limits() {
     assert_eq!(relayer.ingest_offerings().await.expect("ingest 2"), 1);
     assert_eq!(w.waldur.state.pending_faults(), 0);
     assert_eq!(
-        sample(&telemetry.render_prometheus(), "waldur_rate_limit_hits"),
+        sample(
+            &telemetry.render_prometheus(),
+            "waldur_rate_limit_hits_total"
+        ),
         Some(1.0)
     );
     relayer.pass().await.expect("pass 3");
@@ -997,14 +1000,14 @@ async fn waldur_metrics_follow_syncs_ingests_and_rate_limits() {
     let expect = |name: &str, value: f64| {
         assert_eq!(sample(&text, name), Some(value), "{name} in\n{text}");
     };
-    expect("waldur_sync_pending_count", 0.0);
-    expect("waldur_sync_failed_count", 0.0);
+    expect("waldur_sync_pending", 0.0);
+    expect("waldur_sync_failed", 0.0);
     // One sync, in the pass that saw the chain event (same clock second).
     expect("waldur_sync_latency_seconds_count", 1.0);
     expect("waldur_sync_latency_seconds_sum", 0.0);
     assert!(text.contains("waldur_sync_latency_seconds_bucket{le=\"1\"} 1\n"));
     expect("waldur_callback_queue_size", 0.0);
-    expect("waldur_rate_limit_hits", 5.0);
+    expect("waldur_rate_limit_hits_total", 5.0);
     // Waldur calls: 3 passes x 3 engine polls (resources, usage, jobs),
     // 1 offering sync, 3 ingest polls; the last failed: 1 of 13.
     expect("waldur_api_error_rate", 1.0 / 13.0);
@@ -1013,12 +1016,12 @@ async fn waldur_metrics_follow_syncs_ingests_and_rate_limits() {
         "{text}"
     );
     expect("waldur_ingests_total", 2.0);
-    expect("waldur_ingests_successful", 2.0);
-    expect("waldur_ingests_failed", 0.0);
-    expect("waldur_ingests_dead_lettered", 0.0);
-    expect("waldur_offerings_created", 1.0);
-    expect("waldur_offerings_updated", 1.0);
-    expect("waldur_drift_detected", 1.0);
+    expect("waldur_ingests_successful_total", 2.0);
+    expect("waldur_ingests_failed_total", 0.0);
+    expect("waldur_ingests_dead_lettered_total", 0.0);
+    expect("waldur_offerings_created_total", 1.0);
+    expect("waldur_offerings_updated_total", 1.0);
+    expect("waldur_drift_detected_total", 1.0);
     expect("waldur_ingest_duration_seconds_count", 3.0);
     expect("ve_relayer_offerings_ingested_total", 2.0);
 }
