@@ -204,7 +204,7 @@ async fn run_serves_healthz_and_metrics_and_stops_on_sigterm() {
         .await
         .expect("body");
     assert!(
-        text.contains("# TYPE offering_sync_reconciliations counter"),
+        text.contains("# TYPE offering_sync_reconciliations_total counter"),
         "{text}"
     );
     assert!(

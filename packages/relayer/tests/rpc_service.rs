@@ -42,7 +42,7 @@ async fn run_over_rpc_provisions_an_allocation_and_stops_cleanly() {
 
     let serving = wiring::connect_and_serve(
         &settings,
-        telemetry,
+        telemetry.clone(),
         AuditLog::memory(LogFormat::Json).0,
         stopped,
     );
@@ -50,7 +50,13 @@ async fn run_over_rpc_provisions_an_allocation_and_stops_cleanly() {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let state = world.allocation_state(&allocation);
-            if state == AllocationState::Provisioning {
+            // The health monitor has read the node: its height and the
+            // fee account's balance.
+            let s = telemetry.snapshot();
+            if state == AllocationState::Provisioning
+                && s.chain_probe.as_ref().is_some_and(|p| p.ok)
+                && s.fee_balance.is_some()
+            {
                 break;
             }
             assert!(Instant::now() < deadline, "allocation still {state:?}");
@@ -64,6 +70,17 @@ async fn run_over_rpc_provisions_an_allocation_and_stops_cleanly() {
     // One Waldur order, bound to the allocation; the callbacks went out as
     // signed transactions of the fee account.
     assert_eq!(setup.waldur.state.order_count(), 1);
+    let text = telemetry.render_prometheus();
+    // The fee denom of the default gas price.
+    assert!(
+        text.contains(&format!(
+            "ve_relayer_fee_account_balance{{denom=\"uvirt\"}} {}\n",
+            support::fake_node::FEE_BALANCE
+        )),
+        "{text}"
+    );
+    assert!(text.contains("ve_relayer_chain_up 1\n"), "{text}");
+    assert!(text.contains("ve_relayer_chain_height "), "{text}");
     let txs = world.with(|n| n.accepted.len());
     assert!(txs >= 1, "no transaction reached the node");
 }

@@ -37,6 +37,9 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use ve_relayer::chain::embedded::EmbeddedChain;
 
+/// What the bank module answers for the fee account's balance.
+pub const FEE_BALANCE: u128 = 987_654_321;
+
 pub const PREFIX: &str = "virtengine";
 pub const FEE_DENOM: &str = "uvirt";
 
@@ -581,6 +584,24 @@ impl NodeState {
                         value: account.encode_to_vec(),
                     }),
                 };
+                Ok(answer(0, "", String::new(), Some(response.encode_to_vec())))
+            }
+            // The fee account holds FEE_BALANCE of any denom; others none.
+            "/cosmos.bank.v1beta1.Query/Balance" => {
+                use cosmrs::proto::cosmos::bank::v1beta1::{
+                    QueryBalanceRequest, QueryBalanceResponse,
+                };
+                let request = match QueryBalanceRequest::decode(data.as_slice()) {
+                    Ok(request) => request,
+                    Err(e) => return undecodable(e),
+                };
+                let balance = (request.address == self.fee_address).then(|| {
+                    cosmrs::proto::cosmos::base::v1beta1::Coin {
+                        denom: request.denom.clone(),
+                        amount: FEE_BALANCE.to_string(),
+                    }
+                });
+                let response = QueryBalanceResponse { balance };
                 Ok(answer(0, "", String::new(), Some(response.encode_to_vec())))
             }
             "/cosmos.tx.v1beta1.Service/Simulate" => {
