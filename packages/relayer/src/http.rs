@@ -122,6 +122,8 @@ async fn status(State(state): State<AdminState>, headers: HeaderMap) -> Response
         "waldur_errors": s.waldur_errors,
         "last_error": s.last_error,
         "offering_sync_enabled": s.offering_sync.is_some(),
+        // The monitor's probes and backlog, as /healthz shows them.
+        "health": state.telemetry.health(SystemTime::now()),
     }))
     .into_response()
 }

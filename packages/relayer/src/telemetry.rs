@@ -289,8 +289,8 @@ impl Telemetry {
     /// Unhealthy, with every reason named, when: the last Waldur probe
     /// failed (unreachable, or the token refused); the last chain probe
     /// failed; or no pass succeeded within `health_intervals` poll
-    /// intervals. A pass still running after a successful one counts from
-    /// its start: a long pass is work, and its Waldur and chain calls have
+    /// intervals. A pass still running after a successful one keeps it
+    /// healthy: a long pass is work, and its Waldur and chain calls have
     /// timeouts, so it cannot hang unseen (the probes tell a dead
     /// dependency). Dead letters and the backlog's age are shown, not
     /// judged: a restart cannot fix them; alert on their gauges.
@@ -308,7 +308,7 @@ impl Telemetry {
         }
         // A pass in progress after a good one has not failed (yet).
         let stale_age = match (age, running) {
-            (Some(age), Some(running)) if s.last_error.is_none() => Some(age.min(running)),
+            (Some(_), Some(_)) if s.last_error.is_none() => Some(Duration::ZERO),
             _ => age,
         };
         let pass_note = match stale_age {
@@ -403,5 +403,61 @@ mod tests {
         let h = t.health(t0 + Duration::from_secs(20));
         assert!(h.healthy);
         assert_eq!(h.last_error.as_deref(), Some("Waldur unavailable"));
+    }
+
+    #[test]
+    fn failed_probes_are_named_and_a_pass_in_progress_is_not_stale() {
+        let t = Telemetry::new(Duration::from_secs(10), 3);
+        let t0 = UNIX_EPOCH + Duration::from_secs(1_000);
+        t.step_finished(Ok(()), Duration::from_millis(5), t0);
+        // A pass started right after the good one, still running at +100 s.
+        t.pass_started(t0);
+        assert!(t.health(t0 + Duration::from_secs(100)).healthy);
+        let failed = |problem: &str| Probe {
+            ok: false,
+            problem: Some(problem.into()),
+            at: t0,
+        };
+        t.set_waldur_probe(failed("Waldur unreachable: connection refused"));
+        t.set_chain_probe(failed("chain unreachable: timeout"), None, None);
+        let h = t.health(t0 + Duration::from_secs(1));
+        assert!(!h.healthy);
+        assert_eq!(
+            h.reason,
+            "Waldur unreachable: connection refused; chain unreachable: timeout"
+        );
+        // The pass ends badly: now its staleness counts too.
+        t.step_finished(Err("x".into()), Duration::from_secs(1), t0);
+        let ok = Probe {
+            ok: true,
+            problem: None,
+            at: t0,
+        };
+        t.set_waldur_probe(ok.clone());
+        t.set_chain_probe(ok, Some(7), Some(500));
+        let h = t.health(t0 + Duration::from_secs(31));
+        assert!(h.reason.contains("poll intervals"), "{h:?}");
+        assert_eq!(h.chain_height, Some(7));
+    }
+
+    #[test]
+    fn the_oldest_pending_age_is_on_the_chain_clock() {
+        let t = Telemetry::new(Duration::from_secs(10), 3);
+        let wall = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        t.set_backlog(Backlog {
+            callbacks_pending: 1,
+            intents_waiting: 1,
+            oldest_intent_recorded_at: Some(400),
+            oldest_callback_queued_at: Some(450),
+            ..Backlog::default()
+        });
+        assert_eq!(
+            oldest_pending_age(&t.snapshot(), wall),
+            None,
+            "no clock yet"
+        );
+        t.set_chain_time(500, wall);
+        let later = wall + Duration::from_secs(20);
+        assert_eq!(oldest_pending_age(&t.snapshot(), later), Some(120.0));
     }
 }
