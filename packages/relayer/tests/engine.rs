@@ -283,21 +283,7 @@ async fn allocation_lifecycle_through_the_relayer() {
         e.waldur.calls,
         vec![format!("provision {allocation} {provider}/1 x2")]
     );
-    let state = |e: &Engine<FlakyChain, ScriptedWaldur>| -> AllocationState {
-        let res: marketplace::msg::AllocationResponse = e
-            .chain
-            .inner
-            .app
-            .wrap()
-            .query_wasm_smart(
-                e.chain.inner.marketplace.clone(),
-                &marketplace::msg::QueryMsg::Allocation {
-                    allocation_id: allocation.clone(),
-                },
-            )
-            .unwrap();
-        res.allocation.state
-    };
+    let state = |e: &Engine<FlakyChain, ScriptedWaldur>| state_of(e, &allocation);
     assert_eq!(state(&e), AllocationState::Provisioning);
 
     // Waldur finishes provisioning.
