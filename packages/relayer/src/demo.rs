@@ -82,8 +82,14 @@ async fn relay(
                 continue;
             }
         };
-        let waiting = engine.outbox.intents(usize::MAX).map_err(fail)?;
-        let Some(next) = waiting.iter().map(|i| i.next_attempt_at).min() else {
+        let intents = engine.outbox.intent_figures().map_err(fail)?;
+        if intents.dead_letters > 0 {
+            return Err(format!(
+                "a chain event was given up on: {}",
+                report.notes.join("; ")
+            ));
+        }
+        let Some(next) = intents.next_attempt_at else {
             let mut text = describe(&report);
             if !retried.is_empty() {
                 text = format!(
@@ -94,15 +100,6 @@ async fn relay(
             }
             return Ok(text);
         };
-        if waiting
-            .iter()
-            .any(|i| i.state == crate::intents::IntentState::DeadLetter)
-        {
-            return Err(format!(
-                "a chain event was given up on: {}",
-                report.notes.join("; ")
-            ));
-        }
         retried.extend(report.notes);
         engine
             .chain

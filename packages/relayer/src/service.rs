@@ -197,22 +197,23 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
     /// Copies outbox counts, checkpoints and sync metrics to the telemetry.
     fn publish_figures(&mut self) {
         let outbox = &self.engine.outbox;
+        // The backlog is read as the health monitor reads it; the counts
+        // add the done callbacks (a scan, so only between passes).
         match outbox
             .counts()
-            .and_then(|c| Ok((c, outbox.intent_figures()?)))
-            .and_then(|c| Ok((c, outbox.in_state(EntryState::Pending, 1)?)))
+            .and_then(|c| Ok((c, monitor::read_backlog(outbox)?)))
         {
-            Ok((((pending, done, dead_letters), intents), oldest_callback)) => {
+            Ok(((pending, done, dead_letters), backlog)) => {
                 self.telemetry.set_outbox(OutboxFigures {
                     pending,
                     done,
                     dead_letters,
                     chain_checkpoint: outbox.meta(CHECKPOINT).ok().flatten(),
                     offering_sync_checkpoint: outbox.meta(SYNC_CHECKPOINT).ok().flatten(),
-                    intents_waiting: intents.waiting,
-                    intents_dead_letters: intents.dead_letters,
-                    oldest_intent_recorded_at: intents.oldest_waiting_since,
-                    oldest_callback_queued_at: oldest_callback.first().map(|e| e.created_at),
+                    intents_waiting: backlog.intents_waiting,
+                    intents_dead_letters: backlog.intents_dead_letters,
+                    oldest_intent_recorded_at: backlog.oldest_intent_recorded_at,
+                    oldest_callback_queued_at: backlog.oldest_callback_queued_at,
                 })
             }
             Err(e) => self

@@ -557,11 +557,9 @@ async fn a_storm_during_creation_ends_with_one_job() {
         let due = w
             .engine()
             .outbox
-            .intents(10)
+            .intent_figures()
             .unwrap()
-            .iter()
-            .map(|i| i.next_attempt_at)
-            .min()
+            .next_attempt_at
             .unwrap_or(now);
         w.chain().advance(due.saturating_sub(now).max(1));
     }

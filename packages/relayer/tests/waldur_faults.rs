@@ -234,11 +234,9 @@ impl World {
             let next = self
                 .engine
                 .outbox
-                .intents(usize::MAX)
+                .intent_figures()
                 .expect("intents")
-                .iter()
-                .map(|i| i.next_attempt_at)
-                .min()
+                .next_attempt_at
                 .unwrap_or(now);
             self.engine.chain.advance(next.saturating_sub(now).max(5));
         }

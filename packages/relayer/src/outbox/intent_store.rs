@@ -16,6 +16,8 @@ pub struct IntentFigures {
     pub dead_letters: u64,
     /// Chain time the oldest waiting intent was recorded at.
     pub oldest_waiting_since: Option<u64>,
+    /// Chain time the first waiting intent is due at.
+    pub next_attempt_at: Option<u64>,
 }
 
 fn decode(key: &str, bytes: &[u8]) -> Result<Intent, OutboxError> {
@@ -132,6 +134,11 @@ impl Outbox {
                         figures
                             .oldest_waiting_since
                             .map_or(intent.recorded_at, |t| t.min(intent.recorded_at)),
+                    );
+                    figures.next_attempt_at = Some(
+                        figures
+                            .next_attempt_at
+                            .map_or(intent.next_attempt_at, |t| t.min(intent.next_attempt_at)),
                     );
                 }
                 IntentState::DeadLetter => figures.dead_letters += 1,
