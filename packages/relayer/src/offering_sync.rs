@@ -617,6 +617,12 @@ impl OfferingSync {
             return Ok(false);
         }
         match state.waldur_state_action() {
+            // A provider may unpause its offering; only staff may activate
+            // a Draft one (`ProviderOfferingViewSet.activate_permissions`
+            // in waldur-mastermind `marketplace/views.py`).
+            "activate" if shown == "Paused" => {
+                self.client.unpause_offering(uuid).await?;
+            }
             "activate" => {
                 self.client.activate_offering(uuid).await?;
             }
