@@ -395,6 +395,26 @@ impl EmulatorState {
         .map_err(|error| error.body)
     }
 
+    /// Adds a free monthly plan to an offering, so that a resource can
+    /// switch to it; `None` if the offering is unknown.
+    pub fn seed_plan(&self, offering_uuid: &str, name: &str) -> Option<Seeded> {
+        let mut store = self.shared.store();
+        let offering = store.offerings.get_mut(&normalize_uuid(offering_uuid))?;
+        let uuid = new_uuid();
+        offering.plans.push(crate::model::PlanRecord {
+            uuid: uuid.clone(),
+            name: name.to_owned(),
+            description: String::new(),
+            article_code: String::new(),
+            max_amount: None,
+            archived: false,
+            unit_price: "0.00".to_owned(),
+            unit: crate::model::BillingUnit::Month,
+            backend_id: String::new(),
+        });
+        Some(self.seeded(paths::PLANS, uuid))
+    }
+
     /// The resource's plan period in force now (opened if it has none).
     pub fn current_plan_period(&self, resource_uuid: &str) -> Option<String> {
         ops::ensure_plan_period(&mut self.shared.store(), &normalize_uuid(resource_uuid))

@@ -639,3 +639,38 @@ fn check_usage_limit(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn period_ending(end: Option<String>) -> Store {
+        let mut store = Store::default();
+        store.plan_periods.insert(
+            "aa".repeat(16),
+            PlanPeriodRecord {
+                uuid: "aa".repeat(16),
+                resource_uuid: "bb".repeat(16),
+                plan_uuid: "cc".repeat(16),
+                start: "2020-01-01T00:00:00.000000Z".to_owned(),
+                end,
+            },
+        );
+        store
+    }
+
+    #[test]
+    fn a_plan_period_ended_before_this_month_is_closed() {
+        // `ComponentUsageCreateSerializer.validate_plan_period`.
+        let last_month = today().previous_month_start().iso();
+        let store = period_ending(Some(format!("{last_month}T12:00:00.000000Z")));
+        assert_eq!(
+            plan_period_resource(&store, &"aa".repeat(16)),
+            Err("Billing period is closed.".to_owned())
+        );
+        let store = period_ending(Some(now_iso()));
+        assert_eq!(plan_period_resource(&store, &"aa".repeat(16)), Ok("bb".repeat(16)));
+        let store = period_ending(None);
+        assert_eq!(plan_period_resource(&store, &"aa".repeat(16)), Ok("bb".repeat(16)));
+    }
+}
