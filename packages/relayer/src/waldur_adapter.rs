@@ -31,11 +31,11 @@ use ve_types::calendar::Date;
 use waldur::{ComponentUsage, ResourceFilter, ResourceState, UsageFilter, WaldurClient};
 
 use crate::offering_sync::BASE_COMPONENT_TYPE;
-use usage_ledger::{parse_hundredths, UsageLedger, UsageRow};
 use crate::outbox::{Outbox, Watermark};
 use crate::waldur_port::{
     ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
 };
+use usage_ledger::{parse_hundredths, UsageLedger, UsageRow};
 
 fn api(e: waldur::Error) -> WaldurError {
     // Waldur refuses a second order for a resource with 400, not 409, but

@@ -626,7 +626,9 @@ fn check_usage_limit(
     let total: i128 = store
         .usages
         .values()
-        .filter(|u| u.resource_uuid == resource_uuid && u.component_type == component.component_type)
+        .filter(|u| {
+            u.resource_uuid == resource_uuid && u.component_type == component.component_type
+        })
         .filter(|u| counted(&u.date))
         .map(|u| u.hundredths)
         .sum();
@@ -669,8 +671,14 @@ mod tests {
             Err("Billing period is closed.".to_owned())
         );
         let store = period_ending(Some(now_iso()));
-        assert_eq!(plan_period_resource(&store, &"aa".repeat(16)), Ok("bb".repeat(16)));
+        assert_eq!(
+            plan_period_resource(&store, &"aa".repeat(16)),
+            Ok("bb".repeat(16))
+        );
         let store = period_ending(None);
-        assert_eq!(plan_period_resource(&store, &"aa".repeat(16)), Ok("bb".repeat(16)));
+        assert_eq!(
+            plan_period_resource(&store, &"aa".repeat(16)),
+            Ok("bb".repeat(16))
+        );
     }
 }

@@ -121,7 +121,10 @@ async fn a_second_report_in_a_plan_period_replaces_and_a_plan_switch_adds_a_row(
         .switch_plan(&s.resource_uuid, &first_plan.uuid)
         .expect("first plan");
 
-    assert_eq!(s.set_usage(s.usage(json!("3.25"))).await, (201, Value::Null));
+    assert_eq!(
+        s.set_usage(s.usage(json!("3.25"))).await,
+        (201, Value::Null)
+    );
     assert_eq!(s.set_usage(s.usage(json!("4.5"))).await, (201, Value::Null));
     // Same plan period and month: one row, the last amount.
     assert_eq!(amounts(&s.list().await), vec!["4.50"]);
@@ -129,8 +132,14 @@ async fn a_second_report_in_a_plan_period_replaces_and_a_plan_switch_adds_a_row(
     let new_period = state
         .switch_plan(&s.resource_uuid, &second_plan.uuid)
         .expect("switch");
-    assert_eq!(state.current_plan_period(&s.resource_uuid), Some(new_period));
-    assert_eq!(s.set_usage(s.usage(json!("1.25"))).await, (201, Value::Null));
+    assert_eq!(
+        state.current_plan_period(&s.resource_uuid),
+        Some(new_period)
+    );
+    assert_eq!(
+        s.set_usage(s.usage(json!("1.25"))).await,
+        (201, Value::Null)
+    );
     let rows = s.list().await;
     let mut listed = amounts(&rows);
     listed.sort_unstable();
@@ -145,8 +154,12 @@ async fn a_plan_period_named_in_the_request_takes_the_report() {
     let state = &s.emulator.state;
     let small = state.seed_plan(&s.offering_uuid, "Small").expect("plan");
     let large = state.seed_plan(&s.offering_uuid, "Large").expect("plan");
-    let old_period = state.switch_plan(&s.resource_uuid, &small.uuid).expect("plan");
-    state.switch_plan(&s.resource_uuid, &large.uuid).expect("switch");
+    let old_period = state
+        .switch_plan(&s.resource_uuid, &small.uuid)
+        .expect("plan");
+    state
+        .switch_plan(&s.resource_uuid, &large.uuid)
+        .expect("switch");
     // The old period ended this month: not closed yet (`validate_plan_period`).
     let answer = s
         .set_usage(json!({"plan_period": old_period, "usages": [{"type": "cpu", "amount": "2"}]}))
@@ -163,7 +176,10 @@ async fn a_plan_period_named_in_the_request_takes_the_report() {
 async fn negative_amounts_pass_as_in_waldur() {
     // `ComponentUsageItemSerializer.amount` sets no minimum.
     let s = setup().await;
-    assert_eq!(s.set_usage(s.usage(json!("-1.5"))).await, (201, Value::Null));
+    assert_eq!(
+        s.set_usage(s.usage(json!("-1.5"))).await,
+        (201, Value::Null)
+    );
     assert_eq!(amounts(&s.list().await), vec!["-1.50"]);
     // A JSON number is a decimal too.
     assert_eq!(s.set_usage(s.usage(json!(2.25))).await, (201, Value::Null));
@@ -338,7 +354,10 @@ async fn a_total_limit_refuses_the_amount_that_passes_it() {
         http: s.http.clone(),
         emulator: s.emulator,
     };
-    assert_eq!(capped.set_usage(capped.usage(json!("6"))).await, (201, Value::Null));
+    assert_eq!(
+        capped.set_usage(capped.usage(json!("6"))).await,
+        (201, Value::Null)
+    );
     // `validate_amount` adds the rows already there (the one being
     // replaced included) to the new amount.
     capped
@@ -348,6 +367,9 @@ async fn a_total_limit_refuses_the_amount_that_passes_it() {
             json!(["Total amount exceeds limit. Total amount: 10.50, limit: 10."]),
         )
         .await;
-    assert_eq!(capped.set_usage(capped.usage(json!("4"))).await, (201, Value::Null));
+    assert_eq!(
+        capped.set_usage(capped.usage(json!("4"))).await,
+        (201, Value::Null)
+    );
     assert_eq!(amounts(&capped.list().await), vec!["4.00"]);
 }

@@ -195,7 +195,10 @@ mod tests {
     fn the_fraction_of_a_month_is_carried_into_the_next() {
         let mut ledger = UsageLedger::default();
         let nov = periods(&["2026-10-01", "2026-11-01"]);
-        assert_eq!(ledger.observe(&nov, &[row("2026-11-01", "12.50")]), Some(12));
+        assert_eq!(
+            ledger.observe(&nov, &[row("2026-11-01", "12.50")]),
+            Some(12)
+        );
         let dec = periods(&["2026-11-01", "2026-12-01"]);
         assert_eq!(
             ledger.observe(
@@ -223,9 +226,15 @@ mod tests {
     fn a_correction_down_is_absorbed_not_billed_twice() {
         let mut ledger = UsageLedger::default();
         let listed = periods(&["2026-11-01", "2026-12-01"]);
-        assert_eq!(ledger.observe(&listed, &[row("2026-12-01", "10")]), Some(10));
+        assert_eq!(
+            ledger.observe(&listed, &[row("2026-12-01", "10")]),
+            Some(10)
+        );
         assert_eq!(ledger.observe(&listed, &[row("2026-12-01", "8")]), Some(0));
-        assert_eq!(ledger.observe(&listed, &[row("2026-12-01", "10.99")]), Some(0));
+        assert_eq!(
+            ledger.observe(&listed, &[row("2026-12-01", "10.99")]),
+            Some(0)
+        );
         assert_eq!(ledger.observe(&listed, &[row("2026-12-01", "11")]), Some(1));
         assert_eq!(ledger.units_billed, 11);
     }
@@ -235,7 +244,10 @@ mod tests {
         let reported = BTreeMap::from([("2026-12-01".to_string(), 12u128)]);
         let mut ledger = UsageLedger::from_whole_units_reported(&reported);
         let listed = periods(&["2026-11-01", "2026-12-01"]);
-        assert_eq!(ledger.observe(&listed, &[row("2026-12-01", "12.50")]), Some(0));
+        assert_eq!(
+            ledger.observe(&listed, &[row("2026-12-01", "12.50")]),
+            Some(0)
+        );
         assert_eq!(ledger.observe(&listed, &[row("2026-12-01", "13")]), Some(1));
     }
 

@@ -351,13 +351,18 @@ mod tests {
         assert_eq!(parse("0.001"), places);
         assert_eq!(
             parse("1234567890123456789"),
-            Err("Ensure that there are no more than 18 digits before the decimal point.".to_owned())
+            Err(
+                "Ensure that there are no more than 18 digits before the decimal point.".to_owned()
+            )
         );
         assert_eq!(
             parse("123456789012345678901"),
             Err("Ensure that there are no more than 20 digits in total.".to_owned())
         );
-        assert_eq!(parse("999999999999999999.99"), Ok(99_999_999_999_999_999_999));
+        assert_eq!(
+            parse("999999999999999999.99"),
+            Ok(99_999_999_999_999_999_999)
+        );
         let invalid = Err("A valid number is required.".to_owned());
         assert_eq!(parse("abc"), invalid);
         assert_eq!(parse(""), invalid);
