@@ -417,7 +417,7 @@ impl WaldurPort for WaldurAdapter {
         }
         // Components seen before but not listed now (their rows were
         // removed) still get a pass, so their ledgers see the empty months.
-        for (resource_uuid, _) in &active {
+        for resource_uuid in active.keys() {
             let prefix = format!("{USAGE}{resource_uuid}:");
             let known = self
                 .store
