@@ -484,13 +484,28 @@ impl WaldurPort for WaldurAdapter {
         // A terminated resource takes no more usage in Waldur (set_usage
         // refuses it): once a pass after termination has nothing to bill,
         // its usage is final and it is not listed again.
+        // Saving the record here also saves its `Terminated` state, so
+        // only once that state is stored (the engine queues a resource
+        // update's callbacks with its watermark before asking for usage):
+        // an unstored Terminated callback must still be seen again.
         for (resource_uuid, (allocation_id, _, terminated)) in &active {
-            if *terminated && !billed_now.contains(resource_uuid) {
-                if let Some(entry) = self.tracked.get_mut(allocation_id) {
-                    entry.usage_final = true;
-                }
-                self.persist(allocation_id)?;
+            if !*terminated || billed_now.contains(resource_uuid) {
+                continue;
             }
+            let key = format!("{TRACK}{allocation_id}");
+            let stored_terminated = self
+                .store
+                .states_with_prefix::<Tracked>(&key)
+                .map_err(|e| WaldurError::Api(e.to_string()))?
+                .into_iter()
+                .any(|(k, t)| k == key && t.last_state == Some(ResourceState::Terminated));
+            if !stored_terminated {
+                continue;
+            }
+            if let Some(entry) = self.tracked.get_mut(allocation_id) {
+                entry.usage_final = true;
+            }
+            self.persist(allocation_id)?;
         }
         Ok(out)
     }

@@ -229,3 +229,21 @@ async fn usage_is_not_listed_after_termination_once_the_last_units_are_billed() 
         "a terminated resource's usage was listed again"
     );
 }
+
+/// A Terminated state seen but not yet stored by the engine is not saved
+/// behind its back by the usage pass: after a restart it is seen again.
+#[tokio::test(flavor = "current_thread")]
+async fn the_usage_pass_does_not_store_an_unqueued_termination() {
+    let mut w = world().await;
+    w.waldur
+        .state
+        .set_resource_state(&w.resource, ResourceState::Terminated);
+    let seen = w.adapter.resource_updates(2_000).await.expect("poll");
+    assert_eq!(seen.len(), 1);
+    // Not queued: the engine stopped here.
+    assert_eq!(w.billed(2_100).await, vec![]);
+    assert_eq!(w.billed(2_200).await, vec![]);
+    w.restart();
+    let again = w.adapter.resource_updates(3_000).await.expect("poll");
+    assert_eq!(again.len(), 1, "the termination was lost");
+}
