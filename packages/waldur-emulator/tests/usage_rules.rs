@@ -125,9 +125,13 @@ async fn a_second_report_in_a_plan_period_replaces_and_a_plan_switch_adds_a_row(
         s.set_usage(s.usage(json!("3.25"))).await,
         (201, Value::Null)
     );
-    assert_eq!(s.set_usage(s.usage(json!("4.5"))).await, (201, Value::Null));
+    let recurring = json!({"resource": s.resource_uuid,
+        "usages": [{"type": "cpu", "amount": "4.5", "recurring": true}]});
+    assert_eq!(s.set_usage(recurring).await, (201, Value::Null));
     // Same plan period and month: one row, the last amount.
-    assert_eq!(amounts(&s.list().await), vec!["4.50"]);
+    let rows = s.list().await;
+    assert_eq!(amounts(&rows), vec!["4.50"]);
+    assert_eq!(rows[0]["recurring"], true);
 
     let new_period = state
         .switch_plan(&s.resource_uuid, &second_plan.uuid)
@@ -146,6 +150,9 @@ async fn a_second_report_in_a_plan_period_replaces_and_a_plan_switch_adds_a_row(
     assert_eq!(listed, vec!["1.25", "4.50"], "the switch must add a row");
     assert_eq!(rows[0]["billing_period"], rows[1]["billing_period"]);
     assert_ne!(rows[0]["uuid"], rows[1]["uuid"]);
+    // A report clears the flag on every row of its component and month
+    // first (`ComponentUsageCreateSerializer.save`).
+    assert!(rows.iter().all(|row| row["recurring"] == false), "{rows:?}");
 }
 
 #[tokio::test]
@@ -372,4 +379,23 @@ async fn a_total_limit_refuses_the_amount_that_passes_it() {
         (201, Value::Null)
     );
     assert_eq!(amounts(&capped.list().await), vec!["4.00"]);
+    // Waldur saves item by item without a transaction: an item refused
+    // after a good one leaves the good one saved, but `current_usages`
+    // (written after the loop) untouched.
+    let current_before = capped.snapshot().await.1;
+    let answer = capped
+        .set_usage(json!({"resource": capped.resource_uuid, "usages": [
+            {"type": "cpu", "amount": "5"},
+            {"type": "cpu", "amount": "7"},
+        ]}))
+        .await;
+    assert_eq!(
+        answer,
+        (
+            400,
+            json!(["Total amount exceeds limit. Total amount: 12.00, limit: 10."])
+        )
+    );
+    assert_eq!(amounts(&capped.list().await), vec!["5.00"]);
+    assert_eq!(capped.snapshot().await.1, current_before);
 }
