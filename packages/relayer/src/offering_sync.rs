@@ -41,8 +41,9 @@ use crate::chain::{ChainClient, ChainError, ContractEvent};
 use crate::outbox::{Outbox, OutboxError};
 
 pub use mapping::{
-    ExportedComponent, ExportedOffering, Mapping, MappingError, BASE_COMPONENT_TYPE,
-    NAME_MAX_CHARS, RESERVED_ATTRIBUTES,
+    CategoryProfile, ExportedComponent, ExportedOffering, Mapping, MappingError,
+    BASE_COMPONENT_TYPE, DEFAULT_OFFERING_TYPE, DEFAULT_PLAN_NAME, NAME_MAX_CHARS,
+    QUANTITY_COMPONENT_TYPE, RESERVED_ATTRIBUTES,
 };
 pub use metrics::{
     DurationHistogram, Metric, MetricKind, MetricValue, SyncBacklog, SyncMetrics, GUIDE_NAMES,

@@ -207,7 +207,8 @@ async fn a_new_offering_appears_in_waldur_mapped_and_active() {
     let o = w.the_waldur_offering(&id).await;
     assert_eq!(o.name.as_deref(), Some("Standard Compute Instance"));
     assert_eq!(o.description.as_deref(), Some("General-purpose compute"));
-    assert_eq!(o.offering_type.as_deref(), Some("Support.PerHour"));
+    // No profile for Compute: the type every Waldur has.
+    assert_eq!(o.offering_type.as_deref(), Some("Marketplace.Basic"));
     assert_eq!(o.category_uuid.as_deref(), Some(w.compute_uuid.as_str()));
     assert_eq!(o.customer_uuid.as_deref(), Some(w.customer_uuid.as_str()));
     assert_eq!(state_of(&o), "Active");
@@ -222,9 +223,17 @@ async fn a_new_offering_appears_in_waldur_mapped_and_active() {
     assert_eq!(a["memory_gb"], "16");
     assert_eq!(a["ve_pricing"]["base_price"], "0.050000");
     assert_eq!(a["ve_pricing"]["model"], "hourly");
-    assert_eq!(o.components.len(), 1);
-    let c = &o.components[0];
-    assert_eq!(c.component_type.as_deref(), Some("base-price"));
+    assert_eq!(o.components.len(), 2);
+    let component = |kind: &str| {
+        o.components
+            .iter()
+            .find(|c| c.component_type.as_deref() == Some(kind))
+            .unwrap_or_else(|| panic!("no {kind} component"))
+    };
+    // The allocation's quantity: the only `limit` component.
+    let q = component("ve-quantity");
+    assert_eq!(q.billing_type.as_ref().map(|b| b.as_str()), Some("limit"));
+    let c = component("base-price");
     assert_eq!(c.billing_type.as_ref().map(|b| b.as_str()), Some("usage"));
     assert_eq!(c.measured_unit.as_deref(), Some("hour"));
     assert_eq!(c.limit_period.as_deref(), Some("month"));
@@ -232,6 +241,8 @@ async fn a_new_offering_appears_in_waldur_mapped_and_active() {
         o.plans[0].unit_price.as_ref().map(|p| p.as_str()),
         Some("0.050000")
     );
+    assert_eq!(o.plans[0].name.as_deref(), Some("Standard"));
+    assert_eq!(o.plans[0].unit.as_ref().map(|u| u.as_str()), Some("hour"));
 
     // Encrypted secrets never reach Waldur.
     let uuid = o.uuid.clone().expect("uuid");
@@ -325,7 +336,7 @@ async fn an_update_changes_version_checksum_and_waldur() {
         .filter_map(|c| c.component_type.clone())
         .collect();
     types.sort();
-    assert_eq!(types, ["base-price", "gpu"]);
+    assert_eq!(types, ["base-price", "gpu", "ve-quantity"]);
     assert_eq!(
         after.checksum,
         Some(ExportedOffering::from_waldur(&o).checksum())

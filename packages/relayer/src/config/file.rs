@@ -47,6 +47,8 @@ pub struct FileConfig {
     pub waldur_customer_uuid: Option<String>,
     pub waldur_offering_map: Option<PathBuf>,
     pub waldur_category_map: Option<PathBuf>,
+    pub waldur_category_profiles: Option<PathBuf>,
+    pub waldur_accept_terms_of_service: Option<bool>,
     pub waldur_cluster_map: Option<PathBuf>,
     pub waldur_offering_sync_enabled: Option<bool>,
     pub waldur_offering_sync_interval: Option<f64>,

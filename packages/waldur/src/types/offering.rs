@@ -37,6 +37,9 @@ pub struct Offering {
     pub shared: Option<bool>,
     pub billable: Option<bool>,
     pub created: Option<String>,
+    /// Non-empty on a shared offering: orders must accept it
+    /// (`accepting_terms_of_service: true`).
+    pub terms_of_service: Option<String>,
 }
 
 /// `OfferingComponent` as the server returns it.
@@ -215,6 +218,10 @@ pub struct OfferingCreateRequest {
     pub backend_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backend_metadata: Option<serde_json::Value>,
+    /// Text consumers must accept: orders then need
+    /// `accepting_terms_of_service: true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terms_of_service: Option<String>,
 }
 
 /// `OfferingOverviewUpdateRequest` of `update_overview/`.
