@@ -46,7 +46,9 @@ mod ids;
 mod listing;
 pub mod model;
 mod ops;
+mod plugins;
 mod render;
+mod roles;
 mod routes;
 mod rules;
 mod server;
@@ -58,4 +60,5 @@ pub use control::{
 };
 pub use faults::Fault;
 pub use model::{BillingType, CoreState, OfferingState, OrderState, ResourceState};
+pub use plugins::DEFAULT_OFFERING_TYPES;
 pub use server::{Emulator, EmulatorHandle, RecordedRequest};

@@ -313,9 +313,13 @@ async fn emulator_answers_match_the_openapi_schema() {
             "/api/marketplace-orders/",
             "marketplace-orders/",
             Some(json!({
-                "offering": offering["url"],
+                // Orders take the public offering and public plan links.
+                "offering": h.emulator.state.public_offering_url(&offering_uuid),
                 "project": project.url,
-                "plan": offering["plans"][0]["url"],
+                "plan": h.emulator.state.public_plan_url(
+                    &offering_uuid,
+                    offering["plans"][0]["uuid"].as_str().unwrap()
+                ),
                 "attributes": {"name": "alloc-1"},
                 "limits": {"ram": 64}
             })),

@@ -2,7 +2,7 @@
 //! `marketplace-provider-resources/` (provider view) over the same data.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::Uri;
 use axum::response::Response;
@@ -15,13 +15,14 @@ use crate::ids::normalize_uuid;
 use crate::listing::QueryParams;
 use crate::model::ResourceState;
 use crate::ops::terminate_resource;
+use crate::roles::Caller;
 use crate::rules::resource_set_state_ok;
 use crate::server::AppState;
 use crate::validate::{int_map, json_object, optional_bool, optional_str, Body};
-use std::sync::atomic::Ordering;
 
 pub async fn list(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
@@ -42,6 +43,7 @@ pub async fn list(
     let records = store
         .resources
         .values()
+        .filter(|r| caller.sees_project(&r.project_uuid))
         .filter(|r| matches_any(&offerings, &r.offering_uuid))
         .filter(|r| matches_any(&states, r.state.as_str()))
         .filter(|r| matches_opt(backend_id, &r.backend_id))
@@ -72,12 +74,14 @@ pub async fn list(
 
 pub async fn retrieve(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(uuid): Path<String>,
 ) -> ApiResult<Response> {
     let store = state.store();
     let resource = store
         .resources
         .get(&normalize_uuid(&uuid))
+        .filter(|r| caller.sees_project(&r.project_uuid))
         .ok_or_else(ApiError::not_found)?;
     Ok(ok_json(state.renderer(&store).resource(resource)))
 }
@@ -85,35 +89,41 @@ pub async fn retrieve(
 /// The consumer view offers only `terminate` among the emulated actions.
 pub async fn consumer_action(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((uuid, action)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult<Response> {
     let body = json_object(&body)?;
     match action.as_str() {
-        "terminate" => terminate(&state, &normalize_uuid(&uuid), &body),
+        "terminate" => terminate(&state, &caller, &normalize_uuid(&uuid), &body),
         _ => Err(ApiError::not_found()),
     }
 }
 
 pub async fn provider_action(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((uuid, action)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult<Response> {
     let uuid = normalize_uuid(&uuid);
     let body = json_object(&body)?;
     if action == "terminate" {
-        return terminate(&state, &uuid, &body);
+        return terminate(&state, &caller, &uuid, &body);
     }
     // Checked before the lookup, as DRF checks permissions first.
-    if action == "set_paused" && !state.token_is_staff.load(Ordering::Relaxed) {
+    if action == "set_paused" && !caller.is_staff() {
         return Err(ApiError::forbidden());
     }
     let mut store = state.store();
     let resource = store
         .resources
         .get_mut(&uuid)
+        .filter(|r| caller.sees_project(&r.project_uuid))
         .ok_or_else(ApiError::not_found)?;
+    // The provider-resource actions need a permission on the offering's
+    // customer (`SET_RESOURCE_BACKEND_ID`, ...), which a consumer lacks.
+    caller.require_owner_permission()?;
     match action.as_str() {
         "set_backend_id" => {
             let backend_id = optional_str(&body, "backend_id", 255)?.unwrap_or_default();
@@ -174,12 +184,12 @@ pub async fn provider_action(
     }
 }
 
-fn terminate(state: &AppState, uuid: &str, body: &Body) -> ApiResult<Response> {
+fn terminate(state: &AppState, caller: &Caller, uuid: &str, body: &Body) -> ApiResult<Response> {
     let attributes = match body.get("attributes") {
         None | Some(Value::Null) => json!({}),
         Some(value) => value.clone(),
     };
     let mut store = state.store();
-    let order_uuid = terminate_resource(&mut store, uuid, attributes)?;
+    let order_uuid = terminate_resource(&mut store, uuid, attributes, caller)?;
     Ok(ok_json(json!({ "order_uuid": order_uuid })))
 }
