@@ -930,3 +930,69 @@ async fn a_consumer_cannot_use_provider_resource_actions() {
     let now = w.emulator.state.resource_json(resource).unwrap();
     assert_eq!(now["backend_id"], "");
 }
+
+// ---- the control endpoints for roles and plugins ----
+
+/// `/control/tokens/` and `/control/offering-types/` do over HTTP what
+/// `add_consumer_token` and `set_offering_types` do; only the provider's
+/// token may call them.
+#[tokio::test]
+async fn roles_and_offering_types_are_set_through_control_endpoints() {
+    let w = World::start().await;
+    let origin = w.emulator.base_url.trim_end_matches("api/").to_owned();
+    let control = |token: &'static str, path: &'static str, body: Value| {
+        let request = w
+            .http
+            .post(format!("{origin}control/{path}"))
+            .header("Authorization", format!("Token {token}"))
+            .json(&body);
+        async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            (status, response.json::<Value>().await.unwrap())
+        }
+    };
+    let bob = json!({"token": "bob-token", "role": "consumer", "username": "bob",
+                     "projects": [w.consumer_project.uuid]});
+    // A consumer cannot hand out tokens, nor can staff.
+    for token in [CONSUMER, STAFF] {
+        assert_eq!(
+            control(token, "tokens/", bob.clone()).await,
+            (403, json!({"detail": FORBIDDEN}))
+        );
+    }
+    let bad_role = json!({"token": "x", "role": "owner", "username": "x"});
+    assert_eq!(
+        control(PROVIDER, "tokens/", bad_role).await,
+        (400, json!({"role": ["\"owner\" is not a valid choice."]}))
+    );
+    let (status, _) = control(PROVIDER, "tokens/", bob).await;
+    assert_eq!(status, 201);
+    let slurm = w.seeded_offering("Marketplace.Slurm");
+    let order = w
+        .good_order("bob-token", &slurm.uuid, &w.consumer_project)
+        .await;
+    assert_eq!(order["state"], "pending-consumer");
+    assert_eq!(order["created_by_username"], "bob");
+
+    let (status, body) = control(
+        PROVIDER,
+        "offering-types/",
+        json!({"types": ["Marketplace.Basic"]}),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (200, json!({"types": ["Marketplace.Basic"]}))
+    );
+    let answer = w
+        .post(
+            PROVIDER,
+            "marketplace-provider-offerings/",
+            json!({"name": "S", "type": "Marketplace.Slurm",
+                   "category": w.category.url, "customer": w.provider.url}),
+        )
+        .await;
+    assert_eq!(answer, (400, json!({"type": ["Invalid value."]})));
+    assert_eq!(listed_offerings(&w).await, 1, "only the seeded one");
+}
