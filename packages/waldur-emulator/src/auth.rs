@@ -6,6 +6,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::api_error::ApiError;
+use crate::roles::Role;
 use crate::server::AppState;
 
 /// Lets the request through only with one of the emulator's tokens, and
@@ -20,6 +21,17 @@ pub async fn require_token(
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
     match check(header, |key| state.caller_for(key)) {
+        // The emulator's own endpoints are the provider's: a consumer
+        // token must not make itself staff.
+        Ok(caller)
+            if request
+                .uri()
+                .path()
+                .starts_with(crate::routes::CONTROL_PREFIX)
+                && !matches!(caller.role, Role::Provider { .. }) =>
+        {
+            ApiError::forbidden().into_response()
+        }
         Ok(caller) => {
             request.extensions_mut().insert(caller);
             next.run(request).await

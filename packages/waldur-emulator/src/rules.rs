@@ -241,6 +241,34 @@ mod tests {
     }
 
     #[test]
+    fn consumer_review_and_cancel() {
+        use OrderAction::*;
+        assert_eq!(
+            order_transition(OrderState::PendingConsumer, ApproveByConsumer),
+            Ok(OrderState::PendingProvider)
+        );
+        assert_eq!(
+            order_transition(OrderState::PendingProvider, ApproveByConsumer),
+            Err(&["pending-consumer"][..])
+        );
+        assert_eq!(
+            order_transition(OrderState::PendingConsumer, RejectByConsumer),
+            Ok(OrderState::Rejected)
+        );
+        assert_eq!(
+            order_transition(OrderState::Executing, Cancel),
+            Ok(OrderState::Canceled)
+        );
+        assert!(order_transition(OrderState::Done, Cancel).is_err());
+        assert_eq!(OrderAction::parse("cancel"), Some(Cancel));
+        assert_eq!(
+            SetStateErred.offering_types(),
+            Some(&["Marketplace.Slurm"][..])
+        );
+        assert_eq!(ApproveByProvider.offering_types(), None);
+    }
+
+    #[test]
     fn resources_follow_their_orders() {
         use OrderKind::*;
         assert_eq!(resource_follows_order(Create, OrderState::Executing), None);
@@ -268,6 +296,11 @@ mod tests {
             resource_follows_order(Update, OrderState::Erred),
             Some(ResourceState::Erred)
         );
+        assert_eq!(
+            resource_follows_order(Terminate, OrderState::Rejected),
+            Some(ResourceState::Ok)
+        );
+        assert_eq!(resource_follows_order(Create, OrderState::Canceled), None);
     }
 
     #[test]

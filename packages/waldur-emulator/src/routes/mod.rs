@@ -94,6 +94,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/slurm-jobs/{uuid}/", get(slurm_jobs::retrieve))
         .route("/control/summary/", get(emulator_control::summary))
+        .route("/control/tokens/", post(emulator_control::add_token))
+        .route(
+            "/control/offering-types/",
+            post(emulator_control::set_offering_types),
+        )
         .route(
             "/control/slurm-jobs/{uuid}/runtime/",
             post(emulator_control::set_slurm_job_runtime),
