@@ -13,11 +13,13 @@ use marketplace::msg::{EncryptedSecrets, ExecuteMsg, OfferingResponse, QueryMsg}
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::{ChainClient, ContractEvent};
 use ve_relayer::offering_sync::{
-    ExportedOffering, OfferingSync, OfferingSyncConfig, SyncOutcome, SyncState,
+    CategoryProfile, ExportedOffering, OfferingSync, OfferingSyncConfig, SyncOutcome, SyncState,
 };
 use ve_relayer::outbox::Outbox;
 use ve_types::{Category, OfferingFields, PriceComponent, Pricing, PricingModel};
-use waldur::{Config, Offering, OfferingFilter, OfferingOverviewUpdate, WaldurClient};
+use waldur::{
+    BillingUnit, Config, Offering, OfferingFilter, OfferingOverviewUpdate, WaldurClient,
+};
 use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed};
 
 const TOKEN: &str = "sync-token";
@@ -739,4 +741,59 @@ async fn offerings_ingested_from_waldur_are_left_to_waldur() {
         (m.events_received, m.events_dropped, m.queue_depth),
         (1, 1, 0)
     );
+}
+
+/// The category's profile sets the Waldur offering type and the plan. A
+/// type no installed plugin provides (the mapping spec's `Support.PerHour`)
+/// is refused by Waldur with 400 `{"type": ["Invalid value."]}`
+/// (`OfferingCreateSerializer`'s type choices are the registered plugins'):
+/// the attempt fails with Waldur's answer and creates nothing.
+#[tokio::test(flavor = "current_thread")]
+async fn the_category_profile_sets_type_and_plan_and_an_uninstalled_type_is_refused() {
+    let mut w = World::new().await;
+    let id = w.create_offering();
+
+    let mut config = w.config();
+    config.mapping.profiles.insert(
+        Category::Compute,
+        CategoryProfile {
+            offering_type: "Support.PerHour".into(),
+            ..CategoryProfile::default()
+        },
+    );
+    let mut sync = w.open(config);
+    let outcomes = pass(&mut sync, &w, T0).await;
+    match only_outcome(&outcomes, &id) {
+        SyncOutcome::Failed { error, .. } => {
+            assert!(error.contains("400"), "{error}");
+            assert!(error.contains("Invalid value."), "{error}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert!(w.waldur_offerings_for(&id).await.is_empty());
+    drop(sync);
+
+    // Another relayer database, a profile naming an installed plugin's
+    // type and a plan of its own.
+    let mut config = w.config();
+    config.mapping.profiles.insert(
+        Category::Compute,
+        CategoryProfile {
+            offering_type: "Marketplace.Slurm".into(),
+            plan_name: "Daily".into(),
+            plan_unit: Some(BillingUnit::Day),
+        },
+    );
+    let other_db = tempfile::tempdir().expect("tempdir");
+    let mut sync = w.open_in(other_db.path(), config);
+    let outcomes = pass(&mut sync, &w, T0).await;
+    assert!(
+        matches!(only_outcome(&outcomes, &id), SyncOutcome::Created { .. }),
+        "{outcomes:?}"
+    );
+    let o = w.the_waldur_offering(&id).await;
+    assert_eq!(o.offering_type.as_deref(), Some("Marketplace.Slurm"));
+    assert_eq!(o.plans.len(), 1);
+    assert_eq!(o.plans[0].name.as_deref(), Some("Daily"));
+    assert_eq!(o.plans[0].unit.as_ref().map(|u| u.as_str()), Some("day"));
 }
