@@ -101,10 +101,7 @@ pub enum WaldurError {
     /// The offering has terms of service and the operator has not
     /// accepted them: the relayer refuses the order itself.
     #[error("Waldur offering {offering} has terms of service and the relayer is not configured to accept them (set `{key}`)")]
-    TermsNotAccepted {
-        offering: String,
-        key: &'static str,
-    },
+    TermsNotAccepted { offering: String, key: &'static str },
     #[error("allocation {0} has no Waldur resource yet")]
     UnknownAllocation(String),
 }

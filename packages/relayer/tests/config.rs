@@ -474,8 +474,12 @@ fn category_profiles_and_terms_acceptance_are_read_with_safe_defaults() {
     assert_eq!(hpc.plan_name, "Hourly");
     assert!(s.waldur.accept_terms_of_service);
     // The flag wins over the file.
-    let s = resolve(&["--waldur-accept-terms-of-service", "false"], &file, token())
-        .expect("settings");
+    let s = resolve(
+        &["--waldur-accept-terms-of-service", "false"],
+        &file,
+        token(),
+    )
+    .expect("settings");
     assert!(!s.waldur.accept_terms_of_service);
 
     // A misspelt key in the file names the setting, not a silent default.

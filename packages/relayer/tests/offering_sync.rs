@@ -17,9 +17,7 @@ use ve_relayer::offering_sync::{
 };
 use ve_relayer::outbox::Outbox;
 use ve_types::{Category, OfferingFields, PriceComponent, Pricing, PricingModel};
-use waldur::{
-    BillingUnit, Config, Offering, OfferingFilter, OfferingOverviewUpdate, WaldurClient,
-};
+use waldur::{BillingUnit, Config, Offering, OfferingFilter, OfferingOverviewUpdate, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed};
 
 const TOKEN: &str = "sync-token";

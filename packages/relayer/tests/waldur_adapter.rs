@@ -237,8 +237,13 @@ async fn an_offering_without_the_quantity_component_gets_no_limits() {
 #[tokio::test(flavor = "current_thread")]
 async fn terms_of_service_are_accepted_only_when_configured() {
     let mut w = world().await;
-    let with_terms =
-        synced_offering(&w.waldur, &w.customer_uuid, &w.category_uuid, Some("Be nice.")).await;
+    let with_terms = synced_offering(
+        &w.waldur,
+        &w.customer_uuid,
+        &w.category_uuid,
+        Some("Be nice."),
+    )
+    .await;
     let link = client(&w.waldur.base_url)
         .urls()
         .public_offering(&with_terms)

@@ -217,10 +217,7 @@ async fn an_order_create_answered_too_late_is_adopted_not_repeated() {
     let resource = w.assert_provisioned_once(ALLOCATION);
     assert_eq!(order.resource_uuid, resource);
     assert_eq!(json!(order.order_uuid), made[0]["uuid"]);
-    assert_eq!(
-        w.resource(&resource)["limits"],
-        json!({ QUANTITY: 2 })
-    );
+    assert_eq!(w.resource(&resource)["limits"], json!({ QUANTITY: 2 }));
 }
 
 /// Each 4xx once, on each call `provision` makes; the engine calls again.
@@ -606,10 +603,7 @@ async fn resize_and_pause_recover_from_each_fault() {
         .state
         .inject_on("POST", limits, Fault::Status(502, 1));
     w.adapter.resize(ALLOCATION, 42).await.expect("resize");
-    assert_eq!(
-        w.resource(&resource)["limits"],
-        json!({ QUANTITY: 42 })
-    );
+    assert_eq!(w.resource(&resource)["limits"], json!({ QUANTITY: 42 }));
     w.waldur
         .state
         .inject_on("POST", paused, Fault::LateAnswer(HELD, 1));
@@ -642,10 +636,7 @@ async fn a_resize_binds_an_order_made_by_a_lost_attempt() {
         .expect("resource")
         .to_string();
     assert_eq!(w.resource(&resource)["backend_id"], json!(ALLOCATION));
-    assert_eq!(
-        w.resource(&resource)["limits"],
-        json!({ QUANTITY: 5 })
-    );
+    assert_eq!(w.resource(&resource)["limits"], json!({ QUANTITY: 5 }));
     w.adapter
         .provision(ALLOCATION, CHAIN_OFFERING, 1)
         .await

@@ -618,7 +618,10 @@ mod tests {
         assert_eq!(plan.unit, Some(BillingUnit::Month));
         // An empty entry is the default profile.
         assert_eq!(m.profile(Category::Hpc), CategoryProfile::default());
-        assert_eq!(m.profile(Category::Hpc).offering_type, DEFAULT_OFFERING_TYPE);
+        assert_eq!(
+            m.profile(Category::Hpc).offering_type,
+            DEFAULT_OFFERING_TYPE
+        );
         // A misspelt key is an error, not a silent default.
         let misspelt = Mapping::profiles_from_json(r#"{"compute": {"typ": "X"}}"#);
         assert!(misspelt.unwrap_err().contains("typ"));
