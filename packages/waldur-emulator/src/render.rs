@@ -215,10 +215,6 @@ impl Renderer<'_> {
             "type": offering.offering_type,
             "shared": offering.shared,
             "billable": offering.billable,
-            // serializers.py `ProviderOfferingDetailsSerializer.Meta.fields`
-            // shows it: consumers (and the relayer) learn from it that
-            // orders must accept the terms.
-            "terms_of_service": offering.terms_of_service,
             "backend_id": offering.backend_id,
             "backend_metadata": offering.backend_metadata,
             "paused_reason": offering.paused_reason,

@@ -27,10 +27,15 @@
 //!   resize follows the same rule.
 //! - **Terms of service.** A shared offering with terms refuses an order
 //!   without `accepting_terms_of_service: true`
-//!   (`OrderCreateSerializer.validate`). The relayer accepts them only
-//!   when the operator configured `waldur_accept_terms_of_service`;
-//!   otherwise it refuses the order itself
-//!   ([`WaldurError::TermsNotAccepted`]) and creates nothing.
+//!   (`OrderCreateSerializer.validate`). Waldur 7 shows the terms as the
+//!   offering's `terms_of_service` field; Waldur 8 keeps them as objects of
+//!   their own (`marketplace-offering-terms-of-service/`, 8.0.5 schema:
+//!   `is_active`, `has_user_consent`), and the 404 of a Waldur without
+//!   that endpoint means none. Terms are to accept when the field is set
+//!   on a shared offering or an active version has no consent of the
+//!   relayer's user. The relayer accepts them only when the operator
+//!   configured `waldur_accept_terms_of_service`; otherwise it refuses the
+//!   order itself ([`WaldurError::TermsNotAccepted`]) and creates nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -125,8 +130,16 @@ impl WaldurAdapter {
             return Ok(known.clone());
         }
         let offering = self.client.get_offering(uuid).await.map_err(api)?;
-        let orderable =
+        let mut orderable =
             OrderableOffering::read(&offering, uuid, self.client.urls()).map_err(api)?;
+        if !orderable.terms_required {
+            orderable.terms_required = match self.client.list_active_terms_of_service(uuid).await {
+                Ok(versions) => versions.iter().any(|v| v.needs_acceptance()),
+                // A Waldur before terms had their own endpoint.
+                Err(waldur::Error::NotFound { .. }) => false,
+                Err(e) => return Err(api(e)),
+            };
+        }
         self.orderable.insert(uuid.to_string(), orderable.clone());
         Ok(orderable)
     }

@@ -303,3 +303,25 @@ mod tests {
         );
     }
 }
+
+/// `OfferingTermsOfService` (`marketplace-offering-terms-of-service/`,
+/// Waldur 8): a version of an offering's terms; orders for the offering
+/// must accept the active one unless the caller has consented.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OfferingTermsOfService {
+    pub uuid: Option<String>,
+    pub offering_uuid: Option<String>,
+    pub terms_of_service: Option<String>,
+    pub version: Option<String>,
+    pub is_active: Option<bool>,
+    pub has_user_consent: Option<bool>,
+}
+
+impl OfferingTermsOfService {
+    /// The active version the caller has not consented to: orders must
+    /// send `accepting_terms_of_service: true`.
+    pub fn needs_acceptance(&self) -> bool {
+        self.is_active == Some(true) && self.has_user_consent != Some(true)
+    }
+}
