@@ -469,7 +469,9 @@ async fn emulator_answers_match_the_openapi_schema() {
     )
     .await;
 
-    // Erred and back, then terminate (a Terminate order in progress).
+    // Erred (staff only) and back, then terminate (a Terminate order in
+    // progress).
+    h.emulator.state.set_token_is_staff(true);
     h.conform(
         "POST",
         "/api/marketplace-provider-resources/{uuid}/set_as_erred/",
@@ -478,6 +480,7 @@ async fn emulator_answers_match_the_openapi_schema() {
         200,
     )
     .await;
+    h.emulator.state.set_token_is_staff(false);
     h.conform(
         "POST",
         "/api/marketplace-provider-resources/{uuid}/set_state_ok/",

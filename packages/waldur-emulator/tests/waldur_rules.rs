@@ -1111,3 +1111,22 @@ async fn update_limits_follows_the_resource_state_machine() {
     let now = w.emulator.state.resource_json(&resource).unwrap();
     assert_eq!(now["limits"], json!({"ram": 8}), "limits kept");
 }
+
+/// views.py `BaseResourceViewSet.set_as_erred_permissions = [is_staff]`.
+#[tokio::test]
+async fn only_staff_marks_a_resource_erred() {
+    let w = World::start().await;
+    let slurm = w.seeded_offering("Marketplace.Slurm");
+    let order = w
+        .good_order(PROVIDER, &slurm.uuid, &w.provider_project)
+        .await;
+    let resource = order["marketplace_resource_uuid"].as_str().unwrap();
+    let path = format!("marketplace-provider-resources/{resource}/set_as_erred/");
+    assert_eq!(
+        w.post(PROVIDER, &path, json!({})).await,
+        (403, json!({"detail": FORBIDDEN}))
+    );
+    assert_eq!(w.resource_state(&order), "Creating");
+    assert_eq!(w.post(STAFF, &path, json!({})).await.0, 200);
+    assert_eq!(w.resource_state(&order), "Erred");
+}

@@ -112,8 +112,10 @@ pub async fn provider_action(
     if action == "terminate" {
         return terminate(&state, &caller, &uuid, &body);
     }
-    // Checked before the lookup, as DRF checks permissions first.
-    if action == "set_paused" && !caller.is_staff() {
+    // Checked before the lookup, as DRF checks permissions first. Only
+    // staff may pause, and mark a resource erred (views.py
+    // `BaseResourceViewSet.set_as_erred_permissions = [is_staff]`).
+    if matches!(action.as_str(), "set_paused" | "set_as_erred") && !caller.is_staff() {
         return Err(ApiError::forbidden());
     }
     let mut store = state.store();
