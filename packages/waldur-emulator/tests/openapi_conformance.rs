@@ -229,6 +229,8 @@ async fn emulator_answers_match_the_openapi_schema() {
     let offering_uuid = uuid_of(&offering);
     let offering_path = format!("marketplace-provider-offerings/{offering_uuid}/");
     let action = "/api/marketplace-provider-offerings/{uuid}/";
+    // Only staff activates (ProviderOfferingViewSet.activate_permissions).
+    h.emulator.state.set_token_is_staff(true);
     for (name, expected) in [
         ("activate", "Active"),
         ("pause", "Paused"),
@@ -245,6 +247,7 @@ async fn emulator_answers_match_the_openapi_schema() {
             .await;
         assert_eq!(answer["state"], expected);
     }
+    h.emulator.state.set_token_is_staff(false);
     let conflict = h
         .call("POST", &format!("{offering_path}unpause/"), None)
         .await;

@@ -88,7 +88,7 @@ impl World {
         assert_eq!(status, 201, "{offering}");
         let uuid = offering["uuid"].as_str().unwrap();
         let path = format!("marketplace-provider-offerings/{uuid}/activate/");
-        assert_eq!(self.post(PROVIDER, &path, json!({})).await.0, 200);
+        assert_eq!(self.post(STAFF, &path, json!({})).await.0, 200);
         self.emulator.state.offering_json(uuid).unwrap()
     }
 
@@ -1129,4 +1129,37 @@ async fn only_staff_marks_a_resource_erred() {
     assert_eq!(w.resource_state(&order), "Creating");
     assert_eq!(w.post(STAFF, &path, json!({})).await.0, 200);
     assert_eq!(w.resource_state(&order), "Erred");
+}
+
+/// views.py `ProviderOfferingViewSet.activate_permissions = [is_staff]`:
+/// the provider may pause and unpause, only staff activates.
+#[tokio::test]
+async fn only_staff_activates_an_offering() {
+    let w = World::start().await;
+    let (status, offering) = w
+        .post(
+            PROVIDER,
+            "marketplace-provider-offerings/",
+            json!({"name": "C", "type": "Marketplace.Basic",
+                   "category": w.category.url, "customer": w.provider.url}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let uuid = offering["uuid"].as_str().unwrap();
+    let path = format!("marketplace-provider-offerings/{uuid}/activate/");
+    assert_eq!(
+        w.post(PROVIDER, &path, json!({})).await,
+        (403, json!({"detail": FORBIDDEN}))
+    );
+    assert_eq!(
+        w.emulator.state.offering_json(uuid).unwrap()["state"],
+        "Draft"
+    );
+    assert_eq!(w.post(STAFF, &path, json!({})).await.0, 200);
+    let pause = format!("marketplace-provider-offerings/{uuid}/pause/");
+    assert_eq!(w.post(PROVIDER, &pause, json!({})).await.0, 200);
+    assert_eq!(
+        w.emulator.state.offering_json(uuid).unwrap()["state"],
+        "Paused"
+    );
 }

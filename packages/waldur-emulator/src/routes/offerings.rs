@@ -150,6 +150,11 @@ pub async fn action(
 ) -> ApiResult<Response> {
     let uuid = normalize_uuid(&uuid);
     let body = json_object(&body)?;
+    // views.py `ProviderOfferingViewSet.activate_permissions = [is_staff]`,
+    // checked before the offering is looked up.
+    if action == "activate" && !caller.is_staff() {
+        return Err(ApiError::forbidden());
+    }
     let mut store = state.store();
     let offering = store
         .offerings
