@@ -492,6 +492,7 @@ fn insert_order(
             callback_url: None,
             request_comment: None,
             provider_rejection_comment: String::new(),
+            consumer_rejection_comment: String::new(),
             provider_reviewed_at: None,
             start_date: None,
         },
