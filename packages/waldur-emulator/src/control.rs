@@ -413,12 +413,17 @@ impl EmulatorState {
         }
     }
 
-    /// Sets an order's state directly; false if unknown.
+    /// Sets an order's state directly; false if unknown. An order put
+    /// back to `pending-consumer` loses its consumer review.
     pub fn set_order_state(&self, uuid: &str, state: OrderState) -> bool {
         let mut store = self.shared.store();
         match store.orders.get_mut(&normalize_uuid(uuid)) {
             Some(order) => {
                 order.state = state;
+                if state == OrderState::PendingConsumer {
+                    order.consumer_reviewed_by = None;
+                    order.consumer_reviewed_at = None;
+                }
                 order.modified = now_iso();
                 true
             }

@@ -221,6 +221,7 @@ pub struct OrderRecord {
     pub callback_url: Option<String>,
     pub request_comment: Option<String>,
     pub provider_rejection_comment: String,
+    pub consumer_rejection_comment: String,
     pub provider_reviewed_at: Option<String>,
     pub start_date: Option<String>,
 }

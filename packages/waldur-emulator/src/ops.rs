@@ -225,7 +225,7 @@ pub fn create_order(store: &mut Store, new: NewOrder, caller: &Caller) -> ApiRes
         }
     }
     if !new.limits.is_empty() {
-        validate_limits(store, offering, &new.limits)?;
+        validate_limits(store, offering, &new.limits, None)?;
     }
     // `OrderCreateSerializer.validate`: raised without a field, so DRF
     // files it under `non_field_errors`; `%s` is `str(offering)`, its name.
@@ -309,11 +309,25 @@ pub fn create_order(store: &mut Store, new: NewOrder, caller: &Caller) -> ApiRes
 /// `max_available_limit` (`validate_maximum_available_limit`). The
 /// monthly/annual `limit_amount` check (`validate_limit_amount`) needs
 /// component quotas, which are not emulated.
+///
+/// With `updated_resource` (an Update order, validated by the update
+/// processor outside any serializer) that resource's own limits are left
+/// out of the total and a message without a field is a bare list; for a
+/// Create order (inside `BaseItemSerializer.validate`) it is filed under
+/// `non_field_errors`.
 fn validate_limits(
     store: &Store,
     offering: &OfferingRecord,
     limits: &BTreeMap<String, i64>,
+    updated_resource: Option<&str>,
 ) -> ApiResult<()> {
+    let fieldless = |message: String| {
+        if updated_resource.is_some() {
+            ApiError::bare(message)
+        } else {
+            ApiError::field("non_field_errors", message)
+        }
+    };
     if !crate::plugins::can_update_limits(&offering.offering_type) {
         return Err(ApiError::field(
             "limits",
@@ -345,18 +359,16 @@ fn validate_limits(
         // Python's truthiness: an unset or zero bound is no bound.
         if let Some(max) = component.max_value.filter(|max| *max != 0) {
             if value > max {
-                return Err(ApiError::field(
-                    "non_field_errors",
-                    format!("The limit {value} value cannot be more than {max}."),
-                ));
+                return Err(fieldless(format!(
+                    "The limit {value} value cannot be more than {max}."
+                )));
             }
         }
         if let Some(min) = component.min_value.filter(|min| *min != 0) {
             if value < min {
-                return Err(ApiError::field(
-                    "non_field_errors",
-                    format!("The limit {value} value cannot be less than {min}."),
-                ));
+                return Err(fieldless(format!(
+                    "The limit {value} value cannot be less than {min}."
+                )));
             }
         }
         if let Some(available) = component.max_available_limit.filter(|a| *a != 0) {
@@ -364,6 +376,7 @@ fn validate_limits(
                 .resources
                 .values()
                 .filter(|r| r.offering_uuid == offering.uuid)
+                .filter(|r| Some(r.uuid.as_str()) != updated_resource)
                 .filter_map(|r| r.limits.get(key))
                 .fold(0_i64, |sum, v| sum.saturating_add(*v));
             if current_total.saturating_add(value) >= available {
@@ -375,13 +388,10 @@ fn validate_limits(
                 } else {
                     room.div_euclid(1024)
                 };
-                return Err(ApiError::field(
-                    "non_field_errors",
-                    format!(
-                        "Requested {key} cannot be provisioned due to offering safety limit. \
-                         You can allocate up to {can_allocate} of {key}."
-                    ),
-                ));
+                return Err(fieldless(format!(
+                    "Requested {key} cannot be provisioned due to offering safety limit. \
+                     You can allocate up to {can_allocate} of {key}."
+                )));
             }
         }
     }
@@ -482,6 +492,7 @@ fn insert_order(
             callback_url: None,
             request_comment: None,
             provider_rejection_comment: String::new(),
+            consumer_rejection_comment: String::new(),
             provider_reviewed_at: None,
             start_date: None,
         },
@@ -618,6 +629,70 @@ pub fn terminate_resource(
         uuid,
         attributes,
         BTreeMap::new(),
+        caller,
+        state,
+    ))
+}
+
+/// `update_limits` (marketplace/views.py `ResourceViewSet.update_limits`):
+/// creates an Update order carrying the new limits and
+/// `attributes.old_limits`. Checks in Waldur's order: visibility (404),
+/// `UPDATE_RESOURCE_LIMITS` (403), `StateValidator(OK)` (409), the body
+/// (`ResourceUpdateLimitsSerializer`, done by the caller), unchanged
+/// limits, then `validate_order` (offering available, no pending order)
+/// and the update processor's `validate_limits`, all bare 400s.
+pub fn update_resource_limits(
+    store: &mut Store,
+    uuid: &str,
+    limits: BTreeMap<String, i64>,
+    caller: &Caller,
+) -> ApiResult<String> {
+    let resource = store
+        .resources
+        .get(uuid)
+        .filter(|r| caller.sees_project(&r.project_uuid))
+        .ok_or_else(ApiError::not_found)?;
+    caller.require_owner_permission()?;
+    if resource.state != ResourceState::Ok {
+        return Err(ApiError::wrong_state(&["OK"]));
+    }
+    if resource.limits == limits {
+        return Err(ApiError::bare(
+            "Impossible to create update orders with limits set to exactly the same.",
+        ));
+    }
+    let offering = store
+        .offerings
+        .get(&resource.offering_uuid)
+        .ok_or_else(ApiError::not_found)?;
+    // serializers.py `validate_order`: Active or Paused for non-Terminate.
+    if !matches!(
+        offering.state,
+        OfferingState::Active | OfferingState::Paused
+    ) {
+        return Err(ApiError::bare("Offering is not available."));
+    }
+    let busy = store
+        .orders
+        .values()
+        .any(|o| o.resource_uuid == uuid && order_blocks_new_orders(o.state));
+    if busy {
+        return Err(ApiError::bare("Pending order for resource already exists."));
+    }
+    validate_limits(store, offering, &limits, Some(uuid))?;
+    let project_customer = store
+        .projects
+        .get(&resource.project_uuid)
+        .map(|p| p.customer_uuid.clone())
+        .unwrap_or_default();
+    let state = initial_order_state(offering, &project_customer, caller);
+    let attributes = serde_json::json!({ "old_limits": resource.limits });
+    Ok(insert_order(
+        store,
+        OrderKind::Update,
+        uuid,
+        attributes,
+        limits,
         caller,
         state,
     ))

@@ -293,7 +293,7 @@ impl Renderer<'_> {
             "consumer_reviewed_at": order.consumer_reviewed_at,
             "created_by_username": order.created_by,
             "provider_rejection_comment": order.provider_rejection_comment,
-            "consumer_rejection_comment": "",
+            "consumer_rejection_comment": order.consumer_rejection_comment,
             "can_terminate": false,
             "output": "",
         });

@@ -88,7 +88,7 @@ impl World {
         assert_eq!(status, 201, "{offering}");
         let uuid = offering["uuid"].as_str().unwrap();
         let path = format!("marketplace-provider-offerings/{uuid}/activate/");
-        assert_eq!(self.post(PROVIDER, &path, json!({})).await.0, 200);
+        assert_eq!(self.post(STAFF, &path, json!({})).await.0, 200);
         self.emulator.state.offering_json(uuid).unwrap()
     }
 
@@ -995,4 +995,171 @@ async fn roles_and_offering_types_are_set_through_control_endpoints() {
         .await;
     assert_eq!(answer, (400, json!({"type": ["Invalid value."]})));
     assert_eq!(listed_offerings(&w).await, 1, "only the seeded one");
+}
+
+/// serializers.py `OfferingCreateSerializer.validate_plans`: an empty
+/// list of plans is refused (nested under the field, as DRF files a dict
+/// raised by a field validator); leaving plans out is fine.
+#[tokio::test]
+async fn an_offering_given_plans_needs_at_least_one() {
+    let w = World::start().await;
+    let answer = w
+        .post(
+            PROVIDER,
+            "marketplace-provider-offerings/",
+            json!({"name": "C", "type": "Marketplace.Slurm", "plans": [],
+                   "category": w.category.url, "customer": w.provider.url}),
+        )
+        .await;
+    assert_eq!(
+        answer,
+        (
+            400,
+            json!({"plans": {"plans": ["At least one plan should be specified."]}})
+        )
+    );
+    assert_eq!(listed_offerings(&w).await, 0);
+}
+
+/// views.py `ResourceViewSet.update_limits`: OK only (409), different
+/// limits, limit components only; the Update order moves the resource
+/// OK -> Updating -> OK with the new limits, or -> Erred when it fails
+/// (callbacks.py `resource_update_succeeded` / `resource_update_failed`).
+#[tokio::test]
+async fn update_limits_follows_the_resource_state_machine() {
+    let w = World::start().await;
+    let slurm = w.seeded_offering("Marketplace.Slurm");
+    let (status, order) = w
+        .order(
+            PROVIDER,
+            &slurm.uuid,
+            &w.provider_project,
+            json!({"limits": {"ram": 4}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let resource = order["marketplace_resource_uuid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("marketplace-resources/{resource}/update_limits/");
+    // Still Creating.
+    assert_eq!(
+        w.post(PROVIDER, &path, json!({"limits": {"ram": 8}})).await,
+        (409, json!({"detail": "Valid states for operation: OK."}))
+    );
+    for action in ["approve_by_provider", "set_state_done"] {
+        assert_eq!(w.order_action(PROVIDER, &order, action).await.0, 200);
+    }
+    assert_eq!(w.resource_state(&order), "OK");
+    let refusals = [
+        (
+            json!({"limits": {"ram": 4}}),
+            json!(["Impossible to create update orders with limits set to exactly the same."]),
+        ),
+        (
+            json!({"limits": {"cpu": 4}}),
+            json!({"limits": ["Invalid types: cpu"]}),
+        ),
+        (json!({}), json!({"limits": ["This field is required."]})),
+    ];
+    for (body, refusal) in refusals {
+        assert_eq!(w.post(PROVIDER, &path, body).await, (400, refusal));
+    }
+    assert_eq!(w.emulator.state.order_count(), 1);
+    let (status, body) = w.post(PROVIDER, &path, json!({"limits": {"ram": 8}})).await;
+    assert_eq!(status, 200, "{body}");
+    let update = w
+        .emulator
+        .state
+        .order_json(body["order_uuid"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(update["type"], "Update");
+    assert_eq!(update["state"], "pending-provider");
+    assert_eq!(update["attributes"]["old_limits"], json!({"ram": 4}));
+    // A pending order blocks another one.
+    assert_eq!(
+        w.post(PROVIDER, &path, json!({"limits": {"ram": 16}}))
+            .await,
+        (400, json!(["Pending order for resource already exists."]))
+    );
+    assert_eq!(
+        w.order_action(PROVIDER, &update, "approve_by_provider")
+            .await
+            .0,
+        200
+    );
+    assert_eq!(w.resource_state(&order), "Updating");
+    assert_eq!(
+        w.order_action(PROVIDER, &update, "set_state_done").await.0,
+        200
+    );
+    assert_eq!(w.resource_state(&order), "OK");
+    let now = w.emulator.state.resource_json(&resource).unwrap();
+    assert_eq!(now["limits"], json!({"ram": 8}));
+
+    let (_, body) = w.post(PROVIDER, &path, json!({"limits": {"ram": 2}})).await;
+    let failing = w
+        .emulator
+        .state
+        .order_json(body["order_uuid"].as_str().unwrap())
+        .unwrap();
+    for action in ["approve_by_provider", "set_state_erred"] {
+        assert_eq!(w.order_action(PROVIDER, &failing, action).await.0, 200);
+    }
+    assert_eq!(w.resource_state(&order), "Erred");
+    let now = w.emulator.state.resource_json(&resource).unwrap();
+    assert_eq!(now["limits"], json!({"ram": 8}), "limits kept");
+}
+
+/// views.py `BaseResourceViewSet.set_as_erred_permissions = [is_staff]`.
+#[tokio::test]
+async fn only_staff_marks_a_resource_erred() {
+    let w = World::start().await;
+    let slurm = w.seeded_offering("Marketplace.Slurm");
+    let order = w
+        .good_order(PROVIDER, &slurm.uuid, &w.provider_project)
+        .await;
+    let resource = order["marketplace_resource_uuid"].as_str().unwrap();
+    let path = format!("marketplace-provider-resources/{resource}/set_as_erred/");
+    assert_eq!(
+        w.post(PROVIDER, &path, json!({})).await,
+        (403, json!({"detail": FORBIDDEN}))
+    );
+    assert_eq!(w.resource_state(&order), "Creating");
+    assert_eq!(w.post(STAFF, &path, json!({})).await.0, 200);
+    assert_eq!(w.resource_state(&order), "Erred");
+}
+
+/// views.py `ProviderOfferingViewSet.activate_permissions = [is_staff]`:
+/// the provider may pause and unpause, only staff activates.
+#[tokio::test]
+async fn only_staff_activates_an_offering() {
+    let w = World::start().await;
+    let (status, offering) = w
+        .post(
+            PROVIDER,
+            "marketplace-provider-offerings/",
+            json!({"name": "C", "type": "Marketplace.Basic",
+                   "category": w.category.url, "customer": w.provider.url}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let uuid = offering["uuid"].as_str().unwrap();
+    let path = format!("marketplace-provider-offerings/{uuid}/activate/");
+    assert_eq!(
+        w.post(PROVIDER, &path, json!({})).await,
+        (403, json!({"detail": FORBIDDEN}))
+    );
+    assert_eq!(
+        w.emulator.state.offering_json(uuid).unwrap()["state"],
+        "Draft"
+    );
+    assert_eq!(w.post(STAFF, &path, json!({})).await.0, 200);
+    let pause = format!("marketplace-provider-offerings/{uuid}/pause/");
+    assert_eq!(w.post(PROVIDER, &pause, json!({})).await.0, 200);
+    assert_eq!(
+        w.emulator.state.offering_json(uuid).unwrap()["state"],
+        "Paused"
+    );
 }

@@ -94,6 +94,14 @@ pub async fn create(
     })?;
     ensure_unique_types(&components)?;
     let plans = parse_list(&body, "plans", parse_plan)?;
+    // serializers.py `OfferingCreateSerializer.validate_plans`, a field
+    // validator raising a dict: DRF nests it under the field.
+    if matches!(body.get("plans"), Some(Value::Array(items)) if items.is_empty()) {
+        return Err(ApiError {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({"plans": {"plans": ["At least one plan should be specified."]}}),
+        });
+    }
     let new = NewOffering {
         name,
         slug,
@@ -142,6 +150,11 @@ pub async fn action(
 ) -> ApiResult<Response> {
     let uuid = normalize_uuid(&uuid);
     let body = json_object(&body)?;
+    // views.py `ProviderOfferingViewSet.activate_permissions = [is_staff]`,
+    // checked before the offering is looked up.
+    if action == "activate" && !caller.is_staff() {
+        return Err(ApiError::forbidden());
+    }
     let mut store = state.store();
     let offering = store
         .offerings

@@ -194,6 +194,9 @@ pub async fn action(
         OrderAction::RejectByProvider => {
             optional_str(&body, "provider_rejection_comment", usize::MAX)?
         }
+        OrderAction::RejectByConsumer => {
+            optional_str(&body, "consumer_rejection_comment", usize::MAX)?
+        }
         _ => None,
     };
     let (error_message, error_traceback) = match order_action {
@@ -219,6 +222,15 @@ pub async fn action(
         OrderAction::RejectByProvider => {
             order.provider_rejection_comment = rejection_comment.unwrap_or_default();
             Ok(empty(StatusCode::OK))
+        }
+        OrderAction::RejectByConsumer => {
+            order.consumer_rejection_comment = rejection_comment.unwrap_or_default();
+            Ok(empty(StatusCode::OK))
+        }
+        // 8.0.5 answers `OrderInfoResponse` (`{detail}`), as for the
+        // provider's approval.
+        OrderAction::ApproveByConsumer => {
+            Ok(ok_json(json!({ "detail": "Order has been approved." })))
         }
         OrderAction::SetStateErred => {
             order.error_message = error_message.clone().unwrap_or_default();

@@ -14,7 +14,7 @@ use crate::clock::now_iso;
 use crate::ids::normalize_uuid;
 use crate::listing::QueryParams;
 use crate::model::ResourceState;
-use crate::ops::terminate_resource;
+use crate::ops::{terminate_resource, update_resource_limits};
 use crate::roles::Caller;
 use crate::rules::resource_set_state_ok;
 use crate::server::AppState;
@@ -96,6 +96,7 @@ pub async fn consumer_action(
     let body = json_object(&body)?;
     match action.as_str() {
         "terminate" => terminate(&state, &caller, &normalize_uuid(&uuid), &body),
+        "update_limits" => update_limits(&state, &caller, &normalize_uuid(&uuid), &body),
         _ => Err(ApiError::not_found()),
     }
 }
@@ -111,8 +112,10 @@ pub async fn provider_action(
     if action == "terminate" {
         return terminate(&state, &caller, &uuid, &body);
     }
-    // Checked before the lookup, as DRF checks permissions first.
-    if action == "set_paused" && !caller.is_staff() {
+    // Checked before the lookup, as DRF checks permissions first. Only
+    // staff may pause, and mark a resource erred (views.py
+    // `BaseResourceViewSet.set_as_erred_permissions = [is_staff]`).
+    if matches!(action.as_str(), "set_paused" | "set_as_erred") && !caller.is_staff() {
         return Err(ApiError::forbidden());
     }
     let mut store = state.store();
@@ -182,6 +185,38 @@ pub async fn provider_action(
         }
         _ => Err(ApiError::not_found()),
     }
+}
+
+/// `ResourceUpdateLimitsSerializer`: `limits` required, integers >= 0.
+fn update_limits(
+    state: &AppState,
+    caller: &Caller,
+    uuid: &str,
+    body: &Body,
+) -> ApiResult<Response> {
+    let mut store = state.store();
+    // The permission and state checks come before the body is read.
+    let precheck = store
+        .resources
+        .get(uuid)
+        .filter(|r| caller.sees_project(&r.project_uuid))
+        .ok_or_else(ApiError::not_found)?;
+    caller.require_owner_permission()?;
+    if precheck.state != ResourceState::Ok {
+        return Err(ApiError::wrong_state(&["OK"]));
+    }
+    if !body.contains_key("limits") {
+        return Err(ApiError::required("limits"));
+    }
+    let limits = int_map(body, "limits")?;
+    if let Some((component, _)) = limits.iter().find(|(_, value)| **value < 0) {
+        return Err(ApiError::field(
+            "limits",
+            format!("{component}: Ensure this value is greater than or equal to 0."),
+        ));
+    }
+    let order_uuid = update_resource_limits(&mut store, uuid, limits, caller)?;
+    Ok(ok_json(json!({ "order_uuid": order_uuid })))
 }
 
 fn terminate(state: &AppState, caller: &Caller, uuid: &str, body: &Body) -> ApiResult<Response> {
