@@ -50,6 +50,9 @@ fn fast_client(base_url: &str) -> WaldurClient {
 impl World {
     async fn new() -> World {
         let waldur = Emulator::start(TOKEN).await.expect("emulator");
+        // Only staff activates a Draft offering: here the relayer's user is
+        // staff, so a synced offering becomes Active in one pass.
+        waldur.state.set_token_is_staff(true);
         let customer = waldur.state.seed_customer("Provider Org");
         let compute = waldur.state.seed_category("Compute");
         let chain = EmbeddedChain::deploy(&["provider", "other"]).expect("chain");
@@ -794,4 +797,52 @@ async fn the_category_profile_sets_type_and_plan_and_an_uninstalled_type_is_refu
     assert_eq!(o.plans.len(), 1);
     assert_eq!(o.plans[0].name.as_deref(), Some("Daily"));
     assert_eq!(o.plans[0].unit.as_ref().map(|u| u.as_str()), Some("day"));
+}
+
+/// Only staff may activate a Draft offering (`ProviderOfferingViewSet.
+/// activate_permissions`): a relayer whose user is not staff creates the
+/// offering, fails the attempt saying a staff user must activate it, and
+/// succeeds once one has.
+#[tokio::test(flavor = "current_thread")]
+async fn a_draft_offering_waits_for_a_staff_user_to_activate_it() {
+    let mut w = World::new().await;
+    w.waldur.state.set_token_is_staff(false);
+    let id = w.create_offering();
+    let mut sync = w.open(w.config());
+    let outcomes = pass(&mut sync, &w, T0).await;
+    let next_attempt = match only_outcome(&outcomes, &id) {
+        SyncOutcome::Failed {
+            error,
+            next_attempt_at,
+        } => {
+            assert!(
+                error.contains("only a Waldur staff user may activate it"),
+                "{error}"
+            );
+            next_attempt_at
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    };
+    let o = w.the_waldur_offering(&id).await;
+    assert_eq!(state_of(&o), "Draft");
+
+    // A staff user activates it; the next attempt finds it as the chain says.
+    let uuid = o.uuid.expect("uuid");
+    w.waldur.state.set_token_is_staff(true);
+    w.client.activate_offering(&uuid).await.expect("activate");
+    w.waldur.state.set_token_is_staff(false);
+    let report = sync.tick(&w.chain, next_attempt).await.expect("tick");
+    assert!(
+        matches!(
+            only_outcome(&report.outcomes, &id),
+            SyncOutcome::Unchanged { .. }
+        ),
+        "{report:?}"
+    );
+    assert_eq!(state_of(&w.the_waldur_offering(&id).await), "Active");
+    assert_eq!(
+        w.waldur_offerings_for(&id).await.len(),
+        1,
+        "no second offering"
+    );
 }
