@@ -18,7 +18,7 @@ use waldur::{
     BillingType, BillingUnit, Config, Decimal, OfferingComponentRequest, OfferingCreateRequest,
     OrderCreateRequest, PlanRequest, WaldurClient,
 };
-use waldur_emulator::{Emulator, EmulatorHandle, OfferingSeed, ResourceState};
+use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed, ResourceState};
 
 const ALLOCATION: &str = "cust1/1/prov1";
 const CHAIN_OFFERING: &str = "prov1/1";
@@ -527,4 +527,29 @@ async fn a_pass_lists_the_project_once_instead_of_reading_each_resource() {
     let requests: Vec<_> = w.waldur.state.requests()[before..].to_vec();
     assert_eq!(requests.len(), 1, "{requests:?}");
     assert_eq!(requests[0].path, "/api/marketplace-provider-resources/");
+}
+
+/// A Waldur without the terms-of-service endpoint (before Waldur 8)
+/// answers 404 there: no terms to accept, the order goes out as usual.
+#[tokio::test(flavor = "current_thread")]
+async fn a_waldur_without_the_terms_endpoint_has_no_terms_to_accept() {
+    let mut w = world().await;
+    w.waldur.state.inject_on(
+        "GET",
+        "marketplace-offering-terms-of-service/",
+        Fault::Status(404, 1),
+    );
+    w.adapter
+        .provision(ALLOCATION, CHAIN_OFFERING, 2)
+        .await
+        .expect("provision");
+    let asked = w
+        .waldur
+        .state
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/marketplace-offering-terms-of-service/")
+        .count();
+    assert_eq!(asked, 1, "the terms were looked up once");
+    assert_eq!(w.waldur.state.order_count(), 1);
 }
