@@ -132,6 +132,9 @@ pub struct RunArgs {
     #[arg(long, env = "VIRTENGINE_WALDUR_ACCEPT_TERMS_OF_SERVICE", num_args = 0..=1,
           default_missing_value = "true", value_parser = BoolishValueParser::new())]
     pub waldur_accept_terms_of_service: Option<bool>,
+    /// Name of the offering plan orders use [default: the offering's first live plan].
+    #[arg(long, env = "VIRTENGINE_WALDUR_ORDER_PLAN")]
+    pub waldur_order_plan: Option<String>,
     /// JSON file: chain HPC cluster id -> Waldur SLURM service settings UUID.
     #[arg(long, env = "VIRTENGINE_WALDUR_CLUSTER_MAP")]
     pub waldur_cluster_map: Option<PathBuf>,
@@ -232,6 +235,8 @@ pub struct WaldurSettings {
     pub category_profiles: BTreeMap<Category, CategoryProfile>,
     /// Whether orders accept an offering's terms of service.
     pub accept_terms_of_service: bool,
+    /// Name of the offering plan orders use; `None`: the first live one.
+    pub order_plan: Option<String>,
     /// Chain HPC cluster id -> Waldur service settings UUID.
     pub cluster_map: BTreeMap<String, String>,
     pub timeout: Duration,
@@ -629,6 +634,7 @@ impl Settings {
                 file.waldur_accept_terms_of_service,
             )
             .unwrap_or(false),
+            order_plan: pick(args.order_plan.clone(), file.waldur_order_plan.clone()),
             cluster_map,
             timeout: seconds(
                 "waldur_timeout",
@@ -694,6 +700,7 @@ struct WaldurArgs {
     category_map: Option<PathBuf>,
     category_profiles: Option<PathBuf>,
     accept_terms_of_service: Option<bool>,
+    order_plan: Option<String>,
     cluster_map: Option<PathBuf>,
     timeout: Option<f64>,
     rate_limit_per_second: Option<f64>,
@@ -709,6 +716,7 @@ fn args_waldur(args: &RunArgs) -> WaldurArgs {
         category_map: args.waldur_category_map.clone(),
         category_profiles: args.waldur_category_profiles.clone(),
         accept_terms_of_service: args.waldur_accept_terms_of_service,
+        order_plan: args.waldur_order_plan.clone(),
         cluster_map: args.waldur_cluster_map.clone(),
         timeout: args.waldur_timeout,
         rate_limit_per_second: args.waldur_rate_limit_per_second,

@@ -76,6 +76,9 @@ pub struct WaldurAdapter {
     /// Orders accept offerings' terms of service
     /// (`waldur_accept_terms_of_service`).
     accept_terms_of_service: bool,
+    /// Name of the plan orders use (`waldur_order_plan`); `None`: the
+    /// offering's first live plan.
+    order_plan: Option<String>,
     /// Chain cluster id -> Waldur SLURM service settings URL (where the
     /// cluster's jobs are created); see `with_clusters`.
     clusters: BTreeMap<String, String>,
@@ -129,6 +132,7 @@ impl WaldurAdapter {
             quantity_component: QUANTITY_COMPONENT_TYPE.to_string(),
             orderable: BTreeMap::new(),
             accept_terms_of_service: false,
+            order_plan: None,
             clusters: BTreeMap::new(),
         })
     }
@@ -137,6 +141,13 @@ impl WaldurAdapter {
     /// (for offerings not created by the offering sync).
     pub fn with_quantity_component(mut self, component_type: &str) -> Self {
         self.quantity_component = component_type.to_string();
+        self
+    }
+
+    /// Orders use the offering's live plan of this name
+    /// (`waldur_order_plan`) instead of its first live plan.
+    pub fn with_order_plan(mut self, plan_name: Option<String>) -> Self {
+        self.order_plan = plan_name;
         self
     }
 

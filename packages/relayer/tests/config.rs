@@ -456,6 +456,9 @@ fn category_profiles_and_terms_acceptance_are_read_with_safe_defaults() {
     let s = resolve(&[], MINIMAL, token()).expect("settings");
     assert!(s.waldur.category_profiles.is_empty());
     assert!(!s.waldur.accept_terms_of_service);
+    assert_eq!(s.waldur.order_plan, None);
+    let s = resolve(&["--waldur-order-plan", "Gold"], MINIMAL, token()).expect("settings");
+    assert_eq!(s.waldur.order_plan.as_deref(), Some("Gold"));
 
     let dir = tempfile::tempdir().expect("tempdir");
     let profiles = dir.path().join("profiles.json");

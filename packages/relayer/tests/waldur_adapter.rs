@@ -553,3 +553,34 @@ async fn a_waldur_without_the_terms_endpoint_has_no_terms_to_accept() {
     assert_eq!(asked, 1, "the terms were looked up once");
     assert_eq!(w.waldur.state.order_count(), 1);
 }
+
+/// `waldur_order_plan` names the plan orders use; an offering without a
+/// live plan of that name is refused by the relayer, naming the key, and
+/// nothing is created.
+#[tokio::test(flavor = "current_thread")]
+async fn a_configured_plan_is_used_and_a_missing_one_refused() {
+    let mut w = world().await;
+    let link = w.offering_url.clone();
+    w.adapter = adapter_for(&w, &link).with_order_plan(Some("Gold".into()));
+    let refused = w
+        .adapter
+        .provision(ALLOCATION, CHAIN_OFFERING, 1)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&refused, WaldurError::Api(message)
+            if message.contains("\"Gold\"") && message.contains("waldur_order_plan")),
+        "{refused:?}"
+    );
+    assert_eq!(refused.class(), FailureClass::Refused);
+    assert_eq!(w.waldur.state.order_count(), 0, "no order created");
+
+    w.adapter = adapter_for(&w, &link).with_order_plan(Some("Standard".into()));
+    w.adapter
+        .provision(ALLOCATION, CHAIN_OFFERING, 1)
+        .await
+        .expect("provision");
+    let orders = w.waldur.state.orders_json();
+    assert_eq!(orders.len(), 1);
+    assert_eq!(orders[0]["plan_uuid"], json!(last_segment(&w.plan_url)));
+}

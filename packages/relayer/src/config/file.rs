@@ -49,6 +49,7 @@ pub struct FileConfig {
     pub waldur_category_map: Option<PathBuf>,
     pub waldur_category_profiles: Option<PathBuf>,
     pub waldur_accept_terms_of_service: Option<bool>,
+    pub waldur_order_plan: Option<String>,
     pub waldur_cluster_map: Option<PathBuf>,
     pub waldur_offering_sync_enabled: Option<bool>,
     pub waldur_offering_sync_interval: Option<f64>,

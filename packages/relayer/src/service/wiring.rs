@@ -142,7 +142,8 @@ pub fn build<C: ChainClient + OfferingReader>(
     let adapter = WaldurAdapter::new(client.clone(), project_url, offerings, outbox.clone())
         .map_err(|e| e.to_string())?
         .with_clusters(clusters)
-        .accepting_terms_of_service(settings.waldur.accept_terms_of_service);
+        .accepting_terms_of_service(settings.waldur.accept_terms_of_service)
+        .with_order_plan(settings.waldur.order_plan.clone());
     let offering_sync = match &settings.offering_sync {
         Some(s) => {
             let mut config = OfferingSyncConfig::new(provider, s.customer_uuid.clone());

@@ -14,7 +14,9 @@
 //!   `marketplace/fields.py` and `urls.py`): a `marketplace-plans/` link
 //!   does not resolve there. It must belong to the offering and be active
 //!   (`BaseItemSerializer.validate`, `validate_plan`). The first plan
-//!   neither archived nor inactive is sent, as that public link. Waldur
+//!   neither archived nor inactive is sent, as that public link, or the
+//!   live plan named by `waldur_order_plan` (none such: the order is
+//!   refused by the relayer, naming the key). Waldur
 //!   takes an order without a plan (the field is not required), but the
 //!   resource is then billed by nothing, so an offering without a plan is
 //!   ordered without one only because there is no other way.
@@ -47,6 +49,9 @@ use crate::waldur_port::WaldurError;
 /// The config key an operator sets to accept offerings' terms of service.
 pub const ACCEPT_TERMS_KEY: &str = "waldur_accept_terms_of_service";
 
+/// The config key naming the plan orders use.
+pub const ORDER_PLAN_KEY: &str = "waldur_order_plan";
+
 /// An offering as orders for it need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct OrderableOffering {
@@ -61,16 +66,19 @@ pub(super) struct OrderableOffering {
 }
 
 impl OrderableOffering {
-    /// `urls` builds the public links from the offering's and plan's uuids.
+    /// `urls` builds the public links from the offering's and plan's
+    /// uuids; `plan_name`, if given, picks the plan.
     pub(super) fn read(
         offering: &Offering,
         uuid: &str,
         urls: ApiUrls<'_>,
+        plan_name: Option<&str>,
     ) -> Result<Self, waldur::Error> {
         let plan_url = offering
             .plans
             .iter()
-            .find(|p| p.archived != Some(true) && p.is_active != Some(false))
+            .filter(|p| p.archived != Some(true) && p.is_active != Some(false))
+            .find(|p| plan_name.is_none_or(|name| p.name.as_deref() == Some(name)))
             .and_then(|p| p.uuid.as_deref())
             .map(|plan_uuid| urls.public_offering_plan(uuid, plan_uuid))
             .transpose()?;
@@ -130,8 +138,13 @@ impl WaldurAdapter {
             return Ok(known.clone());
         }
         let offering = self.client.get_offering(uuid).await.map_err(api)?;
-        let mut orderable =
-            OrderableOffering::read(&offering, uuid, self.client.urls()).map_err(api)?;
+        let mut orderable = OrderableOffering::read(
+            &offering,
+            uuid,
+            self.client.urls(),
+            self.order_plan.as_deref(),
+        )
+        .map_err(api)?;
         if !orderable.terms_required {
             orderable.terms_required = match self.client.list_active_terms_of_service(uuid).await {
                 Ok(versions) => versions.iter().any(|v| v.needs_acceptance()),
@@ -146,6 +159,21 @@ impl WaldurAdapter {
 
     /// `accepting_terms_of_service` for an order of `offering`, or the
     /// relayer's own refusal.
+    /// The order's plan link: `None` only for an offering without a live
+    /// plan, unless a plan is configured, which must exist.
+    pub(super) fn plan_for_order(
+        &self,
+        offering: &OrderableOffering,
+    ) -> Result<Option<String>, WaldurError> {
+        match (&offering.plan_url, &self.order_plan) {
+            (None, Some(name)) => Err(WaldurError::Api(format!(
+                "Waldur offering {} has no live plan named {name:?} (`{ORDER_PLAN_KEY}`)",
+                offering.url
+            ))),
+            (plan, _) => Ok(plan.clone()),
+        }
+    }
+
     pub(super) fn terms_acceptance(
         &self,
         offering: &OrderableOffering,
@@ -200,7 +228,7 @@ mod tests {
             plans: vec![plan("p0", true), plan("p1", false)],
             ..Offering::default()
         };
-        let o = OrderableOffering::read(&offering, "o1", client().urls()).unwrap();
+        let o = OrderableOffering::read(&offering, "o1", client().urls(), None).unwrap();
         assert_eq!(o.url, "https://w/api/marketplace-public-offerings/o1/");
         assert_eq!(
             o.plan_url.as_deref(),
@@ -210,6 +238,25 @@ mod tests {
             o.quantity_limits("ve-quantity", 4),
             BTreeMap::from([("ve-quantity".to_string(), 4)])
         );
+        // A configured plan is picked by name among the live ones.
+        let mut named = offering.clone();
+        named.plans[0].name = Some("Old".into());
+        named.plans[1].name = Some("Gold".into());
+        named.plans.push(Plan {
+            name: Some("Silver".into()),
+            ..plan("p2", false)
+        });
+        let pick = |name| {
+            OrderableOffering::read(&named, "o1", client().urls(), Some(name))
+                .unwrap()
+                .plan_url
+        };
+        assert_eq!(
+            pick("Silver").as_deref(),
+            Some("https://w/api/marketplace-public-offerings/o1/plans/p2/")
+        );
+        // An archived plan is never used, even by name.
+        assert_eq!(pick("Old"), None);
         // A usage component is never put in `limits`.
         assert!(o.quantity_limits("base-price", 4).is_empty());
         assert!(!o.terms_required);
@@ -223,7 +270,7 @@ mod tests {
             ..Offering::default()
         };
         let c = client();
-        let read = |o: &Offering| OrderableOffering::read(o, "o1", c.urls()).unwrap();
+        let read = |o: &Offering| OrderableOffering::read(o, "o1", c.urls(), None).unwrap();
         assert!(read(&offering).terms_required);
         // No plan: none sent.
         assert_eq!(read(&offering).plan_url, None);
