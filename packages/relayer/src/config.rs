@@ -32,6 +32,7 @@ pub use file::FileConfig;
 pub use secrets::Secrets;
 
 use crate::audit::LogFormat;
+use crate::offering_sync::CategoryProfile;
 
 /// A setting that is wrong, named by its file key (the flag and variable
 /// follow from it).
@@ -124,6 +125,16 @@ pub struct RunArgs {
     /// JSON file: VirtEngine category -> Waldur category UUID.
     #[arg(long, env = "VIRTENGINE_WALDUR_CATEGORY_MAP")]
     pub waldur_category_map: Option<PathBuf>,
+    /// JSON file: VirtEngine category -> offering type and plan [default: Marketplace.Basic, plan "Standard"].
+    #[arg(long, env = "VIRTENGINE_WALDUR_CATEGORY_PROFILES")]
+    pub waldur_category_profiles: Option<PathBuf>,
+    /// Accept an offering's terms of service in orders; without it such orders are refused [default: false].
+    #[arg(long, env = "VIRTENGINE_WALDUR_ACCEPT_TERMS_OF_SERVICE", num_args = 0..=1,
+          default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub waldur_accept_terms_of_service: Option<bool>,
+    /// Name of the offering plan orders use [default: the offering's first live plan].
+    #[arg(long, env = "VIRTENGINE_WALDUR_ORDER_PLAN")]
+    pub waldur_order_plan: Option<String>,
     /// JSON file: chain HPC cluster id -> Waldur SLURM service settings UUID.
     #[arg(long, env = "VIRTENGINE_WALDUR_CLUSTER_MAP")]
     pub waldur_cluster_map: Option<PathBuf>,
@@ -219,6 +230,13 @@ pub struct WaldurSettings {
     /// Chain offering id -> Waldur offering UUID.
     pub offering_map: BTreeMap<String, String>,
     pub category_map: BTreeMap<Category, String>,
+    /// VirtEngine category -> Waldur offering type and plan (the offering
+    /// sync); unlisted categories get the default profile.
+    pub category_profiles: BTreeMap<Category, CategoryProfile>,
+    /// Whether orders accept an offering's terms of service.
+    pub accept_terms_of_service: bool,
+    /// Name of the offering plan orders use; `None`: the first live one.
+    pub order_plan: Option<String>,
     /// Chain HPC cluster id -> Waldur service settings UUID.
     pub cluster_map: BTreeMap<String, String>,
     pub timeout: Duration,
@@ -588,6 +606,13 @@ impl Settings {
             Some(path) => read_json("waldur_category_map", &path)?,
             None => BTreeMap::new(),
         };
+        let category_profiles = match pick(
+            args.category_profiles.clone(),
+            file.waldur_category_profiles.clone(),
+        ) {
+            Some(path) => read_json("waldur_category_profiles", &path)?,
+            None => BTreeMap::new(),
+        };
         let cluster_map = match pick(args.cluster_map.clone(), file.waldur_cluster_map.clone()) {
             Some(path) => read_json("waldur_cluster_map", &path)?,
             None => BTreeMap::new(),
@@ -603,6 +628,13 @@ impl Settings {
             customer_uuid: None,
             offering_map,
             category_map,
+            category_profiles,
+            accept_terms_of_service: pick(
+                args.accept_terms_of_service,
+                file.waldur_accept_terms_of_service,
+            )
+            .unwrap_or(false),
+            order_plan: pick(args.order_plan.clone(), file.waldur_order_plan.clone()),
             cluster_map,
             timeout: seconds(
                 "waldur_timeout",
@@ -666,6 +698,9 @@ struct WaldurArgs {
     project_uuid: Option<String>,
     offering_map: Option<PathBuf>,
     category_map: Option<PathBuf>,
+    category_profiles: Option<PathBuf>,
+    accept_terms_of_service: Option<bool>,
+    order_plan: Option<String>,
     cluster_map: Option<PathBuf>,
     timeout: Option<f64>,
     rate_limit_per_second: Option<f64>,
@@ -679,6 +714,9 @@ fn args_waldur(args: &RunArgs) -> WaldurArgs {
         project_uuid: args.waldur_project_uuid.clone(),
         offering_map: args.waldur_offering_map.clone(),
         category_map: args.waldur_category_map.clone(),
+        category_profiles: args.waldur_category_profiles.clone(),
+        accept_terms_of_service: args.waldur_accept_terms_of_service,
+        order_plan: args.waldur_order_plan.clone(),
         cluster_map: args.waldur_cluster_map.clone(),
         timeout: args.waldur_timeout,
         rate_limit_per_second: args.waldur_rate_limit_per_second,

@@ -260,7 +260,12 @@ pub async fn run(
     // The provider's Waldur backend (its site agent) uses the API too.
     let backend = WaldurClient::new(config).map_err(fail)?;
     let project_url = client.urls().project(&project.uuid).map_err(fail)?;
-    let offerings = BTreeMap::from([(chain_offering.clone(), offering.url.clone())]);
+    // Orders take the public offering link, not the provider one.
+    let public_offering = client
+        .urls()
+        .public_offering(&offering.uuid)
+        .map_err(fail)?;
+    let offerings = BTreeMap::from([(chain_offering.clone(), public_offering)]);
     let mut engine = Engine {
         chain,
         waldur: WaldurAdapter::new(client, project_url, offerings, outbox.clone()).map_err(fail)?,

@@ -41,8 +41,9 @@ use crate::chain::{ChainClient, ChainError, ContractEvent};
 use crate::outbox::{Outbox, OutboxError};
 
 pub use mapping::{
-    ExportedComponent, ExportedOffering, Mapping, MappingError, BASE_COMPONENT_TYPE,
-    NAME_MAX_CHARS, RESERVED_ATTRIBUTES,
+    CategoryProfile, ExportedComponent, ExportedOffering, Mapping, MappingError,
+    BASE_COMPONENT_TYPE, DEFAULT_OFFERING_TYPE, DEFAULT_PLAN_NAME, NAME_MAX_CHARS,
+    QUANTITY_COMPONENT_TYPE, RESERVED_ATTRIBUTES,
 };
 pub use metrics::{
     DurationHistogram, Metric, MetricKind, MetricValue, SyncBacklog, SyncMetrics, GUIDE_NAMES,
@@ -98,6 +99,11 @@ pub enum SyncError {
     NotOnChain(String),
     #[error("Waldur returned {0} without a uuid")]
     NoUuid(&'static str),
+    /// Only staff may activate a Draft offering
+    /// (`ProviderOfferingViewSet.activate_permissions` in waldur-mastermind
+    /// `marketplace/views.py`): retried until a staff user has done it.
+    #[error("Waldur offering {0} is Draft and only a Waldur staff user may activate it: ask one to activate it once")]
+    NeedsStaffActivation(String),
     /// The sync wrote everything it can and Waldur still differs, e.g. a
     /// changed `type` or a removed price component, which Waldur 8.0.5's
     /// client API cannot change: an operator fixes it in Waldur.
@@ -624,12 +630,12 @@ impl OfferingSync {
                 self.client.unpause_offering(uuid).await?;
             }
             "activate" => {
-                self.client.activate_offering(uuid).await?;
+                self.activate_draft(uuid).await?;
             }
             "pause" => {
                 // Waldur pauses only an Active offering; a new one is Draft.
                 if shown != "Active" {
-                    self.client.activate_offering(uuid).await?;
+                    self.activate_draft(uuid).await?;
                 }
                 let reason = format!("{state} on VirtEngine");
                 self.client.pause_offering(uuid, Some(&reason)).await?;
@@ -639,6 +645,16 @@ impl OfferingSync {
             }
         }
         Ok(true)
+    }
+
+    async fn activate_draft(&self, uuid: &str) -> Result<(), SyncError> {
+        match self.client.activate_offering(uuid).await {
+            Ok(_) => Ok(()),
+            Err(waldur::Error::Forbidden { .. }) => {
+                Err(SyncError::NeedsStaffActivation(uuid.to_string()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Reads the offering back: the sync succeeded only if Waldur now shows

@@ -7,9 +7,12 @@
 //!   resource carries it as `backend_id`: a retried `provision` adopts the
 //!   order an earlier attempt made instead of creating a second one
 //!   (Waldur has no idempotency key), then binds and approves it.
-//! - The allocation's quantity is the limit of one Waldur component (the
-//!   synced offering's base component by default); a resize sets it with
-//!   `set_limits`. A pause sets the resource's `paused` flag where Waldur
+//! - Orders go to the offering's public link with its plan; the allocation's
+//!   quantity is the limit of the offering's `limit` component
+//!   `ve-quantity` (which the offering sync exports), and nothing else is
+//!   ever put in `limits`; a resize sets it with `set_limits`. Terms of
+//!   service are accepted only when configured (`waldur_adapter/offerings.rs`
+//!   has the rules and their sources). A pause sets the resource's `paused` flag where Waldur
 //!   allows it (staff only); otherwise the pause holds on chain alone.
 //! - Waldur reports usage as month-to-date `Decimal(20,2)` totals, one row
 //!   per plan period and month, overwritten by each report. The adapter
@@ -30,7 +33,7 @@ use serde::{Deserialize, Serialize};
 use ve_types::calendar::Date;
 use waldur::{ComponentUsage, ResourceFilter, ResourceState, UsageFilter, WaldurClient};
 
-use crate::offering_sync::BASE_COMPONENT_TYPE;
+use crate::offering_sync::QUANTITY_COMPONENT_TYPE;
 use crate::outbox::{Outbox, Watermark};
 use crate::waldur_port::{
     ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
@@ -86,6 +89,14 @@ pub struct WaldurAdapter {
     tracked: BTreeMap<String, Tracked>,
     /// The Waldur component whose limit is the allocation's quantity.
     quantity_component: String,
+    /// Waldur offering uuid -> what orders for it need (public view).
+    orderable: BTreeMap<String, offerings::OrderableOffering>,
+    /// Orders accept offerings' terms of service
+    /// (`waldur_accept_terms_of_service`).
+    accept_terms_of_service: bool,
+    /// Name of the plan orders use (`waldur_order_plan`); `None`: the
+    /// offering's first live plan.
+    order_plan: Option<String>,
     /// Chain cluster id -> Waldur SLURM service settings URL (where the
     /// cluster's jobs are created); see `with_clusters`.
     clusters: BTreeMap<String, String>,
@@ -93,6 +104,9 @@ pub struct WaldurAdapter {
 
 /// HPC jobs: `waldur_adapter/jobs.rs`.
 mod jobs;
+/// An offering's public link, plan, limit components, terms:
+/// `waldur_adapter/offerings.rs`.
+mod offerings;
 /// Order writes safe to repeat: `waldur_adapter/orders.rs`.
 mod orders;
 /// Exact usage accounting, carried across months: `waldur_adapter/usage_ledger.rs`.
@@ -121,25 +135,43 @@ impl WaldurAdapter {
             offerings,
             store,
             tracked,
-            quantity_component: BASE_COMPONENT_TYPE.to_string(),
+            quantity_component: QUANTITY_COMPONENT_TYPE.to_string(),
+            orderable: BTreeMap::new(),
+            accept_terms_of_service: false,
+            order_plan: None,
             clusters: BTreeMap::new(),
         })
     }
 
-    /// Maps the allocation quantity to another component's limit (for
-    /// offerings not created by the offering sync).
+    /// Maps the allocation quantity to another `limit` component's limit
+    /// (for offerings not created by the offering sync).
     pub fn with_quantity_component(mut self, component_type: &str) -> Self {
         self.quantity_component = component_type.to_string();
         self
     }
 
-    fn quantity_limits(&self, quantity: u32) -> BTreeMap<String, i64> {
-        BTreeMap::from([(self.quantity_component.clone(), i64::from(quantity))])
+    /// Orders use the offering's live plan of this name
+    /// (`waldur_order_plan`) instead of its first live plan.
+    pub fn with_order_plan(mut self, plan_name: Option<String>) -> Self {
+        self.order_plan = plan_name;
+        self
+    }
+
+    /// Accept the terms of service of offerings that have them
+    /// (`waldur_accept_terms_of_service`); without it, orders for such
+    /// offerings are refused by the relayer.
+    pub fn accepting_terms_of_service(mut self, accept: bool) -> Self {
+        self.accept_terms_of_service = accept;
+        self
     }
 
     /// Maps (or re-maps) a chain offering to a Waldur offering link, e.g.
     /// one the offering sync has just created.
     pub fn map_offering(&mut self, offering_id: &str, waldur_offering_url: String) {
+        // Read the offering again at the next order: it may have changed.
+        if let Some(uuid) = orders::uuid_of_link(&waldur_offering_url) {
+            self.orderable.remove(&uuid);
+        }
         self.offerings
             .insert(offering_id.to_string(), waldur_offering_url);
     }
@@ -300,8 +332,23 @@ impl WaldurPort for WaldurAdapter {
 
     async fn resize(&mut self, allocation_id: &str, quantity: u32) -> Result<(), WaldurError> {
         let resource = self.require_resource(allocation_id).await?;
+        let offering_uuid = self
+            .client
+            .get_resource(&resource)
+            .await
+            .map_err(api)?
+            .offering_uuid
+            .ok_or_else(|| WaldurError::Api(format!("resource {resource} has no offering")))?;
+        let limits = self
+            .orderable_by_uuid(&offering_uuid)
+            .await?
+            .quantity_limits(&self.quantity_component, quantity);
+        // No `limit` component for the quantity: Waldur does not carry it.
+        if limits.is_empty() {
+            return Ok(());
+        }
         self.client
-            .set_resource_limits(&resource, &self.quantity_limits(quantity))
+            .set_resource_limits(&resource, &limits)
             .await
             .map_err(api)?;
         Ok(())

@@ -98,6 +98,10 @@ pub enum WaldurError {
     Api(String),
     #[error("no Waldur offering is mapped to chain offering {0}")]
     UnmappedOffering(String),
+    /// The offering has terms of service and the operator has not
+    /// accepted them: the relayer refuses the order itself.
+    #[error("Waldur offering {offering} has terms of service and the relayer is not configured to accept them (set `{key}`)")]
+    TermsNotAccepted { offering: String, key: &'static str },
     #[error("allocation {0} has no Waldur resource yet")]
     UnknownAllocation(String),
 }
@@ -149,6 +153,7 @@ impl WaldurError {
             WaldurError::Conflict(_) => FailureClass::Conflict,
             WaldurError::Api(_)
             | WaldurError::UnmappedOffering(_)
+            | WaldurError::TermsNotAccepted { .. }
             | WaldurError::UnknownAllocation(_) => FailureClass::Refused,
         }
     }

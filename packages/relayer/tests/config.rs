@@ -448,3 +448,46 @@ fn checking_the_files_reads_the_keys_the_settings_name() {
     ve_relayer::keys::generate(&fee_key).expect("fee key");
     s.check_files().expect("both keys there");
 }
+
+#[test]
+fn category_profiles_and_terms_acceptance_are_read_with_safe_defaults() {
+    // Nobody set them: no profiles (every category gets Marketplace.Basic)
+    // and terms of service are not accepted on the operator's behalf.
+    let s = resolve(&[], MINIMAL, token()).expect("settings");
+    assert!(s.waldur.category_profiles.is_empty());
+    assert!(!s.waldur.accept_terms_of_service);
+    assert_eq!(s.waldur.order_plan, None);
+    let s = resolve(&["--waldur-order-plan", "Gold"], MINIMAL, token()).expect("settings");
+    assert_eq!(s.waldur.order_plan.as_deref(), Some("Gold"));
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let profiles = dir.path().join("profiles.json");
+    std::fs::write(
+        &profiles,
+        r#"{"hpc": {"type": "Marketplace.Slurm", "plan_name": "Hourly", "plan_unit": "hour"}}"#,
+    )
+    .expect("write");
+    let file = format!(
+        "{MINIMAL}waldur_category_profiles = {:?}\nwaldur_accept_terms_of_service = true\n",
+        profiles.display().to_string()
+    );
+    let s = resolve(&[], &file, token()).expect("settings");
+    let hpc = &s.waldur.category_profiles[&ve_types::Category::Hpc];
+    assert_eq!(hpc.offering_type, "Marketplace.Slurm");
+    assert_eq!(hpc.plan_name, "Hourly");
+    assert!(s.waldur.accept_terms_of_service);
+    // The flag wins over the file.
+    let s = resolve(
+        &["--waldur-accept-terms-of-service", "false"],
+        &file,
+        token(),
+    )
+    .expect("settings");
+    assert!(!s.waldur.accept_terms_of_service);
+
+    // A misspelt key in the file names the setting, not a silent default.
+    std::fs::write(&profiles, r#"{"hpc": {"typ": "Marketplace.Slurm"}}"#).expect("write");
+    let err = error_of(resolve(&[], &file, token()));
+    assert_eq!(err.field, "waldur_category_profiles", "{err}");
+    assert!(err.message.contains("typ"), "{err}");
+}

@@ -37,7 +37,10 @@ async fn waldur_offerings_reach_the_chain_once_per_change() {
     };
     let created = admin.create_offering(&request).await.unwrap();
     let uuid = created.uuid.clone().unwrap();
+    // Only staff activates a Draft offering.
+    emulator.state.set_token_is_staff(true);
     admin.activate_offering(&uuid).await.unwrap();
+    emulator.state.set_token_is_staff(false);
 
     let mut chain = EmbeddedChain::deploy(&["provider"]).unwrap();
     let provider = chain.addr("provider");

@@ -13,11 +13,11 @@ use marketplace::msg::{EncryptedSecrets, ExecuteMsg, OfferingResponse, QueryMsg}
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::{ChainClient, ContractEvent};
 use ve_relayer::offering_sync::{
-    ExportedOffering, OfferingSync, OfferingSyncConfig, SyncOutcome, SyncState,
+    CategoryProfile, ExportedOffering, OfferingSync, OfferingSyncConfig, SyncOutcome, SyncState,
 };
 use ve_relayer::outbox::Outbox;
 use ve_types::{Category, OfferingFields, PriceComponent, Pricing, PricingModel};
-use waldur::{Config, Offering, OfferingFilter, OfferingOverviewUpdate, WaldurClient};
+use waldur::{BillingUnit, Config, Offering, OfferingFilter, OfferingOverviewUpdate, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed};
 
 const TOKEN: &str = "sync-token";
@@ -50,6 +50,9 @@ fn fast_client(base_url: &str) -> WaldurClient {
 impl World {
     async fn new() -> World {
         let waldur = Emulator::start(TOKEN).await.expect("emulator");
+        // Only staff activates a Draft offering: here the relayer's user is
+        // staff, so a synced offering becomes Active in one pass.
+        waldur.state.set_token_is_staff(true);
         let customer = waldur.state.seed_customer("Provider Org");
         let compute = waldur.state.seed_category("Compute");
         let chain = EmbeddedChain::deploy(&["provider", "other"]).expect("chain");
@@ -207,7 +210,8 @@ async fn a_new_offering_appears_in_waldur_mapped_and_active() {
     let o = w.the_waldur_offering(&id).await;
     assert_eq!(o.name.as_deref(), Some("Standard Compute Instance"));
     assert_eq!(o.description.as_deref(), Some("General-purpose compute"));
-    assert_eq!(o.offering_type.as_deref(), Some("Support.PerHour"));
+    // No profile for Compute: the type every Waldur has.
+    assert_eq!(o.offering_type.as_deref(), Some("Marketplace.Basic"));
     assert_eq!(o.category_uuid.as_deref(), Some(w.compute_uuid.as_str()));
     assert_eq!(o.customer_uuid.as_deref(), Some(w.customer_uuid.as_str()));
     assert_eq!(state_of(&o), "Active");
@@ -222,9 +226,17 @@ async fn a_new_offering_appears_in_waldur_mapped_and_active() {
     assert_eq!(a["memory_gb"], "16");
     assert_eq!(a["ve_pricing"]["base_price"], "0.050000");
     assert_eq!(a["ve_pricing"]["model"], "hourly");
-    assert_eq!(o.components.len(), 1);
-    let c = &o.components[0];
-    assert_eq!(c.component_type.as_deref(), Some("base-price"));
+    assert_eq!(o.components.len(), 2);
+    let component = |kind: &str| {
+        o.components
+            .iter()
+            .find(|c| c.component_type.as_deref() == Some(kind))
+            .unwrap_or_else(|| panic!("no {kind} component"))
+    };
+    // The allocation's quantity: the only `limit` component.
+    let q = component("ve-quantity");
+    assert_eq!(q.billing_type.as_ref().map(|b| b.as_str()), Some("limit"));
+    let c = component("base-price");
     assert_eq!(c.billing_type.as_ref().map(|b| b.as_str()), Some("usage"));
     assert_eq!(c.measured_unit.as_deref(), Some("hour"));
     assert_eq!(c.limit_period.as_deref(), Some("month"));
@@ -232,6 +244,8 @@ async fn a_new_offering_appears_in_waldur_mapped_and_active() {
         o.plans[0].unit_price.as_ref().map(|p| p.as_str()),
         Some("0.050000")
     );
+    assert_eq!(o.plans[0].name.as_deref(), Some("Standard"));
+    assert_eq!(o.plans[0].unit.as_ref().map(|u| u.as_str()), Some("hour"));
 
     // Encrypted secrets never reach Waldur.
     let uuid = o.uuid.clone().expect("uuid");
@@ -325,7 +339,7 @@ async fn an_update_changes_version_checksum_and_waldur() {
         .filter_map(|c| c.component_type.clone())
         .collect();
     types.sort();
-    assert_eq!(types, ["base-price", "gpu"]);
+    assert_eq!(types, ["base-price", "gpu", "ve-quantity"]);
     assert_eq!(
         after.checksum,
         Some(ExportedOffering::from_waldur(&o).checksum())
@@ -727,5 +741,108 @@ async fn offerings_ingested_from_waldur_are_left_to_waldur() {
     assert_eq!(
         (m.events_received, m.events_dropped, m.queue_depth),
         (1, 1, 0)
+    );
+}
+
+/// The category's profile sets the Waldur offering type and the plan. A
+/// type no installed plugin provides (the mapping spec's `Support.PerHour`)
+/// is refused by Waldur with 400 `{"type": ["Invalid value."]}`
+/// (`OfferingCreateSerializer`'s type choices are the registered plugins'):
+/// the attempt fails with Waldur's answer and creates nothing.
+#[tokio::test(flavor = "current_thread")]
+async fn the_category_profile_sets_type_and_plan_and_an_uninstalled_type_is_refused() {
+    let mut w = World::new().await;
+    let id = w.create_offering();
+
+    let mut config = w.config();
+    config.mapping.profiles.insert(
+        Category::Compute,
+        CategoryProfile {
+            offering_type: "Support.PerHour".into(),
+            ..CategoryProfile::default()
+        },
+    );
+    let mut sync = w.open(config);
+    let outcomes = pass(&mut sync, &w, T0).await;
+    match only_outcome(&outcomes, &id) {
+        SyncOutcome::Failed { error, .. } => {
+            assert!(error.contains("400"), "{error}");
+            assert!(error.contains("Invalid value."), "{error}");
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    }
+    assert!(w.waldur_offerings_for(&id).await.is_empty());
+    drop(sync);
+
+    // Another relayer database, a profile naming an installed plugin's
+    // type and a plan of its own.
+    let mut config = w.config();
+    config.mapping.profiles.insert(
+        Category::Compute,
+        CategoryProfile {
+            offering_type: "Marketplace.Slurm".into(),
+            plan_name: "Daily".into(),
+            plan_unit: Some(BillingUnit::Day),
+        },
+    );
+    let other_db = tempfile::tempdir().expect("tempdir");
+    let mut sync = w.open_in(other_db.path(), config);
+    let outcomes = pass(&mut sync, &w, T0).await;
+    assert!(
+        matches!(only_outcome(&outcomes, &id), SyncOutcome::Created { .. }),
+        "{outcomes:?}"
+    );
+    let o = w.the_waldur_offering(&id).await;
+    assert_eq!(o.offering_type.as_deref(), Some("Marketplace.Slurm"));
+    assert_eq!(o.plans.len(), 1);
+    assert_eq!(o.plans[0].name.as_deref(), Some("Daily"));
+    assert_eq!(o.plans[0].unit.as_ref().map(|u| u.as_str()), Some("day"));
+}
+
+/// Only staff may activate a Draft offering (`ProviderOfferingViewSet.
+/// activate_permissions`): a relayer whose user is not staff creates the
+/// offering, fails the attempt saying a staff user must activate it, and
+/// succeeds once one has.
+#[tokio::test(flavor = "current_thread")]
+async fn a_draft_offering_waits_for_a_staff_user_to_activate_it() {
+    let mut w = World::new().await;
+    w.waldur.state.set_token_is_staff(false);
+    let id = w.create_offering();
+    let mut sync = w.open(w.config());
+    let outcomes = pass(&mut sync, &w, T0).await;
+    let next_attempt = match only_outcome(&outcomes, &id) {
+        SyncOutcome::Failed {
+            error,
+            next_attempt_at,
+        } => {
+            assert!(
+                error.contains("only a Waldur staff user may activate it"),
+                "{error}"
+            );
+            next_attempt_at
+        }
+        other => panic!("expected a failure, got {other:?}"),
+    };
+    let o = w.the_waldur_offering(&id).await;
+    assert_eq!(state_of(&o), "Draft");
+
+    // A staff user activates it; the next attempt finds it as the chain says.
+    let uuid = o.uuid.expect("uuid");
+    w.waldur.state.set_token_is_staff(true);
+    w.client.activate_offering(&uuid).await.expect("activate");
+    w.waldur.state.set_token_is_staff(false);
+    let report = sync.tick(&w.chain, next_attempt).await.expect("tick");
+    assert!(
+        matches!(
+            only_outcome(&report.outcomes, &id),
+            SyncOutcome::Unchanged { .. }
+        ),
+        "{report:?}"
+    );
+    assert_eq!(state_of(&w.the_waldur_offering(&id).await), "Active");
+    assert_eq!(
+        w.waldur_offerings_for(&id).await.len(),
+        1,
+        "no second offering"
     );
 }

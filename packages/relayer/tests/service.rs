@@ -117,6 +117,9 @@ fn data<T: serde::de::DeserializeOwned>(res: cw_multi_test::AppResponse) -> T {
 impl World {
     async fn new() -> World {
         let waldur = Emulator::start(TOKEN).await.expect("emulator");
+        // Only staff activates a Draft offering: the synced offerings
+        // become Active in one pass when the relayer's user is staff.
+        waldur.state.set_token_is_staff(true);
         let customer_org = waldur.state.seed_customer("Provider Org");
         let project = waldur
             .state
@@ -426,6 +429,13 @@ async fn a_pass_shows_in_the_metrics_and_the_audit_log() {
     assert_eq!(provision.len(), 1);
     assert_eq!(provision[0]["allocation_id"], allocation.as_str());
     assert!(provision[0]["order_uuid"].is_string());
+    // The order on the synced offering (Marketplace.Basic) carries its
+    // plan and the quantity as the limit of its only `limit` component.
+    let orders = w.waldur.state.orders_json();
+    assert_eq!(orders.len(), 1, "{orders:#?}");
+    assert_eq!(orders[0]["offering_type"], "Marketplace.Basic");
+    assert!(orders[0]["plan_uuid"].is_string(), "{:#?}", orders[0]);
+    assert_eq!(orders[0]["limits"], serde_json::json!({ "ve-quantity": 1 }));
     let sent = events(&lines, "callback.sent");
     assert_eq!(sent.len(), 2, "{lines:#?}");
     assert!(sent

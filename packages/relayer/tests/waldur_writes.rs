@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use ve_relayer::job_flow::JobSubmission;
-use ve_relayer::offering_sync::BASE_COMPONENT_TYPE;
 use ve_relayer::outbox::Outbox;
 use ve_relayer::waldur_adapter::WaldurAdapter;
 use ve_relayer::waldur_port::{FailureClass, WaldurError, WaldurPort};
@@ -25,6 +24,9 @@ use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed, ResourceSta
 const ALLOCATION: &str = "cust1/1/prov1";
 const CHAIN_OFFERING: &str = "prov1/1";
 const CLUSTER: &str = "prov1/cluster/1";
+/// The seeded SLURM offering's `limit` component (`cpu` and `gpu` are
+/// metered and never go in `limits`).
+const QUANTITY: &str = "ram";
 /// Longer than the client waits: the answer never reaches it.
 const HELD: Duration = Duration::from_secs(120);
 
@@ -72,6 +74,8 @@ async fn world() -> World {
         outbox.clone(),
     )
     .expect("adapter")
+    // The seeded offering's `limit` component carries the quantity.
+    .with_quantity_component(QUANTITY)
     .with_clusters(BTreeMap::from([(CLUSTER.to_string(), settings.url)]));
     World {
         offering_url: offering.url,
@@ -213,10 +217,7 @@ async fn an_order_create_answered_too_late_is_adopted_not_repeated() {
     let resource = w.assert_provisioned_once(ALLOCATION);
     assert_eq!(order.resource_uuid, resource);
     assert_eq!(json!(order.order_uuid), made[0]["uuid"]);
-    assert_eq!(
-        w.resource(&resource)["limits"],
-        json!({ BASE_COMPONENT_TYPE: 2 })
-    );
+    assert_eq!(w.resource(&resource)["limits"], json!({ QUANTITY: 2 }));
 }
 
 /// Each 4xx once, on each call `provision` makes; the engine calls again.
@@ -565,7 +566,7 @@ async fn resize_and_pause_recover_from_each_fault() {
             .expect("retried");
         assert_eq!(
             w.resource(&resource)["limits"],
-            json!({ BASE_COMPONENT_TYPE: quantity })
+            json!({ QUANTITY: quantity })
         );
 
         w.waldur
@@ -602,10 +603,7 @@ async fn resize_and_pause_recover_from_each_fault() {
         .state
         .inject_on("POST", limits, Fault::Status(502, 1));
     w.adapter.resize(ALLOCATION, 42).await.expect("resize");
-    assert_eq!(
-        w.resource(&resource)["limits"],
-        json!({ BASE_COMPONENT_TYPE: 42 })
-    );
+    assert_eq!(w.resource(&resource)["limits"], json!({ QUANTITY: 42 }));
     w.waldur
         .state
         .inject_on("POST", paused, Fault::LateAnswer(HELD, 1));
@@ -638,10 +636,7 @@ async fn a_resize_binds_an_order_made_by_a_lost_attempt() {
         .expect("resource")
         .to_string();
     assert_eq!(w.resource(&resource)["backend_id"], json!(ALLOCATION));
-    assert_eq!(
-        w.resource(&resource)["limits"],
-        json!({ BASE_COMPONENT_TYPE: 5 })
-    );
+    assert_eq!(w.resource(&resource)["limits"], json!({ QUANTITY: 5 }));
     w.adapter
         .provision(ALLOCATION, CHAIN_OFFERING, 1)
         .await

@@ -63,6 +63,15 @@ impl ApiError {
         }
     }
 
+    /// 405 `{"detail": ...}`, as `MethodNotAllowed` with a message gives
+    /// (marketplace/views.py `OfferingTypeValidator`).
+    pub fn method_not_allowed(detail: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            body: json!({ "detail": detail.into() }),
+        }
+    }
+
     /// 401 with DRF's `detail` text.
     pub fn unauthorized(detail: &str) -> Self {
         Self {

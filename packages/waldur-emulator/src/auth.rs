@@ -6,25 +6,41 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::api_error::ApiError;
+use crate::roles::Role;
 use crate::server::AppState;
 
-/// Lets the request through only with the emulator's token.
+/// Lets the request through only with one of the emulator's tokens, and
+/// hands the handlers the [`Caller`] it stands for.
 pub async fn require_token(
     State(state): State<AppState>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let header = request
         .headers()
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok());
-    match check(header, &state.token) {
-        Ok(()) => next.run(request).await,
+    match check(header, |key| state.caller_for(key)) {
+        // The emulator's own endpoints are the provider's: a consumer
+        // token must not make itself staff.
+        Ok(caller)
+            if request
+                .uri()
+                .path()
+                .starts_with(crate::routes::CONTROL_PREFIX)
+                && !matches!(caller.role, Role::Provider { .. }) =>
+        {
+            ApiError::forbidden().into_response()
+        }
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
         Err(error) => error.into_response(),
     }
 }
 
-fn check(header: Option<&str>, token: &str) -> Result<(), ApiError> {
+fn check<T>(header: Option<&str>, lookup: impl Fn(&str) -> Option<T>) -> Result<T, ApiError> {
     const NOT_PROVIDED: &str = "Authentication credentials were not provided.";
     let Some(header) = header else {
         return Err(ApiError::unauthorized(NOT_PROVIDED));
@@ -43,14 +59,17 @@ fn check(header: Option<&str>, token: &str) -> Result<(), ApiError> {
         (Some(_), Some(_)) => Err(ApiError::unauthorized(
             "Invalid token header. Token string should not contain spaces.",
         )),
-        (Some(key), None) if key == token => Ok(()),
-        (Some(_), None) => Err(ApiError::unauthorized("Invalid token.")),
+        (Some(key), None) => lookup(key).ok_or_else(|| ApiError::unauthorized("Invalid token.")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn check(header: Option<&str>, token: &str) -> Result<(), ApiError> {
+        super::check(header, |key| (key == token).then_some(()))
+    }
 
     fn detail(result: Result<(), ApiError>) -> String {
         result.unwrap_err().body["detail"]

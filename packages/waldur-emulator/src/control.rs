@@ -14,6 +14,7 @@ use crate::model::{
 };
 use crate::ops::{self, NewOffering, NewOrder, UsageItem};
 use crate::render::paths;
+use crate::roles::{Caller, Role};
 use crate::server::{AppState, RecordedRequest};
 
 /// A created object: its UUID and its hyperlink URL.
@@ -60,6 +61,8 @@ pub struct OfferingSeed {
     pub state: OfferingState,
     pub components: Vec<ComponentSeed>,
     pub backend_id: String,
+    /// Non-empty: orders must send `accepting_terms_of_service: true`.
+    pub terms_of_service: String,
 }
 
 impl OfferingSeed {
@@ -78,6 +81,7 @@ impl OfferingSeed {
                 ComponentSeed::new("ram", BillingType::Limit, "GB"),
             ],
             backend_id: String::new(),
+            terms_of_service: String::new(),
         }
     }
 }
@@ -121,6 +125,81 @@ impl EmulatorState {
         self.shared
             .token_is_staff
             .store(staff, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Adds a consumer's token: a member of `project_uuids` only, without
+    /// the owner permissions (`APPROVE_ORDER`, `REJECT_ORDER`,
+    /// `CANCEL_ORDER`, `TERMINATE_RESOURCE`). Its orders wait in
+    /// `pending-consumer`; it sees only its projects' orders and
+    /// resources. Adding a token again replaces its projects.
+    pub fn add_consumer_token(&self, token: &str, username: &str, project_uuids: &[&str]) {
+        let caller = Caller {
+            username: username.to_owned(),
+            role: Role::Consumer {
+                projects: project_uuids.iter().map(|u| normalize_uuid(u)).collect(),
+            },
+        };
+        self.other_tokens().insert(token.to_owned(), caller);
+    }
+
+    /// Adds a staff user's token: allowed everything.
+    pub fn add_staff_token(&self, token: &str, username: &str) {
+        let caller = Caller {
+            username: username.to_owned(),
+            role: Role::Staff,
+        };
+        self.other_tokens().insert(token.to_owned(), caller);
+    }
+
+    fn other_tokens(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, Caller>> {
+        self.shared
+            .other_tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Replaces the installed offering types (default
+    /// [`crate::DEFAULT_OFFERING_TYPES`]): creating an offering of another
+    /// type gets 400 `{"type": ["Invalid value."]}`.
+    pub fn set_offering_types(&self, types: &[&str]) {
+        *self
+            .shared
+            .offering_types
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) =
+            types.iter().map(|t| (*t).to_owned()).collect();
+    }
+
+    /// The installed offering types.
+    pub fn offering_types(&self) -> Vec<String> {
+        self.shared
+            .offering_types
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// The offering's public URL, the only offering link orders take
+    /// (`seed_offering` returns the provider-offering URL).
+    pub fn public_offering_url(&self, offering_uuid: &str) -> String {
+        format!(
+            "{}{}{}/",
+            self.shared.base_url,
+            paths::PUBLIC_OFFERINGS,
+            normalize_uuid(offering_uuid)
+        )
+    }
+
+    /// The plan link orders take:
+    /// `marketplace-public-offerings/<offering>/plans/<plan>/`.
+    pub fn public_plan_url(&self, offering_uuid: &str, plan_uuid: &str) -> String {
+        format!(
+            "{}plans/{}/",
+            self.public_offering_url(offering_uuid),
+            normalize_uuid(plan_uuid)
+        )
     }
 
     fn seeded(&self, collection: &str, uuid: String) -> Seeded {
@@ -196,6 +275,8 @@ impl EmulatorState {
                 state: seed.state,
                 description: String::new(),
                 full_description: String::new(),
+                terms_of_service: seed.terms_of_service,
+                terms_of_service_link: String::new(),
                 attributes: json!({}),
                 plugin_options: json!({}),
                 backend_metadata: json!({}),
@@ -227,6 +308,7 @@ impl EmulatorState {
                 attributes: json!({}),
                 ..NewOrder::default()
             },
+            &ops::provider_caller(),
         )
         .map_err(|error| error.body)?;
         let resource_uuid = store
@@ -331,12 +413,17 @@ impl EmulatorState {
         }
     }
 
-    /// Sets an order's state directly; false if unknown.
+    /// Sets an order's state directly; false if unknown. An order put
+    /// back to `pending-consumer` loses its consumer review.
     pub fn set_order_state(&self, uuid: &str, state: OrderState) -> bool {
         let mut store = self.shared.store();
         match store.orders.get_mut(&normalize_uuid(uuid)) {
             Some(order) => {
                 order.state = state;
+                if state == OrderState::PendingConsumer {
+                    order.consumer_reviewed_by = None;
+                    order.consumer_reviewed_at = None;
+                }
                 order.modified = now_iso();
                 true
             }

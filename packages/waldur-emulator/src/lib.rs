@@ -5,6 +5,16 @@
 //! in `shared/waldur/ENDPOINTS.md`: orders move through the provider's
 //! state machine, resources follow their orders, wrong states give 409
 //! `Valid states for operation: ...`, a missing or wrong token gives 401.
+//!
+//! It enforces waldur-mastermind's validation rules with Waldur's status
+//! and error body (each rule cites its source file and class): offering
+//! types limited to the installed plugins (`set_offering_types`), orders
+//! taking only the public offering and public plan links, plans of the
+//! offering and under their `max_amount`, limits only on `limit`
+//! components within their bounds, terms of service, private offerings,
+//! the consumer and provider reviews and who may do them. The token given
+//! at start is the provider's (owner of every customer); tests add a
+//! consumer's (`add_consumer_token`) or staff's (`add_staff_token`).
 //! FireCREST SLURM jobs (`slurm-jobs/`) take multipart uploads and are moved
 //! by tests with `set_slurm_job_runtime`, as SLURM would move them.
 //! Faults (429/5xx storms, delays, dropped connections) can be injected to
@@ -46,7 +56,9 @@ mod ids;
 mod listing;
 pub mod model;
 mod ops;
+mod plugins;
 mod render;
+mod roles;
 mod routes;
 mod rules;
 mod server;
@@ -58,4 +70,5 @@ pub use control::{
 };
 pub use faults::Fault;
 pub use model::{BillingType, CoreState, OfferingState, OrderState, ResourceState};
+pub use plugins::DEFAULT_OFFERING_TYPES;
 pub use server::{Emulator, EmulatorHandle, RecordedRequest};

@@ -172,6 +172,9 @@ pub struct OfferingRecord {
     pub description: String,
     pub full_description: String,
     pub privacy_policy_link: String,
+    /// Shared offerings with terms refuse orders that do not accept them.
+    pub terms_of_service: String,
+    pub terms_of_service_link: String,
     pub access_url: String,
     pub getting_started: String,
     pub integration_guide: String,
@@ -204,6 +207,12 @@ pub struct OrderRecord {
     pub resource_uuid: String,
     pub kind: OrderKind,
     pub state: OrderState,
+    /// The username of the caller that created the order.
+    pub created_by: String,
+    /// Who approved as consumer, when someone did (or the creator, when
+    /// the consumer review was skipped).
+    pub consumer_reviewed_by: Option<String>,
+    pub consumer_reviewed_at: Option<String>,
     pub attributes: Value,
     pub limits: BTreeMap<String, i64>,
     pub backend_id: String,
@@ -212,6 +221,7 @@ pub struct OrderRecord {
     pub callback_url: Option<String>,
     pub request_comment: Option<String>,
     pub provider_rejection_comment: String,
+    pub consumer_rejection_comment: String,
     pub provider_reviewed_at: Option<String>,
     pub start_date: Option<String>,
 }

@@ -13,8 +13,8 @@ use crate::model::{
     format_hundredths, BillingType, CategoryRecord, ComponentRecord, CustomerRecord,
     OfferingRecord, OfferingState, OrderKind, OrderRecord, OrderState, PlanPeriodRecord,
     PlanRecord, ProjectRecord, ResourceRecord, ResourceState, Store, UsageRecord,
-    AGENT_DRIVEN_TYPES,
 };
+use crate::roles::{Caller, Role};
 use crate::rules::{
     order_blocks_new_orders, order_is_terminal, order_transition, resource_accepts_usage,
     resource_can_terminate, resource_follows_order, OrderAction,
@@ -91,6 +91,8 @@ pub struct NewOffering {
     pub state: OfferingState,
     pub description: String,
     pub full_description: String,
+    pub terms_of_service: String,
+    pub terms_of_service_link: String,
     pub attributes: Value,
     pub plugin_options: Value,
     pub backend_metadata: Value,
@@ -116,6 +118,8 @@ pub fn insert_offering(store: &mut Store, new: NewOffering) -> String {
             description: new.description,
             full_description: new.full_description,
             privacy_policy_link: String::new(),
+            terms_of_service: new.terms_of_service,
+            terms_of_service_link: new.terms_of_service_link,
             access_url: String::new(),
             getting_started: String::new(),
             integration_guide: String::new(),
@@ -137,7 +141,7 @@ pub fn insert_offering(store: &mut Store, new: NewOffering) -> String {
     uuid
 }
 
-/// The fields of a new Create order, already validated.
+/// The fields of a new Create order, already parsed.
 #[derive(Debug, Clone, Default)]
 pub struct NewOrder {
     pub offering_uuid: String,
@@ -145,33 +149,109 @@ pub struct NewOrder {
     pub plan_uuid: Option<String>,
     pub attributes: Value,
     pub limits: BTreeMap<String, i64>,
+    pub accepting_terms_of_service: bool,
     pub callback_url: Option<String>,
     pub request_comment: Option<String>,
     pub start_date: Option<String>,
 }
 
-/// Creates the order and its resource (state `Creating`). The provider
-/// review is never skipped for the agent-driven offerings this emulator
-/// serves, so every order starts in `pending-provider`.
-pub fn create_order(store: &mut Store, new: NewOrder) -> ApiResult<String> {
+/// The caller of the test helpers (`seed_order`): the provider's token.
+pub fn provider_caller() -> Caller {
+    Caller {
+        username: "provider".to_owned(),
+        role: Role::Provider { staff: false },
+    }
+}
+
+/// Creates a Create order and its resource (state `Creating`) with
+/// Waldur's checks, in their order: the fields (serializers.py
+/// `BaseItemSerializer` hyperlinks and `validate_offering`), then
+/// `BaseItemSerializer.validate` (plan, limits), then
+/// `OrderCreateSerializer.validate` (terms of service), then
+/// `validate_order` (private offerings). The order starts where
+/// handlers.py `notify_approvers_when_order_is_created` puts it.
+pub fn create_order(store: &mut Store, new: NewOrder, caller: &Caller) -> ApiResult<String> {
     let offering = store
         .offerings
         .get(&new.offering_uuid)
         .ok_or_else(|| crate::validate::missing_object("offering"))?;
+    // `BaseItemSerializer.validate_offering`: Active only (validate_order
+    // would also take Paused, but this check runs first).
     if offering.state != OfferingState::Active {
         return Err(ApiError::field("offering", "Offering is not available."));
     }
+    // The project field's queryset holds only the caller's projects
+    // (`PermissionFieldFilteringMixin`).
+    let project = store
+        .projects
+        .get(&new.project_uuid)
+        .filter(|p| caller.sees_project(&p.uuid))
+        .ok_or_else(|| crate::validate::missing_object("project"))?;
     if let Some(plan_uuid) = &new.plan_uuid {
-        if !offering.plans.iter().any(|plan| &plan.uuid == plan_uuid) {
+        // The plan field's queryset is every plan (`Plan.objects.all()`).
+        let plan_of = store.offerings.values().find_map(|o| {
+            o.plans
+                .iter()
+                .find(|p| &p.uuid == plan_uuid)
+                .map(|p| (o, p))
+        });
+        let Some((plan_offering, plan)) = plan_of else {
+            return Err(crate::validate::missing_object("plan"));
+        };
+        // `BaseItemSerializer.validate`.
+        if plan_offering.uuid != offering.uuid {
             return Err(ApiError::field(
                 "plan",
                 "This plan is not available for selected offering.",
             ));
         }
+        // serializers.py `validate_plan` with models.py `Plan.is_active`:
+        // `max_amount` resources that are not Terminated.
+        if let Some(max_amount) = plan.max_amount.filter(|amount| *amount > 0) {
+            let in_use = store
+                .resources
+                .values()
+                .filter(|r| {
+                    r.plan_uuid.as_deref() == Some(plan_uuid.as_str())
+                        && r.state != ResourceState::Terminated
+                })
+                .count();
+            if i64::try_from(in_use).unwrap_or(i64::MAX) >= max_amount {
+                return Err(ApiError::field(
+                    "plan",
+                    "Plan is not available because limit has been reached.",
+                ));
+            }
+        }
     }
-    if !store.projects.contains_key(&new.project_uuid) {
-        return Err(crate::validate::missing_object("project"));
+    if !new.limits.is_empty() {
+        validate_limits(store, offering, &new.limits, None)?;
     }
+    // `OrderCreateSerializer.validate`: raised without a field, so DRF
+    // files it under `non_field_errors`; `%s` is `str(offering)`, its name.
+    if offering.shared && !offering.terms_of_service.is_empty() && !new.accepting_terms_of_service {
+        return Err(ApiError::field(
+            "non_field_errors",
+            format!(
+                "Terms of service for offering '{}' have not been accepted.",
+                offering.name
+            ),
+        ));
+    }
+    // serializers.py `validate_private_offering`, raised from `create()`
+    // outside `is_valid`, hence a bare list.
+    if !offering.shared && offering.customer_uuid != project.customer_uuid {
+        let customer_name = store
+            .customers
+            .get(&project.customer_uuid)
+            .map(|c| c.name.clone())
+            .unwrap_or_default();
+        return Err(ApiError::bare(format!(
+            "Offering \"{}\" is not allowed in organization \"{}\".",
+            offering.name, customer_name
+        )));
+    }
+    let initial_state = initial_order_state(offering, &project.customer_uuid, caller);
     let name = new
         .attributes
         .get("name")
@@ -211,6 +291,8 @@ pub fn create_order(store: &mut Store, new: NewOrder) -> ApiResult<String> {
         &resource_uuid,
         new.attributes,
         new.limits,
+        caller,
+        initial_state,
     );
     if let Some(order) = store.orders.get_mut(&order_uuid) {
         order.callback_url = new.callback_url;
@@ -220,13 +302,155 @@ pub fn create_order(store: &mut Store, new: NewOrder) -> ApiResult<String> {
     Ok(order_uuid)
 }
 
-/// Inserts an order of `kind` for an existing resource, in `pending-provider`.
+/// marketplace/utils.py `validate_limits`: the offering's plugin must
+/// allow limits, every key must be a `limit` component
+/// (`get_components_map`), and each value must respect the component's
+/// `min_value`/`max_value` (`validate_min_max_limit`) and
+/// `max_available_limit` (`validate_maximum_available_limit`). The
+/// monthly/annual `limit_amount` check (`validate_limit_amount`) needs
+/// component quotas, which are not emulated.
+///
+/// With `updated_resource` (an Update order, validated by the update
+/// processor outside any serializer) that resource's own limits are left
+/// out of the total and a message without a field is a bare list; for a
+/// Create order (inside `BaseItemSerializer.validate`) it is filed under
+/// `non_field_errors`.
+fn validate_limits(
+    store: &Store,
+    offering: &OfferingRecord,
+    limits: &BTreeMap<String, i64>,
+    updated_resource: Option<&str>,
+) -> ApiResult<()> {
+    let fieldless = |message: String| {
+        if updated_resource.is_some() {
+            ApiError::bare(message)
+        } else {
+            ApiError::field("non_field_errors", message)
+        }
+    };
+    if !crate::plugins::can_update_limits(&offering.offering_type) {
+        return Err(ApiError::field(
+            "limits",
+            "Limits update is not supported for this resource.",
+        ));
+    }
+    let limit_component = |key: &str| {
+        offering
+            .components
+            .iter()
+            .find(|c| c.component_type == key && c.billing_type == BillingType::Limit)
+    };
+    // Waldur joins a Python set, in no fixed order; sorted here.
+    let invalid: Vec<&str> = limits
+        .keys()
+        .map(String::as_str)
+        .filter(|key| limit_component(key).is_none())
+        .collect();
+    if !invalid.is_empty() {
+        return Err(ApiError::field(
+            "limits",
+            format!("Invalid types: {}", invalid.join(", ")),
+        ));
+    }
+    for (key, &value) in limits {
+        let Some(component) = limit_component(key) else {
+            continue;
+        };
+        // Python's truthiness: an unset or zero bound is no bound.
+        if let Some(max) = component.max_value.filter(|max| *max != 0) {
+            if value > max {
+                return Err(fieldless(format!(
+                    "The limit {value} value cannot be more than {max}."
+                )));
+            }
+        }
+        if let Some(min) = component.min_value.filter(|min| *min != 0) {
+            if value < min {
+                return Err(fieldless(format!(
+                    "The limit {value} value cannot be less than {min}."
+                )));
+            }
+        }
+        if let Some(available) = component.max_available_limit.filter(|a| *a != 0) {
+            let current_total = store
+                .resources
+                .values()
+                .filter(|r| r.offering_uuid == offering.uuid)
+                .filter(|r| Some(r.uuid.as_str()) != updated_resource)
+                .filter_map(|r| r.limits.get(key))
+                .fold(0_i64, |sum, v| sum.saturating_add(*v));
+            if current_total.saturating_add(value) >= available {
+                let room = available.saturating_sub(current_total);
+                // `cores` in units, anything else taken as MB and shown
+                // in whole GB (`math.floor(mb_to_gb(...))`).
+                let can_allocate = if key == "cores" {
+                    room.saturating_sub(1)
+                } else {
+                    room.div_euclid(1024)
+                };
+                return Err(fieldless(format!(
+                    "Requested {key} cannot be provisioned due to offering safety limit. \
+                     You can allocate up to {can_allocate} of {key}."
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The state a new order starts in: handlers.py
+/// `notify_approvers_when_order_is_created`. Without a consumer review
+/// (permissions.py `order_should_not_be_reviewed_by_consumer`: staff, a
+/// holder of `APPROVE_ORDER` on the project or its customer, or a shared
+/// offering of the project's own customer with the plugin option
+/// `auto_approve_in_service_provider_projects`) it goes on to
+/// `pending-provider` or, when the provider need not review, `executing`.
+fn initial_order_state(
+    offering: &OfferingRecord,
+    project_customer_uuid: &str,
+    caller: &Caller,
+) -> OrderState {
+    let auto_approve_own_projects = offering.shared
+        && offering.customer_uuid == project_customer_uuid
+        && offering
+            .plugin_options
+            .get("auto_approve_in_service_provider_projects")
+            == Some(&Value::Bool(true));
+    let consumer_review_skipped =
+        caller.is_staff() || caller.has_owner_permission() || auto_approve_own_projects;
+    if !consumer_review_skipped {
+        return OrderState::PendingConsumer;
+    }
+    after_consumer_review(offering, caller)
+}
+
+/// `pending-provider`, or `executing` when utils.py
+/// `order_should_not_be_reviewed_by_provider` holds for `reviewer`.
+fn after_consumer_review(offering: &OfferingRecord, reviewer: &Caller) -> OrderState {
+    let auto_approve_remote =
+        offering.plugin_options.get("auto_approve_remote_orders") == Some(&Value::Bool(true));
+    // Only the provider token owns customers; staff is not an owner.
+    let owns_provider = matches!(reviewer.role, Role::Provider { .. });
+    if crate::plugins::provider_review_needed(
+        &offering.offering_type,
+        auto_approve_remote,
+        owns_provider,
+    ) {
+        OrderState::PendingProvider
+    } else {
+        OrderState::Executing
+    }
+}
+
+/// Inserts an order of `kind` for an existing resource.
 fn insert_order(
     store: &mut Store,
     kind: OrderKind,
     resource_uuid: &str,
     attributes: Value,
     limits: BTreeMap<String, i64>,
+    caller: &Caller,
+    state: OrderState,
 ) -> String {
     let (offering_uuid, project_uuid, plan_uuid) = store
         .resources
@@ -242,20 +466,24 @@ fn insert_order(
     let uuid = new_uuid();
     let seq = store.next_seq();
     let now = now_iso();
+    let consumer_reviewed = state != OrderState::PendingConsumer;
     store.orders.insert(
         uuid.clone(),
         OrderRecord {
             uuid: uuid.clone(),
             seq,
             created: now.clone(),
-            modified: now,
+            modified: now.clone(),
             completed_at: None,
             offering_uuid,
             project_uuid,
             plan_uuid,
             resource_uuid: resource_uuid.to_owned(),
             kind,
-            state: OrderState::PendingProvider,
+            state,
+            created_by: caller.username.clone(),
+            consumer_reviewed_by: consumer_reviewed.then(|| caller.username.clone()),
+            consumer_reviewed_at: consumer_reviewed.then_some(now),
             attributes,
             limits,
             backend_id: String::new(),
@@ -264,6 +492,7 @@ fn insert_order(
             callback_url: None,
             request_comment: None,
             provider_rejection_comment: String::new(),
+            consumer_rejection_comment: String::new(),
             provider_reviewed_at: None,
             start_date: None,
         },
@@ -271,25 +500,53 @@ fn insert_order(
     uuid
 }
 
-/// Moves an order through `action` and lets its resource follow.
-pub fn apply_order_action(store: &mut Store, uuid: &str, action: OrderAction) -> ApiResult<()> {
-    let order = store.orders.get(uuid).ok_or_else(ApiError::not_found)?;
-    let offering_type = store
+/// Moves an order through `action` as `caller` and lets its resource
+/// follow, with the checks of marketplace/views.py `OrderViewSet` in
+/// DRF's order: visibility (404), the action's permission (403), then its
+/// validators: `StateValidator` (409) and `OfferingTypeValidator` (405).
+pub fn apply_order_action(
+    store: &mut Store,
+    uuid: &str,
+    action: OrderAction,
+    caller: &Caller,
+) -> ApiResult<()> {
+    let order = store
+        .orders
+        .get(uuid)
+        .filter(|o| caller.sees_project(&o.project_uuid))
+        .ok_or_else(ApiError::not_found)?;
+    match action {
+        // permissions.py `user_can_reject_order_as_consumer`: the order's
+        // creator or a holder of `REJECT_ORDER` on the project.
+        OrderAction::RejectByConsumer => {
+            if order.created_by != caller.username {
+                caller.require_owner_permission()?;
+            }
+        }
+        // `APPROVE_ORDER`/`REJECT_ORDER` on the offering's customer,
+        // `APPROVE_ORDER`/`CANCEL_ORDER` on the project or its customer.
+        _ => caller.require_owner_permission()?,
+    }
+    let offering = store
         .offerings
         .get(&order.offering_uuid)
-        .map(|o| o.offering_type.clone())
-        .unwrap_or_default();
-    let supported = match action {
-        OrderAction::SetStateExecuting => offering_type == "Marketplace.Slurm",
-        OrderAction::SetStateDone => AGENT_DRIVEN_TYPES.contains(&offering_type.as_str()),
-        _ => true,
-    };
-    if !supported {
-        return Err(ApiError::bare(format!(
-            "This operation is not supported for offering type {offering_type}."
-        )));
+        .ok_or_else(ApiError::not_found)?;
+    let mut new_state = order_transition(order.state, action).map_err(ApiError::wrong_state)?;
+    if let Some(types) = action.offering_types() {
+        if !types.contains(&offering.offering_type.as_str()) {
+            return Err(ApiError::method_not_allowed(format!(
+                "The order's offering with {} type does not support this action",
+                offering.offering_type
+            )));
+        }
     }
-    let new_state = order_transition(order.state, action).map_err(ApiError::wrong_state)?;
+    if action == OrderAction::ApproveByConsumer {
+        new_state = after_consumer_review(offering, caller);
+    }
+    // views.py `OrderViewSet.reject_by_consumer`, a bare 400.
+    if action == OrderAction::RejectByConsumer && order.consumer_reviewed_by.is_some() {
+        return Err(ApiError::bare("Order is already reviewed by consumer."));
+    }
     let kind = order.kind;
     let resource_uuid = order.resource_uuid.clone();
     let new_limits = order.limits.clone();
@@ -297,8 +554,15 @@ pub fn apply_order_action(store: &mut Store, uuid: &str, action: OrderAction) ->
     if let Some(order) = store.orders.get_mut(uuid) {
         order.state = new_state;
         order.modified = now.clone();
-        if action == OrderAction::ApproveByProvider {
-            order.provider_reviewed_at = Some(now.clone());
+        match action {
+            OrderAction::ApproveByProvider | OrderAction::RejectByProvider => {
+                order.provider_reviewed_at = Some(now.clone());
+            }
+            OrderAction::ApproveByConsumer | OrderAction::RejectByConsumer => {
+                order.consumer_reviewed_by = Some(caller.username.clone());
+                order.consumer_reviewed_at = Some(now.clone());
+            }
+            _ => {}
         }
         if order_is_terminal(new_state) {
             order.completed_at = Some(now.clone());
@@ -326,8 +590,20 @@ pub fn apply_order_action(store: &mut Store, uuid: &str, action: OrderAction) ->
 /// `terminate_validators`), then `validate_order` refuses a resource with
 /// an order in pending-consumer, pending-provider or executing with 400
 /// and a bare list (serializers.py `check_pending_order_exists`), not 409.
-pub fn terminate_resource(store: &mut Store, uuid: &str, attributes: Value) -> ApiResult<String> {
-    let resource = store.resources.get(uuid).ok_or_else(ApiError::not_found)?;
+pub fn terminate_resource(
+    store: &mut Store,
+    uuid: &str,
+    attributes: Value,
+    caller: &Caller,
+) -> ApiResult<String> {
+    let resource = store
+        .resources
+        .get(uuid)
+        .filter(|r| caller.sees_project(&r.project_uuid))
+        .ok_or_else(ApiError::not_found)?;
+    // permissions.py `user_can_terminate_resource`: `TERMINATE_RESOURCE`
+    // on the project, its customer or the offering's customer.
+    caller.require_owner_permission()?;
     resource_can_terminate(resource.state).map_err(ApiError::wrong_state)?;
     let busy = store
         .orders
@@ -336,12 +612,89 @@ pub fn terminate_resource(store: &mut Store, uuid: &str, attributes: Value) -> A
     if busy {
         return Err(ApiError::bare("Pending order for resource already exists."));
     }
+    let project_customer = store
+        .projects
+        .get(&resource.project_uuid)
+        .map(|p| p.customer_uuid.clone())
+        .unwrap_or_default();
+    let state = store
+        .offerings
+        .get(&resource.offering_uuid)
+        .map_or(OrderState::PendingProvider, |offering| {
+            initial_order_state(offering, &project_customer, caller)
+        });
     Ok(insert_order(
         store,
         OrderKind::Terminate,
         uuid,
         attributes,
         BTreeMap::new(),
+        caller,
+        state,
+    ))
+}
+
+/// `update_limits` (marketplace/views.py `ResourceViewSet.update_limits`):
+/// creates an Update order carrying the new limits and
+/// `attributes.old_limits`. Checks in Waldur's order: visibility (404),
+/// `UPDATE_RESOURCE_LIMITS` (403), `StateValidator(OK)` (409), the body
+/// (`ResourceUpdateLimitsSerializer`, done by the caller), unchanged
+/// limits, then `validate_order` (offering available, no pending order)
+/// and the update processor's `validate_limits`, all bare 400s.
+pub fn update_resource_limits(
+    store: &mut Store,
+    uuid: &str,
+    limits: BTreeMap<String, i64>,
+    caller: &Caller,
+) -> ApiResult<String> {
+    let resource = store
+        .resources
+        .get(uuid)
+        .filter(|r| caller.sees_project(&r.project_uuid))
+        .ok_or_else(ApiError::not_found)?;
+    caller.require_owner_permission()?;
+    if resource.state != ResourceState::Ok {
+        return Err(ApiError::wrong_state(&["OK"]));
+    }
+    if resource.limits == limits {
+        return Err(ApiError::bare(
+            "Impossible to create update orders with limits set to exactly the same.",
+        ));
+    }
+    let offering = store
+        .offerings
+        .get(&resource.offering_uuid)
+        .ok_or_else(ApiError::not_found)?;
+    // serializers.py `validate_order`: Active or Paused for non-Terminate.
+    if !matches!(
+        offering.state,
+        OfferingState::Active | OfferingState::Paused
+    ) {
+        return Err(ApiError::bare("Offering is not available."));
+    }
+    let busy = store
+        .orders
+        .values()
+        .any(|o| o.resource_uuid == uuid && order_blocks_new_orders(o.state));
+    if busy {
+        return Err(ApiError::bare("Pending order for resource already exists."));
+    }
+    validate_limits(store, offering, &limits, Some(uuid))?;
+    let project_customer = store
+        .projects
+        .get(&resource.project_uuid)
+        .map(|p| p.customer_uuid.clone())
+        .unwrap_or_default();
+    let state = initial_order_state(offering, &project_customer, caller);
+    let attributes = serde_json::json!({ "old_limits": resource.limits });
+    Ok(insert_order(
+        store,
+        OrderKind::Update,
+        uuid,
+        attributes,
+        limits,
+        caller,
+        state,
     ))
 }
 

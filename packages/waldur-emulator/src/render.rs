@@ -37,6 +37,16 @@ impl Renderer<'_> {
         format!("{}{collection}{uuid}/", self.base_url)
     }
 
+    /// `marketplace-public-offerings/<offering>/plans/<plan>/`, the plan
+    /// link orders take and show.
+    pub fn public_plan_link(&self, offering_uuid: &str, plan_uuid: &str) -> String {
+        format!(
+            "{}{}{offering_uuid}/plans/{plan_uuid}/",
+            self.base_url,
+            paths::PUBLIC_OFFERINGS
+        )
+    }
+
     pub(crate) fn customer_name(&self, uuid: &str) -> String {
         self.store
             .customers
@@ -280,15 +290,25 @@ impl Renderer<'_> {
             "request_comment": order.request_comment,
             "start_date": order.start_date,
             "provider_reviewed_at": order.provider_reviewed_at,
+            "consumer_reviewed_at": order.consumer_reviewed_at,
+            "created_by_username": order.created_by,
             "provider_rejection_comment": order.provider_rejection_comment,
-            "consumer_rejection_comment": "",
+            "consumer_rejection_comment": order.consumer_rejection_comment,
             "can_terminate": false,
             "output": "",
         });
+        // A username, not nullable in the schema: left out while unset.
+        if let (Some(reviewer), Value::Object(fields)) = (&order.consumer_reviewed_by, &mut body) {
+            fields.insert(
+                "consumer_reviewed_by".into(),
+                Value::String(reviewer.clone()),
+            );
+        }
+        // serializers.py `PublicPlanField`: the plan of its public offering.
         if let (Some(plan_uuid), Value::Object(fields)) = (&order.plan_uuid, &mut body) {
             fields.insert(
                 "plan".into(),
-                Value::String(self.link(paths::PLANS, plan_uuid)),
+                Value::String(self.public_plan_link(&order.offering_uuid, plan_uuid)),
             );
         }
         body

@@ -63,19 +63,62 @@ pub fn offering_transition(
     }
 }
 
-/// The order actions that move its state.
+/// The order actions that move its state (marketplace/views.py
+/// `OrderViewSet`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OrderAction {
+    ApproveByConsumer,
+    RejectByConsumer,
     ApproveByProvider,
     RejectByProvider,
+    Cancel,
     SetStateExecuting,
     SetStateDone,
     SetStateErred,
 }
 
+impl OrderAction {
+    pub fn parse(action: &str) -> Option<Self> {
+        match action {
+            "approve_by_consumer" => Some(Self::ApproveByConsumer),
+            "reject_by_consumer" => Some(Self::RejectByConsumer),
+            "approve_by_provider" => Some(Self::ApproveByProvider),
+            "reject_by_provider" => Some(Self::RejectByProvider),
+            "cancel" => Some(Self::Cancel),
+            "set_state_executing" => Some(Self::SetStateExecuting),
+            "set_state_done" => Some(Self::SetStateDone),
+            "set_state_erred" => Some(Self::SetStateErred),
+            _ => None,
+        }
+    }
+
+    /// The `OfferingTypeValidator` of the action: the offering types it
+    /// is allowed for, `None` for any. Another type gets 405.
+    pub fn offering_types(self) -> Option<&'static [&'static str]> {
+        use crate::plugins::{BASIC, SLURM_REMOTE, SUPPORT};
+        match self {
+            Self::Cancel => Some(&[BASIC, SUPPORT]),
+            Self::SetStateExecuting | Self::SetStateErred => Some(&[SLURM_REMOTE]),
+            Self::SetStateDone => Some(&[SLURM_REMOTE, BASIC, SUPPORT]),
+            _ => None,
+        }
+    }
+}
+
+/// The state an order action leads to, or the `StateValidator` states
+/// (409). `approve_by_consumer` leads to `pending-provider` here; the
+/// caller moves on to `executing` when no provider review is needed.
 pub fn order_transition(state: OrderState, action: OrderAction) -> Transition<OrderState> {
     use OrderState::*;
     match action {
+        OrderAction::ApproveByConsumer => match state {
+            PendingConsumer => Ok(PendingProvider),
+            _ => Err(&["pending-consumer"]),
+        },
+        OrderAction::RejectByConsumer => match state {
+            PendingConsumer => Ok(Rejected),
+            _ => Err(&["pending-consumer"]),
+        },
         OrderAction::ApproveByProvider => match state {
             PendingProvider => Ok(Executing),
             _ => Err(&["pending-provider"]),
@@ -83,6 +126,10 @@ pub fn order_transition(state: OrderState, action: OrderAction) -> Transition<Or
         OrderAction::RejectByProvider => match state {
             PendingProvider => Ok(Rejected),
             _ => Err(&["pending-provider"]),
+        },
+        OrderAction::Cancel => match state {
+            PendingConsumer | PendingProvider | Executing => Ok(Canceled),
+            _ => Err(&["pending-consumer", "pending-provider", "executing"]),
         },
         OrderAction::SetStateExecuting => match state {
             PendingConsumer | PendingProvider | Erred => Ok(Executing),
@@ -92,13 +139,18 @@ pub fn order_transition(state: OrderState, action: OrderAction) -> Transition<Or
             Executing => Ok(Done),
             _ => Err(&["executing"]),
         },
-        // Allowed from any state (ENDPOINTS.md section 3).
+        // No StateValidator: `Order.set_state_erred` is `source="*"`.
         OrderAction::SetStateErred => Ok(Erred),
     }
 }
 
 /// What happens to the order's resource when the order enters `new_state`;
-/// `None` leaves the resource alone.
+/// `None` leaves the resource alone. From marketplace/callbacks.py
+/// `OrderHandlers` (`resource_creation_failed` -> Erred,
+/// `resource_deletion_failed` -> OK, `resource_update_failed` -> Erred)
+/// and handlers.py `update_resource_when_order_is_rejected_or_erred` (a
+/// rejected Create order terminates its resource, another rejected order
+/// puts it back to OK). `cancel` changes no resource there.
 pub fn resource_follows_order(kind: OrderKind, new_state: OrderState) -> Option<ResourceState> {
     use OrderKind::*;
     match (new_state, kind) {
@@ -109,6 +161,7 @@ pub fn resource_follows_order(kind: OrderKind, new_state: OrderState) -> Option<
         (OrderState::Erred, Create | Update | Restore) => Some(ResourceState::Erred),
         (OrderState::Erred, Terminate) => Some(ResourceState::Ok),
         (OrderState::Rejected, Create) => Some(ResourceState::Terminated),
+        (OrderState::Rejected, Update | Terminate | Restore) => Some(ResourceState::Ok),
         _ => None,
     }
 }
@@ -188,6 +241,34 @@ mod tests {
     }
 
     #[test]
+    fn consumer_review_and_cancel() {
+        use OrderAction::*;
+        assert_eq!(
+            order_transition(OrderState::PendingConsumer, ApproveByConsumer),
+            Ok(OrderState::PendingProvider)
+        );
+        assert_eq!(
+            order_transition(OrderState::PendingProvider, ApproveByConsumer),
+            Err(&["pending-consumer"][..])
+        );
+        assert_eq!(
+            order_transition(OrderState::PendingConsumer, RejectByConsumer),
+            Ok(OrderState::Rejected)
+        );
+        assert_eq!(
+            order_transition(OrderState::Executing, Cancel),
+            Ok(OrderState::Canceled)
+        );
+        assert!(order_transition(OrderState::Done, Cancel).is_err());
+        assert_eq!(OrderAction::parse("cancel"), Some(Cancel));
+        assert_eq!(
+            SetStateErred.offering_types(),
+            Some(&["Marketplace.Slurm"][..])
+        );
+        assert_eq!(ApproveByProvider.offering_types(), None);
+    }
+
+    #[test]
     fn resources_follow_their_orders() {
         use OrderKind::*;
         assert_eq!(resource_follows_order(Create, OrderState::Executing), None);
@@ -215,6 +296,11 @@ mod tests {
             resource_follows_order(Update, OrderState::Erred),
             Some(ResourceState::Erred)
         );
+        assert_eq!(
+            resource_follows_order(Terminate, OrderState::Rejected),
+            Some(ResourceState::Ok)
+        );
+        assert_eq!(resource_follows_order(Create, OrderState::Canceled), None);
     }
 
     #[test]

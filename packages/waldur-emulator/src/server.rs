@@ -25,6 +25,7 @@ use crate::control::EmulatorState;
 use crate::faults::{FaultAction, FaultBook};
 use crate::model::Store;
 use crate::render::Renderer;
+use crate::roles::{Caller, Role};
 
 /// One request as the emulator received it, for test assertions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,11 @@ pub struct Shared {
     /// Whether the token's user is staff (`set_paused` needs it). Off by
     /// default: a provider's service account is not staff.
     pub token_is_staff: std::sync::atomic::AtomicBool,
+    /// Consumer and staff tokens added by tests, with their roles.
+    pub other_tokens: Mutex<std::collections::BTreeMap<String, Caller>>,
+    /// The offering types of the installed plugins (Waldur's
+    /// `plugins.manager.backends`); offerings of other types are refused.
+    pub offering_types: Mutex<Vec<String>>,
     pub faults: FaultBook,
     pub log: Mutex<Vec<RecordedRequest>>,
 }
@@ -64,6 +70,33 @@ impl Shared {
             base_url: &self.base_url,
             store,
         }
+    }
+
+    /// The caller a token stands for, `None` for an unknown token.
+    pub fn caller_for(&self, key: &str) -> Option<Caller> {
+        if key == self.token {
+            let staff = self
+                .token_is_staff
+                .load(std::sync::atomic::Ordering::Relaxed);
+            return Some(Caller {
+                username: "provider".to_owned(),
+                role: Role::Provider { staff },
+            });
+        }
+        self.other_tokens
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(key)
+            .cloned()
+    }
+
+    /// Whether `offering_type` is one of the installed plugins' types.
+    pub fn offering_type_installed(&self, offering_type: &str) -> bool {
+        self.offering_types
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .iter()
+            .any(|installed| installed == offering_type)
     }
 
     pub fn log(&self) -> MutexGuard<'_, Vec<RecordedRequest>> {
@@ -112,6 +145,13 @@ impl Emulator {
             origin,
             token: token.into(),
             token_is_staff: std::sync::atomic::AtomicBool::new(false),
+            other_tokens: Mutex::new(std::collections::BTreeMap::new()),
+            offering_types: Mutex::new(
+                crate::plugins::DEFAULT_OFFERING_TYPES
+                    .iter()
+                    .map(|t| (*t).to_owned())
+                    .collect(),
+            ),
             faults: FaultBook::default(),
             log: Mutex::new(Vec::new()),
         });

@@ -125,6 +125,47 @@ pub fn hyperlink(body: &Body, field: &str, collections: &[&str]) -> ApiResult<Op
         .ok_or_else(|| ApiError::field(field, "Invalid hyperlink - Incorrect URL match."))
 }
 
+/// A plan link as the order serializers read it (serializers.py
+/// `BaseItemSerializer.plan`, a `PublicPlanField` with view_name
+/// `marketplace-public-offering-plan-detail`):
+/// `marketplace-public-offerings/<offering_uuid>/plans/<plan_uuid>/`. DRF
+/// looks the plan up by `plan_uuid` alone; the plan's UUID is returned.
+pub fn public_plan_hyperlink(body: &Body, field: &str) -> ApiResult<Option<String>> {
+    let link = match body.get(field) {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::String(link)) => link,
+        Some(other) => {
+            return Err(ApiError::field(
+                field,
+                format!(
+                    "Incorrect type. Expected URL string, received {}.",
+                    json_type(other)
+                ),
+            ))
+        }
+    };
+    let incorrect = || ApiError::field(field, "Invalid hyperlink - Incorrect URL match.");
+    let path = api_path(link).ok_or_else(incorrect)?;
+    let rest = path
+        .strip_prefix(crate::render::paths::PUBLIC_OFFERINGS)
+        .ok_or_else(incorrect)?;
+    let mut segments = rest.split('/');
+    match (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) {
+        (Some(offering), Some("plans"), Some(plan), Some(""), None)
+            if is_uuid_text(offering) && is_uuid_text(plan) =>
+        {
+            Ok(Some(normalize_uuid(plan)))
+        }
+        _ => Err(incorrect()),
+    }
+}
+
 /// Like [`hyperlink`], but the field must be present.
 pub fn required_hyperlink(body: &Body, field: &str, collections: &[&str]) -> ApiResult<String> {
     hyperlink(body, field, collections)?.ok_or_else(|| ApiError::required(field))
@@ -135,18 +176,26 @@ pub fn missing_object(field: &str) -> ApiError {
     ApiError::field(field, "Invalid hyperlink - Object does not exist.")
 }
 
-fn uuid_in_link(link: &str, collections: &[&str]) -> Option<String> {
+/// The link's path below the API root (`projects/<uuid>/`).
+fn api_path(link: &str) -> Option<&str> {
     let path = match link.split_once("://") {
         Some((_, rest)) => &rest[rest.find('/')?..],
         None => link,
     };
     let path = path.split(['?', '#']).next()?;
     let path = path.trim_start_matches('/');
-    let path = path.strip_prefix("api/").unwrap_or(path);
+    Some(path.strip_prefix("api/").unwrap_or(path))
+}
+
+fn is_uuid_text(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|ch| ch.is_ascii_hexdigit() || ch == '-')
+}
+
+fn uuid_in_link(link: &str, collections: &[&str]) -> Option<String> {
+    let path = api_path(link)?;
     collections.iter().find_map(|collection| {
         let uuid = path.strip_prefix(collection)?.strip_suffix('/')?;
-        let valid = !uuid.is_empty() && uuid.chars().all(|ch| ch.is_ascii_hexdigit() || ch == '-');
-        valid.then(|| normalize_uuid(uuid))
+        is_uuid_text(uuid).then(|| normalize_uuid(uuid))
     })
 }
 
@@ -189,6 +238,22 @@ mod tests {
         assert!(hyperlink(&request, "bad", &["projects/"]).is_err());
         assert!(hyperlink(&request, "number", &["projects/"]).is_err());
         assert!(required_hyperlink(&request, "missing", &["projects/"]).is_err());
+    }
+
+    #[test]
+    fn plan_links_are_the_public_offering_plan_urls() {
+        let request = body(json!({
+            "good": "http://127.0.0.1:9/api/marketplace-public-offerings/0f1e/plans/AB-cd/",
+            "provider": "http://127.0.0.1:9/api/marketplace-plans/abcd/",
+            "short": "/api/marketplace-public-offerings/0f1e/",
+        }));
+        assert_eq!(
+            public_plan_hyperlink(&request, "good").unwrap(),
+            Some("abcd".into())
+        );
+        assert!(public_plan_hyperlink(&request, "provider").is_err());
+        assert!(public_plan_hyperlink(&request, "short").is_err());
+        assert_eq!(public_plan_hyperlink(&request, "missing").unwrap(), None);
     }
 
     #[test]

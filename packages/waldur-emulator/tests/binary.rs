@@ -17,7 +17,7 @@ const STARTUP: Duration = Duration::from_secs(60);
 /// How long a signalled emulator may take to exit.
 const SHUTDOWN: Duration = Duration::from_secs(10);
 
-const READY_KEYS: [&str; 9] = [
+const READY_KEYS: [&str; 10] = [
     "base_url",
     "customer_uuid",
     "project_uuid",
@@ -27,6 +27,7 @@ const READY_KEYS: [&str; 9] = [
     "offering_url",
     "service_settings_uuid",
     "service_settings_url",
+    "public_offering_url",
 ];
 
 /// A running emulator process, killed if a test ends without stopping it.
@@ -229,6 +230,11 @@ async fn prints_one_ready_line_and_serves_the_seeded_api() {
             "service_settings_url",
             "service_settings_uuid",
             "service-settings/",
+        ),
+        (
+            "public_offering_url",
+            "offering_uuid",
+            "marketplace-public-offerings/",
         ),
     ] {
         assert_eq!(

@@ -458,7 +458,7 @@ async fn a_late_answer_takes_effect_before_the_client_times_out() {
         .post(url(&emulator, "marketplace-orders/"))
         .header("Authorization", format!("Token {TOKEN}"))
         .json(&serde_json::json!({
-            "offering": offering.url,
+            "offering": state.public_offering_url(&offering.uuid),
             "project": project.url,
         }))
         .send()

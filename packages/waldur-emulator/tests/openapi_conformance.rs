@@ -3,10 +3,13 @@
 
 mod schema_check;
 
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::{json, Value};
-use waldur_emulator::{AllocationSeed, Emulator, EmulatorHandle, ResourceState};
+use waldur_emulator::{
+    AllocationSeed, Emulator, EmulatorHandle, OfferingSeed, OrderState, ResourceState,
+};
 
 use schema_check::OpenApi;
 
@@ -229,6 +232,8 @@ async fn emulator_answers_match_the_openapi_schema() {
     let offering_uuid = uuid_of(&offering);
     let offering_path = format!("marketplace-provider-offerings/{offering_uuid}/");
     let action = "/api/marketplace-provider-offerings/{uuid}/";
+    // Only staff activates (ProviderOfferingViewSet.activate_permissions).
+    h.emulator.state.set_token_is_staff(true);
     for (name, expected) in [
         ("activate", "Active"),
         ("pause", "Paused"),
@@ -245,6 +250,7 @@ async fn emulator_answers_match_the_openapi_schema() {
             .await;
         assert_eq!(answer["state"], expected);
     }
+    h.emulator.state.set_token_is_staff(false);
     let conflict = h
         .call("POST", &format!("{offering_path}unpause/"), None)
         .await;
@@ -313,9 +319,13 @@ async fn emulator_answers_match_the_openapi_schema() {
             "/api/marketplace-orders/",
             "marketplace-orders/",
             Some(json!({
-                "offering": offering["url"],
+                // Orders take the public offering and public plan links.
+                "offering": h.emulator.state.public_offering_url(&offering_uuid),
                 "project": project.url,
-                "plan": offering["plans"][0]["url"],
+                "plan": h.emulator.state.public_plan_url(
+                    &offering_uuid,
+                    offering["plans"][0]["uuid"].as_str().unwrap()
+                ),
                 "attributes": {"name": "alloc-1"},
                 "limits": {"ram": 64}
             })),
@@ -465,7 +475,9 @@ async fn emulator_answers_match_the_openapi_schema() {
     )
     .await;
 
-    // Erred and back, then terminate (a Terminate order in progress).
+    // Erred (staff only) and back, then terminate (a Terminate order in
+    // progress).
+    h.emulator.state.set_token_is_staff(true);
     h.conform(
         "POST",
         "/api/marketplace-provider-resources/{uuid}/set_as_erred/",
@@ -474,6 +486,7 @@ async fn emulator_answers_match_the_openapi_schema() {
         200,
     )
     .await;
+    h.emulator.state.set_token_is_staff(false);
     h.conform(
         "POST",
         "/api/marketplace-provider-resources/{uuid}/set_state_ok/",
@@ -681,6 +694,98 @@ async fn emulator_answers_match_the_openapi_schema() {
         .await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.json(), json!({"detail": "Not found."}));
+}
+
+/// The consumer review, cancel and update_limits answers match the schema.
+#[tokio::test]
+async fn the_review_cancel_and_update_answers_match_the_openapi_schema() {
+    let h = Harness::start().await;
+    let state = &h.emulator.state;
+    let customer = state.seed_customer("Provider Ltd");
+    let project = state.seed_project(&customer.uuid, "Research").unwrap();
+    let category = state.seed_category("HPC");
+    let mut seed = OfferingSeed::new(&customer.uuid, &category.uuid);
+    seed.offering_type = "Marketplace.Basic".to_owned();
+    let basic = state.seed_offering(seed).unwrap();
+    let order_path = |uuid: &str| format!("marketplace-orders/{uuid}/");
+    let template = "/api/marketplace-orders/{uuid}/";
+
+    // A consumer's orders wait in pending-consumer; the backend move
+    // stands in for one here.
+    let approved = state
+        .seed_order(&basic.uuid, &project.uuid, BTreeMap::new())
+        .unwrap();
+    state.set_order_state(&approved.order_uuid, OrderState::PendingConsumer);
+    let answer = h
+        .conform(
+            "POST",
+            &format!("{template}approve_by_consumer/"),
+            &format!("{}approve_by_consumer/", order_path(&approved.order_uuid)),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(answer["detail"], "Order has been approved.");
+    h.conform(
+        "POST",
+        &format!("{template}cancel/"),
+        &format!("{}cancel/", order_path(&approved.order_uuid)),
+        None,
+        202,
+    )
+    .await;
+
+    let rejected = state
+        .seed_order(&basic.uuid, &project.uuid, BTreeMap::new())
+        .unwrap();
+    state.set_order_state(&rejected.order_uuid, OrderState::PendingConsumer);
+    h.conform(
+        "POST",
+        &format!("{template}reject_by_consumer/"),
+        &format!("{}reject_by_consumer/", order_path(&rejected.order_uuid)),
+        Some(json!({"consumer_rejection_comment": "not needed"})),
+        200,
+    )
+    .await;
+    let order = h
+        .conform(
+            "GET",
+            template,
+            &order_path(&rejected.order_uuid),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(order["state"], "rejected");
+    assert_eq!(order["consumer_rejection_comment"], "not needed");
+
+    let updated = state
+        .seed_order(&basic.uuid, &project.uuid, BTreeMap::new())
+        .unwrap();
+    state.set_order_state(&updated.order_uuid, OrderState::Done);
+    state.set_resource_state(&updated.resource_uuid, ResourceState::Ok);
+    let answer = h
+        .conform(
+            "POST",
+            "/api/marketplace-resources/{uuid}/update_limits/",
+            &format!(
+                "marketplace-resources/{}/update_limits/",
+                updated.resource_uuid
+            ),
+            Some(json!({"limits": {"ram": 8}})),
+            200,
+        )
+        .await;
+    let update = h
+        .conform(
+            "GET",
+            template,
+            &order_path(answer["order_uuid"].as_str().unwrap()),
+            None,
+            200,
+        )
+        .await;
+    assert_eq!(update["type"], "Update");
 }
 
 #[test]

@@ -276,6 +276,22 @@ impl ApiUrls<'_> {
         self.link("marketplace-public-offerings/", uuid)
     }
 
+    /// `marketplace-public-offerings/{uuid}/plans/{plan_uuid}/`, the form
+    /// `OrderCreateRequest.plan` expects (waldur-mastermind
+    /// `marketplace/urls.py`, `marketplace-public-offering-plan-detail`;
+    /// the order's `plan` is a `PublicPlanField` on that view).
+    pub fn public_offering_plan(
+        &self,
+        offering_uuid: &str,
+        plan_uuid: &str,
+    ) -> Result<String, Error> {
+        let plans = format!(
+            "marketplace-public-offerings/{}/plans/",
+            checked_uuid(offering_uuid)?
+        );
+        self.link(&plans, plan_uuid)
+    }
+
     /// `marketplace-provider-offerings/{uuid}/`.
     pub fn provider_offering(&self, uuid: &str) -> Result<String, Error> {
         self.link("marketplace-provider-offerings/", uuid)
@@ -338,5 +354,11 @@ mod tests {
             client.urls().public_offering("o1").unwrap(),
             "https://w.example/api/marketplace-public-offerings/o1/"
         );
+        assert_eq!(
+            client.urls().public_offering_plan("o1", "p1").unwrap(),
+            "https://w.example/api/marketplace-public-offerings/o1/plans/p1/"
+        );
+        assert!(client.urls().public_offering_plan("../x", "p1").is_err());
+        assert!(client.urls().public_offering_plan("o1", "a/b").is_err());
     }
 }

@@ -441,10 +441,13 @@ async fn erred_orders_and_resource_recovery() {
         matches!(error, Error::Conflict { .. }),
         "OK → OK is not allowed"
     );
+    // `set_as_erred` is staff only (`BaseResourceViewSet.set_as_erred_permissions`).
+    w.emulator.state.set_token_is_staff(true);
     w.client
         .set_resource_state_erred(&resource_uuid, Some("disk"), Some("trace"))
         .await
         .unwrap();
+    w.emulator.state.set_token_is_staff(false);
     let resource = w.client.get_resource(&resource_uuid).await.unwrap();
     assert_eq!(resource.state, Some(ResourceState::Erred));
     assert_eq!(resource.error_message.as_deref(), Some("disk"));
@@ -629,7 +632,12 @@ async fn offerings_are_created_moved_and_edited() {
     assert!(
         matches!(&error, Error::Conflict { detail } if detail == "Valid states for operation: Active.")
     );
+    // Only staff activates an offering (`ProviderOfferingViewSet.activate_permissions`).
+    let refused = w.client.activate_offering(&uuid).await.unwrap_err();
+    assert!(matches!(refused, Error::Forbidden { .. }), "{refused}");
+    w.emulator.state.set_token_is_staff(true);
     let activated = w.client.activate_offering(&uuid).await.unwrap();
+    w.emulator.state.set_token_is_staff(false);
     assert_eq!(activated.state.as_deref(), Some("Active"));
     let paused = w
         .client
@@ -704,6 +712,8 @@ async fn offerings_are_created_moved_and_edited() {
     assert_eq!(active.len(), 2, "the seeded offering and Cluster B");
     let archived = w.client.archive_offering(&uuid).await.unwrap();
     assert_eq!(archived.state.as_deref(), Some("Archived"));
+    // As staff, past the permission check: the state refuses it.
+    w.emulator.state.set_token_is_staff(true);
     let error = w.client.activate_offering(&uuid).await.unwrap_err();
     assert!(matches!(error, Error::Conflict { .. }));
 }

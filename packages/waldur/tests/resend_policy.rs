@@ -53,8 +53,10 @@ async fn world() -> World {
 
 impl World {
     fn order_request(&self) -> OrderCreateRequest {
-        let mut request =
-            OrderCreateRequest::new(self.offering.url.clone(), self.project.url.clone());
+        // Orders take the public offering link (the seed returns the
+        // provider one).
+        let offering = self.emulator.state.public_offering_url(&self.offering.uuid);
+        let mut request = OrderCreateRequest::new(offering, self.project.url.clone());
         request.attributes = Some(serde_json::json!({ "name": "alloc" }));
         request
     }

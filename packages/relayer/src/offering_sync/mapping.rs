@@ -7,6 +7,20 @@
 //! from a Waldur offering ([`ExportedOffering::from_waldur`]); equal
 //! checksums mean Waldur shows exactly what the chain says.
 //!
+//! Offering type and plan come from the category's [`CategoryProfile`]
+//! (config `waldur_category_profiles`); a category without one gets
+//! [`DEFAULT_OFFERING_TYPE`], which every Waldur has, and a plan named
+//! "Standard" billed in the pricing model's unit.
+//!
+//! The allocation's quantity: every exported offering has one `limit`
+//! component, [`QUANTITY_COMPONENT_TYPE`]. Waldur takes in an order's (or a
+//! resize's) `limits` only components whose `billing_type` is `limit`
+//! (waldur-mastermind `marketplace/utils.py`, `get_components_map`: any
+//! other type is refused as "Invalid types"), and only for offering types
+//! whose plugin sets `can_update_limits` (`validate_limits`;
+//! `Marketplace.Basic` does, `marketplace/apps.py`). The price components
+//! stay `usage`/`fixed`/`one` and carry no limit.
+//!
 //! What is not in the document, and why:
 //! - the plan (`unit_price`): set when the offering is created; the client
 //!   has no plan price update, so comparing it would report drift that the
@@ -18,7 +32,7 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -39,6 +53,55 @@ pub const MEASURED_UNIT_MAX_CHARS: usize = 30;
 /// The component carrying the base price. A chain component type is made
 /// of `a-z0-9_` only, so the `-` keeps this one from ever colliding.
 pub const BASE_COMPONENT_TYPE: &str = "base-price";
+
+/// The `limit` component whose limit is the allocation's quantity (the
+/// `-` keeps it apart from chain component types too).
+pub const QUANTITY_COMPONENT_TYPE: &str = "ve-quantity";
+
+/// The offering type of the core marketplace plugin, registered in every
+/// Waldur (waldur-mastermind `marketplace/__init__.py`, `PLUGIN_NAME`;
+/// `marketplace/apps.py` registers it). The spec's `Support.*` types exist
+/// only where a plugin provides them.
+pub const DEFAULT_OFFERING_TYPE: &str = "Marketplace.Basic";
+
+/// Name of the plan created with an offering unless a profile says.
+pub const DEFAULT_PLAN_NAME: &str = "Standard";
+
+/// How the offerings of one VirtEngine category are made in Waldur: one
+/// entry of the `waldur_category_profiles` file, e.g.
+/// `{"hpc": {"type": "Marketplace.Slurm", "plan_name": "Hourly", "plan_unit": "hour"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CategoryProfile {
+    /// The Waldur offering `type`: one an installed plugin provides.
+    #[serde(rename = "type", default = "default_offering_type")]
+    pub offering_type: String,
+    /// Name of the plan created with the offering.
+    #[serde(default = "default_plan_name")]
+    pub plan_name: String,
+    /// The plan's billing unit (`month`, `quarter`, `half_month`, `day`,
+    /// `hour`, `quantity`); unset: the pricing model's.
+    #[serde(default)]
+    pub plan_unit: Option<BillingUnit>,
+}
+
+fn default_offering_type() -> String {
+    DEFAULT_OFFERING_TYPE.to_string()
+}
+
+fn default_plan_name() -> String {
+    DEFAULT_PLAN_NAME.to_string()
+}
+
+impl Default for CategoryProfile {
+    fn default() -> Self {
+        CategoryProfile {
+            offering_type: default_offering_type(),
+            plan_name: default_plan_name(),
+            plan_unit: None,
+        }
+    }
+}
 
 /// Attribute keys the relayer owns; a specification with the same key is
 /// not copied (the relayer's value wins, so it cannot be spoofed).
@@ -67,20 +130,19 @@ pub enum MappingError {
 pub struct Mapping {
     /// VirtEngine category -> Waldur category UUID (the guide's category map).
     pub category_uuids: BTreeMap<Category, String>,
-    /// The Waldur offering `type`. `None` follows the mapping spec's pricing
-    /// model map (`Support.PerHour`, ...); a Waldur that only accepts its
-    /// installed plugins wants e.g. `Marketplace.Basic` here.
-    pub offering_type: Option<String>,
+    /// VirtEngine category -> offering type and plan; a category not
+    /// listed gets [`CategoryProfile::default`].
+    pub profiles: BTreeMap<Category, CategoryProfile>,
     /// Decimals of each denom, for the price conversion (`uvirt` -> 6).
     pub denom_decimals: BTreeMap<String, u32>,
 }
 
 impl Mapping {
-    /// No categories mapped, the spec's type map, `uvirt` with 6 decimals.
+    /// No categories mapped, default profiles, `uvirt` with 6 decimals.
     pub fn new() -> Self {
         Mapping {
             category_uuids: BTreeMap::new(),
-            offering_type: None,
+            profiles: BTreeMap::new(),
             denom_decimals: BTreeMap::from([("uvirt".to_string(), 6)]),
         }
     }
@@ -97,10 +159,14 @@ impl Mapping {
             .ok_or_else(|| MappingError::UnknownDenom(denom.to_string()))
     }
 
-    fn offering_type(&self, model: PricingModel) -> String {
-        self.offering_type
-            .clone()
-            .unwrap_or_else(|| model.waldur_type().to_string())
+    /// Reads the category profiles file (see [`CategoryProfile`]).
+    pub fn profiles_from_json(json: &str) -> Result<BTreeMap<Category, CategoryProfile>, String> {
+        serde_json::from_str(json).map_err(|e| format!("category profiles: {e}"))
+    }
+
+    /// The category's profile, or the default one.
+    pub fn profile(&self, category: Category) -> CategoryProfile {
+        self.profiles.get(&category).cloned().unwrap_or_default()
     }
 
     /// The Waldur document of a chain offering.
@@ -130,7 +196,7 @@ impl Mapping {
             backend_id: chain.id.clone(),
             name: truncate(&o.name, NAME_MAX_CHARS),
             description: o.description.clone(),
-            offering_type: self.offering_type(o.pricing.model),
+            offering_type: self.profile(o.category).offering_type,
             category_uuid,
             state: o.state.waldur_state().to_string(),
             attributes,
@@ -139,19 +205,25 @@ impl Mapping {
     }
 
     /// The plan created with the offering: the base price as `unit_price`
-    /// (the guide's `BasePrice -> unit_price`). `None` when the price does
-    /// not fit Waldur's plan decimal (12 digits, 10 decimals): the exact
-    /// price is in the attributes either way.
+    /// (the guide's `BasePrice -> unit_price`), named and billed as the
+    /// category's profile says. `None` when the price does not fit Waldur's
+    /// plan decimal (12 digits, 10 decimals): the exact price is in the
+    /// attributes either way.
     pub fn plan(&self, chain: &OfferingResponse) -> Result<Option<PlanRequest>, MappingError> {
         let pricing = &chain.offering.pricing;
         let price = to_waldur_price(pricing.base_price, self.decimals(&pricing.denom)?);
         if !fits_plan_decimal(&price) {
             return Ok(None);
         }
+        let profile = self.profile(chain.offering.category);
         Ok(Some(PlanRequest {
-            name: "Standard".into(),
+            name: profile.plan_name,
             unit_price: Some(Decimal::new(price)),
-            unit: Some(plan_unit(pricing.model)),
+            unit: Some(
+                profile
+                    .plan_unit
+                    .unwrap_or_else(|| plan_unit(pricing.model)),
+            ),
             ..PlanRequest::default()
         }))
     }
@@ -389,11 +461,18 @@ fn base_component_name(model: PricingModel) -> &'static str {
 
 /// Components per the pricing model map: the base price (unless a
 /// usage-based offering has none) and one per metered rate, all with the
-/// model's `billing_type`; usage is limited per month as in the spec.
+/// model's `billing_type`; usage is limited per month as in the spec. Plus
+/// the `limit` component of the allocation's quantity.
 fn components(pricing: &Pricing) -> Result<Vec<ExportedComponent>, MappingError> {
     let billing_type = pricing.model.waldur_billing_type().to_string();
     let limit_period = (billing_type == "usage").then(|| "month".to_string());
-    let mut out = Vec::new();
+    let mut out = vec![ExportedComponent {
+        component_type: QUANTITY_COMPONENT_TYPE.into(),
+        name: "Allocation quantity".into(),
+        billing_type: "limit".into(),
+        measured_unit: "unit".into(),
+        limit_period: None,
+    }];
     if !(pricing.model == PricingModel::UsageBased && pricing.base_price.is_zero()) {
         out.push(ExportedComponent {
             component_type: BASE_COMPONENT_TYPE.into(),
@@ -491,7 +570,8 @@ mod tests {
     fn exports_the_spec_fields() {
         let e = mapping().export(&chain_offering()).unwrap();
         assert_eq!(e.backend_id, "prov/1");
-        assert_eq!(e.offering_type, "Support.PerHour");
+        // No profile for the category: the type every Waldur has.
+        assert_eq!(e.offering_type, "Marketplace.Basic");
         assert_eq!(e.category_uuid, "abcdef");
         assert_eq!(e.state, "Active");
         assert_eq!(e.attributes["ve_offering_id"], "prov/1");
@@ -507,10 +587,44 @@ mod tests {
             .iter()
             .map(|c| c.component_type.as_str())
             .collect();
-        assert_eq!(types, ["base-price", "gpu"]);
-        assert!(e.components.iter().all(|c| c.billing_type == "usage"));
+        assert_eq!(types, ["base-price", "gpu", "ve-quantity"]);
+        // The price components are metered; only the quantity is a limit.
+        for c in &e.components {
+            let expected = if c.component_type == QUANTITY_COMPONENT_TYPE {
+                "limit"
+            } else {
+                "usage"
+            };
+            assert_eq!(c.billing_type, expected, "{}", c.component_type);
+        }
         let plan = mapping().plan(&chain_offering()).unwrap().unwrap();
         assert_eq!(plan.unit_price, Some(Decimal::new("0.050000")));
+        assert_eq!(plan.name, "Standard");
+        assert_eq!(plan.unit, Some(BillingUnit::Hour));
+    }
+
+    #[test]
+    fn a_category_profile_sets_type_and_plan() {
+        let mut m = mapping();
+        m.profiles = Mapping::profiles_from_json(
+            r#"{"compute": {"type": "Marketplace.Slurm", "plan_name": "Per month", "plan_unit": "month"},
+                "hpc": {}}"#,
+        )
+        .unwrap();
+        let e = m.export(&chain_offering()).unwrap();
+        assert_eq!(e.offering_type, "Marketplace.Slurm");
+        let plan = m.plan(&chain_offering()).unwrap().unwrap();
+        assert_eq!(plan.name, "Per month");
+        assert_eq!(plan.unit, Some(BillingUnit::Month));
+        // An empty entry is the default profile.
+        assert_eq!(m.profile(Category::Hpc), CategoryProfile::default());
+        assert_eq!(
+            m.profile(Category::Hpc).offering_type,
+            DEFAULT_OFFERING_TYPE
+        );
+        // A misspelt key is an error, not a silent default.
+        let misspelt = Mapping::profiles_from_json(r#"{"compute": {"typ": "X"}}"#);
+        assert!(misspelt.unwrap_err().contains("typ"));
     }
 
     #[test]

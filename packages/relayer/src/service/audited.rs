@@ -142,12 +142,17 @@ impl<W> AuditedWaldur<W> {
 
     /// Counts one call for the Waldur error metrics, whether or not it is
     /// logged. Only a request Waldur failed counts as a Waldur error; an
-    /// unmapped offering or an unknown allocation is the relayer's own
-    /// refusal, which says nothing about Waldur, so it is left out.
+    /// unmapped offering, an unknown allocation or terms not accepted are
+    /// the relayer's own refusal, which says nothing about Waldur, so it is
+    /// left out.
     fn account<T>(&self, result: &Result<T, WaldurError>) {
         match result {
             Ok(_) => self.telemetry.waldur_call_succeeded(),
-            Err(WaldurError::UnmappedOffering(_) | WaldurError::UnknownAllocation(_)) => {}
+            Err(
+                WaldurError::UnmappedOffering(_)
+                | WaldurError::UnknownAllocation(_)
+                | WaldurError::TermsNotAccepted { .. },
+            ) => {}
             Err(_) => self.telemetry.waldur_error("engine"),
         }
     }

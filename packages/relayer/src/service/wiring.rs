@@ -141,11 +141,14 @@ pub fn build<C: ChainClient + OfferingReader>(
         .collect::<Result<BTreeMap<_, _>, _>>()?;
     let adapter = WaldurAdapter::new(client.clone(), project_url, offerings, outbox.clone())
         .map_err(|e| e.to_string())?
-        .with_clusters(clusters);
+        .with_clusters(clusters)
+        .accepting_terms_of_service(settings.waldur.accept_terms_of_service)
+        .with_order_plan(settings.waldur.order_plan.clone());
     let offering_sync = match &settings.offering_sync {
         Some(s) => {
             let mut config = OfferingSyncConfig::new(provider, s.customer_uuid.clone());
             config.mapping.category_uuids = settings.waldur.category_map.clone();
+            config.mapping.profiles = settings.waldur.category_profiles.clone();
             config.retry.max_retries = s.max_retries;
             Some(
                 OfferingSync::new(config, client.clone(), outbox.clone())

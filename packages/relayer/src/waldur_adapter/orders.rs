@@ -151,23 +151,32 @@ impl WaldurAdapter {
         })
     }
 
+    /// Creates the order on the offering's public link, with its plan,
+    /// the quantity as the only limit (if the offering has the `limit`
+    /// component for it) and the terms accepted where required and
+    /// configured (`waldur_adapter/offerings.rs`).
     async fn create_order(
-        &self,
+        &mut self,
         allocation_id: &str,
         offering_id: &str,
         quantity: u32,
     ) -> Result<Order, WaldurError> {
-        let offering_url = self
+        let mapped = self
             .offerings
             .get(offering_id)
             .cloned()
             .ok_or_else(|| WaldurError::UnmappedOffering(offering_id.to_string()))?;
-        let mut request = OrderCreateRequest::new(offering_url, self.project_url.clone());
+        let offering = self.orderable(&mapped).await?;
+        let plan = self.plan_for_order(&offering)?;
+        let accepting_terms = self.terms_acceptance(&offering)?;
+        let mut request = OrderCreateRequest::new(offering.url.clone(), self.project_url.clone());
+        request.plan = plan;
         request.attributes = Some(serde_json::json!({
             "name": allocation_id,
             ALLOCATION_ATTRIBUTE: allocation_id,
         }));
-        request.limits = self.quantity_limits(quantity);
+        request.limits = offering.quantity_limits(&self.quantity_component, quantity);
+        request.accepting_terms_of_service = accepting_terms;
         self.client.create_order(&request).await.map_err(api)
     }
 

@@ -24,11 +24,13 @@
 //! ```text
 //! {"base_url":"http://127.0.0.1:<port>/api/","customer_uuid":"…","project_uuid":"…",
 //!  "project_url":"…","category_uuid":"…","offering_uuid":"…","offering_url":"…",
-//!  "service_settings_uuid":"…","service_settings_url":"…"}
+//!  "service_settings_uuid":"…","service_settings_url":"…","public_offering_url":"…"}
 //! ```
 //!
-//! (one line in reality; the URLs are the API's hyperlinks, the offering's
-//! being the `marketplace-provider-offerings/` one). It then serves until
+//! (one line in reality; the URLs are the API's hyperlinks, `offering_url`
+//! being the `marketplace-provider-offerings/` one and
+//! `public_offering_url` the `marketplace-public-offerings/` one, the only
+//! offering link an order takes). It then serves until
 //! SIGTERM or SIGINT and exits 0. Nothing else goes to stdout; the few
 //! log lines go to stderr. Exit status 2 is a usage error, 1 any other
 //! failure.
@@ -49,6 +51,14 @@
 //!   field).
 //! - `GET /control/summary/`: 200 `{"orders": n, "resources": n,
 //!   "slurm_jobs": n, "component_usages": n}`.
+//! - `POST /control/tokens/` with `{"token": "…", "role": "consumer" |
+//!   "staff", "username": "…", "projects": ["<project uuid>", …]}`
+//!   (`projects` for a consumer only) adds a token with that Waldur role
+//!   (see the library's `EmulatorState::add_consumer_token`): 201 with
+//!   `{"token", "role", "username"}`; 400 for a malformed body.
+//! - `POST /control/offering-types/` with `{"types": ["Marketplace.Slurm",
+//!   …]}` sets the installed plugins' offering types (offerings of other
+//!   types are refused): 200 `{"types": [...]}`.
 
 use std::io::Write;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -103,6 +113,8 @@ struct Ready {
     offering_url: String,
     service_settings_uuid: String,
     service_settings_url: String,
+    /// The link orders take (`offering_url` is the provider's).
+    public_offering_url: String,
 }
 
 fn main() -> ExitCode {
@@ -161,6 +173,7 @@ fn seed(emulator: &EmulatorHandle) -> Result<Ready, String> {
         .seed_offering(OfferingSeed::new(&customer.uuid, &category.uuid))
         .ok_or("seeding the offering failed: its customer or category is missing")?;
     let settings = state.seed_service_settings("Demo SLURM cluster");
+    let public_offering_url = state.public_offering_url(&offering.uuid);
     Ok(Ready {
         base_url: emulator.base_url.clone(),
         customer_uuid: customer.uuid,
@@ -171,6 +184,7 @@ fn seed(emulator: &EmulatorHandle) -> Result<Ready, String> {
         offering_url: offering.url,
         service_settings_uuid: settings.uuid,
         service_settings_url: settings.url,
+        public_offering_url,
     })
 }
 

@@ -7,6 +7,7 @@ mod orders;
 mod resources;
 mod slurm;
 mod slurm_jobs;
+mod terms_of_service;
 mod usages;
 
 use axum::http::StatusCode;
@@ -42,6 +43,10 @@ pub fn router(state: AppState) -> Router {
             get(orders::list).post(orders::create),
         )
         .route("/api/marketplace-orders/{uuid}/", get(orders::retrieve))
+        .route(
+            "/api/marketplace-offering-terms-of-service/",
+            get(terms_of_service::list),
+        )
         .route(
             "/api/marketplace-orders/{uuid}/{action}/",
             post(orders::action),
@@ -94,6 +99,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/slurm-jobs/{uuid}/", get(slurm_jobs::retrieve))
         .route("/control/summary/", get(emulator_control::summary))
+        .route("/control/tokens/", post(emulator_control::add_token))
+        .route(
+            "/control/offering-types/",
+            post(emulator_control::set_offering_types),
+        )
         .route(
             "/control/slurm-jobs/{uuid}/runtime/",
             post(emulator_control::set_slurm_job_runtime),

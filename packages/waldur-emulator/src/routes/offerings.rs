@@ -1,7 +1,7 @@
 //! `marketplace-provider-offerings/` and its state and update actions.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::Uri;
 use axum::response::Response;
@@ -14,6 +14,7 @@ use crate::listing::QueryParams;
 use crate::model::{BillingType, BillingUnit, ComponentRecord, OfferingState, PlanRecord};
 use crate::ops::{insert_offering, NewOffering};
 use crate::render::paths;
+use crate::roles::Caller;
 use crate::rules::{offering_transition, OfferingAction};
 use crate::server::AppState;
 use crate::validate::{
@@ -71,10 +72,19 @@ pub async fn retrieve(
     Ok(ok_json(state.renderer(&store).offering(offering)))
 }
 
-pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let body = json_object(&body)?;
     let name = required_str(&body, "name", 150)?;
     let offering_type = required_str(&body, "type", 100)?;
+    // serializers.py `OfferingCreateSerializer.validate_type`: only the
+    // types of installed plugins (`plugins.manager.backends`).
+    if !state.offering_type_installed(&offering_type) {
+        return Err(ApiError::field("type", "Invalid value."));
+    }
     let category_uuid = required_hyperlink(&body, "category", &[paths::CATEGORIES])?;
     // Optional in the schema, but the server checks OFFERING.CREATE on it.
     let customer_uuid = required_hyperlink(&body, "customer", &[paths::CUSTOMERS])?;
@@ -84,6 +94,14 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Res
     })?;
     ensure_unique_types(&components)?;
     let plans = parse_list(&body, "plans", parse_plan)?;
+    // serializers.py `OfferingCreateSerializer.validate_plans`, a field
+    // validator raising a dict: DRF nests it under the field.
+    if matches!(body.get("plans"), Some(Value::Array(items)) if items.is_empty()) {
+        return Err(ApiError {
+            status: StatusCode::BAD_REQUEST,
+            body: json!({"plans": {"plans": ["At least one plan should be specified."]}}),
+        });
+    }
     let new = NewOffering {
         name,
         slug,
@@ -93,6 +111,13 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Res
         state: OfferingState::Draft,
         description: optional_str(&body, "description", usize::MAX)?.unwrap_or_default(),
         full_description: optional_str(&body, "full_description", usize::MAX)?.unwrap_or_default(),
+        // serializers.py `OfferingCreateSerializer.validate_terms_of_service`
+        // strips it (and cleans its HTML, not emulated).
+        terms_of_service: optional_str(&body, "terms_of_service", usize::MAX)?
+            .map(|text| text.trim().to_owned())
+            .unwrap_or_default(),
+        terms_of_service_link: optional_str(&body, "terms_of_service_link", 200)?
+            .unwrap_or_default(),
         attributes: object_or_empty(&body, "attributes")?,
         plugin_options: object_or_empty(&body, "plugin_options")?,
         backend_metadata: body.get("backend_metadata").cloned().unwrap_or(json!({})),
@@ -109,6 +134,9 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Res
     if !store.customers.contains_key(&new.customer_uuid) {
         return Err(missing_object("customer"));
     }
+    // `OfferingCreateSerializer.validate`: `OFFERING.CREATE` on the
+    // customer, else `PermissionDenied` (after the fields are read).
+    caller.require_owner_permission()?;
     let uuid = insert_offering(&mut store, new);
     let offering = store.offerings.get(&uuid).ok_or_else(ApiError::not_found)?;
     Ok(created_json(state.renderer(&store).offering(offering)))
@@ -116,16 +144,25 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Res
 
 pub async fn action(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((uuid, action)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult<Response> {
     let uuid = normalize_uuid(&uuid);
     let body = json_object(&body)?;
+    // views.py `ProviderOfferingViewSet.activate_permissions = [is_staff]`,
+    // checked before the offering is looked up.
+    if action == "activate" && !caller.is_staff() {
+        return Err(ApiError::forbidden());
+    }
     let mut store = state.store();
     let offering = store
         .offerings
         .get_mut(&uuid)
         .ok_or_else(ApiError::not_found)?;
+    // Every provider-offering action needs an `OFFERING.*` permission on
+    // the offering's customer.
+    caller.require_owner_permission()?;
     if let Some(state_action) = OfferingAction::parse(&action) {
         let paused_reason = optional_str(&body, "paused_reason", usize::MAX)?;
         let new_state =
@@ -142,11 +179,17 @@ pub async fn action(
     match action.as_str() {
         "update_overview" => {
             offering.name = required_str(&body, "name", 150)?;
-            let text_fields: [(&str, &mut String); 6] = [
+            let terms = optional_str(&body, "terms_of_service", usize::MAX)?;
+            if let Some(terms) = terms {
+                // `OfferingOverviewUpdateSerializer.validate_terms_of_service`.
+                offering.terms_of_service = terms.trim().to_owned();
+            }
+            let text_fields: [(&str, &mut String); 7] = [
                 ("description", &mut offering.description),
                 ("full_description", &mut offering.full_description),
                 ("privacy_policy_link", &mut offering.privacy_policy_link),
                 ("access_url", &mut offering.access_url),
+                ("terms_of_service_link", &mut offering.terms_of_service_link),
                 ("getting_started", &mut offering.getting_started),
                 ("integration_guide", &mut offering.integration_guide),
             ];

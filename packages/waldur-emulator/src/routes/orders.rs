@@ -1,7 +1,7 @@
 //! `marketplace-orders/` and the provider's order actions.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::Uri;
 use axum::response::Response;
@@ -14,14 +14,17 @@ use crate::listing::QueryParams;
 use crate::model::OrderKind;
 use crate::ops::{apply_order_action, create_order, NewOrder};
 use crate::render::paths;
+use crate::roles::Caller;
 use crate::rules::OrderAction;
 use crate::server::AppState;
 use crate::validate::{
-    hyperlink, int_map, json_object, optional_bool, optional_str, required_hyperlink, required_str,
+    int_map, json_object, optional_bool, optional_str, public_plan_hyperlink, required_hyperlink,
+    required_str,
 };
 
 pub async fn list(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
@@ -42,6 +45,7 @@ pub async fn list(
     let records = store
         .orders
         .values()
+        .filter(|o| caller.sees_project(&o.project_uuid))
         .filter(|o| {
             let Some(text) = text.as_deref() else {
                 return true;
@@ -87,25 +91,30 @@ pub async fn list(
 
 pub async fn retrieve(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(uuid): Path<String>,
 ) -> ApiResult<Response> {
     let store = state.store();
     let order = store
         .orders
         .get(&normalize_uuid(&uuid))
+        .filter(|o| caller.sees_project(&o.project_uuid))
         .ok_or_else(ApiError::not_found)?;
     Ok(ok_json(state.renderer(&store).order(order)))
 }
 
-pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    body: Bytes,
+) -> ApiResult<Response> {
     let body = json_object(&body)?;
-    let offering_uuid = required_hyperlink(
-        &body,
-        "offering",
-        &[paths::PUBLIC_OFFERINGS, paths::PROVIDER_OFFERINGS],
-    )?;
+    // serializers.py `BaseItemSerializer.Meta.extra_kwargs`: the offering
+    // is a `marketplace-public-offering-detail` link; a provider-offering
+    // URL does not resolve to that view.
+    let offering_uuid = required_hyperlink(&body, "offering", &[paths::PUBLIC_OFFERINGS])?;
     let project_uuid = required_hyperlink(&body, "project", &[paths::PROJECTS])?;
-    let plan_uuid = hyperlink(&body, "plan", &[paths::PLANS, "marketplace-public-plans/"])?;
+    let plan_uuid = public_plan_hyperlink(&body, "plan")?;
     let attributes = match body.get("attributes") {
         None | Some(Value::Null) => json!({}),
         Some(Value::Object(object)) => Value::Object(object.clone()),
@@ -134,86 +143,106 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Res
             }
         }
     }
-    optional_bool(&body, "accepting_terms_of_service")?;
     let new = NewOrder {
         offering_uuid,
         project_uuid,
         plan_uuid,
         attributes,
         limits: int_map(&body, "limits")?,
+        accepting_terms_of_service: optional_bool(&body, "accepting_terms_of_service")?
+            .unwrap_or(false),
         callback_url: optional_str(&body, "callback_url", 200)?,
         request_comment: optional_str(&body, "request_comment", 255)?,
         start_date: optional_str(&body, "start_date", 10)?,
     };
     let mut store = state.store();
-    let uuid = create_order(&mut store, new)?;
+    let uuid = create_order(&mut store, new, &caller)?;
     let order = store.orders.get(&uuid).ok_or_else(ApiError::not_found)?;
     Ok(created_json(state.renderer(&store).order(order)))
 }
 
 pub async fn action(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((uuid, action)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult<Response> {
     let uuid = normalize_uuid(&uuid);
     let body = json_object(&body)?;
     let mut store = state.store();
-    if !store.orders.contains_key(&uuid) {
+    let visible = store
+        .orders
+        .get(&uuid)
+        .is_some_and(|o| caller.sees_project(&o.project_uuid));
+    if !visible {
         return Err(ApiError::not_found());
     }
-    match action.as_str() {
-        "approve_by_provider" => {
-            apply_order_action(&mut store, &uuid, OrderAction::ApproveByProvider)?;
-            if let (Some(Value::Object(extra)), Some(order)) =
-                (body.get("attributes"), store.orders.get_mut(&uuid))
+    if action == "set_backend_id" {
+        caller.require_owner_permission()?;
+        let backend_id = required_str(&body, "backend_id", 255)?;
+        if let Some(order) = store.orders.get_mut(&uuid) {
+            order.backend_id = backend_id;
+            order.modified = crate::clock::now_iso();
+        }
+        return Ok(ok_json(
+            json!({ "status": "Order backend_id has been changed." }),
+        ));
+    }
+    let order_action = OrderAction::parse(&action).ok_or_else(ApiError::not_found)?;
+    // The action bodies are read first, as DRF parses before acting.
+    let rejection_comment = match order_action {
+        OrderAction::RejectByProvider => {
+            optional_str(&body, "provider_rejection_comment", usize::MAX)?
+        }
+        OrderAction::RejectByConsumer => {
+            optional_str(&body, "consumer_rejection_comment", usize::MAX)?
+        }
+        _ => None,
+    };
+    let (error_message, error_traceback) = match order_action {
+        OrderAction::SetStateErred => (
+            optional_str(&body, "error_message", usize::MAX)?,
+            optional_str(&body, "error_traceback", usize::MAX)?,
+        ),
+        _ => (None, None),
+    };
+    apply_order_action(&mut store, &uuid, order_action, &caller)?;
+    let Some(order) = store.orders.get_mut(&uuid) else {
+        return Err(ApiError::not_found());
+    };
+    match order_action {
+        OrderAction::ApproveByProvider => {
+            if let (Some(Value::Object(extra)), Value::Object(attributes)) =
+                (body.get("attributes"), &mut order.attributes)
             {
-                if let Value::Object(attributes) = &mut order.attributes {
-                    attributes.extend(extra.clone());
-                }
+                attributes.extend(extra.clone());
             }
             Ok(ok_json(json!({ "detail": "Order has been approved." })))
         }
-        "reject_by_provider" => {
-            let comment = optional_str(&body, "provider_rejection_comment", usize::MAX)?;
-            apply_order_action(&mut store, &uuid, OrderAction::RejectByProvider)?;
-            if let Some(order) = store.orders.get_mut(&uuid) {
-                order.provider_rejection_comment = comment.unwrap_or_default();
+        OrderAction::RejectByProvider => {
+            order.provider_rejection_comment = rejection_comment.unwrap_or_default();
+            Ok(empty(StatusCode::OK))
+        }
+        OrderAction::RejectByConsumer => {
+            order.consumer_rejection_comment = rejection_comment.unwrap_or_default();
+            Ok(empty(StatusCode::OK))
+        }
+        // 8.0.5 answers `OrderInfoResponse` (`{detail}`), as for the
+        // provider's approval.
+        OrderAction::ApproveByConsumer => {
+            Ok(ok_json(json!({ "detail": "Order has been approved." })))
+        }
+        OrderAction::SetStateErred => {
+            order.error_message = error_message.clone().unwrap_or_default();
+            order.error_traceback = error_traceback.unwrap_or_default();
+            let resource_uuid = order.resource_uuid.clone();
+            if let Some(resource) = store.resources.get_mut(&resource_uuid) {
+                resource.error_message = error_message.unwrap_or_default();
             }
             Ok(empty(StatusCode::OK))
         }
-        "set_state_executing" => {
-            apply_order_action(&mut store, &uuid, OrderAction::SetStateExecuting)?;
-            Ok(empty(StatusCode::OK))
-        }
-        "set_state_done" => {
-            apply_order_action(&mut store, &uuid, OrderAction::SetStateDone)?;
-            Ok(empty(StatusCode::OK))
-        }
-        "set_state_erred" => {
-            let message = optional_str(&body, "error_message", usize::MAX)?;
-            let traceback = optional_str(&body, "error_traceback", usize::MAX)?;
-            apply_order_action(&mut store, &uuid, OrderAction::SetStateErred)?;
-            if let Some(order) = store.orders.get_mut(&uuid) {
-                order.error_message = message.clone().unwrap_or_default();
-                order.error_traceback = traceback.unwrap_or_default();
-                let resource_uuid = order.resource_uuid.clone();
-                if let Some(resource) = store.resources.get_mut(&resource_uuid) {
-                    resource.error_message = message.unwrap_or_default();
-                }
-            }
-            Ok(empty(StatusCode::OK))
-        }
-        "set_backend_id" => {
-            let backend_id = required_str(&body, "backend_id", 255)?;
-            if let Some(order) = store.orders.get_mut(&uuid) {
-                order.backend_id = backend_id;
-                order.modified = crate::clock::now_iso();
-            }
-            Ok(ok_json(
-                json!({ "status": "Order backend_id has been changed." }),
-            ))
-        }
-        _ => Err(ApiError::not_found()),
+        // views.py `OrderViewSet.cancel`: 202 without a body.
+        OrderAction::Cancel => Ok(empty(StatusCode::ACCEPTED)),
+        _ => Ok(empty(StatusCode::OK)),
     }
 }

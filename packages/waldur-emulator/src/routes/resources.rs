@@ -2,7 +2,7 @@
 //! `marketplace-provider-resources/` (provider view) over the same data.
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Extension, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::Uri;
 use axum::response::Response;
@@ -14,14 +14,15 @@ use crate::clock::now_iso;
 use crate::ids::normalize_uuid;
 use crate::listing::QueryParams;
 use crate::model::ResourceState;
-use crate::ops::terminate_resource;
+use crate::ops::{terminate_resource, update_resource_limits};
+use crate::roles::Caller;
 use crate::rules::resource_set_state_ok;
 use crate::server::AppState;
 use crate::validate::{int_map, json_object, optional_bool, optional_str, Body};
-use std::sync::atomic::Ordering;
 
 pub async fn list(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     uri: Uri,
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
@@ -42,6 +43,7 @@ pub async fn list(
     let records = store
         .resources
         .values()
+        .filter(|r| caller.sees_project(&r.project_uuid))
         .filter(|r| matches_any(&offerings, &r.offering_uuid))
         .filter(|r| matches_any(&states, r.state.as_str()))
         .filter(|r| matches_opt(backend_id, &r.backend_id))
@@ -72,12 +74,14 @@ pub async fn list(
 
 pub async fn retrieve(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(uuid): Path<String>,
 ) -> ApiResult<Response> {
     let store = state.store();
     let resource = store
         .resources
         .get(&normalize_uuid(&uuid))
+        .filter(|r| caller.sees_project(&r.project_uuid))
         .ok_or_else(ApiError::not_found)?;
     Ok(ok_json(state.renderer(&store).resource(resource)))
 }
@@ -85,35 +89,44 @@ pub async fn retrieve(
 /// The consumer view offers only `terminate` among the emulated actions.
 pub async fn consumer_action(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((uuid, action)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult<Response> {
     let body = json_object(&body)?;
     match action.as_str() {
-        "terminate" => terminate(&state, &normalize_uuid(&uuid), &body),
+        "terminate" => terminate(&state, &caller, &normalize_uuid(&uuid), &body),
+        "update_limits" => update_limits(&state, &caller, &normalize_uuid(&uuid), &body),
         _ => Err(ApiError::not_found()),
     }
 }
 
 pub async fn provider_action(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path((uuid, action)): Path<(String, String)>,
     body: Bytes,
 ) -> ApiResult<Response> {
     let uuid = normalize_uuid(&uuid);
     let body = json_object(&body)?;
     if action == "terminate" {
-        return terminate(&state, &uuid, &body);
+        return terminate(&state, &caller, &uuid, &body);
     }
-    // Checked before the lookup, as DRF checks permissions first.
-    if action == "set_paused" && !state.token_is_staff.load(Ordering::Relaxed) {
+    // Checked before the lookup, as DRF checks permissions first. Only
+    // staff may pause, and mark a resource erred (views.py
+    // `BaseResourceViewSet.set_as_erred_permissions = [is_staff]`).
+    if matches!(action.as_str(), "set_paused" | "set_as_erred") && !caller.is_staff() {
         return Err(ApiError::forbidden());
     }
     let mut store = state.store();
     let resource = store
         .resources
         .get_mut(&uuid)
+        .filter(|r| caller.sees_project(&r.project_uuid))
         .ok_or_else(ApiError::not_found)?;
+    // The provider-resource actions need a permission on the offering's
+    // customer (`SET_RESOURCE_BACKEND_ID`, ...), which a consumer lacks.
+    caller.require_owner_permission()?;
     match action.as_str() {
         "set_backend_id" => {
             let backend_id = optional_str(&body, "backend_id", 255)?.unwrap_or_default();
@@ -174,12 +187,44 @@ pub async fn provider_action(
     }
 }
 
-fn terminate(state: &AppState, uuid: &str, body: &Body) -> ApiResult<Response> {
+/// `ResourceUpdateLimitsSerializer`: `limits` required, integers >= 0.
+fn update_limits(
+    state: &AppState,
+    caller: &Caller,
+    uuid: &str,
+    body: &Body,
+) -> ApiResult<Response> {
+    let mut store = state.store();
+    // The permission and state checks come before the body is read.
+    let precheck = store
+        .resources
+        .get(uuid)
+        .filter(|r| caller.sees_project(&r.project_uuid))
+        .ok_or_else(ApiError::not_found)?;
+    caller.require_owner_permission()?;
+    if precheck.state != ResourceState::Ok {
+        return Err(ApiError::wrong_state(&["OK"]));
+    }
+    if !body.contains_key("limits") {
+        return Err(ApiError::required("limits"));
+    }
+    let limits = int_map(body, "limits")?;
+    if let Some((component, _)) = limits.iter().find(|(_, value)| **value < 0) {
+        return Err(ApiError::field(
+            "limits",
+            format!("{component}: Ensure this value is greater than or equal to 0."),
+        ));
+    }
+    let order_uuid = update_resource_limits(&mut store, uuid, limits, caller)?;
+    Ok(ok_json(json!({ "order_uuid": order_uuid })))
+}
+
+fn terminate(state: &AppState, caller: &Caller, uuid: &str, body: &Body) -> ApiResult<Response> {
     let attributes = match body.get("attributes") {
         None | Some(Value::Null) => json!({}),
         Some(value) => value.clone(),
     };
     let mut store = state.store();
-    let order_uuid = terminate_resource(&mut store, uuid, attributes)?;
+    let order_uuid = terminate_resource(&mut store, uuid, attributes, caller)?;
     Ok(ok_json(json!({ "order_uuid": order_uuid })))
 }

@@ -5,12 +5,14 @@ use serde_json::json;
 use super::NO_BODY;
 use crate::client::{action_path, object_path, WaldurClient};
 use crate::error::Error;
+use crate::types::QueryPairs;
 use crate::types::{
     DetailState, Offering, OfferingComponentRequest, OfferingCreateRequest, OfferingFilter,
-    OfferingOverviewUpdate, UpdateOfferingComponentRequest,
+    OfferingOverviewUpdate, OfferingTermsOfService, UpdateOfferingComponentRequest,
 };
 
 const OFFERINGS: &str = "marketplace-provider-offerings/";
+const TERMS_OF_SERVICE: &str = "marketplace-offering-terms-of-service/";
 
 impl WaldurClient {
     /// `GET marketplace-provider-offerings/`, all pages.
@@ -21,6 +23,19 @@ impl WaldurClient {
     /// `GET marketplace-provider-offerings/{uuid}/`.
     pub async fn get_offering(&self, uuid: &str) -> Result<Offering, Error> {
         self.get(&object_path(OFFERINGS, uuid)?).await
+    }
+
+    /// `GET marketplace-offering-terms-of-service/?offering_uuid=&is_active=true`,
+    /// all pages: the offering's active terms (Waldur 8; a Waldur without
+    /// the endpoint answers 404).
+    pub async fn list_active_terms_of_service(
+        &self,
+        offering_uuid: &str,
+    ) -> Result<Vec<OfferingTermsOfService>, Error> {
+        let mut query = QueryPairs::default();
+        query.opt("offering_uuid", Some(offering_uuid));
+        query.opt_bool("is_active", Some(true));
+        self.list_all(TERMS_OF_SERVICE, &query).await
     }
 
     /// `POST marketplace-provider-offerings/` → 201 with the new offering,

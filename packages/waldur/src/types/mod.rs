@@ -18,7 +18,8 @@ mod usage;
 pub use common::{Decimal, DetailResponse, DetailState, OrderUuid, ReportSection, StatusResponse};
 pub use offering::{
     Offering, OfferingComponent, OfferingComponentRequest, OfferingCreateRequest, OfferingFilter,
-    OfferingOverviewUpdate, Plan, PlanRequest, UpdateOfferingComponentRequest,
+    OfferingOverviewUpdate, OfferingTermsOfService, Plan, PlanRequest,
+    UpdateOfferingComponentRequest,
 };
 pub use order::{Order, OrderCreateRequest, OrderFilter};
 pub use query::QueryPairs;

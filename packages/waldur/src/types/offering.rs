@@ -37,6 +37,9 @@ pub struct Offering {
     pub shared: Option<bool>,
     pub billable: Option<bool>,
     pub created: Option<String>,
+    /// Non-empty on a shared offering: orders must accept it
+    /// (`accepting_terms_of_service: true`).
+    pub terms_of_service: Option<String>,
 }
 
 /// `OfferingComponent` as the server returns it.
@@ -215,6 +218,10 @@ pub struct OfferingCreateRequest {
     pub backend_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub backend_metadata: Option<serde_json::Value>,
+    /// Text consumers must accept: orders then need
+    /// `accepting_terms_of_service: true`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub terms_of_service: Option<String>,
 }
 
 /// `OfferingOverviewUpdateRequest` of `update_overview/`.
@@ -294,5 +301,27 @@ mod tests {
             json,
             serde_json::json!({"billing_type": "usage", "type": "cpu", "name": "CPU hours"})
         );
+    }
+}
+
+/// `OfferingTermsOfService` (`marketplace-offering-terms-of-service/`,
+/// Waldur 8): a version of an offering's terms; orders for the offering
+/// must accept the active one unless the caller has consented.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OfferingTermsOfService {
+    pub uuid: Option<String>,
+    pub offering_uuid: Option<String>,
+    pub terms_of_service: Option<String>,
+    pub version: Option<String>,
+    pub is_active: Option<bool>,
+    pub has_user_consent: Option<bool>,
+}
+
+impl OfferingTermsOfService {
+    /// The active version the caller has not consented to: orders must
+    /// send `accepting_terms_of_service: true`.
+    pub fn needs_acceptance(&self) -> bool {
+        self.is_active == Some(true) && self.has_user_consent != Some(true)
     }
 }
