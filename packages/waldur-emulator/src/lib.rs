@@ -7,6 +7,9 @@
 //! `Valid states for operation: ...`, a missing or wrong token gives 401.
 //! FireCREST SLURM jobs (`slurm-jobs/`) take multipart uploads and are moved
 //! by tests with `set_slurm_job_runtime`, as SLURM would move them.
+//! `EmulatorState::site_agent` stands in for Waldur's site agent beside
+//! the relayer (approves, finishes and fails orders, sets backend ids,
+//! reports usage).
 //! Faults (429/5xx storms, delays, dropped connections) can be injected to
 //! test a client's retry policy. It binds loopback addresses only:
 //! `Emulator::start` takes a free port on 127.0.0.1, `Emulator::start_on`
@@ -50,6 +53,7 @@ mod render;
 mod routes;
 mod rules;
 mod server;
+mod site_agent;
 mod slurm_jobs;
 mod validate;
 
@@ -59,3 +63,4 @@ pub use control::{
 pub use faults::Fault;
 pub use model::{BillingType, CoreState, OfferingState, OrderState, ResourceState};
 pub use server::{Emulator, EmulatorHandle, RecordedRequest};
+pub use site_agent::{AgentPass, SiteAgent};
