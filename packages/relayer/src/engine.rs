@@ -79,6 +79,9 @@ pub struct StepReport {
     /// Pending callbacks signed again because their signature was about
     /// to expire.
     pub resigned: u64,
+    /// Failures Waldur reported that the chain cannot record (an active
+    /// allocation's resource erred): told to operators in `notes`.
+    pub waldur_failures_not_on_chain: u64,
     pub notes: Vec<String>,
 }
 
@@ -103,6 +106,7 @@ impl StepReport {
         self.events_retrying += later.events_retrying;
         self.transactions_sent += later.transactions_sent;
         self.resigned += later.resigned;
+        self.waldur_failures_not_on_chain += later.waldur_failures_not_on_chain;
         self.submit_error = later.submit_error.or(self.submit_error.take());
         self.behind = later.behind;
         self.notes.extend(later.notes);
@@ -329,8 +333,9 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     }
 
     /// Waldur resource states that changed since the last look become
-    /// callbacks (OK -> active, Erred -> failed, Terminated -> terminated),
-    /// and new usage becomes usage reports.
+    /// callbacks (OK -> active, Erred -> failed, Terminated -> terminated,
+    /// an erred Terminate order -> failed), and new usage becomes usage
+    /// reports.
     async fn poll_waldur(&mut self, report: &mut StepReport) -> Result<(), EngineError> {
         for status in self.waldur.resource_updates(self.chain.now()).await? {
             let steps: &[(ActionType, AllocationState)] = match status.state {
@@ -342,16 +347,42 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                     (ActionType::Terminate, AllocationState::Terminating),
                     (ActionType::Terminate, AllocationState::Terminated),
                 ],
+                ResourceStatus::TerminateFailed => {
+                    &[(ActionType::Terminate, AllocationState::Failed)]
+                }
+                ResourceStatus::ErredWhileActive => &[],
             };
+            if steps.is_empty() {
+                report.waldur_failures_not_on_chain += 1;
+                report.notes.push(format!(
+                    "allocation {} (Waldur resource {}) failed in Waldur while active on chain, \
+                     which has no such transition; an operator must act: {}",
+                    status.allocation_id,
+                    status.resource_uuid,
+                    status.reason.as_deref().unwrap_or("no reason given"),
+                ));
+                if let Some(w) = &status.watermark {
+                    self.outbox.save_watermark(w)?;
+                }
+                continue;
+            }
             let drafts: Vec<_> = steps
                 .iter()
                 .map(|(action, state)| {
-                    state_draft(
+                    let mut draft = state_draft(
                         *action,
                         &status.allocation_id,
                         &status.resource_uuid,
                         *state,
-                    )
+                    );
+                    if *state == AllocationState::Failed {
+                        draft.payload = payload(&AllocationStatePayload {
+                            state: *state,
+                            backend_id: None,
+                            reason: status.reason.clone(),
+                        });
+                    }
+                    draft
                 })
                 .collect();
             self.queue_all(&drafts, status.watermark.as_ref(), report)?;

@@ -1,6 +1,6 @@
 //! The Waldur adapter against the emulator: quantity as a component limit,
 //! resize and pause pushed to the resource, and a crash between creating
-//! an order and binding it to the allocation that must not create a second
+//! an order and tracking its resource that must not create a second
 //! order.
 
 use std::collections::BTreeMap;
@@ -151,11 +151,10 @@ async fn pause_sets_the_flag_only_where_waldur_permits_it() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_crash_between_order_create_and_binding_does_not_create_a_second_order() {
+async fn a_crash_between_order_create_and_tracking_does_not_create_a_second_order() {
     let mut w = world().await;
     // What the first attempt left behind: the order exists, its resource is
-    // named after the allocation, but no backend id was set and nothing
-    // was tracked.
+    // named after the allocation, and nothing was tracked.
     let mut request = OrderCreateRequest::new(w.offering_url.clone(), w.project_url.clone());
     request.attributes = Some(json!({ "name": ALLOCATION, "ve_allocation_id": ALLOCATION }));
     let first = client(&w.waldur.base_url)
@@ -177,7 +176,8 @@ async fn a_crash_between_order_create_and_binding_does_not_create_a_second_order
         .state
         .resource_json(&first_resource)
         .expect("resource");
-    assert_eq!(resource["backend_id"], json!(ALLOCATION));
+    // The site agent's field: the relayer leaves it alone.
+    assert_eq!(resource["backend_id"], json!(""));
     let order_json = w
         .waldur
         .state
