@@ -113,6 +113,10 @@ impl StepReport {
     }
 }
 
+/// The waldur-callback contract's refusal of an id it holds under
+/// another signature (`ContractError::CallbackIdReused`).
+const CALLBACK_ID_TAKEN: &str = "was already used for a different callback";
+
 /// Intents read per pass to find the due ones (see `work_intents`): a
 /// bound on each pass's reading; beyond it, newer intents wait for older
 /// ones to clear.
@@ -502,6 +506,24 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                         .push(format!("chain unavailable, will retry: {e}"));
                     report.submit_error = Some(e);
                     return Ok(false);
+                }
+                // The chain holds another signing of this id (the relayer
+                // lost its database and signed the same transition anew:
+                // new nonce, new timestamp). Ids are deterministic (action,
+                // allocation and state; or usage type and period end), so
+                // the chain already has this transition: done, as an
+                // `already_processed` (waldur-callback
+                // `execute/callbacks.rs`, `CallbackIdReused`).
+                Err(ChainError::Refused(e))
+                    if batch.len() == 1 && e.contains(CALLBACK_ID_TAKEN) =>
+                {
+                    let id = batch[0].callback_id.as_str();
+                    self.outbox.mark_all_done(&[id], now)?;
+                    report.callbacks_confirmed += 1;
+                    report.already_processed += 1;
+                    report
+                        .notes
+                        .push(format!("{id} was already on chain (signed earlier)"));
                 }
                 Err(ChainError::Refused(e)) if batch.len() == 1 => {
                     all_confirmed = false;
