@@ -30,7 +30,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use ve_types::calendar::Date;
-use waldur::{ComponentUsage, OrderState, ResourceFilter, ResourceState, UsageFilter, WaldurClient};
+use waldur::{
+    ComponentUsage, OrderState, ResourceFilter, ResourceState, UsageFilter, WaldurClient,
+};
 
 use crate::offering_sync::BASE_COMPONENT_TYPE;
 use crate::outbox::{Outbox, Watermark};
@@ -428,7 +430,12 @@ impl WaldurPort for WaldurAdapter {
     async fn terminate(&mut self, allocation_id: &str) -> Result<String, WaldurError> {
         let resource = self.require_resource(allocation_id).await?;
         if let Some(order_uuid) = self.terminate_once(&resource).await? {
-            self.watch_order(&order_uuid, allocation_id, &resource, WatchedKind::Terminate)?;
+            self.watch_order(
+                &order_uuid,
+                allocation_id,
+                &resource,
+                WatchedKind::Terminate,
+            )?;
         }
         Ok(resource)
     }

@@ -227,7 +227,6 @@ impl WaldurAdapter {
         Ok(orders.into_iter().next())
     }
 
-
     /// Approves the order as the provider unless `known` (its state as
     /// last read) shows there is nothing to approve; a 409 is read back.
     async fn approve(
