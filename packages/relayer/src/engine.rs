@@ -10,7 +10,9 @@
 //!   its class or given up on as a visible dead letter;
 //! - Waldur calls are idempotent per allocation (the Waldur side looks up
 //!   what an earlier attempt made before creating anything), and the
-//!   deterministic callback ids turn a repeat into `already_processed`;
+//!   deterministic callback ids turn a repeat into `already_processed`
+//!   (and a repeat signed anew after a lost database, which the contract
+//!   refuses as an id already used, into done as well);
 //! - an outbox entry is done only once the chain answered for it.
 
 use serde::Serialize;
