@@ -591,3 +591,85 @@ async fn a_lost_database_does_not_report_usage_twice() {
     }
     assert_eq!(usage(&w), 0, "the 4 cpu hours were reported again");
 }
+
+/// An active allocation whose resource errs in Waldur (on the backend, or
+/// an Update order erred: `resource_update_failed`) cannot become failed
+/// on chain (no Active -> Failed): nothing is sent, operators are told.
+#[tokio::test(flavor = "current_thread")]
+async fn an_active_allocations_erred_resource_is_told_to_operators_not_sent() {
+    let mut w = World::new().await;
+    let allocation = w.allocate();
+    w.relay_until(std::slice::from_ref(&allocation), AllocationState::Active)
+        .await;
+    let resource = w.waldur.state.resource_uuids().remove(0);
+    assert!(w
+        .waldur
+        .state
+        .set_resource_state(&resource, waldur_emulator::ResourceState::Erred));
+    let (queued, told) = (
+        w.totals.callbacks_queued,
+        w.totals.waldur_failures_not_on_chain,
+    );
+    for _ in 0..3 {
+        w.pass().await;
+    }
+    assert_eq!(w.totals.callbacks_queued, queued, "nothing sent");
+    assert_eq!(w.totals.waldur_failures_not_on_chain, told + 1, "told once");
+    assert!(
+        w.totals
+            .notes
+            .iter()
+            .any(|n| n.contains(&allocation) && n.contains("an operator must act")),
+        "{:?}",
+        w.totals.notes
+    );
+    assert_eq!(w.state(&allocation), AllocationState::Active);
+    w.assert_nothing_lost();
+}
+
+/// Orders whose resources show no success are read back at most
+/// `ORDERS_POLLED_PER_PASS` a pass, in turn; the others cost nothing
+/// beyond the pass's one resource listing.
+#[tokio::test(flavor = "current_thread")]
+async fn order_read_backs_are_bounded_and_taken_in_turn() {
+    use ve_relayer::waldur_adapter::ORDERS_POLLED_PER_PASS;
+    use ve_relayer::waldur_port::WaldurPort;
+    let mut w = World::new().await;
+    // No agent: the orders stay executing.
+    w.agent_loop.abort();
+    let count = ORDERS_POLLED_PER_PASS + 4;
+    for n in 0..count {
+        w.engine
+            .waldur
+            .provision(&format!("alloc-{n}"), &w.offering, 1)
+            .await
+            .expect("provision");
+    }
+    // Creating resources: nothing to read back.
+    let reads = |w: &World, from: usize| -> Vec<String> {
+        w.waldur.state.requests()[from..]
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.starts_with("/api/marketplace-orders/"))
+            .map(|r| r.path.clone())
+            .collect()
+    };
+    let before = w.waldur.state.requests().len();
+    w.engine.waldur.resource_updates(1_000).await.expect("poll");
+    assert_eq!(reads(&w, before), Vec::<String>::new());
+    // The backend errs every resource while its order stays executing.
+    for uuid in w.waldur.state.resource_uuids() {
+        w.waldur
+            .state
+            .set_resource_state(&uuid, waldur_emulator::ResourceState::Erred);
+    }
+    let before = w.waldur.state.requests().len();
+    w.engine.waldur.resource_updates(1_010).await.expect("poll");
+    let first = reads(&w, before);
+    assert_eq!(first.len(), ORDERS_POLLED_PER_PASS);
+    let before = w.waldur.state.requests().len();
+    w.engine.waldur.resource_updates(1_020).await.expect("poll");
+    let second = reads(&w, before);
+    assert_eq!(second.len(), ORDERS_POLLED_PER_PASS);
+    let all: std::collections::BTreeSet<&String> = first.iter().chain(&second).collect();
+    assert_eq!(all.len(), count, "every order read within two passes");
+}
