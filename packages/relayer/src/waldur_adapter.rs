@@ -262,6 +262,37 @@ impl WaldurAdapter {
         Ok(found)
     }
 
+    /// The resource's erred Terminate order, if it has one and no order
+    /// is open for it.
+    async fn erred_terminate_order(
+        &self,
+        resource_uuid: &str,
+    ) -> Result<Option<String>, WaldurError> {
+        let filter = waldur::OrderFilter {
+            resource_uuid: Some(resource_uuid.to_string()),
+            types: vec![waldur::OrderType::Terminate],
+            ..waldur::OrderFilter::default()
+        };
+        let orders = self.client.list_orders(&filter).await.map_err(api)?;
+        let open = orders.iter().any(|o| {
+            matches!(
+                o.state,
+                Some(
+                    OrderState::PendingConsumer
+                        | OrderState::PendingProvider
+                        | OrderState::Executing
+                )
+            )
+        });
+        if open {
+            return Ok(None);
+        }
+        Ok(orders
+            .into_iter()
+            .filter(|o| o.state == Some(OrderState::Erred))
+            .find_map(|o| o.uuid))
+    }
+
     /// Follows an order the relayer made (or adopted) until it is done or
     /// erred; saved at once, so a restart keeps following it.
     fn watch_order(
@@ -429,6 +460,15 @@ impl WaldurPort for WaldurAdapter {
 
     async fn terminate(&mut self, allocation_id: &str) -> Result<String, WaldurError> {
         let resource = self.require_resource(allocation_id).await?;
+        // An allocation is terminated once (terminating ends it), so an
+        // erred Terminate order of its resource is the one this request
+        // made: seen again only when the request is read again (the
+        // relayer lost its database). It is followed again (the chain
+        // hears `failed`, or has it already), never ordered a second time.
+        if let Some(erred) = self.erred_terminate_order(&resource).await? {
+            self.watch_order(&erred, allocation_id, &resource, WatchedKind::Terminate)?;
+            return Ok(resource);
+        }
         if let Some(order_uuid) = self.terminate_once(&resource).await? {
             self.watch_order(
                 &order_uuid,

@@ -673,3 +673,47 @@ async fn order_read_backs_are_bounded_and_taken_in_turn() {
     let all: std::collections::BTreeSet<&String> = first.iter().chain(&second).collect();
     assert_eq!(all.len(), count, "every order read within two passes");
 }
+
+/// After a lost database the chain's terminate request is read again; the
+/// resource's erred Terminate order is that request's: no second order,
+/// and the chain's `failed` stands (the re-signed report is recognised).
+#[tokio::test(flavor = "current_thread")]
+async fn a_lost_database_does_not_terminate_again_after_an_erred_terminate() {
+    let mut w = World::new().await;
+    let allocation = w.allocate();
+    w.relay_until(std::slice::from_ref(&allocation), AllocationState::Active)
+        .await;
+    w.agent.fail_next_terminates(1, "account has running jobs");
+    w.terminate(&allocation);
+    w.relay_until(std::slice::from_ref(&allocation), AllocationState::Failed)
+        .await;
+    w.lose_database(2);
+    let before = w.totals.clone();
+    for _ in 0..6 {
+        w.pass().await;
+    }
+    let orders: Vec<(String, String)> = w
+        .waldur
+        .state
+        .orders_json()
+        .into_iter()
+        .map(|o| {
+            (
+                o["type"].as_str().unwrap_or("?").to_string(),
+                o["state"].as_str().unwrap_or("?").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        orders,
+        vec![
+            ("Create".to_string(), "done".to_string()),
+            ("Terminate".to_string(), "erred".to_string())
+        ]
+    );
+    assert_eq!(w.state(&allocation), AllocationState::Failed);
+    assert_eq!(w.totals.failed, before.failed, "nothing refused");
+    let failed_id = format!("terminate:{allocation}:failed");
+    assert!(w.callbacks(EntryState::Done).contains(&failed_id));
+    w.assert_nothing_lost();
+}

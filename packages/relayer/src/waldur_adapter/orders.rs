@@ -47,6 +47,13 @@
 //!   order (an earlier attempt's, approved here if it waits), is done; a
 //!   Create or Update order in progress, or a resource still Creating or
 //!   Updating, is a conflict to wait on.
+//! - **Terminate, erred.** The site agent fails a Terminate order with
+//!   `set_state_erred` when its backend fails (waldur-site-agent
+//!   `OfferingOrderProcessor.process_order`); Waldur then puts the
+//!   resource back to OK (`marketplace/callbacks.py`,
+//!   `resource_deletion_failed`). The relayer reports the allocation
+//!   failed; a terminate request read again after a lost database finds
+//!   that erred order (`WaldurAdapter::terminate`) and makes no second.
 
 use serde_json::Value;
 use waldur::{Order, OrderCreateRequest, OrderFilter, OrderState, OrderType, ResourceState};
