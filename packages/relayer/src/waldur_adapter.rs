@@ -18,10 +18,15 @@
 //!   synced offering's base component by default); a resize sets it with
 //!   `set_limits`. A pause sets the resource's `paused` flag where Waldur
 //!   allows it (staff only); otherwise the pause holds on chain alone.
-//! - Waldur reports usage as month-to-date totals that are overwritten
-//!   (upserts); the adapter reports only the growth since the last report,
-//!   as a new period, so nothing is counted twice. Fractions of a unit are
-//!   carried until they make a whole unit.
+//! - Waldur reports usage as month-to-date `Decimal(20,2)` totals, one row
+//!   per plan period and month, overwritten by each report. The adapter
+//!   keeps the exact all-time total in hundredths per resource and
+//!   component and bills the chain the whole units it has not billed yet,
+//!   as a new period: fractions are carried across months, plan periods
+//!   add up, nothing is counted twice (`waldur_adapter/usage_ledger.rs`
+//!   says why whole units and what a correction does).
+//! - A terminated resource's usage is listed until a pass finds nothing
+//!   left to bill for it, then never again.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -39,6 +44,7 @@ use crate::outbox::{Outbox, Watermark};
 use crate::waldur_port::{
     ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
 };
+use usage_ledger::{parse_hundredths, UsageLedger, UsageRow};
 
 fn api(e: waldur::Error) -> WaldurError {
     // Waldur refuses a second order for a resource with 400, not 409, but
@@ -55,6 +61,10 @@ struct Tracked {
     last_state: Option<ResourceState>,
     /// Block time when the resource was first seen OK: usage starts there.
     active_since: Option<u64>,
+    /// Set once the resource is Terminated and a later usage pass found
+    /// nothing left to bill: its usage is not listed again.
+    #[serde(default)]
+    usage_final: bool,
 }
 
 /// The kinds of order the relayer makes. (A resize uses the provider's
@@ -77,12 +87,20 @@ struct OrderWatch {
 /// work; the rest are read on the next passes, in turn.
 pub const ORDERS_POLLED_PER_PASS: usize = 16;
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// The durable usage state of one resource and component, saved with the
+/// usage report it led to (or alone after a pass with nothing to bill).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 struct UsageMark {
     /// End of the last period reported for this resource and component:
     /// the next one starts there, so periods never overlap.
     last_end: u64,
-    /// Billing period (`YYYY-MM-01`) -> the month-to-date total reported.
+    /// The exact totals and the units billed; `None` in a mark saved
+    /// before the ledger existed.
+    #[serde(default)]
+    ledger: Option<UsageLedger>,
+    /// The format before the ledger: billing period -> whole units
+    /// reported. Read once to build the ledger, never written again.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     reported: BTreeMap<String, u128>,
 }
 
@@ -111,24 +129,12 @@ pub struct WaldurAdapter {
 mod jobs;
 /// Order writes safe to repeat: `waldur_adapter/orders.rs`.
 mod orders;
+/// Exact usage accounting, carried across months: `waldur_adapter/usage_ledger.rs`.
+pub mod usage_ledger;
 
 const TRACK: &str = "track:";
 const USAGE: &str = "usage_mark:";
 const ORDER_WATCH: &str = "order_watch:";
-
-/// Whole units of a decimal usage string ("12.50" -> 12); `None` if it is
-/// not a non-negative decimal.
-pub fn whole_units(amount: &str) -> Option<u128> {
-    let whole = amount.split('.').next()?;
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let fraction = amount.get(whole.len() + 1..).unwrap_or("");
-    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    whole.parse().ok()
-}
 
 impl WaldurAdapter {
     /// Loads what a previous run tracked from `store`.
@@ -200,21 +206,22 @@ impl WaldurAdapter {
         orders::uuid_of_link(&self.project_url)
     }
 
-    /// The project's usage records of this month and the last (Waldur's
-    /// billing periods by its calendar, which the relayer's clock shares;
-    /// the last month's totals can still grow just after the month turns).
-    /// One listing per month, not one per resource.
-    async fn recent_usages(&self) -> Result<Vec<ComponentUsage>, WaldurError> {
+    /// The project's usage records of the last month and this one, and
+    /// those two billing periods (Waldur's, by its calendar, which the
+    /// relayer's clock shares; the last month's totals can still grow just
+    /// after the month turns). One listing per month, not one per resource.
+    async fn recent_usages(&self) -> Result<(Vec<String>, Vec<ComponentUsage>), WaldurError> {
         let wall_clock = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
             .unwrap_or(0);
         let today = Date::from_unix_seconds(wall_clock);
+        let periods = [today.previous_month_start(), today.month_start()].map(|p| p.iso());
         let mut usages = Vec::new();
-        for period in [today.previous_month_start(), today.month_start()] {
+        for period in &periods {
             let filter = UsageFilter {
                 project_uuid: self.project_uuid(),
-                billing_period: Some(period.iso()),
+                billing_period: Some(period.clone()),
                 ..UsageFilter::default()
             };
             usages.extend(
@@ -224,7 +231,23 @@ impl WaldurAdapter {
                     .map_err(api)?,
             );
         }
-        Ok(usages)
+        Ok((periods.to_vec(), usages))
+    }
+
+    /// The stored usage mark of `key`, or a fresh one starting at `since`.
+    fn load_usage_mark(&self, key: &str, since: u64) -> Result<UsageMark, WaldurError> {
+        let stored = self
+            .store
+            .states_with_prefix::<UsageMark>(key)
+            .map_err(|e| WaldurError::Api(e.to_string()))?
+            .into_iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, mark)| mark);
+        Ok(stored.unwrap_or(UsageMark {
+            last_end: since,
+            ledger: None,
+            reported: BTreeMap::new(),
+        }))
     }
 
     /// The allocation's tracking record, to be saved with its callbacks.
@@ -442,6 +465,7 @@ impl WaldurAdapter {
                 resource_uuid: resource_uuid.to_string(),
                 last_state: None,
                 active_since: None,
+                usage_final: false,
             });
         self.persist(allocation_id)
     }
@@ -503,9 +527,6 @@ impl WaldurPort for WaldurAdapter {
     async fn resource_updates(&mut self, now: u64) -> Result<Vec<ResourceUpdate>, WaldurError> {
         let mut out = Vec::new();
         // A terminated resource has nothing more to say.
-        if self.tracked.is_empty() && self.watched_orders.is_empty() {
-            return Ok(out);
-        }
         let watched: Vec<(String, Tracked)> = self
             .tracked
             .iter()
@@ -577,76 +598,101 @@ impl WaldurPort for WaldurAdapter {
 
     async fn usage_updates(&mut self, now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
         let mut out = Vec::new();
-        // Resource -> (allocation, when usage starts), for the resources
-        // that have been active.
-        let active: BTreeMap<String, (String, u64)> = self
+        // Resource -> (allocation, when usage starts, terminated), for the
+        // resources that have been active and may still have usage to bill.
+        let active: BTreeMap<String, (String, u64, bool)> = self
             .tracked
             .iter()
+            .filter(|(_, t)| !t.usage_final)
             .filter_map(|(a, t)| {
+                let terminated = t.last_state == Some(ResourceState::Terminated);
                 t.active_since
-                    .map(|since| (t.resource_uuid.clone(), (a.clone(), since)))
+                    .map(|since| (t.resource_uuid.clone(), (a.clone(), since, terminated)))
             })
             .collect();
         if active.is_empty() {
             return Ok(out);
         }
-        // (resource, component) -> billing period -> month-to-date total.
-        let mut totals: BTreeMap<(String, String), BTreeMap<String, u128>> = BTreeMap::new();
-        for usage in self.recent_usages().await? {
-            let (Some(resource), Some(component), Some(amount)) =
-                (usage.resource_uuid, usage.component_type, usage.usage)
-            else {
+        let (listed_periods, usages) = self.recent_usages().await?;
+        // (resource, component) -> every listed row: one per plan period
+        // and billing period, added up by the ledger.
+        let mut rows: BTreeMap<(String, String), Vec<UsageRow>> = BTreeMap::new();
+        for usage in usages {
+            let (Some(resource), Some(component), Some(amount), Some(billing_period)) = (
+                usage.resource_uuid,
+                usage.component_type,
+                usage.usage,
+                usage.billing_period,
+            ) else {
                 continue;
             };
-            let Some(total) = whole_units(amount.as_str()) else {
+            if !active.contains_key(&resource) {
+                continue;
+            }
+            // Waldur's usage is Decimal(20,2): anything else cannot be its
+            // row, and no amount is invented for it.
+            let Some(hundredths) = parse_hundredths(amount.as_str()) else {
                 continue;
             };
-            if active.contains_key(&resource) {
-                totals
-                    .entry((resource, component))
-                    .or_default()
-                    .insert(usage.billing_period.unwrap_or_default(), total);
+            rows.entry((resource, component))
+                .or_default()
+                .push(UsageRow {
+                    billing_period,
+                    hundredths,
+                });
+        }
+        // Components seen before but not listed now (their rows were
+        // removed) still get a pass, so their ledgers see the empty months.
+        for resource_uuid in active.keys() {
+            let prefix = format!("{USAGE}{resource_uuid}:");
+            let known = self
+                .store
+                .states_with_prefix::<UsageMark>(&prefix)
+                .map_err(|e| WaldurError::Api(e.to_string()))?;
+            for (key, _) in known {
+                let component = key[prefix.len()..].to_string();
+                rows.entry((resource_uuid.clone(), component)).or_default();
             }
         }
-        for ((resource_uuid, component), by_period) in totals {
-            let Some((allocation_id, since)) = active.get(&resource_uuid).cloned() else {
+        // Resources with something billed in this pass: a terminated one
+        // is listed again until a pass bills nothing.
+        let mut billed_now: Vec<String> = Vec::new();
+        for ((resource_uuid, component), component_rows) in rows {
+            let Some((allocation_id, since, _)) = active.get(&resource_uuid).cloned() else {
                 continue;
             };
             let key = format!("{USAGE}{resource_uuid}:{component}");
-            let mut mark = self
-                .store
-                .states_with_prefix::<UsageMark>(&key)
-                .map_err(|e| WaldurError::Api(e.to_string()))?
-                .into_iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, m)| m)
-                .unwrap_or(UsageMark {
-                    last_end: since,
-                    reported: BTreeMap::new(),
-                });
-            // Growth of each month's total since it was last reported; a
-            // total that went down (a correction in Waldur) is not
-            // reported, the chain keeps what it recorded.
-            let mut units: u128 = 0;
-            for (period, total) in &by_period {
-                let before = mark.reported.get(period).copied().unwrap_or(0);
-                if *total > before {
-                    units = units.saturating_add(total - before);
-                }
+            let stored = self.load_usage_mark(&key, since)?;
+            let mut mark = stored.clone();
+            let mut ledger = match mark.ledger.take() {
+                Some(ledger) => ledger,
+                None => UsageLedger::from_whole_units_reported(&mark.reported),
+            };
+            mark.reported = BTreeMap::new();
+            // Overflow needs totals far beyond Decimal(20,2): the mark is
+            // left as it was rather than billing a wrong amount.
+            let Some(units) = ledger.observe(&listed_periods, &component_rows) else {
+                continue;
+            };
+            if units > 0 && now <= mark.last_end {
+                // No room for a period yet: the next pass bills it.
+                billed_now.push(resource_uuid);
+                continue;
             }
-            if units == 0 || now <= mark.last_end {
+            mark.ledger = Some(ledger);
+            if units == 0 {
+                // Nothing to bill, but the totals seen must outlive a month
+                // leaving the listing: saved now, no callback depends on it.
+                if mark != stored {
+                    self.store
+                        .save_state(&key, &mark)
+                        .map_err(|e| WaldurError::Api(e.to_string()))?;
+                }
                 continue;
             }
             let period_start = mark.last_end;
-            // Only the months still listed are kept: the record stays small.
-            mark.reported = by_period
-                .iter()
-                .map(|(period, total)| {
-                    let before = mark.reported.get(period).copied().unwrap_or(0);
-                    (period.clone(), (*total).max(before))
-                })
-                .collect();
             mark.last_end = now;
+            billed_now.push(resource_uuid.clone());
             out.push(UsageUpdate {
                 allocation_id,
                 resource_uuid,
@@ -660,6 +706,32 @@ impl WaldurPort for WaldurAdapter {
                     Watermark::new(key, &mark).map_err(|e| WaldurError::Api(e.to_string()))?,
                 ),
             });
+        }
+        // A terminated resource takes no more usage in Waldur (set_usage
+        // refuses it): once a pass after termination has nothing to bill,
+        // its usage is final and it is not listed again.
+        // Saving the record here also saves its `Terminated` state, so
+        // only once that state is stored (the engine queues a resource
+        // update's callbacks with its watermark before asking for usage):
+        // an unstored Terminated callback must still be seen again.
+        for (resource_uuid, (allocation_id, _, terminated)) in &active {
+            if !*terminated || billed_now.contains(resource_uuid) {
+                continue;
+            }
+            let key = format!("{TRACK}{allocation_id}");
+            let stored_terminated = self
+                .store
+                .states_with_prefix::<Tracked>(&key)
+                .map_err(|e| WaldurError::Api(e.to_string()))?
+                .into_iter()
+                .any(|(k, t)| k == key && t.last_state == Some(ResourceState::Terminated));
+            if !stored_terminated {
+                continue;
+            }
+            if let Some(entry) = self.tracked.get_mut(allocation_id) {
+                entry.usage_final = true;
+            }
+            self.persist(allocation_id)?;
         }
         Ok(out)
     }
@@ -684,20 +756,5 @@ impl WaldurPort for WaldurAdapter {
         _state: ve_types::JobState,
     ) -> Result<(), WaldurError> {
         self.close_hpc_job(job_id)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::whole_units;
-
-    #[test]
-    fn usage_amounts_round_down_to_whole_units() {
-        assert_eq!(whole_units("12.50"), Some(12));
-        assert_eq!(whole_units("7"), Some(7));
-        assert_eq!(whole_units("0.99"), Some(0));
-        assert_eq!(whole_units("-1"), None);
-        assert_eq!(whole_units("1e3"), None);
-        assert_eq!(whole_units(".5"), None);
     }
 }

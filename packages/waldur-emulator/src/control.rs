@@ -381,10 +381,49 @@ impl EmulatorState {
         ops::set_usage(
             &mut self.shared.store(),
             &normalize_uuid(resource_uuid),
+            None,
             &[item],
             None,
         )
         .map_err(|error| error.body)
+    }
+
+    /// Switches a resource's plan as a done Update order from
+    /// `switch_plan` would: a new plan period starts now, so later usage
+    /// of this month goes to a second row. Returns the new plan period's
+    /// UUID, or the 400/404 body.
+    pub fn switch_plan(&self, resource_uuid: &str, plan_uuid: &str) -> Result<String, Value> {
+        ops::switch_plan(
+            &mut self.shared.store(),
+            &normalize_uuid(resource_uuid),
+            &normalize_uuid(plan_uuid),
+        )
+        .map_err(|error| error.body)
+    }
+
+    /// Adds a free monthly plan to an offering, so that a resource can
+    /// switch to it; `None` if the offering is unknown.
+    pub fn seed_plan(&self, offering_uuid: &str, name: &str) -> Option<Seeded> {
+        let mut store = self.shared.store();
+        let offering = store.offerings.get_mut(&normalize_uuid(offering_uuid))?;
+        let uuid = new_uuid();
+        offering.plans.push(crate::model::PlanRecord {
+            uuid: uuid.clone(),
+            name: name.to_owned(),
+            description: String::new(),
+            article_code: String::new(),
+            max_amount: None,
+            archived: false,
+            unit_price: "0.00".to_owned(),
+            unit: crate::model::BillingUnit::Month,
+            backend_id: String::new(),
+        });
+        Some(self.seeded(paths::PLANS, uuid))
+    }
+
+    /// The resource's plan period in force now (opened if it has none).
+    pub fn current_plan_period(&self, resource_uuid: &str) -> Option<String> {
+        ops::ensure_plan_period(&mut self.shared.store(), &normalize_uuid(resource_uuid))
     }
 
     /// Sets the month-to-date total of an earlier billing period
@@ -404,9 +443,11 @@ impl EmulatorState {
             .month_start();
         let resource_uuid = normalize_uuid(resource_uuid);
         let mut store = self.shared.store();
+        let plan_period = ops::ensure_plan_period(&mut store, &resource_uuid);
         let existing = store.usages.values_mut().find(|u| {
             u.resource_uuid == resource_uuid
                 && u.component_type == component_type
+                && u.plan_period_uuid == plan_period
                 && u.billing_period == period
         });
         if let Some(record) = existing {
@@ -427,6 +468,7 @@ impl EmulatorState {
                 date: format!("{}T23:59:00Z", period.iso()),
                 billing_period: period,
                 recurring: false,
+                plan_period_uuid: plan_period,
             },
         );
         Ok(())

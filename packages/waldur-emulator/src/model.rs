@@ -254,6 +254,22 @@ pub struct UsageRecord {
     pub date: String,
     pub billing_period: Date,
     pub recurring: bool,
+    /// The `ResourcePlanPeriod` the row belongs to; `None` for a resource
+    /// without a plan (Waldur's `unique_without_optional` rows).
+    pub plan_period_uuid: Option<String>,
+}
+
+/// A `ResourcePlanPeriod`: which plan a resource had from `start` until
+/// `end` (waldur-mastermind `marketplace/models.py`). Usage rows are kept
+/// per plan period, so a plan switch starts new rows in the same month.
+#[derive(Debug, Clone)]
+pub struct PlanPeriodRecord {
+    pub uuid: String,
+    pub resource_uuid: String,
+    pub plan_uuid: String,
+    /// ISO 8601 timestamps, comparable as text (one format).
+    pub start: String,
+    pub end: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -322,6 +338,7 @@ pub struct Store {
     pub allocations: BTreeMap<String, AllocationRecord>,
     pub service_settings: BTreeMap<String, ServiceSettingsRecord>,
     pub slurm_jobs: BTreeMap<String, SlurmJobRecord>,
+    pub plan_periods: BTreeMap<String, PlanPeriodRecord>,
 }
 
 impl Store {

@@ -10,9 +10,10 @@ use crate::api_error::{ApiError, ApiResult};
 use crate::clock::{now_iso, today, Date};
 use crate::ids::{new_uuid, slugify};
 use crate::model::{
-    BillingType, CategoryRecord, ComponentRecord, CustomerRecord, OfferingRecord, OfferingState,
-    OrderKind, OrderRecord, OrderState, PlanRecord, ProjectRecord, ResourceRecord, ResourceState,
-    Store, UsageRecord, AGENT_DRIVEN_TYPES,
+    format_hundredths, BillingType, CategoryRecord, ComponentRecord, CustomerRecord,
+    OfferingRecord, OfferingState, OrderKind, OrderRecord, OrderState, PlanPeriodRecord,
+    PlanRecord, ProjectRecord, ResourceRecord, ResourceState, Store, UsageRecord,
+    AGENT_DRIVEN_TYPES,
 };
 use crate::rules::{
     order_blocks_new_orders, order_is_terminal, order_transition, resource_accepts_usage,
@@ -353,11 +354,125 @@ pub struct UsageItem {
     pub recurring: bool,
 }
 
-/// `set_usage`: upserts one record per (resource, component, billing
-/// period); the amount replaces the previous one.
+/// The resource's open plan period, opened now (from the resource's
+/// creation) if it has none. Waldur opens the first one when the resource
+/// turns OK with a plan (marketplace `handlers.py`
+/// `create_resource_plan_period_when_resource_is_created`); the emulator
+/// opens it when usage first needs it, which leaves the order code alone.
+/// `None` for a resource without a plan: Waldur opens no period then.
+pub fn ensure_plan_period(store: &mut Store, resource_uuid: &str) -> Option<String> {
+    let resource = store.resources.get(resource_uuid)?;
+    let plan_uuid = resource.plan_uuid.clone()?;
+    let has_period = store
+        .plan_periods
+        .values()
+        .any(|p| p.resource_uuid == resource_uuid);
+    if !has_period {
+        let uuid = new_uuid();
+        let start = resource.created.clone();
+        store.plan_periods.insert(
+            uuid.clone(),
+            PlanPeriodRecord {
+                uuid,
+                resource_uuid: resource_uuid.to_owned(),
+                plan_uuid,
+                start,
+                end: None,
+            },
+        );
+    }
+    plan_period_at(store, resource_uuid, &now_iso())
+}
+
+/// The plan period in force at `at`: started at or before it, not ended
+/// by it, the latest start winning (waldur-mastermind
+/// `marketplace/utils.py` `get_plan_period`).
+pub fn plan_period_at(store: &Store, resource_uuid: &str, at: &str) -> Option<String> {
+    store
+        .plan_periods
+        .values()
+        .filter(|p| p.resource_uuid == resource_uuid)
+        .filter(|p| p.start.as_str() <= at)
+        .filter(|p| p.end.as_deref().is_none_or(|end| end > at))
+        .max_by(|a, b| a.start.cmp(&b.start))
+        .map(|p| p.uuid.clone())
+}
+
+/// Switches a resource's plan: its open plan period ends now and one for
+/// `plan_uuid` starts (marketplace `handlers.py`
+/// `switch_resource_plan_period_when_plan_is_updated`). In Waldur this
+/// follows a done Update order from `marketplace-resources/{uuid}/switch_plan/`;
+/// the emulator offers it as a control operation only.
+pub fn switch_plan(store: &mut Store, resource_uuid: &str, plan_uuid: &str) -> ApiResult<String> {
+    let resource = store
+        .resources
+        .get(resource_uuid)
+        .ok_or_else(ApiError::not_found)?;
+    let offered = store
+        .offerings
+        .get(&resource.offering_uuid)
+        .is_some_and(|o| o.plans.iter().any(|plan| plan.uuid == plan_uuid));
+    if !offered {
+        return Err(ApiError::field(
+            "plan",
+            "This plan is not available for selected offering.",
+        ));
+    }
+    ensure_plan_period(store, resource_uuid);
+    let now = now_iso();
+    for period in store.plan_periods.values_mut() {
+        if period.resource_uuid == resource_uuid && period.end.is_none() {
+            period.end = Some(now.clone());
+        }
+    }
+    if let Some(resource) = store.resources.get_mut(resource_uuid) {
+        resource.plan_uuid = Some(plan_uuid.to_owned());
+        resource.modified = now.clone();
+    }
+    let uuid = new_uuid();
+    store.plan_periods.insert(
+        uuid.clone(),
+        PlanPeriodRecord {
+            uuid: uuid.clone(),
+            resource_uuid: resource_uuid.to_owned(),
+            plan_uuid: plan_uuid.to_owned(),
+            start: now,
+            end: None,
+        },
+    );
+    Ok(uuid)
+}
+
+/// The resource of a `plan_period` named in `set_usage`, or the message
+/// of its field error: unknown, or ended before this month
+/// (marketplace `serializers.py` `ComponentUsageCreateSerializer.validate_plan_period`).
+pub fn plan_period_resource(store: &Store, raw_uuid: &str) -> Result<String, String> {
+    let period = store
+        .plan_periods
+        .get(&crate::ids::normalize_uuid(raw_uuid))
+        .ok_or_else(|| format!("Object with uuid={raw_uuid} does not exist."))?;
+    let month_start = format!("{}T00:00:00", today().month_start().iso());
+    if period
+        .end
+        .as_deref()
+        .is_some_and(|end| end < month_start.as_str())
+    {
+        return Err("Billing period is closed.".to_owned());
+    }
+    Ok(period.resource_uuid.clone())
+}
+
+/// `set_usage` after its fields are valid: the checks and the save of
+/// marketplace `serializers.py` `ComponentUsageCreateSerializer.validate`
+/// and `.save`. One row per (resource, component, plan period, billing
+/// period) (marketplace `models.py` `ComponentUsage` constraints); a second
+/// report in the same plan period and month replaces the amount.
+/// `plan_period` is the one named in the request; otherwise the one in
+/// force now.
 pub fn set_usage(
     store: &mut Store,
     resource_uuid: &str,
+    plan_period: Option<&str>,
     items: &[UsageItem],
     date: Option<&str>,
 ) -> ApiResult<()> {
@@ -376,7 +491,7 @@ pub fn set_usage(
         .get(&resource.offering_uuid)
         .map(|o| o.components.clone())
         .unwrap_or_default();
-    let invalid: Vec<&str> = items
+    let mut invalid: Vec<&str> = items
         .iter()
         .filter(|item| {
             !components.iter().any(|c| {
@@ -386,29 +501,19 @@ pub fn set_usage(
         })
         .map(|item| item.component_type.as_str())
         .collect();
+    invalid.sort_unstable();
+    invalid.dedup();
     if !invalid.is_empty() {
-        return Err(ApiError::bare(format!(
-            "These components are invalid: {}.",
-            invalid.join(", ")
-        )));
-    }
-    for item in items {
-        let over_limit = components.iter().any(|c| {
-            c.component_type == item.component_type
-                && c.billing_type == BillingType::Usage
-                && c.limit_period.as_deref().is_some_and(|p| !p.is_empty())
-                && c.limit_amount
-                    .is_some_and(|limit| item.hundredths > i128::from(limit) * 100)
-        });
-        if over_limit {
-            return Err(ApiError::bare(format!(
-                "Total amount exceeds limit for component {}.",
-                item.component_type
-            )));
-        }
+        // Raised in `validate`, so DRF files it under non_field_errors.
+        return Err(ApiError::field(
+            "non_field_errors",
+            format!("These components are invalid: {}.", invalid.join(", ")),
+        ));
     }
     let now = now_iso();
     let current_period = today().month_start();
+    // `date` is new in 8.0.5 (the schema's "Date for usage reporting");
+    // the 2024 source always uses this month.
     let (billing_period, date_text) = match date {
         Some(text) => {
             let day = Date::parse_prefix(text)
@@ -420,10 +525,32 @@ pub fn set_usage(
     if billing_period < current_period {
         return Err(ApiError::bare("Billing period is closed."));
     }
+    let plan_period = match plan_period {
+        Some(uuid) => Some(uuid.to_owned()),
+        None => ensure_plan_period(store, resource_uuid),
+    };
+    // Saved item by item as in Waldur (no transaction): a limit refusal
+    // keeps the items before it.
     for item in items {
+        let component = components
+            .iter()
+            .find(|c| c.component_type == item.component_type);
+        if let Some(component) = component.filter(|c| c.billing_type == BillingType::Usage) {
+            check_usage_limit(store, resource_uuid, component, item.hundredths, &now)?;
+        }
+        // Every row of the component in this month loses the flag first.
+        for record in store.usages.values_mut() {
+            if record.resource_uuid == resource_uuid
+                && record.component_type == item.component_type
+                && record.billing_period == billing_period
+            {
+                record.recurring = false;
+            }
+        }
         let existing = store.usages.values_mut().find(|u| {
             u.resource_uuid == resource_uuid
                 && u.component_type == item.component_type
+                && u.plan_period_uuid == plan_period
                 && u.billing_period == billing_period
         });
         match existing {
@@ -449,22 +576,10 @@ pub fn set_usage(
                         date: date_text.clone(),
                         billing_period,
                         recurring: item.recurring,
+                        plan_period_uuid: plan_period.clone(),
                     },
                 );
             }
-        }
-    }
-    // Records of the period that this submission did not name lose their
-    // recurring flag, as in Waldur.
-    for record in store.usages.values_mut() {
-        let named = items
-            .iter()
-            .any(|i| i.component_type == record.component_type);
-        if record.resource_uuid == resource_uuid
-            && record.billing_period == billing_period
-            && !named
-        {
-            record.recurring = false;
         }
     }
     if let Some(resource) = store.resources.get_mut(resource_uuid) {
@@ -475,4 +590,95 @@ pub fn set_usage(
         resource.modified = now;
     }
     Ok(())
+}
+
+/// marketplace `models.py` `OfferingComponent.validate_amount`: with a
+/// `limit_period` and `limit_amount`, the rows of the period plus the new
+/// amount may not pass the limit. Waldur's monthly filter is
+/// `date == month_start(now)` (midnight on the 1st), which only a row
+/// dated exactly then matches; it is kept as written. The annual one sums
+/// the year's rows, the one being replaced included.
+fn check_usage_limit(
+    store: &Store,
+    resource_uuid: &str,
+    component: &ComponentRecord,
+    amount: i128,
+    now: &str,
+) -> ApiResult<()> {
+    let (Some(period), Some(limit)) = (component.limit_period.as_deref(), component.limit_amount)
+    else {
+        return Ok(());
+    };
+    if period.is_empty() || limit == 0 {
+        return Ok(());
+    }
+    let month_start = format!("{}T00:00:00", today().month_start().iso());
+    let year = now.get(..4).unwrap_or_default();
+    let counted = |date: &str| match period {
+        "month" => date.strip_prefix(month_start.as_str()).is_some_and(|rest| {
+            rest.chars()
+                .all(|ch| matches!(ch, '.' | '0' | 'Z' | '+' | ':'))
+        }),
+        "annual" => date.starts_with(year),
+        // `total`: every row.
+        _ => true,
+    };
+    let total: i128 = store
+        .usages
+        .values()
+        .filter(|u| {
+            u.resource_uuid == resource_uuid && u.component_type == component.component_type
+        })
+        .filter(|u| counted(&u.date))
+        .map(|u| u.hundredths)
+        .sum();
+    let with_new = total.saturating_add(amount);
+    if with_new > i128::from(limit).saturating_mul(100) {
+        return Err(ApiError::bare(format!(
+            "Total amount exceeds limit. Total amount: {}, limit: {limit}.",
+            format_hundredths(with_new)
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn period_ending(end: Option<String>) -> Store {
+        let mut store = Store::default();
+        store.plan_periods.insert(
+            "aa".repeat(16),
+            PlanPeriodRecord {
+                uuid: "aa".repeat(16),
+                resource_uuid: "bb".repeat(16),
+                plan_uuid: "cc".repeat(16),
+                start: "2020-01-01T00:00:00.000000Z".to_owned(),
+                end,
+            },
+        );
+        store
+    }
+
+    #[test]
+    fn a_plan_period_ended_before_this_month_is_closed() {
+        // `ComponentUsageCreateSerializer.validate_plan_period`.
+        let last_month = today().previous_month_start().iso();
+        let store = period_ending(Some(format!("{last_month}T12:00:00.000000Z")));
+        assert_eq!(
+            plan_period_resource(&store, &"aa".repeat(16)),
+            Err("Billing period is closed.".to_owned())
+        );
+        let store = period_ending(Some(now_iso()));
+        assert_eq!(
+            plan_period_resource(&store, &"aa".repeat(16)),
+            Ok("bb".repeat(16))
+        );
+        let store = period_ending(None);
+        assert_eq!(
+            plan_period_resource(&store, &"aa".repeat(16)),
+            Ok("bb".repeat(16))
+        );
+    }
 }

@@ -175,7 +175,7 @@ impl SiteAgent {
         resources
             .iter()
             .filter(|uuid| {
-                ops::set_usage(&mut store, uuid, std::slice::from_ref(&item), None).is_ok()
+                ops::set_usage(&mut store, uuid, None, std::slice::from_ref(&item), None).is_ok()
             })
             .count()
     }

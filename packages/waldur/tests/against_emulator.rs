@@ -565,7 +565,10 @@ async fn usage_is_upserted_and_read_back() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&error, Error::Validation { body } if body[0] == "These components are invalid: storage."),
+        // Raised in the serializer's `validate`, so DRF files it under
+        // non_field_errors (marketplace serializers.py
+        // `ComponentUsageCreateSerializer.validate`).
+        matches!(&error, Error::Validation { body } if body["non_field_errors"][0] == "These components are invalid: storage."),
         "{error}"
     );
     let error = w
