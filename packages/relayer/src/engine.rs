@@ -10,7 +10,9 @@
 //!   its class or given up on as a visible dead letter;
 //! - Waldur calls are idempotent per allocation (the Waldur side looks up
 //!   what an earlier attempt made before creating anything), and the
-//!   deterministic callback ids turn a repeat into `already_processed`;
+//!   deterministic callback ids turn a repeat into `already_processed`
+//!   (and a repeat signed anew after a lost database, which the contract
+//!   refuses as an id already used, into done as well);
 //! - an outbox entry is done only once the chain answered for it.
 
 use serde::Serialize;
@@ -79,6 +81,9 @@ pub struct StepReport {
     /// Pending callbacks signed again because their signature was about
     /// to expire.
     pub resigned: u64,
+    /// Failures Waldur reported that the chain cannot record (an active
+    /// allocation's resource erred): told to operators in `notes`.
+    pub waldur_failures_not_on_chain: u64,
     pub notes: Vec<String>,
 }
 
@@ -103,11 +108,16 @@ impl StepReport {
         self.events_retrying += later.events_retrying;
         self.transactions_sent += later.transactions_sent;
         self.resigned += later.resigned;
+        self.waldur_failures_not_on_chain += later.waldur_failures_not_on_chain;
         self.submit_error = later.submit_error.or(self.submit_error.take());
         self.behind = later.behind;
         self.notes.extend(later.notes);
     }
 }
+
+/// The waldur-callback contract's refusal of an id it holds under
+/// another signature (`ContractError::CallbackIdReused`).
+const CALLBACK_ID_TAKEN: &str = "was already used for a different callback";
 
 /// Intents read per pass to find the due ones (see `work_intents`): a
 /// bound on each pass's reading; beyond it, newer intents wait for older
@@ -329,8 +339,9 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
     }
 
     /// Waldur resource states that changed since the last look become
-    /// callbacks (OK -> active, Erred -> failed, Terminated -> terminated),
-    /// and new usage becomes usage reports.
+    /// callbacks (OK -> active, Erred -> failed, Terminated -> terminated,
+    /// an erred Terminate order -> failed), and new usage becomes usage
+    /// reports.
     async fn poll_waldur(&mut self, report: &mut StepReport) -> Result<(), EngineError> {
         for status in self.waldur.resource_updates(self.chain.now()).await? {
             let steps: &[(ActionType, AllocationState)] = match status.state {
@@ -342,16 +353,42 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                     (ActionType::Terminate, AllocationState::Terminating),
                     (ActionType::Terminate, AllocationState::Terminated),
                 ],
+                ResourceStatus::TerminateFailed => {
+                    &[(ActionType::Terminate, AllocationState::Failed)]
+                }
+                ResourceStatus::ErredWhileActive => &[],
             };
+            if steps.is_empty() {
+                report.waldur_failures_not_on_chain += 1;
+                report.notes.push(format!(
+                    "allocation {} (Waldur resource {}) failed in Waldur while active on chain, \
+                     which has no such transition; an operator must act: {}",
+                    status.allocation_id,
+                    status.resource_uuid,
+                    status.reason.as_deref().unwrap_or("no reason given"),
+                ));
+                if let Some(w) = &status.watermark {
+                    self.outbox.save_watermark(w)?;
+                }
+                continue;
+            }
             let drafts: Vec<_> = steps
                 .iter()
                 .map(|(action, state)| {
-                    state_draft(
+                    let mut draft = state_draft(
                         *action,
                         &status.allocation_id,
                         &status.resource_uuid,
                         *state,
-                    )
+                    );
+                    if *state == AllocationState::Failed {
+                        draft.payload = payload(&AllocationStatePayload {
+                            state: *state,
+                            backend_id: None,
+                            reason: status.reason.clone(),
+                        });
+                    }
+                    draft
                 })
                 .collect();
             self.queue_all(&drafts, status.watermark.as_ref(), report)?;
@@ -471,6 +508,24 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                         .push(format!("chain unavailable, will retry: {e}"));
                     report.submit_error = Some(e);
                     return Ok(false);
+                }
+                // The chain holds another signing of this id (the relayer
+                // lost its database and signed the same transition anew:
+                // new nonce, new timestamp). Ids are deterministic (action,
+                // allocation and state; or usage type and period end), so
+                // the chain already has this transition: done, as an
+                // `already_processed` (waldur-callback
+                // `execute/callbacks.rs`, `CallbackIdReused`).
+                Err(ChainError::Refused(e))
+                    if batch.len() == 1 && e.contains(CALLBACK_ID_TAKEN) =>
+                {
+                    let id = batch[0].callback_id.as_str();
+                    self.outbox.mark_all_done(&[id], now)?;
+                    report.callbacks_confirmed += 1;
+                    report.already_processed += 1;
+                    report
+                        .notes
+                        .push(format!("{id} was already on chain (signed earlier)"));
                 }
                 Err(ChainError::Refused(e)) if batch.len() == 1 => {
                     all_confirmed = false;

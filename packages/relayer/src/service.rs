@@ -364,6 +364,7 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                 "failed": report.failed,
                 "transactions_sent": report.transactions_sent,
                 "resigned": report.resigned,
+                "waldur_failures_not_on_chain": report.waldur_failures_not_on_chain,
                 "behind": report.behind,
                 "notes": report.notes,
             }),

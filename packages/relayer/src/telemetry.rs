@@ -38,6 +38,7 @@ pub struct StepTotals {
     pub callbacks_already_processed: u64,
     pub callback_failures: u64,
     pub offerings_ingested: u64,
+    pub waldur_failures_not_on_chain: u64,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -193,6 +194,7 @@ impl Telemetry {
         t.callbacks_confirmed += report.callbacks_confirmed;
         t.callbacks_already_processed += report.already_processed;
         t.callback_failures += report.failed;
+        t.waldur_failures_not_on_chain += report.waldur_failures_not_on_chain;
     }
 
     pub fn add_ingested(&self, queued: u64) {

@@ -3,16 +3,24 @@
 //! - Every write is safe to repeat after any failure, including one where
 //!   Waldur did the work and the answer was lost (`waldur_adapter/orders.rs`
 //!   cites the Waldur code each step relies on). An allocation's order
-//!   carries the allocation id in its `ve_allocation_id` attribute and its
-//!   resource carries it as `backend_id`: a retried `provision` adopts the
-//!   order an earlier attempt made instead of creating a second one
-//!   (Waldur has no idempotency key), then binds and approves it.
+//!   carries the allocation id in its `ve_allocation_id` attribute (and as
+//!   its `name`, which becomes the resource's name): a retried `provision`
+//!   adopts the order an earlier attempt made instead of creating a second
+//!   one (Waldur has no idempotency key), then approves it. The resource
+//!   is found through that order, never through its `backend_id`: the
+//!   provider's site agent (waldur-site-agent) owns `backend_id` and sets
+//!   it to its backend's id (e.g. the SLURM account).
+//! - The orders the relayer makes (Create, Terminate) are watched until
+//!   done or erred, a bounded number per pass: an erred Create fails the
+//!   allocation and an erred Terminate fails the terminating allocation,
+//!   each with the order's `error_message` as the reason; never silence.
 //! - Orders go to the offering's public link with its plan; the allocation's
 //!   quantity is the limit of the offering's `limit` component
 //!   `ve-quantity` (which the offering sync exports), and nothing else is
 //!   ever put in `limits`; a resize sets it with `set_limits`. Terms of
 //!   service are accepted only when configured (`waldur_adapter/offerings.rs`
-//!   has the rules and their sources). A pause sets the resource's `paused` flag where Waldur
+//!   has the rules and their sources). A pause sets the resource's `paused`
+//!   flag where Waldur
 //!   allows it (staff only); otherwise the pause holds on chain alone.
 //! - Waldur reports usage as month-to-date `Decimal(20,2)` totals, one row
 //!   per plan period and month, overwritten by each report. The adapter
@@ -31,7 +39,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use ve_types::calendar::Date;
-use waldur::{ComponentUsage, ResourceFilter, ResourceState, UsageFilter, WaldurClient};
+use waldur::{
+    ComponentUsage, OrderState, ResourceFilter, ResourceState, UsageFilter, WaldurClient,
+};
 
 use crate::offering_sync::QUANTITY_COMPONENT_TYPE;
 use crate::outbox::{Outbox, Watermark};
@@ -60,6 +70,26 @@ struct Tracked {
     #[serde(default)]
     usage_final: bool,
 }
+
+/// The kinds of order the relayer makes. (A resize uses the provider's
+/// `set_limits`, which makes no order: its answer is the outcome.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+enum WatchedKind {
+    Create,
+    Terminate,
+}
+
+/// An order the relayer made, followed until done or erred.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct OrderWatch {
+    allocation_id: String,
+    resource_uuid: String,
+    kind: WatchedKind,
+}
+
+/// Orders read back per pass (one request each): a bound on each pass's
+/// work; the rest are read on the next passes, in turn.
+pub const ORDERS_POLLED_PER_PASS: usize = 16;
 
 /// The durable usage state of one resource and component, saved with the
 /// usage report it led to (or alone after a pass with nothing to bill).
@@ -100,6 +130,11 @@ pub struct WaldurAdapter {
     /// Chain cluster id -> Waldur SLURM service settings URL (where the
     /// cluster's jobs are created); see `with_clusters`.
     clusters: BTreeMap<String, String>,
+    /// Order UUID -> the order being followed (durable under
+    /// `ORDER_WATCH`; a settled one is saved as `null`).
+    watched_orders: BTreeMap<String, OrderWatch>,
+    /// The last order read back: the next pass starts after it.
+    order_poll_cursor: String,
 }
 
 /// HPC jobs: `waldur_adapter/jobs.rs`.
@@ -114,6 +149,7 @@ pub mod usage_ledger;
 
 const TRACK: &str = "track:";
 const USAGE: &str = "usage_mark:";
+const ORDER_WATCH: &str = "order_watch:";
 
 impl WaldurAdapter {
     /// Loads what a previous run tracked from `store`.
@@ -129,6 +165,12 @@ impl WaldurAdapter {
             .into_iter()
             .map(|(k, t)| (k[TRACK.len()..].to_string(), t))
             .collect();
+        let watched_orders = store
+            .states_with_prefix::<Option<OrderWatch>>(ORDER_WATCH)
+            .map_err(|e| WaldurError::Api(e.to_string()))?
+            .into_iter()
+            .filter_map(|(k, w)| Some((k[ORDER_WATCH.len()..].to_string(), w?)))
+            .collect();
         Ok(WaldurAdapter {
             client,
             project_url,
@@ -140,6 +182,8 @@ impl WaldurAdapter {
             accept_terms_of_service: false,
             order_plan: None,
             clusters: BTreeMap::new(),
+            watched_orders,
+            order_poll_cursor: String::new(),
         })
     }
 
@@ -257,30 +301,188 @@ impl WaldurAdapter {
         Ok(())
     }
 
-    /// The allocation's resource: tracked, bound (its `backend_id`), or
-    /// made by an order for the allocation and not yet bound (the relayer
-    /// stopped in between), which is bound now.
+    /// The allocation's resource: tracked, or found through the Create
+    /// order made for the allocation (after a lost database), which is
+    /// tracked now. Not through `backend_id`: the site agent owns it.
     async fn find_resource(&mut self, allocation_id: &str) -> Result<Option<String>, WaldurError> {
         if let Some(t) = self.tracked.get(allocation_id) {
             return Ok(Some(t.resource_uuid.clone()));
         }
-        let filter = ResourceFilter {
-            backend_id: Some(allocation_id.to_string()),
-            ..ResourceFilter::default()
-        };
-        let bound = self.client.list_resources(&filter).await.map_err(api)?;
-        if let Some(uuid) = bound.into_iter().find_map(|r| r.uuid) {
-            self.track(allocation_id, &uuid)?;
-            return Ok(Some(uuid));
-        }
-        let unbound = self
+        let found = self
             .find_create_order(allocation_id)
             .await?
             .and_then(|order| order.marketplace_resource_uuid);
-        if let Some(uuid) = &unbound {
-            self.bind(allocation_id, uuid).await?;
+        if let Some(uuid) = &found {
+            self.track(allocation_id, uuid)?;
         }
-        Ok(unbound)
+        Ok(found)
+    }
+
+    /// The resource's erred Terminate order, if it has one and no order
+    /// is open for it.
+    async fn erred_terminate_order(
+        &self,
+        resource_uuid: &str,
+    ) -> Result<Option<String>, WaldurError> {
+        let filter = waldur::OrderFilter {
+            resource_uuid: Some(resource_uuid.to_string()),
+            types: vec![waldur::OrderType::Terminate],
+            ..waldur::OrderFilter::default()
+        };
+        let orders = self.client.list_orders(&filter).await.map_err(api)?;
+        let open = orders.iter().any(|o| {
+            matches!(
+                o.state,
+                Some(
+                    OrderState::PendingConsumer
+                        | OrderState::PendingProvider
+                        | OrderState::Executing
+                )
+            )
+        });
+        if open {
+            return Ok(None);
+        }
+        Ok(orders
+            .into_iter()
+            .filter(|o| o.state == Some(OrderState::Erred))
+            .find_map(|o| o.uuid))
+    }
+
+    /// Follows an order the relayer made (or adopted) until it is done or
+    /// erred; saved at once, so a restart keeps following it.
+    fn watch_order(
+        &mut self,
+        order_uuid: &str,
+        allocation_id: &str,
+        resource_uuid: &str,
+        kind: WatchedKind,
+    ) -> Result<(), WaldurError> {
+        if self.watched_orders.contains_key(order_uuid) {
+            return Ok(());
+        }
+        let watch = OrderWatch {
+            allocation_id: allocation_id.to_string(),
+            resource_uuid: resource_uuid.to_string(),
+            kind,
+        };
+        self.store
+            .save_state(&format!("{ORDER_WATCH}{order_uuid}"), &Some(&watch))
+            .map_err(|e| WaldurError::Api(e.to_string()))?;
+        self.watched_orders.insert(order_uuid.to_string(), watch);
+        Ok(())
+    }
+
+    /// Stops following an order; the `null` is saved with the callbacks
+    /// its outcome produced (or at once, with none).
+    fn settle_order(&mut self, order_uuid: &str) -> Result<Watermark, WaldurError> {
+        self.watched_orders.remove(order_uuid);
+        Watermark::new(
+            format!("{ORDER_WATCH}{order_uuid}"),
+            &Option::<OrderWatch>::None,
+        )
+        .map_err(|e| WaldurError::Api(e.to_string()))
+    }
+
+    /// Follows the watched orders through their resources' states, from
+    /// the pass's one listing: a resource that reached what the order asks
+    /// (OK for a Create, Terminated for a Terminate) ends the watch without
+    /// a request. Only an order whose resource shows something else (Erred;
+    /// OK again, or Erred, under a Terminate; gone from the listing) is
+    /// read back, at most [`ORDERS_POLLED_PER_PASS`] a pass, in turn.
+    /// Erred: a Create fails the allocation, a Terminate fails the
+    /// terminating allocation, with the order's `error_message`. Done,
+    /// canceled, rejected or gone (404): the resource state poll speaks.
+    async fn order_updates(
+        &mut self,
+        states: &BTreeMap<String, ResourceState>,
+    ) -> Result<Vec<ResourceUpdate>, WaldurError> {
+        let mut reached = Vec::new();
+        let mut suspect = Vec::new();
+        for (order_uuid, watch) in &self.watched_orders {
+            let state = states.get(&watch.resource_uuid);
+            match (watch.kind, state) {
+                (WatchedKind::Create, Some(ResourceState::Ok))
+                | (WatchedKind::Terminate, Some(ResourceState::Terminated)) => {
+                    reached.push(order_uuid.clone())
+                }
+                (WatchedKind::Create, Some(ResourceState::Creating))
+                | (WatchedKind::Terminate, Some(ResourceState::Terminating)) => {}
+                // States in between (an update under way, or one this
+                // client does not know): read again on a later pass.
+                (_, Some(ResourceState::Updating | ResourceState::Other(_))) => {}
+                _ => suspect.push(order_uuid.clone()),
+            }
+        }
+        for order_uuid in reached {
+            let settled = self.settle_order(&order_uuid)?;
+            self.store
+                .save_watermark(&settled)
+                .map_err(|e| WaldurError::Api(e.to_string()))?;
+        }
+        // In turn: those after the last one read first.
+        let cursor = self.order_poll_cursor.clone();
+        suspect.sort_by_key(|uuid| (uuid.as_str() <= cursor.as_str(), uuid.clone()));
+        suspect.truncate(ORDERS_POLLED_PER_PASS);
+        let mut out = Vec::new();
+        for order_uuid in suspect {
+            self.order_poll_cursor = order_uuid.clone();
+            let Some(watch) = self.watched_orders.get(&order_uuid).cloned() else {
+                continue;
+            };
+            let order = match self.client.get_order(&order_uuid).await {
+                Ok(order) => order,
+                Err(waldur::Error::NotFound { .. }) => {
+                    let settled = self.settle_order(&order_uuid)?;
+                    self.store
+                        .save_watermark(&settled)
+                        .map_err(|e| WaldurError::Api(e.to_string()))?;
+                    continue;
+                }
+                Err(e) => return Err(api(e)),
+            };
+            match order.state {
+                Some(OrderState::Done | OrderState::Canceled | OrderState::Rejected) => {
+                    // Done: the resource state poll reports it. Canceled or
+                    // rejected: the resource follows (Terminated, or back
+                    // to OK) and the poll reports that.
+                    let settled = self.settle_order(&order_uuid)?;
+                    self.store
+                        .save_watermark(&settled)
+                        .map_err(|e| WaldurError::Api(e.to_string()))?;
+                }
+                Some(OrderState::Erred) => {
+                    let reason = Some(
+                        order
+                            .error_message
+                            .filter(|m| !m.trim().is_empty())
+                            .unwrap_or_else(|| format!("Waldur order {order_uuid} erred")),
+                    );
+                    let state = match watch.kind {
+                        WatchedKind::Create => {
+                            // Told now, with the reason: the resource
+                            // state poll must not tell it again.
+                            if let Some(t) = self.tracked.get_mut(&watch.allocation_id) {
+                                t.last_state = Some(ResourceState::Erred);
+                            }
+                            self.persist(&watch.allocation_id)?;
+                            ResourceStatus::Erred
+                        }
+                        WatchedKind::Terminate => ResourceStatus::TerminateFailed,
+                    };
+                    out.push(ResourceUpdate {
+                        allocation_id: watch.allocation_id,
+                        resource_uuid: watch.resource_uuid,
+                        state,
+                        reason,
+                        watermark: Some(self.settle_order(&order_uuid)?),
+                    });
+                }
+                // Still open: read again on a later pass.
+                _ => {}
+            }
+        }
+        Ok(out)
     }
 
     async fn require_resource(&mut self, allocation_id: &str) -> Result<String, WaldurError> {
@@ -315,7 +517,23 @@ impl WaldurPort for WaldurAdapter {
 
     async fn terminate(&mut self, allocation_id: &str) -> Result<String, WaldurError> {
         let resource = self.require_resource(allocation_id).await?;
-        self.terminate_once(&resource).await?;
+        // An allocation is terminated once (terminating ends it), so an
+        // erred Terminate order of its resource is the one this request
+        // made: seen again only when the request is read again (the
+        // relayer lost its database). It is followed again (the chain
+        // hears `failed`, or has it already), never ordered a second time.
+        if let Some(erred) = self.erred_terminate_order(&resource).await? {
+            self.watch_order(&erred, allocation_id, &resource, WatchedKind::Terminate)?;
+            return Ok(resource);
+        }
+        if let Some(order_uuid) = self.terminate_once(&resource).await? {
+            self.watch_order(
+                &order_uuid,
+                allocation_id,
+                &resource,
+                WatchedKind::Terminate,
+            )?;
+        }
         Ok(resource)
     }
 
@@ -363,7 +581,7 @@ impl WaldurPort for WaldurAdapter {
             .filter(|(_, t)| t.last_state != Some(ResourceState::Terminated))
             .map(|(a, t)| (a.clone(), t.clone()))
             .collect();
-        if watched.is_empty() {
+        if watched.is_empty() && self.watched_orders.is_empty() {
             return Ok(out);
         }
         // One listing of the project (a request per 100 resources), not a
@@ -380,6 +598,7 @@ impl WaldurPort for WaldurAdapter {
             .into_iter()
             .filter_map(|r| Some((r.uuid?, r.state?)))
             .collect();
+        out.extend(self.order_updates(&states).await?);
         for (allocation_id, t) in watched {
             let Some(state) = states.get(&t.resource_uuid).cloned() else {
                 continue;
@@ -387,8 +606,15 @@ impl WaldurPort for WaldurAdapter {
             if t.last_state.as_ref() == Some(&state) {
                 continue;
             }
+            let was_active = t.active_since.is_some();
             let status = match state {
+                // OK again after an erred Terminate (Waldur's
+                // `resource_deletion_failed`), a canceled order or an
+                // update: the chain heard `active` once, an allocation is
+                // never provisioned twice.
+                ResourceState::Ok if was_active => None,
                 ResourceState::Ok => Some(ResourceStatus::Ok),
+                ResourceState::Erred if was_active => Some(ResourceStatus::ErredWhileActive),
                 ResourceState::Erred => Some(ResourceStatus::Erred),
                 ResourceState::Terminated => Some(ResourceStatus::Terminated),
                 _ => None,
@@ -407,6 +633,7 @@ impl WaldurPort for WaldurAdapter {
                         allocation_id,
                         resource_uuid: t.resource_uuid,
                         state,
+                        reason: None,
                         watermark,
                     });
                 }

@@ -14,9 +14,22 @@ pub struct ProvisionedOrder {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResourceStatus {
+    /// Provisioned (first seen OK): the allocation becomes active.
     Ok,
+    /// Its Create order erred (or the resource erred before it was ever
+    /// OK): the allocation failed.
     Erred,
     Terminated,
+    /// Its Terminate order erred: Waldur put the resource back to OK
+    /// (waldur-mastermind `marketplace/callbacks.py`,
+    /// `resource_deletion_failed`), the chain's terminating allocation
+    /// failed (mapping spec: PendingTermination -> Terminated | Failed).
+    TerminateFailed,
+    /// Waldur failed an allocation the chain holds active (the resource
+    /// erred on the backend, or an Update order erred, which also sets it
+    /// Erred: `resource_update_failed`). The chain allows no Active ->
+    /// Failed, so nothing is sent: operators are told.
+    ErredWhileActive,
 }
 
 /// A Waldur resource of an allocation that reached a state the chain must
@@ -26,6 +39,8 @@ pub struct ResourceUpdate {
     pub allocation_id: String,
     pub resource_uuid: String,
     pub state: ResourceStatus,
+    /// Why, when Waldur says (an erred order's `error_message`).
+    pub reason: Option<String>,
     /// Saved with the update's callbacks (see [`Watermark`]).
     pub watermark: Option<Watermark>,
 }

@@ -291,6 +291,7 @@ async fn allocation_lifecycle_through_the_relayer() {
         allocation_id: allocation.clone(),
         resource_uuid: format!("res-{allocation}"),
         state: ResourceStatus::Ok,
+        reason: None,
         watermark: None,
     });
     e.step().await.unwrap();
@@ -364,6 +365,7 @@ async fn allocation_lifecycle_through_the_relayer() {
         allocation_id: allocation.clone(),
         resource_uuid: format!("res-{allocation}"),
         state: ResourceStatus::Terminated,
+        reason: None,
         watermark: None,
     });
     let report = e.step().await.unwrap();
@@ -627,6 +629,7 @@ async fn a_refusal_is_retried_then_dead_lettered_without_blocking_others_and_can
         allocation_id: first.clone(),
         resource_uuid: format!("res-{first}"),
         state: ResourceStatus::Ok,
+        reason: None,
         watermark: None,
     });
     let report = e.step().await.unwrap();
@@ -694,6 +697,7 @@ async fn pause_resume_and_resize_on_chain_reach_waldur() {
         allocation_id: allocation.clone(),
         resource_uuid: format!("res-{allocation}"),
         state: ResourceStatus::Ok,
+        reason: None,
         watermark: None,
     });
     e.step().await.unwrap();

@@ -136,16 +136,13 @@ async fn sigkill_at_any_moment_loses_and_doubles_nothing() {
     let setup = run_setup(&world, TOKEN, 0.02).await;
     let (waldur, config, db) = (&setup.waldur, &setup.config, &setup.db);
 
-    // The Waldur backend: a resource bound to its allocation (backend id
-    // set) gets provisioned.
+    // The Waldur backend: a resource whose Create order the relayer
+    // approved gets provisioned.
     let backend = |waldur: &waldur_emulator::EmulatorHandle| {
-        for uuid in waldur.state.resource_uuids() {
-            let bound = waldur
-                .state
-                .resource_json(&uuid)
-                .is_some_and(|r| r["backend_id"].as_str().is_some_and(|b| !b.is_empty()));
-            if bound {
-                waldur.state.set_resource_state(&uuid, ResourceState::Ok);
+        for order in waldur.state.orders_json() {
+            let approved = order["type"] == "Create" && order["state"] == "executing";
+            if let (true, Some(uuid)) = (approved, order["marketplace_resource_uuid"].as_str()) {
+                waldur.state.set_resource_state(uuid, ResourceState::Ok);
             }
         }
     };

@@ -590,6 +590,7 @@ async fn the_engine_provisions_an_allocation_over_rpc() {
         allocation_id: allocation.clone(),
         resource_uuid: format!("res-{allocation}"),
         state: ResourceStatus::Ok,
+        reason: None,
         watermark: None,
     });
     let report = engine.step().await.expect("step");

@@ -2,8 +2,8 @@
 //! link with its plan, the quantity as the limit of the `limit` component
 //! made for it and nothing else in `limits`, terms of service accepted only
 //! when configured, resize and pause pushed to the resource, and a crash
-//! between creating an order and binding it to the allocation that must
-//! not create a second order.
+//! between creating an order and tracking its resource that must not
+//! create a second order.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -332,11 +332,10 @@ async fn pause_sets_the_flag_only_where_waldur_permits_it() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_crash_between_order_create_and_binding_does_not_create_a_second_order() {
+async fn a_crash_between_order_create_and_tracking_does_not_create_a_second_order() {
     let mut w = world().await;
     // What the first attempt left behind: the order exists, its resource is
-    // named after the allocation, but no backend id was set and nothing
-    // was tracked.
+    // named after the allocation, and nothing was tracked.
     let mut request = OrderCreateRequest::new(w.offering_url.clone(), w.project_url.clone());
     request.plan = Some(w.plan_url.clone());
     request.attributes = Some(json!({ "name": ALLOCATION, "ve_allocation_id": ALLOCATION }));
@@ -359,7 +358,8 @@ async fn a_crash_between_order_create_and_binding_does_not_create_a_second_order
         .state
         .resource_json(&first_resource)
         .expect("resource");
-    assert_eq!(resource["backend_id"], json!(ALLOCATION));
+    // The site agent's field: the relayer leaves it alone.
+    assert_eq!(resource["backend_id"], json!(""));
     let order_json = w
         .waldur
         .state

@@ -325,7 +325,7 @@ async fn a_single_4xx_of_each_kind_on_the_order_is_retried_to_one_order() {
 }
 
 #[tokio::test(flavor = "current_thread")]
-async fn a_single_4xx_on_binding_the_resource_is_retried() {
+async fn a_single_4xx_on_the_resource_listing_is_retried() {
     for status in [400, 401, 403, 404, 409] {
         provisioned_despite("marketplace-provider-resources/", Fault::Status(status, 1)).await;
     }

@@ -5,7 +5,7 @@
 //! with Retry-After, a dropped connection, a 409 or 400 of a real state
 //! conflict), then calls the adapter again as the engine does with a
 //! failed event, and checks Waldur: one order and one resource per
-//! allocation, the resource bound to it and in its right state, one
+//! allocation, the resource in its right state (its backend_id left alone), one
 //! Terminate order, one SLURM job per chain job. The client's timeout is
 //! the only clock: no test sleeps to wait for anything.
 
@@ -121,7 +121,7 @@ impl World {
     }
 
     /// Exactly one Create order and one resource for the allocation, the
-    /// resource bound to it, the order approved; returns the resource.
+    /// backend_id left to the site agent, the order approved; returns the resource.
     fn assert_provisioned_once(&self, allocation_id: &str) -> String {
         let orders = self.create_orders_for(allocation_id);
         assert_eq!(
@@ -135,14 +135,12 @@ impl World {
             .as_str()
             .expect("resource uuid")
             .to_string();
-        let bound: Vec<String> = self
-            .waldur
-            .state
-            .resource_uuids()
-            .into_iter()
-            .filter(|r| self.resource(r)["backend_id"] == json!(allocation_id))
-            .collect();
-        assert_eq!(bound, vec![resource_uuid.clone()], "one bound resource");
+        // `backend_id` is the site agent's: the relayer never writes it.
+        assert_eq!(
+            self.resource(&resource_uuid)["backend_id"],
+            json!(""),
+            "backend_id left alone"
+        );
         let create_orders = self
             .orders()
             .iter()
@@ -226,7 +224,6 @@ async fn provision_recovers_from_each_client_error_on_each_call() {
     let calls = [
         ("GET", "marketplace-orders/"),
         ("POST", "marketplace-orders/"),
-        ("POST", "marketplace-provider-resources/*/set_backend_id/"),
         ("POST", "marketplace-orders/*/approve_by_provider/"),
     ];
     for (method, endpoint) in calls {
@@ -265,11 +262,6 @@ async fn an_approval_that_took_effect_is_success_when_its_resend_meets_409() {
     w.waldur.state.inject_on(
         "POST",
         "marketplace-orders/*/approve_by_provider/",
-        Fault::LateAnswer(HELD, 1),
-    );
-    w.waldur.state.inject_on(
-        "POST",
-        "marketplace-provider-resources/*/set_backend_id/",
         Fault::LateAnswer(HELD, 1),
     );
     w.adapter
@@ -615,11 +607,11 @@ async fn resize_and_pause_recover_from_each_fault() {
     assert!(w.terminate_orders_of(&resource).is_empty());
 }
 
-/// An allocation whose order was made but never bound (the relayer lost
+/// An allocation whose order was made but never tracked (the relayer lost
 /// its database, or stopped in between) is found by its attribute for a
-/// resize, and bound.
+/// resize, and tracked (its `backend_id` left to the site agent).
 #[tokio::test(flavor = "current_thread")]
-async fn a_resize_binds_an_order_made_by_a_lost_attempt() {
+async fn a_resize_finds_an_order_made_by_a_lost_attempt() {
     let mut w = world().await;
     w.waldur
         .state
@@ -635,7 +627,7 @@ async fn a_resize_binds_an_order_made_by_a_lost_attempt() {
         .as_str()
         .expect("resource")
         .to_string();
-    assert_eq!(w.resource(&resource)["backend_id"], json!(ALLOCATION));
+    assert_eq!(w.resource(&resource)["backend_id"], json!(""));
     assert_eq!(w.resource(&resource)["limits"], json!({ QUANTITY: 5 }));
     w.adapter
         .provision(ALLOCATION, CHAIN_OFFERING, 1)
@@ -899,9 +891,10 @@ mod through_the_engine {
             .as_str()
             .expect("resource")
             .to_string();
+        // `backend_id` is left to the site agent.
         assert_eq!(
             waldur.state.resource_json(&resource).expect("resource")["backend_id"],
-            json!(allocation_id)
+            json!("")
         );
 
         // The site agent finishes the order: the chain hears `active`.

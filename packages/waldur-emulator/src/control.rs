@@ -400,6 +400,12 @@ impl EmulatorState {
         }
     }
 
+    /// A site agent processing the orders of `offering_uuid` (see
+    /// [`crate::SiteAgent`]).
+    pub fn site_agent(&self, offering_uuid: &str) -> crate::SiteAgent {
+        crate::SiteAgent::new(self.shared.clone(), offering_uuid)
+    }
+
     /// Sets a resource's state as the backend would; false if unknown.
     pub fn set_resource_state(&self, uuid: &str, state: ResourceState) -> bool {
         let mut store = self.shared.store();

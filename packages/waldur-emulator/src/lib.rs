@@ -17,6 +17,9 @@
 //! consumer's (`add_consumer_token`) or staff's (`add_staff_token`).
 //! FireCREST SLURM jobs (`slurm-jobs/`) take multipart uploads and are moved
 //! by tests with `set_slurm_job_runtime`, as SLURM would move them.
+//! `EmulatorState::site_agent` stands in for Waldur's site agent beside
+//! the relayer (approves, finishes and fails orders, sets backend ids,
+//! reports usage).
 //! Faults (429/5xx storms, delays, dropped connections) can be injected to
 //! test a client's retry policy. It binds loopback addresses only:
 //! `Emulator::start` takes a free port on 127.0.0.1, `Emulator::start_on`
@@ -62,6 +65,7 @@ mod roles;
 mod routes;
 mod rules;
 mod server;
+mod site_agent;
 mod slurm_jobs;
 mod validate;
 
@@ -72,3 +76,4 @@ pub use faults::Fault;
 pub use model::{BillingType, CoreState, OfferingState, OrderState, ResourceState};
 pub use plugins::DEFAULT_OFFERING_TYPES;
 pub use server::{Emulator, EmulatorHandle, RecordedRequest};
+pub use site_agent::{AgentPass, SiteAgent};

@@ -159,6 +159,11 @@ pub fn render(s: &Snapshot) -> String {
             t.callback_failures,
         ),
         (
+            "ve_relayer_waldur_failures_not_on_chain_total",
+            "Waldur failures of active allocations the chain cannot record (operators must act)",
+            t.waldur_failures_not_on_chain,
+        ),
+        (
             "ve_relayer_offerings_ingested_total",
             "Waldur offerings queued for the chain (offering ingest)",
             t.offerings_ingested,

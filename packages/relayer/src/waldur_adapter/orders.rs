@@ -15,9 +15,16 @@
 //!   between two attempts must not hide the first attempt's order. Waldur
 //!   keeps order attributes as sent and returns them, minus the offering
 //!   type's secret keys (`marketplace/models.py`, `safe_attributes`).
-//! - **Binding.** `set_backend_id` has no state check and answers 200
-//!   whether or not the id changed (`marketplace/views.py`,
-//!   `ProviderResourceViewSet.set_backend_id`).
+//! - **Finding the resource.** The resource is the Create order's
+//!   `marketplace_resource_uuid`; the relayer keeps it in its database and,
+//!   after losing that, finds it again through the order (above). It never
+//!   writes the resource's `backend_id`: the provider's site agent owns it
+//!   (waldur-site-agent `common/processors.py`,
+//!   `OfferingOrderProcessor._create_resource` sets it to the backend's id
+//!   with `set_backend_id`, and `_process_create_order` takes a non-empty
+//!   one as the backend id of an existing backend resource, so a relayer
+//!   writing it first would make the agent look for an account named
+//!   after the allocation).
 //! - **Approve.** `OrderViewSet.approve_by_provider_validators` in
 //!   `marketplace/views.py` holds `StateValidator(PENDING_PROVIDER)`: any
 //!   other state gives 409 `Valid states for operation: pending-provider.`
@@ -25,7 +32,11 @@
 //!   order is read back: executing or done means an earlier attempt
 //!   approved it; pending-consumer, pending-project, pending-start-date
 //!   are states to wait on ([`WaldurError::Conflict`]); erred, rejected
-//!   and canceled ended it, and the resource state poll tells the chain.
+//!   and canceled ended it, and the order poll tells the chain. The site
+//!   agent approves pending-provider orders of its offering too
+//!   (`OfferingOrderProcessor.process_order`): when it is first, the
+//!   relayer's approve is this 409 and the read-back finds the order
+//!   executing or done, a success.
 //! - **Terminate.** `ResourceViewSet.terminate_validators` is
 //!   `StateValidator(OK, Erred)` (409 `Valid states for operation: OK,
 //!   Erred.`); then `create_resource_order` runs `validate_order`
@@ -36,6 +47,13 @@
 //!   order (an earlier attempt's, approved here if it waits), is done; a
 //!   Create or Update order in progress, or a resource still Creating or
 //!   Updating, is a conflict to wait on.
+//! - **Terminate, erred.** The site agent fails a Terminate order with
+//!   `set_state_erred` when its backend fails (waldur-site-agent
+//!   `OfferingOrderProcessor.process_order`); Waldur then puts the
+//!   resource back to OK (`marketplace/callbacks.py`,
+//!   `resource_deletion_failed`). The relayer reports the allocation
+//!   failed; a terminate request read again after a lost database finds
+//!   that erred order (`WaldurAdapter::terminate`) and makes no second.
 
 use serde_json::Value;
 use waldur::{Order, OrderCreateRequest, OrderFilter, OrderState, OrderType, ResourceState};
@@ -140,10 +158,17 @@ impl WaldurAdapter {
                 .ok_or_else(|| WaldurError::Api(format!("order {order_uuid} has no resource")))?,
         };
         if tracked.is_none() {
-            // Bind first, approve second: a retry after a failure in
-            // between finds the order again and only approves.
-            self.bind(allocation_id, &resource_uuid).await?;
+            // Tracked first, approved second: a retry after a failure in
+            // between knows the resource and only approves.
+            self.track(allocation_id, &resource_uuid)?;
         }
+        // Followed to done or erred, whoever approves it.
+        self.watch_order(
+            &order_uuid,
+            allocation_id,
+            &resource_uuid,
+            super::WatchedKind::Create,
+        )?;
         self.approve(&order_uuid, order.state.as_ref()).await?;
         Ok(ProvisionedOrder {
             order_uuid,
@@ -218,19 +243,6 @@ impl WaldurAdapter {
         Ok(orders.into_iter().next())
     }
 
-    /// Sets the resource's backend id to the allocation id and tracks it.
-    pub(super) async fn bind(
-        &mut self,
-        allocation_id: &str,
-        resource_uuid: &str,
-    ) -> Result<(), WaldurError> {
-        self.client
-            .set_resource_backend_id(resource_uuid, allocation_id)
-            .await
-            .map_err(api)?;
-        self.track(allocation_id, resource_uuid)
-    }
-
     /// Approves the order as the provider unless `known` (its state as
     /// last read) shows there is nothing to approve; a 409 is read back.
     async fn approve(
@@ -266,8 +278,12 @@ impl WaldurAdapter {
     }
 
     /// Asks Waldur to terminate the resource, or finds that an earlier
-    /// attempt did; approves the Terminate order.
-    pub(super) async fn terminate_once(&self, resource_uuid: &str) -> Result<(), WaldurError> {
+    /// attempt did; approves the Terminate order. Returns the order (to be
+    /// followed), when Waldur names one.
+    pub(super) async fn terminate_once(
+        &self,
+        resource_uuid: &str,
+    ) -> Result<Option<String>, WaldurError> {
         let refusal = match self.client.terminate_resource(resource_uuid, None).await {
             Ok(created) => {
                 // The provider approves its own terminate order at once;
@@ -275,9 +291,10 @@ impl WaldurAdapter {
                 return match created.order_uuid {
                     Some(order_uuid) => {
                         self.approve(&order_uuid, Some(&OrderState::PendingProvider))
-                            .await
+                            .await?;
+                        Ok(Some(order_uuid))
                     }
-                    None => Ok(()),
+                    None => Ok(None),
                 };
             }
             Err(e @ waldur::Error::Conflict { .. }) => e,
@@ -302,11 +319,11 @@ impl WaldurAdapter {
             if let Some(order_uuid) = &terminate.uuid {
                 self.approve(order_uuid, terminate.state.as_ref()).await?;
             }
-            return Ok(());
+            return Ok(terminate.uuid.clone());
         }
         let resource = self.client.get_resource(resource_uuid).await.map_err(api)?;
         match resource.state {
-            Some(ResourceState::Terminating | ResourceState::Terminated) => Ok(()),
+            Some(ResourceState::Terminating | ResourceState::Terminated) => Ok(None),
             state => {
                 let in_progress: Vec<String> = open_orders
                     .iter()
