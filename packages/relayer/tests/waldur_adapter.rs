@@ -284,6 +284,32 @@ async fn terms_of_service_are_accepted_only_when_configured() {
         .await
         .expect("provision with the terms accepted");
     assert_eq!(w.waldur.state.order_count(), before + 1);
+    // Waldur 8 keeps consent apart: it was given once, as the relayer's
+    // user, before the order.
+    let consents = |w: &World| {
+        w.waldur
+            .state
+            .requests()
+            .iter()
+            .filter(|r| r.method == "POST" && r.path == "/api/marketplace-user-offering-consents/")
+            .count()
+    };
+    assert_eq!(consents(&w), 1);
+    let versions = client(&w.waldur.base_url)
+        .list_active_terms_of_service(&with_terms)
+        .await
+        .expect("terms");
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].has_user_consent, Some(true));
+    // A restarted relayer reads the consent back: no second consent, and
+    // the order goes through on it.
+    w.adapter = adapter_for(&w, &link).accepting_terms_of_service(true);
+    w.adapter
+        .provision("cust1/2/prov1", CHAIN_OFFERING, 1)
+        .await
+        .expect("second provision");
+    assert_eq!(w.waldur.state.order_count(), before + 2);
+    assert_eq!(consents(&w), 1);
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -349,6 +349,9 @@ pub struct Store {
     pub service_settings: BTreeMap<String, ServiceSettingsRecord>,
     pub slurm_jobs: BTreeMap<String, SlurmJobRecord>,
     pub plan_periods: BTreeMap<String, PlanPeriodRecord>,
+    /// (username, offering uuid): the user consented to the offering's
+    /// terms of service (Waldur 8 `UserOfferingConsent`).
+    pub consents: std::collections::BTreeSet<(String, String)>,
 }
 
 impl Store {

@@ -229,7 +229,16 @@ pub fn create_order(store: &mut Store, new: NewOrder, caller: &Caller) -> ApiRes
     }
     // `OrderCreateSerializer.validate`: raised without a field, so DRF
     // files it under `non_field_errors`; `%s` is `str(offering)`, its name.
-    if offering.shared && !offering.terms_of_service.is_empty() && !new.accepting_terms_of_service {
+    // Waldur 8 keeps consents of their own (`marketplace-user-offering-
+    // consents/`); the emulator takes one as acceptance too.
+    let consented = store
+        .consents
+        .contains(&(caller.username.clone(), offering.uuid.clone()));
+    if offering.shared
+        && !offering.terms_of_service.is_empty()
+        && !new.accepting_terms_of_service
+        && !consented
+    {
         return Err(ApiError::field(
             "non_field_errors",
             format!(

@@ -532,6 +532,58 @@ async fn terms_of_service_must_be_accepted() {
     assert_eq!(status, 201);
 }
 
+/// Waldur 8 keeps consent as an object of its own
+/// (`marketplace-user-offering-consents/`, 8.0.5 schema): a consent names
+/// an existing offering, shows as `has_user_consent` to its user only, and
+/// lets that user's orders through without the Waldur 7 flag.
+#[tokio::test]
+async fn a_consent_to_the_terms_counts_for_its_user_only() {
+    let w = World::start().await;
+    let mut seed = OfferingSeed::new(&w.provider.uuid, &w.category.uuid);
+    seed.terms_of_service = "Be nice.".to_owned();
+    let offering = w.emulator.state.seed_offering(seed).unwrap();
+    let consents = "marketplace-user-offering-consents/";
+    let unknown = "00000000000000000000000000000000";
+    assert_eq!(
+        w.post(PROVIDER, consents, json!({"offering": unknown}))
+            .await,
+        (
+            400,
+            json!({"offering": [format!("Object with uuid={unknown} does not exist.")]})
+        )
+    );
+    assert_eq!(
+        w.post(PROVIDER, consents, json!({})).await,
+        (400, json!({"offering": ["This field is required."]}))
+    );
+    let terms = format!(
+        "marketplace-offering-terms-of-service/?offering_uuid={}",
+        offering.uuid
+    );
+    let consented = |answer: (u16, Value)| answer.1[0]["has_user_consent"].clone();
+    assert_eq!(
+        consented(w.call(PROVIDER, "GET", &terms, json!(null)).await),
+        json!(false)
+    );
+    assert_eq!(
+        w.post(PROVIDER, consents, json!({"offering": offering.uuid}))
+            .await,
+        (201, json!({"offering": offering.uuid}))
+    );
+    assert_eq!(
+        consented(w.call(PROVIDER, "GET", &terms, json!(null)).await),
+        json!(true)
+    );
+    assert_eq!(
+        consented(w.call(STAFF, "GET", &terms, json!(null)).await),
+        json!(false)
+    );
+    let (status, _) = w
+        .order(PROVIDER, &offering.uuid, &w.provider_project, json!({}))
+        .await;
+    assert_eq!(status, 201, "the consent stands for the flag");
+}
+
 /// Terms of service set through the API count as well.
 #[tokio::test]
 async fn terms_of_service_set_at_creation_count() {

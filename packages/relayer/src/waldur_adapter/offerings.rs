@@ -63,6 +63,10 @@ pub(super) struct OrderableOffering {
     pub limit_components: BTreeSet<String>,
     /// Orders must accept terms of service (shared offering with terms).
     pub terms_required: bool,
+    /// Waldur 8: an active terms version lacks the relayer's user's
+    /// consent, which is given (`marketplace-user-offering-consents/`)
+    /// before ordering when the operator accepts terms.
+    pub consent_needed: bool,
 }
 
 impl OrderableOffering {
@@ -99,6 +103,7 @@ impl OrderableOffering {
             // Waldur asks only shared offerings (`offering.shared and
             // offering.terms_of_service`); a missing flag is taken as shared.
             terms_required: has_terms && offering.shared != Some(false),
+            consent_needed: false,
         })
     }
 
@@ -146,19 +151,18 @@ impl WaldurAdapter {
         )
         .map_err(api)?;
         if !orderable.terms_required {
-            orderable.terms_required = match self.client.list_active_terms_of_service(uuid).await {
+            orderable.consent_needed = match self.client.list_active_terms_of_service(uuid).await {
                 Ok(versions) => versions.iter().any(|v| v.needs_acceptance()),
                 // A Waldur before terms had their own endpoint.
                 Err(waldur::Error::NotFound { .. }) => false,
                 Err(e) => return Err(api(e)),
             };
+            orderable.terms_required = orderable.consent_needed;
         }
         self.orderable.insert(uuid.to_string(), orderable.clone());
         Ok(orderable)
     }
 
-    /// `accepting_terms_of_service` for an order of `offering`, or the
-    /// relayer's own refusal.
     /// The order's plan link: `None` only for an offering without a live
     /// plan, unless a plan is configured, which must exist.
     pub(super) fn plan_for_order(
@@ -174,17 +178,37 @@ impl WaldurAdapter {
         }
     }
 
-    pub(super) fn terms_acceptance(
-        &self,
+    /// `accepting_terms_of_service` for an order of `offering`, or the
+    /// relayer's own refusal. Accepting gives Waldur 8's consent first
+    /// when the user has none (once: the cached offering remembers it).
+    pub(super) async fn accept_terms(
+        &mut self,
         offering: &OrderableOffering,
     ) -> Result<Option<bool>, WaldurError> {
         match (offering.terms_required, self.accept_terms_of_service) {
             (false, _) => Ok(None),
-            (true, true) => Ok(Some(true)),
             (true, false) => Err(WaldurError::TermsNotAccepted {
                 offering: offering.url.clone(),
                 key: ACCEPT_TERMS_KEY,
             }),
+            (true, true) => {
+                if offering.consent_needed {
+                    let uuid = uuid_of_link(&offering.url).ok_or_else(|| {
+                        WaldurError::Api(format!(
+                            "{:?} is not a Waldur offering link",
+                            offering.url
+                        ))
+                    })?;
+                    self.client
+                        .give_offering_consent(&uuid)
+                        .await
+                        .map_err(api)?;
+                    if let Some(cached) = self.orderable.get_mut(&uuid) {
+                        cached.consent_needed = false;
+                    }
+                }
+                Ok(Some(true))
+            }
         }
     }
 }

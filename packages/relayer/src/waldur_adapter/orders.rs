@@ -193,7 +193,7 @@ impl WaldurAdapter {
             .ok_or_else(|| WaldurError::UnmappedOffering(offering_id.to_string()))?;
         let offering = self.orderable(&mapped).await?;
         let plan = self.plan_for_order(&offering)?;
-        let accepting_terms = self.terms_acceptance(&offering)?;
+        let accepting_terms = self.accept_terms(&offering).await?;
         let mut request = OrderCreateRequest::new(offering.url.clone(), self.project_url.clone());
         request.plan = plan;
         request.attributes = Some(serde_json::json!({

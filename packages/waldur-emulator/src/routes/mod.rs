@@ -48,6 +48,10 @@ pub fn router(state: AppState) -> Router {
             get(terms_of_service::list),
         )
         .route(
+            "/api/marketplace-user-offering-consents/",
+            post(terms_of_service::give_consent),
+        )
+        .route(
             "/api/marketplace-orders/{uuid}/{action}/",
             post(orders::action),
         )

@@ -13,6 +13,7 @@ use crate::types::{
 
 const OFFERINGS: &str = "marketplace-provider-offerings/";
 const TERMS_OF_SERVICE: &str = "marketplace-offering-terms-of-service/";
+const CONSENTS: &str = "marketplace-user-offering-consents/";
 
 impl WaldurClient {
     /// `GET marketplace-provider-offerings/`, all pages.
@@ -36,6 +37,18 @@ impl WaldurClient {
         query.opt("offering_uuid", Some(offering_uuid));
         query.opt_bool("is_active", Some(true));
         self.list_all(TERMS_OF_SERVICE, &query).await
+    }
+
+    /// `POST marketplace-user-offering-consents/ {offering}` → 201: the
+    /// token's user consents to the offering's active terms of service
+    /// (Waldur 8, where consent is an object of its own). Resent like any
+    /// POST: a second consent to the same terms changes nothing.
+    pub async fn give_offering_consent(
+        &self,
+        offering_uuid: &str,
+    ) -> Result<serde_json::Value, Error> {
+        self.post(CONSENTS, Some(&json!({ "offering": offering_uuid })))
+            .await
     }
 
     /// `POST marketplace-provider-offerings/` → 201 with the new offering,
