@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cosmwasm_std::{coin, Addr, Uint128};
+use cosmwasm_std::{Addr, Uint128};
 use rand_core::{OsRng, RngCore};
 use waldur::{Config as WaldurConfig, OrderFilter, OrderState, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorState, Fault, OfferingSeed};
@@ -275,50 +275,10 @@ pub async fn run(
 
     let customer_start = balance(&engine.chain, &customer)?;
     let provider_start = balance(&engine.chain, &provider)?;
-    let order = returned_id(
-        &engine
-            .chain
-            .execute(
-                &customer,
-                &m,
-                &marketplace::msg::ExecuteMsg::CreateOrder {
-                    offering_id: chain_offering.clone(),
-                    quantity: 1,
-                    max_bid_price: Uint128::new(10_000),
-                    region: None,
-                    public_metadata: BTreeMap::new(),
-                    encrypted_config_ref: None,
-                },
-                &[coin(10_000, DENOM)],
-            )
-            .map_err(fail)?,
-    )?;
-    let bid = returned_id(
-        &engine
-            .chain
-            .execute(
-                &provider,
-                &m,
-                &marketplace::msg::ExecuteMsg::PlaceBid {
-                    order_id: order.clone(),
-                    price: Uint128::new(10_000),
-                    ttl_seconds: None,
-                },
-                &[],
-            )
-            .map_err(fail)?,
-    )?;
-    let allocation = returned_id(
-        &engine
-            .chain
-            .execute(
-                &customer,
-                &m,
-                &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
-                &[],
-            )
-            .map_err(fail)?,
-    )?;
+    let allocation = engine
+        .chain
+        .allocate(&customer, &provider, &chain_offering, 10_000)
+        .map_err(fail)?;
     say(progress, format!("customer ordered, provider bid, customer accepted: allocation {allocation}, 10,000 {DENOM} in escrow"));
 
     let report = relay(&mut engine, &waldur.state, options, true).await?;
@@ -358,6 +318,11 @@ pub async fn run(
     say(progress, format!("relayer: {report}"));
 
     let s = engine.chain.settlement.clone();
+    // An allocation's id is its order's with a sequence number appended
+    // (`c/1` -> `c/1/1`); the escrow is the order's.
+    let order = allocation
+        .rsplit_once('/')
+        .map_or(allocation.as_str(), |(order, _)| order);
     let escrow_id = format!("order:{order}");
     let records: settlement::msg::UsageRecordsResponse = engine
         .chain

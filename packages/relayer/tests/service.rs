@@ -4,13 +4,12 @@
 //! audit log's lines, and a clean stop followed by a restart that carries
 //! on from the checkpoint.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::{coin, Addr, Uint128};
+use cosmwasm_std::{Addr, Uint128};
 use marketplace::msg::ExecuteMsg;
 use serde_json::Value;
 use tokio::sync::watch;
@@ -226,47 +225,10 @@ waldur_offering_sync_interval = 3600
 
     /// Order, bid, accept on `offering`: an allocation for the relayer.
     fn allocate(chain: &mut EmbeddedChain, offering: &str) -> String {
-        let (p, c, m) = (
-            chain.addr("provider"),
-            chain.addr("customer"),
-            chain.marketplace.clone(),
-        );
-        let order: String = data(
-            chain
-                .execute(
-                    &c,
-                    &m,
-                    &ExecuteMsg::CreateOrder {
-                        offering_id: offering.to_string(),
-                        quantity: 1,
-                        max_bid_price: Uint128::new(1_000),
-                        region: None,
-                        public_metadata: BTreeMap::new(),
-                        encrypted_config_ref: None,
-                    },
-                    &[coin(1_000, DENOM)],
-                )
-                .expect("order"),
-        );
-        let bid: String = data(
-            chain
-                .execute(
-                    &p,
-                    &m,
-                    &ExecuteMsg::PlaceBid {
-                        order_id: order,
-                        price: Uint128::new(1_000),
-                        ttl_seconds: None,
-                    },
-                    &[],
-                )
-                .expect("bid"),
-        );
-        data(
-            chain
-                .execute(&c, &m, &ExecuteMsg::AcceptBid { bid_id: bid }, &[])
-                .expect("accept"),
-        )
+        let (provider, customer) = (chain.addr("provider"), chain.addr("customer"));
+        chain
+            .allocate(&customer, &provider, offering, 1_000)
+            .expect("allocation")
     }
 
     fn client(&self) -> WaldurClient {

@@ -5,15 +5,26 @@
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{coin, Addr, Coin, Empty};
+use cosmwasm_std::{coin, Addr, Coin, Empty, Uint128};
 use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
 use serde::Serialize;
+use ve_types::AllocationState;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 use super::{ChainClient, ChainError, ContractEvent};
 
 pub const DENOM: &str = "uvirt";
 const BLOCK_SECONDS: u64 = 5;
+
+/// The id an execute returned (`set_data` of a created order, bid or
+/// allocation).
+fn returned_id(response: &AppResponse) -> Result<String, ChainError> {
+    let data = response
+        .data
+        .as_ref()
+        .ok_or_else(|| ChainError::Refused("the execute returned no id".into()))?;
+    cosmwasm_std::from_json(data).map_err(|e| ChainError::Refused(format!("returned id: {e}")))
+}
 
 fn wrap<T>(r: Result<T, impl std::fmt::Display>) -> Result<T, ChainError> {
     r.map_err(|e| ChainError::Refused(e.to_string()))
@@ -254,6 +265,86 @@ impl EmbeddedChain {
             .collect();
         self.blocks.insert(height, events);
         Ok(res)
+    }
+
+    /// An allocation made as the market makes one, for demos and tests:
+    /// the customer's order escrowing `price`, the provider's bid at
+    /// `price`, the customer's acceptance. Returns the allocation id.
+    pub fn allocate(
+        &mut self,
+        customer: &Addr,
+        provider: &Addr,
+        offering_id: &str,
+        price: u128,
+    ) -> Result<String, ChainError> {
+        use marketplace::msg::ExecuteMsg;
+        let market = self.marketplace.clone();
+        let order = self.execute(
+            customer,
+            &market,
+            &ExecuteMsg::CreateOrder {
+                offering_id: offering_id.to_string(),
+                quantity: 1,
+                max_bid_price: Uint128::new(price),
+                region: None,
+                public_metadata: BTreeMap::new(),
+                encrypted_config_ref: None,
+            },
+            &[coin(price, DENOM)],
+        )?;
+        let bid = self.execute(
+            provider,
+            &market,
+            &ExecuteMsg::PlaceBid {
+                order_id: returned_id(&order)?,
+                price: Uint128::new(price),
+                ttl_seconds: None,
+            },
+            &[],
+        )?;
+        let accepted = self.execute(
+            customer,
+            &market,
+            &ExecuteMsg::AcceptBid {
+                bid_id: returned_id(&bid)?,
+            },
+            &[],
+        )?;
+        returned_id(&accepted)
+    }
+
+    /// The customer asks to end an allocation.
+    pub fn request_termination(
+        &mut self,
+        customer: &Addr,
+        allocation_id: &str,
+    ) -> Result<(), ChainError> {
+        let market = self.marketplace.clone();
+        self.execute(
+            customer,
+            &market,
+            &marketplace::msg::ExecuteMsg::TerminateAllocation {
+                allocation_id: allocation_id.to_string(),
+                reason: None,
+            },
+            &[],
+        )
+        .map(|_| ())
+    }
+
+    /// An allocation's state as the marketplace contract holds it.
+    pub fn allocation_state(&self, allocation_id: &str) -> Result<AllocationState, ChainError> {
+        let answer: marketplace::msg::AllocationResponse = self
+            .app
+            .wrap()
+            .query_wasm_smart(
+                self.marketplace.clone(),
+                &marketplace::msg::QueryMsg::Allocation {
+                    allocation_id: allocation_id.to_string(),
+                },
+            )
+            .map_err(|e| ChainError::Refused(e.to_string()))?;
+        Ok(answer.allocation.state)
     }
 
     /// Lets time pass without transactions (empty blocks).
