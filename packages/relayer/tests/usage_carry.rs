@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ve_relayer::outbox::Outbox;
 use ve_relayer::waldur_adapter::WaldurAdapter;
-use ve_relayer::waldur_port::{UsageUpdate, WaldurPort};
+use ve_relayer::waldur_port::{RecordedUsage, UsageUpdate, WaldurPort};
 use waldur::{Config, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorHandle, OfferingSeed, ResourceState};
 
@@ -33,6 +33,8 @@ struct World {
     project_url: String,
     outbox: Arc<Outbox>,
     resource: String,
+    /// The chain's record the usage passes start new ledgers from.
+    chain: RecordedUsage,
     _dir: tempfile::TempDir,
 }
 
@@ -58,7 +60,11 @@ impl World {
     /// One usage pass whose reports the engine stores (with their
     /// watermarks, in one commit); the units billed per component.
     async fn billed(&mut self, now: u64) -> Vec<(String, u128)> {
-        let updates: Vec<UsageUpdate> = self.adapter.usage_updates(now).await.expect("usage");
+        let updates: Vec<UsageUpdate> = self
+            .adapter
+            .usage_updates(now, &mut self.chain)
+            .await
+            .expect("usage");
         for update in &updates {
             self.outbox
                 .enqueue_with(Vec::new(), now, update.watermark.as_ref())
@@ -115,6 +121,7 @@ async fn world() -> World {
         project_url,
         outbox,
         resource: order.resource_uuid,
+        chain: RecordedUsage::default(),
         _dir: dir,
     }
 }

@@ -10,7 +10,7 @@ use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Exe
 use serde::Serialize;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
-use super::{ChainClient, ChainError, ContractEvent};
+use super::{BilledUsage, ChainClient, ChainError, ContractEvent};
 
 pub const DENOM: &str = "uvirt";
 const BLOCK_SECONDS: u64 = 5;
@@ -316,5 +316,16 @@ impl ChainClient for EmbeddedChain {
 
     fn now(&self) -> u64 {
         self.app.block_info().time.seconds()
+    }
+
+    async fn usage_summary(&self, allocation_id: &str) -> Result<Vec<BilledUsage>, ChainError> {
+        let answer: settlement::msg::UsageSummaryResponse =
+            wrap(self.app.wrap().query_wasm_smart(
+                self.settlement.clone(),
+                &settlement::msg::QueryMsg::UsageSummary {
+                    allocation_id: allocation_id.to_string(),
+                },
+            ))?;
+        Ok(answer.usage.iter().map(BilledUsage::from_summary).collect())
     }
 }
