@@ -69,6 +69,9 @@ pub struct EmbeddedChain {
     blocks: BTreeMap<u64, Vec<ContractEvent>>,
     /// The height once the contracts were deployed.
     first_height: u64,
+    /// Reads of the usage record that fail as if the node were down
+    /// (tests of a chain out of reach); counts down.
+    pub unreadable_usage_summaries: std::sync::atomic::AtomicU32,
 }
 
 impl EmbeddedChain {
@@ -173,6 +176,7 @@ impl EmbeddedChain {
             relayer,
             blocks: BTreeMap::new(),
             first_height: 0,
+            unreadable_usage_summaries: std::sync::atomic::AtomicU32::new(0),
         };
         let settlement_addr = settlement.clone();
         chain.execute(
@@ -319,6 +323,15 @@ impl ChainClient for EmbeddedChain {
     }
 
     async fn usage_summary(&self, allocation_id: &str) -> Result<Vec<BilledUsage>, ChainError> {
+        use std::sync::atomic::Ordering;
+        let failing = self.unreadable_usage_summaries.fetch_update(
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+            |left| left.checked_sub(1),
+        );
+        if failing.is_ok() {
+            return Err(ChainError::Unavailable("connection refused".into()));
+        }
         let answer: settlement::msg::UsageSummaryResponse =
             wrap(self.app.wrap().query_wasm_smart(
                 self.settlement.clone(),
