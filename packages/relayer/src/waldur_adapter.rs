@@ -29,8 +29,18 @@
 //!   as a new period: fractions are carried across months, plan periods
 //!   add up, nothing is counted twice (`waldur_adapter/usage_ledger.rs`
 //!   says why whole units and what a correction does).
+//! - A usage ledger the store does not hold (a first report, or the
+//!   relayer lost its database) starts from the chain, the record of what
+//!   was billed: settlement's `UsageSummary` gives the units billed and
+//!   where the last period ended, Waldur's whole usage history of the
+//!   resource the months no longer listed. Usage already on chain is not
+//!   billed again; a chain that cannot be read holds that usage for a
+//!   later pass, never billed blind.
 //! - A terminated resource's usage is listed until a pass finds nothing
-//!   left to bill for it, then never again.
+//!   left to bill for it, then never again. Its periods end when it was
+//!   seen Terminated, before the chain ends its escrow (settlement refuses
+//!   usage ending after that); units with no room left in that window are
+//!   told to operators.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
