@@ -21,11 +21,11 @@ use ve_types::callback::{AllocationStatePayload, UsagePayload};
 use ve_types::{ActionType, AllocationState, EntityType};
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
-use crate::chain::{ChainClient, ChainError, ChainEvent};
+use crate::chain::{BilledUsage, ChainClient, ChainError, ChainEvent};
 use crate::intents::{Intent, IntentState};
 use crate::outbox::{EntryState, Outbox, OutboxError, Watermark, CHECKPOINT};
 use crate::signer::{CallbackDraft, Signer};
-use crate::waldur_port::{ResourceStatus, WaldurError, WaldurPort};
+use crate::waldur_port::{ChainUsage, ResourceStatus, WaldurError, WaldurPort};
 
 /// Most blocks one pass reads. With [`EVENTS_PER_PASS`] it keeps a pass
 /// short while a backlog is worked off: callbacks go out as the backlog is
@@ -131,6 +131,31 @@ struct Work {
     send: Vec<CallbackDraft>,
     /// States the chain already has (recorded done, never sent).
     settled: Vec<CallbackDraft>,
+}
+
+/// The chain as a usage pass reads it: the settlement contract's record
+/// of each allocation's usage; what the port tells operators, and every
+/// read that failed, become the pass's notes.
+struct ChainUsageReader<'a, C: ChainClient> {
+    chain: &'a C,
+    notes: Vec<String>,
+}
+
+impl<C: ChainClient> ChainUsage for ChainUsageReader<'_, C> {
+    async fn billed_usage(&mut self, allocation_id: &str) -> Result<Vec<BilledUsage>, String> {
+        self.chain.usage_summary(allocation_id).await.map_err(|e| {
+            let why = e.to_string();
+            self.notes.push(format!(
+                "usage of allocation {allocation_id} waits: the chain's usage record \
+                 cannot be read ({why})"
+            ));
+            why
+        })
+    }
+
+    fn tell_operators(&mut self, note: String) {
+        self.notes.push(note);
+    }
 }
 
 pub struct Engine<C: ChainClient, W: WaldurPort> {
@@ -393,7 +418,16 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
                 .collect();
             self.queue_all(&drafts, status.watermark.as_ref(), report)?;
         }
-        for usage in self.waldur.usage_updates(self.chain.now()).await? {
+        let mut chain_usage = ChainUsageReader {
+            chain: &self.chain,
+            notes: Vec::new(),
+        };
+        let usages = self
+            .waldur
+            .usage_updates(self.chain.now(), &mut chain_usage)
+            .await;
+        report.notes.append(&mut chain_usage.notes);
+        for usage in usages? {
             let draft = CallbackDraft {
                 callback_id: format!(
                     "usage:{}:{}:{}",

@@ -29,8 +29,18 @@
 //!   as a new period: fractions are carried across months, plan periods
 //!   add up, nothing is counted twice (`waldur_adapter/usage_ledger.rs`
 //!   says why whole units and what a correction does).
+//! - A usage ledger the store does not hold (a first report, or the
+//!   relayer lost its database) starts from the chain, the record of what
+//!   was billed: settlement's `UsageSummary` gives the units billed and
+//!   where the last period ended, Waldur's whole usage history of the
+//!   resource the months no longer listed. Usage already on chain is not
+//!   billed again; a chain that cannot be read holds that usage for a
+//!   later pass, never billed blind.
 //! - A terminated resource's usage is listed until a pass finds nothing
-//!   left to bill for it, then never again.
+//!   left to bill for it, then never again. Its periods end when it was
+//!   seen Terminated, before the chain ends its escrow (settlement refuses
+//!   usage ending after that); units with no room left in that window are
+//!   told to operators.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -43,10 +53,12 @@ use waldur::{
     ComponentUsage, OrderState, ResourceFilter, ResourceState, UsageFilter, WaldurClient,
 };
 
+use crate::chain::BilledUsage;
 use crate::offering_sync::QUANTITY_COMPONENT_TYPE;
 use crate::outbox::{Outbox, Watermark};
 use crate::waldur_port::{
-    ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
+    ChainUsage, ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError,
+    WaldurPort,
 };
 use usage_ledger::{parse_hundredths, UsageLedger, UsageRow};
 
@@ -69,6 +81,13 @@ struct Tracked {
     /// nothing left to bill: its usage is not listed again.
     #[serde(default)]
     usage_final: bool,
+    /// Block time when the resource was first seen Terminated. The chain
+    /// ends the escrow at the block of the terminated callback, which
+    /// lands after this, and refuses usage periods ending past that
+    /// (settlement `execute/usage.rs`, `UsageAfterEnd`): a terminated
+    /// resource's last usage periods end here.
+    #[serde(default)]
+    terminated_at: Option<u64>,
 }
 
 /// The kinds of order the relayer makes. (A resize uses the provider's
@@ -267,20 +286,76 @@ impl WaldurAdapter {
         Ok((periods.to_vec(), usages))
     }
 
-    /// The stored usage mark of `key`, or a fresh one starting at `since`.
-    fn load_usage_mark(&self, key: &str, since: u64) -> Result<UsageMark, WaldurError> {
-        let stored = self
+    /// The stored usage mark of `key`, if any.
+    fn load_usage_mark(&self, key: &str) -> Result<Option<UsageMark>, WaldurError> {
+        Ok(self
             .store
             .states_with_prefix::<UsageMark>(key)
             .map_err(|e| WaldurError::Api(e.to_string()))?
             .into_iter()
             .find(|(k, _)| k == key)
-            .map(|(_, mark)| mark);
-        Ok(stored.unwrap_or(UsageMark {
-            last_end: since,
-            ledger: None,
+            .map(|(_, mark)| mark))
+    }
+
+    /// The usage mark of a (resource, component) the store holds nothing
+    /// of (its first report, or the relayer lost its database), started
+    /// from the chain, which is the record of what was billed: the units
+    /// it holds count as billed, and the next period starts after its last
+    /// one (and not before the resource was seen active). The months
+    /// Waldur no longer lists are added from the resource's whole usage
+    /// history, so the ledger's all-time total is whole again and only
+    /// what Waldur shows beyond the billed units is billed.
+    async fn recovered_usage_mark(
+        &self,
+        resource_uuid: &str,
+        component: &str,
+        since: u64,
+        listed_periods: &[String],
+        billed: &[BilledUsage],
+    ) -> Result<UsageMark, WaldurError> {
+        let on_chain = billed.iter().find(|b| b.usage_type == component);
+        let mut ledger = UsageLedger {
+            units_billed: on_chain.map_or(0, |b| b.units),
+            ..UsageLedger::default()
+        };
+        if let Some(oldest_listed) = listed_periods.iter().min() {
+            let filter = UsageFilter {
+                resource_uuid: Some(resource_uuid.to_string()),
+                component_type: Some(component.to_string()),
+                ..UsageFilter::default()
+            };
+            let history = self
+                .client
+                .list_component_usages(&filter)
+                .await
+                .map_err(api)?;
+            for usage in history {
+                let (Some(amount), Some(period)) = (usage.usage, usage.billing_period) else {
+                    continue;
+                };
+                // The listed months are the ledger's `open` ones: observed
+                // by the pass itself.
+                if period.as_str() >= oldest_listed.as_str() {
+                    continue;
+                }
+                let Some(hundredths) = parse_hundredths(amount.as_str()) else {
+                    continue;
+                };
+                ledger.closed_hundredths = ledger
+                    .closed_hundredths
+                    .checked_add(hundredths)
+                    .ok_or_else(|| {
+                        WaldurError::Api(format!(
+                            "usage history of resource {resource_uuid} overflows"
+                        ))
+                    })?;
+            }
+        }
+        Ok(UsageMark {
+            last_end: on_chain.map_or(since, |b| b.last_period_end.max(since)),
+            ledger: Some(ledger),
             reported: BTreeMap::new(),
-        }))
+        })
     }
 
     /// The allocation's tracking record, to be saved with its callbacks.
@@ -499,6 +574,7 @@ impl WaldurAdapter {
                 last_state: None,
                 active_since: None,
                 usage_final: false,
+                terminated_at: None,
             });
         self.persist(allocation_id)
     }
@@ -623,6 +699,9 @@ impl WaldurPort for WaldurAdapter {
                 if status == Some(ResourceStatus::Ok) && entry.active_since.is_none() {
                     entry.active_since = Some(now);
                 }
+                if state == ResourceState::Terminated && entry.terminated_at.is_none() {
+                    entry.terminated_at = Some(now);
+                }
                 entry.last_state = Some(state);
             }
             match status {
@@ -644,16 +723,22 @@ impl WaldurPort for WaldurAdapter {
         Ok(out)
     }
 
-    async fn usage_updates(&mut self, now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
+    async fn usage_updates(
+        &mut self,
+        now: u64,
+        chain: &mut impl ChainUsage,
+    ) -> Result<Vec<UsageUpdate>, WaldurError> {
         let mut out = Vec::new();
-        // Resource -> (allocation, when usage starts, terminated), for the
-        // resources that have been active and may still have usage to bill.
-        let active: BTreeMap<String, (String, u64, bool)> = self
+        // Resource -> (allocation, when usage starts, terminated: when it
+        // was seen so), for the resources that have been active and may
+        // still have usage to bill.
+        let active: BTreeMap<String, (String, u64, Option<u64>)> = self
             .tracked
             .iter()
             .filter(|(_, t)| !t.usage_final)
             .filter_map(|(a, t)| {
-                let terminated = t.last_state == Some(ResourceState::Terminated);
+                let terminated = (t.last_state == Some(ResourceState::Terminated))
+                    .then(|| t.terminated_at.unwrap_or(u64::MAX));
                 t.active_since
                     .map(|since| (t.resource_uuid.clone(), (a.clone(), since, terminated)))
             })
@@ -702,16 +787,44 @@ impl WaldurPort for WaldurAdapter {
                 rows.entry((resource_uuid.clone(), component)).or_default();
             }
         }
-        // Resources with something billed in this pass: a terminated one
-        // is listed again until a pass bills nothing.
+        // Resources with something billed (or left to bill) in this pass:
+        // a terminated one is listed again until a pass bills nothing.
         let mut billed_now: Vec<String> = Vec::new();
+        // Allocation -> the chain's record of its usage, read once a pass
+        // and only for usage the store holds no mark of; `None`: the
+        // chain could not be read.
+        let mut chain_records: BTreeMap<String, Option<Vec<BilledUsage>>> = BTreeMap::new();
         for ((resource_uuid, component), component_rows) in rows {
-            let Some((allocation_id, since, _)) = active.get(&resource_uuid).cloned() else {
+            let Some((allocation_id, since, terminated_at)) = active.get(&resource_uuid).cloned()
+            else {
                 continue;
             };
             let key = format!("{USAGE}{resource_uuid}:{component}");
-            let stored = self.load_usage_mark(&key, since)?;
-            let mut mark = stored.clone();
+            let stored = self.load_usage_mark(&key)?;
+            let mut mark = match &stored {
+                Some(mark) => mark.clone(),
+                None => {
+                    if !chain_records.contains_key(&allocation_id) {
+                        let record = chain.billed_usage(&allocation_id).await.ok();
+                        chain_records.insert(allocation_id.clone(), record);
+                    }
+                    let Some(Some(billed)) = chain_records.get(&allocation_id) else {
+                        // Not billed blind: the next pass reads the chain
+                        // again (the engine notes why it waits).
+                        billed_now.push(resource_uuid);
+                        continue;
+                    };
+                    self.recovered_usage_mark(
+                        &resource_uuid,
+                        &component,
+                        since,
+                        &listed_periods,
+                        billed,
+                    )
+                    .await?
+                }
+            };
+            let stored = stored.unwrap_or_default();
             let mut ledger = match mark.ledger.take() {
                 Some(ledger) => ledger,
                 None => UsageLedger::from_whole_units_reported(&mark.reported),
@@ -722,7 +835,24 @@ impl WaldurPort for WaldurAdapter {
             let Some(units) = ledger.observe(&listed_periods, &component_rows) else {
                 continue;
             };
-            if units > 0 && now <= mark.last_end {
+            // A terminated resource's periods end when it was seen
+            // Terminated: the chain refuses any that ends after its
+            // escrow ended (see `Tracked::terminated_at`).
+            let period_end = terminated_at.map_or(now, |ended| ended.min(now));
+            if units > 0 && period_end <= mark.last_end {
+                if terminated_at.is_some_and(|ended| ended <= mark.last_end) {
+                    // The allocation's window is closed and the last
+                    // period already ends at its end: these units can
+                    // never be billed. Operators must hear it, with the
+                    // units; the resource's usage is final.
+                    chain.tell_operators(format!(
+                        "allocation {allocation_id} (Waldur resource {resource_uuid}): \
+                         {units} unit(s) of {component} reported after its last billable \
+                         period (ending {}) cannot be billed: the allocation ended",
+                        mark.last_end
+                    ));
+                    continue;
+                }
                 // No room for a period yet: the next pass bills it.
                 billed_now.push(resource_uuid);
                 continue;
@@ -739,7 +869,7 @@ impl WaldurPort for WaldurAdapter {
                 continue;
             }
             let period_start = mark.last_end;
-            mark.last_end = now;
+            mark.last_end = period_end;
             billed_now.push(resource_uuid.clone());
             out.push(UsageUpdate {
                 allocation_id,
@@ -747,7 +877,7 @@ impl WaldurPort for WaldurAdapter {
                 usage_type: component,
                 units,
                 period_start,
-                period_end: now,
+                period_end,
                 // Saved by the engine with the usage report: never lost,
                 // never reported twice.
                 watermark: Some(
@@ -762,8 +892,8 @@ impl WaldurPort for WaldurAdapter {
         // only once that state is stored (the engine queues a resource
         // update's callbacks with its watermark before asking for usage):
         // an unstored Terminated callback must still be seen again.
-        for (resource_uuid, (allocation_id, _, terminated)) in &active {
-            if !*terminated || billed_now.contains(resource_uuid) {
+        for (resource_uuid, (allocation_id, _, terminated_at)) in &active {
+            if terminated_at.is_none() || billed_now.contains(resource_uuid) {
                 continue;
             }
             let key = format!("{TRACK}{allocation_id}");

@@ -2,6 +2,7 @@
 //! real implementation drives the Waldur REST client; tests may use a
 //! scripted one.
 
+use crate::chain::BilledUsage;
 use crate::outbox::Watermark;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -199,6 +200,42 @@ impl WaldurError {
     }
 }
 
+/// The chain's side of a usage pass, as the port sees it (the engine
+/// gives it the chain; the port needs no chain client of its own).
+#[allow(async_fn_in_trait)]
+pub trait ChainUsage {
+    /// What the chain has recorded of the allocation's usage, per usage
+    /// type; `Err` (why) when the chain cannot be read now: the usage it
+    /// would settle waits for a later pass, never billed blind.
+    async fn billed_usage(&mut self, allocation_id: &str) -> Result<Vec<BilledUsage>, String>;
+    /// Something operators must hear (usage that cannot be billed).
+    fn tell_operators(&mut self, note: String);
+}
+
+/// A chain record held in memory: for tests and tools that drive a port
+/// without a chain. Allocations it does not hold have nothing billed.
+#[derive(Debug, Default, Clone)]
+pub struct RecordedUsage {
+    pub billed: std::collections::BTreeMap<String, Vec<BilledUsage>>,
+    /// When set, every read fails with this (a chain out of reach).
+    pub unreadable: Option<String>,
+    /// What the port told operators.
+    pub notes: Vec<String>,
+}
+
+impl ChainUsage for RecordedUsage {
+    async fn billed_usage(&mut self, allocation_id: &str) -> Result<Vec<BilledUsage>, String> {
+        if let Some(why) = &self.unreadable {
+            return Err(why.clone());
+        }
+        Ok(self.billed.get(allocation_id).cloned().unwrap_or_default())
+    }
+
+    fn tell_operators(&mut self, note: String) {
+        self.notes.push(note);
+    }
+}
+
 /// The relay loop runs on a single-threaded runtime, so the futures need
 /// not be `Send`.
 #[allow(async_fn_in_trait)]
@@ -221,8 +258,14 @@ pub trait WaldurPort {
     /// Resource state changes since the last call; `now` is block time.
     async fn resource_updates(&mut self, now: u64) -> Result<Vec<ResourceUpdate>, WaldurError>;
     /// New usage since the last call, in periods ending at `now` (block
-    /// time: settlement refuses periods that end in its future).
-    async fn usage_updates(&mut self, now: u64) -> Result<Vec<UsageUpdate>, WaldurError>;
+    /// time: settlement refuses periods that end in its future). `chain`
+    /// tells what the chain has already billed, for usage the port holds
+    /// no record of (a first report, or a lost database).
+    async fn usage_updates(
+        &mut self,
+        now: u64,
+        chain: &mut impl ChainUsage,
+    ) -> Result<Vec<UsageUpdate>, WaldurError>;
 
     // ---- HPC jobs (defaults: a port that runs no jobs) ----
 

@@ -76,7 +76,11 @@ impl WaldurPort for ScriptedWaldur {
     async fn resource_updates(&mut self, _now: u64) -> Result<Vec<ResourceUpdate>, WaldurError> {
         Ok(self.updates.drain(..).collect())
     }
-    async fn usage_updates(&mut self, _now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
+    async fn usage_updates(
+        &mut self,
+        _now: u64,
+        _chain: &mut impl ve_relayer::waldur_port::ChainUsage,
+    ) -> Result<Vec<UsageUpdate>, WaldurError> {
         Ok(self.usage.drain(..).collect())
     }
     async fn submit_job(
@@ -137,6 +141,12 @@ impl ChainClient for FlakyChain {
     }
     fn now(&self) -> u64 {
         self.inner.now()
+    }
+    async fn usage_summary(
+        &self,
+        allocation_id: &str,
+    ) -> Result<Vec<ve_relayer::chain::BilledUsage>, ChainError> {
+        self.inner.usage_summary(allocation_id).await
     }
 }
 
@@ -847,6 +857,12 @@ impl ChainClient for ScriptedChain {
     }
     fn now(&self) -> u64 {
         self.now
+    }
+    async fn usage_summary(
+        &self,
+        _allocation_id: &str,
+    ) -> Result<Vec<ve_relayer::chain::BilledUsage>, ChainError> {
+        Ok(Vec::new())
     }
 }
 

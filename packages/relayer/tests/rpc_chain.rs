@@ -655,6 +655,47 @@ async fn offerings_are_read_through_smart_queries() {
     );
 }
 
+/// The settlement contract's usage record is read through a smart query:
+/// at the configured address, or, with none configured, at the one the
+/// waldur-callback contract's config names. Its answer is the embedded
+/// chain's.
+#[tokio::test(flavor = "current_thread")]
+async fn the_usage_record_is_read_from_the_settlement_contract() {
+    let world = World::new();
+    let allocation = world.allocation();
+    let from_embedded = {
+        let allocation = allocation.clone();
+        world.with(move |n| {
+            n.chain
+                .usage_summary(&allocation)
+                .now_or_never()
+                .expect("the embedded chain answers at once")
+        })
+    };
+    assert_eq!(from_embedded, Ok(vec![]));
+    let configured = world.client().await;
+    assert_eq!(configured.usage_summary(&allocation).await, from_embedded);
+    let mut config = world.config();
+    config.contracts.settlement = None;
+    let discovered = world.client_with(config).await;
+    let queries = || world.with(|n| n.calls.iter().filter(|c| *c == "abci_query").count());
+    let before = queries();
+    assert_eq!(discovered.usage_summary(&allocation).await, from_embedded);
+    assert_eq!(
+        queries() - before,
+        2,
+        "the callback config, then the record"
+    );
+    assert_eq!(discovered.usage_summary(&allocation).await, from_embedded);
+    assert_eq!(queries() - before, 3, "the settlement address is kept");
+    // An id the contract refuses is refused, in its words.
+    let err = configured.usage_summary("").await.unwrap_err();
+    assert!(
+        matches!(&err, ChainError::Refused(log) if log.contains("allocation_id")),
+        "{err:?}"
+    );
+}
+
 /// Answers of the devnet's wasmd v0.70.3 (CometBFT 0.39.0, SDK 0.54),
 /// recorded with curl and shortened (fewer events).
 mod real {

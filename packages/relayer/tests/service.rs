@@ -87,6 +87,13 @@ impl ChainClient for SwitchableChain {
     fn now(&self) -> u64 {
         self.inner.now()
     }
+    async fn usage_summary(
+        &self,
+        allocation_id: &str,
+    ) -> Result<Vec<ve_relayer::chain::BilledUsage>, ChainError> {
+        self.check()?;
+        self.inner.usage_summary(allocation_id).await
+    }
 }
 
 impl OfferingReader for SwitchableChain {

@@ -302,6 +302,29 @@ impl World {
         per
     }
 
+    /// Units of `usage_type` the settlement contract holds for the
+    /// allocation (its `UsageSummary`, rejected records excluded).
+    fn billed_units(&self, allocation: &str, usage_type: &str) -> u128 {
+        let answer: settlement::msg::UsageSummaryResponse = self
+            .engine
+            .chain
+            .app
+            .wrap()
+            .query_wasm_smart(
+                self.engine.chain.settlement.clone(),
+                &settlement::msg::QueryMsg::UsageSummary {
+                    allocation_id: allocation.to_string(),
+                },
+            )
+            .expect("usage summary");
+        answer
+            .usage
+            .iter()
+            .filter(|u| u.usage_type == usage_type)
+            .map(|u| u.units.u128())
+            .sum()
+    }
+
     /// Callback ids the outbox holds in `state`.
     fn callbacks(&self, state: EntryState) -> Vec<String> {
         self.engine
@@ -560,36 +583,132 @@ async fn an_erred_create_fails_the_allocation_with_the_agents_reason() {
     w.assert_nothing_lost();
 }
 
-/// Measured, not yet met: a relayer that lost its database has lost its
-/// usage marks too (`usage_mark:`), and reports the month-to-date totals
-/// Waldur holds again, as new periods the chain accepts. The baseline
-/// after a lost database has to come from the chain's record (the usage
-/// carry's `usage_updates`).
+/// After a lost database the usage ledgers start from the chain's record
+/// (settlement's `UsageSummary`): what was billed is not billed again,
+/// and usage that grows further is billed exactly once more, so the chain
+/// ends with floor(Waldur's total) units.
 #[tokio::test(flavor = "current_thread")]
-#[ignore = "usage is reported again after a lost database: usage_updates needs a baseline from the chain"]
 async fn a_lost_database_does_not_report_usage_twice() {
     let mut w = World::new().await;
     let allocation = w.allocate();
     w.relay_until(std::slice::from_ref(&allocation), AllocationState::Active)
         .await;
-    assert_eq!(w.agent.report_usage("cpu", "4.00"), 1);
+    assert_eq!(w.agent.report_usage("cpu", "4.50"), 1);
     for _ in 0..3 {
         w.pass().await;
     }
-    let usage = |w: &World| {
+    assert_eq!(w.billed_units(&allocation, "cpu"), 4);
+    let usage_reports = |w: &World| {
         w.callbacks(EntryState::Done)
             .into_iter()
             .filter(|id| id.starts_with("usage:"))
             .count()
     };
-    assert_eq!(usage(&w), 1);
+    assert_eq!(usage_reports(&w), 1);
     w.lose_database(2);
     // The chain is read from its start again: the allocation is found
     // through its Create order, its resource is OK.
     for _ in 0..4 {
         w.pass().await;
     }
-    assert_eq!(usage(&w), 0, "the 4 cpu hours were reported again");
+    assert_eq!(usage_reports(&w), 0, "the 4 cpu hours were reported again");
+    assert_eq!(w.billed_units(&allocation, "cpu"), 4);
+    // The month-to-date total grows: only the new whole units are billed,
+    // the half hour carried from before the loss included.
+    assert_eq!(w.agent.report_usage("cpu", "7.75"), 1);
+    for _ in 0..3 {
+        w.pass().await;
+    }
+    assert_eq!(usage_reports(&w), 1);
+    assert_eq!(w.billed_units(&allocation, "cpu"), 7, "floor(7.75)");
+    assert_eq!(w.totals.failed, 0, "no usage report refused");
+    w.assert_nothing_lost();
+}
+
+/// When the chain's usage record cannot be read, a usage pass bills
+/// nothing (never blind) and says why; once it can, the next pass bills.
+/// Here the record stays unreadable until after the allocation is
+/// terminated: its usage is first billed in a pass after the one that saw
+/// the resource Terminated, after the chain ended the escrow. The period
+/// ends when the resource was seen Terminated, inside the escrow's window
+/// (settlement refuses periods ending after `ended_at`): accepted, nothing
+/// lost. Usage that shows up after that last period can never be billed:
+/// operators are told, with the units, and nothing is sent.
+#[tokio::test(flavor = "current_thread")]
+async fn usage_waits_for_a_readable_chain_and_a_terminated_resources_last_usage_is_billed() {
+    use std::sync::atomic::Ordering;
+    let mut w = World::new().await;
+    let allocation = w.allocate();
+    w.relay_until(std::slice::from_ref(&allocation), AllocationState::Active)
+        .await;
+    w.engine
+        .chain
+        .unreadable_usage_summaries
+        .store(u32::MAX, Ordering::SeqCst);
+    assert_eq!(w.agent.report_usage("cpu", "3.60"), 1);
+    for _ in 0..3 {
+        w.pass().await;
+    }
+    assert_eq!(w.billed_units(&allocation, "cpu"), 0, "not billed blind");
+    assert!(
+        w.totals.notes.iter().any(|n| n.contains(&allocation)
+            && n.contains("waits")
+            && n.contains("connection refused")),
+        "{:?}",
+        w.totals.notes
+    );
+    w.terminate(&allocation);
+    w.relay_until(
+        std::slice::from_ref(&allocation),
+        AllocationState::Terminated,
+    )
+    .await;
+    // Later passes: the chain's clock moves past the escrow's end.
+    for _ in 0..2 {
+        w.pass().await;
+    }
+    assert_eq!(w.billed_units(&allocation, "cpu"), 0);
+    w.engine
+        .chain
+        .unreadable_usage_summaries
+        .store(0, Ordering::SeqCst);
+    w.pass().await;
+    assert_eq!(
+        w.billed_units(&allocation, "cpu"),
+        3,
+        "floor(3.60), accepted"
+    );
+    // A total Waldur shows only after that (set here behind Waldur's
+    // back: it takes no usage for a Terminated resource) has no billable
+    // period left: nothing is sent for the chain to refuse.
+    let resource = w.waldur.state.resource_uuids().remove(0);
+    let queued = w.totals.callbacks_queued;
+    assert!(w
+        .waldur
+        .state
+        .set_resource_state(&resource, waldur_emulator::ResourceState::Terminating));
+    w.waldur
+        .state
+        .record_usage(&resource, "cpu", "6.60")
+        .expect("late usage");
+    assert!(w
+        .waldur
+        .state
+        .set_resource_state(&resource, waldur_emulator::ResourceState::Terminated));
+    for _ in 0..3 {
+        w.pass().await;
+    }
+    assert_eq!(w.billed_units(&allocation, "cpu"), 3);
+    assert_eq!(w.totals.callbacks_queued, queued, "nothing sent");
+    let told: Vec<&String> = w
+        .totals
+        .notes
+        .iter()
+        .filter(|n| n.contains("3 unit(s) of cpu") && n.contains("cannot be billed"))
+        .collect();
+    assert_eq!(told.len(), 1, "told once: {:?}", w.totals.notes);
+    assert_eq!(w.totals.failed, 0, "{:?}", w.totals.notes);
+    w.assert_nothing_lost();
 }
 
 /// An active allocation whose resource errs in Waldur (on the backend, or

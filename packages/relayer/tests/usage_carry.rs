@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use ve_relayer::outbox::Outbox;
 use ve_relayer::waldur_adapter::WaldurAdapter;
-use ve_relayer::waldur_port::{UsageUpdate, WaldurPort};
+use ve_relayer::waldur_port::{RecordedUsage, UsageUpdate, WaldurPort};
 use waldur::{Config, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorHandle, OfferingSeed, ResourceState};
 
@@ -33,6 +33,8 @@ struct World {
     project_url: String,
     outbox: Arc<Outbox>,
     resource: String,
+    /// The chain's record the usage passes start new ledgers from.
+    chain: RecordedUsage,
     _dir: tempfile::TempDir,
 }
 
@@ -58,7 +60,11 @@ impl World {
     /// One usage pass whose reports the engine stores (with their
     /// watermarks, in one commit); the units billed per component.
     async fn billed(&mut self, now: u64) -> Vec<(String, u128)> {
-        let updates: Vec<UsageUpdate> = self.adapter.usage_updates(now).await.expect("usage");
+        let updates: Vec<UsageUpdate> = self
+            .adapter
+            .usage_updates(now, &mut self.chain)
+            .await
+            .expect("usage");
         for update in &updates {
             self.outbox
                 .enqueue_with(Vec::new(), now, update.watermark.as_ref())
@@ -115,6 +121,7 @@ async fn world() -> World {
         project_url,
         outbox,
         resource: order.resource_uuid,
+        chain: RecordedUsage::default(),
         _dir: dir,
     }
 }
@@ -246,4 +253,88 @@ async fn the_usage_pass_does_not_store_an_unqueued_termination() {
     w.restart();
     let again = w.adapter.resource_updates(3_000).await.expect("poll");
     assert_eq!(again.len(), 1, "the termination was lost");
+}
+
+fn months_ago(months: u32) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let mut month =
+        ve_types::calendar::Date::from_unix_seconds(i64::try_from(now).expect("seconds"))
+            .month_start();
+    for _ in 0..months {
+        month = month.previous_month_start();
+    }
+    month.iso()
+}
+
+/// A ledger the store does not hold (the relayer lost its database)
+/// starts from the chain's record: its units count as billed, the next
+/// period starts after its last one, and the months Waldur no longer
+/// lists are read from the resource's usage history, so only what
+/// Waldur's all-time total holds beyond the billed units is billed.
+#[tokio::test(flavor = "current_thread")]
+async fn a_lost_ledger_starts_from_the_chains_record_and_the_whole_history() {
+    use ve_relayer::chain::BilledUsage;
+    let mut w = world().await;
+    // Before the loss: 10.30 three months ago and 2.00 last month, 12
+    // units billed, the last period ending at 1_500.
+    w.waldur
+        .state
+        .set_usage_in_period(&w.resource, "cpu", "10.30", &months_ago(3))
+        .expect("usage");
+    w.waldur
+        .state
+        .set_usage_in_period(&w.resource, "cpu", "2.50", &last_month())
+        .expect("usage");
+    w.record("1.40");
+    w.chain.billed.insert(
+        ALLOCATION.to_string(),
+        vec![BilledUsage {
+            usage_type: "cpu".into(),
+            units: 12,
+            last_period_end: 1_500,
+        }],
+    );
+    let updates = w
+        .adapter
+        .usage_updates(2_000, &mut w.chain)
+        .await
+        .expect("usage");
+    // 10.30 + 2.50 + 1.40 = 14.20: 2 units beyond the 12 on chain, in a
+    // period after the chain's last one.
+    assert_eq!(updates.len(), 1, "{updates:?}");
+    assert_eq!(
+        (
+            updates[0].units,
+            updates[0].period_start,
+            updates[0].period_end
+        ),
+        (2, 1_500, 2_000)
+    );
+    for update in &updates {
+        w.outbox
+            .enqueue_with(Vec::new(), 2_000, update.watermark.as_ref())
+            .expect("stored");
+    }
+    // The ledger is stored now: the chain is not asked again.
+    w.chain.unreadable = Some("not asked".into());
+    assert_eq!(w.billed(2_500).await, vec![]);
+    // This month's total replaced: 10.30 + 2.50 + 2.60 = 15.40.
+    w.record("2.60");
+    assert_eq!(w.billed(3_000).await, cpu(1), "15: one more");
+}
+
+/// A chain that cannot be read holds a new ledger's usage: nothing is
+/// billed or stored, and the next pass with the chain readable bills it.
+#[tokio::test(flavor = "current_thread")]
+async fn an_unreadable_chain_holds_a_new_ledgers_usage() {
+    let mut w = world().await;
+    w.record("2.00");
+    w.chain.unreadable = Some("connection refused".into());
+    assert_eq!(w.billed(2_000).await, vec![]);
+    w.chain.unreadable = None;
+    assert_eq!(w.billed(2_500).await, cpu(2));
+    assert_eq!(w.billed(3_000).await, vec![]);
 }

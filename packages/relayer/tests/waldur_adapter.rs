@@ -13,7 +13,9 @@ use serde_json::json;
 use ve_relayer::offering_sync::{BASE_COMPONENT_TYPE, QUANTITY_COMPONENT_TYPE};
 use ve_relayer::outbox::Outbox;
 use ve_relayer::waldur_adapter::WaldurAdapter;
-use ve_relayer::waldur_port::{FailureClass, ResourceStatus, WaldurError, WaldurPort};
+use ve_relayer::waldur_port::{
+    FailureClass, RecordedUsage, ResourceStatus, WaldurError, WaldurPort,
+};
 use waldur::{
     BillingType, BillingUnit, Config, Decimal, OfferingComponentRequest, OfferingCreateRequest,
     OrderCreateRequest, PlanRequest, WaldurClient,
@@ -466,10 +468,18 @@ async fn a_state_change_seen_but_not_queued_is_seen_again_after_a_restart() {
         .state
         .record_usage(&order.resource_uuid, "cpu", "5.00")
         .expect("usage");
-    let usage = w.adapter.usage_updates(2_000).await.expect("usage");
+    let usage = w
+        .adapter
+        .usage_updates(2_000, &mut RecordedUsage::default())
+        .await
+        .expect("usage");
     assert_eq!(usage.iter().map(|u| u.units).collect::<Vec<_>>(), vec![5]);
     w.restart();
-    let usage = w.adapter.usage_updates(2_001).await.expect("usage");
+    let usage = w
+        .adapter
+        .usage_updates(2_001, &mut RecordedUsage::default())
+        .await
+        .expect("usage");
     assert_eq!(usage.iter().map(|u| u.units).collect::<Vec<_>>(), vec![5]);
     w.outbox
         .enqueue_with(Vec::new(), 2_001, usage[0].watermark.as_ref())
@@ -477,7 +487,7 @@ async fn a_state_change_seen_but_not_queued_is_seen_again_after_a_restart() {
     w.restart();
     assert!(w
         .adapter
-        .usage_updates(2_002)
+        .usage_updates(2_002, &mut RecordedUsage::default())
         .await
         .expect("usage")
         .is_empty());
@@ -510,7 +520,11 @@ async fn last_months_growth_and_this_months_usage_are_one_report() {
         .state
         .set_usage_in_period(&order.resource_uuid, "cpu", "5.00", &last_month)
         .expect("usage");
-    let first = w.adapter.usage_updates(2_000).await.expect("usage");
+    let first = w
+        .adapter
+        .usage_updates(2_000, &mut RecordedUsage::default())
+        .await
+        .expect("usage");
     assert_eq!(first.len(), 1);
     assert_eq!(
         (first[0].units, first[0].period_start, first[0].period_end),
@@ -529,7 +543,11 @@ async fn last_months_growth_and_this_months_usage_are_one_report() {
         .state
         .record_usage(&order.resource_uuid, "cpu", "3.00")
         .expect("usage");
-    let next = w.adapter.usage_updates(3_000).await.expect("usage");
+    let next = w
+        .adapter
+        .usage_updates(3_000, &mut RecordedUsage::default())
+        .await
+        .expect("usage");
     assert_eq!(next.len(), 1, "{next:?}");
     assert_eq!(
         (next[0].units, next[0].period_start, next[0].period_end),

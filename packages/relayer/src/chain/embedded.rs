@@ -11,7 +11,7 @@ use serde::Serialize;
 use ve_types::AllocationState;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
-use super::{ChainClient, ChainError, ContractEvent};
+use super::{BilledUsage, ChainClient, ChainError, ContractEvent};
 
 pub const DENOM: &str = "uvirt";
 const BLOCK_SECONDS: u64 = 5;
@@ -80,6 +80,9 @@ pub struct EmbeddedChain {
     blocks: BTreeMap<u64, Vec<ContractEvent>>,
     /// The height once the contracts were deployed.
     first_height: u64,
+    /// Reads of the usage record that fail as if the node were down
+    /// (tests of a chain out of reach); counts down.
+    pub unreadable_usage_summaries: std::sync::atomic::AtomicU32,
 }
 
 impl EmbeddedChain {
@@ -184,6 +187,7 @@ impl EmbeddedChain {
             relayer,
             blocks: BTreeMap::new(),
             first_height: 0,
+            unreadable_usage_summaries: std::sync::atomic::AtomicU32::new(0),
         };
         let settlement_addr = settlement.clone();
         chain.execute(
@@ -407,5 +411,25 @@ impl ChainClient for EmbeddedChain {
 
     fn now(&self) -> u64 {
         self.app.block_info().time.seconds()
+    }
+
+    async fn usage_summary(&self, allocation_id: &str) -> Result<Vec<BilledUsage>, ChainError> {
+        use std::sync::atomic::Ordering;
+        let failing = self.unreadable_usage_summaries.fetch_update(
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+            |left| left.checked_sub(1),
+        );
+        if failing.is_ok() {
+            return Err(ChainError::Unavailable("connection refused".into()));
+        }
+        let answer: settlement::msg::UsageSummaryResponse =
+            wrap(self.app.wrap().query_wasm_smart(
+                self.settlement.clone(),
+                &settlement::msg::QueryMsg::UsageSummary {
+                    allocation_id: allocation_id.to_string(),
+                },
+            ))?;
+        Ok(answer.usage.iter().map(BilledUsage::from_summary).collect())
     }
 }

@@ -25,6 +25,28 @@ pub enum ChainError {
     Unavailable(String),
 }
 
+/// One usage type of an allocation as the settlement contract holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BilledUsage {
+    pub usage_type: String,
+    /// Units recorded, rejected records excluded.
+    pub units: u128,
+    /// End of the last recorded period (rejected ones included): a new
+    /// period must not start before it.
+    pub last_period_end: u64,
+}
+
+impl BilledUsage {
+    /// The contract's answer in the relayer's terms.
+    pub fn from_summary(summary: &settlement::state::UsageSummary) -> Self {
+        BilledUsage {
+            usage_type: summary.usage_type.clone(),
+            units: summary.units.u128(),
+            last_period_end: summary.last_period_end.seconds(),
+        }
+    }
+}
+
 /// Reads are async because the RPC implementation waits on a node; the
 /// embedded chain answers at once. Futures are not required to be `Send`:
 /// the relayer drives one engine on one task.
@@ -53,6 +75,10 @@ pub trait ChainClient {
     ) -> Result<Vec<CallbackOutcome>, ChainError>;
     /// Block time, unix seconds.
     fn now(&self) -> u64;
+    /// What the settlement contract has recorded of the allocation's usage
+    /// (its `UsageSummary` query), per usage type. No default: a wrapper
+    /// must pass it through, the usage ledgers start from it.
+    async fn usage_summary(&self, allocation_id: &str) -> Result<Vec<BilledUsage>, ChainError>;
     /// A probe the health monitor can use beside the loop (`None`: the
     /// chain is in process). A wrapper must pass it through.
     fn probe(&self) -> Option<probe::SharedProbe> {

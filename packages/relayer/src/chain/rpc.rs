@@ -46,7 +46,7 @@ use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 use self::node::{tx_result_data, CallError, ExecTxResult, NodeRpc, Status};
 use self::tx::{Account, FeePlan, Rejection};
-use super::{ChainClient, ChainError, ContractEvent};
+use super::{BilledUsage, ChainClient, ChainError, ContractEvent};
 
 pub use self::config::{adjusted_gas, ContractAddresses, GasPrice, RpcConfig};
 pub use self::fee_key::load_fee_key;
@@ -77,6 +77,10 @@ pub struct RpcChain {
     account: Option<Account>,
     /// Unix seconds of the newest block seen, for the sync `now()`.
     block_time: AtomicU64,
+    /// The settlement contract: configured, or named by the
+    /// waldur-callback contract's config (read once, see
+    /// `settlement_contract`).
+    settlement: std::sync::OnceLock<String>,
 }
 
 fn unavailable(e: CallError) -> ChainError {
@@ -116,8 +120,13 @@ impl RpcChain {
             });
         }
         node.use_dialect_of(&status);
+        let settlement = std::sync::OnceLock::new();
+        if let Some(configured) = &config.contracts.settlement {
+            let _ = settlement.set(configured.clone());
+        }
         let chain = RpcChain {
             watched: config.contracts.all().map(String::from).collect(),
+            settlement,
             config,
             node,
             key,
@@ -145,6 +154,31 @@ impl RpcChain {
         // Never backwards, even when a lagging node answers.
         self.block_time.fetch_max(seconds, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// The settlement contract the usage reports land in: the configured
+    /// `contracts.settlement`, else the one the waldur-callback contract's
+    /// config names (it forwards usage there), read once. Neither: usage
+    /// cannot be reconciled with the chain, and waits (`Unavailable`)
+    /// until an operator configures it.
+    async fn settlement_contract(&self) -> Result<String, ChainError> {
+        if let Some(known) = self.settlement.get() {
+            return Ok(known.clone());
+        }
+        let config: waldur_callback::state::Config = self
+            .smart_query(
+                &self.config.contracts.waldur_callback,
+                &waldur_callback::msg::QueryMsg::Config {},
+            )
+            .await?;
+        let named = config.settlement.ok_or_else(|| {
+            ChainError::Unavailable(
+                "no settlement contract: neither `contracts.settlement` is configured nor \
+                 does the waldur-callback contract name one"
+                    .into(),
+            )
+        })?;
+        Ok(self.settlement.get_or_init(|| named.to_string()).clone())
     }
 
     /// The fee account's number and next sequence, cached.
@@ -398,6 +432,19 @@ impl ChainClient for RpcChain {
 
     fn now(&self) -> u64 {
         self.block_time.load(Ordering::Relaxed)
+    }
+
+    async fn usage_summary(&self, allocation_id: &str) -> Result<Vec<BilledUsage>, ChainError> {
+        let settlement = self.settlement_contract().await?;
+        let answer: settlement::msg::UsageSummaryResponse = self
+            .smart_query(
+                &settlement,
+                &settlement::msg::QueryMsg::UsageSummary {
+                    allocation_id: allocation_id.to_string(),
+                },
+            )
+            .await?;
+        Ok(answer.usage.iter().map(BilledUsage::from_summary).collect())
     }
 
     fn probe(&self) -> Option<super::probe::SharedProbe> {

@@ -11,12 +11,13 @@ use serde_json::json;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 use crate::audit::AuditLog;
-use crate::chain::{ChainClient, ChainError, ContractEvent};
+use crate::chain::{BilledUsage, ChainClient, ChainError, ContractEvent};
 use crate::job_flow::JobSubmission;
 use crate::offering_sync::OfferingReader;
 use crate::telemetry::Telemetry;
 use crate::waldur_port::{
-    JobUpdate, ProvisionedOrder, ResourceUpdate, SubmittedJob, UsageUpdate, WaldurError, WaldurPort,
+    ChainUsage, JobUpdate, ProvisionedOrder, ResourceUpdate, SubmittedJob, UsageUpdate,
+    WaldurError, WaldurPort,
 };
 use ve_types::JobState;
 
@@ -104,6 +105,10 @@ impl<C: ChainClient> ChainClient for AuditedChain<C> {
 
     fn now(&self) -> u64 {
         self.inner.now()
+    }
+
+    async fn usage_summary(&self, allocation_id: &str) -> Result<Vec<BilledUsage>, ChainError> {
+        self.inner.usage_summary(allocation_id).await
     }
 
     fn probe(&self) -> Option<crate::chain::probe::SharedProbe> {
@@ -276,9 +281,13 @@ impl<W: WaldurPort> WaldurPort for AuditedWaldur<W> {
         result
     }
 
-    async fn usage_updates(&mut self, now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
+    async fn usage_updates(
+        &mut self,
+        now: u64,
+        chain: &mut impl ChainUsage,
+    ) -> Result<Vec<UsageUpdate>, WaldurError> {
         let started = Instant::now();
-        let result = self.inner.usage_updates(now).await;
+        let result = self.inner.usage_updates(now, chain).await;
         self.account(&result);
         if result.as_ref().map_or(true, |found| !found.is_empty()) {
             self.log(

@@ -255,7 +255,11 @@ impl WaldurPort for ScriptedWaldur {
     async fn resource_updates(&mut self, _now: u64) -> Result<Vec<ResourceUpdate>, WaldurError> {
         Ok(std::mem::take(&mut self.updates))
     }
-    async fn usage_updates(&mut self, _now: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
+    async fn usage_updates(
+        &mut self,
+        _now: u64,
+        _chain: &mut impl ve_relayer::waldur_port::ChainUsage,
+    ) -> Result<Vec<UsageUpdate>, WaldurError> {
         Ok(vec![])
     }
 }

@@ -86,7 +86,11 @@ impl WaldurPort for NoPoll {
     async fn resource_updates(&mut self, _: u64) -> Result<Vec<ResourceUpdate>, WaldurError> {
         Ok(vec![])
     }
-    async fn usage_updates(&mut self, _: u64) -> Result<Vec<UsageUpdate>, WaldurError> {
+    async fn usage_updates(
+        &mut self,
+        _: u64,
+        _: &mut impl ve_relayer::waldur_port::ChainUsage,
+    ) -> Result<Vec<UsageUpdate>, WaldurError> {
         Ok(vec![])
     }
 }
