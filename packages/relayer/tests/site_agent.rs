@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cosmwasm_std::{coin, Addr, Uint128};
+use cosmwasm_std::{Addr, Uint128};
 use serde_json::Value;
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::ChainClient;
@@ -175,83 +175,24 @@ impl World {
     /// A customer's order, the provider's bid, the acceptance: an
     /// allocation the relayer must provision.
     fn allocate(&mut self) -> String {
-        let (m, chain) = (
-            self.engine.chain.marketplace.clone(),
-            &mut self.engine.chain,
-        );
-        let order = returned_id(
-            chain
-                .execute(
-                    &self.customer,
-                    &m,
-                    &marketplace::msg::ExecuteMsg::CreateOrder {
-                        offering_id: self.offering.clone(),
-                        quantity: 1,
-                        max_bid_price: Uint128::new(1_000),
-                        region: None,
-                        public_metadata: BTreeMap::new(),
-                        encrypted_config_ref: None,
-                    },
-                    &[coin(1_000, DENOM)],
-                )
-                .expect("order"),
-        );
-        let bid = returned_id(
-            chain
-                .execute(
-                    &self.provider,
-                    &m,
-                    &marketplace::msg::ExecuteMsg::PlaceBid {
-                        order_id: order,
-                        price: Uint128::new(1_000),
-                        ttl_seconds: None,
-                    },
-                    &[],
-                )
-                .expect("bid"),
-        );
-        returned_id(
-            chain
-                .execute(
-                    &self.customer,
-                    &m,
-                    &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
-                    &[],
-                )
-                .expect("accepted"),
-        )
+        self.engine
+            .chain
+            .allocate(&self.customer, &self.provider, &self.offering, 1_000)
+            .expect("allocation")
     }
 
     fn terminate(&mut self, allocation: &str) {
-        let m = self.engine.chain.marketplace.clone();
         self.engine
             .chain
-            .execute(
-                &self.customer,
-                &m,
-                &marketplace::msg::ExecuteMsg::TerminateAllocation {
-                    allocation_id: allocation.to_string(),
-                    reason: None,
-                },
-                &[],
-            )
+            .request_termination(&self.customer, allocation)
             .expect("terminate requested");
     }
 
     fn state(&self, allocation: &str) -> AllocationState {
-        let answer: marketplace::msg::AllocationResponse = self
-            .engine
+        self.engine
             .chain
-            .app
-            .wrap()
-            .query_wasm_smart(
-                self.engine.chain.marketplace.clone(),
-                &marketplace::msg::QueryMsg::Allocation {
-                    allocation_id: allocation.to_string(),
-                },
-            )
-            .expect("allocation");
-        answer.allocation.state
+            .allocation_state(allocation)
+            .expect("allocation")
     }
 
     /// One relayer pass, then the chain's clock moved on to the next
