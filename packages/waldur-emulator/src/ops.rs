@@ -592,6 +592,20 @@ pub fn apply_order_action(
     Ok(())
 }
 
+/// A resource the caller may see: Waldur's querysets hold only the
+/// caller's projects and customers, so any other is a 404.
+pub fn visible_resource<'a>(
+    store: &'a Store,
+    uuid: &str,
+    caller: &Caller,
+) -> ApiResult<&'a ResourceRecord> {
+    store
+        .resources
+        .get(uuid)
+        .filter(|r| caller.sees_project(&r.project_uuid))
+        .ok_or_else(ApiError::not_found)
+}
+
 /// `terminate`: creates a Terminate order in `pending-provider`.
 ///
 /// As in waldur-mastermind: the action's `StateValidator(OK, Erred)` runs
@@ -605,11 +619,7 @@ pub fn terminate_resource(
     attributes: Value,
     caller: &Caller,
 ) -> ApiResult<String> {
-    let resource = store
-        .resources
-        .get(uuid)
-        .filter(|r| caller.sees_project(&r.project_uuid))
-        .ok_or_else(ApiError::not_found)?;
+    let resource = visible_resource(store, uuid, caller)?;
     // permissions.py `user_can_terminate_resource`: `TERMINATE_RESOURCE`
     // on the project, its customer or the offering's customer.
     caller.require_owner_permission()?;
@@ -656,11 +666,7 @@ pub fn update_resource_limits(
     limits: BTreeMap<String, i64>,
     caller: &Caller,
 ) -> ApiResult<String> {
-    let resource = store
-        .resources
-        .get(uuid)
-        .filter(|r| caller.sees_project(&r.project_uuid))
-        .ok_or_else(ApiError::not_found)?;
+    let resource = visible_resource(store, uuid, caller)?;
     caller.require_owner_permission()?;
     if resource.state != ResourceState::Ok {
         return Err(ApiError::wrong_state(&["OK"]));

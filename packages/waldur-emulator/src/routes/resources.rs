@@ -14,7 +14,7 @@ use crate::clock::now_iso;
 use crate::ids::normalize_uuid;
 use crate::listing::QueryParams;
 use crate::model::ResourceState;
-use crate::ops::{terminate_resource, update_resource_limits};
+use crate::ops::{terminate_resource, update_resource_limits, visible_resource};
 use crate::roles::Caller;
 use crate::rules::resource_set_state_ok;
 use crate::server::AppState;
@@ -78,11 +78,7 @@ pub async fn retrieve(
     Path(uuid): Path<String>,
 ) -> ApiResult<Response> {
     let store = state.store();
-    let resource = store
-        .resources
-        .get(&normalize_uuid(&uuid))
-        .filter(|r| caller.sees_project(&r.project_uuid))
-        .ok_or_else(ApiError::not_found)?;
+    let resource = visible_resource(&store, &normalize_uuid(&uuid), &caller)?;
     Ok(ok_json(state.renderer(&store).resource(resource)))
 }
 
@@ -196,11 +192,7 @@ fn update_limits(
 ) -> ApiResult<Response> {
     let mut store = state.store();
     // The permission and state checks come before the body is read.
-    let precheck = store
-        .resources
-        .get(uuid)
-        .filter(|r| caller.sees_project(&r.project_uuid))
-        .ok_or_else(ApiError::not_found)?;
+    let precheck = visible_resource(&store, uuid, caller)?;
     caller.require_owner_permission()?;
     if precheck.state != ResourceState::Ok {
         return Err(ApiError::wrong_state(&["OK"]));
