@@ -780,7 +780,7 @@ async fn the_category_profile_sets_type_and_plan_and_an_uninstalled_type_is_refu
     config.mapping.profiles.insert(
         Category::Compute,
         CategoryProfile {
-            offering_type: "Marketplace.Slurm".into(),
+            offering_type: "Marketplace.Script".into(),
             plan_name: "Daily".into(),
             plan_unit: Some(BillingUnit::Day),
         },
@@ -793,7 +793,7 @@ async fn the_category_profile_sets_type_and_plan_and_an_uninstalled_type_is_refu
         "{outcomes:?}"
     );
     let o = w.the_waldur_offering(&id).await;
-    assert_eq!(o.offering_type.as_deref(), Some("Marketplace.Slurm"));
+    assert_eq!(o.offering_type.as_deref(), Some("Marketplace.Script"));
     assert_eq!(o.plans.len(), 1);
     assert_eq!(o.plans[0].name.as_deref(), Some("Daily"));
     assert_eq!(o.plans[0].unit.as_ref().map(|u| u.as_str()), Some("day"));

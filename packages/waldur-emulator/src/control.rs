@@ -660,6 +660,10 @@ impl EmulatorState {
         self.shared.store().slurm_jobs.len()
     }
 
+    pub fn offering_count(&self) -> usize {
+        self.shared.store().offerings.len()
+    }
+
     pub fn order_count(&self) -> usize {
         self.shared.store().orders.len()
     }

@@ -90,6 +90,16 @@ wire_enum!(CoreState {
     Erred => "ERRED",
 });
 
+/// The built-in components of a plugin's offering type, which allow no
+/// others (waldur-mastermind `marketplace_slurm/apps.py` registers
+/// `cpu`, `gpu`, `ram` for `Marketplace.Slurm`).
+pub fn builtin_components(offering_type: &str) -> Option<&'static [&'static str]> {
+    match offering_type {
+        "Marketplace.Slurm" => Some(&["cpu", "gpu", "ram"]),
+        _ => None,
+    }
+}
+
 /// Offering types whose orders the provider's agent finishes by hand
 /// (`set_state_done`), per ENDPOINTS.md section 3.
 pub const AGENT_DRIVEN_TYPES: &[&str] = &[

@@ -454,7 +454,7 @@ async fn limits_respect_the_component_bounds() {
         .created_offering(json!({"components": [
             {"billing_type": "limit", "type": "ram", "name": "RAM",
              "min_value": 2, "max_value": 100},
-            {"billing_type": "limit", "type": "nodes", "name": "Nodes",
+            {"billing_type": "limit", "type": "cpu", "name": "CPU",
              "max_available_limit": 10},
         ]}))
         .await;
@@ -469,9 +469,9 @@ async fn limits_respect_the_component_bounds() {
             "The limit 1 value cannot be less than 2.",
         ),
         (
-            json!({"nodes": 10}),
-            "Requested nodes cannot be provisioned due to offering safety limit. \
-             You can allocate up to 0 of nodes.",
+            json!({"cpu": 10}),
+            "Requested cpu cannot be provisioned due to offering safety limit. \
+             You can allocate up to 0 of cpu.",
         ),
     ];
     for (limits, message) in cases {
@@ -491,7 +491,7 @@ async fn limits_respect_the_component_bounds() {
             PROVIDER,
             uuid,
             &w.provider_project,
-            json!({"limits": {"ram": 100, "nodes": 9}}),
+            json!({"limits": {"ram": 100, "cpu": 9}}),
         )
         .await;
     assert_eq!(status, 201);
@@ -582,6 +582,59 @@ async fn a_consent_to_the_terms_counts_for_its_user_only() {
         .order(PROVIDER, &offering.uuid, &w.provider_project, json!({}))
         .await;
     assert_eq!(status, 201, "the consent stands for the flag");
+}
+
+/// serializers.py `OfferingCreateSerializer._validate_plans`: a plugin
+/// with built-in components (`Marketplace.Slurm`: cpu, gpu, ram) takes no
+/// others; `Marketplace.Basic` has none and takes any.
+#[tokio::test]
+async fn a_plugin_with_built_in_components_takes_no_others() {
+    let w = World::start().await;
+    let component = |kind: &str| json!({"type": kind, "name": kind, "measured_unit": "h", "billing_type": "usage"});
+    let body = |offering_type: &str, kinds: &[&str]| {
+        json!({
+            "name": "Cluster",
+            "type": offering_type,
+            "category": w.category.url,
+            "customer": w.provider.url,
+            "components": kinds.iter().map(|k| component(k)).collect::<Vec<_>>(),
+        })
+    };
+    let offerings = "marketplace-provider-offerings/";
+    let before = w.emulator.state.offering_count();
+    assert_eq!(
+        w.post(
+            PROVIDER,
+            offerings,
+            body("Marketplace.Slurm", &["cpu", "ve-quantity"])
+        )
+        .await,
+        (
+            400,
+            json!({"components": ["Extra components are not allowed."]})
+        )
+    );
+    assert_eq!(w.emulator.state.offering_count(), before);
+    assert_eq!(
+        w.post(
+            PROVIDER,
+            offerings,
+            body("Marketplace.Slurm", &["cpu", "ram"])
+        )
+        .await
+        .0,
+        201
+    );
+    assert_eq!(
+        w.post(
+            PROVIDER,
+            offerings,
+            body("Marketplace.Basic", &["cpu", "ve-quantity"])
+        )
+        .await
+        .0,
+        201
+    );
 }
 
 /// Terms of service set through the API count as well.

@@ -123,7 +123,19 @@ pub enum MappingError {
     UnknownDenom(String),
     #[error("price component type {0:?} is longer than Waldur's 50 characters")]
     ComponentTypeTooLong(String),
+    #[error("Waldur offering type {offering_type} has built-in components ({builtin}) and refuses the chain offering's components ({theirs}): map this category to a type without built-in components, e.g. Marketplace.Basic (`waldur_category_profiles`)")]
+    BuiltInComponents {
+        offering_type: String,
+        builtin: String,
+        theirs: String,
+    },
 }
+
+/// Offering types whose plugin registers built-in components and refuses
+/// any other ("Extra components are not allowed.", waldur-mastermind
+/// `marketplace/serializers.py` `_validate_plans`; the list from
+/// `marketplace_slurm/apps.py`).
+const BUILT_IN_COMPONENTS: &[(&str, &[&str])] = &[("Marketplace.Slurm", &["cpu", "gpu", "ram"])];
 
 /// How chain offerings become Waldur offerings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,15 +204,34 @@ impl Mapping {
         attributes.insert("require_mfa".into(), o.require_mfa_for_orders.into());
         attributes.insert("tags".into(), o.tags.clone().into());
         attributes.insert("regions".into(), o.regions.clone().into());
+        let offering_type = self.profile(o.category).offering_type;
+        let components = components(&o.pricing)?;
+        if let Some((_, builtin)) = BUILT_IN_COMPONENTS
+            .iter()
+            .find(|(kind, _)| *kind == offering_type)
+        {
+            let extra: Vec<&str> = components
+                .iter()
+                .map(|c| c.component_type.as_str())
+                .filter(|t| !builtin.contains(t))
+                .collect();
+            if !extra.is_empty() {
+                return Err(MappingError::BuiltInComponents {
+                    offering_type,
+                    builtin: builtin.join(", "),
+                    theirs: extra.join(", "),
+                });
+            }
+        }
         Ok(ExportedOffering {
             backend_id: chain.id.clone(),
             name: truncate(&o.name, NAME_MAX_CHARS),
             description: o.description.clone(),
-            offering_type: self.profile(o.category).offering_type,
+            offering_type,
             category_uuid,
             state: o.state.waldur_state().to_string(),
             attributes,
-            components: components(&o.pricing)?,
+            components,
         })
     }
 
@@ -604,15 +635,31 @@ mod tests {
     }
 
     #[test]
+    fn a_type_with_built_in_components_is_refused_naming_them() {
+        let mut m = mapping();
+        m.profiles =
+            Mapping::profiles_from_json(r#"{"compute": {"type": "Marketplace.Slurm"}}"#).unwrap();
+        let error = m.export(&chain_offering()).unwrap_err();
+        assert!(
+            matches!(&error, MappingError::BuiltInComponents { offering_type, builtin, theirs }
+                if offering_type == "Marketplace.Slurm"
+                    && builtin == "cpu, gpu, ram"
+                    && theirs.contains("ve-quantity")),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("waldur_category_profiles"));
+    }
+
+    #[test]
     fn a_category_profile_sets_type_and_plan() {
         let mut m = mapping();
         m.profiles = Mapping::profiles_from_json(
-            r#"{"compute": {"type": "Marketplace.Slurm", "plan_name": "Per month", "plan_unit": "month"},
+            r#"{"compute": {"type": "Marketplace.Script", "plan_name": "Per month", "plan_unit": "month"},
                 "hpc": {}}"#,
         )
         .unwrap();
         let e = m.export(&chain_offering()).unwrap();
-        assert_eq!(e.offering_type, "Marketplace.Slurm");
+        assert_eq!(e.offering_type, "Marketplace.Script");
         let plan = m.plan(&chain_offering()).unwrap().unwrap();
         assert_eq!(plan.name, "Per month");
         assert_eq!(plan.unit, Some(BillingUnit::Month));

@@ -93,6 +93,20 @@ pub async fn create(
         parse_component(item, new_uuid())
     })?;
     ensure_unique_types(&components)?;
+    // serializers.py `OfferingCreateSerializer._validate_plans`: a plugin
+    // with built-in components takes no others (a dict raised in
+    // `validate`, so keyed by the field).
+    if let Some(builtin) = crate::model::builtin_components(&offering_type) {
+        if components
+            .iter()
+            .any(|c| !builtin.contains(&c.component_type.as_str()))
+        {
+            return Err(ApiError::field(
+                "components",
+                "Extra components are not allowed.",
+            ));
+        }
+    }
     let plans = parse_list(&body, "plans", parse_plan)?;
     // serializers.py `OfferingCreateSerializer.validate_plans`, a field
     // validator raising a dict: DRF nests it under the field.
