@@ -102,23 +102,28 @@ pub fn int_map(body: &Body, field: &str) -> ApiResult<std::collections::BTreeMap
     }
 }
 
+/// A hyperlinked field's text; `None` when absent or null.
+fn link_text<'a>(body: &'a Body, field: &str) -> ApiResult<Option<&'a str>> {
+    match body.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(link)) => Ok(Some(link)),
+        Some(other) => Err(ApiError::field(
+            field,
+            format!(
+                "Incorrect type. Expected URL string, received {}.",
+                json_type(other)
+            ),
+        )),
+    }
+}
+
 /// Reads a hyperlinked relation and returns the UUID it points to.
 ///
 /// The link must name one of `collections` (relative to the API root,
 /// e.g. `projects/`); both absolute URLs and `/api/...` paths are taken.
 pub fn hyperlink(body: &Body, field: &str, collections: &[&str]) -> ApiResult<Option<String>> {
-    let link = match body.get(field) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(link)) => link,
-        Some(other) => {
-            return Err(ApiError::field(
-                field,
-                format!(
-                    "Incorrect type. Expected URL string, received {}.",
-                    json_type(other)
-                ),
-            ))
-        }
+    let Some(link) = link_text(body, field)? else {
+        return Ok(None);
     };
     uuid_in_link(link, collections)
         .map(Some)
@@ -131,18 +136,8 @@ pub fn hyperlink(body: &Body, field: &str, collections: &[&str]) -> ApiResult<Op
 /// `marketplace-public-offerings/<offering_uuid>/plans/<plan_uuid>/`. DRF
 /// looks the plan up by `plan_uuid` alone; the plan's UUID is returned.
 pub fn public_plan_hyperlink(body: &Body, field: &str) -> ApiResult<Option<String>> {
-    let link = match body.get(field) {
-        None | Some(Value::Null) => return Ok(None),
-        Some(Value::String(link)) => link,
-        Some(other) => {
-            return Err(ApiError::field(
-                field,
-                format!(
-                    "Incorrect type. Expected URL string, received {}.",
-                    json_type(other)
-                ),
-            ))
-        }
+    let Some(link) = link_text(body, field)? else {
+        return Ok(None);
     };
     let incorrect = || ApiError::field(field, "Invalid hyperlink - Incorrect URL match.");
     let path = api_path(link).ok_or_else(incorrect)?;
