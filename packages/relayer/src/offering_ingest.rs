@@ -188,13 +188,7 @@ impl OfferingIngest {
             let bytes = serde_json::to_vec(&payload).map_err(fail)?;
             let checksum = hex::encode(Sha256::digest(&bytes));
             let key = format!("{SENT}{uuid}");
-            let known: Option<SentVersion> = self
-                .store
-                .states_with_prefix::<SentVersion>(&key)
-                .map_err(fail)?
-                .into_iter()
-                .find(|(k, _)| *k == key)
-                .map(|(_, v)| v);
+            let known: Option<SentVersion> = self.store.state(&key).map_err(fail)?;
             if known.as_ref().map(|k| k.checksum.as_str()) == Some(checksum.as_str()) {
                 continue;
             }

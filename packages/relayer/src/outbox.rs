@@ -468,6 +468,18 @@ impl Outbox {
         Ok(())
     }
 
+    /// The state value stored under exactly `key`, if any.
+    pub fn state<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Result<Option<T>, OutboxError> {
+        let tx = self.db.begin_read()?;
+        let table = tx.open_table(STATE)?;
+        let Some(value) = table.get(key)? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(value.value())
+            .map(Some)
+            .map_err(|e| OutboxError::Corrupt(key.to_string(), e.to_string()))
+    }
+
     /// Every state value whose key starts with `prefix`, in key order.
     pub fn states_with_prefix<T: for<'de> Deserialize<'de>>(
         &self,
@@ -637,5 +649,9 @@ mod tests {
             tracked,
             vec![("track:a".to_string(), 3), ("track:b".to_string(), 2)]
         );
+        // One key exactly: a longer key it prefixes is another value.
+        outbox.save_state("track:ab", &7u64).unwrap();
+        assert_eq!(outbox.state::<u64>("track:a").unwrap(), Some(3));
+        assert_eq!(outbox.state::<u64>("track:").unwrap(), None);
     }
 }

@@ -288,13 +288,9 @@ impl WaldurAdapter {
 
     /// The stored usage mark of `key`, if any.
     fn load_usage_mark(&self, key: &str) -> Result<Option<UsageMark>, WaldurError> {
-        Ok(self
-            .store
-            .states_with_prefix::<UsageMark>(key)
-            .map_err(|e| WaldurError::Api(e.to_string()))?
-            .into_iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, mark)| mark))
+        self.store
+            .state::<UsageMark>(key)
+            .map_err(|e| WaldurError::Api(e.to_string()))
     }
 
     /// The usage mark of a (resource, component) the store holds nothing
@@ -899,10 +895,9 @@ impl WaldurPort for WaldurAdapter {
             let key = format!("{TRACK}{allocation_id}");
             let stored_terminated = self
                 .store
-                .states_with_prefix::<Tracked>(&key)
+                .state::<Tracked>(&key)
                 .map_err(|e| WaldurError::Api(e.to_string()))?
-                .into_iter()
-                .any(|(k, t)| k == key && t.last_state == Some(ResourceState::Terminated));
+                .is_some_and(|t| t.last_state == Some(ResourceState::Terminated));
             if !stored_terminated {
                 continue;
             }

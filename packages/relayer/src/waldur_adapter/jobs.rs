@@ -49,13 +49,7 @@ fn store_error(e: impl std::fmt::Display) -> WaldurError {
 impl WaldurAdapter {
     fn load_job(&self, job_id: &str) -> Result<Option<TrackedJob>, WaldurError> {
         let key = format!("{HPC_JOB}{job_id}");
-        Ok(self
-            .store
-            .states_with_prefix::<TrackedJob>(&key)
-            .map_err(store_error)?
-            .into_iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, t)| t))
+        self.store.state::<TrackedJob>(&key).map_err(store_error)
     }
 
     fn save_job(&self, job_id: &str, job: &TrackedJob) -> Result<(), WaldurError> {
