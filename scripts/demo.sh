@@ -11,6 +11,11 @@
 #                                  signed transactions of the test accounts, and
 #                                  `ve-relayer run` and `waldur-emulator` as processes
 #
+# Set-up is part of the command: the default needs only cargo (the contracts
+# run natively in cw-multi-test); --chain wasmd first runs
+# scripts/install-tools.sh (wasm target, wasm-opt, wasmd; version checks
+# only when installed) and builds the wasm artifacts.
+#
 # (The contracts as optimised wasm in the real VM: after scripts/build-wasm.sh,
 # `cargo run -p ve-vm-tests --bin ve-demo`.)
 set -euo pipefail
