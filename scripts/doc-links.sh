@@ -2,9 +2,10 @@
 # Fails when a markdown file of the repository points at a file that is not
 # in it, so the docs never send a newcomer to something that was moved or
 # removed. Checked in every git-tracked *.md:
-#   - relative links [text](path) and [text](path#anchor), resolved from
-#     the markdown file's directory (web links, mailto: and #anchors are
-#     not checked);
+#   - relative links [text](path), [text](path#anchor) and [text](#anchor),
+#     resolved from the markdown file's directory; an anchor must be the
+#     GitHub slug of a heading of the target (web links and mailto: are not
+#     checked);
 #   - backticked repository paths outside code fences, e.g.
 #     `scripts/test.sh` or `packages/relayer/src/engine.rs`: every word of
 #     an inline code span that starts with a top-level directory of the
@@ -19,7 +20,13 @@ cd "$(dirname "$0")/.."
 ROOTS='contracts|packages|tests|scripts|bench|schema|devnet|docs|\.ci'
 
 missing=0
-report() { echo "$1: $2 does not exist" >&2; missing=$((missing + 1)); }
+# GitHub's heading anchors of a markdown file: lower case, punctuation
+# dropped, spaces as hyphens.
+slugs() {
+  awk '/^[[:space:]]*```/ { fenced = !fenced; next } !fenced && /^#+ / { sub(/^#+ +/, ""); print }' "$1" |
+    tr '[:upper:]' '[:lower:]' | sed -E 's/[^a-z0-9 _-]//g; s/ /-/g'
+}
+report() { echo "$1: $2" >&2; missing=$((missing + 1)); }
 
 while IFS= read -r md; do
   dir=$(dirname "$md")
@@ -33,12 +40,21 @@ while IFS= read -r md; do
     target=${hit#*:}
     target=${target#*](}
     target=${target%)}
-    target=${target%%#*}
     target=${target%% *}
     case "$target" in
-      '' | http://* | https://* | mailto:*) continue ;;
+      http://* | https://* | mailto:*) continue ;;
     esac
-    [ -e "$dir/$target" ] || report "$md:$line" "link $target"
+    anchor=
+    [[ "$target" == *"#"* ]] && anchor=${target#*#}
+    file=${target%%#*}
+    path=$md
+    if [ -n "$file" ]; then
+      path="$dir/$file"
+      [ -e "$path" ] || { report "$md:$line" "link $target: no such file"; continue; }
+    fi
+    if [ -n "$anchor" ] && [ -f "$path" ] && ! slugs "$path" | grep -qxF -- "$anchor"; then
+      report "$md:$line" "link $target: no such heading"
+    fi
   done < <(printf '%s\n' "$body" | grep -oE '^[0-9]+:|\]\([^)[:space:]]+( "[^"]*")?\)' |
     awk '/^[0-9]+:$/ { n = $0; next } { print n $0 }')
 
@@ -53,14 +69,14 @@ while IFS= read -r md; do
       word=${word%[,.;:)]}
       [[ "$word" =~ ^($ROOTS)/ ]] || continue
       [[ "$word" =~ [\<\>\{\}\*…\$] ]] && continue
-      [ -e "$word" ] || report "$md:$line" "path $word"
+      [ -e "$word" ] || report "$md:$line" "path $word: no such file"
     done
   done < <(printf '%s\n' "$body" | grep -oE '^[0-9]+:|`[^`]+`' |
     awk '/^[0-9]+:$/ { n = $0; next } { print n $0 }')
 done < <(git ls-files '*.md')
 
 if [ "$missing" -gt 0 ]; then
-  echo "doc-links: $missing reference(s) to files that are not in the repository" >&2
+  echo "doc-links: $missing reference(s) to files or headings that are not in the repository" >&2
   exit 1
 fi
 echo "doc-links: every relative link and backticked path exists"
