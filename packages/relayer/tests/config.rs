@@ -283,14 +283,14 @@ fn the_rpc_chain_takes_its_table_through() {
 /// The operator guide's example is what an operator copies: it must parse,
 /// and its `[rpc]` table must be a valid RPC client configuration.
 #[test]
-fn the_readme_example_config_is_valid() {
-    let readme = include_str!("../../../README.md");
-    let start = readme
+fn the_operator_guide_example_config_is_valid() {
+    let guide = include_str!("../../../docs/operator-guide.md");
+    let start = guide
         .find("```toml\n# relayer.toml")
-        .expect("example in README")
+        .expect("example in the operator guide")
         + 8;
-    let end = start + readme[start..].find("```").expect("end of example");
-    let file = FileConfig::parse(&readme[start..end]).expect("README example parses");
+    let end = start + guide[start..].find("```").expect("end of example");
+    let file = FileConfig::parse(&guide[start..end]).expect("operator guide example parses");
     assert_eq!(file.chain.as_deref(), Some("rpc"));
     let rpc = ve_relayer::config::RpcSettings {
         node: file.node.clone().expect("node"),

@@ -104,7 +104,7 @@ fn vector(c: &Case) -> Value {
 
 fn all() -> Value {
     json!({
-        "layout": "virtengine:waldur-callback signing bytes, version 1 (see README)",
+        "layout": "virtengine:waldur-callback signing bytes, version 1 (see contracts/waldur-callback/README.md)",
         "signature": "ed25519 (RFC 8032) over the signing bytes; the seed is the 32-byte private key",
         "vectors": CASES.iter().map(vector).collect::<Vec<_>>(),
     })
@@ -174,7 +174,7 @@ fn proof_vector(name: &str, seed: u8, key_id: &str) -> Value {
 
 fn all_proofs() -> Value {
     json!({
-        "layout": "virtengine:waldur-callback:key-proof bytes, version 1 (see README)",
+        "layout": "virtengine:waldur-callback:key-proof bytes, version 1 (see contracts/waldur-callback/README.md)",
         "signature": "ed25519 (RFC 8032) by the key being registered over the proof bytes (the public key is their last 32 bytes); sent as `proof` of register_signer / rotate_signer",
         "vectors": [
             proof_vector("register waldur-bridge-signer-01", 1, "waldur-bridge-signer-01"),
