@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cosmwasm_std::{coin, to_json_vec, Addr, Binary, Coin, StdResult, Timestamp, Uint128};
+use cosmwasm_std::{coin, Addr, Binary, Coin, StdResult, Timestamp, Uint128};
 use cw_multi_test::{App, AppResponse, Executor};
 use ed25519_zebra::SigningKey;
 use serde::de::DeserializeOwned;
@@ -802,20 +802,8 @@ impl World {
     ) -> SignedCallback {
         self.counter += 1;
         let now = self.now();
-        SignedCallback {
-            provider: provider.to_string(),
-            signer_key_id: "k1".into(),
-            callback_id: format!("cb-{}", self.counter),
-            action_type: action,
-            waldur_id: "550e8400-e29b-41d4-a716-446655440003".into(),
-            entity_type: action.entity_type(),
-            entity_id: entity_id.into(),
-            nonce: format!("nonce-{:08}", self.counter),
-            timestamp: now,
-            expires_at: now + 600,
-            payload: Binary::from(to_json_vec(payload).unwrap()),
-            signature: Binary::default(),
-        }
+        ve_testing::signing::draft_callback(provider, action, entity_id, payload, self.counter, now)
+            .unwrap()
     }
 
     /// Signs for this deployment (its chain id and contract address).
