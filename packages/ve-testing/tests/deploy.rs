@@ -74,3 +74,31 @@ fn the_typed_contract_error_is_found_in_the_text() {
     let err = "kind: Other, error: escrow e1 already exists";
     assert_contract_error(err, &settlement::ContractError::EscrowExists("e1".into()));
 }
+
+/// The relayer's embedded chain (`packages/relayer/src/chain/embedded.rs`)
+/// as this crate deploys it: the admin arbitrates and takes a 2.5% platform
+/// fee, usage is acknowledged within an hour, funded accounts hold
+/// START_BALANCE uvirt.
+#[test]
+fn the_relayers_embedded_chain_deploys_from_a_config() {
+    let mut app = new_app();
+    let admin = addr("admin");
+    fund_all(&mut app, &[&addr("provider"), &addr("customer")], &[DENOM]).unwrap();
+    let mut config = DeployConfig::new(&admin);
+    config.settlement.fee_shares = vec![settlement::msg::FeeShareInput {
+        name: "platform".into(),
+        recipient: admin.to_string(),
+        bps: 250,
+    }];
+    config.settlement.ack_window_seconds = Some(3_600);
+    let c = deploy(&mut app, config).unwrap();
+
+    let settlement = config_of(&app, &c.settlement);
+    assert_eq!(settlement["arbiter"], admin.as_str());
+    assert_eq!(settlement["ack_window_seconds"], 3_600);
+    assert_eq!(settlement["fee_shares"][0]["bps"], 250);
+    assert_eq!(
+        balance(&app, &addr("customer"), DENOM).unwrap(),
+        START_BALANCE
+    );
+}
