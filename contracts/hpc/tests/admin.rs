@@ -224,7 +224,7 @@ fn a_new_settlement_contract_applies_to_new_jobs_only() {
 
     // A second settlement contract that trusts this hpc contract.
     let admin = s.admin.clone();
-    let code = s.app.store_code(settlement_code());
+    let code = s.app.store_code(settlement_contract());
     let second = s
         .app
         .instantiate_contract(
@@ -289,13 +289,13 @@ fn migrate_keeps_state_and_refuses_foreign_or_newer_contracts() {
     assert_eq!(s.job_state(&job).state, JobState::Pending);
 
     // A contract stored under another name cannot be migrated into ours.
-    let foreign_code = s.app.store_code(ve_cw::multitest::foreign_contract());
+    let foreign_code = s.app.store_code(ve_testing::foreign_contract());
     let foreign = s
         .app
         .instantiate_contract(
             foreign_code,
             admin.clone(),
-            &ve_cw::multitest::ForeignContract {
+            &ve_testing::ForeignContract {
                 contract: "crates.io:cw20-base".into(),
                 version: "9.0.0".into(),
             },

@@ -343,7 +343,7 @@ fn state_changes_are_authorised() {
     assert_eq!(attrs["provider"], provider.to_string());
     // Name, region and nodes stay on cluster_registered / cluster_updated.
     assert_eq!(
-        ve_cw::multitest::attribute_keys(&attrs),
+        ve_testing::attribute_keys(&attrs),
         [
             "_contract_address",
             "cluster_id",

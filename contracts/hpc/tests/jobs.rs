@@ -444,7 +444,7 @@ fn cancel_before_running_refunds_everything() {
     // nothing fixed at job_submitted.
     assert_eq!(attrs["provider"], provider.to_string());
     assert_eq!(
-        ve_cw::multitest::attribute_keys(&attrs),
+        ve_testing::attribute_keys(&attrs),
         [
             "_contract_address",
             "escrow",

@@ -174,13 +174,13 @@ fn migrate_keeps_state_and_refuses_foreign_or_newer_contracts() {
     assert_eq!(o.offering.pricing.base_price, Uint128::new(50_000));
 
     // A contract stored under another name cannot be migrated into ours.
-    let foreign_code = s.app.store_code(ve_cw::multitest::foreign_contract());
+    let foreign_code = s.app.store_code(ve_testing::foreign_contract());
     let foreign = s
         .app
         .instantiate_contract(
             foreign_code,
             admin.clone(),
-            &ve_cw::multitest::ForeignContract {
+            &ve_testing::ForeignContract {
                 contract: "crates.io:cw20-base".into(),
                 version: "9.0.0".into(),
             },

@@ -224,7 +224,7 @@ fn terminate_by_either_party_only() {
     assert_eq!(attrs["allocation_id"], id);
     assert_eq!(attrs["provider"], provider.to_string());
     assert_eq!(
-        ve_cw::multitest::attribute_keys(&attrs),
+        ve_testing::attribute_keys(&attrs),
         [
             "_contract_address",
             "allocation_id",

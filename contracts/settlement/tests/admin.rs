@@ -88,7 +88,7 @@ fn config_updates_are_admin_only_and_validated() {
 fn instantiate_is_validated_and_migrate_follows_cw2() {
     let mut s = Suite::new();
     let admin = s.admin.clone();
-    let code_id = s.app.store_code(settlement_code());
+    let code_id = s.app.store_code(settlement_contract());
     let base = InstantiateMsg {
         admin: None,
         arbiter: admin.to_string(),
@@ -131,13 +131,13 @@ fn instantiate_is_validated_and_migrate_follows_cw2() {
     s.app
         .migrate_contract(admin.clone(), contract.clone(), &MigrateMsg {}, code_id)
         .unwrap();
-    let other_code = s.app.store_code(ve_cw::multitest::foreign_contract());
+    let other_code = s.app.store_code(ve_testing::foreign_contract());
     let other = s
         .app
         .instantiate_contract(
             other_code,
             admin.clone(),
-            &ve_cw::multitest::ForeignContract {
+            &ve_testing::ForeignContract {
                 contract: "crates.io:other".into(),
                 version: "1.0.0".into(),
             },

@@ -531,7 +531,7 @@ fn disputes_hold_payouts_until_the_arbiter_decides() {
     // State changes carry what changed; the parties and the denom stay on
     // escrow_created, the record's fields on usage_recorded.
     assert_eq!(
-        ve_cw::multitest::attribute_keys(&changed),
+        ve_testing::attribute_keys(&changed),
         [
             "_contract_address",
             "balance",
@@ -546,7 +546,7 @@ fn disputes_hold_payouts_until_the_arbiter_decides() {
     assert_eq!(disputed["record_id"], r1.to_string());
     assert_eq!(disputed["state"], "disputed");
     assert_eq!(
-        ve_cw::multitest::attribute_keys(&disputed),
+        ve_testing::attribute_keys(&disputed),
         ["_contract_address", "escrow_id", "record_id", "state"]
     );
     s.exec(&customer, &dispute(r2), &[]).unwrap();

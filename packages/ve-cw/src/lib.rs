@@ -5,8 +5,6 @@
 
 pub mod entry;
 pub mod json_out;
-#[cfg(feature = "multitest")]
-pub mod multitest;
 pub mod store;
 pub mod validate;
 

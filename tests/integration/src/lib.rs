@@ -5,33 +5,13 @@ pub mod world;
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{coin, Addr, Coin, Empty, StdResult, Uint128};
-use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
+use cosmwasm_std::{coin, Addr, Coin, StdResult, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
 use serde::de::DeserializeOwned;
 
-pub const DENOM: &str = "uvirt";
-pub const START_BALANCE: u128 = 1_000_000_000_000;
+pub use ve_testing::{DENOM, START_BALANCE};
 /// 2.5% platform fee in the deployed settlement.
 pub const PLATFORM_BPS: u16 = 250;
-
-pub fn marketplace_code() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            marketplace::contract::execute,
-            marketplace::contract::instantiate,
-            marketplace::contract::query,
-        )
-        .with_reply(marketplace::contract::reply),
-    )
-}
-
-pub fn settlement_code() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        settlement::contract::execute,
-        settlement::contract::instantiate,
-        settlement::contract::query,
-    ))
-}
 
 pub struct Chain {
     pub app: App,
@@ -56,71 +36,52 @@ impl Chain {
     /// Deploys settlement, then the marketplace pointing at it, then tells
     /// settlement which marketplace to trust.
     pub fn new() -> Self {
-        let mut app = AppBuilder::new().build(|_, _, _| {});
-        let api = *app.api();
+        let mut app = ve_testing::new_app();
         let [admin, arbiter, treasury, provider, customer, callback] = [
             "admin", "arbiter", "treasury", "provider", "customer", "callback",
         ]
-        .map(|n| api.addr_make(n));
-        app.init_modules(|router, _, storage| {
-            for who in [&admin, &provider, &customer] {
-                router
-                    .bank
-                    .init_balance(storage, who, vec![coin(START_BALANCE, DENOM)])
-                    .unwrap();
-            }
-        });
-        let settlement_id = app.store_code(settlement_code());
-        let marketplace_id = app.store_code(marketplace_code());
-        let settlement = app
-            .instantiate_contract(
-                settlement_id,
-                admin.clone(),
-                &settlement::msg::InstantiateMsg {
-                    admin: None,
-                    arbiter: arbiter.to_string(),
-                    marketplace: None,
-                    hpc: None,
-                    callback_contract: Some(callback.to_string()),
-                    fee_shares: vec![settlement::msg::FeeShareInput {
-                        name: "platform".into(),
-                        recipient: treasury.to_string(),
-                        bps: PLATFORM_BPS,
-                    }],
-                    ack_window_seconds: Some(86_400),
-                },
-                &[],
-                "settlement",
-                Some(admin.to_string()),
-            )
-            .unwrap();
-        let marketplace = app
-            .instantiate_contract(
-                marketplace_id,
-                admin.clone(),
-                &marketplace::msg::InstantiateMsg {
-                    admin: None,
-                    callback_contract: Some(callback.to_string()),
-                    default_bid_ttl_seconds: None,
-                    max_bid_ttl_seconds: None,
-                    max_bids_per_order: None,
-                    settlement_contract: Some(settlement.to_string()),
-                    escrow_expiry_seconds: None,
-                },
-                &[],
-                "marketplace",
-                Some(admin.to_string()),
-            )
-            .unwrap();
-        let wire = settlement::msg::ExecuteMsg::UpdateConfig {
-            admin: None,
-            arbiter: None,
-            marketplace: Some(marketplace.to_string()),
-            hpc: None,
-            callback_contract: None,
-            fee_shares: None,
-            ack_window_seconds: None,
-        };
+        .map(ve_testing::addr);
+        ve_testing::fund_all(&mut app, &[&admin, &provider, &customer], &[DENOM]).unwrap();
+        let settlement = ve_testing::instantiate(
+            &mut app,
+            ve_testing::settlement_contract(),
+            &admin,
+            &settlement::msg::InstantiateMsg {
+                admin: None,
+                arbiter: arbiter.to_string(),
+                marketplace: None,
+                hpc: None,
+                callback_contract: Some(callback.to_string()),
+                fee_shares: vec![settlement::msg::FeeShareInput {
+                    name: "platform".into(),
+                    recipient: treasury.to_string(),
+                    bps: PLATFORM_BPS,
+                }],
+                ack_window_seconds: Some(86_400),
+            },
+            "settlement",
+        )
+        .unwrap()
+        .address;
+        let marketplace = ve_testing::instantiate(
+            &mut app,
+            ve_testing::marketplace_contract(),
+            &admin,
+            &marketplace::msg::InstantiateMsg {
+                admin: None,
+                callback_contract: Some(callback.to_string()),
+                default_bid_ttl_seconds: None,
+                max_bid_ttl_seconds: None,
+                max_bids_per_order: None,
+                settlement_contract: Some(settlement.to_string()),
+                escrow_expiry_seconds: None,
+            },
+            "marketplace",
+        )
+        .unwrap()
+        .address;
+        // Settlement trusts this marketplace with order escrows.
+        let wire = serde_json::json!({"update_config": {"marketplace": marketplace}});
         app.execute_contract(admin.clone(), settlement.clone(), &wire, &[])
             .unwrap();
         Chain {
@@ -137,16 +98,11 @@ impl Chain {
     }
 
     pub fn balance(&self, who: &Addr) -> u128 {
-        Uint128::try_from(self.app.wrap().query_balance(who, DENOM).unwrap().amount)
-            .unwrap()
-            .u128()
+        ve_testing::balance(&self.app, who, DENOM).unwrap()
     }
 
     pub fn advance(&mut self, seconds: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(seconds);
-            b.height += seconds / 5 + 1;
-        });
+        ve_testing::advance(&mut self.app, seconds);
     }
 
     pub fn market(
@@ -193,7 +149,7 @@ impl Chain {
     }
 
     fn data_id(res: &AppResponse) -> String {
-        cosmwasm_std::from_json(res.data.as_ref().expect("data")).unwrap()
+        ve_testing::returned_data(res).unwrap()
     }
 
     /// An hourly offering at 50,000 per unit, ordered (2 units, max 60,000)

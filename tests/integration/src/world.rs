@@ -7,20 +7,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use cosmwasm_std::{coin, to_json_vec, Addr, Binary, Coin, Empty, StdResult, Timestamp, Uint128};
-use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
-use ed25519_zebra::{SigningKey, VerificationKey};
+use cosmwasm_std::{coin, Addr, Binary, Coin, StdResult, Timestamp, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
+use ed25519_zebra::SigningKey;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use ve_types::callback::{
-    key_proof_bytes, signing_bytes, AllocationStatePayload, CallbackFields, JobStatusPayload,
-    KeyProofFields, UsagePayload,
-};
+use ve_testing::DeployConfig;
+use ve_types::callback::{AllocationStatePayload, JobStatusPayload, UsagePayload};
 use ve_types::{ActionType, AllocationState, EscrowState, JobState};
 use waldur_callback::msg::{ExecuteMsg as CbMsg, SignedCallback};
 
-use crate::{marketplace_code, settlement_code, DENOM, START_BALANCE};
+use crate::DENOM;
+
+pub use ve_testing::signing::{key, public};
 
 /// A second denom every party holds (for wrong-denom payments).
 pub const OTHER_DENOM: &str = "uother";
@@ -35,35 +35,6 @@ pub const FEE_BPS: [u16; 2] = [250, 75];
 /// The hpc contract's price per node-hour in [`World::hpc_offering`].
 pub const NODE_HOUR: u128 = 1_000;
 
-pub fn hpc_code() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            hpc::contract::execute,
-            hpc::contract::instantiate,
-            hpc::contract::query,
-        )
-        .with_reply(hpc::contract::reply),
-    )
-}
-
-pub fn callback_code() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        waldur_callback::contract::execute,
-        waldur_callback::contract::instantiate,
-        waldur_callback::contract::query,
-    ))
-}
-
-/// A deterministic ed25519 key from a one-byte seed.
-pub fn key(seed: u8) -> SigningKey {
-    SigningKey::from([seed; 32])
-}
-
-pub fn public(key: &SigningKey) -> Binary {
-    let vk: VerificationKey = key.into();
-    Binary::from(<[u8; 32]>::from(vk).to_vec())
-}
-
 /// `key`'s proof of possession for its registration as `provider`'s
 /// `key_id` on the callback contract `contract` of chain `chain_id`.
 pub fn key_proof(
@@ -73,43 +44,17 @@ pub fn key_proof(
     provider: &str,
     key_id: &str,
 ) -> Binary {
-    let vk: VerificationKey = key.into();
-    let bytes = key_proof_bytes(&KeyProofFields {
-        chain_id,
-        contract,
-        provider,
-        key_id,
-        public_key: &vk.into(),
-    })
-    .unwrap();
-    Binary::from(<[u8; 64]>::from(key.sign(&bytes)).to_vec())
+    ve_testing::signing::key_proof(key, chain_id, contract, provider, key_id).unwrap()
 }
 
 /// Signs `cb` with `key` for the callback contract `contract` on `chain_id`.
 pub fn sign_for(
-    mut cb: SignedCallback,
+    cb: SignedCallback,
     key: &SigningKey,
     chain_id: &str,
     contract: &str,
 ) -> SignedCallback {
-    let bytes = signing_bytes(&CallbackFields {
-        chain_id,
-        contract,
-        provider: &cb.provider,
-        signer_key_id: &cb.signer_key_id,
-        callback_id: &cb.callback_id,
-        action: cb.action_type,
-        waldur_id: &cb.waldur_id,
-        entity_type: cb.entity_type,
-        entity_id: &cb.entity_id,
-        nonce: &cb.nonce,
-        timestamp: cb.timestamp,
-        expires_at: cb.expires_at,
-        payload: cb.payload.as_slice(),
-    })
-    .unwrap();
-    cb.signature = Binary::from(<[u8; 64]>::from(key.sign(&bytes)).to_vec());
-    cb
+    ve_testing::signing::sign_for(cb, key, chain_id, contract).unwrap()
 }
 
 /// What a refused call must leave untouched: every account's bank
@@ -151,7 +96,7 @@ impl Default for World {
 }
 
 fn data<T: DeserializeOwned>(res: &AppResponse) -> T {
-    cosmwasm_std::from_json(res.data.as_ref().expect("response data")).unwrap()
+    ve_testing::returned_data(res).unwrap()
 }
 
 impl World {
@@ -160,8 +105,7 @@ impl World {
     }
 
     pub fn with_ack_window(ack_window: u64) -> Self {
-        let mut app = AppBuilder::new().build(|_, _, _| {});
-        let api = *app.api();
+        let mut app = ve_testing::new_app();
         let [admin, arbiter, treasury, treasury2, provider, provider2, customer, customer2, stranger] =
             [
                 "admin",
@@ -174,141 +118,37 @@ impl World {
                 "customer2",
                 "stranger",
             ]
-            .map(|n| api.addr_make(n));
-        app.init_modules(|router, _, storage| {
-            for who in [&provider, &provider2, &customer, &customer2, &stranger] {
-                router
-                    .bank
-                    .init_balance(
-                        storage,
-                        who,
-                        vec![coin(START_BALANCE, DENOM), coin(START_BALANCE, OTHER_DENOM)],
-                    )
-                    .unwrap();
-            }
-        });
-        let cb_id = app.store_code(callback_code());
-        let m_id = app.store_code(marketplace_code());
-        let s_id = app.store_code(settlement_code());
-        let h_id = app.store_code(hpc_code());
-        let callback = app
-            .instantiate_contract(
-                cb_id,
-                admin.clone(),
-                &waldur_callback::msg::InstantiateMsg {
-                    admin: None,
-                    marketplace: None,
-                    settlement: None,
-                    hpc: None,
-                    max_validity_seconds: Some(WINDOW),
-                    max_clock_skew_seconds: Some(SKEW),
-                    max_payload_bytes: None,
-                    prune_batch: None,
-                },
-                &[],
-                "waldur-callback",
-                None,
-            )
-            .unwrap();
-        let settlement = app
-            .instantiate_contract(
-                s_id,
-                admin.clone(),
-                &settlement::msg::InstantiateMsg {
-                    admin: None,
-                    arbiter: arbiter.to_string(),
-                    marketplace: None,
-                    hpc: None,
-                    callback_contract: Some(callback.to_string()),
-                    fee_shares: vec![
-                        settlement::msg::FeeShareInput {
-                            name: "platform".into(),
-                            recipient: treasury.to_string(),
-                            bps: FEE_BPS[0],
-                        },
-                        settlement::msg::FeeShareInput {
-                            name: "network".into(),
-                            recipient: treasury2.to_string(),
-                            bps: FEE_BPS[1],
-                        },
-                    ],
-                    ack_window_seconds: Some(ack_window),
-                },
-                &[],
-                "settlement",
-                None,
-            )
-            .unwrap();
-        let marketplace = app
-            .instantiate_contract(
-                m_id,
-                admin.clone(),
-                &marketplace::msg::InstantiateMsg {
-                    admin: None,
-                    callback_contract: Some(callback.to_string()),
-                    default_bid_ttl_seconds: None,
-                    max_bid_ttl_seconds: None,
-                    max_bids_per_order: None,
-                    settlement_contract: Some(settlement.to_string()),
-                    escrow_expiry_seconds: None,
-                },
-                &[],
-                "marketplace",
-                None,
-            )
-            .unwrap();
-        let hpc = app
-            .instantiate_contract(
-                h_id,
-                admin.clone(),
-                &hpc::msg::InstantiateMsg {
-                    admin: None,
-                    settlement_contract: settlement.to_string(),
-                    callback_contract: Some(callback.to_string()),
-                    escrow_grace_seconds: None,
-                },
-                &[],
-                "hpc",
-                None,
-            )
-            .unwrap();
-        app.execute_contract(
-            admin.clone(),
-            settlement.clone(),
-            &settlement::msg::ExecuteMsg::UpdateConfig {
-                admin: None,
-                arbiter: None,
-                marketplace: Some(marketplace.to_string()),
-                hpc: Some(hpc.to_string()),
-                callback_contract: None,
-                fee_shares: None,
-                ack_window_seconds: None,
-            },
-            &[],
+            .map(ve_testing::addr);
+        ve_testing::fund_all(
+            &mut app,
+            &[&provider, &provider2, &customer, &customer2, &stranger],
+            &[DENOM, OTHER_DENOM],
         )
         .unwrap();
-        app.execute_contract(
-            admin.clone(),
-            callback.clone(),
-            &CbMsg::UpdateConfig {
-                admin: None,
-                marketplace: Some(marketplace.to_string()),
-                settlement: Some(settlement.to_string()),
-                hpc: Some(hpc.to_string()),
-                max_validity_seconds: None,
-                max_clock_skew_seconds: None,
-                max_payload_bytes: None,
-                prune_batch: None,
+        let mut config = DeployConfig::new(&admin);
+        config.callback.max_validity_seconds = Some(WINDOW);
+        config.callback.max_clock_skew_seconds = Some(SKEW);
+        config.settlement.arbiter = arbiter.to_string();
+        config.settlement.fee_shares = vec![
+            settlement::msg::FeeShareInput {
+                name: "platform".into(),
+                recipient: treasury.to_string(),
+                bps: FEE_BPS[0],
             },
-            &[],
-        )
-        .unwrap();
+            settlement::msg::FeeShareInput {
+                name: "network".into(),
+                recipient: treasury2.to_string(),
+                bps: FEE_BPS[1],
+            },
+        ];
+        config.settlement.ack_window_seconds = Some(ack_window);
+        let contracts = ve_testing::deploy(&mut app, config).unwrap();
         let mut world = World {
             app,
-            marketplace,
-            settlement,
-            hpc,
-            callback,
+            marketplace: contracts.marketplace,
+            settlement: contracts.settlement,
+            hpc: contracts.hpc,
+            callback: contracts.callback,
             admin,
             arbiter,
             treasury,
@@ -345,10 +185,7 @@ impl World {
     }
 
     pub fn advance(&mut self, seconds: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(seconds);
-            b.height += seconds / 5 + 1;
-        });
+        ve_testing::advance(&mut self.app, seconds);
     }
 
     /// Moves the block time to `unix_seconds` (never backwards).
@@ -432,14 +269,7 @@ impl World {
     }
 
     pub fn balance(&self, who: &Addr) -> u128 {
-        self.app
-            .wrap()
-            .query_balance(who, DENOM)
-            .unwrap()
-            .amount
-            .try_into()
-            .map(|v: Uint128| v.u128())
-            .unwrap()
+        ve_testing::balance(&self.app, who, DENOM).unwrap()
     }
 
     // ---- snapshots ----
@@ -972,20 +802,8 @@ impl World {
     ) -> SignedCallback {
         self.counter += 1;
         let now = self.now();
-        SignedCallback {
-            provider: provider.to_string(),
-            signer_key_id: "k1".into(),
-            callback_id: format!("cb-{}", self.counter),
-            action_type: action,
-            waldur_id: "550e8400-e29b-41d4-a716-446655440003".into(),
-            entity_type: action.entity_type(),
-            entity_id: entity_id.into(),
-            nonce: format!("nonce-{:08}", self.counter),
-            timestamp: now,
-            expires_at: now + 600,
-            payload: Binary::from(to_json_vec(payload).unwrap()),
-            signature: Binary::default(),
-        }
+        ve_testing::signing::draft_callback(provider, action, entity_id, payload, self.counter, now)
+            .unwrap()
     }
 
     /// Signs for this deployment (its chain id and contract address).

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{coin, Addr, Coin, Empty, StdResult, Uint128};
-use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
+use cosmwasm_std::{coin, Addr, Coin, StdResult, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
 use hpc::msg::{
     ClusterFields, ExecuteMsg, HpcOfferingFields, InstantiateMsg, JobResponse, QueryMsg,
 };
@@ -15,35 +15,19 @@ use settlement::msg::{
     EscrowResponse, FeeShareInput, InstantiateMsg as SettlementInstantiate,
     QueryMsg as SettlementQuery,
 };
+use ve_testing::Watch;
 use ve_types::JobState;
 
-pub const DENOM: &str = "uvirt";
+#[allow(unused_imports)] // each test binary uses a subset
+pub use ve_testing::{
+    count_events, event_attrs, has_attr, settlement_contract, DENOM, START_BALANCE,
+};
+
 pub const OTHER_DENOM: &str = "uatom";
-pub const START_BALANCE: u128 = 1_000_000_000_000;
 /// Price per node-hour of the default offering.
 pub const PRICE: u128 = 1_000;
 /// The settlement contract's platform fee in the suite.
 pub const FEE_BPS: u128 = 500;
-
-pub fn hpc_code() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            hpc::contract::execute,
-            hpc::contract::instantiate,
-            hpc::contract::query,
-        )
-        .with_reply(hpc::contract::reply)
-        .with_migrate(hpc::contract::migrate),
-    )
-}
-
-pub fn settlement_code() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        settlement::contract::execute,
-        settlement::contract::instantiate,
-        settlement::contract::query,
-    ))
-}
 
 pub struct Suite {
     pub app: App,
@@ -168,33 +152,29 @@ impl Suite {
         tweak: impl FnOnce(&mut InstantiateMsg),
         tweak_settlement: impl FnOnce(&mut SettlementInstantiate),
     ) -> Self {
-        let mut app = AppBuilder::new().build(|_, _, _| {});
-        let api = *app.api();
-        let admin = api.addr_make("admin");
-        let arbiter = api.addr_make("arbiter");
-        let platform = api.addr_make("platform");
-        let provider = api.addr_make("provider");
-        let provider2 = api.addr_make("provider2");
-        let customer = api.addr_make("customer");
-        let customer2 = api.addr_make("customer2");
-        let callback = api.addr_make("callback");
-        let stranger = api.addr_make("stranger");
-        app.init_modules(|router, _, storage| {
-            for who in [
+        let mut app = ve_testing::new_app();
+        let [admin, arbiter, platform, provider, provider2, customer, customer2, callback, stranger] =
+            [
+                "admin",
+                "arbiter",
+                "platform",
+                "provider",
+                "provider2",
+                "customer",
+                "customer2",
+                "callback",
+                "stranger",
+            ]
+            .map(ve_testing::addr);
+        ve_testing::fund_all(
+            &mut app,
+            &[
                 &admin, &provider, &provider2, &customer, &customer2, &stranger, &callback,
-            ] {
-                router
-                    .bank
-                    .init_balance(
-                        storage,
-                        who,
-                        vec![coin(START_BALANCE, DENOM), coin(START_BALANCE, OTHER_DENOM)],
-                    )
-                    .unwrap();
-            }
-        });
+            ],
+            &[DENOM, OTHER_DENOM],
+        )
+        .unwrap();
 
-        let settlement_code_id = app.store_code(settlement_code());
         let mut settlement_msg = SettlementInstantiate {
             admin: Some(admin.to_string()),
             arbiter: arbiter.to_string(),
@@ -209,18 +189,16 @@ impl Suite {
             ack_window_seconds: None,
         };
         tweak_settlement(&mut settlement_msg);
-        let settlement = app
-            .instantiate_contract(
-                settlement_code_id,
-                admin.clone(),
-                &settlement_msg,
-                &[],
-                "settlement",
-                Some(admin.to_string()),
-            )
-            .unwrap();
+        let settlement = ve_testing::instantiate(
+            &mut app,
+            settlement_contract(),
+            &admin,
+            &settlement_msg,
+            "settlement",
+        )
+        .unwrap()
+        .address;
 
-        let code_id = app.store_code(hpc_code());
         let mut msg = InstantiateMsg {
             admin: Some(admin.to_string()),
             settlement_contract: settlement.to_string(),
@@ -228,30 +206,16 @@ impl Suite {
             escrow_grace_seconds: None,
         };
         tweak(&mut msg);
-        let contract = app
-            .instantiate_contract(
-                code_id,
-                admin.clone(),
-                &msg,
-                &[],
-                "hpc",
-                Some(admin.to_string()),
-            )
-            .unwrap();
+        let hpc =
+            ve_testing::instantiate(&mut app, ve_testing::hpc_contract(), &admin, &msg, "hpc")
+                .unwrap();
+        let (code_id, contract) = (hpc.code_id, hpc.address);
 
         // The settlement contract trusts the hpc contract with job escrows.
         app.execute_contract(
             admin.clone(),
             settlement.clone(),
-            &settlement::msg::ExecuteMsg::UpdateConfig {
-                admin: None,
-                arbiter: None,
-                marketplace: None,
-                hpc: Some(contract.to_string()),
-                callback_contract: None,
-                fee_shares: None,
-                ack_window_seconds: None,
-            },
+            &serde_json::json!({"update_config": {"hpc": contract}}),
             &[],
         )
         .unwrap();
@@ -295,24 +259,10 @@ impl Suite {
     /// Executes a message that must fail; returns the error text and checks
     /// that neither contract's state nor the sender's balances changed.
     pub fn exec_fails(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> String {
-        let before = self.dump_state();
-        let balances = (
-            self.balance(sender, DENOM),
-            self.balance(sender, OTHER_DENOM),
-        );
-        let err = self
-            .exec(sender, msg, funds)
-            .expect_err("the message should have failed");
-        assert_eq!(before, self.dump_state(), "a failed message changed state");
-        assert_eq!(
-            balances,
-            (
-                self.balance(sender, DENOM),
-                self.balance(sender, OTHER_DENOM)
-            ),
-            "a failed message moved funds"
-        );
-        err_text(err)
+        let watch = Watch::storage_of(&[&self.contract, &self.settlement])
+            .with_balances(&[sender], &[DENOM, OTHER_DENOM]);
+        let contract = self.contract.clone();
+        ve_testing::exec_fails(&mut self.app, &watch, sender, &contract, msg, funds)
     }
 
     /// Every key/value of both contracts' storage.
@@ -333,9 +283,7 @@ impl Suite {
     }
 
     pub fn balance(&self, who: &Addr, denom: &str) -> u128 {
-        Uint128::try_from(self.app.wrap().query_balance(who, denom).unwrap().amount)
-            .unwrap()
-            .u128()
+        ve_testing::balance(&self.app, who, denom).unwrap()
     }
 
     pub fn now(&self) -> u64 {
@@ -343,15 +291,12 @@ impl Suite {
     }
 
     pub fn advance(&mut self, seconds: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(seconds);
-            b.height += seconds / 5 + 1;
-        });
+        ve_testing::advance(&mut self.app, seconds);
     }
 
     /// The ID a message returned in its data field.
     pub fn returned_id(res: &AppResponse) -> String {
-        cosmwasm_std::from_json(res.data.as_ref().expect("response data")).unwrap()
+        ve_testing::returned_data(res).unwrap()
     }
 
     pub fn register_cluster_as(&mut self, provider: &Addr, fields: ClusterFields) -> String {
@@ -483,33 +428,4 @@ impl Suite {
         assert_eq!(self.job_state(&id).state, state);
         id
     }
-}
-
-/// Attributes of the first event of type `wasm-<kind>`.
-pub fn event_attrs(res: &AppResponse, kind: &str) -> BTreeMap<String, String> {
-    let ty = format!("wasm-{kind}");
-    let event = res
-        .events
-        .iter()
-        .find(|e| e.ty == ty)
-        .unwrap_or_else(|| panic!("no {ty} event in {:?}", res.events));
-    event
-        .attributes
-        .iter()
-        .map(|a| (a.key.clone(), a.value.clone()))
-        .collect()
-}
-
-pub fn count_events(res: &AppResponse, kind: &str) -> usize {
-    let ty = format!("wasm-{kind}");
-    res.events.iter().filter(|e| e.ty == ty).count()
-}
-
-/// Whether any event carries `key=value`.
-pub fn has_attr(res: &AppResponse, key: &str, value: &str) -> bool {
-    res.events.iter().any(|e| {
-        e.attributes
-            .iter()
-            .any(|a| a.key == key && a.value == value)
-    })
 }

@@ -3,26 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{coin, Addr, Coin, Empty, StdResult, Uint128};
-use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
+use cosmwasm_std::{coin, Addr, Coin, StdResult, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
 use marketplace::msg::{ExecuteMsg, InstantiateMsg, OfferingFields, QueryMsg};
 use serde::de::DeserializeOwned;
+use ve_testing::{addr, Watch};
 use ve_types::{AllocationState, Category, Pricing, PricingModel};
 
-pub const DENOM: &str = "uvirt";
-pub const OTHER_DENOM: &str = "uatom";
-pub const START_BALANCE: u128 = 1_000_000_000_000;
+#[allow(unused_imports)] // each test binary uses a subset
+pub use ve_testing::{count_events, event_attrs, DENOM, START_BALANCE};
 
-pub fn marketplace_code() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            marketplace::contract::execute,
-            marketplace::contract::instantiate,
-            marketplace::contract::query,
-        )
-        .with_migrate(marketplace::contract::migrate),
-    )
-}
+pub const OTHER_DENOM: &str = "uatom";
 
 pub struct Suite {
     pub app: App,
@@ -84,30 +75,25 @@ impl Suite {
     }
 
     pub fn with_instantiate(tweak: impl FnOnce(&mut InstantiateMsg)) -> Self {
-        let mut app = AppBuilder::new().build(|_, _, _| {});
-        let api = *app.api();
-        let admin = api.addr_make("admin");
-        let provider = api.addr_make("provider");
-        let provider2 = api.addr_make("provider2");
-        let customer = api.addr_make("customer");
-        let customer2 = api.addr_make("customer2");
-        let callback = api.addr_make("callback");
-        let stranger = api.addr_make("stranger");
-        app.init_modules(|router, _, storage| {
-            for who in [
+        let mut app = ve_testing::new_app();
+        let [admin, provider, provider2, customer, customer2, callback, stranger] = [
+            "admin",
+            "provider",
+            "provider2",
+            "customer",
+            "customer2",
+            "callback",
+            "stranger",
+        ]
+        .map(addr);
+        ve_testing::fund_all(
+            &mut app,
+            &[
                 &admin, &provider, &provider2, &customer, &customer2, &stranger, &callback,
-            ] {
-                router
-                    .bank
-                    .init_balance(
-                        storage,
-                        who,
-                        vec![coin(START_BALANCE, DENOM), coin(START_BALANCE, OTHER_DENOM)],
-                    )
-                    .unwrap();
-            }
-        });
-        let code_id = app.store_code(marketplace_code());
+            ],
+            &[DENOM, OTHER_DENOM],
+        )
+        .unwrap();
         let mut msg = InstantiateMsg {
             admin: Some(admin.to_string()),
             callback_contract: Some(callback.to_string()),
@@ -118,16 +104,15 @@ impl Suite {
             escrow_expiry_seconds: None,
         };
         tweak(&mut msg);
-        let contract = app
-            .instantiate_contract(
-                code_id,
-                admin.clone(),
-                &msg,
-                &[],
-                "marketplace",
-                Some(admin.to_string()),
-            )
-            .unwrap();
+        let marketplace = ve_testing::instantiate(
+            &mut app,
+            ve_testing::marketplace_contract(),
+            &admin,
+            &msg,
+            "marketplace",
+        )
+        .unwrap();
+        let (code_id, contract) = (marketplace.code_id, marketplace.address);
         Suite {
             app,
             code_id,
@@ -155,12 +140,9 @@ impl Suite {
     /// Executes a message that must fail; returns the error text and checks
     /// that no state changed.
     pub fn exec_fails(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> String {
-        let before = self.dump_state();
-        let err = self
-            .exec(sender, msg, funds)
-            .expect_err("the message should have failed");
-        assert_eq!(before, self.dump_state(), "a failed message changed state");
-        err_text(err)
+        let watch = Watch::storage_of(&[&self.contract]);
+        let contract = self.contract.clone();
+        ve_testing::exec_fails(&mut self.app, &watch, sender, &contract, msg, funds)
     }
 
     /// Every key/value of the contract's storage, to compare before/after.
@@ -173,21 +155,16 @@ impl Suite {
     }
 
     pub fn balance(&self, who: &Addr, denom: &str) -> u128 {
-        Uint128::try_from(self.app.wrap().query_balance(who, denom).unwrap().amount)
-            .unwrap()
-            .u128()
+        ve_testing::balance(&self.app, who, denom).unwrap()
     }
 
     pub fn advance(&mut self, seconds: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(seconds);
-            b.height += seconds / 5 + 1;
-        });
+        ve_testing::advance(&mut self.app, seconds);
     }
 
     /// The ID a message returned in its data field.
     fn returned_id(res: &AppResponse) -> String {
-        cosmwasm_std::from_json(res.data.as_ref().expect("response data")).unwrap()
+        ve_testing::returned_data(res).unwrap()
     }
 
     pub fn create_offering_as(&mut self, provider: &Addr, fields: OfferingFields) -> String {
@@ -290,24 +267,4 @@ impl Suite {
             self.report(allocation_id, s).unwrap();
         }
     }
-}
-
-/// Attributes of the first event of type `wasm-<kind>`.
-pub fn event_attrs(res: &AppResponse, kind: &str) -> BTreeMap<String, String> {
-    let ty = format!("wasm-{kind}");
-    let event = res
-        .events
-        .iter()
-        .find(|e| e.ty == ty)
-        .unwrap_or_else(|| panic!("no {ty} event in {:?}", res.events));
-    event
-        .attributes
-        .iter()
-        .map(|a| (a.key.clone(), a.value.clone()))
-        .collect()
-}
-
-pub fn count_events(res: &AppResponse, kind: &str) -> usize {
-    let ty = format!("wasm-{kind}");
-    res.events.iter().filter(|e| e.ty == ty).count()
 }

@@ -3,30 +3,21 @@
 //! the sender's address.
 #![allow(dead_code)]
 
-use cosmwasm_std::{coin, Addr, Coin, Empty, StdResult, Timestamp, Uint128};
-use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
+use cosmwasm_std::{coin, Addr, Coin, StdResult, Timestamp, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
 use serde::de::DeserializeOwned;
 use settlement::msg::{
     EscrowResponse, ExecuteMsg, FeeShareInput, InstantiateMsg, QueryMsg, UsageRate,
 };
+use ve_testing::Watch;
 
-pub const DENOM: &str = "uvirt";
+#[allow(unused_imports)] // each test binary uses a subset
+pub use ve_testing::{event_attrs, settlement_contract, DENOM, START_BALANCE};
+
 pub const OTHER_DENOM: &str = "uatom";
-pub const START_BALANCE: u128 = 1_000_000_000_000;
 pub const PLATFORM_BPS: u16 = 250;
 pub const COMMUNITY_BPS: u16 = 75;
 pub const ACK_WINDOW: u64 = 86_400;
-
-pub fn settlement_code() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            settlement::contract::execute,
-            settlement::contract::instantiate,
-            settlement::contract::query,
-        )
-        .with_migrate(settlement::contract::migrate),
-    )
-}
 
 pub struct Suite {
     pub app: App,
@@ -59,37 +50,40 @@ pub fn rates() -> Vec<UsageRate> {
 
 impl Suite {
     pub fn new() -> Self {
-        let mut app = AppBuilder::new().build(|_, _, _| {});
-        let api = *app.api();
-        let names = [
-            "admin",
-            "arbiter",
-            "marketplace",
-            "hpc",
-            "callback",
-            "provider",
-            "customer",
-            "customer2",
-            "stranger",
-            "treasury",
-            "community",
-        ];
-        let addrs: Vec<Addr> = names.iter().map(|n| api.addr_make(n)).collect();
-        app.init_modules(|router, _, storage| {
-            for who in &addrs {
-                router
-                    .bank
-                    .init_balance(
-                        storage,
-                        who,
-                        vec![coin(START_BALANCE, DENOM), coin(START_BALANCE, OTHER_DENOM)],
-                    )
-                    .unwrap();
-            }
-        });
+        let mut app = ve_testing::new_app();
         let [admin, arbiter, marketplace, hpc, callback, provider, customer, customer2, stranger, treasury, community] =
-            <[Addr; 11]>::try_from(addrs).unwrap();
-        let code_id = app.store_code(settlement_code());
+            [
+                "admin",
+                "arbiter",
+                "marketplace",
+                "hpc",
+                "callback",
+                "provider",
+                "customer",
+                "customer2",
+                "stranger",
+                "treasury",
+                "community",
+            ]
+            .map(ve_testing::addr);
+        ve_testing::fund_all(
+            &mut app,
+            &[
+                &admin,
+                &arbiter,
+                &marketplace,
+                &hpc,
+                &callback,
+                &provider,
+                &customer,
+                &customer2,
+                &stranger,
+                &treasury,
+                &community,
+            ],
+            &[DENOM, OTHER_DENOM],
+        )
+        .unwrap();
         let msg = InstantiateMsg {
             admin: Some(admin.to_string()),
             arbiter: arbiter.to_string(),
@@ -110,16 +104,10 @@ impl Suite {
             ],
             ack_window_seconds: Some(ACK_WINDOW),
         };
-        let contract = app
-            .instantiate_contract(
-                code_id,
-                admin.clone(),
-                &msg,
-                &[],
-                "settlement",
-                Some(admin.to_string()),
-            )
-            .unwrap();
+        let contract =
+            ve_testing::instantiate(&mut app, settlement_contract(), &admin, &msg, "settlement")
+                .unwrap()
+                .address;
         Suite {
             app,
             contract,
@@ -142,10 +130,7 @@ impl Suite {
     }
 
     pub fn advance(&mut self, seconds: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(seconds);
-            b.height += seconds / 5 + 1;
-        });
+        ve_testing::advance(&mut self.app, seconds);
     }
 
     pub fn exec(
@@ -162,20 +147,23 @@ impl Suite {
     /// contract's whole store and every account's balances) and returns the
     /// error text.
     pub fn exec_fails(&mut self, sender: &Addr, msg: &ExecuteMsg, funds: &[Coin]) -> String {
-        let before = (self.app.dump_wasm_raw(&self.contract), self.all_balances());
-        let err = self
-            .exec(sender, msg, funds)
-            .expect_err("the message should have failed");
-        assert_eq!(
-            before,
-            (self.app.dump_wasm_raw(&self.contract), self.all_balances()),
-            "a failed message changed state"
-        );
-        err.to_string()
+        let watch = Watch::storage_of(&[&self.contract])
+            .with_balances(&self.accounts(), &[DENOM, OTHER_DENOM]);
+        let contract = self.contract.clone();
+        ve_testing::exec_fails(&mut self.app, &watch, sender, &contract, msg, funds)
     }
 
     /// The balances, in both denoms, of the contract and every account.
     pub fn all_balances(&self) -> Vec<(Addr, Vec<Coin>)> {
+        Watch::default()
+            .with_balances(&self.accounts(), &[DENOM, OTHER_DENOM])
+            .state(&self.app)
+            .unwrap()
+            .balances
+    }
+
+    /// The contract and every account.
+    pub fn accounts(&self) -> [&Addr; 12] {
         [
             &self.contract,
             &self.admin,
@@ -190,15 +178,6 @@ impl Suite {
             &self.treasury,
             &self.community,
         ]
-        .into_iter()
-        .map(|a| {
-            let coins = [DENOM, OTHER_DENOM]
-                .iter()
-                .map(|d| self.app.wrap().query_balance(a, *d).unwrap())
-                .collect();
-            (a.clone(), coins)
-        })
-        .collect()
     }
 
     pub fn query<T: DeserializeOwned>(&self, msg: &QueryMsg) -> StdResult<T> {
@@ -213,9 +192,7 @@ impl Suite {
     }
 
     pub fn balance(&self, who: &Addr) -> u128 {
-        Uint128::try_from(self.app.wrap().query_balance(who, DENOM).unwrap().amount)
-            .unwrap()
-            .u128()
+        ve_testing::balance(&self.app, who, DENOM).unwrap()
     }
 
     pub fn order_escrow_id(&self, seq: u64) -> String {
@@ -274,7 +251,7 @@ impl Suite {
         let msg = self.record_msg(escrow_id, "cpu_hour", units, end - 3_600, end);
         let provider = self.provider.clone();
         let res = self.exec(&provider, &msg, &[]).unwrap();
-        cosmwasm_std::from_json(res.data.unwrap()).unwrap()
+        ve_testing::returned_data(&res).unwrap()
     }
 }
 
@@ -310,16 +287,4 @@ pub fn allocation_of(escrow_id: &str) -> String {
         Some((_, job)) => job.to_string(),
         None => escrow_id.to_string(),
     }
-}
-
-pub fn event_attrs(res: &AppResponse, kind: &str) -> std::collections::BTreeMap<String, String> {
-    let ty = format!("wasm-{kind}");
-    res.events
-        .iter()
-        .find(|e| e.ty == ty)
-        .unwrap_or_else(|| panic!("no {ty} event in {:?}", res.events))
-        .attributes
-        .iter()
-        .map(|a| (a.key.clone(), a.value.clone()))
-        .collect()
 }

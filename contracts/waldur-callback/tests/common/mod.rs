@@ -5,71 +5,22 @@
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{coin, to_json_vec, Addr, Binary, Empty, StdResult, Uint128};
-use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
-use ed25519_zebra::{SigningKey, VerificationKey};
+use cosmwasm_std::{coin, Addr, Binary, StdResult, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
+use ed25519_zebra::SigningKey;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use ve_types::callback::{
-    key_proof_bytes, signing_bytes, AllocationStatePayload, CallbackFields, KeyProofFields,
-    UsagePayload,
-};
+use ve_testing::DeployConfig;
+use ve_types::callback::{AllocationStatePayload, UsagePayload};
 use ve_types::{ActionType, AllocationState};
-use waldur_callback::msg::{ExecuteMsg, InstantiateMsg, QueryMsg, SignedCallback};
+use waldur_callback::msg::{ExecuteMsg, QueryMsg, SignedCallback};
 
-pub const DENOM: &str = "uvirt";
+#[allow(unused_imports)] // each test binary uses a subset
+pub use ve_testing::signing::{key, public};
+#[allow(unused_imports)] // each test binary uses a subset
+pub use ve_testing::DENOM;
+
 pub const WINDOW: u64 = 3_600;
-
-pub fn callback_code() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            waldur_callback::contract::execute,
-            waldur_callback::contract::instantiate,
-            waldur_callback::contract::query,
-        )
-        .with_migrate(waldur_callback::contract::migrate),
-    )
-}
-
-fn marketplace_code() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            marketplace::contract::execute,
-            marketplace::contract::instantiate,
-            marketplace::contract::query,
-        )
-        .with_reply(marketplace::contract::reply),
-    )
-}
-
-fn hpc_code() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            hpc::contract::execute,
-            hpc::contract::instantiate,
-            hpc::contract::query,
-        )
-        .with_reply(hpc::contract::reply),
-    )
-}
-
-fn settlement_code() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        settlement::contract::execute,
-        settlement::contract::instantiate,
-        settlement::contract::query,
-    ))
-}
-
-/// A deterministic key from a one-byte seed.
-pub fn key(seed: u8) -> SigningKey {
-    SigningKey::from([seed; 32])
-}
-
-pub fn public(key: &SigningKey) -> Binary {
-    let vk: VerificationKey = key.into();
-    Binary::from(<[u8; 32]>::from(vk).to_vec())
-}
 
 /// `key`'s proof of possession for registering it as `key_id` of
 /// `provider` on the callback contract `contract` of chain `chain_id`.
@@ -80,16 +31,8 @@ pub fn key_proof(
     provider: &Addr,
     key_id: &str,
 ) -> Binary {
-    let vk: VerificationKey = key.into();
-    let bytes = key_proof_bytes(&KeyProofFields {
-        chain_id,
-        contract: contract.as_str(),
-        provider: provider.as_str(),
-        key_id,
-        public_key: &vk.into(),
-    })
-    .unwrap();
-    Binary::from(<[u8; 64]>::from(key.sign(&bytes)).to_vec())
+    ve_testing::signing::key_proof(key, chain_id, contract.as_str(), provider.as_str(), key_id)
+        .unwrap()
 }
 
 pub struct Suite {
@@ -110,119 +53,20 @@ pub struct Suite {
 
 impl Suite {
     pub fn new() -> Self {
-        let mut app = AppBuilder::new().build(|_, _, _| {});
-        let api = *app.api();
+        let mut app = ve_testing::new_app();
         let [admin, provider, provider2, customer, stranger] =
-            ["admin", "provider", "provider2", "customer", "stranger"].map(|n| api.addr_make(n));
-        app.init_modules(|router, _, storage| {
-            router
-                .bank
-                .init_balance(storage, &customer, vec![coin(1_000_000_000_000, DENOM)])
-                .unwrap();
-        });
-        let cb_id = app.store_code(callback_code());
-        let m_id = app.store_code(marketplace_code());
-        let s_id = app.store_code(settlement_code());
-        let h_id = app.store_code(hpc_code());
-        let callback = app
-            .instantiate_contract(
-                cb_id,
-                admin.clone(),
-                &InstantiateMsg {
-                    admin: None,
-                    marketplace: None,
-                    settlement: None,
-                    hpc: None,
-                    max_validity_seconds: Some(WINDOW),
-                    max_clock_skew_seconds: Some(60),
-                    max_payload_bytes: None,
-                    prune_batch: None,
-                },
-                &[],
-                "waldur-callback",
-                Some(admin.to_string()),
-            )
-            .unwrap();
-        let settlement = app
-            .instantiate_contract(
-                s_id,
-                admin.clone(),
-                &settlement::msg::InstantiateMsg {
-                    admin: None,
-                    arbiter: admin.to_string(),
-                    marketplace: None,
-                    hpc: None,
-                    callback_contract: Some(callback.to_string()),
-                    fee_shares: vec![],
-                    ack_window_seconds: None,
-                },
-                &[],
-                "settlement",
-                None,
-            )
-            .unwrap();
-        let marketplace = app
-            .instantiate_contract(
-                m_id,
-                admin.clone(),
-                &marketplace::msg::InstantiateMsg {
-                    admin: None,
-                    callback_contract: Some(callback.to_string()),
-                    default_bid_ttl_seconds: None,
-                    max_bid_ttl_seconds: None,
-                    max_bids_per_order: None,
-                    settlement_contract: Some(settlement.to_string()),
-                    escrow_expiry_seconds: None,
-                },
-                &[],
-                "marketplace",
-                None,
-            )
-            .unwrap();
-        let hpc = app
-            .instantiate_contract(
-                h_id,
-                admin.clone(),
-                &hpc::msg::InstantiateMsg {
-                    admin: None,
-                    settlement_contract: settlement.to_string(),
-                    callback_contract: Some(callback.to_string()),
-                    escrow_grace_seconds: None,
-                },
-                &[],
-                "hpc",
-                None,
-            )
-            .unwrap();
-        let wire_settlement = settlement::msg::ExecuteMsg::UpdateConfig {
-            admin: None,
-            arbiter: None,
-            marketplace: Some(marketplace.to_string()),
-            hpc: Some(hpc.to_string()),
-            callback_contract: None,
-            fee_shares: None,
-            ack_window_seconds: None,
-        };
-        app.execute_contract(admin.clone(), settlement.clone(), &wire_settlement, &[])
-            .unwrap();
-        let wire_callback = ExecuteMsg::UpdateConfig {
-            admin: None,
-            marketplace: Some(marketplace.to_string()),
-            settlement: Some(settlement.to_string()),
-            hpc: Some(hpc.to_string()),
-            max_validity_seconds: None,
-            max_clock_skew_seconds: None,
-            max_payload_bytes: None,
-            prune_batch: None,
-        };
-        app.execute_contract(admin.clone(), callback.clone(), &wire_callback, &[])
-            .unwrap();
+            ["admin", "provider", "provider2", "customer", "stranger"].map(ve_testing::addr);
+        ve_testing::fund(&mut app, &customer, vec![coin(1_000_000_000_000, DENOM)]).unwrap();
+        let mut config = DeployConfig::new(&admin);
+        config.callback.max_validity_seconds = Some(WINDOW);
+        config.callback.max_clock_skew_seconds = Some(60);
+        let contracts = ve_testing::deploy(&mut app, config).unwrap();
         let mut suite = Suite {
             app,
-            callback,
-            marketplace,
-            settlement,
-            hpc,
+            callback: contracts.callback,
+            marketplace: contracts.marketplace,
+            settlement: contracts.settlement,
+            hpc: contracts.hpc,
             admin,
             provider,
             provider2,
@@ -280,10 +124,7 @@ impl Suite {
     }
 
     pub fn advance(&mut self, seconds: u64) {
-        self.app.update_block(|b| {
-            b.time = b.time.plus_seconds(seconds);
-            b.height += seconds / 5 + 1;
-        });
+        ve_testing::advance(&mut self.app, seconds);
     }
 
     pub fn exec(&mut self, sender: &Addr, msg: &ExecuteMsg) -> StdResult<AppResponse> {
@@ -462,20 +303,8 @@ impl Suite {
     ) -> SignedCallback {
         self.counter += 1;
         let now = self.now();
-        SignedCallback {
-            provider: provider.to_string(),
-            signer_key_id: "k1".into(),
-            callback_id: format!("cb-{}", self.counter),
-            action_type: action,
-            waldur_id: "550e8400-e29b-41d4-a716-446655440003".into(),
-            entity_type: action.entity_type(),
-            entity_id: entity_id.into(),
-            nonce: format!("nonce-{:08}", self.counter),
-            timestamp: now,
-            expires_at: now + 600,
-            payload: Binary::from(to_json_vec(payload).unwrap()),
-            signature: Binary::default(),
-        }
+        ve_testing::signing::draft_callback(provider, action, entity_id, payload, self.counter, now)
+            .unwrap()
     }
 
     /// Signs for this deployment (its chain id and contract address).
@@ -508,27 +337,10 @@ impl Suite {
 }
 
 pub fn sign_for(
-    mut cb: SignedCallback,
+    cb: SignedCallback,
     key: &SigningKey,
     chain_id: &str,
     contract: &str,
 ) -> SignedCallback {
-    let bytes = signing_bytes(&CallbackFields {
-        chain_id,
-        contract,
-        provider: &cb.provider,
-        signer_key_id: &cb.signer_key_id,
-        callback_id: &cb.callback_id,
-        action: cb.action_type,
-        waldur_id: &cb.waldur_id,
-        entity_type: cb.entity_type,
-        entity_id: &cb.entity_id,
-        nonce: &cb.nonce,
-        timestamp: cb.timestamp,
-        expires_at: cb.expires_at,
-        payload: cb.payload.as_slice(),
-    })
-    .unwrap();
-    cb.signature = Binary::from(<[u8; 64]>::from(key.sign(&bytes)).to_vec());
-    cb
+    ve_testing::signing::sign_for(cb, key, chain_id, contract).unwrap()
 }
