@@ -3,8 +3,6 @@
 //! validation with errors that name the field, funds checks, pagination.
 //! Each contract's error type wraps these errors transparently.
 
-pub mod entry;
-pub mod json_out;
 #[cfg(feature = "multitest")]
 pub mod multitest;
 pub mod store;
@@ -21,18 +19,6 @@ use ve_types::StateMachine;
 /// Default and largest page of every list query.
 pub const DEFAULT_LIMIT: u32 = 10;
 pub const MAX_LIMIT: u32 = 100;
-
-/// Marks the end of a step of an execute for the bench's gas profile
-/// (bench/profile.md): with the `gas-profile` feature the VM's debug
-/// handler sees `step` and the gas left. Without it (every deployed build)
-/// this is nothing.
-#[inline(always)]
-pub fn gas_mark(api: &dyn Api, step: &str) {
-    #[cfg(feature = "gas-profile")]
-    api.debug(step);
-    #[cfg(not(feature = "gas-profile"))]
-    let _ = (api, step);
-}
 
 pub fn page_size(limit: Option<u32>) -> usize {
     limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
@@ -68,8 +54,7 @@ impl FieldError {
 
 /// `addr_validate` with an error that names the field.
 pub fn address(api: &dyn Api, field: &'static str, addr: &str) -> Result<Addr, FieldError> {
-    // Addresses are visible ASCII: that check runs eight bytes a step.
-    if !ve_types::text::is_visible_ascii(addr) && addr.chars().any(char::is_control) {
+    if addr.chars().any(char::is_control) {
         return Err(FieldError::new(field, "contains control characters"));
     }
     api.addr_validate(addr)
