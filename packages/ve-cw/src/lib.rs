@@ -3,8 +3,10 @@
 //! validation with errors that name the field, funds checks, pagination.
 //! Each contract's error type wraps these errors transparently.
 
+pub mod admin;
 #[cfg(feature = "multitest")]
 pub mod multitest;
+pub mod profile;
 pub mod store;
 pub mod validate;
 
@@ -177,10 +179,11 @@ pub fn describe_funds(funds: &[Coin]) -> String {
         .join(", ")
 }
 
-/// The message must carry exactly `expected` and nothing else.
+/// The message must carry exactly `expected` and nothing else
+/// (`cw_utils::one_coin`, then the coin itself), with an error naming both.
 pub fn exact_funds(info: &MessageInfo, expected: Coin) -> Result<(), FundsError> {
-    match info.funds.as_slice() {
-        [c] if *c == expected => Ok(()),
+    match cw_utils::one_coin(info) {
+        Ok(c) if c == expected => Ok(()),
         _ => Err(FundsError::Wrong {
             expected,
             got: describe_funds(&info.funds),
@@ -188,12 +191,9 @@ pub fn exact_funds(info: &MessageInfo, expected: Coin) -> Result<(), FundsError>
     }
 }
 
+/// `cw_utils::nonpayable`, with an error naming the funds sent.
 pub fn no_funds(info: &MessageInfo) -> Result<(), FundsError> {
-    if info.funds.is_empty() {
-        Ok(())
-    } else {
-        Err(FundsError::Unexpected(describe_funds(&info.funds)))
-    }
+    cw_utils::nonpayable(info).map_err(|_| FundsError::Unexpected(describe_funds(&info.funds)))
 }
 
 /// A bank send of `amount`, or nothing for zero.

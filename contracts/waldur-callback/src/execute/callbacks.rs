@@ -281,12 +281,8 @@ pub fn submit(
     info: MessageInfo,
     callbacks: Vec<SignedCallback>,
 ) -> Result<Response, ContractError> {
-    if !info.funds.is_empty() {
-        return Err(ContractError::invalid(
-            "funds",
-            "this message takes no funds",
-        ));
-    }
+    cw_utils::nonpayable(&info)
+        .map_err(|_| ContractError::invalid("funds", "this message takes no funds"))?;
     if callbacks.is_empty() || callbacks.len() > MAX_BATCH {
         return Err(ContractError::invalid(
             "callbacks",
