@@ -66,7 +66,14 @@ pub fn instantiate(
         .add_attribute("admin", config.admin))
 }
 
-#[cfg_attr(not(feature = "library"), entry_point)]
+// Bench builds (`gas-profile`) export execute wrapped to report its gas
+// (bench/profile.md); every other build exports it directly.
+ve_cw::gas_profile_entry_point!(
+    crate::contract::execute,
+    crate::msg::ExecuteMsg,
+    crate::ContractError
+);
+#[cfg_attr(not(any(feature = "library", feature = "gas-profile")), entry_point)]
 pub fn execute(
     deps: DepsMut,
     env: Env,
