@@ -538,7 +538,7 @@ pub fn comparison(
     let _ = write!(
         md,
         "# Gas before/after on one devnet chain\n\n\
-Written by `ve-devnet-bench` with `VE_BENCH_BEFORE` set: the same scenario ran twice on one chain \
+Written by `ve-devnet-bench` with `VE_BENCH_BEFORE` or `VE_BENCH_JSON_STORE` set: the same scenario ran twice on one chain \
 (chain `{}`, wasmd {}), first on the contracts of **before** ({before_label}), then on the \
 contracts of **after** ({after_label}), each deployed fresh. Figures are the `gas_used` of the \
 committed transactions; change = (after - before) / before. The cw20-base rows are the same \
