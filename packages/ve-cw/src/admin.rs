@@ -90,7 +90,7 @@ pub fn accept(
     let pending = PENDING_ADMIN
         .may_load(storage)?
         .ok_or(AdminError::NonePending)?;
-    if &pending.new_admin != sender {
+    if pending.new_admin != *sender {
         return Err(AdminError::NotPendingAdmin {
             pending: pending.new_admin.to_string(),
             sender: sender.to_string(),
