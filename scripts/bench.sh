@@ -35,11 +35,17 @@ cargo run --quiet --locked -p ve-vm-tests --bin ve-bench
 # of its own (target/devnet-bench, ports + 300, stopped at the end), deploys
 # the artifacts and cw20-base, and writes the transactions' gas_used against
 # cw20-base's transfer to bench/devnet-gas.md (a few minutes: one block each).
+# The same scenario first runs on a build that stores values as JSON instead
+# of packed (--json-store), on the same chain: bench/devnet-store.md is what
+# packing saves. Set VE_BENCH_BEFORE=DIR to compare with other artifacts too
+# (bench/devnet-before-after.md).
 scripts/devnet.sh build
-cargo run --quiet --locked -p ve-devnet --bin ve-devnet-bench
+scripts/build-wasm.sh --json-store
+VE_BENCH_JSON_STORE=artifacts/json-store cargo run --quiet --locked -p ve-devnet --bin ve-devnet-bench
 
-# Where the gas of the costliest executes goes: the same scenarios on
-# profile builds (gas marks), written to bench/profile.md.
+# Where the VM gas of the costliest executes goes: the same scenarios on
+# profile builds (the execute entry point marks parsing, handler and answer),
+# written to bench/profile.md.
 scripts/build-wasm.sh --profile
 VE_ARTIFACTS=artifacts/profile VE_BENCH_ONLY=marketplace,settlement,hpc,callbacks \
   cargo run --quiet --locked -p ve-vm-tests --bin ve-bench

@@ -6,17 +6,28 @@
 # validation (cosmwasm-vm's check_wasm).
 #
 # --profile builds the bench's gas-profile variant instead (the
-# `gas-profile` feature: ve_cw::gas_mark reports each step to the VM) into
-# artifacts/profile; never deploy those.
+# `gas-profile` feature: the execute entry point reports the gas left after
+# parsing and after the handler to the VM) into artifacts/profile;
+# --json-store the bench's variant that stores values as JSON instead of
+# packed (ve-cw's `json-store` feature) into artifacts/json-store. Never
+# deploy either.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=artifacts
 FEATURES=()
-if [ "${1:-}" = "--profile" ]; then
-  OUT=artifacts/profile
-  FEATURES=(--features gas-profile)
-fi
+case "${1:-}" in
+  --profile)
+    OUT=artifacts/profile
+    FEATURES=(--features gas-profile)
+    ;;
+  --json-store)
+    OUT=artifacts/json-store
+    FEATURES=(--features ve-cw/json-store)
+    ;;
+  "") ;;
+  *) echo "usage: scripts/build-wasm.sh [--profile | --json-store]" >&2; exit 2 ;;
+esac
 
 CONTRACTS=(marketplace settlement hpc waldur-callback)
 MAX_BYTES=$((800 * 1024))

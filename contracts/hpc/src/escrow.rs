@@ -127,7 +127,7 @@ pub fn close(
     now: Timestamp,
     usage: Usage,
 ) -> Result<(Vec<SubMsg>, EscrowOutcome), ContractError> {
-    let payload = ve_cw::json_out::string_binary(&job.job_id().text());
+    let payload = cosmwasm_std::to_json_binary(&job.job_id().text())?;
     let escrow_id = job.escrow_id().text();
     let paid = paid_node_hours(job)?;
     let node_hours = match usage {

@@ -99,17 +99,13 @@ pub fn one_coin(
         Some(d) => format!("one coin of {d}"),
         None => "one coin".to_string(),
     };
-    match info.funds.as_slice() {
-        [c] if denom.is_none_or(|d| c.denom == d) => {
-            let amount = Uint128::try_from(c.amount)
-                .map_err(|_| ContractError::wrong_funds(expected.clone(), &info.funds))?;
-            if amount.is_zero() {
-                return Err(ContractError::wrong_funds(expected, &info.funds));
-            }
-            Ok((c.denom.clone(), amount))
-        }
-        _ => Err(ContractError::wrong_funds(expected, &info.funds)),
+    let wrong = || ContractError::wrong_funds(expected.clone(), &info.funds);
+    let coin = cw_utils::one_coin(info).map_err(|_| wrong())?;
+    if denom.is_some_and(|d| coin.denom != d) {
+        return Err(wrong());
     }
+    let amount = Uint128::try_from(coin.amount).map_err(|_| wrong())?;
+    Ok((coin.denom, amount))
 }
 
 /// A label such as a usage type or allocation ID: 1-128 visible ASCII.

@@ -15,7 +15,3 @@ pub mod query;
 pub mod state;
 
 pub use crate::error::ContractError;
-
-// Links the word-wise memcpy/memmove/memset into the wasm build.
-#[cfg(target_arch = "wasm32")]
-use ve_wasm_mem as _;

@@ -13,7 +13,10 @@ use cw_multi_test::Executor;
 use waldur_callback::msg::{ExecuteMsg, QueryMsg, SignersResponse};
 
 fn hex32(s: &str) -> [u8; 32] {
-    hex::decode(s).unwrap().try_into().unwrap()
+    cosmwasm_std::HexBinary::from_hex(s)
+        .unwrap()
+        .to_array()
+        .unwrap()
 }
 
 /// The 8 points of small order, canonically encoded: the identity, the
@@ -116,7 +119,7 @@ fn weak_and_non_canonical_keys_are_refused() {
             assert!(
                 err.contains("invalid public_key") && err.contains(reason),
                 "{}: {err}",
-                hex::encode(bytes)
+                cosmwasm_std::HexBinary::from(bytes.as_slice())
             );
             assert_eq!(s.all_state(), state, "a refused key changed state");
             assert_eq!(signers(&s), before);

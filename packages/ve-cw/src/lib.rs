@@ -3,8 +3,8 @@
 //! validation with errors that name the field, funds checks, pagination.
 //! Each contract's error type wraps these errors transparently.
 
-pub mod entry;
-pub mod json_out;
+pub mod admin;
+pub mod profile;
 pub mod store;
 pub mod validate;
 
@@ -19,18 +19,6 @@ use ve_types::StateMachine;
 /// Default and largest page of every list query.
 pub const DEFAULT_LIMIT: u32 = 10;
 pub const MAX_LIMIT: u32 = 100;
-
-/// Marks the end of a step of an execute for the bench's gas profile
-/// (bench/profile.md): with the `gas-profile` feature the VM's debug
-/// handler sees `step` and the gas left. Without it (every deployed build)
-/// this is nothing.
-#[inline(always)]
-pub fn gas_mark(api: &dyn Api, step: &str) {
-    #[cfg(feature = "gas-profile")]
-    api.debug(step);
-    #[cfg(not(feature = "gas-profile"))]
-    let _ = (api, step);
-}
 
 pub fn page_size(limit: Option<u32>) -> usize {
     limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT) as usize
@@ -66,8 +54,7 @@ impl FieldError {
 
 /// `addr_validate` with an error that names the field.
 pub fn address(api: &dyn Api, field: &'static str, addr: &str) -> Result<Addr, FieldError> {
-    // Addresses are visible ASCII: that check runs eight bytes a step.
-    if !ve_types::text::is_visible_ascii(addr) && addr.chars().any(char::is_control) {
+    if addr.chars().any(char::is_control) {
         return Err(FieldError::new(field, "contains control characters"));
     }
     api.addr_validate(addr)
@@ -190,10 +177,11 @@ pub fn describe_funds(funds: &[Coin]) -> String {
         .join(", ")
 }
 
-/// The message must carry exactly `expected` and nothing else.
+/// The message must carry exactly `expected` and nothing else
+/// (`cw_utils::one_coin`, then the coin itself), with an error naming both.
 pub fn exact_funds(info: &MessageInfo, expected: Coin) -> Result<(), FundsError> {
-    match info.funds.as_slice() {
-        [c] if *c == expected => Ok(()),
+    match cw_utils::one_coin(info) {
+        Ok(c) if c == expected => Ok(()),
         _ => Err(FundsError::Wrong {
             expected,
             got: describe_funds(&info.funds),
@@ -201,12 +189,9 @@ pub fn exact_funds(info: &MessageInfo, expected: Coin) -> Result<(), FundsError>
     }
 }
 
+/// `cw_utils::nonpayable`, with an error naming the funds sent.
 pub fn no_funds(info: &MessageInfo) -> Result<(), FundsError> {
-    if info.funds.is_empty() {
-        Ok(())
-    } else {
-        Err(FundsError::Unexpected(describe_funds(&info.funds)))
-    }
+    cw_utils::nonpayable(info).map_err(|_| FundsError::Unexpected(describe_funds(&info.funds)))
 }
 
 /// A bank send of `amount`, or nothing for zero.

@@ -33,15 +33,30 @@ use serde::Serialize;
 pub use indexed::{IndexedMap, MultiIndex};
 
 /// The packed bytes of a stored value.
+#[cfg(not(feature = "json-store"))]
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> StdResult<Vec<u8>> {
     postcard::to_allocvec(value)
         .map_err(|e| StdError::msg(format!("cannot pack {}: {e}", type_name::<T>())))
 }
 
 /// A stored value from its packed bytes.
+#[cfg(not(feature = "json-store"))]
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StdResult<T> {
     postcard::from_bytes(bytes)
         .map_err(|e| StdError::msg(format!("cannot unpack {}: {e}", type_name::<T>())))
+}
+
+/// Bench only (`json-store`): stored values as cosmwasm-std's JSON, to
+/// measure what packing saves on a real chain (bench/devnet-store.md).
+#[cfg(feature = "json-store")]
+pub fn encode<T: Serialize + ?Sized>(value: &T) -> StdResult<Vec<u8>> {
+    cosmwasm_std::to_json_vec(value)
+}
+
+/// Bench only (`json-store`): the JSON counterpart of [`encode`].
+#[cfg(feature = "json-store")]
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StdResult<T> {
+    cosmwasm_std::from_json(bytes)
 }
 
 fn not_found<T>(key: &[u8]) -> StdError {

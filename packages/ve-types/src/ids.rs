@@ -93,8 +93,7 @@ fn parse_sequence(kind: &'static str, input: &str, part: &str) -> Result<u64, Id
 /// An address part must be non-empty and free of whitespace; the contract
 /// validates it properly with `addr_validate`.
 fn check_address(kind: &'static str, input: &str, part: &str) -> Result<(), IdError> {
-    // Addresses are visible ASCII: that check runs eight bytes a step.
-    if !crate::text::is_visible_ascii(part) && part.chars().any(char::is_whitespace) {
+    if part.chars().any(char::is_whitespace) {
         return Err(IdError::new(kind, input, "address contains whitespace"));
     }
     Ok(())

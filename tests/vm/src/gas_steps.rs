@@ -1,15 +1,14 @@
 //! Where an execute's VM gas goes, from the marks of a profile build.
 //!
-//! A contract built with the `gas-profile` feature calls `api.debug(step)`
-//! at each `ve_cw::gas_mark(api, step)`; the VM hands the debug handler the
-//! gas left at that point. The gas between two marks is the cost of the
-//! step the second one names; a step marked more than once in a call (the
-//! callbacks of a batch) adds up. What comes before the contract's first
-//! mark is the entry (the VM's call, cosmwasm-std parsing env, info and
-//! message), and what comes after its last is the answer being written.
-//! Each mark itself costs about 0.2M VM gas (the debug host call and the
-//! region the contract builds for its label), which falls into the step it
-//! ends.
+//! A contract built with the `gas-profile` feature exports `execute`
+//! wrapped by `ve_cw::gas_profile_entry_point!`: it calls `api.debug` once
+//! cosmwasm-std has parsed env, info and message, and again when the
+//! contract's handler returns; the VM hands the debug handler the gas left
+//! at each. The gas between two marks is the cost of the step the second
+//! one names, so a call splits into the entry (the VM's call and the
+//! parsing), the handler, and what comes after the last mark: the answer
+//! written for the VM. Nothing is marked inside the handlers. Each mark
+//! costs a debug host call, which falls into the step it ends.
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -59,7 +59,8 @@ pub struct VmContract {
     api: MockApi,
     /// wasmd's storage and event gas of the last call.
     last: Charges,
-    /// The `ve_cw::gas_mark`s of the running call (profile builds only).
+    /// The gas marks of the running call (profile builds only: the
+    /// execute entry point's, `ve_cw::gas_profile_entry_point!`).
     marks: GasMarks,
     /// The steps of the last call, from its marks.
     last_steps: Vec<Step>,
@@ -109,7 +110,7 @@ impl VmContract {
     }
 
     /// Where the last execute's VM gas went, step by step: empty unless
-    /// the artifact is a profile build (`ve_cw::gas_mark`).
+    /// the artifact is a profile build (`ve_cw::gas_profile_entry_point!`).
     pub fn steps(&self) -> &[Step] {
         &self.last_steps
     }

@@ -123,11 +123,11 @@ fn marketplace_story_in_the_real_vm() {
     assert_eq!(alloc.unwrap()["allocation"]["state"], "active");
 }
 
-/// execute and query answer through ve_cw's hand-written JSON: strings that
-/// need escaping arrive intact, and errors (the contract's, and a message
-/// that does not parse) still come back as errors.
+/// execute and query answers through the VM: strings that need escaping
+/// arrive intact, and errors (the contract's, and a message that does not
+/// parse) come back as errors.
 #[test]
-fn hand_written_answers_round_trip_through_the_vm() {
+fn answers_round_trip_through_the_vm() {
     let mut vm = VmContract::load("marketplace");
     let [admin, provider, callback] = ["admin", "provider", "callback"].map(|n| vm.addr(n));
     vm.instantiate(&admin, &msgs::instantiate(callback.as_str()))

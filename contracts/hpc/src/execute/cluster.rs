@@ -47,7 +47,7 @@ pub fn register(
     Ok(Response::new()
         .add_attribute("action", "register_cluster")
         .add_event(events::cluster("cluster_registered", &cluster))
-        .set_data(ve_cw::json_out::string_binary(&id)))
+        .set_data(cosmwasm_std::to_json_binary(&id)?))
 }
 
 /// Fields an update may replace; `None` keeps the stored value.

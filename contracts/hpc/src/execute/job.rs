@@ -31,12 +31,10 @@ pub fn submit(
     info: MessageInfo,
     new: NewJob,
 ) -> Result<Response, ContractError> {
-    ve_cw::gas_mark(deps.api, "env, info and message parsed");
     validation::script_ref(&new.script_ref)?;
     let offering_key = keys::offering(deps.api, &new.offering_id)?;
     let offering = load_offering(deps.storage, &offering_key)?;
     let offering_id = offering.offering_id().text();
-    ve_cw::gas_mark(deps.api, "script_ref checked, offering loaded");
     if !offering.active {
         return Err(ContractError::OfferingInactive(offering_id));
     }
@@ -49,7 +47,6 @@ pub fn submit(
             expected: "an active cluster",
         });
     }
-    ve_cw::gas_mark(deps.api, "cluster loaded and checked");
     if info.sender == offering.provider {
         return Err(ContractError::SelfDealing(offering_id));
     }
@@ -86,11 +83,9 @@ pub fn submit(
     )?;
     funds::exact(&info, Coin::new(cost, &offering.denom))?;
 
-    ve_cw::gas_mark(deps.api, "queue, nodes, runtime, cost and funds checked");
     let config = CONFIG.load(deps.storage)?;
     let customer = info.sender;
     let sequence = next_sequence(deps.storage, &JOB_SEQ, &customer, "job sequence")?;
-    ve_cw::gas_mark(deps.api, "config read, job sequence saved");
     let job = Job {
         customer,
         sequence,
@@ -117,17 +112,14 @@ pub fn submit(
         ended_at: None,
     };
     insert_job(deps.storage, &job)?;
-    ve_cw::gas_mark(deps.api, "job and its index entries saved");
     let (create_escrow, expires_at) =
         escrow::create(&job, config.escrow_grace_seconds, env.block.time)?;
-    ve_cw::gas_mark(deps.api, "settlement escrow message");
     let id = job.job_id().text();
     let response = Response::new()
         .add_message(create_escrow)
         .add_attribute("action", "submit_job")
         .add_event(events::job_submitted(&job, expires_at.seconds()))
-        .set_data(ve_cw::json_out::string_binary(&id));
-    ve_cw::gas_mark(deps.api, "event");
+        .set_data(cosmwasm_std::to_json_binary(&id)?);
     Ok(response)
 }
 

@@ -75,7 +75,7 @@ pub fn create(
     Ok(Response::new()
         .add_attribute("action", "create_hpc_offering")
         .add_event(events::offering("hpc_offering_created", &offering))
-        .set_data(ve_cw::json_out::string_binary(&id)))
+        .set_data(cosmwasm_std::to_json_binary(&id)?))
 }
 
 /// Fields an update may replace; `None` keeps the stored value.

@@ -104,7 +104,7 @@ pub fn place(
         .add_attribute("action", "place_bid")
         .add_attribute("bid_id", &id)
         .add_event(events::bid_placed(&bid))
-        .set_data(ve_cw::json_out::string_binary(&id)))
+        .set_data(cosmwasm_std::to_json_binary(&id)?))
 }
 
 fn require_open_bid(bid: &Bid, env: &Env, bid_id: &str) -> Result<(), ContractError> {
@@ -151,10 +151,8 @@ pub fn accept(
     info: MessageInfo,
     bid_id: String,
 ) -> Result<Response, ContractError> {
-    ve_cw::gas_mark(deps.api, "env, info and message parsed");
     funds::none(&info)?;
     let mut bid = load_bid(&deps, &bid_id)?;
-    ve_cw::gas_mark(deps.api, "bid ID parsed, bid loaded");
     let order_key = (bid.customer.clone(), bid.order_sequence);
     let mut order = load_order(deps.storage, &order_key)?;
     if info.sender != order.customer {
@@ -181,28 +179,20 @@ pub fn accept(
     }
     let order_id = order.order_id().text();
     ensure_transition("order", &order_id, order.state, OrderState::Matched)?;
-    ve_cw::gas_mark(deps.api, "order loaded and checked");
 
     bid.state = BidState::Accepted;
     bid.updated_at = env.block.time;
     BIDS.save(deps.storage, bid.key(), &bid)?;
-    ve_cw::gas_mark(deps.api, "bid saved");
     let rejected = reject_open_bids(deps.storage, &env, &order, Some(bid.sequence))?;
-    ve_cw::gas_mark(deps.api, "other open bids rejected");
 
     // The escrow now covers the accepted price; the rest goes back.
     let needed = bid.price.checked_mul(Uint128::from(order.quantity))?;
     let refund = order.escrow.checked_sub(needed)?;
     order.escrow = needed;
     let allocation = create_allocation(deps.storage, &env, &mut order, &bid)?;
-    ve_cw::gas_mark(deps.api, "allocation and its index saved");
     let config = CONFIG.load(deps.storage)?;
     // The settlement escrow's rate card comes from the offering.
     let to_settlement = escrow::open(&config, &env, &mut order, &offering, &bid, needed)?;
-    ve_cw::gas_mark(
-        deps.api,
-        "config read (escrow message if settlement is set)",
-    );
     let from = order.state;
     order.state = OrderState::Matched;
     order.accepted_price = Some(bid.price);
@@ -210,7 +200,6 @@ pub fn accept(
     order.matched_at = Some(env.block.time);
     order.updated_at = env.block.time;
     update_order(deps.storage, &order)?;
-    ve_cw::gas_mark(deps.api, "order saved");
 
     let allocation_id = allocation.allocation_id().text();
     let mut response = Response::new()
@@ -219,7 +208,7 @@ pub fn accept(
         .add_events(rejected)
         .add_event(events::order_state_changed(&order, from))
         .add_event(events::allocation_created(&allocation))
-        .set_data(ve_cw::json_out::string_binary(&allocation_id));
+        .set_data(cosmwasm_std::to_json_binary(&allocation_id)?);
     if let Some(msg) = to_settlement {
         response = response.add_message(msg);
     }
@@ -228,7 +217,6 @@ pub fn accept(
             .add_message(msg)
             .add_event(events::escrow_refunded(&order, refund));
     }
-    ve_cw::gas_mark(deps.api, "events and messages");
     Ok(response)
 }
 

@@ -40,7 +40,7 @@ pub fn create(
         .add_attribute("action", "create_offering")
         .add_attribute("offering_id", &id)
         .add_event(events::offering("offering_created", &offering))
-        .set_data(ve_cw::json_out::string_binary(&id)))
+        .set_data(cosmwasm_std::to_json_binary(&id)?))
 }
 
 /// Stores a new offering with the provider's next sequence.

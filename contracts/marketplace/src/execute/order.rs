@@ -116,7 +116,7 @@ pub fn create(
         .add_attribute("action", "create_order")
         .add_attribute("order_id", &id)
         .add_event(events::order_created(&order))
-        .set_data(ve_cw::json_out::string_binary(&id)))
+        .set_data(cosmwasm_std::to_json_binary(&id)?))
 }
 
 pub fn cancel(

@@ -190,7 +190,6 @@ pub(crate) fn settle_records(
     close: Option<EscrowState>,
 ) -> Result<Option<Payout>, ContractError> {
     let chosen = chosen_records(deps, env, key, request, config.ack_window_seconds)?;
-    ve_cw::gas_mark(deps.api, "records chosen and loaded");
     if chosen.is_empty() && close.is_none() {
         return Ok(None);
     }
@@ -200,7 +199,6 @@ pub(crate) fn settle_records(
     let (fees, provider_amount) = charge_fees(deps, key, gross, &config.fee_shares)?;
     let fee_total = gross.checked_sub(provider_amount)?;
 
-    ve_cw::gas_mark(deps.api, "fees split");
     let sequence = escrow.settlement_count + 1;
     let record_ids: Vec<u64> = chosen.iter().map(|(id, _)| *id).collect();
     for (id, mut record) in chosen {
@@ -213,7 +211,6 @@ pub(crate) fn settle_records(
         summary.settled_cost = summary.settled_cost.checked_add(record.cost)?;
         SUMMARIES.save(deps.storage, summary_key, &summary)?;
     }
-    ve_cw::gas_mark(deps.api, "records and summaries saved");
     escrow.reserved = escrow.reserved.checked_sub(gross)?;
     escrow.paid_provider = escrow.paid_provider.checked_add(provider_amount)?;
     escrow.paid_fees = escrow.paid_fees.checked_add(fee_total)?;
@@ -257,7 +254,6 @@ pub(crate) fn settle_records(
         update_escrow(deps.storage, key, escrow, state)?;
     }
 
-    ve_cw::gas_mark(deps.api, "bank messages, escrow saved");
     let settlement = Settlement {
         escrow_id: key.to_string(),
         sequence,
@@ -270,9 +266,7 @@ pub(crate) fn settle_records(
         settled_at: env.block.time,
     };
     SETTLEMENTS.save(deps.storage, (key, sequence), &settlement)?;
-    ve_cw::gas_mark(deps.api, "settlement saved");
     payout.events.insert(0, events::settled(&settlement));
-    ve_cw::gas_mark(deps.api, "settled event");
     Ok(Some(payout))
 }
 
@@ -332,7 +326,6 @@ pub fn settle(
     record_ids: Option<Vec<u64>>,
     finalize: bool,
 ) -> Result<Response, ContractError> {
-    ve_cw::gas_mark(deps.api, "env, info and message parsed");
     no_funds(&info)?;
     let config = CONFIG.load(deps.storage)?;
     let (key, _) = escrow_key(deps.api, &escrow_id)?;
@@ -366,7 +359,6 @@ pub fn settle(
     if finalize {
         ensure_transition("escrow", &key, escrow.state, EscrowState::Released)?;
     }
-    ve_cw::gas_mark(deps.api, "config and escrow loaded, caller checked");
     let request = match record_ids {
         Some(ids) => SettleRequest::Listed(ids),
         None => SettleRequest::AllSettleable,

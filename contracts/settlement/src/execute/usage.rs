@@ -30,7 +30,6 @@ pub fn record(
     info: MessageInfo,
     usage: NewUsage,
 ) -> Result<Response, ContractError> {
-    ve_cw::gas_mark(deps.api, "env, info and message parsed");
     no_funds(&info)?;
     let (escrow_id, key, _) = parse_escrow_id(deps.api, &usage.escrow_id)?;
     let mut escrow = load_escrow(deps.storage, &key)?;
@@ -70,7 +69,6 @@ pub fn record(
         from_callback,
         "records",
     )?;
-    ve_cw::gas_mark(deps.api, "escrow loaded, caller checked");
     if !matches!(escrow.state, EscrowState::Active | EscrowState::Disputed) {
         return Err(ContractError::WrongState {
             entity: "escrow",
@@ -132,7 +130,6 @@ pub fn record(
             ),
         ));
     }
-    ve_cw::gas_mark(deps.api, "allocation, rate and period checked");
     // The allocation is this escrow's (checked above), so its summary also
     // holds where the escrow's last period for it ended.
     let summary_key = (usage.allocation_id.as_str(), usage.usage_type.as_str());
@@ -158,7 +155,6 @@ pub fn record(
         });
     }
 
-    ve_cw::gas_mark(deps.api, "summary loaded, cost and balance checked");
     let id = RECORD_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
     RECORD_SEQ.save(deps.storage, &id)?;
     let record = UsageRecord {
@@ -176,7 +172,6 @@ pub fn record(
         settlement: None,
     };
     insert_record(deps.storage, id, &record)?;
-    ve_cw::gas_mark(deps.api, "record ID, record and 3 index entries saved");
     let mut summary = summary.unwrap_or_else(|| UsageSummary {
         usage_type: record.usage_type.clone(),
         units: Uint128::zero(),
@@ -191,19 +186,16 @@ pub fn record(
     summary.last_period_end = record.period_end;
     let summary_key = (record.allocation_id.as_str(), record.usage_type.as_str());
     SUMMARIES.save(deps.storage, summary_key, &summary)?;
-    ve_cw::gas_mark(deps.api, "summary saved");
 
     escrow.reserved = escrow.reserved.checked_add(cost)?;
     escrow.unsettled_records += 1;
     escrow.updated_at = env.block.time;
     let state = escrow.state;
     update_escrow(deps.storage, &key, &escrow, state)?;
-    ve_cw::gas_mark(deps.api, "escrow saved");
     let response = Response::new()
         .add_attribute("action", "record_usage")
         .add_event(events::usage_recorded(id, &record))
         .set_data(cosmwasm_std::to_json_binary(&id)?);
-    ve_cw::gas_mark(deps.api, "event");
     Ok(response)
 }
 

@@ -98,7 +98,6 @@ pub fn precheck<'a>(
             (provider, signer.public_key)
         }
     };
-    ve_cw::gas_mark(deps.api, "fields checked, signer key found");
     let now = env.block.time.seconds();
     if cb.timestamp > now.saturating_add(config.max_clock_skew_seconds) {
         return Err(ContractError::FutureTimestamp {
@@ -135,10 +134,6 @@ pub fn precheck<'a>(
         expires_at: cb.expires_at,
         payload: cb.payload.as_slice(),
     })?;
-    ve_cw::gas_mark(
-        deps.api,
-        "clock checked, signing bytes built (payload hashed)",
-    );
     Ok(Checked {
         callback: cb,
         provider,
@@ -206,7 +201,6 @@ fn apply(
 ) -> Result<(CallbackOutcome, Option<WasmMsg>, Event), ContractError> {
     let cb = c.callback;
     let hash = Binary::from(payload_hash(&c.signing_bytes).to_vec());
-    ve_cw::gas_mark(deps.api, "signing bytes hashed for the record");
     let event = Event::new("ve.callback_processed")
         .add_attribute("provider", c.provider.as_str())
         .add_attribute("callback_id", &cb.callback_id)
@@ -217,10 +211,6 @@ fn apply(
     if let Some(record) = CALLBACKS.may_load(deps.storage, (&c.provider, &cb.callback_id))? {
         if record.signing_hash == hash {
             // The same signed callback again: a re-delivery, not an attack.
-            ve_cw::gas_mark(
-                deps.api,
-                "event started, replay check read: already processed",
-            );
             return Ok((
                 CallbackOutcome::AlreadyProcessed,
                 None,
@@ -240,9 +230,7 @@ fn apply(
             nonce: cb.nonce.clone(),
         });
     }
-    ve_cw::gas_mark(deps.api, "event started, replay checks read");
     let msg = dispatch(config, &c.provider, cb)?;
-    ve_cw::gas_mark(deps.api, "payload parsed, execute message written");
 
     NONCES.save(deps.storage, nonce_key, &cb.expires_at)?;
     CALLBACKS.save(
@@ -278,7 +266,6 @@ fn apply(
             callback_id: cb.callback_id.clone(),
         },
     )?;
-    ve_cw::gas_mark(deps.api, "nonce, record and expiry entry saved");
     Ok((
         CallbackOutcome::Processed,
         Some(msg),
@@ -294,21 +281,15 @@ pub fn submit(
     info: MessageInfo,
     callbacks: Vec<SignedCallback>,
 ) -> Result<Response, ContractError> {
-    if !info.funds.is_empty() {
-        return Err(ContractError::invalid(
-            "funds",
-            "this message takes no funds",
-        ));
-    }
+    cw_utils::nonpayable(&info)
+        .map_err(|_| ContractError::invalid("funds", "this message takes no funds"))?;
     if callbacks.is_empty() || callbacks.len() > MAX_BATCH {
         return Err(ContractError::invalid(
             "callbacks",
             format!("{} callbacks, must be 1-{MAX_BATCH}", callbacks.len()),
         ));
     }
-    ve_cw::gas_mark(deps.api, "env, info and message parsed");
     let config = CONFIG.load(deps.storage)?;
-    ve_cw::gas_mark(deps.api, "config read");
     let mut checked: Vec<Checked> = Vec::with_capacity(callbacks.len());
     for cb in &callbacks {
         let c = precheck(deps.as_ref(), &env, &config, checked.last(), cb)?;
@@ -318,7 +299,6 @@ pub fn submit(
         [one] => verify_one(deps.api, one)?,
         many => verify_batch(deps.api, many)?,
     }
-    ve_cw::gas_mark(deps.api, "signatures verified");
     let mut response = Response::new().add_attribute("action", "submit_callbacks");
     let mut outcomes = Vec::with_capacity(checked.len());
     let mut counters = None;
@@ -334,10 +314,8 @@ pub fn submit(
         EXPIRY_SEQ.save(deps.storage, &counters.seq)?;
         NONCE_COUNT.save(deps.storage, &counters.nonces)?;
     }
-    ve_cw::gas_mark(deps.api, "outcomes, events and messages collected");
     let budget = config.prune_batch.max(2 * checked.len() as u32);
     let pruned = prune_expired(deps.storage, env.block.time.seconds(), budget)?;
-    ve_cw::gas_mark(deps.api, "counters saved, expired nonces pruned");
     Ok(response
         .add_attribute("pruned", pruned.to_string())
         .set_data(to_json_binary(&outcomes)?))

@@ -517,3 +517,97 @@ a second contract (escrows into settlement, callbacks dispatched to their target
         );
     }
 }
+
+/// A before/after table of two runs of the same scenario on one chain
+/// (`VE_BENCH_BEFORE`): every measured transaction's `gas_used` in both
+/// and the change in percent of the before figure.
+pub fn comparison(
+    before: &Figures,
+    after: &Figures,
+    before_label: &str,
+    after_label: &str,
+) -> String {
+    let mut md = String::new();
+    let percent = |b: u64, a: u64| {
+        if b == 0 {
+            0.0
+        } else {
+            (a as f64 - b as f64) * 100.0 / b as f64
+        }
+    };
+    let _ = write!(
+        md,
+        "# Gas before/after on one devnet chain\n\n\
+Written by `ve-devnet-bench` with `VE_BENCH_BEFORE` or `VE_BENCH_JSON_STORE` set: the same scenario ran twice on one chain \
+(chain `{}`, wasmd {}), first on the contracts of **before** ({before_label}), then on the \
+contracts of **after** ({after_label}), each deployed fresh. Figures are the `gas_used` of the \
+committed transactions; change = (after - before) / before. The cw20-base rows are the same \
+contract in both runs: their change shows what the chain's own drift is between the runs.\n\n\
+| table | operation | before | after | change |\n|---|---|---|---|---|\n",
+        after.chain_id, after.node.wasmd,
+    );
+    let mut row = |table: &str, op: &str, b: u64, a: u64| {
+        let _ = writeln!(
+            md,
+            "| {table} | {op} | {b} | {a} | {:+.2}% |",
+            percent(b, a)
+        );
+    };
+    row(
+        "cw20-base",
+        "transfer to a new holder (median)",
+        before.cw20.baseline(),
+        after.cw20.baseline(),
+    );
+    row(
+        "cw20-base",
+        "bank send",
+        before.cw20.bank_send,
+        after.cw20.bank_send,
+    );
+    let mut changes = Vec::new();
+    for table in &after.tables {
+        let Some(earlier) = before.tables.iter().find(|t| t.title == table.title) else {
+            continue;
+        };
+        for (n, r) in table.rows.iter().enumerate() {
+            // Rows of one name (the same op on other state) pair in order.
+            let nth = table.rows[..n].iter().filter(|x| x.op == r.op).count();
+            let Some(b) = earlier.rows.iter().filter(|x| x.op == r.op).nth(nth) else {
+                continue;
+            };
+            changes.push(percent(b.gas_used, r.gas_used));
+            row(&table.title, &r.op, b.gas_used, r.gas_used);
+        }
+    }
+    row(
+        "callbacks",
+        &format!("one submit_callbacks of {}", after.batch.n),
+        before.batch.batch_total,
+        after.batch.batch_total,
+    );
+    row(
+        "callbacks",
+        "one submit_callback each, in all",
+        before.batch.singles_total(),
+        after.batch.singles_total(),
+    );
+    for part in &after.life.parts {
+        if let Some(b) = before.life.parts.iter().find(|p| p.what == part.what) {
+            row("whole life", &part.what, b.total(), part.total());
+        }
+    }
+    row("whole life", "all", before.life.total(), after.life.total());
+    if !changes.is_empty() {
+        let mean = changes.iter().sum::<f64>() / changes.len() as f64;
+        let (lo, hi) = changes
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(lo, hi), c| (lo.min(*c), hi.max(*c)));
+        let _ = writeln!(
+            md,
+            "\nExecutes compared: {}; change per execute: mean {mean:+.2}%, from {lo:+.2}% to {hi:+.2}%.",
+            changes.len()
+        );
+    }
+    md
+}

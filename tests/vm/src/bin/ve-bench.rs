@@ -1091,12 +1091,13 @@ and \"wasmd gas\" adds it to the VM's SDK gas, the event gas and the 60,000 inst
 
 const PROFILE_INTRO: &str = "# Where the gas of the costliest executes goes\n\n\
 Written by `scripts/bench.sh` from profile builds of the contracts (`--features gas-profile`, \
-artifacts/profile, never deployed): each `ve_cw::gas_mark(api, step)` there is a debug call, \
-and the VM gas between two marks is the step the second one names. The first step is the entry \
-(the VM's call, cosmwasm-std parsing env, info and message), the last the answer being written. \
-A mark costs about 0.2M VM gas (the debug host call and the region the contract builds for its \
-label), counted in the step it ends, so these totals are that much per mark above bench/gas.md's; \
-the scenarios are the same.\n";
+artifacts/profile, never deployed): their `execute` entry point is wrapped \
+(`ve_cw::gas_profile_entry_point!`) to send a debug message when cosmwasm-std has parsed env, info \
+and message, and another when the contract's handler returns; the VM gas between two marks is the \
+step the second one names, and the last step is the answer written for the VM. Nothing is marked \
+inside the handlers. Each mark is a debug host call, counted in the step it ends, so these totals \
+are a little above bench/gas.md's; the scenarios are the same. VM gas is about 0.3% of what wasmd \
+charges (bench/devnet-gas.md): this shows where the contract's own instructions go, not the fee.\n";
 
 fn write_bench_file(name: &str, text: &str) {
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
