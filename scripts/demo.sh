@@ -28,4 +28,4 @@ if [ "${1:-}" = "--chain" ]; then
   cargo run --quiet --locked -p ve-devnet --bin ve-devnet-demo
   exit
 fi
-cargo run --quiet --locked -p ve-relayer -- demo "$@"
+cargo run --quiet --locked -p ve-relayer --features demo -- demo "$@"

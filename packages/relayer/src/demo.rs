@@ -13,11 +13,11 @@ use waldur::{Config as WaldurConfig, OrderFilter, OrderState, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorState, Fault, OfferingSeed};
 
 use crate::chain::embedded::{EmbeddedChain, DENOM};
+use crate::chain::signer::Signer;
 use crate::chain::ChainClient;
-use crate::engine::{Engine, StepReport};
-use crate::outbox::Outbox;
-use crate::signer::Signer;
-use crate::waldur_adapter::WaldurAdapter;
+use crate::flows::engine::{Engine, StepReport};
+use crate::runtime::outbox::Outbox;
+use crate::waldur_side::adapter::WaldurAdapter;
 
 mod hpc_job;
 

@@ -2,22 +2,16 @@
 //! contracts' events, drives the provider's Waldur, and brings Waldur's
 //! actions back on chain as ed25519-signed callbacks through a durable
 //! outbox.
+//!
+//! Grouped by job: [`chain`] (clients, signing, keys), [`waldur_side`]
+//! (the port the flows use, its Waldur adapter, offering sync and ingest),
+//! [`flows`] (the relay engine, chain intents, HPC jobs, dead letters) and
+//! [`runtime`] (config, outbox, service, HTTP, telemetry, audit log). The
+//! in-process chain and the demo are the `demo` feature.
 
-pub mod audit;
 pub mod chain;
-pub mod config;
-pub mod dead_letters;
+#[cfg(feature = "demo")]
 pub mod demo;
-pub mod engine;
-pub mod http;
-pub mod intents;
-pub mod job_flow;
-pub mod keys;
-pub mod offering_ingest;
-pub mod offering_sync;
-pub mod outbox;
-pub mod service;
-pub mod signer;
-pub mod telemetry;
-pub mod waldur_adapter;
-pub mod waldur_port;
+pub mod flows;
+pub mod runtime;
+pub mod waldur_side;

@@ -1,23 +1,24 @@
 //! `ve-relayer`: the operator's command line. Every flag can also be given
 //! as a `VIRTENGINE_*` environment variable; `run` and `reconcile` also
-//! read a TOML config file (see `ve_relayer::config`).
+//! read a TOML config file (see `ve_relayer::runtime::config`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::{anyhow, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use cosmwasm_std::Binary;
-use ve_relayer::audit::AuditLog;
-use ve_relayer::config::{RunArgs, Secrets, Settings};
-use ve_relayer::dead_letters;
-use ve_relayer::keys;
-use ve_relayer::outbox::{Outbox, CHECKPOINT};
-use ve_relayer::service::summary::{ReprocessTarget, Reprocessed};
-use ve_relayer::service::wiring;
-use ve_relayer::signer::Signer;
-use ve_relayer::telemetry::Telemetry;
+use ve_relayer::chain::keys;
+use ve_relayer::chain::signer::Signer;
+use ve_relayer::flows::dead_letters;
+use ve_relayer::runtime::audit::AuditLog;
+use ve_relayer::runtime::config::{RunArgs, Secrets, Settings};
+use ve_relayer::runtime::outbox::{Outbox, CHECKPOINT};
+use ve_relayer::runtime::service::summary::{ReprocessTarget, Reprocessed};
+use ve_relayer::runtime::service::wiring;
+use ve_relayer::runtime::telemetry::Telemetry;
 
 #[derive(Parser)]
 #[command(
@@ -96,7 +97,8 @@ enum Command {
     Status(Store),
     /// The embedded default: contracts in process, a Waldur emulator and
     /// the relayer, one allocation from offering to settlement, printed
-    /// step by step.
+    /// step by step. Only in builds with the `demo` feature.
+    #[cfg(feature = "demo")]
     Demo {
         /// Where the relayer's database goes (a fresh folder by default).
         #[arg(long, env = "VIRTENGINE_DEMO_DIR")]
@@ -171,20 +173,20 @@ fn now() -> u64 {
 /// Opens the database of a stopped relayer for the commands that read it
 /// (and reprocess, which only changes what is there). A path that does
 /// not exist is a typo or the wrong folder: refused, never created empty.
-fn open(store: &Store) -> Result<Outbox, String> {
+fn open(store: &Store) -> anyhow::Result<Outbox> {
     let shown = store.db.display();
     match std::fs::metadata(&store.db) {
         Ok(metadata) if metadata.is_file() => {}
-        Ok(_) => return Err(format!("database {shown} is not a file")),
+        Ok(_) => bail!("database {shown} is not a file"),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!(
+            bail!(
                 "database {shown} does not exist; give the relayer's database with --db \
                  or VIRTENGINE_DB (nothing was created)"
-            ))
+            )
         }
-        Err(e) => return Err(format!("database {shown}: {e}")),
+        Err(e) => bail!("database {shown}: {e}"),
     }
-    Outbox::open(&store.db, store.max_retries).map_err(|e| format!("database {shown}: {e}"))
+    Outbox::open(&store.db, store.max_retries).map_err(|e| anyhow!("database {shown}: {e}"))
 }
 
 const REGISTER_HINT: &str = "register it from the provider account with the message that \
@@ -193,8 +195,8 @@ const REGISTER_HINT: &str = "register it from the provider account with the mess
 
 /// The message that registers (or rotates to) the key of `identity`, as
 /// one line of JSON.
-fn key_message(identity: &Identity, rotate_from: Option<&str>) -> Result<String, String> {
-    let seed = keys::load(&identity.key_file).map_err(|e| e.to_string())?;
+fn key_message(identity: &Identity, rotate_from: Option<&str>) -> anyhow::Result<String> {
+    let seed = keys::load(&identity.key_file)?;
     let signer = Signer::new(
         seed,
         identity.key_id.clone(),
@@ -205,46 +207,41 @@ fn key_message(identity: &Identity, rotate_from: Option<&str>) -> Result<String,
     let msg = match rotate_from {
         Some(old) => signer.rotate_message(old),
         None => signer.register_message(),
-    }
-    .map_err(|e| e.to_string())?;
-    serde_json::to_string(&msg).map_err(|e| e.to_string())
+    }?;
+    Ok(serde_json::to_string(&msg)?)
 }
 
 fn audit_log(
     settings: &Settings,
     fallback: Box<dyn std::io::Write + Send>,
-) -> Result<AuditLog, String> {
+) -> anyhow::Result<AuditLog> {
     match &settings.log_file {
         Some(path) => AuditLog::file(settings.log_format, path)
-            .map_err(|e| format!("config `log_file`: {}: {e}", path.display())),
+            .map_err(|e| anyhow!("config `log_file`: {}: {e}", path.display())),
         None => Ok(AuditLog::new(settings.log_format, fallback)),
     }
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
-    tokio::runtime::Builder::new_current_thread()
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()
-        .map_err(|e| e.to_string())
+        .build()?)
 }
 
 /// Resolves when the process gets SIGINT or SIGTERM.
-async fn stop_signal() -> Result<&'static str, String> {
+async fn stop_signal() -> anyhow::Result<&'static str> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+        let mut term = signal(SignalKind::terminate())?;
         tokio::select! {
-            r = tokio::signal::ctrl_c() => r.map(|()| "SIGINT").map_err(|e| e.to_string()),
+            r = tokio::signal::ctrl_c() => Ok(r.map(|()| "SIGINT")?),
             _ = term.recv() => Ok("SIGTERM"),
         }
     }
     #[cfg(not(unix))]
     {
-        tokio::signal::ctrl_c()
-            .await
-            .map(|()| "ctrl-c")
-            .map_err(|e| e.to_string())
+        Ok(tokio::signal::ctrl_c().await.map(|()| "ctrl-c")?)
     }
 }
 
@@ -275,13 +272,13 @@ fn start_stop_watchdog(audit: AuditLog) {
     }
 }
 
-fn run_service(args: RunArgs, check_config: bool) -> Result<ExitCode, String> {
-    let settings = Settings::load(args, Secrets::from_env()).map_err(|e| e.to_string())?;
+fn run_service(args: RunArgs, check_config: bool) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(args, Secrets::from_env())?;
     if check_config {
         // Every file the settings name is opened and read, so a missing,
         // unreadable or exposed key fails the check and not the start.
-        settings.check_files().map_err(|e| e.to_string())?;
-        let shown = serde_json::to_string_pretty(&settings).map_err(|e| e.to_string())?;
+        settings.check_files()?;
+        let shown = serde_json::to_string_pretty(&settings)?;
         println!("{shown}");
         return Ok(ExitCode::SUCCESS);
     }
@@ -321,17 +318,14 @@ fn run_service(args: RunArgs, check_config: bool) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn reconcile(args: RunArgs, output: Output) -> Result<ExitCode, String> {
-    let settings = Settings::load(args, Secrets::from_env()).map_err(|e| e.to_string())?;
+fn reconcile(args: RunArgs, output: Output) -> anyhow::Result<ExitCode> {
+    let settings = Settings::load(args, Secrets::from_env())?;
     // stdout carries the result; the audit log goes to stderr (or its file).
     let audit = audit_log(&settings, Box::new(std::io::stderr()))?;
     let summary = runtime()?.block_on(wiring::reconcile_once(&settings, audit))?;
     match output {
         Output::Table => println!("{}", summary.table()),
-        Output::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&summary).map_err(|e| e.to_string())?
-        ),
+        Output::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
     }
     Ok(if summary.drift_found {
         ExitCode::from(2)
@@ -340,7 +334,7 @@ fn reconcile(args: RunArgs, output: Output) -> Result<ExitCode, String> {
     })
 }
 
-fn run(cli: Cli) -> Result<ExitCode, String> {
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Run { args, check_config } => return run_service(args, check_config),
         Command::Reconcile { args, output } => return reconcile(args, output),
@@ -348,9 +342,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             action: KeysAction::Generate { key_file },
         } => {
             if let Some(dir) = key_file.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                std::fs::create_dir_all(dir)?;
             }
-            let seed = keys::generate(&key_file).map_err(|e| e.to_string())?;
+            let seed = keys::generate(&key_file)?;
             println!("wrote {}", key_file.display());
             println!(
                 "public key: {}",
@@ -361,7 +355,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Keys {
             action: KeysAction::Show { key_file },
         } => {
-            let seed = keys::load(&key_file).map_err(|e| e.to_string())?;
+            let seed = keys::load(&key_file)?;
             println!(
                 "public key: {}",
                 Binary::from(keys::public_key(seed).to_vec())
@@ -382,13 +376,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     prefix,
                 },
         } => {
-            let key = ve_relayer::chain::rpc::load_fee_key(&fee_key_file)?;
+            let key =
+                ve_relayer::chain::rpc::load_fee_key(&fee_key_file).map_err(anyhow::Error::msg)?;
             let address = key
                 .public_key()
                 .account_id(&prefix)
-                .map_err(|e| format!("prefix {prefix:?}: {e}"))?;
+                .map_err(|e| anyhow!("prefix {prefix:?}: {e}"))?;
             println!("{address}");
         }
+        #[cfg(feature = "demo")]
         Command::Demo { dir } => {
             let dir = match dir {
                 Some(d) => d,
@@ -396,16 +392,17 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     std::env::temp_dir().join(format!("ve-relayer-demo-{}", std::process::id()))
                 }
             };
-            std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            std::fs::create_dir_all(&dir).map_err(|e| anyhow!("{}: {e}", dir.display()))?;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
-                .build()
-                .map_err(|e| e.to_string())?;
-            let outcome = runtime.block_on(ve_relayer::demo::run(
-                &dir,
-                ve_relayer::demo::DemoOptions::default(),
-                &mut |line| println!("{line}"),
-            ))?;
+                .build()?;
+            let outcome = runtime
+                .block_on(ve_relayer::demo::run(
+                    &dir,
+                    ve_relayer::demo::DemoOptions::default(),
+                    &mut |line| println!("{line}"),
+                ))
+                .map_err(anyhow::Error::msg)?;
             println!(
                 "demo finished: allocation {} {}, {} callbacks confirmed, {} dead letters (database in {})",
                 outcome.allocation_id,
@@ -417,9 +414,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Status(store) => {
             let outbox = open(&store)?;
-            let (pending, done, dead) = outbox.counts().map_err(|e| e.to_string())?;
-            let checkpoint = outbox.meta(CHECKPOINT).map_err(|e| e.to_string())?;
-            let intents = outbox.intent_figures().map_err(|e| e.to_string())?;
+            let (pending, done, dead) = outbox.counts()?;
+            let checkpoint = outbox.meta(CHECKPOINT)?;
+            let intents = outbox.intent_figures()?;
             println!(
                 "{}",
                 serde_json::json!({
@@ -437,7 +434,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             action: DeadLetterAction::List(store),
         } => {
             let outbox = open(&store)?;
-            let listed = dead_letters::list(&outbox).map_err(|e| e.to_string())?;
+            let listed = dead_letters::list(&outbox)?;
             for e in &listed.events {
                 println!(
                     "{}",
@@ -490,10 +487,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let target = match (id, all) {
                 (Some(id), false) => ReprocessTarget::One { id },
                 (None, true) => ReprocessTarget::All { all: true },
-                _ => return Err("give a callback or offering id, or --all".into()),
+                _ => bail!("give a callback or offering id, or --all"),
             };
             let outbox = open(&store)?;
-            let seed = keys::load(&identity.key_file).map_err(|e| e.to_string())?;
+            let seed = keys::load(&identity.key_file)?;
             let signer = Signer::new(
                 seed,
                 identity.key_id,
@@ -502,15 +499,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 identity.callback_contract,
             );
             let done = Reprocessed {
-                events: dead_letters::reprocess_events(&outbox, &target, now())
-                    .map_err(|e| e.to_string())?,
-                callbacks: dead_letters::reprocess_callbacks(&outbox, &signer, &target, now())
-                    .map_err(|e| e.to_string())?,
-                offerings: dead_letters::reprocess_offerings_offline(&outbox, &target, now())
-                    .map_err(|e| e.to_string())?,
+                events: dead_letters::reprocess_events(&outbox, &target, now())?,
+                callbacks: dead_letters::reprocess_callbacks(&outbox, &signer, &target, now())?,
+                offerings: dead_letters::reprocess_offerings_offline(&outbox, &target, now())?,
             };
             if done.events.is_empty() && done.callbacks.is_empty() && done.offerings.is_empty() {
-                return Err("no such dead letter".into());
+                bail!("no such dead letter");
             }
             for id in &done.events {
                 println!("chain event queued again: {id}");
@@ -556,7 +550,8 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("ve-relayer: {e}");
+            // The whole chain of causes, on one line.
+            eprintln!("ve-relayer: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -36,7 +36,7 @@ async fn setup(extra: &str) -> Setup {
         .expect("project");
     let category = waldur.state.seed_category("Compute");
     let dir = tempfile::tempdir().expect("tempdir");
-    ve_relayer::keys::generate(&dir.path().join("signer.key")).expect("key");
+    ve_relayer::chain::keys::generate(&dir.path().join("signer.key")).expect("key");
     let config = dir.path().join("relayer.toml");
     std::fs::write(
         &config,
@@ -233,7 +233,7 @@ async fn run_serves_healthz_and_metrics_and_stops_on_sigterm() {
     assert!(names.contains(&"relayer.signal"), "{names:?}");
     assert_eq!(names.last(), Some(&"relayer.stopped"), "{names:?}");
     // The database is closed and reusable.
-    ve_relayer::outbox::Outbox::open(&s.dir.path().join("data/relayer.redb"), 5)
+    ve_relayer::runtime::outbox::Outbox::open(&s.dir.path().join("data/relayer.redb"), 5)
         .expect("database closed");
 }
 
@@ -441,7 +441,7 @@ fn keys_proof_prints_the_message_that_registers_the_key() {
             .output()
             .expect("keys proof"),
     );
-    let public = ve_relayer::keys::public_key(ve_relayer::keys::load(&key).unwrap());
+    let public = ve_relayer::chain::keys::public_key(ve_relayer::chain::keys::load(&key).unwrap());
     match &register {
         waldur_callback::msg::ExecuteMsg::RegisterSigner {
             key_id,
@@ -628,7 +628,7 @@ async fn secret_files_others_can_read_are_refused_naming_file_mode_and_fix() {
     // The fee key of the rpc chain, the same way (`keys fee-address` too,
     // see the_fee_key_is_generated_private_and_its_address_printed).
     let fee_key = s.dir.path().join("fee.key");
-    ve_relayer::keys::generate(&fee_key).expect("fee key");
+    ve_relayer::chain::keys::generate(&fee_key).expect("fee key");
     set_mode(&fee_key, 0o644);
     let mut cmd = rpc_check(&s, &fee_key);
     cmd.env("VIRTENGINE_ADMIN_TOKEN_FILE", &admin_token);
@@ -698,7 +698,7 @@ fn commands_that_read_the_database_refuse_one_that_does_not_exist() {
     let dir = tempfile::tempdir().expect("tempdir");
     let typo = dir.path().join("relayr.redb");
     let key = dir.path().join("signer.key");
-    ve_relayer::keys::generate(&key).expect("key");
+    ve_relayer::chain::keys::generate(&key).expect("key");
     let key = key.display().to_string();
     let commands: [&[&str]; 3] = [
         &["status"],
@@ -737,7 +737,7 @@ fn commands_that_read_the_database_refuse_one_that_does_not_exist() {
 /// offerings in Waldur.
 fn config_against(waldur_base_url: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("tempdir");
-    ve_relayer::keys::generate(&dir.path().join("signer.key")).expect("key");
+    ve_relayer::chain::keys::generate(&dir.path().join("signer.key")).expect("key");
     let config = dir.path().join("relayer.toml");
     std::fs::write(
         &config,
@@ -882,7 +882,7 @@ async fn sigterm_ends_run_within_10_s_while_waldur_never_answers() {
     let stopped = events.last().expect("log lines");
     assert_eq!(stopped["event"], "relayer.stopped", "{events:#?}");
     assert_eq!(stopped["cut_short"][0], cut["work"], "{stopped}");
-    ve_relayer::outbox::Outbox::open(&dir.path().join("relayer.redb"), 5)
+    ve_relayer::runtime::outbox::Outbox::open(&dir.path().join("relayer.redb"), 5)
         .expect("the database is closed and opens again");
 }
 

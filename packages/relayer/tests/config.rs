@@ -6,8 +6,10 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::Parser;
-use ve_relayer::audit::LogFormat;
-use ve_relayer::config::{ChainSettings, ConfigError, FileConfig, RunArgs, Secrets, Settings};
+use ve_relayer::runtime::audit::LogFormat;
+use ve_relayer::runtime::config::{
+    ChainSettings, ConfigError, FileConfig, RunArgs, Secrets, Settings,
+};
 
 #[derive(Parser)]
 struct Flags {
@@ -292,7 +294,7 @@ fn the_operator_guide_example_config_is_valid() {
     let end = start + guide[start..].find("```").expect("end of example");
     let file = FileConfig::parse(&guide[start..end]).expect("operator guide example parses");
     assert_eq!(file.chain.as_deref(), Some("rpc"));
-    let rpc = ve_relayer::config::RpcSettings {
+    let rpc = ve_relayer::runtime::config::RpcSettings {
         node: file.node.clone().expect("node"),
         chain_id: file.chain_id.clone().expect("chain_id"),
         callback_contract: file.callback_contract.clone().expect("callback_contract"),
@@ -418,7 +420,7 @@ fn checking_the_files_reads_the_keys_the_settings_name() {
     assert_eq!(err.field, "key_file", "{err}");
     assert!(err.message.contains(&key.display().to_string()), "{err}");
 
-    ve_relayer::keys::generate(&key).expect("key");
+    ve_relayer::chain::keys::generate(&key).expect("key");
     s.check_files().expect("the key is there and private");
     set_mode(&key, 0o644);
     #[cfg(unix)]
@@ -445,7 +447,7 @@ fn checking_the_files_reads_the_keys_the_settings_name() {
         err.message.contains(&fee_key.display().to_string()),
         "{err}"
     );
-    ve_relayer::keys::generate(&fee_key).expect("fee key");
+    ve_relayer::chain::keys::generate(&fee_key).expect("fee key");
     s.check_files().expect("both keys there");
 }
 

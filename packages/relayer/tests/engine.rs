@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, VecDeque};
 
 use cosmwasm_std::{coin, Addr, Uint128};
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use ve_relayer::chain::signer::Signer;
 use ve_relayer::chain::{ChainClient, ChainError, ContractEvent};
-use ve_relayer::engine::Engine;
-use ve_relayer::outbox::Outbox;
-use ve_relayer::signer::Signer;
-use ve_relayer::waldur_port::{
+use ve_relayer::flows::engine::Engine;
+use ve_relayer::runtime::outbox::Outbox;
+use ve_relayer::waldur_side::port::{
     FailureClass, ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError,
     WaldurPort,
 };
@@ -79,16 +79,16 @@ impl WaldurPort for ScriptedWaldur {
     async fn usage_updates(
         &mut self,
         _now: u64,
-        _chain: &mut impl ve_relayer::waldur_port::ChainUsage,
+        _chain: &mut impl ve_relayer::waldur_side::port::ChainUsage,
     ) -> Result<Vec<UsageUpdate>, WaldurError> {
         Ok(self.usage.drain(..).collect())
     }
     async fn submit_job(
         &mut self,
-        job: &ve_relayer::job_flow::JobSubmission,
-    ) -> Result<ve_relayer::waldur_port::SubmittedJob, WaldurError> {
+        job: &ve_relayer::waldur_side::port::JobSubmission,
+    ) -> Result<ve_relayer::waldur_side::port::SubmittedJob, WaldurError> {
         self.calls.push(format!("submit_job {}", job.job_id));
-        Ok(ve_relayer::waldur_port::SubmittedJob {
+        Ok(ve_relayer::waldur_side::port::SubmittedJob {
             job_uuid: format!("slurm-{}", job.job_id),
             created: true,
         })
@@ -489,7 +489,7 @@ async fn replayed_chain_events_are_harmless() {
     // allocation again: Waldur is asked again (it finds its order) and the
     // callbacks have the same ids, so the outbox keeps one of each.
     e.outbox
-        .set_meta(ve_relayer::outbox::CHECKPOINT, 0)
+        .set_meta(ve_relayer::runtime::outbox::CHECKPOINT, 0)
         .unwrap();
     let report = e.step().await.unwrap();
     assert_eq!(report.events_handled, 1);
@@ -581,7 +581,12 @@ async fn an_unreachable_waldur_moves_nothing_but_the_work_waits_and_is_done_late
         "{report:?}"
     );
     assert_eq!(report.events_handled, 0);
-    assert!(e.outbox.meta(ve_relayer::outbox::CHECKPOINT).unwrap() >= Some(head));
+    assert!(
+        e.outbox
+            .meta(ve_relayer::runtime::outbox::CHECKPOINT)
+            .unwrap()
+            >= Some(head)
+    );
     let figures = e.outbox.intent_figures().unwrap();
     assert_eq!((figures.waiting, figures.dead_letters), (1, 0));
     let waiting = &e.outbox.intents(10).unwrap()[0];
@@ -678,15 +683,16 @@ async fn a_refusal_is_retried_then_dead_lettered_without_blocking_others_and_can
     e.chain.inner.advance(7_200);
     e.step().await.unwrap();
     assert_eq!(provisions(&e), 3);
-    let listed = ve_relayer::dead_letters::list(&e.outbox).unwrap();
+    let listed = ve_relayer::flows::dead_letters::list(&e.outbox).unwrap();
     assert_eq!(listed.events.len(), 1);
     assert_eq!(listed.events[0].event_id, dead[0].id());
 
     // The operator maps the offering and reprocesses: done.
     e.waldur.refuse = false;
-    let target = ve_relayer::service::summary::ReprocessTarget::One { id: dead[0].id() };
+    let target = ve_relayer::runtime::service::summary::ReprocessTarget::One { id: dead[0].id() };
     let now = e.chain.now();
-    let requeued = ve_relayer::dead_letters::reprocess_events(&e.outbox, &target, now).unwrap();
+    let requeued =
+        ve_relayer::flows::dead_letters::reprocess_events(&e.outbox, &target, now).unwrap();
     assert_eq!(requeued, vec![dead[0].id()]);
     e.step().await.unwrap();
     assert_eq!(provisions(&e), 4);
@@ -893,7 +899,9 @@ fn scripted_engine(
 }
 
 fn checkpoint(e: &Engine<ScriptedChain, ScriptedWaldur>) -> Option<u64> {
-    e.outbox.meta(ve_relayer::outbox::CHECKPOINT).unwrap()
+    e.outbox
+        .meta(ve_relayer::runtime::outbox::CHECKPOINT)
+        .unwrap()
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -1061,15 +1069,21 @@ async fn a_pass_reads_a_bounded_range_of_blocks() {
     blocks.push(1);
     let mut e = scripted_engine(ScriptedChain::with_blocks(&blocks), dir.path());
     let report = e.step().await.unwrap();
-    assert_eq!(report.blocks_read, ve_relayer::engine::BLOCKS_PER_PASS);
+    assert_eq!(
+        report.blocks_read,
+        ve_relayer::flows::engine::BLOCKS_PER_PASS
+    );
     assert!(report.behind);
-    assert_eq!(checkpoint(&e), Some(ve_relayer::engine::BLOCKS_PER_PASS));
+    assert_eq!(
+        checkpoint(&e),
+        Some(ve_relayer::flows::engine::BLOCKS_PER_PASS)
+    );
     // Read a page at a time: only a page of blocks is held at once.
-    let page = ve_relayer::engine::READ_PAGE;
+    let page = ve_relayer::flows::engine::READ_PAGE;
     let reads = e.chain.reads.borrow().clone();
     assert_eq!(
         reads.len() as u64,
-        ve_relayer::engine::BLOCKS_PER_PASS / page
+        ve_relayer::flows::engine::BLOCKS_PER_PASS / page
     );
     assert!(
         reads.iter().all(|(from, to)| to - from + 1 == page),
@@ -1080,7 +1094,7 @@ async fn a_pass_reads_a_bounded_range_of_blocks() {
     let report = e.catch_up().await.unwrap();
     assert_eq!(
         report.blocks_read,
-        1_201 - ve_relayer::engine::BLOCKS_PER_PASS
+        1_201 - ve_relayer::flows::engine::BLOCKS_PER_PASS
     );
     assert_eq!((report.events_handled, report.callbacks_confirmed), (1, 2));
     assert!(!report.behind);
@@ -1133,7 +1147,10 @@ async fn a_job_closed_in_the_block_it_was_submitted_in_sends_no_status() {
     // `queued` report was dropped unsent (the contract refuses any change
     // to a final job).
     let queued = e.outbox.get("job_status:j/1:queued").unwrap().unwrap();
-    assert_eq!(queued.state, ve_relayer::outbox::EntryState::Superseded);
+    assert_eq!(
+        queued.state,
+        ve_relayer::runtime::outbox::EntryState::Superseded
+    );
     let sent: Vec<&String> = e.chain.sent.iter().flatten().collect();
     assert_eq!(sent.len(), 2, "{sent:?}");
     assert!(sent.iter().all(|id| !id.contains("j/1")), "{sent:?}");

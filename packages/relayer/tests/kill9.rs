@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ve_relayer::chain::ChainClient;
-use ve_relayer::outbox::{EntryState, Outbox};
+use ve_relayer::runtime::outbox::{EntryState, Outbox};
 use ve_types::AllocationState;
 use waldur_emulator::ResourceState;
 

@@ -6,12 +6,12 @@ use std::sync::Arc;
 
 use cosmwasm_std::Uint128;
 use ve_relayer::chain::embedded::EmbeddedChain;
+use ve_relayer::chain::signer::Signer;
 use ve_relayer::chain::ChainClient;
-use ve_relayer::engine::Engine;
-use ve_relayer::offering_ingest::OfferingIngest;
-use ve_relayer::outbox::Outbox;
-use ve_relayer::signer::Signer;
-use ve_relayer::waldur_adapter::WaldurAdapter;
+use ve_relayer::flows::engine::Engine;
+use ve_relayer::runtime::outbox::Outbox;
+use ve_relayer::waldur_side::adapter::WaldurAdapter;
+use ve_relayer::waldur_side::offering_ingest::OfferingIngest;
 use waldur::{Config, OfferingCreateRequest, PlanRequest, WaldurClient};
 use waldur_emulator::Emulator;
 

@@ -12,10 +12,10 @@ use cosmwasm_std::{Addr, Binary, Uint128};
 use marketplace::msg::{EncryptedSecrets, ExecuteMsg, OfferingResponse, QueryMsg};
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::{ChainClient, ContractEvent};
-use ve_relayer::offering_sync::{
+use ve_relayer::runtime::outbox::Outbox;
+use ve_relayer::waldur_side::offering_sync::{
     CategoryProfile, ExportedOffering, OfferingSync, OfferingSyncConfig, SyncOutcome, SyncState,
 };
-use ve_relayer::outbox::Outbox;
 use ve_types::{Category, OfferingFields, PriceComponent, Pricing, PricingModel};
 use waldur::{BillingUnit, Config, Offering, OfferingFilter, OfferingOverviewUpdate, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed};

@@ -2,82 +2,51 @@
 //! month-to-date totals reports only the growth: nothing counted twice.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
-use std::time::Duration;
 
 use cosmwasm_std::{coin, Uint128};
-use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use ve_relayer::chain::embedded::DENOM;
 use ve_relayer::chain::ChainClient;
-use ve_relayer::engine::Engine;
-use ve_relayer::outbox::Outbox;
-use ve_relayer::signer::Signer;
-use ve_relayer::waldur_adapter::WaldurAdapter;
-use waldur::{Config, OrderFilter, OrderState, WaldurClient};
-use waldur_emulator::{Emulator, OfferingSeed};
+use ve_relayer::flows::engine::Engine;
+use waldur::{OrderFilter, OrderState, WaldurClient};
 
-fn data(res: cw_multi_test::AppResponse) -> String {
-    cosmwasm_std::from_json(res.data.unwrap()).unwrap()
-}
+#[allow(dead_code)]
+#[path = "support/site.rs"]
+mod site;
+
+use site::{chain_with_relayer_key, create_offering, relay_engine, relayer_signer, returned_id};
+
+const SEED: [u8; 32] = [6; 32];
+const KEY_ID: &str = "k1";
 
 fn client(base: &str) -> WaldurClient {
-    let mut c = Config::new(base.to_string(), "t");
-    c.retry_wait_min = Duration::from_millis(5);
-    c.retry_wait_max = Duration::from_millis(20);
-    WaldurClient::new(c).unwrap()
+    site::quick_client(base, "t")
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn usage_is_not_counted_twice_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let waldur = Emulator::start("t").await.unwrap();
-    let org = waldur.state.seed_customer("Org");
-    let project = waldur.state.seed_project(&org.uuid, "P").unwrap();
-    let category = waldur.state.seed_category("HPC");
-    let offering = waldur
-        .state
-        .seed_offering(OfferingSeed::new(&org.uuid, &category.uuid))
-        .unwrap();
+    let seeded = site::seeded_waldur("t", "Org", "HPC").await;
+    let (waldur, project, offering) = (seeded.waldur, seeded.project, seeded.offering);
 
-    let mut chain = EmbeddedChain::deploy(&["provider", "customer"]).unwrap();
-    let (p, c, m, cb) = (
+    let (mut chain, signer) = chain_with_relayer_key(SEED, KEY_ID);
+    let (p, c, m) = (
         chain.addr("provider"),
         chain.addr("customer"),
         chain.marketplace.clone(),
-        chain.callback.clone(),
     );
-    let seed = [6u8; 32];
-    let signer = || Signer::new(seed, "k1", p.as_str(), "cosmos-testnet-14002", cb.as_str());
-    chain
-        .execute(&p, &cb, &signer().register_message().unwrap(), &[])
-        .unwrap();
-    let chain_offering = data(
-        chain
-            .execute(
-                &p,
-                &m,
-                &marketplace::msg::ExecuteMsg::CreateOffering {
-                    offering: ve_types::OfferingFields::new(
-                        "HPC",
-                        "",
-                        ve_types::Category::Hpc,
-                        ve_types::Pricing::new(
-                            ve_types::PricingModel::UsageBased,
-                            DENOM,
-                            Uint128::new(1_000),
-                            vec![ve_types::PriceComponent {
-                                resource_type: "cpu".into(),
-                                unit: "cpu_hour".into(),
-                                price: Uint128::new(10),
-                            }],
-                        ),
-                    ),
-                    encrypted_secrets: None,
-                },
-                &[],
-            )
-            .unwrap(),
+    let chain_offering = create_offering(
+        &mut chain,
+        &p,
+        "HPC",
+        ve_types::Category::Hpc,
+        ve_types::PricingModel::UsageBased,
+        vec![ve_types::PriceComponent {
+            resource_type: "cpu".into(),
+            unit: "cpu_hour".into(),
+            price: Uint128::new(10),
+        }],
     );
-    let order = data(
+    let order = returned_id(
         chain
             .execute(
                 &c,
@@ -94,7 +63,7 @@ async fn usage_is_not_counted_twice_across_a_restart() {
             )
             .unwrap(),
     );
-    let bid = data(
+    let bid = returned_id(
         chain
             .execute(
                 &p,
@@ -124,20 +93,15 @@ async fn usage_is_not_counted_twice_across_a_restart() {
         .urls()
         .project(&project.uuid)
         .unwrap();
-    let outbox = Arc::new(Outbox::open(&db, 3).unwrap());
-    let adapter = WaldurAdapter::new(
+    let mut engine = relay_engine(
+        chain,
+        signer,
         client(&waldur.base_url),
         project_url.clone(),
         offerings.clone(),
-        outbox.clone(),
-    )
-    .unwrap();
-    let mut engine = Engine {
-        chain,
-        waldur: adapter,
-        signer: signer(),
-        outbox,
-    };
+        &db,
+        3,
+    );
     engine.step().await.unwrap();
 
     // The backend finishes provisioning; 12.5 cpu hours so far this month.
@@ -176,20 +140,16 @@ async fn usage_is_not_counted_twice_across_a_restart() {
     } = engine;
     drop(adapter);
     drop(outbox);
-    let outbox = Arc::new(Outbox::open(&db, 3).unwrap());
-    let adapter = WaldurAdapter::new(
+    let signer = relayer_signer(&chain, SEED, KEY_ID);
+    let mut engine = relay_engine(
+        chain,
+        signer,
         client(&waldur.base_url),
         project_url,
         offerings,
-        outbox.clone(),
-    )
-    .unwrap();
-    let mut engine = Engine {
-        chain,
-        waldur: adapter,
-        signer: signer(),
-        outbox,
-    };
+        &db,
+        3,
+    );
 
     // Waldur's total grows to 20: only 8 more are reported.
     engine.chain.advance(3_600);

@@ -10,11 +10,11 @@ use std::sync::Arc;
 use futures_util::FutureExt;
 use serde_json::json;
 use ve_relayer::chain::rpc::{ConnectError, RpcChain};
+use ve_relayer::chain::signer::CallbackDraft;
 use ve_relayer::chain::{ChainClient, ChainError, ContractEvent};
-use ve_relayer::engine::Engine;
-use ve_relayer::outbox::{Outbox, CHECKPOINT};
-use ve_relayer::signer::CallbackDraft;
-use ve_relayer::waldur_port::{ResourceStatus, ResourceUpdate};
+use ve_relayer::flows::engine::Engine;
+use ve_relayer::runtime::outbox::{Outbox, CHECKPOINT};
+use ve_relayer::waldur_side::port::{ResourceStatus, ResourceUpdate};
 use ve_types::callback::AllocationStatePayload;
 use ve_types::{ActionType, AllocationState};
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
@@ -526,7 +526,7 @@ async fn a_node_that_hangs_drops_or_is_gone_is_unavailable() {
 async fn the_fee_key_comes_from_a_private_file() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("fee.key");
-    ve_relayer::keys::generate(&path).expect("key file");
+    ve_relayer::chain::keys::generate(&path).expect("key file");
     std::fs::write(&path, hex::encode(support::FEE_SECRET)).expect("write key");
     let world = World::new();
     let mut config = world.config();
@@ -612,7 +612,7 @@ async fn the_engine_provisions_an_allocation_over_rpc() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn offerings_are_read_through_smart_queries() {
-    use ve_relayer::offering_sync::OfferingReader;
+    use ve_relayer::waldur_side::offering_sync::OfferingReader;
     let world = World::new();
     // The portal's story creates the provider's one offering.
     world.allocation();

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use ve_relayer::audit::{AuditLog, LogFormat};
-use ve_relayer::config::{FileConfig, RunArgs, Secrets, Settings};
-use ve_relayer::service::wiring;
-use ve_relayer::telemetry::Telemetry;
+use ve_relayer::runtime::audit::{AuditLog, LogFormat};
+use ve_relayer::runtime::config::{FileConfig, RunArgs, Secrets, Settings};
+use ve_relayer::runtime::service::wiring;
+use ve_relayer::runtime::telemetry::Telemetry;
 use ve_types::AllocationState;
 
 use support::run_setup::run_setup;

@@ -13,16 +13,16 @@ use cosmwasm_std::{Addr, Uint128};
 use marketplace::msg::ExecuteMsg;
 use serde_json::Value;
 use tokio::sync::watch;
-use ve_relayer::audit::{AuditLog, LogFormat, MemorySink};
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use ve_relayer::chain::keys;
+use ve_relayer::chain::signer::Signer;
 use ve_relayer::chain::{ChainClient, ChainError, ContractEvent};
-use ve_relayer::config::{FileConfig, RunArgs, Secrets, Settings};
-use ve_relayer::keys;
-use ve_relayer::offering_sync::{OfferingReader, METRIC_NAMES};
-use ve_relayer::outbox::{Outbox, CHECKPOINT};
-use ve_relayer::service::wiring::{self, Listeners};
-use ve_relayer::signer::Signer;
-use ve_relayer::telemetry::{Telemetry, WALDUR_METRIC_NAMES};
+use ve_relayer::runtime::audit::{AuditLog, LogFormat, MemorySink};
+use ve_relayer::runtime::config::{FileConfig, RunArgs, Secrets, Settings};
+use ve_relayer::runtime::outbox::{Outbox, CHECKPOINT};
+use ve_relayer::runtime::service::wiring::{self, Listeners};
+use ve_relayer::runtime::telemetry::{Telemetry, WALDUR_METRIC_NAMES};
+use ve_relayer::waldur_side::offering_sync::{OfferingReader, METRIC_NAMES};
 use waldur::{
     Config, OfferingCreateRequest, OfferingFilter, OfferingOverviewUpdate, PlanRequest,
     WaldurClient,
@@ -326,9 +326,9 @@ async fn a_pass_shows_in_the_metrics_and_the_audit_log() {
     let listeners = Listeners::bind(&settings).await.expect("bind");
     let metrics_at = listeners.metrics.local_addr().expect("addr");
     let (stop, stopped) = watch::channel(false);
-    let server = tokio::spawn(ve_relayer::http::serve(
+    let server = tokio::spawn(ve_relayer::runtime::http::serve(
         listeners.metrics,
-        ve_relayer::http::metrics_router(telemetry.clone()),
+        ve_relayer::runtime::http::metrics_router(telemetry.clone()),
         stopped,
     ));
     let res = http()

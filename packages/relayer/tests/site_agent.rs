@@ -11,33 +11,32 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use cosmwasm_std::{Addr, Uint128};
+use cosmwasm_std::Addr;
 use serde_json::Value;
-use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use ve_relayer::chain::embedded::EmbeddedChain;
 use ve_relayer::chain::ChainClient;
-use ve_relayer::engine::{Engine, StepReport};
-use ve_relayer::outbox::{EntryState, Outbox};
-use ve_relayer::signer::Signer;
-use ve_relayer::waldur_adapter::WaldurAdapter;
+use ve_relayer::flows::engine::{Engine, StepReport};
+use ve_relayer::runtime::outbox::{EntryState, Outbox};
+use ve_relayer::waldur_side::adapter::WaldurAdapter;
 use ve_types::callback::AllocationStatePayload;
 use ve_types::AllocationState;
-use waldur::{Config, WaldurClient};
-use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed, SiteAgent};
+use waldur::WaldurClient;
+use waldur_emulator::{EmulatorHandle, Fault, SiteAgent};
+
+#[allow(dead_code)]
+#[path = "support/site.rs"]
+mod site;
+
+use site::{
+    chain_with_relayer_key, create_offering, impatient_client, relay_engine, relayer_signer,
+};
 
 const TOKEN: &str = "site-agent-token";
 const SIGNER_SEED: [u8; 32] = [9; 32];
+const KEY_ID: &str = "relayer-1";
 
 fn client(base: &str) -> WaldurClient {
-    let mut c = Config::new(base.to_string(), TOKEN);
-    c.timeout = Duration::from_millis(500);
-    c.retry_wait_min = Duration::from_millis(2);
-    c.retry_wait_max = Duration::from_millis(10);
-    c.max_retries = 3;
-    WaldurClient::new(c).expect("client")
-}
-
-fn returned_id(res: cw_multi_test::AppResponse) -> String {
-    cosmwasm_std::from_json(res.data.expect("an id")).expect("a string id")
+    impatient_client(base, TOKEN)
 }
 
 struct World {
@@ -60,14 +59,8 @@ struct World {
 
 impl World {
     async fn new() -> World {
-        let waldur = Emulator::start(TOKEN).await.expect("emulator");
-        let org = waldur.state.seed_customer("Provider Org");
-        let project = waldur.state.seed_project(&org.uuid, "P").expect("project");
-        let category = waldur.state.seed_category("HPC");
-        let waldur_offering = waldur
-            .state
-            .seed_offering(OfferingSeed::new(&org.uuid, &category.uuid))
-            .expect("offering");
+        let seeded = site::seeded_waldur(TOKEN, "Provider Org", "HPC").await;
+        let (waldur, project, waldur_offering) = (seeded.waldur, seeded.project, seeded.offering);
         let agent = Arc::new(waldur.state.site_agent(&waldur_offering.uuid));
         let polling = agent.clone();
         let agent_approved = Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -81,70 +74,40 @@ impl World {
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         });
-        let mut chain = EmbeddedChain::deploy(&["provider", "customer"]).expect("chain deployed");
+        let (mut chain, signer) = chain_with_relayer_key(SIGNER_SEED, KEY_ID);
         let (provider, customer) = (chain.addr("provider"), chain.addr("customer"));
-        let signer = signer(&chain, &provider);
-        let cb = chain.callback.clone();
-        chain
-            .execute(
-                &provider,
-                &cb,
-                &signer.register_message().expect("proof"),
-                &[],
-            )
-            .expect("key registered");
-        let m = chain.marketplace.clone();
-        let offering = returned_id(
-            chain
-                .execute(
-                    &provider,
-                    &m,
-                    &marketplace::msg::ExecuteMsg::CreateOffering {
-                        offering: ve_types::OfferingFields::new(
-                            "HPC",
-                            "",
-                            ve_types::Category::Hpc,
-                            ve_types::Pricing::new(
-                                ve_types::PricingModel::Hourly,
-                                DENOM,
-                                Uint128::new(1_000),
-                                // A rate for the usage the agent reports.
-                                vec![ve_types::PriceComponent {
-                                    resource_type: "cpu".into(),
-                                    unit: "hours".into(),
-                                    price: Uint128::new(1),
-                                }],
-                            ),
-                        ),
-                        encrypted_secrets: None,
-                    },
-                    &[],
-                )
-                .expect("offering"),
+        let offering = create_offering(
+            &mut chain,
+            &provider,
+            "HPC",
+            ve_types::Category::Hpc,
+            ve_types::PricingModel::Hourly,
+            // A rate for the usage the agent reports.
+            vec![ve_types::PriceComponent {
+                resource_type: "cpu".into(),
+                unit: "hours".into(),
+                price: cosmwasm_std::Uint128::new(1),
+            }],
         );
         let dir = tempfile::tempdir().expect("dir");
         let relayer_client = client(&waldur.base_url);
         let project_url = relayer_client.urls().project(&project.uuid).expect("url");
         let offerings = BTreeMap::from([(offering.clone(), waldur_offering.url.clone())]);
-        let outbox = Arc::new(Outbox::open(&dir.path().join("relayer-1.redb"), 5).expect("db"));
-        let adapter = WaldurAdapter::new(
+        let engine = relay_engine(
+            chain,
+            signer,
             relayer_client,
             project_url.clone(),
             offerings.clone(),
-            outbox.clone(),
-        )
-        .expect("adapter");
+            &dir.path().join("relayer-1.redb"),
+            5,
+        );
         World {
             waldur,
             agent,
             agent_loop,
             agent_approved,
-            engine: Engine {
-                chain,
-                waldur: adapter,
-                signer,
-                outbox,
-            },
+            engine,
             project_url,
             offerings,
             provider,
@@ -168,7 +131,7 @@ impl World {
             outbox.clone(),
         )
         .expect("adapter");
-        self.engine.signer = signer(&self.engine.chain, &self.provider);
+        self.engine.signer = relayer_signer(&self.engine.chain, SIGNER_SEED, KEY_ID);
         self.engine.outbox = outbox;
     }
 
@@ -317,16 +280,6 @@ impl Drop for World {
     fn drop(&mut self) {
         self.agent_loop.abort();
     }
-}
-
-fn signer(chain: &EmbeddedChain, provider: &Addr) -> Signer {
-    Signer::new(
-        SIGNER_SEED,
-        "relayer-1",
-        provider.as_str(),
-        chain.chain_id(),
-        chain.callback_contract(),
-    )
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -692,8 +645,8 @@ async fn an_active_allocations_erred_resource_is_told_to_operators_not_sent() {
 /// beyond the pass's one resource listing.
 #[tokio::test(flavor = "current_thread")]
 async fn order_read_backs_are_bounded_and_taken_in_turn() {
-    use ve_relayer::waldur_adapter::ORDERS_POLLED_PER_PASS;
-    use ve_relayer::waldur_port::WaldurPort;
+    use ve_relayer::waldur_side::adapter::ORDERS_POLLED_PER_PASS;
+    use ve_relayer::waldur_side::port::WaldurPort;
     let mut w = World::new().await;
     // No agent: the orders stay executing.
     w.agent_loop.abort();

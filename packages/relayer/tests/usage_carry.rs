@@ -2,27 +2,27 @@
 //! months, plan periods of one month added up, and a terminated resource's
 //! usage listed until its last units are billed, then never again. Against
 //! the emulator; the ledger's own property test is in
-//! `src/waldur_adapter/usage_ledger.rs`.
+//! `src/waldur_side/adapter/usage_ledger.rs`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use ve_relayer::outbox::Outbox;
-use ve_relayer::waldur_adapter::WaldurAdapter;
-use ve_relayer::waldur_port::{RecordedUsage, UsageUpdate, WaldurPort};
-use waldur::{Config, WaldurClient};
-use waldur_emulator::{Emulator, EmulatorHandle, OfferingSeed, ResourceState};
+use ve_relayer::runtime::outbox::Outbox;
+use ve_relayer::waldur_side::adapter::WaldurAdapter;
+use ve_relayer::waldur_side::port::{RecordedUsage, UsageUpdate, WaldurPort};
+use waldur::WaldurClient;
+use waldur_emulator::{EmulatorHandle, ResourceState};
+
+#[allow(dead_code)]
+#[path = "support/site.rs"]
+mod site;
 
 const ALLOCATION: &str = "cust1/1/prov1";
 const CHAIN_OFFERING: &str = "prov1/1";
 const USAGES: &str = "/api/marketplace-component-usages/";
 
 fn client(base: &str) -> WaldurClient {
-    let mut c = Config::new(base.to_string(), "t");
-    c.retry_wait_min = Duration::from_millis(5);
-    c.retry_wait_max = Duration::from_millis(20);
-    WaldurClient::new(c).expect("client")
+    site::quick_client(base, "t")
 }
 
 struct World {
@@ -80,14 +80,8 @@ impl World {
 /// A provisioned allocation whose resource is OK and seen so.
 async fn world() -> World {
     let dir = tempfile::tempdir().expect("tempdir");
-    let waldur = Emulator::start("t").await.expect("emulator");
-    let org = waldur.state.seed_customer("Org");
-    let project = waldur.state.seed_project(&org.uuid, "P").expect("project");
-    let category = waldur.state.seed_category("Compute");
-    let offering = waldur
-        .state
-        .seed_offering(OfferingSeed::new(&org.uuid, &category.uuid))
-        .expect("offering");
+    let seeded = site::seeded_waldur("t", "Org", "Compute").await;
+    let (waldur, project, offering) = (seeded.waldur, seeded.project, seeded.offering);
     let project_url = client(&waldur.base_url)
         .urls()
         .project(&project.uuid)

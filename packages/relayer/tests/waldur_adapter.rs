@@ -7,17 +7,16 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::json;
-use ve_relayer::offering_sync::{BASE_COMPONENT_TYPE, QUANTITY_COMPONENT_TYPE};
-use ve_relayer::outbox::Outbox;
-use ve_relayer::waldur_adapter::WaldurAdapter;
-use ve_relayer::waldur_port::{
+use ve_relayer::runtime::outbox::Outbox;
+use ve_relayer::waldur_side::adapter::WaldurAdapter;
+use ve_relayer::waldur_side::offering_sync::{BASE_COMPONENT_TYPE, QUANTITY_COMPONENT_TYPE};
+use ve_relayer::waldur_side::port::{
     FailureClass, RecordedUsage, ResourceStatus, WaldurError, WaldurPort,
 };
 use waldur::{
-    BillingType, BillingUnit, Config, Decimal, OfferingComponentRequest, OfferingCreateRequest,
+    BillingType, BillingUnit, Decimal, OfferingComponentRequest, OfferingCreateRequest,
     OrderCreateRequest, PlanRequest, WaldurClient,
 };
 use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed, ResourceState};
@@ -25,11 +24,12 @@ use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed, ResourceSta
 const ALLOCATION: &str = "cust1/1/prov1";
 const CHAIN_OFFERING: &str = "prov1/1";
 
+#[allow(dead_code)]
+#[path = "support/site.rs"]
+mod site;
+
 fn client(base: &str) -> WaldurClient {
-    let mut c = Config::new(base.to_string(), "t");
-    c.retry_wait_min = Duration::from_millis(5);
-    c.retry_wait_max = Duration::from_millis(20);
-    WaldurClient::new(c).expect("client")
+    site::quick_client(base, "t")
 }
 
 struct World {

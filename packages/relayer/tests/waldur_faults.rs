@@ -6,33 +6,27 @@
 //! Waldur, one Waldur order per allocation, and no dead letter.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
-use cosmwasm_std::{Addr, Uint128};
-use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use cosmwasm_std::Addr;
+use ve_relayer::chain::embedded::EmbeddedChain;
 use ve_relayer::chain::ChainClient;
-use ve_relayer::engine::Engine;
-use ve_relayer::outbox::Outbox;
-use ve_relayer::signer::Signer;
-use ve_relayer::waldur_adapter::WaldurAdapter;
+use ve_relayer::flows::engine::Engine;
+use ve_relayer::waldur_side::adapter::WaldurAdapter;
 use ve_types::AllocationState;
-use waldur::{Config, OrderFilter, OrderState, WaldurClient};
-use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed};
+use waldur::{OrderFilter, OrderState, WaldurClient};
+use waldur_emulator::{EmulatorHandle, Fault};
+
+#[allow(dead_code)]
+#[path = "support/site.rs"]
+mod site;
+
+use site::{chain_with_relayer_key, create_offering, impatient_client, relay_engine};
 
 const TOKEN: &str = "faults-token";
 
 fn client(base: &str) -> WaldurClient {
-    let mut c = Config::new(base.to_string(), TOKEN);
-    c.timeout = Duration::from_millis(500);
-    c.retry_wait_min = Duration::from_millis(2);
-    c.retry_wait_max = Duration::from_millis(10);
-    c.max_retries = 3;
-    WaldurClient::new(c).expect("client")
-}
-
-fn returned_id(res: cw_multi_test::AppResponse) -> String {
-    cosmwasm_std::from_json(res.data.expect("an id")).expect("a string id")
+    impatient_client(base, TOKEN)
 }
 
 struct World {
@@ -48,72 +42,38 @@ struct World {
 
 impl World {
     async fn new() -> World {
-        let waldur = Emulator::start(TOKEN).await.expect("emulator");
-        let org = waldur.state.seed_customer("Provider Org");
-        let project = waldur.state.seed_project(&org.uuid, "P").expect("project");
-        let category = waldur.state.seed_category("Compute");
-        let waldur_offering = waldur
-            .state
-            .seed_offering(OfferingSeed::new(&org.uuid, &category.uuid))
-            .expect("offering");
-        let mut chain = EmbeddedChain::deploy(&["provider", "customer"]).expect("chain deployed");
+        let seeded = site::seeded_waldur(TOKEN, "Provider Org", "Compute").await;
+        let (mut chain, signer) = chain_with_relayer_key([7; 32], "relayer-1");
         let (provider, customer) = (chain.addr("provider"), chain.addr("customer"));
-        let signer = Signer::new(
-            [7; 32],
-            "relayer-1",
-            provider.as_str(),
-            chain.chain_id(),
-            chain.callback_contract(),
-        );
-        let cb = chain.callback.clone();
-        chain
-            .execute(
-                &provider,
-                &cb,
-                &signer.register_message().expect("proof"),
-                &[],
-            )
-            .expect("key registered");
-        let m = chain.marketplace.clone();
-        let offering = returned_id(
-            chain
-                .execute(
-                    &provider,
-                    &m,
-                    &marketplace::msg::ExecuteMsg::CreateOffering {
-                        offering: ve_types::OfferingFields::new(
-                            "Compute",
-                            "",
-                            ve_types::Category::Compute,
-                            ve_types::Pricing::new(
-                                ve_types::PricingModel::Hourly,
-                                DENOM,
-                                Uint128::new(1_000),
-                                vec![],
-                            ),
-                        ),
-                        encrypted_secrets: None,
-                    },
-                    &[],
-                )
-                .expect("offering"),
+        let offering = create_offering(
+            &mut chain,
+            &provider,
+            "Compute",
+            ve_types::Category::Compute,
+            ve_types::PricingModel::Hourly,
+            vec![],
         );
         let dir = tempfile::tempdir().expect("dir");
-        let outbox = Arc::new(Outbox::open(&dir.path().join("relayer.redb"), 5).expect("db"));
+        let waldur = seeded.waldur;
         let relayer_client = client(&waldur.base_url);
-        let project_url = relayer_client.urls().project(&project.uuid).expect("url");
-        let offerings = BTreeMap::from([(offering.clone(), waldur_offering.url.clone())]);
-        let adapter = WaldurAdapter::new(relayer_client, project_url, offerings, outbox.clone())
-            .expect("adapter");
+        let project_url = relayer_client
+            .urls()
+            .project(&seeded.project.uuid)
+            .expect("url");
+        let offerings = BTreeMap::from([(offering.clone(), seeded.offering.url.clone())]);
+        let engine = relay_engine(
+            chain,
+            signer,
+            relayer_client,
+            project_url,
+            offerings,
+            &dir.path().join("relayer.redb"),
+            5,
+        );
         World {
             backend: client(&waldur.base_url),
             waldur,
-            engine: Engine {
-                chain,
-                waldur: adapter,
-                signer,
-                outbox,
-            },
+            engine,
             provider,
             customer,
             offering,

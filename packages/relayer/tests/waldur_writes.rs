@@ -14,10 +14,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use ve_relayer::job_flow::JobSubmission;
-use ve_relayer::outbox::Outbox;
-use ve_relayer::waldur_adapter::WaldurAdapter;
-use ve_relayer::waldur_port::{FailureClass, WaldurError, WaldurPort};
+use ve_relayer::runtime::outbox::Outbox;
+use ve_relayer::waldur_side::adapter::WaldurAdapter;
+use ve_relayer::waldur_side::port::JobSubmission;
+use ve_relayer::waldur_side::port::{FailureClass, WaldurError, WaldurPort};
 use waldur::{Config, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorHandle, Fault, OfferingSeed, ResourceState};
 
@@ -734,9 +734,9 @@ mod through_the_engine {
     use super::*;
     use cosmwasm_std::{coin, Addr, Uint128};
     use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+    use ve_relayer::chain::signer::Signer;
     use ve_relayer::chain::ChainClient;
-    use ve_relayer::engine::Engine;
-    use ve_relayer::signer::Signer;
+    use ve_relayer::flows::engine::Engine;
     use ve_types::AllocationState;
 
     fn data(response: cw_multi_test::AppResponse) -> String {

@@ -11,8 +11,8 @@ use serde_json::json;
 use ve_devnet::story::{self, Fees, Stack};
 use ve_devnet::Devnet;
 use ve_relayer::chain::rpc::{RpcChain, RpcConfig};
+use ve_relayer::chain::signer::{CallbackDraft, Signer};
 use ve_relayer::chain::ChainClient;
-use ve_relayer::signer::{CallbackDraft, Signer};
 use waldur_callback::msg::CallbackOutcome;
 
 /// Ports of this file's chain: RPC 26757 and so on.

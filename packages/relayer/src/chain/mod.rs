@@ -3,10 +3,13 @@
 //! (the default for the demo and the tests); `rpc` talks to a wasmd node
 //! over CometBFT RPC.
 
+#[cfg(feature = "demo")]
 pub mod embedded;
 pub mod events;
+pub mod keys;
 pub mod probe;
 pub mod rpc;
+pub mod signer;
 
 use thiserror::Error;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};

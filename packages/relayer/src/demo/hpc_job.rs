@@ -9,8 +9,8 @@ use waldur_emulator::EmulatorState;
 
 use super::{fail, relay, returned_id, DemoOptions};
 use crate::chain::embedded::{EmbeddedChain, DENOM};
-use crate::engine::Engine;
-use crate::waldur_adapter::WaldurAdapter;
+use crate::flows::engine::Engine;
+use crate::waldur_side::adapter::WaldurAdapter;
 
 /// What the chapter ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,8 +10,8 @@ use cosmrs::crypto::secp256k1::SigningKey;
 use cosmwasm_std::{coin, Addr, Uint128};
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::rpc::{ContractAddresses, RpcChain, RpcConfig};
-use ve_relayer::signer::Signer;
-use ve_relayer::waldur_port::{
+use ve_relayer::chain::signer::Signer;
+use ve_relayer::waldur_side::port::{
     ProvisionedOrder, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
 };
 
@@ -258,7 +258,7 @@ impl WaldurPort for ScriptedWaldur {
     async fn usage_updates(
         &mut self,
         _now: u64,
-        _chain: &mut impl ve_relayer::waldur_port::ChainUsage,
+        _chain: &mut impl ve_relayer::waldur_side::port::ChainUsage,
     ) -> Result<Vec<UsageUpdate>, WaldurError> {
         Ok(vec![])
     }

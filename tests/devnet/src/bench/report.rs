@@ -319,7 +319,7 @@ them; callbacks are signed by the provider's registered key and sent by the rela
         let _ = write!(
             md,
             "\n## Callbacks: {} in one `submit_callbacks` vs one per transaction\n\n\
-The callbacks: {}. Each was signed by the provider's registered key (`ve_relayer::signer::Signer`) \
+The callbacks: {}. Each was signed by the provider's registered key (`ve_relayer::chain::signer::Signer`) \
 stamped with the latest block time, and sent by the relayer's fee account.\n\n\
 | | transactions | gas_used in all | per callback | x cw20 transfer |\n|---|---|---|---|---|\n\
 | one `submit_callbacks` of {} | 1 | {} | {:.0} | {:.2} |\n\

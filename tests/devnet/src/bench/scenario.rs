@@ -14,7 +14,7 @@ use cosmrs::proto::prost::Message;
 use cosmwasm_std::{Timestamp, Uint128};
 use serde::Serialize;
 use serde_json::{json, Value};
-use ve_relayer::signer::{CallbackDraft, Signer};
+use ve_relayer::chain::signer::{CallbackDraft, Signer};
 use ve_types::callback::{AllocationStatePayload, UsagePayload};
 use ve_types::{
     ActionType, AllocationState, Category, JobState, OfferingFields, Pricing, PricingModel,
@@ -75,7 +75,7 @@ pub fn clean(msg: &impl Serialize) -> Result<Value> {
 }
 
 /// One allocation state reported by the provider's Waldur, as the relayer
-/// drafts it (`ve_relayer::engine`): `{action}:{allocation}:{state}`.
+/// drafts it (`ve_relayer::flows::engine`): `{action}:{allocation}:{state}`.
 fn state_draft(
     action: ActionType,
     allocation: &str,

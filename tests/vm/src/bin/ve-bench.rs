@@ -549,7 +549,7 @@ fn callbacks(r: &mut Report) {
     );
     r.gas("instantiate", g, vm.charges());
     let key = SigningKey::from([7u8; 32]);
-    let register = ve_relayer::signer::Signer::new(
+    let register = ve_relayer::chain::signer::Signer::new(
         [7u8; 32],
         "k1",
         provider.as_str(),
@@ -791,7 +791,7 @@ fn nonce_store(r: &mut Report) {
     )
     .expect("instantiate");
     let key = SigningKey::from([8u8; 32]);
-    let register = ve_relayer::signer::Signer::new(
+    let register = ve_relayer::chain::signer::Signer::new(
         [8u8; 32],
         "k1",
         provider.as_str(),
@@ -853,8 +853,8 @@ fn nonce_store(r: &mut Report) {
 /// written to the (fsynced) outbox per second.
 fn relayer(r: &mut Report) {
     use std::time::Instant;
-    use ve_relayer::outbox::Outbox;
-    use ve_relayer::signer::{CallbackDraft, Signer};
+    use ve_relayer::chain::signer::{CallbackDraft, Signer};
+    use ve_relayer::runtime::outbox::Outbox;
     r.section("relayer", "| measure | value |");
     let signer = Signer::new(
         [5; 32],

@@ -34,12 +34,12 @@ use std::time::{Duration, Instant};
 
 use cosmwasm_std::{coin, Uint128};
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use ve_relayer::chain::signer::Signer;
 use ve_relayer::chain::ChainClient;
-use ve_relayer::engine::Engine;
-use ve_relayer::outbox::Outbox;
-use ve_relayer::signer::Signer;
-use ve_relayer::waldur_adapter::WaldurAdapter;
-use ve_relayer::waldur_port::{
+use ve_relayer::flows::engine::Engine;
+use ve_relayer::runtime::outbox::Outbox;
+use ve_relayer::waldur_side::adapter::WaldurAdapter;
+use ve_relayer::waldur_side::port::{
     ProvisionedOrder, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
 };
 use waldur::{Config as WaldurConfig, WaldurClient};
@@ -89,7 +89,7 @@ impl WaldurPort for NoPoll {
     async fn usage_updates(
         &mut self,
         _: u64,
-        _: &mut impl ve_relayer::waldur_port::ChainUsage,
+        _: &mut impl ve_relayer::waldur_side::port::ChainUsage,
     ) -> Result<Vec<UsageUpdate>, WaldurError> {
         Ok(vec![])
     }

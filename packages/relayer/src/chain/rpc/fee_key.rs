@@ -1,5 +1,5 @@
 //! The fee-paying account's secp256k1 key on disk: hex of the 32-byte
-//! secret, like the ed25519 callback key (`crate::keys::generate` writes
+//! secret, like the ed25519 callback key (`crate::chain::keys::generate` writes
 //! a file of the same form), but refused when others can read it: this key
 //! spends money.
 
@@ -12,7 +12,7 @@ use cosmrs::crypto::secp256k1::SigningKey;
 pub fn load_fee_key(path: &Path) -> Result<SigningKey, String> {
     let shown = path.display();
     // `keys::load` refuses a file others can read (`keys::require_private`).
-    let secret = crate::keys::load(path).map_err(|e| format!("fee {e}"))?;
+    let secret = crate::chain::keys::load(path).map_err(|e| format!("fee {e}"))?;
     SigningKey::from_slice(&secret)
         .map_err(|e| format!("fee key file {shown}: not a valid secp256k1 secret: {e}"))
 }
@@ -25,7 +25,7 @@ mod tests {
     fn loads_a_private_key_and_refuses_a_readable_one() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("fee.key");
-        crate::keys::generate(&path).unwrap();
+        crate::chain::keys::generate(&path).unwrap();
         let key = load_fee_key(&path).unwrap();
         let address = key.public_key().account_id("virtengine").unwrap();
         assert!(address.to_string().starts_with("virtengine1"));
@@ -38,7 +38,7 @@ mod tests {
         }
         // Zero is not a secp256k1 secret.
         let zero = dir.path().join("zero.key");
-        crate::keys::generate(&zero).unwrap();
+        crate::chain::keys::generate(&zero).unwrap();
         std::fs::write(&zero, "00".repeat(32)).unwrap();
         assert!(load_fee_key(&zero).is_err());
         assert!(load_fee_key(&dir.path().join("missing.key")).is_err());

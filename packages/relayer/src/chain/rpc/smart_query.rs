@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use super::{unavailable, RpcChain};
 use crate::chain::ChainError;
-use crate::offering_sync::OfferingReader;
+use crate::waldur_side::offering_sync::OfferingReader;
 
 pub const SMART_QUERY_PATH: &str = "/cosmwasm.wasm.v1.Query/SmartContractState";
 
