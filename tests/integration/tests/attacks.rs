@@ -474,7 +474,7 @@ fn every_restricted_execute_refuses_other_callers() {
         case(
             "update_offering",
             &m,
-            &Market::UpdateOffering {
+            &Market::UpdateOffering(marketplace::msg::OfferingUpdate {
                 offering_id: offering.clone(),
                 name: Some("hijacked".into()),
                 description: None,
@@ -485,7 +485,7 @@ fn every_restricted_execute_refuses_other_callers() {
                 min_identity_score: None,
                 require_mfa_for_orders: None,
                 encrypted_secrets: None,
-            },
+            }),
             &not_provider,
             "unauthorized",
         ),
