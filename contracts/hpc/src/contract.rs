@@ -7,9 +7,9 @@ use cw2::set_contract_version;
 
 use crate::error::ContractError;
 use crate::execute::admin::{self, ConfigUpdate};
-use crate::execute::cluster::{self, ClusterChange, ClusterUpdate};
+use crate::execute::cluster::{self, ClusterChange};
 use crate::execute::job::{self, NewJob, StatusReport};
-use crate::execute::offering::{self, OfferingUpdate};
+use crate::execute::offering;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
 use crate::state::{Config, CONFIG};
@@ -68,26 +68,7 @@ pub fn execute(
 ) -> Result<Response, ContractError> {
     match msg {
         ExecuteMsg::RegisterCluster { cluster } => cluster::register(deps, env, info, cluster),
-        ExecuteMsg::UpdateCluster {
-            cluster_id,
-            name,
-            region,
-            total_nodes,
-            available_nodes,
-            specifications,
-        } => cluster::update(
-            deps,
-            env,
-            info,
-            cluster_id,
-            ClusterUpdate {
-                name,
-                region,
-                total_nodes,
-                available_nodes,
-                specifications,
-            },
-        ),
+        ExecuteMsg::UpdateCluster(update) => cluster::update(deps, env, info, update),
         ExecuteMsg::DrainCluster { cluster_id, reason } => {
             cluster::change_state(deps, env, info, cluster_id, ClusterChange::Drain, reason)
         }
@@ -114,32 +95,7 @@ pub fn execute(
             cluster_id,
             offering,
         } => offering::create(deps, env, info, cluster_id, offering),
-        ExecuteMsg::UpdateHpcOffering {
-            hpc_offering_id,
-            name,
-            description,
-            queues,
-            max_runtime_seconds,
-            min_identity_score,
-            denom,
-            price_per_node_hour,
-            active,
-        } => offering::update(
-            deps,
-            env,
-            info,
-            hpc_offering_id,
-            OfferingUpdate {
-                name,
-                description,
-                queues,
-                max_runtime_seconds,
-                min_identity_score,
-                denom,
-                price_per_node_hour,
-                active,
-            },
-        ),
+        ExecuteMsg::UpdateHpcOffering(update) => offering::update(deps, env, info, update),
         ExecuteMsg::SubmitJob {
             hpc_offering_id,
             queue,

@@ -27,7 +27,7 @@
 use cosmwasm_std::{
     to_json_binary, Addr, Coin, CosmosMsg, StdResult, SubMsg, Timestamp, Uint128, WasmMsg,
 };
-use settlement::msg::{ExecuteMsg as SettlementMsg, UsageRate};
+use settlement::msg::{ExecuteMsg as SettlementMsg, NewEscrow, NewUsage, UsageRate};
 
 use crate::error::ContractError;
 use crate::state::{EscrowOutcome, Job};
@@ -106,7 +106,7 @@ pub fn create(
         .filter(|s| *s <= u64::MAX / 1_000_000_000)
         .map(Timestamp::from_seconds)
         .ok_or_else(|| ContractError::invalid("max_runtime_seconds", "escrow expiry overflows"))?;
-    let msg = SettlementMsg::CreateEscrow {
+    let msg = SettlementMsg::CreateEscrow(NewEscrow {
         escrow_id: job.escrow_id().text(),
         customer: Some(job.customer.to_string()),
         provider: job.provider.to_string(),
@@ -115,7 +115,7 @@ pub fn create(
             unit_price: job.price_per_node_hour,
         }],
         expires_at,
-    };
+    });
     let funds = vec![Coin::new(job.escrow_amount, &job.denom)];
     Ok((wasm(&job.settlement_contract, &msg, funds)?, expires_at))
 }
@@ -148,7 +148,7 @@ pub fn close(
         let refund = SubMsg::reply_on_error(refund, REPLY_REFUND).with_payload(payload);
         return Ok((vec![refund], EscrowOutcome::Refunded));
     };
-    let record = SettlementMsg::RecordUsage {
+    let record = SettlementMsg::RecordUsage(NewUsage {
         escrow_id: escrow_id.clone(),
         allocation_id: job.job_id().text(),
         provider: None,
@@ -156,7 +156,7 @@ pub fn close(
         units,
         period_start,
         period_end: now,
-    };
+    });
     let settle = SettlementMsg::Settle {
         escrow_id,
         record_ids: None,

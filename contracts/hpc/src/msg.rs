@@ -53,6 +53,33 @@ pub struct HpcOfferingFields {
     pub price_per_node_hour: Uint128,
 }
 
+/// The fields of `update_cluster`: the cluster and the fields to replace;
+/// `None` keeps the stored value.
+#[cw_serde]
+pub struct ClusterUpdate {
+    pub cluster_id: String,
+    pub name: Option<String>,
+    pub region: Option<String>,
+    pub total_nodes: Option<u32>,
+    pub available_nodes: Option<u32>,
+    pub specifications: Option<BTreeMap<String, String>>,
+}
+
+/// The fields of `update_hpc_offering`: the offering and the fields to
+/// replace; `None` keeps the stored value.
+#[cw_serde]
+pub struct HpcOfferingUpdate {
+    pub hpc_offering_id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub queues: Option<Vec<QueueOption>>,
+    pub max_runtime_seconds: Option<u64>,
+    pub min_identity_score: Option<u8>,
+    pub denom: Option<String>,
+    pub price_per_node_hour: Option<Uint128>,
+    pub active: Option<bool>,
+}
+
 #[cw_serde]
 pub enum ExecuteMsg {
     // ---- clusters (provider) ----
@@ -61,14 +88,7 @@ pub enum ExecuteMsg {
     RegisterCluster { cluster: ClusterFields },
     /// Replaces the given fields; omitted fields keep their value. Not on a
     /// deregistered cluster.
-    UpdateCluster {
-        cluster_id: String,
-        name: Option<String>,
-        region: Option<String>,
-        total_nodes: Option<u32>,
-        available_nodes: Option<u32>,
-        specifications: Option<BTreeMap<String, String>>,
-    },
+    UpdateCluster(ClusterUpdate),
     /// Active -> draining: no new jobs, running jobs go on.
     DrainCluster {
         cluster_id: String,
@@ -95,17 +115,7 @@ pub enum ExecuteMsg {
     },
     /// Replaces the given fields; an omitted field never changes anything.
     /// `active` opens (true) or closes (false) the offering to new jobs.
-    UpdateHpcOffering {
-        hpc_offering_id: String,
-        name: Option<String>,
-        description: Option<String>,
-        queues: Option<Vec<QueueOption>>,
-        max_runtime_seconds: Option<u64>,
-        min_identity_score: Option<u8>,
-        denom: Option<String>,
-        price_per_node_hour: Option<Uint128>,
-        active: Option<bool>,
-    },
+    UpdateHpcOffering(HpcOfferingUpdate),
 
     // ---- jobs ----
     /// The customer submits a job. The funds must be exactly

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use common::*;
 use cosmwasm_std::coin;
-use hpc::msg::{ClusterResponse, ExecuteMsg, QueryMsg};
+use hpc::msg::{ClusterResponse, ClusterUpdate, ExecuteMsg, QueryMsg};
 use ve_types::{ClusterState, StateMachine};
 
 fn cluster(s: &Suite, id: &str) -> ClusterResponse {
@@ -15,25 +15,25 @@ fn cluster(s: &Suite, id: &str) -> ClusterResponse {
 }
 
 fn update(id: &str) -> ExecuteMsg {
-    ExecuteMsg::UpdateCluster {
+    ExecuteMsg::UpdateCluster(ClusterUpdate {
         cluster_id: id.into(),
         name: None,
         region: None,
         total_nodes: None,
         available_nodes: None,
         specifications: None,
-    }
+    })
 }
 
 fn with_nodes(id: &str, total: Option<u32>, available: Option<u32>) -> ExecuteMsg {
-    ExecuteMsg::UpdateCluster {
+    ExecuteMsg::UpdateCluster(ClusterUpdate {
         cluster_id: id.into(),
         name: None,
         region: None,
         total_nodes: total,
         available_nodes: available,
         specifications: None,
-    }
+    })
 }
 
 /// The message that moves a cluster to `to`.
@@ -199,14 +199,14 @@ fn update_changes_only_given_fields() {
     assert_eq!(after.region, before.region);
     assert_eq!(after.specifications, before.specifications);
 
-    let msg = ExecuteMsg::UpdateCluster {
+    let msg = ExecuteMsg::UpdateCluster(ClusterUpdate {
         cluster_id: id.clone(),
         name: Some("Snellius 2".into()),
         region: Some("eu-central-1".into()),
         total_nodes: Some(32),
         available_nodes: None,
         specifications: Some(BTreeMap::new()),
-    };
+    });
     s.exec(&provider, &msg, &[]).unwrap();
     let after = cluster(&s, &id).cluster;
     assert_eq!(after.name, "Snellius 2");
@@ -256,14 +256,14 @@ fn update_rejects_bad_callers_states_and_input() {
     let err = s.exec_fails(&provider, &update(&id), &[]);
     assert!(err.contains("nothing to update"), "{err}");
 
-    let bad_name = ExecuteMsg::UpdateCluster {
+    let bad_name = ExecuteMsg::UpdateCluster(ClusterUpdate {
         cluster_id: id.clone(),
         name: Some("".into()),
         region: None,
         total_nodes: None,
         available_nodes: None,
         specifications: None,
-    };
+    });
     let err = s.exec_fails(&provider, &bad_name, &[]);
     assert!(err.contains("invalid name: must not be empty"), "{err}");
 

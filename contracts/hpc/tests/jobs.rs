@@ -1068,14 +1068,16 @@ fn only_the_hpc_contract_records_a_jobs_usage() {
     let now = Timestamp::from_seconds(s.now());
     for id in [&cancelled, &timed_out] {
         let started = s.job_state(id).started_at.unwrap();
-        let record = |provider: Option<String>| settlement::msg::ExecuteMsg::RecordUsage {
-            escrow_id: format!("job:{id}"),
-            allocation_id: id.clone(),
-            provider,
-            usage_type: "node_hour".into(),
-            units: Uint128::new(4),
-            period_start: started,
-            period_end: now,
+        let record = |provider: Option<String>| {
+            settlement::msg::ExecuteMsg::RecordUsage(settlement::msg::NewUsage {
+                escrow_id: format!("job:{id}"),
+                allocation_id: id.clone(),
+                provider,
+                usage_type: "node_hour".into(),
+                units: Uint128::new(4),
+                period_start: started,
+                period_end: now,
+            })
         };
         for (sender, msg) in [
             (&provider, record(None)),

@@ -2,7 +2,7 @@ mod common;
 
 use common::*;
 use cosmwasm_std::{coin, Uint128};
-use hpc::msg::{ExecuteMsg, HpcOfferingFields, HpcOfferingResponse, QueryMsg};
+use hpc::msg::{ExecuteMsg, HpcOfferingFields, HpcOfferingResponse, HpcOfferingUpdate, QueryMsg};
 use hpc::state::QueueOption;
 use ve_types::ClusterState;
 
@@ -21,7 +21,7 @@ fn create(cluster_id: &str, fields: HpcOfferingFields) -> ExecuteMsg {
 }
 
 fn empty_update(id: &str) -> ExecuteMsg {
-    ExecuteMsg::UpdateHpcOffering {
+    ExecuteMsg::UpdateHpcOffering(HpcOfferingUpdate {
         hpc_offering_id: id.into(),
         name: None,
         description: None,
@@ -31,11 +31,11 @@ fn empty_update(id: &str) -> ExecuteMsg {
         denom: None,
         price_per_node_hour: None,
         active: None,
-    }
+    })
 }
 
 fn set_active(id: &str, active: bool) -> ExecuteMsg {
-    ExecuteMsg::UpdateHpcOffering {
+    ExecuteMsg::UpdateHpcOffering(HpcOfferingUpdate {
         hpc_offering_id: id.into(),
         name: None,
         description: None,
@@ -45,7 +45,7 @@ fn set_active(id: &str, active: bool) -> ExecuteMsg {
         denom: None,
         price_per_node_hour: None,
         active: Some(active),
-    }
+    })
 }
 
 fn queue(name: &str, max_nodes: u32, max_runtime_seconds: u64) -> QueueOption {
@@ -246,7 +246,7 @@ fn update_never_changes_omitted_fields() {
 
     // A price-only update keeps everything else, `active` included (the
     // reference deactivated on an omitted bool).
-    let msg = ExecuteMsg::UpdateHpcOffering {
+    let msg = ExecuteMsg::UpdateHpcOffering(HpcOfferingUpdate {
         hpc_offering_id: id.clone(),
         name: None,
         description: None,
@@ -256,7 +256,7 @@ fn update_never_changes_omitted_fields() {
         denom: None,
         price_per_node_hour: Some(Uint128::new(2_000)),
         active: None,
-    };
+    });
     let res = s.exec(&provider, &msg, &[]).unwrap();
     let attrs = event_attrs(&res, "ve.hpc_offering_updated");
     assert_eq!(attrs["hpc_offering_id"], id);
@@ -274,7 +274,7 @@ fn update_never_changes_omitted_fields() {
     assert_eq!(after.denom, before.denom);
 
     // Every field at once.
-    let msg = ExecuteMsg::UpdateHpcOffering {
+    let msg = ExecuteMsg::UpdateHpcOffering(HpcOfferingUpdate {
         hpc_offering_id: id.clone(),
         name: Some("Renamed".into()),
         description: Some("".into()),
@@ -284,7 +284,7 @@ fn update_never_changes_omitted_fields() {
         denom: Some(OTHER_DENOM.into()),
         price_per_node_hour: Some(Uint128::new(7)),
         active: Some(false),
-    };
+    });
     s.exec(&provider, &msg, &[]).unwrap();
     let after = offering(&s, &id).offering;
     assert_eq!(after.name, "Renamed");
@@ -360,7 +360,7 @@ fn update_rejects_bad_callers_states_and_input() {
     for (tweak, expected) in malformed() {
         let mut f = offering_fields("GPU batch");
         tweak(&mut f);
-        let msg = ExecuteMsg::UpdateHpcOffering {
+        let msg = ExecuteMsg::UpdateHpcOffering(HpcOfferingUpdate {
             hpc_offering_id: id.clone(),
             name: Some(f.name),
             description: Some(f.description),
@@ -370,7 +370,7 @@ fn update_rejects_bad_callers_states_and_input() {
             denom: Some(f.denom),
             price_per_node_hour: Some(f.price_per_node_hour),
             active: None,
-        };
+        });
         let err = s.exec_fails(&provider, &msg, &[]);
         assert!(err.contains(expected), "{expected}: {err}");
     }
@@ -412,7 +412,7 @@ fn submitted_jobs_keep_their_price() {
     let (_, id) = s.offering();
     let provider = s.provider.clone();
     let job = s.submit(&id);
-    let msg = ExecuteMsg::UpdateHpcOffering {
+    let msg = ExecuteMsg::UpdateHpcOffering(HpcOfferingUpdate {
         hpc_offering_id: id.clone(),
         name: None,
         description: None,
@@ -422,7 +422,7 @@ fn submitted_jobs_keep_their_price() {
         denom: None,
         price_per_node_hour: Some(Uint128::new(PRICE * 3)),
         active: None,
-    };
+    });
     s.exec(&provider, &msg, &[]).unwrap();
     let j = s.job_state(&job);
     assert_eq!(j.price_per_node_hour, Uint128::new(PRICE));

@@ -12,7 +12,7 @@ use crate::escrow;
 use crate::execute::admin::{self, ConfigUpdate};
 use crate::execute::allocation::{self, StateReport};
 use crate::execute::bid;
-use crate::execute::offering::{self, OfferingUpdate, StateChange};
+use crate::execute::offering::{self, StateChange};
 use crate::execute::order::{self, NewOrder};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
@@ -85,34 +85,7 @@ pub fn execute(
             offering,
             encrypted_secrets,
         } => offering::create(deps, env, info, offering, encrypted_secrets),
-        ExecuteMsg::UpdateOffering {
-            offering_id,
-            name,
-            description,
-            pricing,
-            regions,
-            tags,
-            specifications,
-            min_identity_score,
-            require_mfa_for_orders,
-            encrypted_secrets,
-        } => offering::update(
-            deps,
-            env,
-            info,
-            offering_id,
-            OfferingUpdate {
-                name,
-                description,
-                pricing,
-                regions,
-                tags,
-                specifications,
-                min_identity_score,
-                require_mfa_for_orders,
-                encrypted_secrets,
-            },
-        ),
+        ExecuteMsg::UpdateOffering(update) => offering::update(deps, env, info, update),
         ExecuteMsg::PauseOffering { offering_id } => {
             offering::change_state(deps, env, info, offering_id, StateChange::Pause, None)
         }

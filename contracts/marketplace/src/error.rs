@@ -1,35 +1,15 @@
-use cosmwasm_std::{OverflowError, StdError, Uint128};
+use cosmwasm_std::Uint128;
 use thiserror::Error;
-use ve_types::{IdError, PricingError};
+use ve_cw::CommonError;
+use ve_types::PricingError;
 
 #[derive(Error, Debug)]
 pub enum ContractError {
-    #[error("{0}")]
-    Std(#[from] StdError),
-
-    #[error("arithmetic overflow: {0}")]
-    Overflow(#[from] OverflowError),
-
-    #[error("{0}")]
-    InvalidId(#[from] IdError),
+    #[error(transparent)]
+    Common(#[from] CommonError),
 
     #[error("invalid pricing: {0}")]
     InvalidPricing(#[from] PricingError),
-
-    #[error("unauthorized: {action} may only be done by {allowed}")]
-    Unauthorized {
-        action: &'static str,
-        allowed: &'static str,
-    },
-
-    #[error(transparent)]
-    Field(#[from] ve_cw::FieldError),
-
-    #[error("{entity} {id} not found")]
-    NotFound { entity: &'static str, id: String },
-
-    #[error(transparent)]
-    Transition(#[from] ve_cw::TransitionError),
 
     #[error("offering {id} is {state} and takes no new orders")]
     OfferingNotAcceptingOrders { id: String, state: String },
@@ -37,25 +17,11 @@ pub enum ContractError {
     #[error("a provider cannot order its own offering {0}")]
     SelfDealing(String),
 
-    #[error(transparent)]
-    Funds(#[from] ve_cw::FundsError),
-
-    #[error(transparent)]
-    Foreign(#[from] ve_cw::ForeignEntity),
-
     #[error("order {id} is {state}; bids need an open order")]
     OrderNotOpen { id: String, state: String },
 
     #[error("bid price {price} is above the order's max bid price {max}")]
     BidAboveMax { price: Uint128, max: Uint128 },
-
-    #[error("{entity} {id} is {state}; this needs {expected}")]
-    WrongState {
-        entity: &'static str,
-        id: String,
-        state: String,
-        expected: &'static str,
-    },
 
     #[error("order {id} already has the maximum of {max} bids")]
     TooManyBids { id: String, max: u32 },
@@ -65,12 +31,6 @@ pub enum ContractError {
 
     #[error("bid {id} expired at {expired_at} (seconds)")]
     BidExpired { id: String, expired_at: u64 },
-
-    #[error("nothing to update")]
-    NothingToUpdate,
-
-    #[error(transparent)]
-    Migrate(#[from] ve_cw::MigrateError),
 
     #[error("offering {id} is {from}: an ingest from the provider's Waldur cannot move it to {to}; only {allowed} may")]
     IngestStateUnauthorized {
@@ -94,8 +54,10 @@ pub enum ContractError {
     NoCallbackContract,
 }
 
+ve_cw::common_error_conversions!(ContractError);
+
 impl ContractError {
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        ContractError::Field(ve_cw::FieldError::new(field, reason))
+        CommonError::Field(ve_cw::FieldError::new(field, reason)).into()
     }
 }

@@ -6,7 +6,7 @@
 use cosmwasm_std::{
     to_json_binary, Coin, CosmosMsg, Env, Event, StdResult, SubMsg, Uint128, WasmMsg,
 };
-use settlement::msg::{ExecuteMsg as SettlementMsg, UsageRate};
+use settlement::msg::{ExecuteMsg as SettlementMsg, NewEscrow, UsageRate};
 
 use crate::events;
 use crate::funds;
@@ -64,13 +64,13 @@ pub fn open(
         return Ok(None);
     };
     let escrow_id = format!("order:{}", order.order_id());
-    let msg = SettlementMsg::CreateEscrow {
+    let msg = SettlementMsg::CreateEscrow(NewEscrow {
         escrow_id: escrow_id.clone(),
         customer: Some(order.customer.to_string()),
         provider: bid.provider.to_string(),
         rates: rates(offering, bid),
         expires_at: env.block.time.plus_seconds(config.escrow_expiry_seconds),
-    };
+    });
     order.escrow = order.escrow.checked_sub(amount)?;
     order.settlement_escrow = Some(escrow_id);
     Ok(Some(call(

@@ -1,10 +1,11 @@
 use std::collections::BTreeMap;
 
 use cosmwasm_schema::{cw_serde, QueryResponses};
-use cosmwasm_std::{Binary, Uint128};
+use cosmwasm_std::Uint128;
 pub use ve_types::OfferingFields;
 use ve_types::{AllocationState, Category, OfferingState, Pricing};
 
+pub use crate::state::EncryptedSecrets;
 use crate::state::{Allocation, Bid, Offering, Order};
 
 #[cw_serde]
@@ -27,16 +28,20 @@ pub struct InstantiateMsg {
     pub escrow_expiry_seconds: Option<u64>,
 }
 
-/// Encrypted material attached to an offering (e.g. provider credentials
-/// for the customer). Stored apart from the offering and never returned by
-/// a query. Contract state is public to anyone who reads raw storage, so it
-/// must be encrypted before it is sent.
+/// The fields of `update_offering`: the offering and the fields to replace;
+/// `None` keeps the stored value.
 #[cw_serde]
-pub struct EncryptedSecrets {
-    /// The ciphertext envelope, at most 16 KiB.
-    pub envelope: Binary,
-    /// Key ids of the recipients able to decrypt it.
-    pub recipient_key_ids: Vec<String>,
+pub struct OfferingUpdate {
+    pub offering_id: String,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub pricing: Option<Pricing>,
+    pub regions: Option<Vec<String>>,
+    pub tags: Option<Vec<String>>,
+    pub specifications: Option<BTreeMap<String, String>>,
+    pub min_identity_score: Option<u8>,
+    pub require_mfa_for_orders: Option<bool>,
+    pub encrypted_secrets: Option<EncryptedSecrets>,
 }
 
 #[cw_serde]
@@ -49,18 +54,7 @@ pub enum ExecuteMsg {
         encrypted_secrets: Option<EncryptedSecrets>,
     },
     /// Replaces the given fields; omitted fields keep their value.
-    UpdateOffering {
-        offering_id: String,
-        name: Option<String>,
-        description: Option<String>,
-        pricing: Option<Pricing>,
-        regions: Option<Vec<String>>,
-        tags: Option<Vec<String>>,
-        specifications: Option<BTreeMap<String, String>>,
-        min_identity_score: Option<u8>,
-        require_mfa_for_orders: Option<bool>,
-        encrypted_secrets: Option<EncryptedSecrets>,
-    },
+    UpdateOffering(OfferingUpdate),
     /// Active -> paused (provider).
     PauseOffering {
         offering_id: String,

@@ -6,6 +6,7 @@ use cw_storage_plus::Bound;
 use ve_types::{Category, OfferingState};
 
 use ve_cw::cursor_of_owner;
+use ve_cw::CommonError;
 
 use crate::error::ContractError;
 use crate::execute::{load_allocation, load_offering, load_order};
@@ -250,7 +251,7 @@ pub fn bid(deps: Deps, env: Env, bid_id: String) -> Result<BidResponse, Contract
     let bid = BIDS
         .may_load(deps.storage, key)?
         .filter(|b| b.provider == provider)
-        .ok_or(ContractError::NotFound {
+        .ok_or(CommonError::NotFound {
             entity: "bid",
             id: bid_id,
         })?;

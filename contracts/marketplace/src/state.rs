@@ -1,15 +1,13 @@
 use std::collections::BTreeMap;
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, StdResult, Storage, Timestamp, Uint128};
+use cosmwasm_std::{Addr, Binary, StdResult, Storage, Timestamp, Uint128};
 use cw_storage_plus::{Index, IndexList};
 use ve_cw::store::{IndexedMap, Item, Map, MultiIndex};
 use ve_types::{
     AllocationId, AllocationState, BidId, BidState, Category, OfferingId, OfferingState, OrderId,
     OrderState, Pricing,
 };
-
-use crate::msg::EncryptedSecrets;
 
 #[cw_serde]
 pub struct Config {
@@ -234,6 +232,19 @@ pub const OFFERING_SEQ: Map<&Addr, u64> = Map::new("offering_seq");
 pub const ORDER_SEQ: Map<&Addr, u64> = Map::new("order_seq");
 /// Offerings ingested from Waldur: (provider, Waldur UUID) -> sequence.
 pub const WALDUR_OFFERINGS: Map<(&Addr, &str), u64> = Map::new("waldur_offerings");
+
+/// Encrypted material attached to an offering (e.g. provider credentials
+/// for the customer). Stored apart from the offering and never returned by
+/// a query. Contract state is public to anyone who reads raw storage, so it
+/// must be encrypted before it is sent.
+#[cw_serde]
+pub struct EncryptedSecrets {
+    /// The ciphertext envelope, at most 16 KiB.
+    pub envelope: Binary,
+    /// Key ids of the recipients able to decrypt it.
+    pub recipient_key_ids: Vec<String>,
+}
+
 /// Kept apart from offerings so no offering query can ever return them.
 pub const OFFERING_SECRETS: Map<OfferingKey, EncryptedSecrets> = Map::new("offering_secrets");
 

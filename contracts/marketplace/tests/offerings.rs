@@ -3,7 +3,7 @@ mod common;
 use common::*;
 use cosmwasm_std::{coin, Binary, Uint128};
 use marketplace::msg::{
-    EncryptedSecrets, ExecuteMsg, OfferingResponse, OfferingsResponse, QueryMsg,
+    EncryptedSecrets, ExecuteMsg, OfferingResponse, OfferingUpdate, OfferingsResponse, QueryMsg,
 };
 use ve_types::{Category, OfferingState, PriceComponent, PricingModel, StateMachine};
 
@@ -23,7 +23,7 @@ fn create_msg(fields: marketplace::msg::OfferingFields) -> ExecuteMsg {
 }
 
 fn update_msg(id: &str) -> ExecuteMsg {
-    ExecuteMsg::UpdateOffering {
+    ExecuteMsg::UpdateOffering(OfferingUpdate {
         offering_id: id.into(),
         name: None,
         description: None,
@@ -34,7 +34,7 @@ fn update_msg(id: &str) -> ExecuteMsg {
         min_identity_score: None,
         require_mfa_for_orders: None,
         encrypted_secrets: None,
-    }
+    })
 }
 
 #[test]
@@ -221,7 +221,7 @@ fn update_replaces_only_given_fields_and_bumps_version() {
     let provider = s.provider.clone();
     let before = offering(&s, &id).offering;
     let mut msg = update_msg(&id);
-    if let ExecuteMsg::UpdateOffering { name, pricing, .. } = &mut msg {
+    if let ExecuteMsg::UpdateOffering(OfferingUpdate { name, pricing, .. }) = &mut msg {
         *name = Some("Renamed".into());
         *pricing = Some(hourly_pricing(70_000));
     }
@@ -248,7 +248,7 @@ fn update_rejects_wrong_caller_state_and_input() {
     let id = s.create_offering();
     let (provider, provider2, admin) = (s.provider.clone(), s.provider2.clone(), s.admin.clone());
     let mut rename = update_msg(&id);
-    if let ExecuteMsg::UpdateOffering { name, .. } = &mut rename {
+    if let ExecuteMsg::UpdateOffering(OfferingUpdate { name, .. }) = &mut rename {
         *name = Some("x".into());
     }
     for who in [&provider2, &admin] {
@@ -262,9 +262,9 @@ fn update_rejects_wrong_caller_state_and_input() {
     assert!(err.contains("nothing to update"), "{err}");
 
     let mut bad = update_msg(&id);
-    if let ExecuteMsg::UpdateOffering {
+    if let ExecuteMsg::UpdateOffering(OfferingUpdate {
         min_identity_score, ..
-    } = &mut bad
+    }) = &mut bad
     {
         *min_identity_score = Some(200);
     }
@@ -272,7 +272,7 @@ fn update_rejects_wrong_caller_state_and_input() {
     assert!(err.contains("invalid min_identity_score"), "{err}");
 
     let mut missing = rename.clone();
-    if let ExecuteMsg::UpdateOffering { offering_id, .. } = &mut missing {
+    if let ExecuteMsg::UpdateOffering(OfferingUpdate { offering_id, .. }) = &mut missing {
         *offering_id = format!("{provider}/9");
     }
     let err = s.exec_fails(&provider, &missing, &[]);
@@ -282,14 +282,14 @@ fn update_rejects_wrong_caller_state_and_input() {
     );
 
     let mut malformed = rename.clone();
-    if let ExecuteMsg::UpdateOffering { offering_id, .. } = &mut malformed {
+    if let ExecuteMsg::UpdateOffering(OfferingUpdate { offering_id, .. }) = &mut malformed {
         *offering_id = "not-an-id".into();
     }
     let err = s.exec_fails(&provider, &malformed, &[]);
     assert!(err.contains("invalid offering id \"not-an-id\""), "{err}");
 
     let mut bad_addr = rename.clone();
-    if let ExecuteMsg::UpdateOffering { offering_id, .. } = &mut bad_addr {
+    if let ExecuteMsg::UpdateOffering(OfferingUpdate { offering_id, .. }) = &mut bad_addr {
         *offering_id = "NotAnAddress/1".into();
     }
     let err = s.exec_fails(&provider, &bad_addr, &[]);

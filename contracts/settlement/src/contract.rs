@@ -7,9 +7,9 @@ use cw2::set_contract_version;
 
 use crate::error::ContractError;
 use crate::execute::admin::{self, ConfigUpdate};
-use crate::execute::escrow::{self, NewEscrow};
+use crate::execute::escrow;
 use crate::execute::settle;
-use crate::execute::usage::{self, NewUsage};
+use crate::execute::usage;
 use crate::helpers::address;
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
 use crate::query;
@@ -63,48 +63,10 @@ pub fn execute(
     msg: ExecuteMsg,
 ) -> Result<Response, ContractError> {
     match msg {
-        ExecuteMsg::CreateEscrow {
-            escrow_id,
-            customer,
-            provider,
-            rates,
-            expires_at,
-        } => escrow::create(
-            deps,
-            env,
-            info,
-            NewEscrow {
-                escrow_id,
-                customer,
-                provider,
-                rates,
-                expires_at,
-            },
-        ),
+        ExecuteMsg::CreateEscrow(new) => escrow::create(deps, env, info, new),
         ExecuteMsg::Deposit { escrow_id } => escrow::deposit(deps, env, info, escrow_id),
         ExecuteMsg::ActivateEscrow { escrow_id } => escrow::activate(deps, env, info, escrow_id),
-        ExecuteMsg::RecordUsage {
-            escrow_id,
-            allocation_id,
-            provider,
-            usage_type,
-            units,
-            period_start,
-            period_end,
-        } => usage::record(
-            deps,
-            env,
-            info,
-            NewUsage {
-                escrow_id,
-                allocation_id,
-                provider,
-                usage_type,
-                units,
-                period_start,
-                period_end,
-            },
-        ),
+        ExecuteMsg::RecordUsage(new) => usage::record(deps, env, info, new),
         ExecuteMsg::AcknowledgeUsage { record_ids } => usage::acknowledge(deps, info, record_ids),
         ExecuteMsg::DisputeUsage { record_id, reason } => {
             usage::dispute(deps, env, info, record_id, reason)

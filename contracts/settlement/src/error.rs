@@ -1,52 +1,17 @@
-use cosmwasm_std::{Coin, OverflowError, StdError, Uint128};
+use cosmwasm_std::{Coin, Uint128};
 use thiserror::Error;
-use ve_types::IdError;
+use ve_cw::CommonError;
 
 #[derive(Error, Debug)]
 pub enum ContractError {
-    #[error("{0}")]
-    Std(#[from] StdError),
-
-    #[error("arithmetic overflow: {0}")]
-    Overflow(#[from] OverflowError),
-
-    #[error("{0}")]
-    InvalidId(#[from] IdError),
-
-    #[error("unauthorized: {action} may only be done by {allowed}")]
-    Unauthorized {
-        action: &'static str,
-        allowed: &'static str,
-    },
-
     #[error(transparent)]
-    Field(#[from] ve_cw::FieldError),
-
-    #[error(transparent)]
-    Foreign(#[from] ve_cw::ForeignEntity),
-
-    #[error("{entity} {id} not found")]
-    NotFound { entity: &'static str, id: String },
-
-    #[error(transparent)]
-    Transition(#[from] ve_cw::TransitionError),
-
-    #[error("{entity} {id} is {state}; this needs {expected}")]
-    WrongState {
-        entity: &'static str,
-        id: String,
-        state: String,
-        expected: &'static str,
-    },
+    Common(#[from] CommonError),
 
     #[error("escrow {0} already exists")]
     EscrowExists(String),
 
     #[error("wrong funds: expected {expected}, got [{got}]")]
     WrongFunds { expected: String, got: String },
-
-    #[error(transparent)]
-    Funds(#[from] ve_cw::FundsError),
 
     #[error("escrow {id} holds {available} unreserved, usage costs {needed}")]
     InsufficientEscrow {
@@ -102,17 +67,13 @@ pub enum ContractError {
 
     #[error("nothing to settle in escrow {0}")]
     NothingToSettle(String),
-
-    #[error("nothing to update")]
-    NothingToUpdate,
-
-    #[error(transparent)]
-    Migrate(#[from] ve_cw::MigrateError),
 }
+
+ve_cw::common_error_conversions!(ContractError);
 
 impl ContractError {
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        ContractError::Field(ve_cw::FieldError::new(field, reason))
+        CommonError::Field(ve_cw::FieldError::new(field, reason)).into()
     }
 
     pub fn wrong_funds(expected: impl Into<String>, got: &[Coin]) -> Self {

@@ -1,12 +1,15 @@
-//! Checks shared by the execute handlers: IDs, callers, funds, limits.
+//! Checks shared by the execute handlers: IDs, callers, funds, limits;
+//! and the escrow state change they all make.
 
-use cosmwasm_std::{Addr, Api, MessageInfo, Storage, Uint128};
-use ve_types::{AllocationId, EscrowId};
+use cosmwasm_std::{Addr, Api, DepsMut, Env, Event, MessageInfo, Storage, Uint128};
+use ve_types::{AllocationId, EscrowId, EscrowState};
 
+use ve_cw::CommonError;
 pub use ve_cw::{address, bank_send as send, ensure_transition, no_funds};
 
 use crate::error::ContractError;
-use crate::state::{escrows, records, Config, Escrow, UsageRecord};
+use crate::events;
+use crate::state::{escrows, records, update_escrow, Config, Escrow, UsageRecord};
 
 /// Most records one message may name or settle.
 pub const MAX_RECORDS_PER_MESSAGE: usize = 100;
@@ -56,19 +59,23 @@ pub fn check_allocation_of(
 pub fn load_escrow(storage: &dyn Storage, key: &str) -> Result<Escrow, ContractError> {
     escrows()
         .may_load(storage, key.to_string())?
-        .ok_or_else(|| ContractError::NotFound {
-            entity: "escrow",
-            id: key.to_string(),
+        .ok_or_else(|| {
+            CommonError::NotFound {
+                entity: "escrow",
+                id: key.to_string(),
+            }
+            .into()
         })
 }
 
 pub fn load_record(storage: &dyn Storage, id: u64) -> Result<UsageRecord, ContractError> {
-    records()
-        .may_load(storage, id)?
-        .ok_or_else(|| ContractError::NotFound {
+    records().may_load(storage, id)?.ok_or_else(|| {
+        CommonError::NotFound {
             entity: "usage record",
             id: id.to_string(),
-        })
+        }
+        .into()
+    })
 }
 
 /// The contract (marketplace or hpc) that created the escrow.
@@ -153,4 +160,20 @@ pub fn record_ids(
         }
     }
     Ok(())
+}
+
+/// Applies a state change and saves the escrow; returns its event.
+pub fn set_state(
+    deps: &mut DepsMut,
+    env: &Env,
+    key: &str,
+    escrow: &mut Escrow,
+    to: EscrowState,
+) -> Result<Event, ContractError> {
+    let from = escrow.state;
+    ensure_transition("escrow", key, from, to)?;
+    escrow.state = to;
+    escrow.updated_at = env.block.time;
+    update_escrow(deps.storage, key, escrow, from)?;
+    Ok(events::escrow_state_changed(key, escrow, from)?)
 }

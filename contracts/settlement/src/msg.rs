@@ -2,19 +2,8 @@ use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::{Timestamp, Uint128};
 use ve_types::{EscrowState, UsageRecordState};
 
+pub use crate::state::UsageRate;
 use crate::state::{Escrow, Settlement, UsageRecord, UsageSummary};
-
-/// A price per unit of one usage type (e.g. `cpu_hour` at 50 uvirt), in the
-/// escrow's denom.
-#[cw_serde]
-// Mutes cw-schema's warning about serde(with), which it does not read.
-#[schemaifier(mute_warnings)]
-pub struct UsageRate {
-    pub usage_type: String,
-    #[serde(with = "ve_types::packed::uint128")]
-    #[schemars(with = "Uint128")]
-    pub unit_price: Uint128,
-}
 
 /// A share of every settled amount, in basis points (1/100 of a percent).
 #[cw_serde]
@@ -47,6 +36,34 @@ pub struct InstantiateMsg {
     pub ack_window_seconds: Option<u64>,
 }
 
+/// The fields of `create_escrow`.
+#[cw_serde]
+pub struct NewEscrow {
+    /// `order:{order id}` or `job:{job id}`.
+    pub escrow_id: String,
+    pub customer: Option<String>,
+    pub provider: String,
+    pub rates: Vec<UsageRate>,
+    pub expires_at: Timestamp,
+}
+
+/// The fields of `record_usage`.
+#[cw_serde]
+pub struct NewUsage {
+    pub escrow_id: String,
+    /// The allocation or job the usage belongs to.
+    pub allocation_id: String,
+    /// The provider whose signed callback this is: required from the
+    /// callback contract (which verified the signature), and the escrow
+    /// must be theirs; the provider or the creating contract may leave
+    /// it out.
+    pub provider: Option<String>,
+    pub usage_type: String,
+    pub units: Uint128,
+    pub period_start: Timestamp,
+    pub period_end: Timestamp,
+}
+
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Opens the escrow of an order or job with the attached funds (one
@@ -54,34 +71,14 @@ pub enum ExecuteMsg {
     /// and `customer` names the payer; a customer depositing directly opens
     /// a pending escrow for one of its own orders or jobs, which the provider
     /// activates.
-    CreateEscrow {
-        /// `order:{order id}` or `job:{job id}`.
-        escrow_id: String,
-        customer: Option<String>,
-        provider: String,
-        rates: Vec<UsageRate>,
-        expires_at: Timestamp,
-    },
+    CreateEscrow(NewEscrow),
     /// Adds the attached funds (customer or the creating contract).
     Deposit { escrow_id: String },
     /// Pending -> active (provider or the creating contract).
     ActivateEscrow { escrow_id: String },
     /// Records usage of one allocation (or job) for one period: provider of
     /// the escrow, the creating contract, or the callback contract.
-    RecordUsage {
-        escrow_id: String,
-        /// The allocation or job the usage belongs to.
-        allocation_id: String,
-        /// The provider whose signed callback this is: required from the
-        /// callback contract (which verified the signature), and the escrow
-        /// must be theirs; the provider or the creating contract may leave
-        /// it out.
-        provider: Option<String>,
-        usage_type: String,
-        units: Uint128,
-        period_start: Timestamp,
-        period_end: Timestamp,
-    },
+    RecordUsage(NewUsage),
     /// The customer accepts records (at most 100 per message).
     AcknowledgeUsage { record_ids: Vec<u64> },
     /// The customer disputes a record: the escrow's payouts are held until

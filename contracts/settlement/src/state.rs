@@ -4,8 +4,6 @@ use cw_storage_plus::{Index, IndexList, PrimaryKey};
 use ve_cw::store::{IndexedMap, Item, Map, MultiIndex};
 use ve_types::{EscrowState, UsageRecordState};
 
-use crate::msg::UsageRate;
-
 #[cw_serde]
 pub struct FeeShare {
     pub name: String,
@@ -22,6 +20,18 @@ pub struct Config {
     pub callback_contract: Option<Addr>,
     pub fee_shares: Vec<FeeShare>,
     pub ack_window_seconds: u64,
+}
+
+/// A price per unit of one usage type (e.g. `cpu_hour` at 50 uvirt), in the
+/// escrow's denom.
+#[cw_serde]
+// Mutes cw-schema's warning about serde(with), which it does not read.
+#[schemaifier(mute_warnings)]
+pub struct UsageRate {
+    pub usage_type: String,
+    #[serde(with = "ve_types::packed::uint128")]
+    #[schemars(with = "Uint128")]
+    pub unit_price: Uint128,
 }
 
 #[cw_serde]

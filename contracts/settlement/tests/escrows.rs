@@ -2,7 +2,7 @@ mod common;
 
 use common::*;
 use cosmwasm_std::{coin, Uint128};
-use settlement::msg::{ExecuteMsg, UsageRate};
+use settlement::msg::{ExecuteMsg, NewEscrow, UsageRate};
 use ve_types::{EscrowState, StateMachine};
 
 #[test]
@@ -118,7 +118,7 @@ fn create_is_validated() {
     );
 
     let mut msg = s.create_msg(&id, Some(&customer), 100);
-    if let ExecuteMsg::CreateEscrow { rates, .. } = &mut msg {
+    if let ExecuteMsg::CreateEscrow(NewEscrow { rates, .. }) = &mut msg {
         rates.push(UsageRate {
             usage_type: "cpu_hour".into(),
             unit_price: Uint128::one(),
@@ -126,7 +126,7 @@ fn create_is_validated() {
     }
     let err = s.exec_fails(&marketplace, &msg, &funds);
     assert!(err.contains("duplicate usage type \"cpu_hour\""), "{err}");
-    if let ExecuteMsg::CreateEscrow { rates, .. } = &mut msg {
+    if let ExecuteMsg::CreateEscrow(NewEscrow { rates, .. }) = &mut msg {
         *rates = vec![UsageRate {
             usage_type: "cpu_hour".into(),
             unit_price: Uint128::zero(),
@@ -134,9 +134,9 @@ fn create_is_validated() {
     }
     let err = s.exec_fails(&marketplace, &msg, &funds);
     assert!(err.contains("cpu_hour has a zero price"), "{err}");
-    if let ExecuteMsg::CreateEscrow {
+    if let ExecuteMsg::CreateEscrow(NewEscrow {
         rates, provider: p, ..
-    } = &mut msg
+    }) = &mut msg
     {
         *rates = vec![];
         *p = customer.to_string();
@@ -502,19 +502,19 @@ fn rate_cards_hold_up_to_max_rates() {
             .collect()
     };
     let with_rates = |s: &Suite, id: &str, rates| match s.create_msg(id, Some(&customer), 1_000) {
-        ExecuteMsg::CreateEscrow {
+        ExecuteMsg::CreateEscrow(NewEscrow {
             escrow_id,
             customer,
             provider,
             expires_at,
             ..
-        } => ExecuteMsg::CreateEscrow {
+        }) => ExecuteMsg::CreateEscrow(NewEscrow {
             escrow_id,
             customer,
             provider,
             rates,
             expires_at,
-        },
+        }),
         _ => unreachable!(),
     };
     assert_eq!(ve_types::MAX_RATES, ve_types::MAX_PRICE_COMPONENTS + 1);

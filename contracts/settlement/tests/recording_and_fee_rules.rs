@@ -8,7 +8,8 @@ mod common;
 use common::*;
 use cosmwasm_std::{coin, Addr, Uint128};
 use settlement::msg::{
-    EscrowResponse, ExecuteMsg, QueryMsg, SettlementsResponse, UsageRate, UsageRecordsResponse,
+    EscrowResponse, ExecuteMsg, NewEscrow, QueryMsg, SettlementsResponse, UsageRate,
+    UsageRecordsResponse,
 };
 use ve_types::EscrowState;
 
@@ -241,7 +242,7 @@ fn fees_follow_the_escrows_cumulative_gross() {
     let escrows: Vec<String> = (1..=2)
         .map(|seq| {
             let id = s.order_escrow_id(seq);
-            let msg = ExecuteMsg::CreateEscrow {
+            let msg = ExecuteMsg::CreateEscrow(NewEscrow {
                 escrow_id: id.clone(),
                 customer: Some(customer.to_string()),
                 provider: provider.to_string(),
@@ -250,7 +251,7 @@ fn fees_follow_the_escrows_cumulative_gross() {
                     unit_price: Uint128::new(30),
                 }],
                 expires_at: s.now().plus_seconds(90 * 86_400),
-            };
+            });
             s.exec(&marketplace, &msg, &[coin(deposit, DENOM)]).unwrap();
             id
         })

@@ -3,7 +3,7 @@ mod common;
 use common::*;
 use cosmwasm_std::{coin, Timestamp, Uint128};
 use settlement::msg::{
-    ExecuteMsg, QueryMsg, SettlementsResponse, UsageRecordResponse, UsageRecordsResponse,
+    ExecuteMsg, NewUsage, QueryMsg, SettlementsResponse, UsageRecordResponse, UsageRecordsResponse,
     UsageSummaryResponse,
 };
 use ve_types::{EscrowState, UsageRecordState};
@@ -209,14 +209,16 @@ fn usage_is_recorded_only_for_the_escrows_own_allocation() {
     .unwrap();
     s.advance(3_600);
     let t = s.now().seconds();
-    let with_allocation = |escrow: &str, allocation: &str| ExecuteMsg::RecordUsage {
-        escrow_id: escrow.to_string(),
-        allocation_id: allocation.to_string(),
-        provider: None,
-        usage_type: "cpu_hour".into(),
-        units: Uint128::one(),
-        period_start: Timestamp::from_seconds(t - 3_600),
-        period_end: Timestamp::from_seconds(t),
+    let with_allocation = |escrow: &str, allocation: &str| {
+        ExecuteMsg::RecordUsage(NewUsage {
+            escrow_id: escrow.to_string(),
+            allocation_id: allocation.to_string(),
+            provider: None,
+            usage_type: "cpu_hour".into(),
+            units: Uint128::one(),
+            period_start: Timestamp::from_seconds(t - 3_600),
+            period_end: Timestamp::from_seconds(t),
+        })
     };
     let other = s.customer2.clone();
     for (escrow, allocation) in [

@@ -1,29 +1,18 @@
-use cosmwasm_std::{StdError, VerificationError};
+use cosmwasm_std::VerificationError;
 use thiserror::Error;
+use ve_cw::CommonError;
 use ve_types::callback::SigningError;
 
 #[derive(Error, Debug)]
 pub enum ContractError {
-    #[error("{0}")]
-    Std(#[from] StdError),
+    #[error(transparent)]
+    Common(#[from] CommonError),
 
     #[error("{0}")]
     Signing(#[from] SigningError),
 
-    #[error("{0}")]
-    InvalidId(#[from] ve_types::IdError),
-
     #[error("signature verification failed to run: {0}")]
     Verification(#[from] VerificationError),
-
-    #[error("unauthorized: {action} may only be done by {allowed}")]
-    Unauthorized {
-        action: &'static str,
-        allowed: &'static str,
-    },
-
-    #[error(transparent)]
-    Field(#[from] ve_cw::FieldError),
 
     #[error("key {key_id} of {provider} is already registered")]
     KeyIdTaken { provider: String, key_id: String },
@@ -92,19 +81,12 @@ pub enum ContractError {
 
     #[error("no {0} contract is configured")]
     TargetNotConfigured(&'static str),
-
-    #[error(transparent)]
-    Funds(#[from] ve_cw::FundsError),
-
-    #[error("nothing to update")]
-    NothingToUpdate,
-
-    #[error(transparent)]
-    Migrate(#[from] ve_cw::MigrateError),
 }
+
+ve_cw::common_error_conversions!(ContractError);
 
 impl ContractError {
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        ContractError::Field(ve_cw::FieldError::new(field, reason))
+        CommonError::Field(ve_cw::FieldError::new(field, reason)).into()
     }
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cosmwasm_std::{Addr, Binary, Uint128};
-use marketplace::msg::{EncryptedSecrets, ExecuteMsg, OfferingResponse, QueryMsg};
+use marketplace::msg::{EncryptedSecrets, ExecuteMsg, OfferingResponse, OfferingUpdate, QueryMsg};
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::{ChainClient, ContractEvent};
 use ve_relayer::runtime::outbox::Outbox;
@@ -300,7 +300,7 @@ async fn an_update_changes_version_checksum_and_waldur() {
         unit: "gpu_hour".into(),
         price: Uint128::new(1_250_000),
     }];
-    w.execute(&ExecuteMsg::UpdateOffering {
+    w.execute(&ExecuteMsg::UpdateOffering(OfferingUpdate {
         offering_id: id.clone(),
         name: Some("Bigger Compute".into()),
         description: None,
@@ -311,7 +311,7 @@ async fn an_update_changes_version_checksum_and_waldur() {
         min_identity_score: None,
         require_mfa_for_orders: None,
         encrypted_secrets: None,
-    });
+    }));
     let outcomes = pass(&mut sync, &w, T0 + 60).await;
     assert!(matches!(
         only_outcome(&outcomes, &id),
@@ -349,7 +349,7 @@ async fn an_update_changes_version_checksum_and_waldur() {
     // so the attempt fails and says what an operator must do.
     let mut pricing = compute_fields().pricing;
     pricing.base_price = Uint128::new(75_000);
-    w.execute(&ExecuteMsg::UpdateOffering {
+    w.execute(&ExecuteMsg::UpdateOffering(OfferingUpdate {
         offering_id: id.clone(),
         name: None,
         description: None,
@@ -360,7 +360,7 @@ async fn an_update_changes_version_checksum_and_waldur() {
         min_identity_score: None,
         require_mfa_for_orders: None,
         encrypted_secrets: None,
-    });
+    }));
     let outcomes = pass(&mut sync, &w, T0 + 120).await;
     match only_outcome(&outcomes, &id) {
         SyncOutcome::Failed { error, .. } => {

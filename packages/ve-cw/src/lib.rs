@@ -4,6 +4,7 @@
 //! Each contract's error type wraps these errors transparently.
 
 pub mod admin;
+mod error;
 pub mod profile;
 pub mod store;
 pub mod validate;
@@ -15,6 +16,8 @@ use cosmwasm_std::{
 };
 use thiserror::Error;
 use ve_types::StateMachine;
+
+pub use error::CommonError;
 
 /// Default and largest page of every list query.
 pub const DEFAULT_LIMIT: u32 = 10;

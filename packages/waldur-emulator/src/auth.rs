@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use crate::api_error::ApiError;
 use crate::roles::Role;
-use crate::server::AppState;
+use crate::shared::AppState;
 
 /// Lets the request through only with one of the emulator's tokens, and
 /// hands the handlers the [`Caller`] it stands for.
@@ -27,7 +27,7 @@ pub async fn require_token(
             if request
                 .uri()
                 .path()
-                .starts_with(crate::routes::CONTROL_PREFIX)
+                .starts_with(crate::shared::CONTROL_PREFIX)
                 && !matches!(caller.role, Role::Provider { .. }) =>
         {
             ApiError::forbidden().into_response()

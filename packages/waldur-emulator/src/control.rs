@@ -15,7 +15,7 @@ use crate::model::{
 use crate::ops::{self, NewOffering, NewOrder, UsageItem};
 use crate::render::paths;
 use crate::roles::{Caller, Role};
-use crate::server::{AppState, RecordedRequest};
+use crate::shared::{AppState, RecordedRequest};
 
 /// A created object: its UUID and its hyperlink URL.
 #[derive(Debug, Clone, PartialEq, Eq)]

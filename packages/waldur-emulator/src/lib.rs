@@ -65,6 +65,7 @@ mod roles;
 mod routes;
 mod rules;
 mod server;
+mod shared;
 mod site_agent;
 mod slurm_jobs;
 mod validate;
@@ -75,5 +76,6 @@ pub use control::{
 pub use faults::Fault;
 pub use model::{BillingType, CoreState, OfferingState, OrderState, ResourceState};
 pub use plugins::DEFAULT_OFFERING_TYPES;
-pub use server::{Emulator, EmulatorHandle, RecordedRequest};
+pub use server::{Emulator, EmulatorHandle};
+pub use shared::RecordedRequest;
 pub use site_agent::{AgentPass, SiteAgent};

@@ -7,7 +7,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, Response, StatusCode};
@@ -24,89 +24,7 @@ use crate::api_error::ApiError;
 use crate::control::EmulatorState;
 use crate::faults::{FaultAction, FaultBook};
 use crate::model::Store;
-use crate::render::Renderer;
-use crate::roles::{Caller, Role};
-
-/// One request as the emulator received it, for test assertions.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordedRequest {
-    pub method: String,
-    pub path: String,
-    pub query: Option<String>,
-}
-
-/// Everything the handlers share.
-#[derive(Debug)]
-pub struct Shared {
-    pub store: Mutex<Store>,
-    /// `http://127.0.0.1:<port>/api/`
-    pub base_url: String,
-    /// `http://127.0.0.1:<port>`
-    pub origin: String,
-    pub token: String,
-    /// Whether the token's user is staff (`set_paused` needs it). Off by
-    /// default: a provider's service account is not staff.
-    pub token_is_staff: std::sync::atomic::AtomicBool,
-    /// Consumer and staff tokens added by tests, with their roles.
-    pub other_tokens: Mutex<std::collections::BTreeMap<String, Caller>>,
-    /// The offering types of the installed plugins (Waldur's
-    /// `plugins.manager.backends`); offerings of other types are refused.
-    pub offering_types: Mutex<Vec<String>>,
-    pub faults: FaultBook,
-    pub log: Mutex<Vec<RecordedRequest>>,
-}
-
-impl Shared {
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        // A handler that panicked cannot leave a record half-written: each
-        // change is a single assignment or insert, so the data is usable.
-        self.store
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    pub fn renderer<'a>(&'a self, store: &'a Store) -> Renderer<'a> {
-        Renderer {
-            base_url: &self.base_url,
-            store,
-        }
-    }
-
-    /// The caller a token stands for, `None` for an unknown token.
-    pub fn caller_for(&self, key: &str) -> Option<Caller> {
-        if key == self.token {
-            let staff = self
-                .token_is_staff
-                .load(std::sync::atomic::Ordering::Relaxed);
-            return Some(Caller {
-                username: "provider".to_owned(),
-                role: Role::Provider { staff },
-            });
-        }
-        self.other_tokens
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(key)
-            .cloned()
-    }
-
-    /// Whether `offering_type` is one of the installed plugins' types.
-    pub fn offering_type_installed(&self, offering_type: &str) -> bool {
-        self.offering_types
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .iter()
-            .any(|installed| installed == offering_type)
-    }
-
-    pub fn log(&self) -> MutexGuard<'_, Vec<RecordedRequest>> {
-        self.log
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
-
-pub type AppState = Arc<Shared>;
+use crate::shared::{AppState, RecordedRequest, Shared, CONTROL_PREFIX};
 
 /// Entry point: `Emulator::start(token)`, or `Emulator::start_on(address,
 /// token)` for a chosen loopback address.
@@ -250,11 +168,7 @@ async fn handle(
 ) -> Result<Response<Body>, DroppedByFault> {
     // The emulator's own control endpoints are not part of the emulated
     // API: faults do not touch them and the request log leaves them out.
-    if request
-        .uri()
-        .path()
-        .starts_with(crate::routes::CONTROL_PREFIX)
-    {
+    if request.uri().path().starts_with(CONTROL_PREFIX) {
         return match router.oneshot(request.map(Body::new)).await {
             Ok(response) => Ok(response),
             Err(never) => match never {},

@@ -21,7 +21,7 @@ use crate::model::{OrderKind, OrderState, ResourceState};
 use crate::ops::{self, UsageItem};
 use crate::roles::{Caller, Role};
 use crate::rules::OrderAction;
-use crate::server::AppState;
+use crate::shared::AppState;
 
 /// What one pass of the agent did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -655,7 +655,7 @@ impl World {
         start: u64,
         end: u64,
     ) -> settlement::msg::ExecuteMsg {
-        settlement::msg::ExecuteMsg::RecordUsage {
+        settlement::msg::ExecuteMsg::RecordUsage(settlement::msg::NewUsage {
             escrow_id: escrow_id.into(),
             allocation_id: allocation.into(),
             provider: None,
@@ -663,7 +663,7 @@ impl World {
             units: Uint128::new(units),
             period_start: Timestamp::from_seconds(start),
             period_end: Timestamp::from_seconds(end),
-        }
+        })
     }
 
     /// Records usage as the escrow's provider; returns the record ID.

@@ -448,7 +448,7 @@ fn every_restricted_execute_refuses_other_callers() {
     let own_escrow = format!("order:{customer}/77");
     w.settle(
         &customer,
-        &Settle::CreateEscrow {
+        &Settle::CreateEscrow(settlement::msg::NewEscrow {
             escrow_id: own_escrow.clone(),
             customer: None,
             provider: provider.to_string(),
@@ -457,7 +457,7 @@ fn every_restricted_execute_refuses_other_callers() {
                 unit_price: Uint128::new(10),
             }],
             expires_at: Timestamp::from_seconds(w.now() + 86_400),
-        },
+        }),
         &[coin(1_000, DENOM)],
     )
     .unwrap();
@@ -474,7 +474,7 @@ fn every_restricted_execute_refuses_other_callers() {
         case(
             "update_offering",
             &m,
-            &Market::UpdateOffering {
+            &Market::UpdateOffering(marketplace::msg::OfferingUpdate {
                 offering_id: offering.clone(),
                 name: Some("hijacked".into()),
                 description: None,
@@ -485,7 +485,7 @@ fn every_restricted_execute_refuses_other_callers() {
                 min_identity_score: None,
                 require_mfa_for_orders: None,
                 encrypted_secrets: None,
-            },
+            }),
             &not_provider,
             "unauthorized",
         ),
@@ -765,14 +765,14 @@ fn every_restricted_execute_refuses_other_callers() {
         case(
             "update_cluster",
             &h,
-            &hpc::msg::ExecuteMsg::UpdateCluster {
+            &hpc::msg::ExecuteMsg::UpdateCluster(hpc::msg::ClusterUpdate {
                 cluster_id: cluster.clone(),
                 name: Some("hijacked".into()),
                 region: None,
                 total_nodes: None,
                 available_nodes: None,
                 specifications: None,
-            },
+            }),
             &not_provider,
             "unauthorized",
         ),
@@ -831,7 +831,7 @@ fn every_restricted_execute_refuses_other_callers() {
         case(
             "update_hpc_offering",
             &h,
-            &hpc::msg::ExecuteMsg::UpdateHpcOffering {
+            &hpc::msg::ExecuteMsg::UpdateHpcOffering(hpc::msg::HpcOfferingUpdate {
                 hpc_offering_id: hpc_offering.clone(),
                 name: None,
                 description: None,
@@ -841,7 +841,7 @@ fn every_restricted_execute_refuses_other_callers() {
                 denom: None,
                 price_per_node_hour: Some(Uint128::new(1)),
                 active: None,
-            },
+            }),
             &not_provider,
             "unauthorized",
         ),
@@ -928,7 +928,7 @@ fn every_restricted_execute_refuses_other_callers() {
     let err = w.refused(
         &cbc,
         &s,
-        &Settle::RecordUsage {
+        &Settle::RecordUsage(settlement::msg::NewUsage {
             escrow_id: escrow.clone(),
             allocation_id: allocation.clone(),
             provider: Some(provider2.to_string()),
@@ -936,7 +936,7 @@ fn every_restricted_execute_refuses_other_callers() {
             units: Uint128::one(),
             period_start: Timestamp::from_seconds(now - 60),
             period_end: Timestamp::from_seconds(now),
-        },
+        }),
         &[],
     );
     assert!(err.contains("belongs to"), "{err}");
@@ -1067,7 +1067,7 @@ fn a_provider_cannot_record_usage_into_a_job_escrow() {
     );
     // Nor through the callback contract on the provider's behalf.
     let mut via_callback = msg.clone();
-    if let Settle::RecordUsage { provider: p, .. } = &mut via_callback {
+    if let Settle::RecordUsage(settlement::msg::NewUsage { provider: p, .. }) = &mut via_callback {
         *p = Some(provider.to_string());
     }
     w.refused_with(

@@ -23,7 +23,7 @@ fn order_state(chain: &Chain, order: &str) -> OrderState {
 }
 
 fn record_msg(order: &str, allocation: &str, units: u128, start: u64, end: u64) -> Settle {
-    Settle::RecordUsage {
+    Settle::RecordUsage(settlement::msg::NewUsage {
         escrow_id: escrow_id(order),
         allocation_id: allocation.into(),
         provider: None,
@@ -31,7 +31,7 @@ fn record_msg(order: &str, allocation: &str, units: u128, start: u64, end: u64) 
         units: Uint128::new(units),
         period_start: Timestamp::from_seconds(start),
         period_end: Timestamp::from_seconds(end),
-    }
+    })
 }
 
 /// What a refused call must leave as it was: the escrow, the allocation's

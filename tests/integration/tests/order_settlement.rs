@@ -61,7 +61,7 @@ fn usage_is_paid_to_the_provider_and_the_rest_refunded() {
     chain.advance(3_600);
     let now = chain.app.block_info().time;
     // One hour of 1 unit (of the 2 ordered): 50,000.
-    let record = Settle::RecordUsage {
+    let record = Settle::RecordUsage(settlement::msg::NewUsage {
         escrow_id: escrow_id(&order),
         allocation_id: allocation.clone(),
         provider: None,
@@ -69,7 +69,7 @@ fn usage_is_paid_to_the_provider_and_the_rest_refunded() {
         units: Uint128::one(),
         period_start: Timestamp::from_seconds(now.seconds() - 3_600),
         period_end: now,
-    };
+    });
     let res = chain.settle(&provider, &record, &[]).unwrap();
     let record_id: u64 = cosmwasm_std::from_json(res.data.unwrap()).unwrap();
     chain
@@ -196,7 +196,7 @@ fn a_refused_refund_does_not_block_the_state_change() {
     chain
         .settle(
             &provider,
-            &Settle::RecordUsage {
+            &Settle::RecordUsage(settlement::msg::NewUsage {
                 escrow_id: escrow_id(&order),
                 allocation_id: allocation.clone(),
                 provider: None,
@@ -204,7 +204,7 @@ fn a_refused_refund_does_not_block_the_state_change() {
                 units: Uint128::one(),
                 period_start: Timestamp::from_seconds(now.seconds() - 600),
                 period_end: now,
-            },
+            }),
             &[],
         )
         .unwrap();
@@ -261,13 +261,13 @@ fn growing_an_allocation_tops_up_the_settlement_escrow() {
 fn nobody_but_the_marketplace_can_open_an_order_escrow_for_a_customer() {
     let mut chain = Chain::new();
     let (provider, customer) = (chain.provider.clone(), chain.customer.clone());
-    let msg = Settle::CreateEscrow {
+    let msg = Settle::CreateEscrow(settlement::msg::NewEscrow {
         escrow_id: format!("order:{customer}/77"),
         customer: Some(customer.to_string()),
         provider: provider.to_string(),
         rates: vec![],
         expires_at: chain.app.block_info().time.plus_seconds(100),
-    };
+    });
     let err = chain
         .settle(&provider, &msg, &[coin(10, DENOM)])
         .unwrap_err();
@@ -324,7 +324,7 @@ fn an_offering_at_the_price_component_limit_settles() {
     let res = chain
         .settle(
             &provider,
-            &Settle::RecordUsage {
+            &Settle::RecordUsage(settlement::msg::NewUsage {
                 escrow_id: escrow_id(&order),
                 allocation_id: allocation,
                 provider: None,
@@ -332,7 +332,7 @@ fn an_offering_at_the_price_component_limit_settles() {
                 units: Uint128::new(3),
                 period_start: Timestamp::from_seconds(now.seconds() - 3_600),
                 period_end: now,
-            },
+            }),
             &[],
         )
         .unwrap();

@@ -1,4 +1,5 @@
 use cosmwasm_std::{DepsMut, MessageInfo, Response};
+use ve_cw::CommonError;
 
 use crate::error::ContractError;
 use crate::funds;
@@ -40,10 +41,11 @@ pub fn update_config(
     funds::none(&info)?;
     let mut config = CONFIG.load(deps.storage)?;
     if info.sender != config.admin {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "update the config",
             allowed: "the admin",
-        });
+        }
+        .into());
     }
     let ConfigUpdate {
         admin,
@@ -56,7 +58,7 @@ pub fn update_config(
         && callback_contract.is_none()
         && escrow_grace_seconds.is_none()
     {
-        return Err(ContractError::NothingToUpdate);
+        return Err(CommonError::NothingToUpdate.into());
     }
     if let Some(a) = admin {
         config.admin = validation::address(deps.api, "admin", &a)?;

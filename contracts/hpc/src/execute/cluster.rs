@@ -1,6 +1,5 @@
-use std::collections::BTreeMap;
-
 use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};
+use ve_cw::CommonError;
 use ve_types::ClusterState;
 
 use super::{ensure_transition, load_cluster, next_sequence};
@@ -8,7 +7,7 @@ use crate::error::ContractError;
 use crate::events;
 use crate::funds;
 use crate::keys;
-use crate::msg::ClusterFields;
+use crate::msg::{ClusterFields, ClusterUpdate};
 use crate::state::{Cluster, CLUSTERS, CLUSTER_SEQ, CONFIG};
 use crate::validation;
 
@@ -50,40 +49,33 @@ pub fn register(
         .set_data(cosmwasm_std::to_json_binary(&id)?))
 }
 
-/// Fields an update may replace; `None` keeps the stored value.
-pub struct ClusterUpdate {
-    pub name: Option<String>,
-    pub region: Option<String>,
-    pub total_nodes: Option<u32>,
-    pub available_nodes: Option<u32>,
-    pub specifications: Option<BTreeMap<String, String>>,
-}
-
 pub fn update(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
-    cluster_id: String,
     update: ClusterUpdate,
 ) -> Result<Response, ContractError> {
     funds::none(&info)?;
-    let key = keys::cluster(deps.api, &cluster_id)?;
+    let key = keys::cluster(deps.api, &update.cluster_id)?;
     let mut cluster = load_cluster(deps.storage, &key)?;
     if info.sender != cluster.provider {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "update a cluster",
             allowed: "its provider",
-        });
+        }
+        .into());
     }
     if cluster.state == ClusterState::Deregistered {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "cluster",
-            id: cluster_id,
+            id: update.cluster_id,
             state: cluster.state.to_string(),
             expected: "a cluster that is not deregistered",
-        });
+        }
+        .into());
     }
     let ClusterUpdate {
+        cluster_id: _,
         name,
         region,
         total_nodes,
@@ -96,7 +88,7 @@ pub fn update(
         && available_nodes.is_none()
         && specifications.is_none()
     {
-        return Err(ContractError::NothingToUpdate);
+        return Err(CommonError::NothingToUpdate.into());
     }
     if let Some(n) = &name {
         validation::name(n)?;
@@ -180,10 +172,11 @@ pub fn change_state(
         _ => (is_provider, "the cluster's provider"),
     };
     if !authorised {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: change.action(),
             allowed,
-        });
+        }
+        .into());
     }
     let from = cluster.state;
     let to = change.target();

@@ -5,6 +5,7 @@
 use cosmwasm_std::{
     from_json, Addr, Coin, DepsMut, Env, MessageInfo, Reply, Response, SubMsgResult,
 };
+use ve_cw::CommonError;
 use ve_types::{ClusterState, JobState, StateMachine};
 
 use super::{ensure_transition, load_cluster, load_job, load_offering, next_sequence};
@@ -40,12 +41,13 @@ pub fn submit(
     }
     let cluster = load_cluster(deps.storage, &offering.cluster_key())?;
     if cluster.state != ClusterState::Active {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "cluster",
             id: cluster.cluster_id().text(),
             state: cluster.state.to_string(),
             expected: "an active cluster",
-        });
+        }
+        .into());
     }
     if info.sender == offering.provider {
         return Err(ContractError::SelfDealing(offering_id));
@@ -168,10 +170,11 @@ fn require_party(job: &Job, sender: &Addr) -> Result<(), ContractError> {
     if *sender == job.customer || *sender == job.provider {
         Ok(())
     } else {
-        Err(ContractError::Unauthorized {
+        Err(CommonError::Unauthorized {
             action: "cancel a job",
             allowed: "the job's customer or provider",
-        })
+        }
+        .into())
     }
 }
 
@@ -249,10 +252,11 @@ pub fn report_status(
     let callback = CONFIG.load(deps.storage)?.callback_contract;
     let from_callback = Some(&info.sender) == callback.as_ref();
     if info.sender != job.provider && !from_callback {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "report a job status",
             allowed: "the job's provider or the callback contract",
-        });
+        }
+        .into());
     }
     ve_cw::ensure_reported_for::<ContractError>(
         "job",
@@ -309,12 +313,13 @@ pub fn timeout(
     let started_at = match (job.state, job.started_at) {
         (JobState::Running, Some(start)) => start,
         _ => {
-            return Err(ContractError::WrongState {
+            return Err(CommonError::WrongState {
                 entity: "job",
                 id: job_id,
                 state: job.state.to_string(),
                 expected: "a running job",
-            })
+            }
+            .into())
         }
     };
     let deadline = started_at.seconds().saturating_add(job.max_runtime_seconds);

@@ -8,6 +8,7 @@ pub mod offering;
 use cosmwasm_std::{Addr, Storage};
 
 pub(crate) use ve_cw::ensure_transition;
+use ve_cw::CommonError;
 
 use crate::error::ContractError;
 use crate::state::{
@@ -31,10 +32,11 @@ pub(crate) fn next_sequence(
 }
 
 fn not_found(entity: &'static str, key: &(Addr, u64)) -> ContractError {
-    ContractError::NotFound {
+    CommonError::NotFound {
         entity,
         id: format!("{}/{}", key.0, key.1),
     }
+    .into()
 }
 
 pub(crate) fn load_cluster(

@@ -1,4 +1,5 @@
-use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Uint128};
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response};
+use ve_cw::CommonError;
 use ve_types::ClusterState;
 
 use super::{load_cluster, load_offering, next_sequence};
@@ -6,8 +7,8 @@ use crate::error::ContractError;
 use crate::events;
 use crate::funds;
 use crate::keys;
-use crate::msg::HpcOfferingFields;
-use crate::state::{offerings, HpcOffering, QueueOption, OFFERING_SEQ};
+use crate::msg::{HpcOfferingFields, HpcOfferingUpdate};
+use crate::state::{offerings, HpcOffering, OFFERING_SEQ};
 use crate::validation;
 
 pub fn validate_fields(f: &HpcOfferingFields) -> Result<(), ContractError> {
@@ -37,18 +38,20 @@ pub fn create(
     let cluster_key = keys::cluster(deps.api, &cluster_id)?;
     let cluster = load_cluster(deps.storage, &cluster_key)?;
     if info.sender != cluster.provider {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "create an hpc offering",
             allowed: "the cluster's provider",
-        });
+        }
+        .into());
     }
     if cluster.state != ClusterState::Active {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "cluster",
             id: cluster_id,
             state: cluster.state.to_string(),
             expected: "an active cluster",
-        });
+        }
+        .into());
     }
     validate_fields(&fields)?;
 
@@ -78,46 +81,36 @@ pub fn create(
         .set_data(cosmwasm_std::to_json_binary(&id)?))
 }
 
-/// Fields an update may replace; `None` keeps the stored value.
-pub struct OfferingUpdate {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub queues: Option<Vec<QueueOption>>,
-    pub max_runtime_seconds: Option<u64>,
-    pub min_identity_score: Option<u8>,
-    pub denom: Option<String>,
-    pub price_per_node_hour: Option<Uint128>,
-    pub active: Option<bool>,
-}
-
 /// The provider changes an offering. Jobs already submitted keep the
 /// price, denom and limits they were submitted with.
 pub fn update(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
-    offering_id: String,
-    update: OfferingUpdate,
+    update: HpcOfferingUpdate,
 ) -> Result<Response, ContractError> {
     funds::none(&info)?;
-    let key = keys::offering(deps.api, &offering_id)?;
+    let key = keys::offering(deps.api, &update.hpc_offering_id)?;
     let mut offering = load_offering(deps.storage, &key)?;
     if info.sender != offering.provider {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "update an hpc offering",
             allowed: "its provider",
-        });
+        }
+        .into());
     }
     let cluster = load_cluster(deps.storage, &offering.cluster_key())?;
     if cluster.state == ClusterState::Deregistered {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "cluster",
             id: cluster.cluster_id().text(),
             state: cluster.state.to_string(),
             expected: "a cluster that is not deregistered",
-        });
+        }
+        .into());
     }
-    let OfferingUpdate {
+    let HpcOfferingUpdate {
+        hpc_offering_id: _,
         name,
         description,
         queues,
@@ -136,7 +129,7 @@ pub fn update(
         && price_per_node_hour.is_none()
         && active.is_none()
     {
-        return Err(ContractError::NothingToUpdate);
+        return Err(CommonError::NothingToUpdate.into());
     }
     // Each field is replaced only when given: an omitted field never
     // changes anything (the reference deactivated on an omitted flag).

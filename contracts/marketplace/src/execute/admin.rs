@@ -1,4 +1,5 @@
 use cosmwasm_std::{DepsMut, MessageInfo, Response};
+use ve_cw::CommonError;
 
 use crate::error::ContractError;
 use crate::funds;
@@ -72,10 +73,11 @@ pub fn update_config(
     funds::none(&info)?;
     let old = CONFIG.load(deps.storage)?;
     if info.sender != old.admin {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "update the config",
             allowed: "the admin",
-        });
+        }
+        .into());
     }
     let ConfigUpdate {
         admin,
@@ -127,7 +129,7 @@ pub fn update_config(
             .unwrap_or(old.max_bids_per_order),
     };
     if !changed {
-        return Err(ContractError::NothingToUpdate);
+        return Err(CommonError::NothingToUpdate.into());
     }
     validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;

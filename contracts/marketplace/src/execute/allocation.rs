@@ -1,4 +1,5 @@
 use cosmwasm_std::{Addr, Coin, DepsMut, Env, MessageInfo, Response, Uint128};
+use ve_cw::CommonError;
 use ve_types::states::order_state_for_allocation;
 use ve_types::{AllocationState, OrderState, StateMachine};
 
@@ -90,10 +91,11 @@ fn require_party(
     if *sender == allocation.customer || *sender == allocation.provider {
         Ok(())
     } else {
-        Err(ContractError::Unauthorized {
+        Err(CommonError::Unauthorized {
             action,
             allowed: "the allocation's customer or provider",
-        })
+        }
+        .into())
     }
 }
 
@@ -161,10 +163,11 @@ pub fn resume(
     if allocation.state == AllocationState::Suspended
         && allocation.suspended_by.as_ref() != Some(&info.sender)
     {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "resume an allocation",
             allowed: "the party that paused it",
-        });
+        }
+        .into());
     }
     let response = transition(
         &mut deps,
@@ -188,21 +191,23 @@ pub fn resize(
     let key = keys::allocation(deps.api, &allocation_id)?;
     let mut allocation = load_allocation(deps.storage, &key)?;
     if info.sender != allocation.customer {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "resize an allocation",
             allowed: "the allocation's customer",
-        });
+        }
+        .into());
     }
     if !matches!(
         allocation.state,
         AllocationState::Active | AllocationState::Suspended
     ) {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "allocation",
             id: allocation_id,
             state: allocation.state.to_string(),
             expected: "an active or suspended allocation",
-        });
+        }
+        .into());
     }
     validation::quantity(quantity)?;
     let old = allocation.quantity;
@@ -274,10 +279,11 @@ pub fn report_state(
         .callback_contract
         .ok_or(ContractError::NoCallbackContract)?;
     if info.sender != callback {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "report an allocation state",
             allowed: "the waldur-callback contract",
-        });
+        }
+        .into());
     }
     validation::reason(&reason)?;
     let key = keys::allocation(deps.api, &allocation_id)?;

@@ -1,4 +1,5 @@
 use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Storage, Uint128};
+use ve_cw::CommonError;
 use ve_types::{AllocationState, BidState, OfferingState, OrderState};
 
 use super::order::reject_open_bids;
@@ -26,9 +27,12 @@ fn load_bid(deps: &DepsMut, bid_id: &str) -> Result<Bid, ContractError> {
     let (key, provider) = keys::bid(deps.api, bid_id)?;
     BIDS.may_load(deps.storage, key)?
         .filter(|b| b.provider == provider)
-        .ok_or_else(|| ContractError::NotFound {
-            entity: "bid",
-            id: bid_id.to_string(),
+        .ok_or_else(|| {
+            CommonError::NotFound {
+                entity: "bid",
+                id: bid_id.to_string(),
+            }
+            .into()
         })
 }
 
@@ -44,10 +48,11 @@ pub fn place(
     let key = keys::order(deps.api, &order_id)?;
     let mut order = load_order(deps.storage, &key)?;
     if info.sender != order.offering_provider {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "bid on an order",
             allowed: "the provider of the order's offering",
-        });
+        }
+        .into());
     }
     require_open_order(&order)?;
     let offering = load_offering(
@@ -130,10 +135,11 @@ pub fn withdraw(
     funds::none(&info)?;
     let mut bid = load_bid(&deps, &bid_id)?;
     if info.sender != bid.provider {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "withdraw a bid",
             allowed: "the provider that placed it",
-        });
+        }
+        .into());
     }
     require_open_bid(&bid, &env, &bid_id)?;
     bid.state = BidState::Withdrawn;
@@ -156,10 +162,11 @@ pub fn accept(
     let order_key = (bid.customer.clone(), bid.order_sequence);
     let mut order = load_order(deps.storage, &order_key)?;
     if info.sender != order.customer {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "accept a bid",
             allowed: "the order's customer",
-        });
+        }
+        .into());
     }
     require_open_order(&order)?;
     require_open_bid(&bid, &env, &bid_id)?;

@@ -9,6 +9,7 @@ pub mod order;
 use cosmwasm_std::Storage;
 
 pub(crate) use ve_cw::ensure_transition;
+use ve_cw::CommonError;
 
 use crate::error::ContractError;
 use crate::state::{
@@ -17,7 +18,7 @@ use crate::state::{
 };
 
 fn not_found(entity: &'static str, id: String) -> ContractError {
-    ContractError::NotFound { entity, id }
+    CommonError::NotFound { entity, id }.into()
 }
 
 pub(crate) fn load_offering(

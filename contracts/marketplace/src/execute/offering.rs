@@ -1,4 +1,5 @@
 use cosmwasm_std::{Addr, DepsMut, Env, MessageInfo, Response, Storage};
+use ve_cw::CommonError;
 use ve_types::OfferingState;
 
 use super::{ensure_transition, load_offering};
@@ -6,7 +7,7 @@ use crate::error::ContractError;
 use crate::events;
 use crate::funds;
 use crate::keys;
-use crate::msg::{EncryptedSecrets, OfferingFields};
+use crate::msg::{EncryptedSecrets, OfferingFields, OfferingUpdate};
 use crate::state::{
     insert_offering, update_offering, Offering, CONFIG, OFFERING_SECRETS, OFFERING_SEQ,
     WALDUR_OFFERINGS,
@@ -97,10 +98,11 @@ pub fn ingest(
     match &config.callback_contract {
         None => return Err(ContractError::NoCallbackContract),
         Some(c) if *c != info.sender => {
-            return Err(ContractError::Unauthorized {
+            return Err(CommonError::Unauthorized {
                 action: "ingest an offering",
                 allowed: "the waldur-callback contract",
-            })
+            }
+            .into())
         }
         Some(_) => {}
     }
@@ -132,12 +134,13 @@ pub fn ingest(
     let id = offering.offering_id().text();
     let from = offering.state;
     if from == OfferingState::Terminated {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "offering",
             id,
             state: from.to_string(),
             expected: "an offering that is not terminated",
-        });
+        }
+        .into());
     }
     if from != state {
         ensure_transition("offering", &id, from, state)?;
@@ -175,19 +178,6 @@ pub fn ingest(
         response = response.add_event(events::offering_state_changed(&offering, from));
     }
     Ok(response)
-}
-
-/// Fields an update may replace; `None` keeps the stored value.
-pub struct OfferingUpdate {
-    pub name: Option<String>,
-    pub description: Option<String>,
-    pub pricing: Option<ve_types::Pricing>,
-    pub regions: Option<Vec<String>>,
-    pub tags: Option<Vec<String>>,
-    pub specifications: Option<std::collections::BTreeMap<String, String>>,
-    pub min_identity_score: Option<u8>,
-    pub require_mfa_for_orders: Option<bool>,
-    pub encrypted_secrets: Option<EncryptedSecrets>,
 }
 
 impl OfferingUpdate {
@@ -236,32 +226,34 @@ pub fn update(
     deps: DepsMut,
     env: Env,
     info: MessageInfo,
-    offering_id: String,
     update: OfferingUpdate,
 ) -> Result<Response, ContractError> {
     funds::none(&info)?;
-    let key = keys::offering(deps.api, &offering_id)?;
+    let key = keys::offering(deps.api, &update.offering_id)?;
     let mut offering = load_offering(deps.storage, &key)?;
     if info.sender != offering.provider {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "update an offering",
             allowed: "its provider",
-        });
+        }
+        .into());
     }
     if offering.state == OfferingState::Terminated {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "offering",
-            id: offering_id,
+            id: update.offering_id,
             state: offering.state.to_string(),
             expected: "an offering that is not terminated",
-        });
+        }
+        .into());
     }
     if update.is_empty() {
-        return Err(ContractError::NothingToUpdate);
+        return Err(CommonError::NothingToUpdate.into());
     }
     update.validate()?;
 
     let OfferingUpdate {
+        offering_id,
         name,
         description,
         pricing,
@@ -381,10 +373,11 @@ pub fn change_state(
     // Lifting a governance suspension is governance's call (see Authority).
     let allowed = Authority::of(from, to);
     if !((allowed.provider && is_provider) || (allowed.admin && is_admin)) {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: change.action(),
             allowed: allowed.describe(),
-        });
+        }
+        .into());
     }
     ensure_transition("offering", &offering_id, from, to)?;
 

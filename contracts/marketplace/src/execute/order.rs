@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use cosmwasm_std::{
     Coin, DepsMut, Env, Event, MessageInfo, Order as IterOrder, Response, Storage, Uint128,
 };
+use ve_cw::CommonError;
 use ve_types::{BidState, OfferingState, OrderState};
 
 use super::{ensure_transition, load_offering, load_order};
@@ -129,10 +130,11 @@ pub fn cancel(
     let key = keys::order(deps.api, &order_id)?;
     let mut order = load_order(deps.storage, &key)?;
     if info.sender != order.customer {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "cancel an order",
             allowed: "its customer",
-        });
+        }
+        .into());
     }
     let from = order.state;
     ensure_transition("order", &order_id, from, OrderState::Cancelled)?;

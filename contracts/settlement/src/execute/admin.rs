@@ -1,4 +1,5 @@
 use cosmwasm_std::{Addr, Api, DepsMut, MessageInfo, Response};
+use ve_cw::CommonError;
 
 use crate::error::ContractError;
 use crate::helpers::{address, no_funds};
@@ -82,10 +83,11 @@ pub fn update_config(
     no_funds(&info)?;
     let mut config = CONFIG.load(deps.storage)?;
     if info.sender != config.admin {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "update the config",
             allowed: "the admin",
-        });
+        }
+        .into());
     }
     let api = deps.api;
     let mut changed = false;
@@ -124,7 +126,7 @@ pub fn update_config(
         changed = true;
     }
     if !changed {
-        return Err(ContractError::NothingToUpdate);
+        return Err(CommonError::NothingToUpdate.into());
     }
     validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;

@@ -1,4 +1,5 @@
 use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Timestamp, Uint128};
+use ve_cw::CommonError;
 use ve_types::{EscrowId, EscrowState};
 
 use super::settle::{self, SettleRequest};
@@ -6,9 +7,9 @@ use crate::error::ContractError;
 use crate::events;
 use crate::helpers::{
     address, ensure_transition, escrow_key, is_creator_contract, is_trusted_contract, label,
-    load_escrow, no_funds, one_coin,
+    load_escrow, no_funds, one_coin, set_state,
 };
-use crate::msg::UsageRate;
+use crate::msg::{NewEscrow, UsageRate};
 use crate::state::{escrows, insert_escrow, update_escrow, Escrow, CONFIG};
 
 /// Shared with the marketplace, which builds rate cards of up to
@@ -38,14 +39,6 @@ fn validate_rates(rates: &[UsageRate]) -> Result<(), ContractError> {
         }
     }
     Ok(())
-}
-
-pub struct NewEscrow {
-    pub escrow_id: String,
-    pub customer: Option<String>,
-    pub provider: String,
-    pub rates: Vec<UsageRate>,
-    pub expires_at: Timestamp,
 }
 
 pub fn create(
@@ -155,18 +148,20 @@ pub fn deposit(
     let (key, _) = escrow_key(deps.api, &escrow_id)?;
     let mut escrow = load_escrow(deps.storage, &key)?;
     if info.sender != escrow.customer && !is_creator_contract(&config, &escrow, &info.sender) {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "deposit into an escrow",
             allowed: "its customer or the contract that created it",
-        });
+        }
+        .into());
     }
     if !matches!(escrow.state, EscrowState::Pending | EscrowState::Active) {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "escrow",
             id: key,
             state: escrow.state.to_string(),
             expected: "a pending or active escrow",
-        });
+        }
+        .into());
     }
     let (_, amount) = one_coin(&info, Some(&escrow.denom))?;
     escrow.deposited = escrow.deposited.checked_add(amount)?;
@@ -176,22 +171,6 @@ pub fn deposit(
     Ok(Response::new()
         .add_attribute("action", "deposit")
         .add_event(events::escrow_deposited(&key, &escrow, amount)?))
-}
-
-/// Applies a state change and saves the escrow; returns its event.
-pub(crate) fn set_state(
-    deps: &mut DepsMut,
-    env: &Env,
-    key: &str,
-    escrow: &mut Escrow,
-    to: EscrowState,
-) -> Result<cosmwasm_std::Event, ContractError> {
-    let from = escrow.state;
-    ensure_transition("escrow", key, from, to)?;
-    escrow.state = to;
-    escrow.updated_at = env.block.time;
-    update_escrow(deps.storage, key, escrow, from)?;
-    Ok(events::escrow_state_changed(key, escrow, from)?)
 }
 
 pub fn activate(
@@ -205,10 +184,11 @@ pub fn activate(
     let (key, _) = escrow_key(deps.api, &escrow_id)?;
     let mut escrow = load_escrow(deps.storage, &key)?;
     if info.sender != escrow.provider && !is_creator_contract(&config, &escrow, &info.sender) {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "activate an escrow",
             allowed: "its provider or the contract that created it",
-        });
+        }
+        .into());
     }
     let event = set_state(&mut deps, &env, &key, &mut escrow, EscrowState::Active)?;
     Ok(Response::new()
@@ -229,10 +209,11 @@ pub fn refund(
     // The customer cannot pull funds back unilaterally (the reference let
     // the depositor refund itself); the provider can release them.
     if info.sender != escrow.provider && !is_creator_contract(&config, &escrow, &info.sender) {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "refund an escrow",
             allowed: "its provider or the contract that created it",
-        });
+        }
+        .into());
     }
     ensure_transition("escrow", &key, escrow.state, EscrowState::Refunded)?;
     if escrow.unsettled_records > 0 {
@@ -312,21 +293,23 @@ pub fn end(
     // or a customer's own has another creator and is refused here.
     let is_marketplace = config.marketplace.as_ref() == Some(&info.sender);
     if !is_marketplace || escrow.created_by != info.sender {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "end an order escrow",
             allowed: "the marketplace contract that opened it",
-        });
+        }
+        .into());
     }
     if !matches!(
         escrow.state,
         EscrowState::Pending | EscrowState::Active | EscrowState::Disputed
     ) {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "escrow",
             id: key,
             state: escrow.state.to_string(),
             expected: "an open escrow (pending, active or disputed)",
-        });
+        }
+        .into());
     }
     let response = Response::new()
         .add_attribute("action", "end_order_escrow")
@@ -363,20 +346,22 @@ pub fn reclaim(
     let (key, _) = escrow_key(deps.api, &escrow_id)?;
     let mut escrow = load_escrow(deps.storage, &key)?;
     if info.sender != escrow.customer {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "reclaim an escrow's unreserved funds",
             allowed: "its customer",
-        });
+        }
+        .into());
     }
     // A dispute holds only the disputed records' reserved cost, never the
     // unreserved rest: the customer need not wait for the arbiter.
     if !matches!(escrow.state, EscrowState::Active | EscrowState::Disputed) {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "escrow",
             id: key,
             state: escrow.state.to_string(),
             expected: "an active or disputed escrow",
-        });
+        }
+        .into());
     }
     let ended_at = escrow
         .ended_at

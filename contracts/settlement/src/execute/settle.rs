@@ -2,14 +2,14 @@
 //! integer math), and closing an escrow with the rest back to the customer.
 
 use cosmwasm_std::{BankMsg, DepsMut, Env, Event, MessageInfo, Order, Response, Uint128};
+use ve_cw::CommonError;
 use ve_types::{EscrowState, UsageRecordState};
 
-use super::escrow::set_state;
 use crate::error::ContractError;
 use crate::events;
 use crate::helpers::{
     ensure_transition, escrow_key, is_creator_contract, load_escrow, load_record, no_funds,
-    record_ids, send, MAX_RECORDS_PER_MESSAGE,
+    record_ids, send, set_state, MAX_RECORDS_PER_MESSAGE,
 };
 use crate::state::{
     records, update_escrow, update_record, Config, Escrow, FeePayout, FeeShare, FeeTally,
@@ -333,27 +333,30 @@ pub fn settle(
     let is_provider_side =
         info.sender == escrow.provider || is_creator_contract(&config, &escrow, &info.sender);
     if finalize && !is_provider_side {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "finalize an escrow",
             allowed: "its provider or the contract that created it",
-        });
+        }
+        .into());
     }
     if !is_provider_side && info.sender != escrow.customer {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "settle an escrow",
             allowed: "its customer, its provider or the contract that created it",
-        });
+        }
+        .into());
     }
     match escrow.state {
         EscrowState::Active => {}
         EscrowState::Disputed => return Err(ContractError::PayoutsHeld(key)),
         other => {
-            return Err(ContractError::WrongState {
+            return Err(CommonError::WrongState {
                 entity: "escrow",
                 id: key,
                 state: other.to_string(),
                 expected: "an active escrow",
-            })
+            }
+            .into())
         }
     }
     if finalize {

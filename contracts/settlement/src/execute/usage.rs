@@ -1,28 +1,18 @@
-use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Timestamp, Uint128};
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Uint128};
+use ve_cw::CommonError;
 use ve_types::{EscrowState, UsageRecordState};
 
-use super::escrow::set_state;
 use crate::error::ContractError;
 use crate::events;
 use crate::helpers::{
     check_allocation_of, ensure_transition, escrow_key, is_creator_contract, is_metered_by_creator,
-    label, load_escrow, load_record, no_funds, parse_escrow_id, reason, record_ids,
+    label, load_escrow, load_record, no_funds, parse_escrow_id, reason, record_ids, set_state,
 };
+use crate::msg::NewUsage;
 use crate::state::{
     insert_record, update_escrow, update_record, UsageRecord, UsageSummary, CONFIG, RECORD_SEQ,
     SUMMARIES,
 };
-
-pub struct NewUsage {
-    pub escrow_id: String,
-    pub allocation_id: String,
-    /// Whom the callback contract records for.
-    pub provider: Option<String>,
-    pub usage_type: String,
-    pub units: Uint128,
-    pub period_start: Timestamp,
-    pub period_end: Timestamp,
-}
 
 pub fn record(
     deps: DepsMut,
@@ -52,14 +42,14 @@ pub fn record(
         }
     };
     if !authorised {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "record usage",
             allowed: if metered_by_creator {
                 "the hpc contract that opened this job escrow (it records the job's usage when the job ends)"
             } else {
                 "the escrow's provider, the contract that created it or the callback contract"
             },
-        });
+        }.into());
     }
     ve_cw::ensure_reported_for::<ContractError>(
         "escrow",
@@ -70,12 +60,13 @@ pub fn record(
         "records",
     )?;
     if !matches!(escrow.state, EscrowState::Active | EscrowState::Disputed) {
-        return Err(ContractError::WrongState {
+        return Err(CommonError::WrongState {
             entity: "escrow",
             id: key,
             state: escrow.state.to_string(),
             expected: "an active escrow",
-        });
+        }
+        .into());
     }
     // Usage is recorded only while the escrow runs: from `expires_at` on
     // nothing is, so every period ends before it (`period_end` is never in
@@ -211,10 +202,11 @@ pub fn acknowledge(
         let mut record = load_record(deps.storage, id)?;
         let escrow = load_escrow(deps.storage, &record.escrow_id())?;
         if info.sender != escrow.customer {
-            return Err(ContractError::Unauthorized {
+            return Err(CommonError::Unauthorized {
                 action: "acknowledge usage",
                 allowed: "the escrow's customer",
-            });
+            }
+            .into());
         }
         ensure_transition(
             "usage record",
@@ -243,10 +235,11 @@ pub fn dispute(
     let key = record.escrow_id();
     let mut escrow = load_escrow(deps.storage, &key)?;
     if info.sender != escrow.customer {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "dispute usage",
             allowed: "the escrow's customer",
-        });
+        }
+        .into());
     }
     ensure_transition("usage record", id, record.state, UsageRecordState::Disputed)?;
     let from = record.state;
@@ -278,10 +271,11 @@ pub fn resolve(
     no_funds(&info)?;
     let config = CONFIG.load(deps.storage)?;
     if info.sender != config.arbiter {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "resolve a dispute",
             allowed: "the arbiter",
-        });
+        }
+        .into());
     }
     let all: Vec<u64> = upheld.iter().chain(&rejected).copied().collect();
     record_ids("upheld/rejected", &all, false)?;
@@ -301,12 +295,13 @@ pub fn resolve(
                 ));
             }
             if record.state != UsageRecordState::Disputed {
-                return Err(ContractError::WrongState {
+                return Err(CommonError::WrongState {
                     entity: "usage record",
                     id: id.to_string(),
                     state: record.state.to_string(),
                     expected: "a disputed record",
-                });
+                }
+                .into());
             }
             // Checked above: the record was disputed.
             record.state = to;

@@ -7,7 +7,8 @@ use cosmwasm_std::{coin, Addr, Coin, StdResult, Timestamp, Uint128};
 use cw_multi_test::{App, AppResponse, Executor};
 use serde::de::DeserializeOwned;
 use settlement::msg::{
-    EscrowResponse, ExecuteMsg, FeeShareInput, InstantiateMsg, QueryMsg, UsageRate,
+    EscrowResponse, ExecuteMsg, FeeShareInput, InstantiateMsg, NewEscrow, NewUsage, QueryMsg,
+    UsageRate,
 };
 use ve_testing::Watch;
 
@@ -205,13 +206,13 @@ impl Suite {
         customer: Option<&Addr>,
         expires_in: u64,
     ) -> ExecuteMsg {
-        ExecuteMsg::CreateEscrow {
+        ExecuteMsg::CreateEscrow(NewEscrow {
             escrow_id: escrow_id.into(),
             customer: customer.map(|c| c.to_string()),
             provider: self.provider.to_string(),
             rates: rates(),
             expires_at: self.now().plus_seconds(expires_in),
-        }
+        })
     }
 
     /// An active escrow of `amount` opened by the marketplace for order `seq`.
@@ -232,7 +233,7 @@ impl Suite {
         start: u64,
         end: u64,
     ) -> ExecuteMsg {
-        ExecuteMsg::RecordUsage {
+        ExecuteMsg::RecordUsage(NewUsage {
             escrow_id: escrow_id.into(),
             allocation_id: allocation_of(escrow_id),
             provider: None,
@@ -240,7 +241,7 @@ impl Suite {
             units: Uint128::new(units),
             period_start: Timestamp::from_seconds(start),
             period_end: Timestamp::from_seconds(end),
-        }
+        })
     }
 
     /// Lets an hour pass and records `units` cpu hours for it; returns
@@ -258,7 +259,7 @@ impl Suite {
 /// A record as the callback contract sends it: naming the provider.
 pub fn on_behalf_of(msg: ExecuteMsg, who: &Addr) -> ExecuteMsg {
     match msg {
-        ExecuteMsg::RecordUsage {
+        ExecuteMsg::RecordUsage(NewUsage {
             escrow_id,
             allocation_id,
             usage_type,
@@ -266,7 +267,7 @@ pub fn on_behalf_of(msg: ExecuteMsg, who: &Addr) -> ExecuteMsg {
             period_start,
             period_end,
             ..
-        } => ExecuteMsg::RecordUsage {
+        }) => ExecuteMsg::RecordUsage(NewUsage {
             escrow_id,
             allocation_id,
             provider: Some(who.to_string()),
@@ -274,7 +275,7 @@ pub fn on_behalf_of(msg: ExecuteMsg, who: &Addr) -> ExecuteMsg {
             units,
             period_start,
             period_end,
-        },
+        }),
         other => other,
     }
 }

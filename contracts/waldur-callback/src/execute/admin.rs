@@ -1,4 +1,5 @@
 use cosmwasm_std::{DepsMut, MessageInfo, Response};
+use ve_cw::CommonError;
 
 use super::address;
 use crate::error::ContractError;
@@ -57,10 +58,11 @@ pub fn update_config(
     ve_cw::no_funds(&info)?;
     let mut config = CONFIG.load(deps.storage)?;
     if info.sender != config.admin {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "update the config",
             allowed: "the admin",
-        });
+        }
+        .into());
     }
     let mut changed = false;
     if let Some(a) = u.admin {
@@ -94,7 +96,7 @@ pub fn update_config(
         changed = true;
     }
     if !changed {
-        return Err(ContractError::NothingToUpdate);
+        return Err(CommonError::NothingToUpdate.into());
     }
     validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;

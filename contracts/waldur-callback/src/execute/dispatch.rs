@@ -77,7 +77,7 @@ pub fn dispatch(
             let order = cb.entity_id.parse::<AllocationId>()?.order_id();
             execute(
                 &settlement,
-                &settlement::msg::ExecuteMsg::RecordUsage {
+                &settlement::msg::ExecuteMsg::RecordUsage(settlement::msg::NewUsage {
                     escrow_id: format!("order:{order}"),
                     allocation_id: cb.entity_id.clone(),
                     provider: Some(provider.to_string()),
@@ -85,7 +85,7 @@ pub fn dispatch(
                     units: p.units,
                     period_start: Timestamp::from_seconds(p.period_start),
                     period_end: Timestamp::from_seconds(p.period_end),
-                },
+                }),
             )
         }
         ActionType::JobStatus => {

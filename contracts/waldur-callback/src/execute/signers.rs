@@ -1,5 +1,6 @@
 use cosmwasm_std::{Addr, Api, Binary, DepsMut, Env, Event, MessageInfo, Response, Storage};
 use curve25519_dalek::edwards::CompressedEdwardsY;
+use ve_cw::CommonError;
 
 use super::{address, token};
 use crate::error::ContractError;
@@ -228,10 +229,11 @@ pub fn revoke(
         None => info.sender.clone(),
     };
     if provider != info.sender && info.sender != CONFIG.load(deps.storage)?.admin {
-        return Err(ContractError::Unauthorized {
+        return Err(CommonError::Unauthorized {
             action: "revoke another provider's key",
             allowed: "the admin",
-        });
+        }
+        .into());
     }
     let event = revoke_key(deps.storage, &env, &provider, &key_id)?;
     Ok(Response::new()

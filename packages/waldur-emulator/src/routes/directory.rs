@@ -5,11 +5,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::Uri;
 use axum::response::Response;
 
-use super::{matches_any, matches_opt, ok_json, respond_list};
+use super::respond::{matches_any, matches_opt, ok_json, respond_list};
 use crate::api_error::{ApiError, ApiResult};
 use crate::ids::normalize_uuid;
 use crate::listing::QueryParams;
-use crate::server::AppState;
+use crate::shared::AppState;
 
 pub async fn list_customers(
     State(state): State<AppState>,

@@ -22,10 +22,10 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{created_json, ok_json};
+use super::respond::{created_json, ok_json};
 use crate::api_error::{ApiError, ApiResult};
 use crate::control::EmulatorState;
-use crate::server::AppState;
+use crate::shared::AppState;
 use crate::validate::{json_object, required_str};
 
 /// DRF's token keys are 40 characters; room for test tokens.

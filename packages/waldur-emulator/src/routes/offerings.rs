@@ -7,7 +7,9 @@ use axum::http::Uri;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::{created_json, empty, matches_any, matches_opt, ok_json, respond_list, uuid_filter};
+use super::respond::{
+    created_json, empty, matches_any, matches_opt, ok_json, respond_list, uuid_filter,
+};
 use crate::api_error::{ApiError, ApiResult};
 use crate::ids::{new_uuid, normalize_uuid};
 use crate::listing::QueryParams;
@@ -16,7 +18,7 @@ use crate::ops::{insert_offering, NewOffering};
 use crate::render::paths;
 use crate::roles::Caller;
 use crate::rules::{offering_transition, OfferingAction};
-use crate::server::AppState;
+use crate::shared::AppState;
 use crate::validate::{
     json_object, missing_object, optional_bool, optional_int, optional_str, required_hyperlink,
     required_str, Body,

@@ -7,7 +7,9 @@ use axum::http::Uri;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{created_json, empty, matches_any, matches_opt, ok_json, respond_list, uuid_filter};
+use super::respond::{
+    created_json, empty, matches_any, matches_opt, ok_json, respond_list, uuid_filter,
+};
 use crate::api_error::{ApiError, ApiResult};
 use crate::ids::normalize_uuid;
 use crate::listing::QueryParams;
@@ -16,7 +18,7 @@ use crate::ops::{apply_order_action, create_order, NewOrder};
 use crate::render::paths;
 use crate::roles::Caller;
 use crate::rules::OrderAction;
-use crate::server::AppState;
+use crate::shared::AppState;
 use crate::validate::{
     int_map, json_object, optional_bool, optional_str, public_plan_hyperlink, required_hyperlink,
     required_str,

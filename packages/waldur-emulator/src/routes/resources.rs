@@ -8,7 +8,7 @@ use axum::http::Uri;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{empty, matches_any, matches_opt, ok_json, respond_list, uuid_filter};
+use super::respond::{empty, matches_any, matches_opt, ok_json, respond_list, uuid_filter};
 use crate::api_error::{ApiError, ApiResult};
 use crate::clock::now_iso;
 use crate::ids::normalize_uuid;
@@ -17,7 +17,7 @@ use crate::model::ResourceState;
 use crate::ops::{terminate_resource, update_resource_limits, visible_resource};
 use crate::roles::Caller;
 use crate::rules::resource_set_state_ok;
-use crate::server::AppState;
+use crate::shared::AppState;
 use crate::validate::{int_map, json_object, optional_bool, optional_str, Body};
 
 pub async fn list(

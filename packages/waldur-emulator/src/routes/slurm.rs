@@ -4,11 +4,11 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::Uri;
 use axum::response::Response;
 
-use super::{matches_opt, ok_json, respond_list, uuid_filter};
+use super::respond::{matches_opt, ok_json, respond_list, uuid_filter};
 use crate::api_error::{ApiError, ApiResult};
 use crate::ids::normalize_uuid;
 use crate::listing::QueryParams;
-use crate::server::AppState;
+use crate::shared::AppState;
 
 pub async fn list(
     State(state): State<AppState>,

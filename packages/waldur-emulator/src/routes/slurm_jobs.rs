@@ -5,12 +5,12 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, Uri};
 use axum::response::Response;
 
-use super::{created_json, ok_json, respond_list};
+use super::respond::{created_json, ok_json, respond_list};
 use crate::api_error::{ApiError, ApiResult};
 use crate::form_data;
 use crate::ids::normalize_uuid;
 use crate::listing::QueryParams;
-use crate::server::AppState;
+use crate::shared::AppState;
 
 /// Only `page`/`page_size`: the endpoint has no filters.
 pub async fn list(

@@ -13,13 +13,13 @@ use axum::http::Uri;
 use axum::response::Response;
 use serde_json::{json, Value};
 
-use super::{created_json, matches_opt, respond_list, uuid_filter};
+use super::respond::{created_json, matches_opt, respond_list, uuid_filter};
 use crate::api_error::{ApiError, ApiResult};
 use crate::ids::normalize_uuid;
 use crate::listing::QueryParams;
 use crate::model::OfferingRecord;
 use crate::roles::Caller;
-use crate::server::AppState;
+use crate::shared::AppState;
 use crate::validate::{json_object, required_str};
 
 pub async fn list(

@@ -7,12 +7,12 @@ use axum::http::Uri;
 use axum::response::Response;
 use serde_json::{json, Map, Value};
 
-use super::{empty, matches_opt, ok_json, respond_list, uuid_filter};
+use super::respond::{empty, matches_opt, ok_json, respond_list, uuid_filter};
 use crate::api_error::{ApiError, ApiResult};
 use crate::ids::normalize_uuid;
 use crate::listing::QueryParams;
 use crate::ops::{set_usage as record_usage, UsageItem};
-use crate::server::AppState;
+use crate::shared::AppState;
 use crate::validate::{json_object, optional_bool, optional_str, required_str, Body};
 
 pub async fn list(

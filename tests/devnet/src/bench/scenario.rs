@@ -26,8 +26,8 @@ use super::report::{Batch, Cw20, Figures, Life, Table};
 use crate::cli::{TxResult, Wasmd};
 use crate::deploy::Deployment;
 
-use hpc::msg::ExecuteMsg as HpcMsg;
-use marketplace::msg::ExecuteMsg as MarketMsg;
+use hpc::msg::{ClusterUpdate, ExecuteMsg as HpcMsg};
+use marketplace::msg::{ExecuteMsg as MarketMsg, OfferingUpdate};
 use settlement::msg::ExecuteMsg as SettlementMsg;
 use waldur_callback::msg::ExecuteMsg as CallbackMsg;
 
@@ -433,7 +433,7 @@ impl<'a> Bench<'a> {
             "update_offering",
             PROVIDER,
             &m,
-            &MarketMsg::UpdateOffering {
+            &MarketMsg::UpdateOffering(OfferingUpdate {
                 offering_id: offering.clone(),
                 name: Some("Compute v2".into()),
                 description: None,
@@ -444,7 +444,7 @@ impl<'a> Bench<'a> {
                 min_identity_score: None,
                 require_mfa_for_orders: None,
                 encrypted_secrets: None,
-            },
+            }),
             0,
         )?;
         market.execute("update_offering (name)", &tx);
@@ -638,7 +638,7 @@ impl<'a> Bench<'a> {
                 "record_usage",
                 PROVIDER,
                 &s,
-                &SettlementMsg::RecordUsage {
+                &SettlementMsg::RecordUsage(settlement::msg::NewUsage {
                     escrow_id: escrow.clone(),
                     allocation_id: allocation.clone(),
                     provider: None,
@@ -646,7 +646,7 @@ impl<'a> Bench<'a> {
                     units: Uint128::new(3),
                     period_start: Timestamp::from_seconds(start),
                     period_end: Timestamp::from_seconds(end),
-                },
+                }),
                 0,
             )?;
             match i {
@@ -782,14 +782,14 @@ impl<'a> Bench<'a> {
             "update_cluster",
             PROVIDER,
             &h,
-            &HpcMsg::UpdateCluster {
+            &HpcMsg::UpdateCluster(ClusterUpdate {
                 cluster_id: cluster.clone(),
                 name: None,
                 region: None,
                 total_nodes: None,
                 available_nodes: Some(60),
                 specifications: None,
-            },
+            }),
             0,
         )?;
         t.execute("update_cluster (available_nodes)", &tx);
