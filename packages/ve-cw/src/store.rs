@@ -118,6 +118,14 @@ pub struct Item<T> {
     value: PhantomData<T>,
 }
 
+impl<T> Item<T> {
+    /// The raw storage key (no length prefix, as cw-storage-plus): for
+    /// raw-state readers (ve-state).
+    pub const fn storage_key(&self) -> &'static str {
+        self.key
+    }
+}
+
 impl<T: Serialize + DeserializeOwned> Item<T> {
     pub const fn new(key: &'static str) -> Self {
         Item {
@@ -144,6 +152,14 @@ impl<T: Serialize + DeserializeOwned> Item<T> {
 pub struct Map<K, T> {
     namespace: &'static str,
     types: PhantomData<(K, T)>,
+}
+
+impl<K, T> Map<K, T> {
+    /// The namespace its keys start with (length-prefixed): for raw-state
+    /// readers (ve-state).
+    pub const fn namespace(&self) -> &'static str {
+        self.namespace
+    }
 }
 
 impl<'a, K, T> Map<K, T>

@@ -132,6 +132,13 @@ pub struct MultiIndex<'a, IK, T, PK> {
     primary_key: PhantomData<PK>,
 }
 
+impl<IK, T, PK> MultiIndex<'_, IK, T, PK> {
+    /// The namespace of its entries: for raw-state readers (ve-state).
+    pub const fn namespace(&self) -> &'static str {
+        self.idx_namespace
+    }
+}
+
 impl<'a, IK, T, PK> MultiIndex<'a, IK, T, PK>
 where
     T: Serialize + DeserializeOwned + Clone,
