@@ -10,18 +10,21 @@ use std::time::Duration;
 use cosmwasm_std::{Addr, Uint128};
 use rand_core::{OsRng, RngCore};
 use waldur::{Config as WaldurConfig, OrderFilter, OrderState, WaldurClient};
-use waldur_emulator::{Emulator, EmulatorState, Fault, OfferingSeed};
+use waldur_emulator::{Emulator, OfferingSeed};
 
 use crate::chain::embedded::{EmbeddedChain, DENOM};
 use crate::chain::signer::Signer;
 use crate::chain::ChainClient;
-use crate::flows::engine::{Engine, StepReport};
+use crate::flows::engine::Engine;
 use crate::runtime::outbox::Outbox;
 use crate::waldur_side::adapter::WaldurAdapter;
 
 mod hpc_job;
+mod passes;
 
 pub use hpc_job::HpcOutcome;
+pub use passes::DemoOptions;
+use passes::{fail, relay, returned_id};
 
 /// Progress lines of the whole story.
 const LINES: usize = 23;
@@ -44,79 +47,6 @@ pub struct DemoOutcome {
 
 type Progress<'a> = &'a mut dyn FnMut(&str);
 
-/// How the story runs.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct DemoOptions {
-    /// Before every relayer pass, Waldur answers with 429 and 503 storms
-    /// and drops a connection; the first pass also meets more 500s than the
-    /// client retries, so it fails and is run again.
-    pub waldur_faults: bool,
-}
-
-/// Relayer passes until nothing waits (at most 8): what an operator's
-/// `run` loop does. A Waldur call that failed leaves its chain event
-/// waiting for its next attempt; the demo's chain clock is moved on to it
-/// rather than waited for.
-async fn relay(
-    engine: &mut Engine<EmbeddedChain, WaldurAdapter>,
-    waldur: &EmulatorState,
-    options: DemoOptions,
-    first: bool,
-) -> Result<String, String> {
-    if options.waldur_faults {
-        waldur.inject(Fault::Status(429, 2));
-        waldur.inject(Fault::Status(503, 2));
-        waldur.inject(Fault::DropConnection(1));
-        if first {
-            waldur.inject(Fault::Status(500, 9));
-        }
-    }
-    let mut retried = Vec::new();
-    for _ in 0..8 {
-        let report = match engine.catch_up().await {
-            Ok(report) => report,
-            // Waldur's answers to the pass's own polls: the pass is run
-            // again.
-            Err(e) => {
-                retried.push(e.to_string());
-                continue;
-            }
-        };
-        let intents = engine.outbox.intent_figures().map_err(fail)?;
-        if intents.dead_letters > 0 {
-            return Err(format!(
-                "a chain event was given up on: {}",
-                report.notes.join("; ")
-            ));
-        }
-        let Some(next) = intents.next_attempt_at else {
-            let mut text = describe(&report);
-            if !retried.is_empty() {
-                text = format!(
-                    "{text} (after {} failed pass(es), retried: {})",
-                    retried.len(),
-                    retried.join(" / ")
-                );
-            }
-            return Ok(text);
-        };
-        retried.extend(report.notes);
-        engine
-            .chain
-            .advance(next.saturating_sub(engine.chain.now()).max(1));
-    }
-    Err(format!("the relayer kept failing: {}", retried.join(" / ")))
-}
-
-fn fail(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-fn returned_id(res: &cw_multi_test::AppResponse) -> Result<String, String> {
-    let data = res.data.as_ref().ok_or("no id in the response")?;
-    cosmwasm_std::from_json(data).map_err(fail)
-}
-
 fn balance(chain: &EmbeddedChain, who: &Addr) -> Result<u128, String> {
     let amount = chain
         .app
@@ -125,26 +55,6 @@ fn balance(chain: &EmbeddedChain, who: &Addr) -> Result<u128, String> {
         .map_err(fail)?
         .amount;
     Uint128::try_from(amount).map(|a| a.u128()).map_err(fail)
-}
-
-fn describe(step: &StepReport) -> String {
-    let mut parts = step.notes.clone();
-    if step.callbacks_confirmed > 0 {
-        parts.push(format!(
-            "{} callback(s) confirmed on chain{}",
-            step.callbacks_confirmed,
-            if step.already_processed > 0 {
-                format!(" ({} already processed)", step.already_processed)
-            } else {
-                String::new()
-            }
-        ));
-    }
-    if parts.is_empty() {
-        "nothing to do".into()
-    } else {
-        parts.join("; ")
-    }
 }
 
 /// What the provider's backend does when its work is finished: marks the

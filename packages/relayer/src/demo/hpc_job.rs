@@ -7,7 +7,7 @@ use cosmwasm_std::{coin, Addr, Uint128};
 use serde_json::json;
 use waldur_emulator::EmulatorState;
 
-use super::{fail, relay, returned_id, DemoOptions};
+use super::passes::{fail, relay, returned_id, DemoOptions};
 use crate::chain::embedded::{EmbeddedChain, DENOM};
 use crate::flows::engine::Engine;
 use crate::waldur_side::adapter::WaldurAdapter;

@@ -358,11 +358,6 @@ impl Telemetry {
             },
         }
     }
-
-    /// The Prometheus text exposition (format 0.0.4).
-    pub fn render_prometheus(&self) -> String {
-        prometheus::render(&self.snapshot())
-    }
 }
 
 /// Seconds the oldest waiting intent or pending callback has waited, on

@@ -42,7 +42,7 @@
 //!   usage ending after that); units with no room left in that window are
 //!   told to operators.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -136,6 +136,23 @@ struct UsageMark {
     reported: BTreeMap<String, u128>,
 }
 
+/// An offering as orders for it need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct OrderableOffering {
+    /// The public offering link, `OrderCreateRequest.offering`.
+    url: String,
+    /// The public link of the plan orders use, if the offering has one.
+    plan_url: Option<String>,
+    /// Component types whose `billing_type` is `limit`.
+    limit_components: BTreeSet<String>,
+    /// Orders must accept terms of service (shared offering with terms).
+    terms_required: bool,
+    /// Waldur 8: an active terms version lacks the relayer's user's
+    /// consent, which is given (`marketplace-user-offering-consents/`)
+    /// before ordering when the operator accepts terms.
+    consent_needed: bool,
+}
+
 pub struct WaldurAdapter {
     client: WaldurClient,
     project_url: String,
@@ -148,7 +165,7 @@ pub struct WaldurAdapter {
     /// The Waldur component whose limit is the allocation's quantity.
     quantity_component: String,
     /// Waldur offering uuid -> what orders for it need (public view).
-    orderable: BTreeMap<String, offerings::OrderableOffering>,
+    orderable: BTreeMap<String, OrderableOffering>,
     /// Orders accept offerings' terms of service
     /// (`waldur_accept_terms_of_service`).
     accept_terms_of_service: bool,

@@ -11,7 +11,7 @@ use std::fmt::Write;
 
 use crate::waldur_side::offering_sync::{DurationHistogram, MetricKind, MetricValue, SyncMetrics};
 
-use super::{oldest_pending_age, unix_seconds, Probe, Snapshot, ERROR_WINDOW_CALLS};
+use super::{oldest_pending_age, unix_seconds, Probe, Snapshot, Telemetry, ERROR_WINDOW_CALLS};
 
 /// Sources of Waldur errors, always exported (0 until one happens) so the
 /// series exist for alerts.
@@ -91,6 +91,13 @@ impl Exposition {
         self.sample(&format!("{name}_bucket"), "{le=\"+Inf\"}", h.count);
         self.sample(&format!("{name}_sum"), "", h.sum_seconds);
         self.sample(&format!("{name}_count"), "", h.count);
+    }
+}
+
+impl Telemetry {
+    /// The Prometheus text exposition (format 0.0.4).
+    pub fn render_prometheus(&self) -> String {
+        render(&self.snapshot())
     }
 }
 

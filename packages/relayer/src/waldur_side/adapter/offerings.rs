@@ -39,11 +39,11 @@
 //!   configured `waldur_accept_terms_of_service`; otherwise it refuses the
 //!   order itself ([`WaldurError::TermsNotAccepted`]) and creates nothing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use waldur::{ApiUrls, BillingType, Offering};
 
-use super::{api, uuid_of_link, WaldurAdapter};
+use super::{api, uuid_of_link, OrderableOffering, WaldurAdapter};
 use crate::waldur_side::port::WaldurError;
 
 /// The config key an operator sets to accept offerings' terms of service.
@@ -51,23 +51,6 @@ pub const ACCEPT_TERMS_KEY: &str = "waldur_accept_terms_of_service";
 
 /// The config key naming the plan orders use.
 pub const ORDER_PLAN_KEY: &str = "waldur_order_plan";
-
-/// An offering as orders for it need it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct OrderableOffering {
-    /// The public offering link, `OrderCreateRequest.offering`.
-    pub url: String,
-    /// The public link of the plan orders use, if the offering has one.
-    pub plan_url: Option<String>,
-    /// Component types whose `billing_type` is `limit`.
-    pub limit_components: BTreeSet<String>,
-    /// Orders must accept terms of service (shared offering with terms).
-    pub terms_required: bool,
-    /// Waldur 8: an active terms version lacks the relayer's user's
-    /// consent, which is given (`marketplace-user-offering-consents/`)
-    /// before ordering when the operator accepts terms.
-    pub consent_needed: bool,
-}
 
 impl OrderableOffering {
     /// `urls` builds the public links from the offering's and plan's
