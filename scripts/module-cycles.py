@@ -7,7 +7,7 @@ the file graph (a strongly connected component of two or more files) is
 printed with the imports that close it. Exit status 1 when any is found.
 
 Usage: scripts/module-cycles.py [--tests] CRATE_DIR...
-  (default: contracts/* and packages/{ve-cw,ve-types,waldur,waldur-emulator,relayer})
+  (default: contracts/* and packages/*)
   --tests also counts imports inside `#[cfg(test)]` modules.
 """
 
@@ -25,6 +25,8 @@ DEFAULT_CRATES = [
     "packages/waldur",
     "packages/waldur-emulator",
     "packages/relayer",
+    "packages/ve-testing",
+    "packages/ve-state",
 ]
 
 TOKEN = re.compile(
