@@ -136,6 +136,11 @@ pub fn execute(
             },
         ),
         ExecuteMsg::TimeoutJob { job_id } => job::timeout(deps, env, info, job_id),
+        ExecuteMsg::ProposeAdmin { new_admin, expiry } => {
+            admin::propose_admin(deps, env, info, new_admin, expiry)
+        }
+        ExecuteMsg::AcceptAdmin {} => admin::accept_admin(deps, env, info),
+        ExecuteMsg::CancelAdminTransfer {} => admin::cancel_admin_transfer(deps, info),
         ExecuteMsg::UpdateConfig {
             admin,
             settlement_contract,
@@ -158,6 +163,7 @@ pub fn execute(
 pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let binary = match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::PendingAdmin {} => to_json_binary(&ve_cw::admin::pending(deps.storage)?),
         QueryMsg::Cluster { cluster_id } => to_json_binary(&query::cluster(deps, cluster_id)?),
         QueryMsg::Clusters { start_after, limit } => {
             to_json_binary(&query::clusters(deps, start_after, limit)?)

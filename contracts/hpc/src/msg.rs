@@ -156,6 +156,19 @@ pub enum ExecuteMsg {
     TimeoutJob { job_id: String },
 
     // ---- admin ----
+    /// Admin: proposes `new_admin` as the next admin (replacing an earlier
+    /// proposal), to be accepted before `expiry` when given. The admin
+    /// changes only when the proposed account accepts (`accept_admin`).
+    ProposeAdmin {
+        new_admin: String,
+        expiry: Option<ve_cw::admin::Expiration>,
+    },
+    /// The proposed admin: becomes the admin; the proposal is cleared.
+    AcceptAdmin {},
+    /// Admin: withdraws the pending proposal.
+    CancelAdminTransfer {},
+    /// Admin. Its `admin` field replaces the admin in one step, unchecked
+    /// by the new account; `propose_admin`/`accept_admin` is the safe path.
     UpdateConfig {
         admin: Option<String>,
         settlement_contract: Option<String>,
@@ -172,6 +185,9 @@ pub struct MigrateMsg {}
 pub enum QueryMsg {
     #[returns(crate::state::Config)]
     Config {},
+    /// The proposed next admin, or null.
+    #[returns(Option<ve_cw::admin::PendingAdmin>)]
+    PendingAdmin {},
     #[returns(ClusterResponse)]
     Cluster { cluster_id: String },
     /// All clusters, in ID order.

@@ -372,3 +372,35 @@ fn update_config_applies_every_field() {
         }
     );
 }
+
+/// The two-step admin transfer (propose_admin, accept_admin,
+/// cancel_admin_transfer, pending_admin): the scenario every contract
+/// passes (`ve_testing::check_admin_transfer`).
+#[test]
+fn the_admin_is_transferred_in_two_steps() {
+    let mut s = Suite::new();
+    let parties = ve_testing::AdminTransferParties {
+        contract: s.contract.clone(),
+        admin: s.admin.clone(),
+        next: s.customer2.clone(),
+        stranger: s.stranger.clone(),
+    };
+    ve_testing::fund_all(
+        &mut s.app,
+        &[&parties.admin, &parties.next, &parties.stranger],
+        &[ve_testing::DENOM],
+    )
+    .unwrap();
+    let msgs = ve_testing::AdminTransferMsgs {
+        propose: |new_admin, expiry| hpc::msg::ExecuteMsg::ProposeAdmin {
+            new_admin: new_admin.to_string(),
+            expiry,
+        },
+        accept: hpc::msg::ExecuteMsg::AcceptAdmin {},
+        cancel: hpc::msg::ExecuteMsg::CancelAdminTransfer {},
+        admin_only: update(None, None, None, Some(7_200)),
+        pending_query: hpc::msg::QueryMsg::PendingAdmin {},
+        config_query: hpc::msg::QueryMsg::Config {},
+    };
+    ve_testing::check_admin_transfer(&mut s.app, &parties, &msgs);
+}

@@ -176,6 +176,11 @@ pub fn execute(
             offering: fields,
             state,
         } => offering::ingest(deps, env, info, provider, waldur_id, fields, state),
+        ExecuteMsg::ProposeAdmin { new_admin, expiry } => {
+            admin::propose_admin(deps, env, info, new_admin, expiry)
+        }
+        ExecuteMsg::AcceptAdmin {} => admin::accept_admin(deps, env, info),
+        ExecuteMsg::CancelAdminTransfer {} => admin::cancel_admin_transfer(deps, info),
         ExecuteMsg::UpdateConfig {
             admin,
             callback_contract,
@@ -204,6 +209,7 @@ pub fn execute(
 pub fn query(deps: Deps, env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let binary = match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::PendingAdmin {} => to_json_binary(&ve_cw::admin::pending(deps.storage)?),
         QueryMsg::Offering { offering_id } => to_json_binary(&query::offering(deps, offering_id)?),
         QueryMsg::Offerings { start_after, limit } => {
             to_json_binary(&query::offerings_all(deps, start_after, limit)?)

@@ -159,6 +159,19 @@ pub enum ExecuteMsg {
     },
 
     // ---- admin ----
+    /// Admin: proposes `new_admin` as the next admin (replacing an earlier
+    /// proposal), to be accepted before `expiry` when given. The admin
+    /// changes only when the proposed account accepts (`accept_admin`).
+    ProposeAdmin {
+        new_admin: String,
+        expiry: Option<ve_cw::admin::Expiration>,
+    },
+    /// The proposed admin: becomes the admin; the proposal is cleared.
+    AcceptAdmin {},
+    /// Admin: withdraws the pending proposal.
+    CancelAdminTransfer {},
+    /// Admin. Its `admin` field replaces the admin in one step, unchecked
+    /// by the new account; `propose_admin`/`accept_admin` is the safe path.
     UpdateConfig {
         admin: Option<String>,
         callback_contract: Option<String>,
@@ -178,6 +191,9 @@ pub struct MigrateMsg {}
 pub enum QueryMsg {
     #[returns(crate::state::Config)]
     Config {},
+    /// The proposed next admin, or null.
+    #[returns(Option<ve_cw::admin::PendingAdmin>)]
+    PendingAdmin {},
     #[returns(OfferingResponse)]
     Offering { offering_id: String },
     /// All offerings, in ID order.

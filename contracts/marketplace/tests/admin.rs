@@ -332,3 +332,35 @@ fn update_config_refuses_bad_settlement_and_escrow_expiry() {
     );
     assert_eq!(config(&s), set);
 }
+
+/// The two-step admin transfer (propose_admin, accept_admin,
+/// cancel_admin_transfer, pending_admin): the scenario every contract
+/// passes (`ve_testing::check_admin_transfer`).
+#[test]
+fn the_admin_is_transferred_in_two_steps() {
+    let mut s = Suite::new();
+    let parties = ve_testing::AdminTransferParties {
+        contract: s.contract.clone(),
+        admin: s.admin.clone(),
+        next: s.customer2.clone(),
+        stranger: s.stranger.clone(),
+    };
+    ve_testing::fund_all(
+        &mut s.app,
+        &[&parties.admin, &parties.next, &parties.stranger],
+        &[ve_testing::DENOM],
+    )
+    .unwrap();
+    let msgs = ve_testing::AdminTransferMsgs {
+        propose: |new_admin, expiry| marketplace::msg::ExecuteMsg::ProposeAdmin {
+            new_admin: new_admin.to_string(),
+            expiry,
+        },
+        accept: marketplace::msg::ExecuteMsg::AcceptAdmin {},
+        cancel: marketplace::msg::ExecuteMsg::CancelAdminTransfer {},
+        admin_only: update(None, None, Some(60), None, None),
+        pending_query: marketplace::msg::QueryMsg::PendingAdmin {},
+        config_query: marketplace::msg::QueryMsg::Config {},
+    };
+    ve_testing::check_admin_transfer(&mut s.app, &parties, &msgs);
+}

@@ -85,6 +85,11 @@ pub fn execute(
         ExecuteMsg::ExpireEscrow { escrow_id } => escrow::expire(deps, env, info, escrow_id),
         ExecuteMsg::EndOrderEscrow { escrow_id } => escrow::end(deps, env, info, escrow_id),
         ExecuteMsg::ReclaimUnreserved { escrow_id } => escrow::reclaim(deps, env, info, escrow_id),
+        ExecuteMsg::ProposeAdmin { new_admin, expiry } => {
+            admin::propose_admin(deps, env, info, new_admin, expiry)
+        }
+        ExecuteMsg::AcceptAdmin {} => admin::accept_admin(deps, env, info),
+        ExecuteMsg::CancelAdminTransfer {} => admin::cancel_admin_transfer(deps, info),
         ExecuteMsg::UpdateConfig {
             admin,
             arbiter,
@@ -113,6 +118,7 @@ pub fn execute(
 pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let binary = match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::PendingAdmin {} => to_json_binary(&ve_cw::admin::pending(deps.storage)?),
         QueryMsg::Escrow { escrow_id } => to_json_binary(&query::escrow(deps, escrow_id)?),
         QueryMsg::EscrowsByParty {
             party,

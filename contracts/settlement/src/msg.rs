@@ -116,6 +116,19 @@ pub enum ExecuteMsg {
     /// or are rejected as usual; with none left the escrow is closed
     /// (-> refunded).
     ReclaimUnreserved { escrow_id: String },
+    /// Admin: proposes `new_admin` as the next admin (replacing an earlier
+    /// proposal), to be accepted before `expiry` when given. The admin
+    /// changes only when the proposed account accepts (`accept_admin`).
+    ProposeAdmin {
+        new_admin: String,
+        expiry: Option<ve_cw::admin::Expiration>,
+    },
+    /// The proposed admin: becomes the admin; the proposal is cleared.
+    AcceptAdmin {},
+    /// Admin: withdraws the pending proposal.
+    CancelAdminTransfer {},
+    /// Admin. Its `admin` field replaces the admin in one step, unchecked
+    /// by the new account; `propose_admin`/`accept_admin` is the safe path.
     UpdateConfig {
         admin: Option<String>,
         arbiter: Option<String>,
@@ -143,6 +156,9 @@ pub enum PartyRole {
 pub enum QueryMsg {
     #[returns(crate::state::Config)]
     Config {},
+    /// The proposed next admin, or null.
+    #[returns(Option<ve_cw::admin::PendingAdmin>)]
+    PendingAdmin {},
     #[returns(EscrowResponse)]
     Escrow { escrow_id: String },
     #[returns(EscrowsResponse)]

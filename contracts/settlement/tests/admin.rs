@@ -218,3 +218,35 @@ fn update_config_applies_every_field() {
     );
     assert_eq!(c.ack_window_seconds, 60);
 }
+
+/// The two-step admin transfer (propose_admin, accept_admin,
+/// cancel_admin_transfer, pending_admin): the scenario every contract
+/// passes (`ve_testing::check_admin_transfer`).
+#[test]
+fn the_admin_is_transferred_in_two_steps() {
+    let mut s = Suite::new();
+    let parties = ve_testing::AdminTransferParties {
+        contract: s.contract.clone(),
+        admin: s.admin.clone(),
+        next: s.customer2.clone(),
+        stranger: s.stranger.clone(),
+    };
+    ve_testing::fund_all(
+        &mut s.app,
+        &[&parties.admin, &parties.next, &parties.stranger],
+        &[ve_testing::DENOM],
+    )
+    .unwrap();
+    let msgs = ve_testing::AdminTransferMsgs {
+        propose: |new_admin, expiry| settlement::msg::ExecuteMsg::ProposeAdmin {
+            new_admin: new_admin.to_string(),
+            expiry,
+        },
+        accept: settlement::msg::ExecuteMsg::AcceptAdmin {},
+        cancel: settlement::msg::ExecuteMsg::CancelAdminTransfer {},
+        admin_only: update(None, Some(3_600), None),
+        pending_query: settlement::msg::QueryMsg::PendingAdmin {},
+        config_query: settlement::msg::QueryMsg::Config {},
+    };
+    ve_testing::check_admin_transfer(&mut s.app, &parties, &msgs);
+}

@@ -94,6 +94,11 @@ pub fn execute(
                 .add_attribute("action", "prune_nonces")
                 .add_attribute("pruned", pruned.to_string()))
         }
+        ExecuteMsg::ProposeAdmin { new_admin, expiry } => {
+            admin::propose_admin(deps, env, info, new_admin, expiry)
+        }
+        ExecuteMsg::AcceptAdmin {} => admin::accept_admin(deps, env, info),
+        ExecuteMsg::CancelAdminTransfer {} => admin::cancel_admin_transfer(deps, info),
         ExecuteMsg::UpdateConfig {
             admin,
             marketplace,
@@ -124,6 +129,7 @@ pub fn execute(
 pub fn query(deps: Deps, _env: Env, msg: QueryMsg) -> Result<Binary, ContractError> {
     let binary = match msg {
         QueryMsg::Config {} => to_json_binary(&query::config(deps)?),
+        QueryMsg::PendingAdmin {} => to_json_binary(&ve_cw::admin::pending(deps.storage)?),
         QueryMsg::Signer { provider, key_id } => {
             to_json_binary(&query::signer(deps, provider, key_id)?)
         }

@@ -210,3 +210,44 @@ fn offering_ingest_cannot_lift_an_admin_suspension() {
     s.submit(&cb).unwrap();
     assert_eq!(offering(&s, &id).offering.state, OfferingState::Paused);
 }
+
+/// The two-step admin transfer (propose_admin, accept_admin,
+/// cancel_admin_transfer, pending_admin): the scenario every contract
+/// passes (`ve_testing::check_admin_transfer`).
+#[test]
+fn the_admin_is_transferred_in_two_steps() {
+    let mut s = Suite::new();
+    let parties = ve_testing::AdminTransferParties {
+        contract: s.callback.clone(),
+        admin: s.admin.clone(),
+        next: s.provider2.clone(),
+        stranger: s.stranger.clone(),
+    };
+    ve_testing::fund_all(
+        &mut s.app,
+        &[&parties.admin, &parties.next, &parties.stranger],
+        &[ve_testing::DENOM],
+    )
+    .unwrap();
+    let msgs = ve_testing::AdminTransferMsgs {
+        propose: |new_admin, expiry| waldur_callback::msg::ExecuteMsg::ProposeAdmin {
+            new_admin: new_admin.to_string(),
+            expiry,
+        },
+        accept: waldur_callback::msg::ExecuteMsg::AcceptAdmin {},
+        cancel: waldur_callback::msg::ExecuteMsg::CancelAdminTransfer {},
+        admin_only: ExecuteMsg::UpdateConfig {
+            admin: None,
+            marketplace: None,
+            settlement: None,
+            hpc: None,
+            max_validity_seconds: Some(600),
+            max_clock_skew_seconds: None,
+            max_payload_bytes: None,
+            prune_batch: None,
+        },
+        pending_query: waldur_callback::msg::QueryMsg::PendingAdmin {},
+        config_query: waldur_callback::msg::QueryMsg::Config {},
+    };
+    ve_testing::check_admin_transfer(&mut s.app, &parties, &msgs);
+}

@@ -5,14 +5,16 @@
 //! locks the contract. The admin itself stays where the contract keeps it
 //! (its config); this keeps only the pending proposal.
 
-use cosmwasm_std::{Addr, Api, BlockInfo, StdError, Storage};
+use cosmwasm_schema::cw_serde;
+use cosmwasm_std::{Addr, Api, BlockInfo, Env, MessageInfo, Response, StdError, Storage};
 use cw_storage_plus::Item;
-use cw_utils::Expiration;
-use serde::{Deserialize, Serialize};
+pub use cw_utils::Expiration;
 use thiserror::Error;
 
-/// A proposed admin, waiting to accept.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+use crate::{no_funds, FundsError};
+
+/// A proposed admin, waiting to accept (also the `pending_admin` answer).
+#[cw_serde]
 pub struct PendingAdmin {
     pub new_admin: Addr,
     pub expiry: Option<Expiration>,
@@ -40,6 +42,8 @@ pub enum AdminError {
     Expired { pending: String, expiry: Expiration },
     #[error("invalid new_admin: {0}")]
     InvalidAddress(String),
+    #[error(transparent)]
+    Funds(#[from] FundsError),
 }
 
 fn ensure_admin(admin: &Addr, sender: &Addr, action: &'static str) -> Result<(), AdminError> {
@@ -106,19 +110,89 @@ pub fn accept(
     Ok(pending.new_admin)
 }
 
-/// The admin withdraws its proposal.
-pub fn cancel(storage: &mut dyn Storage, admin: &Addr, sender: &Addr) -> Result<(), AdminError> {
+/// The admin withdraws its proposal; answers the withdrawn proposal.
+pub fn cancel(
+    storage: &mut dyn Storage,
+    admin: &Addr,
+    sender: &Addr,
+) -> Result<PendingAdmin, AdminError> {
     ensure_admin(admin, sender, "cancel an admin transfer")?;
-    if !PENDING_ADMIN.exists(storage) {
-        return Err(AdminError::NonePending);
-    }
+    let pending = PENDING_ADMIN
+        .may_load(storage)?
+        .ok_or(AdminError::NonePending)?;
     PENDING_ADMIN.remove(storage);
-    Ok(())
+    Ok(pending)
 }
 
 /// The pending proposal, if any (for a query).
 pub fn pending(storage: &dyn Storage) -> Result<Option<PendingAdmin>, AdminError> {
     Ok(PENDING_ADMIN.may_load(storage)?)
+}
+
+// The three execute messages as every contract answers them: funds
+// refused, then the step above, then the attributes `action`, `admin`,
+// `pending_admin`. The contract passes its current admin (from its config)
+// and, on accept, writes the new admin back there.
+
+/// `propose_admin { new_admin, expiry }`.
+pub fn execute_propose(
+    storage: &mut dyn Storage,
+    api: &dyn Api,
+    env: &Env,
+    info: &MessageInfo,
+    admin: &Addr,
+    new_admin: &str,
+    expiry: Option<Expiration>,
+) -> Result<Response, AdminError> {
+    no_funds(info)?;
+    let pending = propose(
+        storage,
+        api,
+        &env.block,
+        admin,
+        &info.sender,
+        new_admin,
+        expiry,
+    )?;
+    let mut response = Response::new()
+        .add_attribute("action", "propose_admin")
+        .add_attribute("admin", admin.as_str())
+        .add_attribute("pending_admin", pending.new_admin.as_str());
+    if let Some(expiry) = pending.expiry {
+        response = response.add_attribute("expiry", expiry.to_string());
+    }
+    Ok(response)
+}
+
+/// `accept_admin {}`: answers the new admin, for the contract to store,
+/// and the response.
+pub fn execute_accept(
+    storage: &mut dyn Storage,
+    env: &Env,
+    info: &MessageInfo,
+    previous_admin: &Addr,
+) -> Result<(Addr, Response), AdminError> {
+    no_funds(info)?;
+    let new_admin = accept(storage, &env.block, &info.sender)?;
+    let response = Response::new()
+        .add_attribute("action", "accept_admin")
+        .add_attribute("admin", new_admin.as_str())
+        .add_attribute("previous_admin", previous_admin.as_str());
+    Ok((new_admin, response))
+}
+
+/// `cancel_admin_transfer {}`.
+pub fn execute_cancel(
+    storage: &mut dyn Storage,
+    info: &MessageInfo,
+    admin: &Addr,
+) -> Result<Response, AdminError> {
+    no_funds(info)?;
+    let withdrawn = cancel(storage, admin, &info.sender)?;
+    Ok(Response::new()
+        .add_attribute("action", "cancel_admin_transfer")
+        .add_attribute("admin", admin.as_str())
+        .add_attribute("pending_admin", withdrawn.new_admin.as_str()))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use cosmwasm_std::{OverflowError, StdError};
 use thiserror::Error;
 use ve_types::IdError;
 
+use crate::admin::AdminError;
 use crate::{FieldError, ForeignEntity, FundsError, MigrateError, TransitionError};
 
 #[derive(Error, Debug)]
@@ -54,6 +55,9 @@ pub enum CommonError {
 
     #[error(transparent)]
     Migrate(#[from] MigrateError),
+
+    #[error(transparent)]
+    Admin(#[from] AdminError),
 }
 
 /// `From` each error `CommonError` wraps into `$error` (which must have a
@@ -71,7 +75,8 @@ macro_rules! common_error_conversions {
             $crate::TransitionError,
             $crate::FundsError,
             $crate::ForeignEntity,
-            $crate::MigrateError
+            $crate::MigrateError,
+            $crate::admin::AdminError
         );
     };
     ($error:ty: $($wrapped:ty),+) => {

@@ -2,6 +2,8 @@
 //! relayer's embedded chain: one place that knows how to deploy and wire the
 //! four VirtEngine contracts on cw-multi-test.
 //!
+//! - [`admin_transfer`]: the two-step admin transfer scenario every
+//!   contract passes;
 //! - [`contracts`]: the contract wrappers (every entry point of each
 //!   contract) and a foreign contract for migrate tests;
 //! - [`deploy`]: all four contracts instantiated and wired to each other,
@@ -12,6 +14,7 @@
 //! - [`events`]: finding wasm events and their attributes;
 //! - [`signing`]: providers' ed25519 keys and signed callbacks.
 
+pub mod admin_transfer;
 pub mod contracts;
 pub mod deploy;
 pub mod events;
@@ -19,6 +22,7 @@ pub mod parties;
 pub mod refusal;
 pub mod signing;
 
+pub use admin_transfer::{check_admin_transfer, AdminTransferMsgs, AdminTransferParties};
 pub use contracts::{
     callback_contract, foreign_contract, hpc_contract, marketplace_contract, settlement_contract,
     ForeignContract,
