@@ -5,15 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{coin, Addr, Coin, Empty, Uint128};
-use cw_multi_test::{App, AppBuilder, AppResponse, Contract, ContractWrapper, Executor};
+use cosmwasm_std::{coin, Addr, Coin, Uint128};
+use cw_multi_test::{App, AppResponse, Executor};
 use serde::Serialize;
 use ve_types::AllocationState;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 use super::{BilledUsage, ChainClient, ChainError, ContractEvent};
 
-pub const DENOM: &str = "uvirt";
+pub use ve_testing::DENOM;
 const BLOCK_SECONDS: u64 = 5;
 
 /// The id an execute returned (`set_data` of a created order, bid or
@@ -28,44 +28,6 @@ fn returned_id(response: &AppResponse) -> Result<String, ChainError> {
 
 fn wrap<T>(r: Result<T, impl std::fmt::Display>) -> Result<T, ChainError> {
     r.map_err(|e| ChainError::Refused(e.to_string()))
-}
-
-fn marketplace_code() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            marketplace::contract::execute,
-            marketplace::contract::instantiate,
-            marketplace::contract::query,
-        )
-        .with_reply(marketplace::contract::reply),
-    )
-}
-
-fn settlement_code() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        settlement::contract::execute,
-        settlement::contract::instantiate,
-        settlement::contract::query,
-    ))
-}
-
-fn hpc_code() -> Box<dyn Contract<Empty>> {
-    Box::new(
-        ContractWrapper::new(
-            hpc::contract::execute,
-            hpc::contract::instantiate,
-            hpc::contract::query,
-        )
-        .with_reply(hpc::contract::reply),
-    )
-}
-
-fn callback_code() -> Box<dyn Contract<Empty>> {
-    Box::new(ContractWrapper::new(
-        waldur_callback::contract::execute,
-        waldur_callback::contract::instantiate,
-        waldur_callback::contract::query,
-    ))
 }
 
 pub struct EmbeddedChain {
@@ -89,94 +51,33 @@ impl EmbeddedChain {
     /// Deploys and wires the four contracts; `funded` accounts get
     /// 10^12 uvirt each.
     pub fn deploy(funded: &[&str]) -> Result<Self, ChainError> {
-        let mut app = AppBuilder::new().build(|_, _, _| {});
-        let api = *app.api();
-        let admin = api.addr_make("admin");
-        let relayer = api.addr_make("relayer");
-        let accounts: Vec<Addr> = funded.iter().map(|n| api.addr_make(n)).collect();
-        app.init_modules(|router, _, storage| -> Result<(), ChainError> {
-            for who in &accounts {
-                wrap(
-                    router
-                        .bank
-                        .init_balance(storage, who, vec![coin(1_000_000_000_000, DENOM)]),
-                )?;
-            }
-            Ok(())
-        })?;
-        let ids = [
-            marketplace_code(),
-            settlement_code(),
-            hpc_code(),
-            callback_code(),
-        ]
-        .map(|c| app.store_code(c));
-        let callback = wrap(app.instantiate_contract(
-            ids[3],
-            admin.clone(),
-            &waldur_callback::msg::InstantiateMsg {
-                admin: None,
-                marketplace: None,
-                settlement: None,
-                hpc: None,
-                max_validity_seconds: None,
-                max_clock_skew_seconds: None,
-                max_payload_bytes: None,
-                prune_batch: None,
-            },
-            &[],
-            "waldur-callback",
-            Some(admin.to_string()),
-        ))?;
-        let settlement = wrap(app.instantiate_contract(
-            ids[1],
-            admin.clone(),
-            &settlement::msg::InstantiateMsg {
-                admin: None,
-                arbiter: admin.to_string(),
-                marketplace: None,
-                hpc: None,
-                callback_contract: Some(callback.to_string()),
-                fee_shares: vec![settlement::msg::FeeShareInput {
-                    name: "platform".into(),
-                    recipient: admin.to_string(),
-                    bps: 250,
-                }],
-                ack_window_seconds: Some(3_600),
-            },
-            &[],
-            "settlement",
-            Some(admin.to_string()),
-        ))?;
-        let marketplace = wrap(app.instantiate_contract(
-            ids[0],
-            admin.clone(),
-            &marketplace::msg::InstantiateMsg {
-                admin: None,
-                callback_contract: Some(callback.to_string()),
-                default_bid_ttl_seconds: None,
-                max_bid_ttl_seconds: None,
-                max_bids_per_order: None,
-                settlement_contract: Some(settlement.to_string()),
-                escrow_expiry_seconds: None,
-            },
-            &[],
-            "marketplace",
-            Some(admin.to_string()),
-        ))?;
-        let hpc = wrap(app.instantiate_contract(
-            ids[2],
-            admin.clone(),
-            &hpc::msg::InstantiateMsg {
-                admin: None,
-                settlement_contract: settlement.to_string(),
-                callback_contract: Some(callback.to_string()),
-                escrow_grace_seconds: None,
-            },
-            &[],
-            "hpc",
-            Some(admin.to_string()),
-        ))?;
+        // The shared four-contract wiring of the test suites
+        // (packages/ve-testing); the admin is also the arbiter and takes
+        // the platform fee.
+        let mut app = ve_testing::new_app();
+        let admin = ve_testing::addr("admin");
+        let relayer = ve_testing::addr("relayer");
+        for name in funded {
+            wrap(ve_testing::fund(
+                &mut app,
+                &ve_testing::addr(name),
+                vec![coin(ve_testing::START_BALANCE, DENOM)],
+            ))?;
+        }
+        let mut config = ve_testing::DeployConfig::new(&admin);
+        config.settlement.fee_shares = vec![settlement::msg::FeeShareInput {
+            name: "platform".into(),
+            recipient: admin.to_string(),
+            bps: 250,
+        }];
+        config.settlement.ack_window_seconds = Some(3_600);
+        let ve_testing::Contracts {
+            marketplace,
+            settlement,
+            hpc,
+            callback,
+            ..
+        } = wrap(ve_testing::deploy(&mut app, config))?;
         let mut chain = EmbeddedChain {
             app,
             admin: admin.clone(),
@@ -189,36 +90,6 @@ impl EmbeddedChain {
             first_height: 0,
             unreadable_usage_summaries: std::sync::atomic::AtomicU32::new(0),
         };
-        let settlement_addr = settlement.clone();
-        chain.execute(
-            &admin,
-            &settlement_addr,
-            &settlement::msg::ExecuteMsg::UpdateConfig {
-                admin: None,
-                arbiter: None,
-                marketplace: Some(marketplace.to_string()),
-                hpc: Some(hpc.to_string()),
-                callback_contract: None,
-                fee_shares: None,
-                ack_window_seconds: None,
-            },
-            &[],
-        )?;
-        chain.execute(
-            &admin,
-            &callback,
-            &waldur_callback::msg::ExecuteMsg::UpdateConfig {
-                admin: None,
-                marketplace: Some(marketplace.to_string()),
-                settlement: Some(settlement.to_string()),
-                hpc: Some(hpc.to_string()),
-                max_validity_seconds: None,
-                max_clock_skew_seconds: None,
-                max_payload_bytes: None,
-                prune_batch: None,
-            },
-            &[],
-        )?;
         chain.first_height = chain.app.block_info().height;
         Ok(chain)
     }

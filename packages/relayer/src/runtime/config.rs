@@ -268,7 +268,7 @@ pub struct Settings {
     pub offering_ingest: Option<IngestSettings>,
 }
 
-/// Defaults, in one place for the README.
+/// Defaults, in one place for the operator guide.
 pub mod defaults {
     pub const DB: &str = "data/relayer.redb";
     pub const MAX_RETRIES: u32 = 5;

@@ -24,7 +24,7 @@ pub const WALDUR_ERROR_SOURCES: [&str; 3] = ["engine", "offering_sync", "offerin
 /// specification's gauges `waldur_sync_pending_count` and
 /// `waldur_sync_failed_count` lose the `_count` suffix (reserved for
 /// histograms), its counters gain `_total`. The specification's names are
-/// in [`WALDUR_SPEC_NAMES`], for the README's alias table only.
+/// in [`WALDUR_SPEC_NAMES`], for the operator guide's alias table only.
 pub const WALDUR_METRIC_NAMES: [&str; 14] = [
     "waldur_sync_pending",
     "waldur_sync_failed",
