@@ -22,7 +22,8 @@ pub struct PendingAdmin {
 
 /// JSON, like cw-ownable's record: rarely written, readable by raw-state
 /// readers.
-const PENDING_ADMIN: Item<PendingAdmin> = Item::new("pending_admin");
+pub const PENDING_ADMIN_KEY: &str = "pending_admin";
+const PENDING_ADMIN: Item<PendingAdmin> = Item::new(PENDING_ADMIN_KEY);
 
 #[derive(Error, Debug)]
 pub enum AdminError {

@@ -130,6 +130,30 @@ fn cw2() -> Namespace {
     }
 }
 
+/// `ve_cw::admin`'s pending admin transfer: JSON (cw-storage-plus), not
+/// packed, present while a transfer waits to be accepted.
+fn decode_pending_admin(key: &[u8], value: &[u8]) -> Result<Parts, String> {
+    if !key.is_empty() {
+        return Err("an item has no key after its name".into());
+    }
+    let pending: ve_cw::admin::PendingAdmin =
+        serde_json::from_slice(value).map_err(|e| format!("not a PendingAdmin: {e}"))?;
+    Ok(Parts {
+        key: Vec::new(),
+        primary_key: None,
+        value: serde_json::to_value(pending).map_err(|e| e.to_string())?,
+    })
+}
+
+fn pending_admin() -> Namespace {
+    Namespace {
+        name: ve_cw::admin::PENDING_ADMIN_KEY,
+        kind: Kind::Item,
+        value_type: type_name::<ve_cw::admin::PendingAdmin>(),
+        decode: decode_pending_admin,
+    }
+}
+
 fn item<T: Serialize + DeserializeOwned>(item: &Item<T>) -> Namespace {
     Namespace {
         name: item.storage_key(),
@@ -164,6 +188,7 @@ fn marketplace() -> Vec<Namespace> {
     let allocations = allocations();
     vec![
         cw2(),
+        pending_admin(),
         item(&CONFIG),
         map(&OFFERING_SEQ),
         map(&ORDER_SEQ),
@@ -188,6 +213,7 @@ fn settlement() -> Vec<Namespace> {
     let records = records();
     vec![
         cw2(),
+        pending_admin(),
         item(&CONFIG),
         item(&RECORD_SEQ),
         map(escrows.primary()),
@@ -210,6 +236,7 @@ fn hpc() -> Vec<Namespace> {
     let jobs = jobs();
     vec![
         cw2(),
+        pending_admin(),
         item(&CONFIG),
         map(&CLUSTER_SEQ),
         map(&OFFERING_SEQ),
@@ -228,6 +255,7 @@ fn waldur_callback() -> Vec<Namespace> {
     use waldur_callback::state::*;
     vec![
         cw2(),
+        pending_admin(),
         item(&CONFIG),
         map(&SIGNERS),
         map(&ACTIVE_KEYS),

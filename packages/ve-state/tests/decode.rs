@@ -374,3 +374,28 @@ fn the_named_contract_must_be_the_one_in_the_state() {
     let state = ve_state::decode(Some(Contract::Hpc), &without).unwrap();
     assert!(state.undecoded.is_empty());
 }
+
+#[test]
+fn a_pending_admin_transfer_decodes_to_what_the_query_answers() {
+    let mut world = World::new();
+    let (admin, callback) = (world.admin.clone(), world.callback.clone());
+    let new_admin = world.customer.to_string();
+    world
+        .cb_exec(
+            &admin,
+            &waldur_callback::msg::ExecuteMsg::ProposeAdmin {
+                new_admin,
+                expiry: Some(ve_cw::admin::Expiration::AtHeight(1_000_000)),
+            },
+        )
+        .unwrap();
+    let state = decoded(&world, &callback);
+    let pending: Option<ve_cw::admin::PendingAdmin> = world
+        .query(&callback, &waldur_callback::msg::QueryMsg::PendingAdmin {})
+        .unwrap();
+    assert!(pending.is_some());
+    assert_eq!(
+        record(&state, "pending_admin", &[]).value,
+        json_of(&pending)
+    );
+}

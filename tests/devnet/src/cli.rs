@@ -373,6 +373,35 @@ impl Wasmd {
         serde_json::from_value(data).context("smart query answer")
     }
 
+    /// `query wasm contract-state all -o json`: the contract's raw state as
+    /// wasmd prints it (what `ve-state` reads), in one page of at most
+    /// `limit` records. One page because this wasmd pages only by
+    /// `--page-key`, the raw bytes of the next key, which hold NULs (the
+    /// namespaces' length prefixes) and cannot be an argument; a state
+    /// larger than `limit` is an error, never a silently cut dump.
+    pub fn contract_state_all(&self, contract: &str, limit: usize) -> Result<String> {
+        let text = self.run(&[
+            "query",
+            "wasm",
+            "contract-state",
+            "all",
+            contract,
+            "--limit",
+            &limit.to_string(),
+            "--output",
+            "json",
+        ])?;
+        let answer: Value = serde_json::from_str(&text)
+            .with_context(|| format!("contract-state all answered {text}"))?;
+        match answer.pointer("/pagination/next_key") {
+            None | Some(Value::Null) => Ok(text),
+            Some(Value::String(key)) if key.is_empty() => Ok(text),
+            Some(next) => Err(anyhow!(
+                "contract {contract} holds more than {limit} records (next_key {next})"
+            )),
+        }
+    }
+
     /// `query bank balance`: the amount of `denom` (the devnet's by default).
     pub fn balance(&self, address: &str) -> Result<u128> {
         let text = self.run(&[

@@ -1,5 +1,5 @@
 //! Deploys the four contracts: store the optimised artifacts, instantiate
-//! and wire them in README "Deploying" order, write the deployment file.
+//! and wire them in the order of docs/deploying.md, write the deployment file.
 
 use std::collections::BTreeMap;
 use std::path::Path;
