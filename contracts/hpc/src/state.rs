@@ -299,3 +299,12 @@ pub fn update_job(storage: &mut dyn Storage, job: &Job, old_state: JobState) -> 
     }
     jobs().primary().save(storage, job.key(), job)
 }
+
+impl ve_cw::admin::AdminConfig for Config {
+    fn admin(&self) -> &Addr {
+        &self.admin
+    }
+    fn set_admin(&mut self, admin: Addr) {
+        self.admin = admin;
+    }
+}

@@ -398,3 +398,12 @@ pub fn update_allocation(storage: &mut dyn Storage, allocation: &Allocation) -> 
         .primary()
         .save(storage, allocation.key(), allocation)
 }
+
+impl ve_cw::admin::AdminConfig for Config {
+    fn admin(&self) -> &Addr {
+        &self.admin
+    }
+    fn set_admin(&mut self, admin: Addr) {
+        self.admin = admin;
+    }
+}

@@ -4,6 +4,7 @@
 use cosmwasm_std::entry_point;
 use cosmwasm_std::{to_json_binary, Binary, Deps, DepsMut, Env, MessageInfo, Response};
 use cw2::set_contract_version;
+use ve_cw::admin::TransferStep;
 
 use crate::error::ContractError;
 use crate::execute::admin::{self, ConfigUpdate};
@@ -86,10 +87,10 @@ pub fn execute(
         ExecuteMsg::EndOrderEscrow { escrow_id } => escrow::end(deps, env, info, escrow_id),
         ExecuteMsg::ReclaimUnreserved { escrow_id } => escrow::reclaim(deps, env, info, escrow_id),
         ExecuteMsg::ProposeAdmin { new_admin, expiry } => {
-            admin::propose_admin(deps, env, info, new_admin, expiry)
+            transfer_admin(deps, env, info, TransferStep::Propose { new_admin, expiry })
         }
-        ExecuteMsg::AcceptAdmin {} => admin::accept_admin(deps, env, info),
-        ExecuteMsg::CancelAdminTransfer {} => admin::cancel_admin_transfer(deps, info),
+        ExecuteMsg::AcceptAdmin {} => transfer_admin(deps, env, info, TransferStep::Accept),
+        ExecuteMsg::CancelAdminTransfer {} => transfer_admin(deps, env, info, TransferStep::Cancel),
         ExecuteMsg::UpdateConfig {
             admin,
             arbiter,
@@ -180,5 +181,18 @@ pub fn migrate(deps: DepsMut, _env: Env, _msg: MigrateMsg) -> Result<Response, C
         deps.storage,
         CONTRACT_NAME,
         CONTRACT_VERSION,
+    )?)
+}
+
+/// The two-step admin transfer (`ve_cw::admin`): the admin stays in the
+/// config; only the pending proposal is kept apart.
+fn transfer_admin(
+    deps: DepsMut,
+    env: Env,
+    info: MessageInfo,
+    step: TransferStep,
+) -> Result<Response, ContractError> {
+    Ok(ve_cw::admin::execute_transfer(
+        deps, &env, &info, &CONFIG, step,
     )?)
 }

@@ -361,6 +361,15 @@ pub fn update_record(
     records().primary().save(storage, id, record)
 }
 
+impl ve_cw::admin::AdminConfig for Config {
+    fn admin(&self) -> &Addr {
+        &self.admin
+    }
+    fn set_admin(&mut self, admin: Addr) {
+        self.admin = admin;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::escrow_id_of;

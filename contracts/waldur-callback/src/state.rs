@@ -74,3 +74,12 @@ pub const EXPIRY_QUEUE: Map<(u64, u64), PruneEntry> = Map::new("expiry_queue");
 pub const EXPIRY_SEQ: Item<u64> = Item::new("expiry_seq");
 /// Number of nonces stored.
 pub const NONCE_COUNT: Item<u64> = Item::new("nonce_count");
+
+impl ve_cw::admin::AdminConfig for Config {
+    fn admin(&self) -> &Addr {
+        &self.admin
+    }
+    fn set_admin(&mut self, admin: Addr) {
+        self.admin = admin;
+    }
+}

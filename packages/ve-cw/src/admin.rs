@@ -6,7 +6,7 @@
 //! (its config); this keeps only the pending proposal.
 
 use cosmwasm_schema::cw_serde;
-use cosmwasm_std::{Addr, Api, BlockInfo, Env, MessageInfo, Response, StdError, Storage};
+use cosmwasm_std::{Addr, Api, BlockInfo, DepsMut, Env, MessageInfo, Response, StdError, Storage};
 use cw_storage_plus::Item;
 pub use cw_utils::Expiration;
 use thiserror::Error;
@@ -194,6 +194,52 @@ pub fn execute_cancel(
         .add_attribute("action", "cancel_admin_transfer")
         .add_attribute("admin", admin.as_str())
         .add_attribute("pending_admin", withdrawn.new_admin.as_str()))
+}
+
+/// A contract's config that holds its admin.
+pub trait AdminConfig: serde::Serialize + serde::de::DeserializeOwned {
+    fn admin(&self) -> &Addr;
+    fn set_admin(&mut self, admin: Addr);
+}
+
+/// One step of the two-step transfer, as the execute messages name it.
+pub enum TransferStep {
+    Propose {
+        new_admin: String,
+        expiry: Option<Expiration>,
+    },
+    Accept,
+    Cancel,
+}
+
+/// The transfer's executes for a contract whose admin lives in `config`:
+/// every contract dispatches its three messages here.
+pub fn execute_transfer<C: AdminConfig>(
+    deps: DepsMut,
+    env: &Env,
+    info: &MessageInfo,
+    config: &crate::store::Item<C>,
+    step: TransferStep,
+) -> Result<Response, AdminError> {
+    let mut current = config.load(deps.storage)?;
+    match step {
+        TransferStep::Propose { new_admin, expiry } => execute_propose(
+            deps.storage,
+            deps.api,
+            env,
+            info,
+            current.admin(),
+            &new_admin,
+            expiry,
+        ),
+        TransferStep::Accept => {
+            let (new_admin, response) = execute_accept(deps.storage, env, info, current.admin())?;
+            current.set_admin(new_admin);
+            config.save(deps.storage, &current)?;
+            Ok(response)
+        }
+        TransferStep::Cancel => execute_cancel(deps.storage, info, current.admin()),
+    }
 }
 
 #[cfg(test)]

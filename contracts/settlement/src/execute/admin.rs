@@ -1,5 +1,4 @@
-use cosmwasm_std::{Addr, Api, DepsMut, Env, MessageInfo, Response};
-use ve_cw::admin::Expiration;
+use cosmwasm_std::{Addr, Api, DepsMut, MessageInfo, Response};
 use ve_cw::CommonError;
 
 use crate::error::ContractError;
@@ -132,44 +131,4 @@ pub fn update_config(
     validate_config(&config)?;
     CONFIG.save(deps.storage, &config)?;
     Ok(Response::new().add_attribute("action", "update_config"))
-}
-
-// The two-step admin transfer (`ve_cw::admin`): the admin stays in the
-// config; only the pending proposal is kept apart.
-
-pub fn propose_admin(
-    deps: DepsMut,
-    env: Env,
-    info: MessageInfo,
-    new_admin: String,
-    expiry: Option<Expiration>,
-) -> Result<Response, ContractError> {
-    let config = CONFIG.load(deps.storage)?;
-    Ok(ve_cw::admin::execute_propose(
-        deps.storage,
-        deps.api,
-        &env,
-        &info,
-        &config.admin,
-        &new_admin,
-        expiry,
-    )?)
-}
-
-pub fn accept_admin(deps: DepsMut, env: Env, info: MessageInfo) -> Result<Response, ContractError> {
-    let mut config = CONFIG.load(deps.storage)?;
-    let (new_admin, response) =
-        ve_cw::admin::execute_accept(deps.storage, &env, &info, &config.admin)?;
-    config.admin = new_admin;
-    CONFIG.save(deps.storage, &config)?;
-    Ok(response)
-}
-
-pub fn cancel_admin_transfer(deps: DepsMut, info: MessageInfo) -> Result<Response, ContractError> {
-    let config = CONFIG.load(deps.storage)?;
-    Ok(ve_cw::admin::execute_cancel(
-        deps.storage,
-        &info,
-        &config.admin,
-    )?)
 }
