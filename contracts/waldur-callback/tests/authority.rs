@@ -223,12 +223,6 @@ fn the_admin_is_transferred_in_two_steps() {
         next: s.provider2.clone(),
         stranger: s.stranger.clone(),
     };
-    ve_testing::fund_all(
-        &mut s.app,
-        &[&parties.admin, &parties.next, &parties.stranger],
-        &[ve_testing::DENOM],
-    )
-    .unwrap();
     let msgs = ve_testing::AdminTransferMsgs {
         propose: |new_admin, expiry| waldur_callback::msg::ExecuteMsg::ProposeAdmin {
             new_admin: new_admin.to_string(),

@@ -27,8 +27,8 @@ pub struct AdminTransferMsgs<M, Q> {
     pub config_query: Q,
 }
 
-/// The accounts taking part; `admin` and `next` must hold some `DENOM`
-/// (to attach funds that must be refused).
+/// The accounts taking part (the scenario funds them with `DENOM` to
+/// attach funds that must be refused).
 pub struct AdminTransferParties {
     pub contract: Addr,
     pub admin: Addr,
@@ -80,6 +80,13 @@ pub fn check_admin_transfer<M, Q>(
     M: Serialize + std::fmt::Debug,
     Q: Serialize,
 {
+    // Funds to attach to the messages that must refuse them.
+    crate::fund_all(
+        app,
+        &[&parties.admin, &parties.next, &parties.stranger],
+        &[DENOM],
+    )
+    .expect("fund the parties");
     let AdminTransferParties {
         contract,
         admin,
