@@ -134,3 +134,49 @@ impl Monitor {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use futures_util::future::BoxFuture;
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::waldur_side::port::runtime::WaldurProbe;
+
+    /// A Waldur that answers the probe with 403, which the emulator never
+    /// sends for `users/me`.
+    struct Forbidding;
+
+    impl WaldurProbe for Forbidding {
+        fn check_token(&self) -> BoxFuture<'_, Result<(), waldur::Error>> {
+            async {
+                Err(waldur::Error::Forbidden {
+                    detail: "no permission".into(),
+                })
+            }
+            .boxed()
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_forbidden_probe_blames_the_token() {
+        let telemetry = Arc::new(Telemetry::new(Duration::from_secs(10), 3));
+        let monitor = Monitor {
+            waldur: Arc::new(Forbidding),
+            chain: None,
+            outbox: Weak::new(),
+            telemetry: telemetry.clone(),
+            interval: Duration::from_secs(1),
+        };
+        monitor.check_once().await;
+        let probe = telemetry.snapshot().waldur_probe.expect("probed");
+        assert!(!probe.ok);
+        assert_eq!(
+            probe.problem.as_deref(),
+            Some(
+                "Waldur refuses the relayer's token: \
+                 Waldur denied the operation (403): no permission"
+            )
+        );
+    }
+}
