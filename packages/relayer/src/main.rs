@@ -376,8 +376,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     prefix,
                 },
         } => {
-            let key =
-                ve_relayer::chain::rpc::load_fee_key(&fee_key_file).map_err(anyhow::Error::msg)?;
+            let key = ve_relayer::chain::rpc::load_fee_key(&fee_key_file)?;
             let address = key
                 .public_key()
                 .account_id(&prefix)
@@ -396,13 +395,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
-            let outcome = runtime
-                .block_on(ve_relayer::demo::run(
-                    &dir,
-                    ve_relayer::demo::DemoOptions::default(),
-                    &mut |line| println!("{line}"),
-                ))
-                .map_err(anyhow::Error::msg)?;
+            let outcome = runtime.block_on(ve_relayer::demo::run(
+                &dir,
+                ve_relayer::demo::DemoOptions::default(),
+                &mut |line| println!("{line}"),
+            ))?;
             println!(
                 "demo finished: allocation {} {}, {} callbacks confirmed, {} dead letters (database in {})",
                 outcome.allocation_id,

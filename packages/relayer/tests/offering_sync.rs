@@ -78,12 +78,12 @@ impl World {
 
     /// The sync on the relayer database in `db` (dropping the returned
     /// value closes the database, as a stopped relayer would).
-    fn open_in(&self, db: &Path, config: OfferingSyncConfig) -> OfferingSync {
+    fn open_in(&self, db: &Path, config: OfferingSyncConfig) -> OfferingSync<WaldurClient> {
         let outbox = Arc::new(Outbox::open(&db.join("relayer.redb"), 5).expect("outbox"));
         OfferingSync::new(config, fast_client(&self.waldur.base_url), outbox).expect("sync")
     }
 
-    fn open(&self, config: OfferingSyncConfig) -> OfferingSync {
+    fn open(&self, config: OfferingSyncConfig) -> OfferingSync<WaldurClient> {
         self.open_in(self.dir.path(), config)
     }
 
@@ -183,7 +183,11 @@ fn only_outcome(outcomes: &[(String, SyncOutcome)], id: &str) -> SyncOutcome {
 }
 
 /// One chain change picked up and pushed, as a relayer pass does it.
-async fn pass(sync: &mut OfferingSync, world: &World, now: u64) -> Vec<(String, SyncOutcome)> {
+async fn pass(
+    sync: &mut OfferingSync<WaldurClient>,
+    world: &World,
+    now: u64,
+) -> Vec<(String, SyncOutcome)> {
     sync.follow_chain(&world.chain, now)
         .await
         .expect("follow chain");

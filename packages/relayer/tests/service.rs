@@ -859,7 +859,7 @@ async fn callbacks_that_cannot_be_sent_fail_the_pass() {
 
     // Reads work and the callbacks are queued, but none can be sent: the
     // pass is a failure (so /healthz turns 503) and says why.
-    let err = relayer.pass().await.unwrap_err();
+    let err = relayer.pass().await.unwrap_err().to_string();
     assert!(err.contains("outbox not sent: insufficient funds"), "{err}");
     let snapshot = telemetry.snapshot();
     assert_eq!(snapshot.totals.steps_failed, 1);

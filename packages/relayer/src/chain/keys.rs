@@ -17,7 +17,21 @@ pub enum KeyError {
     #[error("key file {0} already exists; refusing to overwrite a key")]
     Exists(String),
     #[error("key file {0}")]
-    NotPrivate(String),
+    NotPrivate(#[from] SecretFileError),
+}
+
+/// Why a secret file (key or token) is refused before it is read.
+#[derive(Error, Debug)]
+pub enum SecretFileError {
+    #[error("{path}: {error}")]
+    Unreadable { path: String, error: String },
+    #[error("{0} is not a file")]
+    NotAFile(String),
+    #[error(
+        "{path} has mode {mode:04o}, readable or writable by others than its owner; \
+         make it 0600: chmod 600 {path}"
+    )]
+    OpenToOthers { path: String, mode: u32 },
 }
 
 fn io(path: &Path, e: impl std::fmt::Display) -> KeyError {
@@ -48,21 +62,24 @@ pub fn generate(path: &Path) -> Result<[u8; 32], KeyError> {
 /// read or write: such a file may already have leaked, so the relayer
 /// stops rather than use it. The message names the file, its mode and the
 /// fix. A file that cannot be read is refused here too, naming it.
-pub fn require_private(path: &Path) -> Result<(), String> {
-    let shown = path.display();
-    let metadata = std::fs::metadata(path).map_err(|e| format!("{shown}: {e}"))?;
+pub fn require_private(path: &Path) -> Result<(), SecretFileError> {
+    let shown = || path.display().to_string();
+    let metadata = std::fs::metadata(path).map_err(|e| SecretFileError::Unreadable {
+        path: shown(),
+        error: e.to_string(),
+    })?;
     if !metadata.is_file() {
-        return Err(format!("{shown} is not a file"));
+        return Err(SecretFileError::NotAFile(shown()));
     }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = metadata.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(format!(
-                "{shown} has mode {mode:04o}, readable or writable by others than its owner; \
-                 make it 0600: chmod 600 {shown}"
-            ));
+            return Err(SecretFileError::OpenToOthers {
+                path: shown(),
+                mode,
+            });
         }
     }
     Ok(())
@@ -71,7 +88,7 @@ pub fn require_private(path: &Path) -> Result<(), String> {
 /// The seed in `path`, which must be private to its owner
 /// ([`require_private`]).
 pub fn load(path: &Path) -> Result<[u8; 32], KeyError> {
-    require_private(path).map_err(KeyError::NotPrivate)?;
+    require_private(path)?;
     let text = std::fs::read_to_string(path).map_err(|e| io(path, e))?;
     let bytes =
         hex::decode(text.trim()).map_err(|_| KeyError::Malformed(path.display().to_string()))?;

@@ -23,12 +23,16 @@ pub struct Balance {
     pub amount: u128,
 }
 
+/// Why a probe failed, as the probe's client says it: the monitor only
+/// shows it, so any client's error will do.
+pub type ProbeError = Box<dyn std::error::Error + Send + Sync>;
+
 /// Boxed futures: the monitor holds any probe as `Arc<dyn ChainProbe>`
 /// and runs on a spawned task, so they must be `Send`.
 pub trait ChainProbe: Send + Sync {
-    fn head(&self) -> BoxFuture<'_, Result<ChainHead, String>>;
+    fn head(&self) -> BoxFuture<'_, Result<ChainHead, ProbeError>>;
     /// The fee account's balance in the fee denom.
-    fn fee_balance(&self) -> BoxFuture<'_, Result<Balance, String>>;
+    fn fee_balance(&self) -> BoxFuture<'_, Result<Balance, ProbeError>>;
 }
 
 pub type SharedProbe = Arc<dyn ChainProbe>;

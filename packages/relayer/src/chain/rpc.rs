@@ -25,6 +25,7 @@
 mod account;
 mod block_events;
 mod config;
+mod error;
 mod fee_key;
 mod node;
 mod probe;
@@ -49,7 +50,8 @@ use self::tx::{Account, FeePlan, Rejection};
 use super::{BilledUsage, ChainClient, ChainError, ContractEvent};
 
 pub use self::config::{adjusted_gas, ContractAddresses, GasPrice, RpcConfig};
-pub use self::fee_key::load_fee_key;
+pub use self::error::{AnswerError, RpcConfigError, TxBuildError};
+pub use self::fee_key::{load_fee_key, FeeKeyError};
 pub use self::smart_query::SMART_QUERY_PATH;
 
 const SIMULATE_PATH: &str = "/cosmos.tx.v1beta1.Service/Simulate";
@@ -57,9 +59,9 @@ const SIMULATE_PATH: &str = "/cosmos.tx.v1beta1.Service/Simulate";
 #[derive(Error, Debug)]
 pub enum ConnectError {
     #[error("rpc config: {0}")]
-    Config(String),
-    #[error("{0}")]
-    FeeKey(String),
+    Config(#[from] RpcConfigError),
+    #[error(transparent)]
+    FeeKey(#[from] FeeKeyError),
     #[error(transparent)]
     Chain(#[from] ChainError),
     #[error("the node serves chain {node:?}, the relayer is configured for {configured:?}")]
@@ -83,7 +85,9 @@ pub struct RpcChain {
     settlement: std::sync::OnceLock<String>,
 }
 
-fn unavailable(e: CallError) -> ChainError {
+/// A call that got no answer, an answer that cannot be read, or a
+/// transaction that cannot be built: the node may do better next time.
+fn unavailable(e: impl std::fmt::Display) -> ChainError {
     ChainError::Unavailable(e.to_string())
 }
 
@@ -91,8 +95,8 @@ impl RpcChain {
     /// Loads the fee key from `config.fee_key_file` and checks that the
     /// node serves `config.chain_id`.
     pub async fn connect(config: RpcConfig) -> Result<Self, ConnectError> {
-        config.validate().map_err(ConnectError::Config)?;
-        let key = load_fee_key(&config.fee_key_file).map_err(ConnectError::FeeKey)?;
+        config.validate()?;
+        let key = load_fee_key(&config.fee_key_file)?;
         Self::connect_with_key(config, key).await
     }
 
@@ -101,17 +105,16 @@ impl RpcChain {
         config: RpcConfig,
         key: SigningKey,
     ) -> Result<Self, ConnectError> {
-        config.validate().map_err(ConnectError::Config)?;
+        config.validate()?;
         let address = key
             .public_key()
             .account_id(&config.account_prefix)
-            .map_err(|e| ConnectError::Config(format!("fee account address: {e}")))?
+            .map_err(|e| RpcConfigError::FeeAccountAddress(e.to_string()))?
             .to_string();
         let mut node = NodeRpc::new(
             &config.rpc_url,
             Duration::from_millis(config.request_timeout_ms),
-        )
-        .map_err(ConnectError::Config)?;
+        )?;
         let status = node.status().await.map_err(unavailable)?;
         if status.node_info.network.as_str() != config.chain_id {
             return Err(ConnectError::WrongChain {
@@ -200,8 +203,7 @@ impl RpcChain {
                 self.address, answer.log
             )));
         }
-        let account =
-            account::decode_account_response(&answer.value).map_err(ChainError::Unavailable)?;
+        let account = account::decode_account_response(&answer.value).map_err(unavailable)?;
         self.account = Some(account);
         Ok(account)
     }
@@ -210,7 +212,7 @@ impl RpcChain {
     async fn simulate(&self, messages: Vec<Any>, sequence: u64) -> Result<u64, Rejection> {
         let failed = |e: String| Rejection::Failed(ChainError::Unavailable(e));
         let tx = tx::unsigned_tx(&self.key, messages, &self.config.memo, sequence, None)
-            .map_err(failed)?
+            .map_err(|e| Rejection::Failed(unavailable(e)))?
             .for_simulation();
         #[allow(deprecated)]
         let request = SimulateRequest {
@@ -250,7 +252,7 @@ impl RpcChain {
             Some(&plan),
         )
         .and_then(|t| t.sign(&self.key, &self.config.chain_id, account.number))
-        .map_err(|e| Rejection::Failed(ChainError::Unavailable(e)))?;
+        .map_err(|e| Rejection::Failed(unavailable(e)))?;
         let hash = Sha256::digest(&signed).to_vec();
 
         match self.node.broadcast_tx_sync(&signed).await {
@@ -287,13 +289,8 @@ impl RpcChain {
     }
 
     fn fee_plan(&self, gas_used: u64) -> Result<FeePlan, ChainError> {
-        let gas_limit =
-            adjusted_gas(gas_used, self.config.gas_adjustment).map_err(ChainError::Unavailable)?;
-        let amount = self
-            .config
-            .gas_price
-            .fee(gas_limit)
-            .map_err(ChainError::Unavailable)?;
+        let gas_limit = adjusted_gas(gas_used, self.config.gas_adjustment).map_err(unavailable)?;
+        let amount = self.config.gas_price.fee(gas_limit).map_err(unavailable)?;
         Ok(FeePlan {
             gas_limit,
             amount,
@@ -354,8 +351,7 @@ impl ChainClient for RpcChain {
                     .map_err(unavailable)?;
             for block in &blocks {
                 events.extend(
-                    block_events::contract_events(block, &self.watched)
-                        .map_err(ChainError::Unavailable)?,
+                    block_events::contract_events(block, &self.watched).map_err(unavailable)?,
                 );
             }
             match page_end.checked_add(1) {
@@ -387,7 +383,7 @@ impl ChainClient for RpcChain {
             callbacks,
             self.config.max_callbacks_per_execute,
         )
-        .map_err(ChainError::Refused)?;
+        .map_err(|e| ChainError::Refused(e.to_string()))?;
         let mut corrected = false;
         let data = loop {
             match self.send(&messages).await {
@@ -419,7 +415,7 @@ impl ChainClient for RpcChain {
         };
         // The callbacks are on chain; an answer we cannot read is reported
         // as unknown: the re-send comes back `already_processed`.
-        let outcomes = tx::decode_outcomes(&data).map_err(ChainError::Unavailable)?;
+        let outcomes = tx::decode_outcomes(&data).map_err(unavailable)?;
         if outcomes.len() != callbacks.len() {
             return Err(ChainError::Unavailable(format!(
                 "{} outcomes for {} callbacks",

@@ -7,7 +7,8 @@ use cosmwasm_std::{coin, Addr, Uint128};
 use serde_json::json;
 use waldur_emulator::EmulatorState;
 
-use super::passes::{fail, relay, returned_id, DemoOptions};
+use super::error::DemoError;
+use super::passes::{relay, returned_id, DemoOptions};
 use crate::chain::embedded::{EmbeddedChain, DENOM};
 use crate::flows::engine::Engine;
 use crate::waldur_side::adapter::WaldurAdapter;
@@ -25,17 +26,13 @@ pub struct HpcOutcome {
 
 const PRICE_PER_NODE_HOUR: u128 = 1_000;
 
-fn query_job(chain: &EmbeddedChain, job_id: &str) -> Result<hpc::state::Job, String> {
-    let res: hpc::msg::JobResponse = chain
-        .app
-        .wrap()
-        .query_wasm_smart(
-            chain.hpc.clone(),
-            &hpc::msg::QueryMsg::Job {
-                job_id: job_id.to_string(),
-            },
-        )
-        .map_err(fail)?;
+fn query_job(chain: &EmbeddedChain, job_id: &str) -> Result<hpc::state::Job, DemoError> {
+    let res: hpc::msg::JobResponse = chain.app.wrap().query_wasm_smart(
+        chain.hpc.clone(),
+        &hpc::msg::QueryMsg::Job {
+            job_id: job_id.to_string(),
+        },
+    )?;
     Ok(res.job)
 }
 
@@ -47,76 +44,61 @@ pub async fn run(
     provider: &Addr,
     customer: &Addr,
     say: &mut dyn FnMut(String),
-) -> Result<HpcOutcome, String> {
+) -> Result<HpcOutcome, DemoError> {
     let hpc = engine.chain.hpc.clone();
-    let cluster = returned_id(
-        &engine
-            .chain
-            .execute(
-                provider,
-                &hpc,
-                &hpc::msg::ExecuteMsg::RegisterCluster {
-                    cluster: hpc::msg::ClusterFields {
-                        name: "Demo cluster".into(),
-                        region: "eu-west-1".into(),
-                        total_nodes: 16,
-                        available_nodes: None,
-                        specifications: BTreeMap::new(),
-                    },
-                },
-                &[],
-            )
-            .map_err(fail)?,
-    )?;
-    let offering = returned_id(
-        &engine
-            .chain
-            .execute(
-                provider,
-                &hpc,
-                &hpc::msg::ExecuteMsg::CreateHpcOffering {
-                    cluster_id: cluster.clone(),
-                    offering: hpc::msg::HpcOfferingFields {
-                        name: "Batch nodes".into(),
-                        description: String::new(),
-                        queues: vec![hpc::state::QueueOption {
-                            name: "batch".into(),
-                            max_nodes: 8,
-                            max_runtime_seconds: 86_400,
-                        }],
-                        max_runtime_seconds: 43_200,
-                        min_identity_score: 0,
-                        denom: DENOM.into(),
-                        price_per_node_hour: Uint128::new(PRICE_PER_NODE_HOUR),
-                    },
-                },
-                &[],
-            )
-            .map_err(fail)?,
-    )?;
+    let cluster = returned_id(&engine.chain.execute(
+        provider,
+        &hpc,
+        &hpc::msg::ExecuteMsg::RegisterCluster {
+            cluster: hpc::msg::ClusterFields {
+                name: "Demo cluster".into(),
+                region: "eu-west-1".into(),
+                total_nodes: 16,
+                available_nodes: None,
+                specifications: BTreeMap::new(),
+            },
+        },
+        &[],
+    )?)?;
+    let offering = returned_id(&engine.chain.execute(
+        provider,
+        &hpc,
+        &hpc::msg::ExecuteMsg::CreateHpcOffering {
+            cluster_id: cluster.clone(),
+            offering: hpc::msg::HpcOfferingFields {
+                name: "Batch nodes".into(),
+                description: String::new(),
+                queues: vec![hpc::state::QueueOption {
+                    name: "batch".into(),
+                    max_nodes: 8,
+                    max_runtime_seconds: 86_400,
+                }],
+                max_runtime_seconds: 43_200,
+                min_identity_score: 0,
+                denom: DENOM.into(),
+                price_per_node_hour: Uint128::new(PRICE_PER_NODE_HOUR),
+            },
+        },
+        &[],
+    )?)?;
     let settings = waldur.seed_service_settings("Demo SLURM cluster");
     engine.waldur.map_cluster(&cluster, &settings.url);
     say(format!("HPC cluster {cluster} with offering {offering} on chain; cluster mapped to Waldur service settings {}", settings.uuid));
 
     // 2 nodes for at most 2 h: 4 node-hours paid up front.
     let escrow = PRICE_PER_NODE_HOUR * 4;
-    let job_id = returned_id(
-        &engine
-            .chain
-            .execute(
-                customer,
-                &hpc,
-                &hpc::msg::ExecuteMsg::SubmitJob {
-                    hpc_offering_id: offering,
-                    queue: "batch".into(),
-                    nodes: 2,
-                    max_runtime_seconds: 7_200,
-                    script_ref: Some("ipfs://bafy-demo-job".into()),
-                },
-                &[coin(escrow, DENOM)],
-            )
-            .map_err(fail)?,
-    )?;
+    let job_id = returned_id(&engine.chain.execute(
+        customer,
+        &hpc,
+        &hpc::msg::ExecuteMsg::SubmitJob {
+            hpc_offering_id: offering,
+            queue: "batch".into(),
+            nodes: 2,
+            max_runtime_seconds: 7_200,
+            script_ref: Some("ipfs://bafy-demo-job".into()),
+        },
+        &[coin(escrow, DENOM)],
+    )?)?;
     say(format!(
         "customer submitted job {job_id}: 2 nodes, 2 h, {escrow} {DENOM} in escrow"
     ));
@@ -127,7 +109,7 @@ pub async fn run(
         .slurm_jobs_json()
         .into_iter()
         .find(|j| j["name"] == job_id.as_str())
-        .ok_or("the relayer created no Waldur job")?;
+        .ok_or(DemoError::Missing("the relayer created no Waldur job"))?;
     let uuid = job["uuid"].as_str().unwrap_or_default().to_string();
     waldur.set_slurm_job_runtime(&uuid, "RUNNING", None);
     let report = relay(engine, waldur, options, false).await?;

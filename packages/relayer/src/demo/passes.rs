@@ -9,6 +9,8 @@ use crate::chain::ChainClient;
 use crate::flows::engine::{Engine, StepReport};
 use crate::waldur_side::adapter::WaldurAdapter;
 
+use super::error::DemoError;
+
 /// How the story runs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct DemoOptions {
@@ -27,7 +29,7 @@ pub(super) async fn relay(
     waldur: &EmulatorState,
     options: DemoOptions,
     first: bool,
-) -> Result<String, String> {
+) -> Result<String, DemoError> {
     if options.waldur_faults {
         waldur.inject(Fault::Status(429, 2));
         waldur.inject(Fault::Status(503, 2));
@@ -47,12 +49,9 @@ pub(super) async fn relay(
                 continue;
             }
         };
-        let intents = engine.outbox.intent_figures().map_err(fail)?;
+        let intents = engine.outbox.intent_figures()?;
         if intents.dead_letters > 0 {
-            return Err(format!(
-                "a chain event was given up on: {}",
-                report.notes.join("; ")
-            ));
+            return Err(DemoError::GaveUp(report.notes.join("; ")));
         }
         let Some(next) = intents.next_attempt_at else {
             let mut text = describe(&report);
@@ -70,16 +69,15 @@ pub(super) async fn relay(
             .chain
             .advance(next.saturating_sub(engine.chain.now()).max(1));
     }
-    Err(format!("the relayer kept failing: {}", retried.join(" / ")))
+    Err(DemoError::KeptFailing(retried.join(" / ")))
 }
 
-pub(super) fn fail(e: impl std::fmt::Display) -> String {
-    e.to_string()
-}
-
-pub(super) fn returned_id(res: &cw_multi_test::AppResponse) -> Result<String, String> {
-    let data = res.data.as_ref().ok_or("no id in the response")?;
-    from_json(data).map_err(fail)
+pub(super) fn returned_id(res: &cw_multi_test::AppResponse) -> Result<String, DemoError> {
+    let data = res
+        .data
+        .as_ref()
+        .ok_or(DemoError::Missing("no id in the response"))?;
+    Ok(from_json(data)?)
 }
 
 fn describe(step: &StepReport) -> String {

@@ -25,6 +25,8 @@ use crate::chain::signer::{CallbackDraft, Signer};
 use crate::chain::{BilledUsage, ChainClient, ChainError, ChainEvent};
 use crate::flows::intents::{Intent, IntentState};
 use crate::runtime::outbox::{EntryState, Outbox, OutboxError, CHECKPOINT};
+use crate::waldur_side::offering_ingest::OfferingIngest;
+use crate::waldur_side::port::offerings::OfferingListing;
 use crate::waldur_side::port::{ChainUsage, ResourceStatus, WaldurError, WaldurPort, Watermark};
 
 /// Most blocks one pass reads. With [`EVENTS_PER_PASS`] it keeps a pass
@@ -142,15 +144,16 @@ struct ChainUsageReader<'a, C: ChainClient> {
 }
 
 impl<C: ChainClient> ChainUsage for ChainUsageReader<'_, C> {
-    async fn billed_usage(&mut self, allocation_id: &str) -> Result<Vec<BilledUsage>, String> {
-        self.chain.usage_summary(allocation_id).await.map_err(|e| {
-            let why = e.to_string();
-            self.notes.push(format!(
-                "usage of allocation {allocation_id} waits: the chain's usage record \
+    async fn billed_usage(&mut self, allocation_id: &str) -> Result<Vec<BilledUsage>, ChainError> {
+        self.chain
+            .usage_summary(allocation_id)
+            .await
+            .inspect_err(|why| {
+                self.notes.push(format!(
+                    "usage of allocation {allocation_id} waits: the chain's usage record \
                  cannot be read ({why})"
-            ));
-            why
-        })
+                ));
+            })
     }
 
     fn tell_operators(&mut self, note: String) {
@@ -450,11 +453,11 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
         for update in self.waldur.job_updates(self.chain.now()).await? {
             match crate::flows::job_flow::drafts_for(&update) {
                 Ok(drafts) => self.queue_all(&drafts, update.watermark.as_ref(), report)?,
-                Err(note) => {
+                Err(unmapped) => {
                     if let Some(w) = &update.watermark {
                         self.outbox.save_watermark(w)?;
                     }
-                    report.notes.push(note);
+                    report.notes.push(unmapped.to_string());
                 }
             }
         }
@@ -582,9 +585,9 @@ impl<C: ChainClient, W: WaldurPort> Engine<C, W> {
 
     /// Queues `offering_ingest` callbacks for the Waldur offerings that are
     /// new or changed (sent with the next flush); returns how many.
-    pub async fn ingest_offerings(
+    pub async fn ingest_offerings<L: OfferingListing>(
         &mut self,
-        ingest: &mut crate::waldur_side::offering_ingest::OfferingIngest,
+        ingest: &mut OfferingIngest<L>,
     ) -> Result<u64, EngineError> {
         let mut report = StepReport::default();
         for draft in ingest.poll().await? {

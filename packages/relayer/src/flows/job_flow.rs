@@ -22,6 +22,7 @@
 
 use serde::Serialize;
 use serde_json::Value;
+use thiserror::Error;
 use ve_types::callback::JobStatusPayload;
 use ve_types::{ActionType, JobState, StateMachine};
 
@@ -155,16 +156,22 @@ pub fn status_draft(job_id: &str, job_uuid: &str, status: JobStatusPayload) -> C
     }
 }
 
-/// The callbacks of one Waldur job update, or a note on why there are
-/// none.
-pub fn drafts_for(update: &JobUpdate) -> Result<Vec<CallbackDraft>, String> {
+/// A Waldur job update the chain has no state for: told to operators,
+/// nothing sent.
+#[derive(Error, Debug, Clone, PartialEq, Eq)]
+#[error("job {job_id}: Waldur runtime_state {runtime_state:?} has no chain state, ignored")]
+pub struct UnmappedJobState {
+    pub job_id: String,
+    pub runtime_state: String,
+}
+
+/// The callbacks of one Waldur job update, or why there are none.
+pub fn drafts_for(update: &JobUpdate) -> Result<Vec<CallbackDraft>, UnmappedJobState> {
     let target = match &update.waldur_failure {
         Some(_) => JobState::Failed,
-        None => chain_state(&update.runtime_state).ok_or_else(|| {
-            format!(
-                "job {}: Waldur runtime_state {:?} has no chain state, ignored",
-                update.job_id, update.runtime_state
-            )
+        None => chain_state(&update.runtime_state).ok_or_else(|| UnmappedJobState {
+            job_id: update.job_id.clone(),
+            runtime_state: update.runtime_state.clone(),
         })?,
     };
     let (elapsed, exit_code) = read_report(update.report.as_ref());

@@ -650,9 +650,11 @@ impl Settings {
         if let ChainSettings::Rpc(rpc) = &self.chain {
             let client: crate::chain::rpc::RpcConfig = serde_json::from_value(rpc.client_config())
                 .map_err(|e| ConfigError::new("rpc", e.to_string()))?;
-            client.validate().map_err(|e| ConfigError::new("rpc", e))?;
+            client
+                .validate()
+                .map_err(|e| ConfigError::new("rpc", e.to_string()))?;
             crate::chain::rpc::load_fee_key(&client.fee_key_file)
-                .map_err(|e| ConfigError::new("rpc.fee_key_file", e))?;
+                .map_err(|e| ConfigError::new("rpc.fee_key_file", e.to_string()))?;
         }
         Ok(())
     }

@@ -19,7 +19,9 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::runtime::service::summary::{AdminCommand, ReprocessTarget};
+use crate::runtime::service::admin::AdminCommand;
+use crate::runtime::service::error::ServiceError;
+use crate::runtime::service::summary::ReprocessTarget;
 use crate::runtime::telemetry::Telemetry;
 
 /// The content type of the text exposition format.
@@ -131,7 +133,7 @@ async fn status(State(state): State<AdminState>, headers: HeaderMap) -> Response
 /// after the pass in progress, if any).
 async fn ask<T: serde::Serialize>(
     state: &AdminState,
-    command: impl FnOnce(oneshot::Sender<Result<T, String>>) -> AdminCommand,
+    command: impl FnOnce(oneshot::Sender<Result<T, ServiceError>>) -> AdminCommand,
     refused: StatusCode,
 ) -> Response {
     let (reply, answer) = oneshot::channel();
@@ -143,7 +145,7 @@ async fn ask<T: serde::Serialize>(
     }
     match answer.await {
         Ok(Ok(value)) => Json(value).into_response(),
-        Ok(Err(message)) => error(refused, message),
+        Ok(Err(failure)) => error(refused, failure.to_string()),
         Err(_) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             "the relayer loop stopped before answering",

@@ -19,7 +19,9 @@
 //! flushed once more, for at most [`FINAL_FLUSH_DEADLINE`], and the
 //! database closed before [`Relayer::run`] returns.
 
+pub mod admin;
 pub mod audited;
+pub mod error;
 pub mod monitor;
 pub mod summary;
 pub mod wiring;
@@ -32,7 +34,6 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::json;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{interval_at, Instant as TokioInstant, MissedTickBehavior};
-use waldur::WaldurClient;
 
 use crate::chain::ChainClient;
 use crate::flows::dead_letters;
@@ -45,9 +46,13 @@ use crate::waldur_side::offering_ingest::OfferingIngest;
 use crate::waldur_side::offering_sync::{
     OfferingReader, OfferingSync, SyncOutcome, CHECKPOINT as SYNC_CHECKPOINT,
 };
+use crate::waldur_side::port::offerings::OfferingSyncWaldur;
+use crate::waldur_side::port::runtime::{ServiceWaldur, SharedWaldurProbe, WaldurProbe};
 
+use admin::AdminCommand;
 use audited::{AuditedChain, AuditedWaldur};
-use summary::{AdminCommand, DeadLetters, ReconcileSummary, ReprocessTarget, Reprocessed, Resync};
+use error::ServiceError;
+use summary::{DeadLetters, ReconcileSummary, ReprocessTarget, Reprocessed, Resync};
 
 /// How often the loop does each thing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,15 +99,17 @@ async fn unless_stopped<F: Future>(
 
 pub type RelayEngine<C> = Engine<AuditedChain<C>, AuditedWaldur<WaldurAdapter>>;
 
-pub struct Relayer<C: ChainClient> {
+/// `W`: the Waldur port of the offering sync and ingest, which also gives
+/// the loop its offering links (the adapter's client, in `wiring`).
+pub struct Relayer<C: ChainClient, W> {
     pub engine: RelayEngine<C>,
-    pub offering_sync: Option<OfferingSync>,
-    pub ingest: Option<OfferingIngest>,
+    pub offering_sync: Option<OfferingSync<W>>,
+    pub ingest: Option<OfferingIngest<W>>,
     /// Builds Waldur offering links for the engine's offering map.
-    waldur_links: WaldurClient,
-    /// The client the health monitor probes Waldur with (`wiring::build`
-    /// gives it one without retries).
-    pub health_probe: WaldurClient,
+    waldur_links: W,
+    /// What the health monitor probes Waldur with (`wiring::build` gives
+    /// it a client without retries).
+    pub health_probe: SharedWaldurProbe,
     pub telemetry: Arc<Telemetry>,
     pub audit: AuditLog,
     pub timing: Timing,
@@ -117,34 +124,35 @@ fn resync_error(outcome: &SyncOutcome) -> Option<&str> {
     }
 }
 
-impl<C: ChainClient + OfferingReader> Relayer<C> {
+impl<C: ChainClient + OfferingReader, W: OfferingSyncWaldur + ServiceWaldur> Relayer<C, W> {
+    /// The health monitor probes Waldur with a clone of `waldur_links`
+    /// until [`Relayer::health_probe`] is set.
     pub fn new(
         engine: RelayEngine<C>,
-        offering_sync: Option<OfferingSync>,
-        ingest: Option<OfferingIngest>,
-        waldur_links: WaldurClient,
+        offering_sync: Option<OfferingSync<W>>,
+        ingest: Option<OfferingIngest<W>>,
+        waldur_links: W,
         telemetry: Arc<Telemetry>,
         audit: AuditLog,
         timing: Timing,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ServiceError>
+    where
+        W: WaldurProbe + Clone + 'static,
+    {
         let known_dead = engine
             .outbox
-            .in_state(EntryState::DeadLetter, usize::MAX)
-            .map_err(|e| e.to_string())?
+            .in_state(EntryState::DeadLetter, usize::MAX)?
             .into_iter()
             .map(|e| e.callback.callback_id)
             .collect();
         // A restart is the operator's sign that something was fixed (a
         // token, an offering map): what waits is tried at once.
-        engine
-            .outbox
-            .make_intents_due()
-            .map_err(|e| e.to_string())?;
+        engine.outbox.make_intents_due()?;
         let mut relayer = Relayer {
             engine,
             offering_sync,
             ingest,
-            health_probe: waldur_links.clone(),
+            health_probe: Arc::new(waldur_links.clone()),
             waldur_links,
             telemetry,
             audit,
@@ -168,12 +176,12 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
         let Some(sync) = &self.offering_sync else {
             return;
         };
-        let urls = self.waldur_links.urls();
+        let links = &self.waldur_links;
         for record in sync.records().filter(|r| !r.waldur_owned) {
             if let Some(link) = record
                 .waldur_uuid
                 .as_deref()
-                .and_then(|uuid| urls.public_offering(uuid).ok())
+                .and_then(|uuid| links.public_offering_link(uuid).ok())
             {
                 self.engine
                     .waldur
@@ -303,7 +311,7 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
 
     /// The offering sync's share of a pass: new chain events, then the
     /// syncs that are due.
-    async fn sync_offerings(&mut self) -> Result<(), String> {
+    async fn sync_offerings(&mut self) -> Result<(), ServiceError> {
         let Some(sync) = self.offering_sync.as_mut() else {
             return Ok(());
         };
@@ -320,13 +328,11 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                 Ok(())
             }
             Err(error) => {
-                if matches!(
-                    error,
-                    crate::waldur_side::offering_sync::SyncError::Waldur(_)
-                ) {
+                let error = ServiceError::OfferingSync(error);
+                if error.is_waldur() {
                     self.telemetry.waldur_error("offering_sync");
                 }
-                Err(format!("offering sync: {error}"))
+                Err(error)
             }
         }
     }
@@ -365,41 +371,44 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
 
     /// One pass (offering sync, then an engine step); its outcome goes to
     /// the telemetry (health, metrics) and the audit log.
-    pub async fn pass(&mut self) -> Result<StepReport, String> {
+    pub async fn pass(&mut self) -> Result<StepReport, ServiceError> {
         let started = Instant::now();
         self.telemetry.pass_started(SystemTime::now());
         let synced = self.sync_offerings().await;
         let stepped = self.engine.step().await;
-        let outcome = match (&synced, &stepped) {
-            // Callbacks that cannot be sent make the pass a failure for
-            // /healthz, whatever the cause (a node down looks the same as
-            // an unfunded fee account from here).
-            (Ok(()), Ok(report)) => match &report.submit_error {
-                None => Ok(()),
-                Some(e) => Err(format!("outbox not sent: {e}")),
-            },
-            (Err(e), _) => Err(e.clone()),
-            (_, Err(e)) => Err(format!("relay step: {e}")),
-        };
         if let Ok(report) = &stepped {
             self.telemetry.add_report(report);
             self.log_step(report);
         }
+        let outcome = match (synced, stepped) {
+            // Callbacks that cannot be sent make the pass a failure for
+            // /healthz, whatever the cause (a node down looks the same as
+            // an unfunded fee account from here).
+            (Ok(()), Ok(report)) => match &report.submit_error {
+                None => Ok(report),
+                Some(e) => Err(ServiceError::OutboxNotSent(e.clone())),
+            },
+            (Err(e), _) => Err(e),
+            (Ok(()), Err(e)) => Err(ServiceError::RelayStep(e)),
+        };
         if let Err(error) = &outcome {
             self.audit
-                .error("relayer.pass_failed", json!({ "error": error }));
+                .error("relayer.pass_failed", json!({ "error": error.to_string() }));
         }
-        self.telemetry
-            .step_finished(outcome.clone(), started.elapsed(), SystemTime::now());
+        self.telemetry.step_finished(
+            outcome.as_ref().map(drop).map_err(|e| e as _),
+            started.elapsed(),
+            SystemTime::now(),
+        );
         self.publish_figures();
         self.report_new_dead_letters();
-        outcome.and(stepped.map_err(|e| e.to_string()))
+        outcome
     }
 
     /// One reconcile pass (chain events first, so the records are fresh).
-    pub async fn reconcile(&mut self) -> Result<ReconcileSummary, String> {
+    pub async fn reconcile(&mut self) -> Result<ReconcileSummary, ServiceError> {
         let Some(sync) = self.offering_sync.as_mut() else {
-            return Err("the offering sync is disabled (waldur_offering_sync_enabled)".into());
+            return Err(ServiceError::SyncDisabled);
         };
         let now = unix_now();
         let result = async {
@@ -410,16 +419,13 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
         let report = match result {
             Ok(report) => report,
             Err(error) => {
-                if matches!(
-                    error,
-                    crate::waldur_side::offering_sync::SyncError::Waldur(_)
-                ) {
+                let error = ServiceError::Reconcile(error);
+                if error.is_waldur() {
                     self.telemetry.waldur_error("offering_sync");
                 }
-                let error = format!("reconcile: {error}");
                 self.audit.error(
                     "offering_sync.reconcile",
-                    json!({ "success": false, "error": error }),
+                    json!({ "success": false, "error": error.to_string() }),
                 );
                 self.publish_figures();
                 return Err(error);
@@ -450,9 +456,9 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
     }
 
     /// One Waldur -> chain offering ingest pass (sent with the next flush).
-    pub async fn ingest_offerings(&mut self) -> Result<u64, String> {
+    pub async fn ingest_offerings(&mut self) -> Result<u64, ServiceError> {
         let Some(ingest) = self.ingest.as_mut() else {
-            return Err("the offering ingest is disabled".into());
+            return Err(ServiceError::IngestDisabled);
         };
         match self.engine.ingest_offerings(ingest).await {
             Ok(queued) => {
@@ -468,12 +474,14 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
                 Ok(queued)
             }
             Err(error) => {
-                if matches!(error, crate::flows::engine::EngineError::Waldur(_)) {
+                let error = ServiceError::Ingest(error);
+                if error.is_waldur() {
                     self.telemetry.waldur_error("offering_ingest");
                 }
-                let error = format!("offering ingest: {error}");
-                self.audit
-                    .warn("offering_ingest.failed", json!({ "error": error }));
+                self.audit.warn(
+                    "offering_ingest.failed",
+                    json!({ "error": error.to_string() }),
+                );
                 // The poll's duration is in the figures.
                 self.publish_figures();
                 Err(error)
@@ -481,8 +489,8 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
         }
     }
 
-    pub fn dead_letters(&self) -> Result<DeadLetters, String> {
-        let mut listed = dead_letters::list(&self.engine.outbox).map_err(|e| e.to_string())?;
+    pub fn dead_letters(&self) -> Result<DeadLetters, ServiceError> {
+        let mut listed = dead_letters::list(&self.engine.outbox)?;
         // The running sync's records are the live ones.
         if let Some(sync) = &self.offering_sync {
             listed.offerings = sync
@@ -494,22 +502,21 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
         Ok(listed)
     }
 
-    pub fn reprocess(&mut self, target: &ReprocessTarget) -> Result<Reprocessed, String> {
+    pub fn reprocess(&mut self, target: &ReprocessTarget) -> Result<Reprocessed, ServiceError> {
         let now = unix_now();
         let callbacks = dead_letters::reprocess_callbacks(
             &self.engine.outbox,
             &self.engine.signer,
             target,
             self.engine.chain.now(),
-        )
-        .map_err(|e| e.to_string())?;
+        )?;
         let offerings = match (self.offering_sync.as_mut(), target) {
             (None, _) => Vec::new(),
             (Some(sync), ReprocessTarget::All { all: true }) => {
-                sync.reprocess_all(now).map_err(|e| e.to_string())?
+                sync.reprocess_all(now).map_err(ServiceError::SyncRecords)?
             }
             (Some(sync), ReprocessTarget::One { id }) => {
-                if sync.reprocess(id, now).map_err(|e| e.to_string())? {
+                if sync.reprocess(id, now).map_err(ServiceError::SyncRecords)? {
                     vec![id.clone()]
                 } else {
                     Vec::new()
@@ -518,14 +525,13 @@ impl<C: ChainClient + OfferingReader> Relayer<C> {
             (Some(_), ReprocessTarget::All { all: false }) => Vec::new(),
         };
         let events =
-            dead_letters::reprocess_events(&self.engine.outbox, target, self.engine.chain.now())
-                .map_err(|e| e.to_string())?;
+            dead_letters::reprocess_events(&self.engine.outbox, target, self.engine.chain.now())?;
         let done = Reprocessed {
             events,
             callbacks,
             offerings,
         };
-        dead_letters::check_found(target, &done).map_err(|e| e.to_string())?;
+        dead_letters::check_found(target, &done)?;
         for id in &done.events {
             self.audit
                 .info("event.reprocessed", json!({ "event_id": id }));

@@ -201,8 +201,14 @@ impl Telemetry {
         self.state().totals.offerings_ingested += queued;
     }
 
-    /// A whole pass (engine step and offering sync) ended at `at`.
-    pub fn step_finished(&self, outcome: Result<(), String>, took: Duration, at: SystemTime) {
+    /// A whole pass (engine step and offering sync) ended at `at`; a
+    /// failure is kept as the text operators read.
+    pub fn step_finished(
+        &self,
+        outcome: Result<(), &dyn std::fmt::Display>,
+        took: Duration,
+        at: SystemTime,
+    ) {
         let mut s = self.state();
         s.pass_started = None;
         s.step_duration.observe(took);
@@ -214,7 +220,7 @@ impl Telemetry {
             }
             Err(error) => {
                 s.totals.steps_failed += 1;
-                s.last_error = Some(error);
+                s.last_error = Some(error.to_string());
             }
         }
     }
@@ -393,7 +399,7 @@ mod tests {
         let late = t.health(t0 + Duration::from_secs(31));
         assert!(!late.healthy, "{late:?}");
         t.step_finished(
-            Err("Waldur unavailable".into()),
+            Err(&"Waldur unavailable"),
             Duration::from_millis(5),
             t0 + Duration::from_secs(10),
         );
@@ -424,7 +430,7 @@ mod tests {
             "Waldur unreachable: connection refused; chain unreachable: timeout"
         );
         // The pass ends badly: now its staleness counts too.
-        t.step_finished(Err("x".into()), Duration::from_secs(1), t0);
+        t.step_finished(Err(&"x"), Duration::from_secs(1), t0);
         let ok = Probe {
             ok: true,
             problem: None,

@@ -182,6 +182,8 @@ pub struct WaldurAdapter {
     order_poll_cursor: String,
 }
 
+/// The other jobs' ports on the client: `adapter/client_ports.rs`.
+mod client_ports;
 /// HPC jobs: `waldur_adapter/jobs.rs`.
 mod jobs;
 /// An offering's public link, plan, limit components, terms:

@@ -14,11 +14,12 @@ use sha2::{Digest, Sha256};
 use ve_types::callback::OfferingIngestPayload;
 use ve_types::price::from_waldur_price;
 use ve_types::{ActionType, Category, OfferingFields, OfferingState, Pricing, PricingModel};
-use waldur::{Offering, OfferingFilter, WaldurClient};
+use waldur::Offering;
 
 use crate::chain::signer::CallbackDraft;
 use crate::runtime::outbox::{EntryState, Outbox, OutboxError};
 use crate::waldur_side::offering_sync::DurationHistogram;
+use crate::waldur_side::port::offerings::OfferingListing;
 use crate::waldur_side::port::WaldurError;
 
 /// Per Waldur offering, what was last queued for the chain.
@@ -69,8 +70,9 @@ struct Unsettled {
     refusals_counted: u32,
 }
 
-pub struct OfferingIngest {
-    client: WaldurClient,
+/// Generic over its Waldur port: the adapter's client, or a scripted one.
+pub struct OfferingIngest<W> {
+    waldur: W,
     /// The provider's Waldur customer (organisation).
     pub customer_uuid: String,
     /// Waldur category UUID -> chain category (unmapped: compute).
@@ -99,16 +101,16 @@ fn model_of(waldur_type: &str) -> PricingModel {
     }
 }
 
-impl OfferingIngest {
+impl<W: OfferingListing> OfferingIngest<W> {
     pub fn new(
-        client: WaldurClient,
+        waldur: W,
         customer_uuid: String,
         denom: String,
         denom_decimals: u32,
         store: Arc<Outbox>,
     ) -> Self {
         OfferingIngest {
-            client,
+            waldur,
             customer_uuid,
             categories: BTreeMap::new(),
             denom,
@@ -175,11 +177,11 @@ impl OfferingIngest {
     }
 
     async fn changed_offerings(&mut self) -> Result<Vec<CallbackDraft>, WaldurError> {
-        let filter = OfferingFilter {
-            customer_uuid: Some(self.customer_uuid.clone()),
-            ..OfferingFilter::default()
-        };
-        let offerings = self.client.list_offerings(&filter).await.map_err(fail)?;
+        let offerings = self
+            .waldur
+            .customer_offerings(&self.customer_uuid)
+            .await
+            .map_err(fail)?;
         let mut drafts = Vec::new();
         for o in &offerings {
             let Some((uuid, payload)) = self.to_chain(o) else {
@@ -273,15 +275,23 @@ mod tests {
     use super::*;
     use crate::chain::signer::Signer;
 
-    fn ingest_with(store: Arc<Outbox>) -> OfferingIngest {
-        // Never contacted: `settle` reads only the outbox.
-        let client =
-            WaldurClient::new(waldur::Config::new("http://127.0.0.1:9/api/", "t")).expect("client");
-        OfferingIngest::new(client, "c".into(), "uvirt".into(), 6, store)
+    /// A Waldur that is never asked: `settle` reads only the outbox.
+    struct Unused;
+
+    impl OfferingListing for Unused {
+        async fn customer_offerings(&self, _: &str) -> Result<Vec<Offering>, waldur::Error> {
+            Err(waldur::Error::InvalidArgument(
+                "not asked in this test".into(),
+            ))
+        }
+    }
+
+    fn ingest_with(store: Arc<Outbox>) -> OfferingIngest<Unused> {
+        OfferingIngest::new(Unused, "c".into(), "uvirt".into(), 6, store)
     }
 
     /// Queues a callback as `poll` and the engine would.
-    fn queue(ingest: &mut OfferingIngest, id: &str, first_ingest: bool) {
+    fn queue(ingest: &mut OfferingIngest<Unused>, id: &str, first_ingest: bool) {
         let draft = CallbackDraft {
             callback_id: id.into(),
             action: ActionType::OfferingIngest,

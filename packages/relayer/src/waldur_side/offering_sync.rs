@@ -33,15 +33,16 @@ use serde_json::Value;
 use thiserror::Error;
 use ve_types::{OfferingId, OfferingState};
 use waldur::{
-    Offering as WaldurOffering, OfferingCreateRequest, OfferingFilter, OfferingOverviewUpdate,
-    UpdateOfferingComponentRequest, WaldurClient,
+    Offering as WaldurOffering, OfferingCreateRequest, OfferingOverviewUpdate,
+    UpdateOfferingComponentRequest,
 };
 
 use crate::chain::{ChainClient, ChainError, ContractEvent};
 use crate::runtime::outbox::{Outbox, OutboxError};
+use crate::waldur_side::port::offerings::OfferingSyncWaldur;
 
 pub use mapping::{
-    CategoryProfile, ExportedComponent, ExportedOffering, Mapping, MappingError,
+    CategoryProfile, ExportedComponent, ExportedOffering, MapFileError, Mapping, MappingError,
     BASE_COMPONENT_TYPE, DEFAULT_OFFERING_TYPE, DEFAULT_PLAN_NAME, NAME_MAX_CHARS,
     QUANTITY_COMPONENT_TYPE, RESERVED_ATTRIBUTES,
 };
@@ -194,19 +195,20 @@ struct Pushed {
     checksum: String,
 }
 
-pub struct OfferingSync {
+/// Generic over its Waldur port: the adapter's client, or a scripted one.
+pub struct OfferingSync<W> {
     config: OfferingSyncConfig,
-    client: WaldurClient,
+    waldur: W,
     store: Arc<Outbox>,
     records: BTreeMap<String, SyncRecord>,
     metrics: SyncMetrics,
 }
 
-impl OfferingSync {
+impl<W: OfferingSyncWaldur> OfferingSync<W> {
     /// Loads the records a previous run left in `store`.
     pub fn new(
         config: OfferingSyncConfig,
-        client: WaldurClient,
+        waldur: W,
         store: Arc<Outbox>,
     ) -> Result<Self, SyncError> {
         let records = store
@@ -216,7 +218,7 @@ impl OfferingSync {
             .collect();
         let mut sync = OfferingSync {
             config,
-            client,
+            waldur,
             store,
             records,
             metrics: SyncMetrics::default(),
@@ -492,7 +494,7 @@ impl OfferingSync {
         offering_id: &str,
     ) -> Result<Option<WaldurOffering>, SyncError> {
         if let Some(uuid) = known_uuid {
-            match self.client.get_offering(uuid).await {
+            match self.waldur.get_offering(uuid).await {
                 Ok(found) => return Ok(Some(found)),
                 // Deleted in Waldur (a Draft can be): look again, or recreate.
                 Err(waldur::Error::NotFound { .. }) => {}
@@ -504,11 +506,10 @@ impl OfferingSync {
     }
 
     async fn customer_offerings(&self) -> Result<Vec<WaldurOffering>, SyncError> {
-        let filter = OfferingFilter {
-            customer_uuid: Some(self.config.customer_uuid.clone()),
-            ..OfferingFilter::default()
-        };
-        Ok(self.client.list_offerings(&filter).await?)
+        Ok(self
+            .waldur
+            .customer_offerings(&self.config.customer_uuid)
+            .await?)
     }
 
     async fn create(
@@ -516,12 +517,11 @@ impl OfferingSync {
         offering: &OfferingResponse,
         export: &ExportedOffering,
     ) -> Result<WaldurOffering, SyncError> {
-        let urls = self.client.urls();
         let request = OfferingCreateRequest {
             name: export.name.clone(),
-            category: urls.category(&export.category_uuid)?,
+            category: self.waldur.category_link(&export.category_uuid)?,
             offering_type: export.offering_type.clone(),
-            customer: Some(urls.customer(&self.config.customer_uuid)?),
+            customer: Some(self.waldur.customer_link(&self.config.customer_uuid)?),
             description: Some(export.description.clone()),
             attributes: Some(Value::Object(export.attributes.clone())),
             components: export
@@ -535,7 +535,7 @@ impl OfferingSync {
             backend_id: Some(export.backend_id.clone()),
             ..OfferingCreateRequest::default()
         };
-        Ok(self.client.create_offering(&request).await?)
+        Ok(self.waldur.create_offering(&request).await?)
     }
 
     /// Writes name/description, attributes and components where Waldur
@@ -554,13 +554,13 @@ impl OfferingSync {
                 description: Some(export.description.clone()),
                 ..OfferingOverviewUpdate::default()
             };
-            self.client
+            self.waldur
                 .update_offering_overview(uuid, &overview)
                 .await?;
             changed = true;
         }
         if differs.contains(&"attributes") {
-            self.client
+            self.waldur
                 .update_offering_attributes(uuid, &export.attributes)
                 .await?;
             changed = true;
@@ -593,12 +593,12 @@ impl OfferingSync {
                         uuid: c.uuid.clone().ok_or(SyncError::NoUuid("a component"))?,
                         component: wanted.to_request(),
                     };
-                    self.client
+                    self.waldur
                         .update_offering_component(uuid, &request)
                         .await?;
                 }
                 None => {
-                    self.client
+                    self.waldur
                         .create_offering_component(uuid, &wanted.to_request())
                         .await?;
                 }
@@ -627,7 +627,7 @@ impl OfferingSync {
             // a Draft one (`ProviderOfferingViewSet.activate_permissions`
             // in waldur-mastermind `marketplace/views.py`).
             "activate" if shown == "Paused" => {
-                self.client.unpause_offering(uuid).await?;
+                self.waldur.unpause_offering(uuid).await?;
             }
             "activate" => {
                 self.activate_draft(uuid).await?;
@@ -638,18 +638,18 @@ impl OfferingSync {
                     self.activate_draft(uuid).await?;
                 }
                 let reason = format!("{state} on VirtEngine");
-                self.client.pause_offering(uuid, Some(&reason)).await?;
+                self.waldur.pause_offering(uuid, Some(&reason)).await?;
             }
             _ => {
-                self.client.archive_offering(uuid).await?;
+                self.waldur.archive_offering(uuid).await?;
             }
         }
         Ok(true)
     }
 
     async fn activate_draft(&self, uuid: &str) -> Result<(), SyncError> {
-        match self.client.activate_offering(uuid).await {
-            Ok(_) => Ok(()),
+        match self.waldur.activate_offering(uuid).await {
+            Ok(()) => Ok(()),
             Err(waldur::Error::Forbidden { .. }) => {
                 Err(SyncError::NeedsStaffActivation(uuid.to_string()))
             }
@@ -660,7 +660,7 @@ impl OfferingSync {
     /// Reads the offering back: the sync succeeded only if Waldur now shows
     /// exactly the exported document.
     async fn verify(&self, uuid: &str, export: &ExportedOffering) -> Result<(), SyncError> {
-        let shown = ExportedOffering::from_waldur(&self.client.get_offering(uuid).await?);
+        let shown = ExportedOffering::from_waldur(&self.waldur.get_offering(uuid).await?);
         if shown.checksum() == export.checksum() {
             return Ok(());
         }

@@ -1,8 +1,13 @@
 //! What the relay loop needs from the provider's Waldur, as a trait: the
 //! real implementation drives the Waldur REST client; tests may use a
-//! scripted one.
+//! scripted one. The other jobs' smaller ports are in [`offerings`] (the
+//! offering sync and ingest) and [`runtime`] (the service loop and its
+//! health monitor).
 
-use crate::chain::BilledUsage;
+pub mod offerings;
+pub mod runtime;
+
+use crate::chain::{BilledUsage, ChainError};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -233,9 +238,9 @@ impl WaldurError {
 #[allow(async_fn_in_trait)]
 pub trait ChainUsage {
     /// What the chain has recorded of the allocation's usage, per usage
-    /// type; `Err` (why) when the chain cannot be read now: the usage it
-    /// would settle waits for a later pass, never billed blind.
-    async fn billed_usage(&mut self, allocation_id: &str) -> Result<Vec<BilledUsage>, String>;
+    /// type; `Err` when the chain cannot be read now: the usage it would
+    /// settle waits for a later pass, never billed blind.
+    async fn billed_usage(&mut self, allocation_id: &str) -> Result<Vec<BilledUsage>, ChainError>;
     /// Something operators must hear (usage that cannot be billed).
     fn tell_operators(&mut self, note: String);
 }
@@ -245,16 +250,17 @@ pub trait ChainUsage {
 #[derive(Debug, Default, Clone)]
 pub struct RecordedUsage {
     pub billed: std::collections::BTreeMap<String, Vec<BilledUsage>>,
-    /// When set, every read fails with this (a chain out of reach).
+    /// When set, every read fails with this reason (a chain out of
+    /// reach).
     pub unreadable: Option<String>,
     /// What the port told operators.
     pub notes: Vec<String>,
 }
 
 impl ChainUsage for RecordedUsage {
-    async fn billed_usage(&mut self, allocation_id: &str) -> Result<Vec<BilledUsage>, String> {
+    async fn billed_usage(&mut self, allocation_id: &str) -> Result<Vec<BilledUsage>, ChainError> {
         if let Some(why) = &self.unreadable {
-            return Err(why.clone());
+            return Err(ChainError::Unavailable(why.clone()));
         }
         Ok(self.billed.get(allocation_id).cloned().unwrap_or_default())
     }

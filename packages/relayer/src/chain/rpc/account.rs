@@ -8,6 +8,7 @@ use cosmrs::proto::cosmos::vesting::v1beta1::DelayedVestingAccount;
 use cosmrs::proto::prost::Message;
 use cosmrs::Any;
 
+use super::error::AnswerError;
 use super::tx::Account;
 
 pub const ACCOUNT_QUERY_PATH: &str = "/cosmos.auth.v1beta1.Query/Account";
@@ -28,26 +29,22 @@ pub fn account_request(address: &str) -> Vec<u8> {
 
 /// Decodes the query answer; vesting accounts carry the base account in
 /// their field 1 (`base_vesting_account.base_account`).
-pub fn decode_account_response(value: &[u8]) -> Result<Account, String> {
-    let response =
-        QueryAccountResponse::decode(value).map_err(|e| format!("account answer: {e}"))?;
-    let any: Any = response
-        .account
-        .ok_or_else(|| "account answer holds no account".to_string())?;
+pub fn decode_account_response(value: &[u8]) -> Result<Account, AnswerError> {
+    let response = QueryAccountResponse::decode(value)
+        .map_err(|e| AnswerError::undecodable("account answer", e))?;
+    let any: Any = response.account.ok_or(AnswerError::NoAccount)?;
     let base = if any.type_url == BASE_ACCOUNT {
-        BaseAccount::decode(any.value.as_slice()).map_err(|e| format!("base account: {e}"))?
+        BaseAccount::decode(any.value.as_slice())
+            .map_err(|e| AnswerError::undecodable("base account", e))?
     } else if VESTING_ACCOUNTS.contains(&any.type_url.as_str()) {
         // All four share field 1; the other fields are skipped.
         DelayedVestingAccount::decode(any.value.as_slice())
-            .map_err(|e| format!("vesting account: {e}"))?
+            .map_err(|e| AnswerError::undecodable("vesting account", e))?
             .base_vesting_account
             .and_then(|v| v.base_account)
-            .ok_or_else(|| "vesting account without a base account".to_string())?
+            .ok_or(AnswerError::VestingWithoutBase)?
     } else {
-        return Err(format!(
-            "fee account is a {}; use a plain account",
-            any.type_url
-        ));
+        return Err(AnswerError::NotPlainAccount(any.type_url));
     };
     Ok(Account {
         number: base.account_number,

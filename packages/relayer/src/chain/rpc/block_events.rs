@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use cosmrs::tendermint::abci::Event;
 
+use super::error::AnswerError;
 use super::node::BlockResults;
 use crate::chain::ContractEvent;
 
@@ -26,7 +27,7 @@ const MSG_INDEX: &str = "msg_index";
 pub fn contract_events(
     results: &BlockResults,
     watched: &BTreeSet<String>,
-) -> Result<Vec<ContractEvent>, String> {
+) -> Result<Vec<ContractEvent>, AnswerError> {
     let height = results.height.value();
     // (event, applied): events outside transactions always apply.
     let mut all: Vec<(&Event, bool)> = Vec::new();
@@ -61,8 +62,7 @@ pub fn contract_events(
             continue;
         }
         attributes.remove(MSG_INDEX);
-        let index =
-            u32::try_from(position).map_err(|_| format!("block {height} has too many events"))?;
+        let index = u32::try_from(position).map_err(|_| AnswerError::TooManyEvents(height))?;
         out.push(ContractEvent {
             height,
             index,

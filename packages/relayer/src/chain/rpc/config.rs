@@ -8,6 +8,8 @@ use std::str::FromStr;
 use cosmwasm_std::{Decimal, Uint128};
 use serde::{Deserialize, Deserializer};
 
+use super::error::{RpcConfigError, TxBuildError};
+
 /// How the relayer reaches a wasmd node over CometBFT RPC and pays for its
 /// transactions.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -156,38 +158,42 @@ impl RpcConfig {
 
     /// Rejects values that would make the client loop, divide by zero or
     /// sign for nothing.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), RpcConfigError> {
         if self.chain_id.is_empty() {
-            return Err("chain_id is empty".into());
+            return Err(RpcConfigError::EmptyChainId);
         }
         if self.account_prefix.is_empty() {
-            return Err("account_prefix is empty".into());
+            return Err(RpcConfigError::EmptyAccountPrefix);
         }
         if self.max_callbacks_per_execute == 0 {
-            return Err("max_callbacks_per_execute must be at least 1".into());
+            return Err(RpcConfigError::NoCallbacksPerExecute);
         }
         if self.max_callbacks_per_tx == 0 {
-            return Err("max_callbacks_per_tx must be at least 1".into());
+            return Err(RpcConfigError::NoCallbacksPerTx);
         }
         if self.max_blocks_per_read == 0 {
-            return Err("max_blocks_per_read must be at least 1".into());
+            return Err(RpcConfigError::NoBlocksPerRead);
         }
         if self.gas_adjustment < Decimal::one() {
-            return Err("gas_adjustment below 1 would under-fund every transaction".into());
+            return Err(RpcConfigError::GasAdjustmentBelowOne);
         }
         if self.request_timeout_ms == 0 || self.tx_inclusion_timeout_ms == 0 {
-            return Err("timeouts must be positive".into());
+            return Err(RpcConfigError::ZeroTimeout);
         }
         Ok(())
     }
 }
 
 /// `gas_limit = ceil(simulated * adjustment)`, exact.
-pub fn adjusted_gas(simulated: u64, adjustment: Decimal) -> Result<u64, String> {
+pub fn adjusted_gas(simulated: u64, adjustment: Decimal) -> Result<u64, TxBuildError> {
     let limit = Uint128::from(simulated)
         .checked_mul_ceil(adjustment)
-        .map_err(|e| format!("gas {simulated} x {adjustment}: {e}"))?;
-    u64::try_from(limit.u128()).map_err(|_| format!("gas limit {limit} does not fit in u64"))
+        .map_err(|e| TxBuildError::GasOverflow {
+            simulated,
+            adjustment,
+            error: e.to_string(),
+        })?;
+    u64::try_from(limit.u128()).map_err(|_| TxBuildError::GasLimitTooLarge(limit))
 }
 
 /// A gas price: an exact decimal amount of `denom` per gas unit.
@@ -200,31 +206,41 @@ pub struct GasPrice {
 impl GasPrice {
     /// The fee for `gas_limit`, rounded up (a node rejects a fee below
     /// `gas_limit * min_gas_price`).
-    pub fn fee(&self, gas_limit: u64) -> Result<u128, String> {
+    pub fn fee(&self, gas_limit: u64) -> Result<u128, TxBuildError> {
         Uint128::from(gas_limit)
             .checked_mul_ceil(self.amount)
             .map(|f| f.u128())
-            .map_err(|e| format!("fee for gas {gas_limit} at {}: {e}", self.amount))
+            .map_err(|e| TxBuildError::FeeOverflow {
+                gas_limit,
+                price: self.amount,
+                error: e.to_string(),
+            })
     }
 }
 
 impl FromStr for GasPrice {
-    type Err = String;
+    type Err = RpcConfigError;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         let split = s
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("gas price {s:?} has no denom (e.g. 0.025uvirt)"))?;
+            .ok_or_else(|| RpcConfigError::GasPriceWithoutDenom { text: s.into() })?;
         let (amount, denom) = s.split_at(split);
-        let amount = Decimal::from_str(amount)
-            .map_err(|e| format!("gas price {s:?}: amount {amount:?}: {e}"))?;
+        let amount = Decimal::from_str(amount).map_err(|e| RpcConfigError::GasPriceAmount {
+            text: s.into(),
+            amount: amount.into(),
+            error: e.to_string(),
+        })?;
         let denom_ok = denom.len() >= 2
             && denom
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "/:._-".contains(c));
         if !denom_ok {
-            return Err(format!("gas price {s:?}: bad denom {denom:?}"));
+            return Err(RpcConfigError::GasPriceDenom {
+                text: s.into(),
+                denom: denom.into(),
+            });
         }
         Ok(GasPrice {
             amount,
@@ -331,7 +347,7 @@ mod tests {
         bad = text;
         bad.max_callbacks_per_tx = 0;
         assert_eq!(
-            bad.validate(),
+            bad.validate().map_err(|e| e.to_string()),
             Err("max_callbacks_per_tx must be at least 1".into())
         );
     }

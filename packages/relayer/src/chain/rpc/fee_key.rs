@@ -6,15 +6,28 @@
 use std::path::Path;
 
 use cosmrs::crypto::secp256k1::SigningKey;
+use thiserror::Error;
+
+use crate::chain::keys::KeyError;
+
+#[derive(Error, Debug)]
+pub enum FeeKeyError {
+    /// The file: missing, readable by others, not 32 bytes of hex.
+    #[error("fee {0}")]
+    File(#[from] KeyError),
+    #[error("fee key file {path}: not a valid secp256k1 secret: {error}")]
+    NotSecp256k1 { path: String, error: String },
+}
 
 /// Loads the fee key; the file must be private to its owner (no group or
 /// other permission bits).
-pub fn load_fee_key(path: &Path) -> Result<SigningKey, String> {
-    let shown = path.display();
+pub fn load_fee_key(path: &Path) -> Result<SigningKey, FeeKeyError> {
     // `keys::load` refuses a file others can read (`keys::require_private`).
-    let secret = crate::chain::keys::load(path).map_err(|e| format!("fee {e}"))?;
-    SigningKey::from_slice(&secret)
-        .map_err(|e| format!("fee key file {shown}: not a valid secp256k1 secret: {e}"))
+    let secret = crate::chain::keys::load(path)?;
+    SigningKey::from_slice(&secret).map_err(|e| FeeKeyError::NotSecp256k1 {
+        path: path.display().to_string(),
+        error: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -33,7 +46,7 @@ mod tests {
         {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-            let err = load_fee_key(&path).err().unwrap();
+            let err = load_fee_key(&path).err().unwrap().to_string();
             assert!(err.contains("0600"), "{err}");
         }
         // Zero is not a secp256k1 secret.

@@ -19,6 +19,8 @@ use tendermint_rpc::client::CompatMode;
 use tendermint_rpc::error::ErrorDetail;
 use tendermint_rpc::{Client, HttpClient, HttpClientUrl};
 
+use super::error::RpcConfigError;
+
 pub use cosmrs::tendermint::abci::types::ExecTxResult;
 pub use tendermint_rpc::endpoint::abci_query::AbciQuery;
 pub use tendermint_rpc::endpoint::block_results::Response as BlockResults;
@@ -36,6 +38,8 @@ pub enum CallError {
     /// `tx already exists in cache`): its message and data.
     Node { message: String, data: String },
 }
+
+impl std::error::Error for CallError {}
 
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -91,13 +95,16 @@ pub struct NodeRpc {
 impl NodeRpc {
     /// A client of the 0.38 dialect until [`NodeRpc::use_dialect_of`];
     /// every request (connecting included) ends after `request_timeout`.
-    pub fn new(url: &str, request_timeout: Duration) -> Result<Self, String> {
-        let url: HttpClientUrl = url.parse().map_err(|e| format!("rpc url {url:?}: {e}"))?;
+    pub fn new(url: &str, request_timeout: Duration) -> Result<Self, RpcConfigError> {
+        let url: HttpClientUrl = url.parse().map_err(|e| RpcConfigError::RpcUrl {
+            url: url.to_string(),
+            error: format!("{e}"),
+        })?;
         let client = HttpClient::builder(url)
             .compat_mode(CompatMode::V0_38)
             .timeout(request_timeout)
             .build()
-            .map_err(|e| format!("http client: {e}"))?;
+            .map_err(|e| RpcConfigError::HttpClient(format!("{e}")))?;
         Ok(NodeRpc { client })
     }
 

@@ -7,8 +7,9 @@ use cosmrs::proto::prost::Message;
 use futures_util::future::BoxFuture;
 use futures_util::FutureExt;
 
+use super::error::AnswerError;
 use super::node::NodeRpc;
-use crate::chain::probe::{Balance, ChainHead, ChainProbe};
+use crate::chain::probe::{Balance, ChainHead, ChainProbe, ProbeError};
 
 pub const BALANCE_QUERY_PATH: &str = "/cosmos.bank.v1beta1.Query/Balance";
 
@@ -19,12 +20,12 @@ pub struct RpcProbe {
 }
 
 impl ChainProbe for RpcProbe {
-    fn head(&self) -> BoxFuture<'_, Result<ChainHead, String>> {
+    fn head(&self) -> BoxFuture<'_, Result<ChainHead, ProbeError>> {
         async move {
-            let status = self.node.status().await.map_err(|e| e.to_string())?;
+            let status = self.node.status().await?;
             let time = status.sync_info.latest_block_time;
             let block_time = u64::try_from(time.unix_timestamp())
-                .map_err(|_| format!("node sent block time {time}"))?;
+                .map_err(|_| AnswerError::BlockTime(time.to_string()))?;
             Ok(ChainHead {
                 height: status.sync_info.latest_block_height.value(),
                 block_time,
@@ -33,7 +34,7 @@ impl ChainProbe for RpcProbe {
         .boxed()
     }
 
-    fn fee_balance(&self) -> BoxFuture<'_, Result<Balance, String>> {
+    fn fee_balance(&self) -> BoxFuture<'_, Result<Balance, ProbeError>> {
         async move {
             let request = QueryBalanceRequest {
                 address: self.address.clone(),
@@ -42,13 +43,13 @@ impl ChainProbe for RpcProbe {
             let answer = self
                 .node
                 .abci_query(BALANCE_QUERY_PATH, &request.encode_to_vec())
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             if answer.code.is_err() {
-                return Err(format!(
-                    "balance of {} cannot be read: {}",
-                    self.address, answer.log
-                ));
+                return Err(AnswerError::BalanceRefused {
+                    address: self.address.clone(),
+                    log: answer.log.clone(),
+                }
+                .into());
             }
             let amount = decode_balance(&answer.value)?;
             Ok(Balance {
@@ -63,15 +64,19 @@ impl ChainProbe for RpcProbe {
 
 /// The amount of a `QueryBalanceResponse`; an account the chain has never
 /// seen has no coin, which is 0.
-pub fn decode_balance(value: &[u8]) -> Result<u128, String> {
-    let response =
-        QueryBalanceResponse::decode(value).map_err(|e| format!("balance answer: {e}"))?;
+pub fn decode_balance(value: &[u8]) -> Result<u128, AnswerError> {
+    let response = QueryBalanceResponse::decode(value)
+        .map_err(|e| AnswerError::undecodable("balance answer", e))?;
     match response.balance {
         None => Ok(0),
-        Some(coin) => coin
-            .amount
-            .parse()
-            .map_err(|e| format!("balance amount {:?}: {e}", coin.amount)),
+        Some(coin) => {
+            coin.amount
+                .parse()
+                .map_err(|e: std::num::ParseIntError| AnswerError::BalanceAmount {
+                    amount: coin.amount.clone(),
+                    error: e.to_string(),
+                })
+        }
     }
 }
 

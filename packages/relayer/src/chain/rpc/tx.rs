@@ -11,6 +11,7 @@ use cosmrs::tx::{Body, Fee, SignerInfo};
 use cosmrs::{Any, Coin, Denom};
 use waldur_callback::msg::{CallbackOutcome, ExecuteMsg, SignedCallback};
 
+use super::error::{AnswerError, TxBuildError};
 use crate::chain::ChainError;
 
 pub const EXECUTE_TYPE_URL: &str = "/cosmwasm.wasm.v1.MsgExecuteContract";
@@ -38,14 +39,17 @@ pub fn execute_messages(
     contract: &str,
     callbacks: &[SignedCallback],
     per_execute: usize,
-) -> Result<Vec<Any>, String> {
+) -> Result<Vec<Any>, TxBuildError> {
     callbacks
         .chunks(per_execute.max(1))
         .map(|chunk| {
             let msg = serde_json::to_vec(&ExecuteMsg::SubmitCallbacks {
                 callbacks: chunk.to_vec(),
             })
-            .map_err(|e| format!("encoding submit_callbacks: {e}"))?;
+            .map_err(|e| TxBuildError::Encoding {
+                what: "submit_callbacks",
+                error: e.to_string(),
+            })?;
             let execute = MsgExecuteContract {
                 sender: sender.to_string(),
                 contract: contract.to_string(),
@@ -74,10 +78,14 @@ pub fn unsigned_tx(
     memo: &str,
     sequence: u64,
     fee: Option<&FeePlan>,
-) -> Result<Unsigned, String> {
-    let body_bytes = Body::new(messages, memo, 0u32)
-        .into_bytes()
-        .map_err(|e| format!("encoding tx body: {e}"))?;
+) -> Result<Unsigned, TxBuildError> {
+    let body_bytes =
+        Body::new(messages, memo, 0u32)
+            .into_bytes()
+            .map_err(|e| TxBuildError::Encoding {
+                what: "tx body",
+                error: e.to_string(),
+            })?;
     let fee = match fee {
         None => Fee {
             amount: vec![],
@@ -86,10 +94,15 @@ pub fn unsigned_tx(
             granter: None,
         },
         Some(plan) => {
-            let denom: Denom = plan
-                .denom
-                .parse()
-                .map_err(|e| format!("fee denom {}: {e}", plan.denom))?;
+            let denom: Denom =
+                plan.denom
+                    .parse()
+                    .map_err(
+                        |e: <Denom as std::str::FromStr>::Err| TxBuildError::FeeDenom {
+                            denom: plan.denom.clone(),
+                            error: e.to_string(),
+                        },
+                    )?;
             Fee::from_amount_and_gas(
                 Coin {
                     denom,
@@ -102,7 +115,10 @@ pub fn unsigned_tx(
     let auth_info_bytes = SignerInfo::single_direct(Some(key.public_key()), sequence)
         .auth_info(fee)
         .into_bytes()
-        .map_err(|e| format!("encoding tx auth info: {e}"))?;
+        .map_err(|e| TxBuildError::Encoding {
+            what: "tx auth info",
+            error: e.to_string(),
+        })?;
     Ok(Unsigned {
         body_bytes,
         auth_info_bytes,
@@ -117,7 +133,7 @@ impl Unsigned {
         key: &SigningKey,
         chain_id: &str,
         account_number: u64,
-    ) -> Result<Vec<u8>, String> {
+    ) -> Result<Vec<u8>, TxBuildError> {
         let sign_doc = SignDoc {
             body_bytes: self.body_bytes.clone(),
             auth_info_bytes: self.auth_info_bytes.clone(),
@@ -126,7 +142,7 @@ impl Unsigned {
         };
         let signature = key
             .sign(&sign_doc.encode_to_vec())
-            .map_err(|e| format!("signing tx: {e}"))?;
+            .map_err(|e| TxBuildError::Signing(e.to_string()))?;
         Ok(self.into_raw(signature.to_vec()))
     }
 
@@ -147,19 +163,20 @@ impl Unsigned {
 
 /// The callback outcomes in a transaction's result data (`TxMsgData`):
 /// each execute's response data is the contract's JSON array of outcomes.
-pub fn decode_outcomes(tx_msg_data: &[u8]) -> Result<Vec<CallbackOutcome>, String> {
-    let data = TxMsgData::decode(tx_msg_data).map_err(|e| format!("tx result data: {e}"))?;
+pub fn decode_outcomes(tx_msg_data: &[u8]) -> Result<Vec<CallbackOutcome>, AnswerError> {
+    let data = TxMsgData::decode(tx_msg_data)
+        .map_err(|e| AnswerError::undecodable("tx result data", e))?;
     let responses: Vec<Vec<u8>> = if !data.msg_responses.is_empty() {
         // SDK >= 0.46.
         data.msg_responses
             .iter()
             .map(|any| {
                 if any.type_url != EXECUTE_RESPONSE_TYPE_URL {
-                    return Err(format!("unexpected message response {}", any.type_url));
+                    return Err(AnswerError::UnexpectedResponse(any.type_url.clone()));
                 }
                 MsgExecuteContractResponse::decode(any.value.as_slice())
                     .map(|r| r.data)
-                    .map_err(|e| format!("execute response: {e}"))
+                    .map_err(|e| AnswerError::undecodable("execute response", e))
             })
             .collect::<Result<_, _>>()?
     } else {
@@ -170,14 +187,14 @@ pub fn decode_outcomes(tx_msg_data: &[u8]) -> Result<Vec<CallbackOutcome>, Strin
             .map(|m| {
                 MsgExecuteContractResponse::decode(m.data.as_slice())
                     .map(|r| r.data)
-                    .map_err(|e| format!("execute response: {e}"))
+                    .map_err(|e| AnswerError::undecodable("execute response", e))
             })
             .collect::<Result<_, _>>()?
     };
     let mut outcomes = Vec::new();
     for data in responses {
-        let batch: Vec<CallbackOutcome> = serde_json::from_slice(&data)
-            .map_err(|e| format!("submit_callbacks answered no outcomes: {e}"))?;
+        let batch: Vec<CallbackOutcome> =
+            serde_json::from_slice(&data).map_err(|e| AnswerError::NoOutcomes(e.to_string()))?;
         outcomes.extend(batch);
     }
     Ok(outcomes)

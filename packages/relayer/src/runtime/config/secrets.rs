@@ -49,7 +49,8 @@ impl Secrets {
 /// The token in `path` (surrounding whitespace removed; must not be empty).
 /// The file must be private to its owner, like the key files.
 pub fn read_token_file(field: &str, path: &Path) -> Result<String, ConfigError> {
-    crate::chain::keys::require_private(path).map_err(|e| ConfigError::new(field, e))?;
+    crate::chain::keys::require_private(path)
+        .map_err(|e| ConfigError::new(field, e.to_string()))?;
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::new(field, format!("{}: {e}", path.display())))?;
     let token = text.trim();

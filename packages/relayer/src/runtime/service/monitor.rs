@@ -14,11 +14,11 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, SystemTime};
 
 use tokio::sync::watch;
-use waldur::WaldurClient;
 
 use crate::chain::probe::SharedProbe;
 use crate::runtime::outbox::{EntryState, Outbox, OutboxError};
 use crate::runtime::telemetry::{Backlog, FeeBalance, Probe, Telemetry};
+use crate::waldur_side::port::runtime::SharedWaldurProbe;
 
 /// The probe period: the poll interval, kept between a tenth of a second
 /// (tests poll fast) and 15 s (a slow poll must not hide an outage).
@@ -29,7 +29,7 @@ pub fn probe_interval(poll: Duration) -> Duration {
 pub struct Monitor {
     /// A client of its own, without retries: the probe is one attempt, and
     /// shares neither retries nor the rate limiter with the loop.
-    pub waldur: WaldurClient,
+    pub waldur: SharedWaldurProbe,
     pub chain: Option<SharedProbe>,
     pub outbox: Weak<Outbox>,
     pub telemetry: Arc<Telemetry>,
@@ -86,7 +86,7 @@ impl Monitor {
         // The database first: it is local and cheap, and shows the backlog
         // even while a probe waits for its timeout.
         self.read_outbox();
-        let waldur = self.waldur.current_user().await;
+        let waldur = self.waldur.check_token().await;
         self.telemetry.set_waldur_probe(Probe {
             ok: waldur.is_ok(),
             problem: waldur.as_ref().err().map(waldur_problem),
@@ -132,5 +132,51 @@ impl Monitor {
         if let Ok(backlog) = read_backlog(&outbox) {
             self.telemetry.set_backlog(backlog);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::future::BoxFuture;
+    use futures_util::FutureExt;
+
+    use super::*;
+    use crate::waldur_side::port::runtime::WaldurProbe;
+
+    /// A Waldur that answers the probe with 403, which the emulator never
+    /// sends for `users/me`.
+    struct Forbidding;
+
+    impl WaldurProbe for Forbidding {
+        fn check_token(&self) -> BoxFuture<'_, Result<(), waldur::Error>> {
+            async {
+                Err(waldur::Error::Forbidden {
+                    detail: "no permission".into(),
+                })
+            }
+            .boxed()
+        }
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_forbidden_probe_blames_the_token() {
+        let telemetry = Arc::new(Telemetry::new(Duration::from_secs(10), 3));
+        let monitor = Monitor {
+            waldur: Arc::new(Forbidding),
+            chain: None,
+            outbox: Weak::new(),
+            telemetry: telemetry.clone(),
+            interval: Duration::from_secs(1),
+        };
+        monitor.check_once().await;
+        let probe = telemetry.snapshot().waldur_probe.expect("probed");
+        assert!(!probe.ok);
+        assert_eq!(
+            probe.problem.as_deref(),
+            Some(
+                "Waldur refuses the relayer's token: \
+                 Waldur denied the operation (403): no permission"
+            )
+        );
     }
 }

@@ -2,24 +2,12 @@
 //! letters, a reprocess.
 
 use serde::{Deserialize, Serialize};
-use tokio::sync::oneshot;
 
 use crate::flows::intents::Intent;
 use crate::runtime::outbox::OutboxEntry;
 use crate::waldur_side::offering_sync::{
     ClaimedOffering, ReconcileReport, SyncOutcome, SyncRecord,
 };
-
-/// What the admin API asks the loop to do; the answer comes back on the
-/// oneshot.
-pub enum AdminCommand {
-    Reconcile(oneshot::Sender<Result<ReconcileSummary, String>>),
-    DeadLetters(oneshot::Sender<Result<DeadLetters, String>>),
-    Reprocess(
-        ReprocessTarget,
-        oneshot::Sender<Result<Reprocessed, String>>,
-    ),
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claimed {

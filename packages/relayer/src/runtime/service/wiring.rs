@@ -30,6 +30,8 @@ use crate::runtime::telemetry::Telemetry;
 use crate::waldur_side::adapter::WaldurAdapter;
 use crate::waldur_side::offering_ingest::OfferingIngest;
 use crate::waldur_side::offering_sync::{OfferingReader, OfferingSync, OfferingSyncConfig};
+use crate::waldur_side::port::offerings::OfferingSyncWaldur;
+use crate::waldur_side::port::runtime::ServiceWaldur;
 
 use super::audited::{AuditedChain, AuditedWaldur};
 use super::monitor::{self, Monitor};
@@ -101,7 +103,7 @@ pub fn build<C: ChainClient + OfferingReader>(
     settings: &Settings,
     telemetry: Arc<Telemetry>,
     audit: AuditLog,
-) -> anyhow::Result<Relayer<C>> {
+) -> anyhow::Result<Relayer<C, WaldurClient>> {
     if let Some(dir) = settings.db.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| anyhow!("config `db`: {}: {e}", dir.display()))?;
     }
@@ -194,15 +196,16 @@ pub fn build<C: ChainClient + OfferingReader>(
         telemetry,
         audit,
         timing,
-    )
-    .map_err(anyhow::Error::msg)?;
+    )?;
     // One attempt per probe: a dead Waldur shows at the next probe, not
     // after the client's retries and backoff.
-    relayer.health_probe = WaldurClient::new(WaldurConfig {
-        max_retries: 0,
-        ..waldur
-    })
-    .map_err(|e| anyhow!("config `waldur_base_url`: {e}"))?;
+    relayer.health_probe = Arc::new(
+        WaldurClient::new(WaldurConfig {
+            max_retries: 0,
+            ..waldur
+        })
+        .map_err(|e| anyhow!("config `waldur_base_url`: {e}"))?,
+    );
     Ok(relayer)
 }
 
@@ -230,8 +233,8 @@ impl Listeners {
 
 /// Runs `relayer` with its HTTP servers until `shutdown`; the servers stop
 /// after the loop. Returns the chain client.
-pub async fn serve<C: ChainClient + OfferingReader>(
-    relayer: Relayer<C>,
+pub async fn serve<C: ChainClient + OfferingReader, W: OfferingSyncWaldur + ServiceWaldur>(
+    relayer: Relayer<C, W>,
     listeners: Listeners,
     admin_token: Option<String>,
     shutdown: watch::Receiver<bool>,
@@ -358,7 +361,7 @@ pub async fn reconcile_once(
             let chain = embedded_chain(settings)?;
             let provider = provider_of(settings, &chain);
             let mut relayer = build(chain, &provider, settings, telemetry, audit)?;
-            relayer.reconcile().await.map_err(anyhow::Error::msg)
+            Ok(relayer.reconcile().await?)
         }
         #[cfg(not(feature = "demo"))]
         ChainSettings::Embedded => bail!(NO_EMBEDDED_CHAIN),
@@ -366,7 +369,7 @@ pub async fn reconcile_once(
             let chain = rpc_chain(rpc).await?;
             let provider = rpc_provider(settings)?;
             let mut relayer = build(chain, &provider, settings, telemetry, audit)?;
-            relayer.reconcile().await.map_err(anyhow::Error::msg)
+            Ok(relayer.reconcile().await?)
         }
     }
 }

@@ -115,6 +115,15 @@ pub const RESERVED_ATTRIBUTES: [&str; 7] = [
     "regions",
 ];
 
+/// A category map or profiles file that does not read.
+#[derive(Error, Debug)]
+pub enum MapFileError {
+    #[error("category map: {0}")]
+    Categories(serde_json::Error),
+    #[error("category profiles: {0}")]
+    Profiles(serde_json::Error),
+}
+
 #[derive(Error, Debug, Clone, PartialEq, Eq)]
 pub enum MappingError {
     #[error("no Waldur category is mapped to the VirtEngine category {0}")]
@@ -160,8 +169,8 @@ impl Mapping {
     }
 
     /// Reads the guide's category map file: `{"compute": "<uuid>", ...}`.
-    pub fn categories_from_json(json: &str) -> Result<BTreeMap<Category, String>, String> {
-        serde_json::from_str(json).map_err(|e| format!("category map: {e}"))
+    pub fn categories_from_json(json: &str) -> Result<BTreeMap<Category, String>, MapFileError> {
+        serde_json::from_str(json).map_err(MapFileError::Categories)
     }
 
     fn decimals(&self, denom: &str) -> Result<u32, MappingError> {
@@ -172,8 +181,10 @@ impl Mapping {
     }
 
     /// Reads the category profiles file (see [`CategoryProfile`]).
-    pub fn profiles_from_json(json: &str) -> Result<BTreeMap<Category, CategoryProfile>, String> {
-        serde_json::from_str(json).map_err(|e| format!("category profiles: {e}"))
+    pub fn profiles_from_json(
+        json: &str,
+    ) -> Result<BTreeMap<Category, CategoryProfile>, MapFileError> {
+        serde_json::from_str(json).map_err(MapFileError::Profiles)
     }
 
     /// The category's profile, or the default one.
@@ -671,7 +682,7 @@ mod tests {
         );
         // A misspelt key is an error, not a silent default.
         let misspelt = Mapping::profiles_from_json(r#"{"compute": {"typ": "X"}}"#);
-        assert!(misspelt.unwrap_err().contains("typ"));
+        assert!(misspelt.unwrap_err().to_string().contains("typ"));
     }
 
     #[test]
