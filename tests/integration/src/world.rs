@@ -13,7 +13,7 @@ use ed25519_zebra::SigningKey;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use ve_testing::DeployConfig;
+use ve_testing::{Deal, DeployConfig, MarketOn, Matched, OrderFlow};
 use ve_types::callback::{AllocationStatePayload, JobStatusPayload, UsagePayload};
 use ve_types::{ActionType, AllocationState, EscrowState, JobState};
 use waldur_callback::msg::{ExecuteMsg as CbMsg, SignedCallback};
@@ -497,54 +497,21 @@ impl World {
 
     // ---- marketplace ----
 
+    /// An hourly compute offering at `base_price` per unit.
     pub fn offering_fields(base_price: u128) -> ve_types::OfferingFields {
-        ve_types::OfferingFields {
-            name: "Standard Compute".into(),
-            description: String::new(),
-            category: ve_types::Category::Compute,
-            pricing: ve_types::Pricing {
-                model: ve_types::PricingModel::Hourly,
-                denom: DENOM.into(),
-                base_price: Uint128::new(base_price),
-                components: vec![],
-                minimum_commitment_seconds: 0,
-            },
-            regions: vec![],
-            tags: vec![],
-            specifications: BTreeMap::new(),
-            min_identity_score: 0,
-            require_mfa_for_orders: false,
-        }
+        ve_testing::hourly_offering("Standard Compute", base_price)
+    }
+
+    /// The order flow on this world's marketplace.
+    pub fn order_flow(&mut self) -> MarketOn<'_> {
+        MarketOn::new(&mut self.app, &self.marketplace)
     }
 
     /// A new hourly offering of `provider` at `base_price` per unit.
     pub fn offering(&mut self, provider: &Addr, base_price: u128) -> String {
-        let res = self
-            .market(
-                provider,
-                &marketplace::msg::ExecuteMsg::CreateOffering {
-                    offering: Self::offering_fields(base_price),
-                    encrypted_secrets: None,
-                },
-                &[],
-            )
-            .unwrap();
-        data(&res)
-    }
-
-    pub fn create_order_msg(
-        offering: &str,
-        quantity: u32,
-        max_bid_price: u128,
-    ) -> marketplace::msg::ExecuteMsg {
-        marketplace::msg::ExecuteMsg::CreateOrder {
-            offering_id: offering.into(),
-            quantity,
-            max_bid_price: Uint128::new(max_bid_price),
-            region: None,
-            public_metadata: BTreeMap::new(),
-            encrypted_config_ref: None,
-        }
+        self.order_flow()
+            .create_offering(provider, Self::offering_fields(base_price))
+            .unwrap()
     }
 
     /// An open order of `customer`, paid in full.
@@ -555,40 +522,17 @@ impl World {
         quantity: u32,
         max_bid_price: u128,
     ) -> String {
-        let res = self
-            .market(
-                customer,
-                &Self::create_order_msg(offering, quantity, max_bid_price),
-                &[coin(max_bid_price * quantity as u128, DENOM)],
-            )
-            .unwrap();
-        data(&res)
+        self.order_flow()
+            .create_order(customer, offering, quantity, max_bid_price)
+            .unwrap()
     }
 
     pub fn bid(&mut self, provider: &Addr, order: &str, price: u128) -> String {
-        let res = self
-            .market(
-                provider,
-                &marketplace::msg::ExecuteMsg::PlaceBid {
-                    order_id: order.into(),
-                    price: Uint128::new(price),
-                    ttl_seconds: None,
-                },
-                &[],
-            )
-            .unwrap();
-        data(&res)
+        self.order_flow().place_bid(provider, order, price).unwrap()
     }
 
     pub fn accept(&mut self, customer: &Addr, bid: &str) -> String {
-        let res = self
-            .market(
-                customer,
-                &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid.into() },
-                &[],
-            )
-            .unwrap();
-        data(&res)
+        self.order_flow().accept_bid(customer, bid).unwrap()
     }
 
     /// `provider`'s offering at `price`, ordered by `customer` for
@@ -601,10 +545,19 @@ impl World {
         price: u128,
         quantity: u32,
     ) -> (String, String, String) {
-        let offering = self.offering(provider, price);
-        let order = self.order(customer, &offering, quantity, price);
-        let bid = self.bid(provider, &order, price);
-        let allocation = self.accept(customer, &bid);
+        let Matched {
+            offering,
+            order,
+            allocation,
+        } = self
+            .order_flow()
+            .offer_and_match(
+                provider,
+                customer,
+                Self::offering_fields(price),
+                Deal::at(price, quantity),
+            )
+            .unwrap();
         (offering, order, allocation)
     }
 

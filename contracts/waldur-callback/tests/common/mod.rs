@@ -3,14 +3,12 @@
 //! the relayer signs).
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-
 use cosmwasm_std::{coin, Addr, Binary, StdResult, Uint128};
 use cw_multi_test::{App, AppResponse, Executor};
 use ed25519_zebra::SigningKey;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use ve_testing::DeployConfig;
+use ve_testing::{Deal, DeployConfig, MarketOn, OrderFlow};
 use ve_types::callback::{AllocationStatePayload, UsagePayload};
 use ve_types::{ActionType, AllocationState};
 use waldur_callback::msg::{ExecuteMsg, QueryMsg, SignedCallback};
@@ -200,82 +198,19 @@ impl Suite {
         (allocation, usage)
     }
 
-    /// A marketplace allocation of `provider`, pending.
+    /// A marketplace allocation of `provider`, pending: an hourly offering
+    /// at 1,000 ordered once by the customer and matched at that price.
     pub fn allocation_of(&mut self, provider: &Addr) -> String {
         let customer = self.customer.clone();
-        let m = self.marketplace.clone();
-        let data =
-            |res: AppResponse| -> String { cosmwasm_std::from_json(res.data.unwrap()).unwrap() };
-        let offering = data(
-            self.app
-                .execute_contract(
-                    provider.clone(),
-                    m.clone(),
-                    &marketplace::msg::ExecuteMsg::CreateOffering {
-                        offering: ve_types::OfferingFields {
-                            name: "Compute".into(),
-                            description: String::new(),
-                            category: ve_types::Category::Compute,
-                            pricing: ve_types::Pricing {
-                                model: ve_types::PricingModel::Hourly,
-                                denom: DENOM.into(),
-                                base_price: Uint128::new(1_000),
-                                components: vec![],
-                                minimum_commitment_seconds: 0,
-                            },
-                            regions: vec![],
-                            tags: vec![],
-                            specifications: BTreeMap::new(),
-                            min_identity_score: 0,
-                            require_mfa_for_orders: false,
-                        },
-                        encrypted_secrets: None,
-                    },
-                    &[],
-                )
-                .unwrap(),
-        );
-        let order = data(
-            self.app
-                .execute_contract(
-                    customer.clone(),
-                    m.clone(),
-                    &marketplace::msg::ExecuteMsg::CreateOrder {
-                        offering_id: offering,
-                        quantity: 1,
-                        max_bid_price: Uint128::new(1_000),
-                        region: None,
-                        public_metadata: BTreeMap::new(),
-                        encrypted_config_ref: None,
-                    },
-                    &[coin(1_000, DENOM)],
-                )
-                .unwrap(),
-        );
-        let bid = data(
-            self.app
-                .execute_contract(
-                    provider.clone(),
-                    m.clone(),
-                    &marketplace::msg::ExecuteMsg::PlaceBid {
-                        order_id: order,
-                        price: Uint128::new(1_000),
-                        ttl_seconds: None,
-                    },
-                    &[],
-                )
-                .unwrap(),
-        );
-        data(
-            self.app
-                .execute_contract(
-                    customer,
-                    m,
-                    &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
-                    &[],
-                )
-                .unwrap(),
-        )
+        MarketOn::new(&mut self.app, &self.marketplace)
+            .offer_and_match(
+                provider,
+                &customer,
+                ve_testing::hourly_offering("Compute", 1_000),
+                Deal::at(1_000, 1),
+            )
+            .unwrap()
+            .allocation
     }
 
     pub fn allocation_state(&self, id: &str) -> AllocationState {
