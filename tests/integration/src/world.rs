@@ -13,8 +13,9 @@ use ed25519_zebra::SigningKey;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
+use ve_testing::signing::CallbackSigner;
 use ve_testing::{Deal, DeployConfig, MarketOn, Matched, OrderFlow};
-use ve_types::callback::{AllocationStatePayload, JobStatusPayload, UsagePayload};
+use ve_types::callback::{JobStatusPayload, UsagePayload};
 use ve_types::{ActionType, AllocationState, EscrowState, JobState};
 use waldur_callback::msg::{ExecuteMsg as CbMsg, SignedCallback};
 
@@ -86,7 +87,7 @@ pub struct World {
     pub key: SigningKey,
     /// `provider2`'s registered key `k1`.
     pub key2: SigningKey,
-    counter: u64,
+    signer: CallbackSigner,
 }
 
 impl Default for World {
@@ -148,7 +149,7 @@ impl World {
             marketplace: contracts.marketplace,
             settlement: contracts.settlement,
             hpc: contracts.hpc,
-            callback: contracts.callback,
+            callback: contracts.callback.clone(),
             admin,
             arbiter,
             treasury,
@@ -160,7 +161,7 @@ impl World {
             stranger,
             key: key(1),
             key2: key(2),
-            counter: 0,
+            signer: CallbackSigner::new(&contracts.callback),
         };
         for (who, k) in [
             (world.provider.clone(), key(1)),
@@ -727,21 +728,13 @@ impl World {
     // ---- callbacks ----
 
     pub fn proof(&self, key: &SigningKey, provider: &Addr, key_id: &str) -> Binary {
-        key_proof(
-            key,
-            &self.chain_id(),
-            self.callback.as_str(),
-            provider.as_str(),
-            key_id,
-        )
+        self.signer.proof(&self.app, key, provider, key_id).unwrap()
     }
 
     pub fn register_msg(&self, key: &SigningKey, provider: &Addr, key_id: &str) -> CbMsg {
-        CbMsg::RegisterSigner {
-            key_id: key_id.into(),
-            public_key: public(key),
-            proof: self.proof(key, provider, key_id),
-        }
+        self.signer
+            .register_msg(&self.app, key, provider, key_id)
+            .unwrap()
     }
 
     /// An unsigned callback of `provider` (key `k1`) with fresh IDs, dated
@@ -753,15 +746,14 @@ impl World {
         entity_id: &str,
         payload: &P,
     ) -> SignedCallback {
-        self.counter += 1;
-        let now = self.now();
-        ve_testing::signing::draft_callback(provider, action, entity_id, payload, self.counter, now)
+        self.signer
+            .draft(&self.app, provider, action, entity_id, payload)
             .unwrap()
     }
 
     /// Signs for this deployment (its chain id and contract address).
     pub fn sign(&self, cb: SignedCallback, key: &SigningKey) -> SignedCallback {
-        sign_for(cb, key, &self.chain_id(), self.callback.as_str())
+        self.signer.sign(&self.app, cb, key).unwrap()
     }
 
     /// The signing key of a provider of this world.
@@ -791,18 +783,10 @@ impl World {
         allocation: &str,
         state: AllocationState,
     ) -> SignedCallback {
-        let draft = self.draft(
-            provider,
-            action,
-            allocation,
-            &AllocationStatePayload {
-                state,
-                backend_id: None,
-                reason: None,
-            },
-        );
         let key = self.key_of(provider);
-        self.sign(draft, &key)
+        self.signer
+            .state_callback(&self.app, &key, provider, action, allocation, state)
+            .unwrap()
     }
 
     /// A signed usage report of `provider` for `allocation`.

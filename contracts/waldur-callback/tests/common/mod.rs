@@ -8,8 +8,9 @@ use cw_multi_test::{App, AppResponse, Executor};
 use ed25519_zebra::SigningKey;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use ve_testing::signing::CallbackSigner;
 use ve_testing::{Deal, DeployConfig, MarketOn, OrderFlow};
-use ve_types::callback::{AllocationStatePayload, UsagePayload};
+use ve_types::callback::UsagePayload;
 use ve_types::{ActionType, AllocationState};
 use waldur_callback::msg::{ExecuteMsg, QueryMsg, SignedCallback};
 
@@ -46,7 +47,7 @@ pub struct Suite {
     pub stranger: Addr,
     pub key: SigningKey,
     pub key2: SigningKey,
-    counter: u64,
+    signer: CallbackSigner,
 }
 
 impl Suite {
@@ -61,7 +62,7 @@ impl Suite {
         let contracts = ve_testing::deploy(&mut app, config).unwrap();
         let mut suite = Suite {
             app,
-            callback: contracts.callback,
+            callback: contracts.callback.clone(),
             marketplace: contracts.marketplace,
             settlement: contracts.settlement,
             hpc: contracts.hpc,
@@ -72,7 +73,7 @@ impl Suite {
             stranger,
             key: key(1),
             key2: key(2),
-            counter: 0,
+            signer: CallbackSigner::new(&contracts.callback),
         };
         let (p, p2) = (suite.provider.clone(), suite.provider2.clone());
         let register = suite.register_msg(&suite.key, &p, "k1");
@@ -84,16 +85,14 @@ impl Suite {
 
     /// `key`'s proof of possession for `provider`'s key `key_id` here.
     pub fn proof(&self, key: &SigningKey, provider: &Addr, key_id: &str) -> Binary {
-        key_proof(key, &self.chain_id(), &self.callback, provider, key_id)
+        self.signer.proof(&self.app, key, provider, key_id).unwrap()
     }
 
     /// `register_signer` of `key` as `provider`'s `key_id`, with its proof.
     pub fn register_msg(&self, key: &SigningKey, provider: &Addr, key_id: &str) -> ExecuteMsg {
-        ExecuteMsg::RegisterSigner {
-            key_id: key_id.into(),
-            public_key: public(key),
-            proof: self.proof(key, provider, key_id),
-        }
+        self.signer
+            .register_msg(&self.app, key, provider, key_id)
+            .unwrap()
     }
 
     /// `rotate_signer` from `old_key_id` to `key` as `new_key_id`, with
@@ -228,7 +227,7 @@ impl Suite {
     }
 
     /// An unsigned callback of `provider` with fresh ids and the default
-    /// validity; sign it with [`sign`].
+    /// validity; sign it with [`Self::sign`].
     pub fn draft<P: Serialize>(
         &mut self,
         provider: &Addr,
@@ -236,16 +235,14 @@ impl Suite {
         entity_id: &str,
         payload: &P,
     ) -> SignedCallback {
-        self.counter += 1;
-        let now = self.now();
-        ve_testing::signing::draft_callback(provider, action, entity_id, payload, self.counter, now)
+        self.signer
+            .draft(&self.app, provider, action, entity_id, payload)
             .unwrap()
     }
 
     /// Signs for this deployment (its chain id and contract address).
     pub fn sign(&self, cb: SignedCallback, key: &SigningKey) -> SignedCallback {
-        let chain_id = self.chain_id();
-        sign_for(cb, key, &chain_id, self.callback.as_str())
+        self.signer.sign(&self.app, cb, key).unwrap()
     }
 
     /// A signed state report for an allocation of the main provider.
@@ -255,19 +252,16 @@ impl Suite {
         allocation: &str,
         state: AllocationState,
     ) -> SignedCallback {
-        let provider = self.provider.clone();
-        let draft = self.draft(
-            &provider,
-            action,
-            allocation,
-            &AllocationStatePayload {
+        self.signer
+            .state_callback(
+                &self.app,
+                &self.key,
+                &self.provider,
+                action,
+                allocation,
                 state,
-                backend_id: None,
-                reason: None,
-            },
-        );
-        let key = self.key;
-        self.sign(draft, &key)
+            )
+            .unwrap()
     }
 }
 
