@@ -4,8 +4,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
-use cosmwasm_std::{coin, Addr, Uint128};
-use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use cosmwasm_std::Addr;
+use ve_relayer::chain::embedded::EmbeddedChain;
 use ve_relayer::chain::signer::Signer;
 use ve_relayer::chain::{ChainClient, ChainError, ContractEvent};
 use ve_relayer::flows::engine::Engine;
@@ -14,6 +14,7 @@ use ve_relayer::waldur_side::port::{
     FailureClass, ProvisionedOrder, ResourceStatus, ResourceUpdate, UsageUpdate, WaldurError,
     WaldurPort,
 };
+use ve_testing::{hourly_offering, Deal, OrderFlow};
 use ve_types::AllocationState;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
@@ -156,10 +157,6 @@ struct World {
     customer: Addr,
 }
 
-fn data(res: cw_multi_test::AppResponse) -> String {
-    cosmwasm_std::from_json(res.data.unwrap()).unwrap()
-}
-
 impl World {
     fn new() -> Self {
         let inner = EmbeddedChain::deploy(&["provider", "customer"]).unwrap();
@@ -194,72 +191,17 @@ impl World {
 
     /// The portal's story up to an accepted bid; returns the allocation id.
     fn allocation(&mut self) -> String {
-        let (p, c, m) = (
-            self.provider.clone(),
-            self.customer.clone(),
-            self.chain.inner.marketplace.clone(),
-        );
-        let ch = &mut self.chain.inner;
-        let offering = data(
-            ch.execute(
+        let (p, c) = (self.provider.clone(), self.customer.clone());
+        self.chain
+            .inner
+            .offer_and_match(
                 &p,
-                &m,
-                &marketplace::msg::ExecuteMsg::CreateOffering {
-                    offering: ve_types::OfferingFields::new(
-                        "Compute",
-                        "",
-                        ve_types::Category::Compute,
-                        ve_types::Pricing::new(
-                            ve_types::PricingModel::Hourly,
-                            DENOM,
-                            Uint128::new(1_000),
-                            vec![],
-                        ),
-                    ),
-                    encrypted_secrets: None,
-                },
-                &[],
-            )
-            .unwrap(),
-        );
-        let order = data(
-            ch.execute(
                 &c,
-                &m,
-                &marketplace::msg::ExecuteMsg::CreateOrder {
-                    offering_id: offering,
-                    quantity: 2,
-                    max_bid_price: Uint128::new(1_000),
-                    region: None,
-                    public_metadata: BTreeMap::new(),
-                    encrypted_config_ref: None,
-                },
-                &[coin(2_000, DENOM)],
+                hourly_offering("Compute", 1_000),
+                Deal::at(1_000, 2),
             )
-            .unwrap(),
-        );
-        let bid = data(
-            ch.execute(
-                &p,
-                &m,
-                &marketplace::msg::ExecuteMsg::PlaceBid {
-                    order_id: order,
-                    price: Uint128::new(1_000),
-                    ttl_seconds: None,
-                },
-                &[],
-            )
-            .unwrap(),
-        );
-        data(
-            ch.execute(
-                &c,
-                &m,
-                &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
-                &[],
-            )
-            .unwrap(),
-        )
+            .unwrap()
+            .allocation
     }
 }
 
@@ -508,55 +450,11 @@ async fn replayed_chain_events_are_harmless() {
 /// A second allocation of the world's offering (order, bid, accept), made
 /// by the customer on `e`'s chain; returns its id.
 fn another_allocation(e: &mut Engine<FlakyChain, ScriptedWaldur>) -> String {
-    let (m, p, customer) = (
-        e.chain.inner.marketplace.clone(),
-        e.chain.inner.addr("provider"),
-        e.chain.inner.addr("customer"),
-    );
-    let order = data(
-        e.chain
-            .inner
-            .execute(
-                &customer,
-                &m,
-                &marketplace::msg::ExecuteMsg::CreateOrder {
-                    offering_id: format!("{p}/1"),
-                    quantity: 1,
-                    max_bid_price: Uint128::new(1_000),
-                    region: None,
-                    public_metadata: BTreeMap::new(),
-                    encrypted_config_ref: None,
-                },
-                &[coin(1_000, DENOM)],
-            )
-            .unwrap(),
-    );
-    let bid = data(
-        e.chain
-            .inner
-            .execute(
-                &p,
-                &m,
-                &marketplace::msg::ExecuteMsg::PlaceBid {
-                    order_id: order,
-                    price: Uint128::new(1_000),
-                    ttl_seconds: None,
-                },
-                &[],
-            )
-            .unwrap(),
-    );
-    let accepted = e
-        .chain
-        .inner
-        .execute(
-            &customer,
-            &m,
-            &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
-            &[],
-        )
-        .unwrap();
-    data(accepted)
+    let chain = &mut e.chain.inner;
+    let (p, customer) = (chain.addr("provider"), chain.addr("customer"));
+    chain
+        .allocate(&customer, &p, &format!("{p}/1"), 1_000)
+        .unwrap()
 }
 
 #[tokio::test(flavor = "current_thread")]

@@ -9,11 +9,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::{Addr, Uint128};
-use marketplace::msg::ExecuteMsg;
+use cosmwasm_std::Addr;
 use serde_json::Value;
 use tokio::sync::watch;
-use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use ve_relayer::chain::embedded::EmbeddedChain;
 use ve_relayer::chain::keys;
 use ve_relayer::chain::signer::Signer;
 use ve_relayer::chain::ChainClient;
@@ -21,6 +20,7 @@ use ve_relayer::runtime::audit::{AuditLog, LogFormat};
 use ve_relayer::runtime::config::{FileConfig, RunArgs, Secrets, Settings};
 use ve_relayer::runtime::service::wiring::{self, Listeners};
 use ve_relayer::runtime::telemetry::Telemetry;
+use ve_testing::{hourly_offering, OrderFlow};
 use waldur_emulator::{Emulator, EmulatorHandle, Fault};
 
 const TOKEN: &str = "health-token";
@@ -33,10 +33,6 @@ struct World {
     chain: EmbeddedChain,
     provider: Addr,
     dir: tempfile::TempDir,
-}
-
-fn data<T: serde::de::DeserializeOwned>(res: cw_multi_test::AppResponse) -> T {
-    cosmwasm_std::from_json(res.data.expect("response data")).expect("response id")
 }
 
 impl World {
@@ -119,30 +115,12 @@ waldur_offering_sync_interval = 3600
     }
 
     fn create_offering(&mut self) -> String {
-        let (p, m) = (self.provider.clone(), self.chain.marketplace.clone());
-        data(
-            self.chain
-                .execute(
-                    &p,
-                    &m,
-                    &ExecuteMsg::CreateOffering {
-                        offering: ve_types::OfferingFields::new(
-                            "Compute",
-                            "General-purpose compute",
-                            ve_types::Category::Compute,
-                            ve_types::Pricing::new(
-                                ve_types::PricingModel::Hourly,
-                                DENOM,
-                                Uint128::new(1_000),
-                                vec![],
-                            ),
-                        ),
-                        encrypted_secrets: None,
-                    },
-                    &[],
-                )
-                .expect("create offering"),
-        )
+        let provider = self.provider.clone();
+        let mut offering = hourly_offering("Compute", 1_000);
+        offering.description = "General-purpose compute".into();
+        self.chain
+            .create_offering(&provider, offering)
+            .expect("create offering")
     }
 
     /// Order, bid, accept: an allocation for the relayer.

@@ -3,17 +3,17 @@
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{coin, Uint128};
-use ve_relayer::chain::embedded::DENOM;
+use cosmwasm_std::Uint128;
 use ve_relayer::chain::ChainClient;
 use ve_relayer::flows::engine::Engine;
+use ve_testing::{Deal, OrderFlow};
 use waldur::{OrderFilter, OrderState, WaldurClient};
 
 #[allow(dead_code)]
 #[path = "support/site.rs"]
 mod site;
 
-use site::{chain_with_relayer_key, create_offering, relay_engine, relayer_signer, returned_id};
+use site::{chain_with_relayer_key, create_offering, relay_engine, relayer_signer};
 
 const SEED: [u8; 32] = [6; 32];
 const KEY_ID: &str = "k1";
@@ -29,11 +29,7 @@ async fn usage_is_not_counted_twice_across_a_restart() {
     let (waldur, project, offering) = (seeded.waldur, seeded.project, seeded.offering);
 
     let (mut chain, signer) = chain_with_relayer_key(SEED, KEY_ID);
-    let (p, c, m) = (
-        chain.addr("provider"),
-        chain.addr("customer"),
-        chain.marketplace.clone(),
-    );
+    let (p, c) = (chain.addr("provider"), chain.addr("customer"));
     let chain_offering = create_offering(
         &mut chain,
         &p,
@@ -46,44 +42,8 @@ async fn usage_is_not_counted_twice_across_a_restart() {
             price: Uint128::new(10),
         }],
     );
-    let order = returned_id(
-        chain
-            .execute(
-                &c,
-                &m,
-                &marketplace::msg::ExecuteMsg::CreateOrder {
-                    offering_id: chain_offering.clone(),
-                    quantity: 1,
-                    max_bid_price: Uint128::new(1_000),
-                    region: None,
-                    public_metadata: BTreeMap::new(),
-                    encrypted_config_ref: None,
-                },
-                &[coin(1_000, DENOM)],
-            )
-            .unwrap(),
-    );
-    let bid = returned_id(
-        chain
-            .execute(
-                &p,
-                &m,
-                &marketplace::msg::ExecuteMsg::PlaceBid {
-                    order_id: order.clone(),
-                    price: Uint128::new(1_000),
-                    ttl_seconds: None,
-                },
-                &[],
-            )
-            .unwrap(),
-    );
-    chain
-        .execute(
-            &c,
-            &m,
-            &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
-            &[],
-        )
+    let (order, _allocation) = chain
+        .match_order(&p, &c, &chain_offering, Deal::at(1_000, 1))
         .unwrap();
     assert_eq!(chain.chain_id(), "cosmos-testnet-14002");
 

@@ -9,11 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::{Addr, Uint128};
-use marketplace::msg::ExecuteMsg;
+use cosmwasm_std::Addr;
 use serde_json::Value;
 use tokio::sync::watch;
-use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use ve_relayer::chain::embedded::EmbeddedChain;
 use ve_relayer::chain::keys;
 use ve_relayer::chain::signer::Signer;
 use ve_relayer::chain::{ChainClient, ChainError, ContractEvent};
@@ -23,6 +22,7 @@ use ve_relayer::runtime::outbox::{Outbox, CHECKPOINT};
 use ve_relayer::runtime::service::wiring::{self, Listeners};
 use ve_relayer::runtime::telemetry::{Telemetry, WALDUR_METRIC_NAMES};
 use ve_relayer::waldur_side::offering_sync::{OfferingReader, METRIC_NAMES};
+use ve_testing::{hourly_offering, OrderFlow};
 use waldur::{
     Config, OfferingCreateRequest, OfferingFilter, OfferingOverviewUpdate, PlanRequest,
     WaldurClient,
@@ -116,10 +116,6 @@ struct World {
     dir: tempfile::TempDir,
 }
 
-fn data<T: serde::de::DeserializeOwned>(res: cw_multi_test::AppResponse) -> T {
-    cosmwasm_std::from_json(res.data.expect("response data")).expect("response id")
-}
-
 impl World {
     async fn new() -> World {
         let waldur = Emulator::start(TOKEN).await.expect("emulator");
@@ -204,30 +200,13 @@ waldur_offering_sync_interval = 3600
     }
 
     fn create_offering_in(&mut self, category: ve_types::Category) -> String {
-        let (p, m) = (self.provider.clone(), self.chain.marketplace.clone());
-        data(
-            self.chain
-                .execute(
-                    &p,
-                    &m,
-                    &ExecuteMsg::CreateOffering {
-                        offering: ve_types::OfferingFields::new(
-                            "Compute",
-                            "General-purpose compute",
-                            category,
-                            ve_types::Pricing::new(
-                                ve_types::PricingModel::Hourly,
-                                DENOM,
-                                Uint128::new(1_000),
-                                vec![],
-                            ),
-                        ),
-                        encrypted_secrets: None,
-                    },
-                    &[],
-                )
-                .expect("create offering"),
-        )
+        let provider = self.provider.clone();
+        let mut offering = hourly_offering("Compute", 1_000);
+        offering.description = "General-purpose compute".into();
+        offering.category = category;
+        self.chain
+            .create_offering(&provider, offering)
+            .expect("create offering")
     }
 
     /// Order, bid, accept on `offering`: an allocation for the relayer.

@@ -732,85 +732,25 @@ async fn a_job_create_recovers_from_each_fault() {
 
 mod through_the_engine {
     use super::*;
-    use cosmwasm_std::{coin, Addr, Uint128};
-    use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+    use cosmwasm_std::Addr;
+    use ve_relayer::chain::embedded::EmbeddedChain;
     use ve_relayer::chain::signer::Signer;
     use ve_relayer::chain::ChainClient;
     use ve_relayer::flows::engine::Engine;
+    use ve_testing::{hourly_offering, Deal, OrderFlow};
     use ve_types::AllocationState;
-
-    fn data(response: cw_multi_test::AppResponse) -> String {
-        cosmwasm_std::from_json(response.data.expect("data")).expect("json")
-    }
 
     /// The portal's story up to an accepted bid; returns the allocation.
     fn allocation(chain: &mut EmbeddedChain, provider: &Addr, customer: &Addr) -> String {
-        use marketplace::msg::ExecuteMsg;
-        let market = chain.marketplace.clone();
-        let offering = data(
-            chain
-                .execute(
-                    provider,
-                    &market,
-                    &ExecuteMsg::CreateOffering {
-                        offering: ve_types::OfferingFields::new(
-                            "Compute",
-                            "",
-                            ve_types::Category::Compute,
-                            ve_types::Pricing::new(
-                                ve_types::PricingModel::Hourly,
-                                DENOM,
-                                Uint128::new(1_000),
-                                vec![],
-                            ),
-                        ),
-                        encrypted_secrets: None,
-                    },
-                    &[],
-                )
-                .expect("offering"),
-        );
-        let order = data(
-            chain
-                .execute(
-                    customer,
-                    &market,
-                    &ExecuteMsg::CreateOrder {
-                        offering_id: offering,
-                        quantity: 2,
-                        max_bid_price: Uint128::new(1_000),
-                        region: None,
-                        public_metadata: BTreeMap::new(),
-                        encrypted_config_ref: None,
-                    },
-                    &[coin(2_000, DENOM)],
-                )
-                .expect("order"),
-        );
-        let bid = data(
-            chain
-                .execute(
-                    provider,
-                    &market,
-                    &ExecuteMsg::PlaceBid {
-                        order_id: order,
-                        price: Uint128::new(1_000),
-                        ttl_seconds: None,
-                    },
-                    &[],
-                )
-                .expect("bid"),
-        );
-        data(
-            chain
-                .execute(
-                    customer,
-                    &market,
-                    &ExecuteMsg::AcceptBid { bid_id: bid },
-                    &[],
-                )
-                .expect("accept"),
-        )
+        chain
+            .offer_and_match(
+                provider,
+                customer,
+                hourly_offering("Compute", 1_000),
+                Deal::at(1_000, 2),
+            )
+            .expect("allocation")
+            .allocation
     }
 
     fn state_of(chain: &EmbeddedChain, allocation_id: &str) -> AllocationState {

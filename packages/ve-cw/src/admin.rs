@@ -247,145 +247,129 @@ mod tests {
     use super::*;
     use cosmwasm_std::testing::{mock_env, MockApi, MockStorage};
 
-    struct Parties {
+    /// A contract's admin state with no transfer pending: the admin, the
+    /// account proposed as the next admin, and a third party.
+    struct Fixture {
+        api: MockApi,
+        storage: MockStorage,
+        block: BlockInfo,
         admin: Addr,
         next: Addr,
         other: Addr,
     }
 
-    fn parties(api: &MockApi) -> Parties {
-        Parties {
-            admin: api.addr_make("admin"),
-            next: api.addr_make("next"),
-            other: api.addr_make("other"),
+    impl Fixture {
+        fn new() -> Self {
+            let api = MockApi::default();
+            Fixture {
+                admin: api.addr_make("admin"),
+                next: api.addr_make("next"),
+                other: api.addr_make("other"),
+                api,
+                storage: MockStorage::new(),
+                block: mock_env().block,
+            }
+        }
+
+        /// `sender` proposes `new_admin` (an address as the message
+        /// carries it) to succeed the admin.
+        fn propose_as(
+            &mut self,
+            sender: &Addr,
+            new_admin: &str,
+            expiry: Option<Expiration>,
+        ) -> Result<PendingAdmin, AdminError> {
+            propose(
+                &mut self.storage,
+                &self.api,
+                &self.block,
+                &self.admin,
+                sender,
+                new_admin,
+                expiry,
+            )
+        }
+
+        /// The admin proposes `next`.
+        fn propose_next(&mut self, expiry: Option<Expiration>) -> Result<PendingAdmin, AdminError> {
+            let (admin, next) = (self.admin.clone(), self.next.to_string());
+            self.propose_as(&admin, &next, expiry)
+        }
+
+        fn accept_as(&mut self, sender: &Addr) -> Result<Addr, AdminError> {
+            accept(&mut self.storage, &self.block, sender)
+        }
+
+        fn cancel_as(&mut self, sender: &Addr) -> Result<PendingAdmin, AdminError> {
+            cancel(&mut self.storage, &self.admin, sender)
         }
     }
 
     #[test]
     fn only_the_admin_proposes_and_only_the_proposed_accepts() {
-        let (api, mut storage, block) = (MockApi::default(), MockStorage::new(), mock_env().block);
-        let p = parties(&api);
-        let err = propose(
-            &mut storage,
-            &api,
-            &block,
-            &p.admin,
-            &p.other,
-            p.next.as_str(),
-            None,
-        )
-        .unwrap_err();
+        let mut f = Fixture::new();
+        let (admin, next, other) = (f.admin.clone(), f.next.clone(), f.other.clone());
+        let err = f.propose_as(&other, next.as_str(), None).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!(
-                "only the admin {} may propose a new admin, not {}",
-                p.admin, p.other
-            )
+            format!("only the admin {admin} may propose a new admin, not {other}")
         );
         assert!(matches!(
-            propose(&mut storage, &api, &block, &p.admin, &p.admin, "Bad", None),
+            f.propose_as(&admin, "Bad", None),
             Err(AdminError::InvalidAddress(_))
         ));
-        assert!(matches!(
-            accept(&mut storage, &block, &p.next),
-            Err(AdminError::NonePending)
-        ));
+        assert!(matches!(f.accept_as(&next), Err(AdminError::NonePending)));
 
-        propose(
-            &mut storage,
-            &api,
-            &block,
-            &p.admin,
-            &p.admin,
-            p.next.as_str(),
-            None,
-        )
-        .unwrap();
+        f.propose_next(None).unwrap();
         assert_eq!(
-            pending(&storage).unwrap().map(|x| x.new_admin),
-            Some(p.next.clone())
+            pending(&f.storage).unwrap().map(|x| x.new_admin),
+            Some(next.clone())
         );
-        let err = accept(&mut storage, &block, &p.other).unwrap_err();
+        let err = f.accept_as(&other).unwrap_err();
         assert_eq!(
             err.to_string(),
-            format!("the pending admin is {}, not {}", p.next, p.other)
+            format!("the pending admin is {next}, not {other}")
         );
-        assert_eq!(accept(&mut storage, &block, &p.next).unwrap(), p.next);
-        assert_eq!(pending(&storage).unwrap(), None);
-        assert!(matches!(
-            accept(&mut storage, &block, &p.next),
-            Err(AdminError::NonePending)
-        ));
+        assert_eq!(f.accept_as(&next).unwrap(), next);
+        assert_eq!(pending(&f.storage).unwrap(), None);
+        assert!(matches!(f.accept_as(&next), Err(AdminError::NonePending)));
     }
 
     #[test]
     fn the_admin_cancels() {
-        let (api, mut storage, block) = (MockApi::default(), MockStorage::new(), mock_env().block);
-        let p = parties(&api);
+        let mut f = Fixture::new();
+        let (admin, next) = (f.admin.clone(), f.next.clone());
+        assert!(matches!(f.cancel_as(&admin), Err(AdminError::NonePending)));
+        f.propose_next(None).unwrap();
         assert!(matches!(
-            cancel(&mut storage, &p.admin, &p.admin),
-            Err(AdminError::NonePending)
-        ));
-        propose(
-            &mut storage,
-            &api,
-            &block,
-            &p.admin,
-            &p.admin,
-            p.next.as_str(),
-            None,
-        )
-        .unwrap();
-        assert!(matches!(
-            cancel(&mut storage, &p.admin, &p.next),
+            f.cancel_as(&next),
             Err(AdminError::NotAdmin { .. })
         ));
-        cancel(&mut storage, &p.admin, &p.admin).unwrap();
-        assert!(matches!(
-            accept(&mut storage, &block, &p.next),
-            Err(AdminError::NonePending)
-        ));
+        f.cancel_as(&admin).unwrap();
+        assert!(matches!(f.accept_as(&next), Err(AdminError::NonePending)));
     }
 
     #[test]
     fn a_proposal_expires() {
-        let (api, mut storage, mut block) =
-            (MockApi::default(), MockStorage::new(), mock_env().block);
-        let p = parties(&api);
-        let past = Expiration::AtHeight(block.height);
+        let mut f = Fixture::new();
+        let next = f.next.clone();
+        let past = Expiration::AtHeight(f.block.height);
         assert!(matches!(
-            propose(
-                &mut storage,
-                &api,
-                &block,
-                &p.admin,
-                &p.admin,
-                p.next.as_str(),
-                Some(past)
-            ),
+            f.propose_next(Some(past)),
             Err(AdminError::Expired { .. })
         ));
-        let expiry = Expiration::AtHeight(block.height + 10);
-        propose(
-            &mut storage,
-            &api,
-            &block,
-            &p.admin,
-            &p.admin,
-            p.next.as_str(),
-            Some(expiry),
-        )
-        .unwrap();
-        block.height += 10;
-        let err = accept(&mut storage, &block, &p.next).unwrap_err();
+        let expiry = Expiration::AtHeight(f.block.height + 10);
+        f.propose_next(Some(expiry)).unwrap();
+        f.block.height += 10;
+        let err = f.accept_as(&next).unwrap_err();
         assert_eq!(
             err.to_string(),
             format!(
-                "the admin transfer to {} expired (expiration height: {})",
-                p.next, block.height
+                "the admin transfer to {next} expired (expiration height: {})",
+                f.block.height
             )
         );
-        block.height -= 1;
-        assert_eq!(accept(&mut storage, &block, &p.next).unwrap(), p.next);
+        f.block.height -= 1;
+        assert_eq!(f.accept_as(&next).unwrap(), next);
     }
 }

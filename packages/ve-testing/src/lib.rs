@@ -8,6 +8,8 @@
 //!   contract) and a foreign contract for migrate tests;
 //! - [`deploy`]: all four contracts instantiated and wired to each other,
 //!   from a [`DeployConfig`] a test can adjust;
+//! - [`order_flow`]: offering, order, bid and acceptance as the portal
+//!   drives them, on an `App` or any harness around one;
 //! - [`parties`]: the well-known `MockApi` addresses, funding and balances;
 //! - [`refusal`]: running a call that must fail and proving it changed
 //!   nothing, with the error as text or checked against the typed error;
@@ -18,6 +20,7 @@ pub mod admin_transfer;
 pub mod contracts;
 pub mod deploy;
 pub mod events;
+pub mod order_flow;
 pub mod parties;
 pub mod refusal;
 pub mod signing;
@@ -30,6 +33,10 @@ pub use contracts::{
 pub use deploy::{deploy, instantiate, new_app, CodeIds, Contracts, DeployConfig, Instance};
 pub use events::{
     assert_event, attribute_keys, count_events, event_attrs, has_attr, returned_data, wasm_attr,
+};
+pub use order_flow::{
+    create_offering_msg, create_order_msg, hourly_offering, order_payment, place_bid_msg, Deal,
+    MarketOn, Matched, OrderFlow,
 };
 pub use parties::{addr, advance, balance, fund, fund_all, DENOM, START_BALANCE};
 pub use refusal::{assert_contract_error, exec_fails, exec_fails_with, Watch, WatchedState};

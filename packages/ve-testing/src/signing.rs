@@ -3,11 +3,14 @@
 //! bytes).
 
 use cosmwasm_std::{to_json_vec, Addr, Binary, StdResult};
+use cw_multi_test::App;
 use ed25519_zebra::{SigningKey, VerificationKey};
 use serde::Serialize;
-use ve_types::callback::{key_proof_bytes, signing_bytes, CallbackFields, KeyProofFields};
-use ve_types::ActionType;
-use waldur_callback::msg::SignedCallback;
+use ve_types::callback::{
+    key_proof_bytes, signing_bytes, AllocationStatePayload, CallbackFields, KeyProofFields,
+};
+use ve_types::{ActionType, AllocationState};
+use waldur_callback::msg::{ExecuteMsg, SignedCallback};
 
 /// How long a drafted callback stays valid.
 pub const DRAFT_VALIDITY_SECONDS: u64 = 600;
@@ -94,4 +97,101 @@ pub fn draft_callback<P: Serialize>(
         payload: Binary::from(to_json_vec(payload)?),
         signature: Binary::default(),
     })
+}
+
+/// Callbacks for the callback contract `contract` on an `App`'s chain:
+/// drafted with fresh numbers (one deployment's callbacks never share an
+/// id or nonce) and signed for that chain and contract.
+#[derive(Clone, Debug)]
+pub struct CallbackSigner {
+    pub contract: Addr,
+    drafted: u64,
+}
+
+impl CallbackSigner {
+    pub fn new(contract: &Addr) -> Self {
+        CallbackSigner {
+            contract: contract.clone(),
+            drafted: 0,
+        }
+    }
+
+    /// `key`'s proof of possession for its registration as `provider`'s
+    /// `key_id` here.
+    pub fn proof(
+        &self,
+        app: &App,
+        key: &SigningKey,
+        provider: &Addr,
+        key_id: &str,
+    ) -> StdResult<Binary> {
+        let chain_id = app.block_info().chain_id;
+        key_proof(
+            key,
+            &chain_id,
+            self.contract.as_str(),
+            provider.as_str(),
+            key_id,
+        )
+    }
+
+    /// `register_signer` of `key` as `provider`'s `key_id`, with its proof.
+    pub fn register_msg(
+        &self,
+        app: &App,
+        key: &SigningKey,
+        provider: &Addr,
+        key_id: &str,
+    ) -> StdResult<ExecuteMsg> {
+        Ok(ExecuteMsg::RegisterSigner {
+            key_id: key_id.into(),
+            public_key: public(key),
+            proof: self.proof(app, key, provider, key_id)?,
+        })
+    }
+
+    /// The next unsigned callback of `provider`, dated at `app`'s block
+    /// time (see [`draft_callback`]).
+    pub fn draft<P: Serialize>(
+        &mut self,
+        app: &App,
+        provider: &Addr,
+        action: ActionType,
+        entity_id: &str,
+        payload: &P,
+    ) -> StdResult<SignedCallback> {
+        self.drafted += 1;
+        let now = app.block_info().time.seconds();
+        draft_callback(provider, action, entity_id, payload, self.drafted, now)
+    }
+
+    /// Signs `cb` with `key` for this chain and contract.
+    pub fn sign(
+        &self,
+        app: &App,
+        cb: SignedCallback,
+        key: &SigningKey,
+    ) -> StdResult<SignedCallback> {
+        let chain_id = app.block_info().chain_id;
+        sign_for(cb, key, &chain_id, self.contract.as_str())
+    }
+
+    /// `provider`'s allocation state report, drafted and signed with `key`.
+    pub fn state_callback(
+        &mut self,
+        app: &App,
+        key: &SigningKey,
+        provider: &Addr,
+        action: ActionType,
+        allocation: &str,
+        state: AllocationState,
+    ) -> StdResult<SignedCallback> {
+        let payload = AllocationStatePayload {
+            state,
+            backend_id: None,
+            reason: None,
+        };
+        let draft = self.draft(app, provider, action, allocation, &payload)?;
+        self.sign(app, draft, key)
+    }
 }

@@ -3,11 +3,11 @@
 
 pub mod world;
 
-use std::collections::BTreeMap;
-
-use cosmwasm_std::{coin, Addr, Coin, StdResult, Uint128};
+use cosmwasm_std::{Addr, Coin, StdResult, Uint128};
 use cw_multi_test::{App, AppResponse, Executor};
 use serde::de::DeserializeOwned;
+
+use ve_testing::{Deal, MarketOn, OrderFlow};
 
 pub use ve_testing::{DENOM, START_BALANCE};
 /// 2.5% platform fee in the deployed settlement.
@@ -148,87 +148,36 @@ impl Chain {
         .unwrap()
     }
 
-    fn data_id(res: &AppResponse) -> String {
-        ve_testing::returned_data(res).unwrap()
-    }
-
     /// An hourly offering at 50,000 per unit, ordered (2 units, max 60,000)
     /// and matched at 50,000: returns (order id, allocation id).
     pub fn matched_order(&mut self) -> (String, String) {
-        self.matched_order_priced(ve_types::Pricing {
-            model: ve_types::PricingModel::Hourly,
-            denom: DENOM.into(),
-            base_price: Uint128::new(50_000),
-            components: vec![],
-            minimum_commitment_seconds: 0,
-        })
+        self.matched_order_priced(ve_types::Pricing::new(
+            ve_types::PricingModel::Hourly,
+            DENOM,
+            Uint128::new(50_000),
+            vec![],
+        ))
     }
 
     /// As [`Self::matched_order`], for an offering priced `pricing` (in
     /// `DENOM`, base price at most 60,000).
     pub fn matched_order_priced(&mut self, pricing: ve_types::Pricing) -> (String, String) {
         let (provider, customer) = (self.provider.clone(), self.customer.clone());
-        let offering = Self::data_id(
-            &self
-                .market(
-                    &provider,
-                    &marketplace::msg::ExecuteMsg::CreateOffering {
-                        offering: marketplace::msg::OfferingFields {
-                            name: "Standard Compute".into(),
-                            description: String::new(),
-                            category: ve_types::Category::Compute,
-                            pricing,
-                            regions: vec![],
-                            tags: vec![],
-                            specifications: BTreeMap::new(),
-                            min_identity_score: 0,
-                            require_mfa_for_orders: false,
-                        },
-                        encrypted_secrets: None,
-                    },
-                    &[],
-                )
-                .unwrap(),
+        let offering = ve_types::OfferingFields::new(
+            "Standard Compute",
+            "",
+            ve_types::Category::Compute,
+            pricing,
         );
-        let order = Self::data_id(
-            &self
-                .market(
-                    &customer,
-                    &marketplace::msg::ExecuteMsg::CreateOrder {
-                        offering_id: offering,
-                        quantity: 2,
-                        max_bid_price: Uint128::new(60_000),
-                        region: None,
-                        public_metadata: BTreeMap::new(),
-                        encrypted_config_ref: None,
-                    },
-                    &[coin(120_000, DENOM)],
-                )
-                .unwrap(),
-        );
-        let bid = Self::data_id(
-            &self
-                .market(
-                    &provider,
-                    &marketplace::msg::ExecuteMsg::PlaceBid {
-                        order_id: order.clone(),
-                        price: Uint128::new(50_000),
-                        ttl_seconds: None,
-                    },
-                    &[],
-                )
-                .unwrap(),
-        );
-        let allocation = Self::data_id(
-            &self
-                .market(
-                    &customer,
-                    &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
-                    &[],
-                )
-                .unwrap(),
-        );
-        (order, allocation)
+        let deal = Deal {
+            quantity: 2,
+            max_bid_price: 60_000,
+            price: 50_000,
+        };
+        let matched = MarketOn::new(&mut self.app, &self.marketplace)
+            .offer_and_match(&provider, &customer, offering, deal)
+            .unwrap();
+        (matched.order, matched.allocation)
     }
 
     pub fn report(

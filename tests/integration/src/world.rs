@@ -13,8 +13,9 @@ use ed25519_zebra::SigningKey;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::{json, Value};
-use ve_testing::DeployConfig;
-use ve_types::callback::{AllocationStatePayload, JobStatusPayload, UsagePayload};
+use ve_testing::signing::CallbackSigner;
+use ve_testing::{Deal, DeployConfig, MarketOn, Matched, OrderFlow};
+use ve_types::callback::{JobStatusPayload, UsagePayload};
 use ve_types::{ActionType, AllocationState, EscrowState, JobState};
 use waldur_callback::msg::{ExecuteMsg as CbMsg, SignedCallback};
 
@@ -86,7 +87,7 @@ pub struct World {
     pub key: SigningKey,
     /// `provider2`'s registered key `k1`.
     pub key2: SigningKey,
-    counter: u64,
+    signer: CallbackSigner,
 }
 
 impl Default for World {
@@ -148,7 +149,7 @@ impl World {
             marketplace: contracts.marketplace,
             settlement: contracts.settlement,
             hpc: contracts.hpc,
-            callback: contracts.callback,
+            callback: contracts.callback.clone(),
             admin,
             arbiter,
             treasury,
@@ -160,7 +161,7 @@ impl World {
             stranger,
             key: key(1),
             key2: key(2),
-            counter: 0,
+            signer: CallbackSigner::new(&contracts.callback),
         };
         for (who, k) in [
             (world.provider.clone(), key(1)),
@@ -497,54 +498,21 @@ impl World {
 
     // ---- marketplace ----
 
+    /// An hourly compute offering at `base_price` per unit.
     pub fn offering_fields(base_price: u128) -> ve_types::OfferingFields {
-        ve_types::OfferingFields {
-            name: "Standard Compute".into(),
-            description: String::new(),
-            category: ve_types::Category::Compute,
-            pricing: ve_types::Pricing {
-                model: ve_types::PricingModel::Hourly,
-                denom: DENOM.into(),
-                base_price: Uint128::new(base_price),
-                components: vec![],
-                minimum_commitment_seconds: 0,
-            },
-            regions: vec![],
-            tags: vec![],
-            specifications: BTreeMap::new(),
-            min_identity_score: 0,
-            require_mfa_for_orders: false,
-        }
+        ve_testing::hourly_offering("Standard Compute", base_price)
+    }
+
+    /// The order flow on this world's marketplace.
+    pub fn order_flow(&mut self) -> MarketOn<'_> {
+        MarketOn::new(&mut self.app, &self.marketplace)
     }
 
     /// A new hourly offering of `provider` at `base_price` per unit.
     pub fn offering(&mut self, provider: &Addr, base_price: u128) -> String {
-        let res = self
-            .market(
-                provider,
-                &marketplace::msg::ExecuteMsg::CreateOffering {
-                    offering: Self::offering_fields(base_price),
-                    encrypted_secrets: None,
-                },
-                &[],
-            )
-            .unwrap();
-        data(&res)
-    }
-
-    pub fn create_order_msg(
-        offering: &str,
-        quantity: u32,
-        max_bid_price: u128,
-    ) -> marketplace::msg::ExecuteMsg {
-        marketplace::msg::ExecuteMsg::CreateOrder {
-            offering_id: offering.into(),
-            quantity,
-            max_bid_price: Uint128::new(max_bid_price),
-            region: None,
-            public_metadata: BTreeMap::new(),
-            encrypted_config_ref: None,
-        }
+        self.order_flow()
+            .create_offering(provider, Self::offering_fields(base_price))
+            .unwrap()
     }
 
     /// An open order of `customer`, paid in full.
@@ -555,40 +523,17 @@ impl World {
         quantity: u32,
         max_bid_price: u128,
     ) -> String {
-        let res = self
-            .market(
-                customer,
-                &Self::create_order_msg(offering, quantity, max_bid_price),
-                &[coin(max_bid_price * quantity as u128, DENOM)],
-            )
-            .unwrap();
-        data(&res)
+        self.order_flow()
+            .create_order(customer, offering, quantity, max_bid_price)
+            .unwrap()
     }
 
     pub fn bid(&mut self, provider: &Addr, order: &str, price: u128) -> String {
-        let res = self
-            .market(
-                provider,
-                &marketplace::msg::ExecuteMsg::PlaceBid {
-                    order_id: order.into(),
-                    price: Uint128::new(price),
-                    ttl_seconds: None,
-                },
-                &[],
-            )
-            .unwrap();
-        data(&res)
+        self.order_flow().place_bid(provider, order, price).unwrap()
     }
 
     pub fn accept(&mut self, customer: &Addr, bid: &str) -> String {
-        let res = self
-            .market(
-                customer,
-                &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid.into() },
-                &[],
-            )
-            .unwrap();
-        data(&res)
+        self.order_flow().accept_bid(customer, bid).unwrap()
     }
 
     /// `provider`'s offering at `price`, ordered by `customer` for
@@ -601,10 +546,19 @@ impl World {
         price: u128,
         quantity: u32,
     ) -> (String, String, String) {
-        let offering = self.offering(provider, price);
-        let order = self.order(customer, &offering, quantity, price);
-        let bid = self.bid(provider, &order, price);
-        let allocation = self.accept(customer, &bid);
+        let Matched {
+            offering,
+            order,
+            allocation,
+        } = self
+            .order_flow()
+            .offer_and_match(
+                provider,
+                customer,
+                Self::offering_fields(price),
+                Deal::at(price, quantity),
+            )
+            .unwrap();
         (offering, order, allocation)
     }
 
@@ -774,21 +728,13 @@ impl World {
     // ---- callbacks ----
 
     pub fn proof(&self, key: &SigningKey, provider: &Addr, key_id: &str) -> Binary {
-        key_proof(
-            key,
-            &self.chain_id(),
-            self.callback.as_str(),
-            provider.as_str(),
-            key_id,
-        )
+        self.signer.proof(&self.app, key, provider, key_id).unwrap()
     }
 
     pub fn register_msg(&self, key: &SigningKey, provider: &Addr, key_id: &str) -> CbMsg {
-        CbMsg::RegisterSigner {
-            key_id: key_id.into(),
-            public_key: public(key),
-            proof: self.proof(key, provider, key_id),
-        }
+        self.signer
+            .register_msg(&self.app, key, provider, key_id)
+            .unwrap()
     }
 
     /// An unsigned callback of `provider` (key `k1`) with fresh IDs, dated
@@ -800,15 +746,14 @@ impl World {
         entity_id: &str,
         payload: &P,
     ) -> SignedCallback {
-        self.counter += 1;
-        let now = self.now();
-        ve_testing::signing::draft_callback(provider, action, entity_id, payload, self.counter, now)
+        self.signer
+            .draft(&self.app, provider, action, entity_id, payload)
             .unwrap()
     }
 
     /// Signs for this deployment (its chain id and contract address).
     pub fn sign(&self, cb: SignedCallback, key: &SigningKey) -> SignedCallback {
-        sign_for(cb, key, &self.chain_id(), self.callback.as_str())
+        self.signer.sign(&self.app, cb, key).unwrap()
     }
 
     /// The signing key of a provider of this world.
@@ -838,18 +783,10 @@ impl World {
         allocation: &str,
         state: AllocationState,
     ) -> SignedCallback {
-        let draft = self.draft(
-            provider,
-            action,
-            allocation,
-            &AllocationStatePayload {
-                state,
-                backend_id: None,
-                reason: None,
-            },
-        );
         let key = self.key_of(provider);
-        self.sign(draft, &key)
+        self.signer
+            .state_callback(&self.app, &key, provider, action, allocation, state)
+            .unwrap()
     }
 
     /// A signed usage report of `provider` for `allocation`.

@@ -955,7 +955,7 @@ fn wrong_funds_are_refused() {
         w.settlement.clone(),
     );
     let offering = w.offering(&provider, 1_000);
-    let order = World::create_order_msg(&offering, 2, 1_000);
+    let order = ve_testing::create_order_msg(&offering, 2, 1_000);
     let wrong: [(&str, Vec<Coin>); 5] = [
         ("wrong denom", vec![coin(2_000, OTHER_DENOM)]),
         ("underpay", vec![coin(1_999, DENOM)]),

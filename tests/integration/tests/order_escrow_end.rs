@@ -23,15 +23,7 @@ fn order_state(chain: &Chain, order: &str) -> OrderState {
 }
 
 fn record_msg(order: &str, allocation: &str, units: u128, start: u64, end: u64) -> Settle {
-    Settle::RecordUsage(settlement::msg::NewUsage {
-        escrow_id: escrow_id(order),
-        allocation_id: allocation.into(),
-        provider: None,
-        usage_type: "hour".into(),
-        units: Uint128::new(units),
-        period_start: Timestamp::from_seconds(start),
-        period_end: Timestamp::from_seconds(end),
-    })
+    world::World::record_msg(&escrow_id(order), allocation, units, start, end)
 }
 
 /// What a refused call must leave as it was: the escrow, the allocation's

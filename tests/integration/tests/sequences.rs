@@ -253,7 +253,7 @@ fn run(w: &mut World, m: &mut Model, s: &Step) -> bool {
             let offering = m.offerings[*second_provider as usize].clone();
             let r = w.market(
                 &c,
-                &World::create_order_msg(&offering, *quantity, price),
+                &ve_testing::create_order_msg(&offering, *quantity, price),
                 &[Coin::new(
                     price * *quantity as u128,
                     ve_integration_tests::DENOM,

@@ -3,15 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{coin, Addr, Coin, StdResult, Uint128};
+use cosmwasm_std::{Addr, Coin, StdResult, Uint128};
 use cw_multi_test::{App, AppResponse, Executor};
 use marketplace::msg::{ExecuteMsg, InstantiateMsg, OfferingFields, QueryMsg};
 use serde::de::DeserializeOwned;
-use ve_testing::{addr, Watch};
+use ve_testing::{addr, Deal, MarketOn, OrderFlow, Watch};
 use ve_types::{AllocationState, Category, Pricing, PricingModel};
 
 #[allow(unused_imports)] // each test binary uses a subset
-pub use ve_testing::{count_events, event_attrs, DENOM, START_BALANCE};
+pub use ve_testing::{count_events, create_order_msg, event_attrs, DENOM, START_BALANCE};
 
 pub const OTHER_DENOM: &str = "uatom";
 
@@ -49,17 +49,6 @@ pub fn offering_fields(name: &str) -> OfferingFields {
         specifications: BTreeMap::from([("vcpu".into(), "4".into())]),
         min_identity_score: 30,
         require_mfa_for_orders: false,
-    }
-}
-
-pub fn create_order_msg(offering_id: &str, quantity: u32, max_bid_price: u128) -> ExecuteMsg {
-    ExecuteMsg::CreateOrder {
-        offering_id: offering_id.into(),
-        quantity,
-        max_bid_price: Uint128::new(max_bid_price),
-        region: None,
-        public_metadata: BTreeMap::new(),
-        encrypted_config_ref: None,
     }
 }
 
@@ -162,23 +151,13 @@ impl Suite {
         ve_testing::advance(&mut self.app, seconds);
     }
 
-    /// The ID a message returned in its data field.
-    fn returned_id(res: &AppResponse) -> String {
-        ve_testing::returned_data(res).unwrap()
+    /// The order flow on this suite's marketplace.
+    pub fn order_flow(&mut self) -> MarketOn<'_> {
+        MarketOn::new(&mut self.app, &self.contract)
     }
 
     pub fn create_offering_as(&mut self, provider: &Addr, fields: OfferingFields) -> String {
-        let res = self
-            .exec(
-                provider,
-                &ExecuteMsg::CreateOffering {
-                    offering: fields,
-                    encrypted_secrets: None,
-                },
-                &[],
-            )
-            .unwrap();
-        Self::returned_id(&res)
+        self.order_flow().create_offering(provider, fields).unwrap()
     }
 
     pub fn create_offering(&mut self) -> String {
@@ -186,6 +165,7 @@ impl Suite {
         self.create_offering_as(&provider, offering_fields("Standard Compute"))
     }
 
+    /// An order of `customer`, paid in full.
     pub fn create_order_as(
         &mut self,
         customer: &Addr,
@@ -193,15 +173,9 @@ impl Suite {
         quantity: u32,
         max: u128,
     ) -> String {
-        let funds = [coin(max * quantity as u128, DENOM)];
-        let res = self
-            .exec(
-                customer,
-                &create_order_msg(offering_id, quantity, max),
-                &funds,
-            )
-            .unwrap();
-        Self::returned_id(&res)
+        self.order_flow()
+            .create_order(customer, offering_id, quantity, max)
+            .unwrap()
     }
 
     pub fn create_order(&mut self, offering_id: &str, quantity: u32, max: u128) -> String {
@@ -211,34 +185,33 @@ impl Suite {
 
     pub fn place_bid(&mut self, order_id: &str, price: u128) -> String {
         let provider = self.provider.clone();
-        let msg = ExecuteMsg::PlaceBid {
-            order_id: order_id.into(),
-            price: Uint128::new(price),
-            ttl_seconds: None,
-        };
-        Self::returned_id(&self.exec(&provider, &msg, &[]).unwrap())
+        self.order_flow()
+            .place_bid(&provider, order_id, price)
+            .unwrap()
     }
 
     pub fn accept_bid(&mut self, bid_id: &str) -> String {
         let customer = self.customer.clone();
-        let res = self
-            .exec(
-                &customer,
-                &ExecuteMsg::AcceptBid {
-                    bid_id: bid_id.into(),
-                },
-                &[],
-            )
-            .unwrap();
-        Self::returned_id(&res)
+        self.order_flow().accept_bid(&customer, bid_id).unwrap()
     }
 
     /// offering -> order (qty 2, max 60,000) -> bid at 50,000 -> accepted.
     pub fn allocation(&mut self) -> String {
-        let offering = self.create_offering();
-        let order = self.create_order(&offering, 2, 60_000);
-        let bid = self.place_bid(&order, 50_000);
-        self.accept_bid(&bid)
+        let (provider, customer) = (self.provider.clone(), self.customer.clone());
+        let deal = Deal {
+            quantity: 2,
+            max_bid_price: 60_000,
+            price: 50_000,
+        };
+        self.order_flow()
+            .offer_and_match(
+                &provider,
+                &customer,
+                offering_fields("Standard Compute"),
+                deal,
+            )
+            .unwrap()
+            .allocation
     }
 
     pub fn report(

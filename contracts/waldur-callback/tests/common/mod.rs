@@ -3,15 +3,14 @@
 //! the relayer signs).
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-
 use cosmwasm_std::{coin, Addr, Binary, StdResult, Uint128};
 use cw_multi_test::{App, AppResponse, Executor};
 use ed25519_zebra::SigningKey;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use ve_testing::DeployConfig;
-use ve_types::callback::{AllocationStatePayload, UsagePayload};
+use ve_testing::signing::CallbackSigner;
+use ve_testing::{Deal, DeployConfig, MarketOn, OrderFlow};
+use ve_types::callback::UsagePayload;
 use ve_types::{ActionType, AllocationState};
 use waldur_callback::msg::{ExecuteMsg, QueryMsg, SignedCallback};
 
@@ -48,7 +47,7 @@ pub struct Suite {
     pub stranger: Addr,
     pub key: SigningKey,
     pub key2: SigningKey,
-    counter: u64,
+    signer: CallbackSigner,
 }
 
 impl Suite {
@@ -63,7 +62,7 @@ impl Suite {
         let contracts = ve_testing::deploy(&mut app, config).unwrap();
         let mut suite = Suite {
             app,
-            callback: contracts.callback,
+            callback: contracts.callback.clone(),
             marketplace: contracts.marketplace,
             settlement: contracts.settlement,
             hpc: contracts.hpc,
@@ -74,7 +73,7 @@ impl Suite {
             stranger,
             key: key(1),
             key2: key(2),
-            counter: 0,
+            signer: CallbackSigner::new(&contracts.callback),
         };
         let (p, p2) = (suite.provider.clone(), suite.provider2.clone());
         let register = suite.register_msg(&suite.key, &p, "k1");
@@ -86,16 +85,14 @@ impl Suite {
 
     /// `key`'s proof of possession for `provider`'s key `key_id` here.
     pub fn proof(&self, key: &SigningKey, provider: &Addr, key_id: &str) -> Binary {
-        key_proof(key, &self.chain_id(), &self.callback, provider, key_id)
+        self.signer.proof(&self.app, key, provider, key_id).unwrap()
     }
 
     /// `register_signer` of `key` as `provider`'s `key_id`, with its proof.
     pub fn register_msg(&self, key: &SigningKey, provider: &Addr, key_id: &str) -> ExecuteMsg {
-        ExecuteMsg::RegisterSigner {
-            key_id: key_id.into(),
-            public_key: public(key),
-            proof: self.proof(key, provider, key_id),
-        }
+        self.signer
+            .register_msg(&self.app, key, provider, key_id)
+            .unwrap()
     }
 
     /// `rotate_signer` from `old_key_id` to `key` as `new_key_id`, with
@@ -200,82 +197,19 @@ impl Suite {
         (allocation, usage)
     }
 
-    /// A marketplace allocation of `provider`, pending.
+    /// A marketplace allocation of `provider`, pending: an hourly offering
+    /// at 1,000 ordered once by the customer and matched at that price.
     pub fn allocation_of(&mut self, provider: &Addr) -> String {
         let customer = self.customer.clone();
-        let m = self.marketplace.clone();
-        let data =
-            |res: AppResponse| -> String { cosmwasm_std::from_json(res.data.unwrap()).unwrap() };
-        let offering = data(
-            self.app
-                .execute_contract(
-                    provider.clone(),
-                    m.clone(),
-                    &marketplace::msg::ExecuteMsg::CreateOffering {
-                        offering: ve_types::OfferingFields {
-                            name: "Compute".into(),
-                            description: String::new(),
-                            category: ve_types::Category::Compute,
-                            pricing: ve_types::Pricing {
-                                model: ve_types::PricingModel::Hourly,
-                                denom: DENOM.into(),
-                                base_price: Uint128::new(1_000),
-                                components: vec![],
-                                minimum_commitment_seconds: 0,
-                            },
-                            regions: vec![],
-                            tags: vec![],
-                            specifications: BTreeMap::new(),
-                            min_identity_score: 0,
-                            require_mfa_for_orders: false,
-                        },
-                        encrypted_secrets: None,
-                    },
-                    &[],
-                )
-                .unwrap(),
-        );
-        let order = data(
-            self.app
-                .execute_contract(
-                    customer.clone(),
-                    m.clone(),
-                    &marketplace::msg::ExecuteMsg::CreateOrder {
-                        offering_id: offering,
-                        quantity: 1,
-                        max_bid_price: Uint128::new(1_000),
-                        region: None,
-                        public_metadata: BTreeMap::new(),
-                        encrypted_config_ref: None,
-                    },
-                    &[coin(1_000, DENOM)],
-                )
-                .unwrap(),
-        );
-        let bid = data(
-            self.app
-                .execute_contract(
-                    provider.clone(),
-                    m.clone(),
-                    &marketplace::msg::ExecuteMsg::PlaceBid {
-                        order_id: order,
-                        price: Uint128::new(1_000),
-                        ttl_seconds: None,
-                    },
-                    &[],
-                )
-                .unwrap(),
-        );
-        data(
-            self.app
-                .execute_contract(
-                    customer,
-                    m,
-                    &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
-                    &[],
-                )
-                .unwrap(),
-        )
+        MarketOn::new(&mut self.app, &self.marketplace)
+            .offer_and_match(
+                provider,
+                &customer,
+                ve_testing::hourly_offering("Compute", 1_000),
+                Deal::at(1_000, 1),
+            )
+            .unwrap()
+            .allocation
     }
 
     pub fn allocation_state(&self, id: &str) -> AllocationState {
@@ -293,7 +227,7 @@ impl Suite {
     }
 
     /// An unsigned callback of `provider` with fresh ids and the default
-    /// validity; sign it with [`sign`].
+    /// validity; sign it with [`Self::sign`].
     pub fn draft<P: Serialize>(
         &mut self,
         provider: &Addr,
@@ -301,16 +235,14 @@ impl Suite {
         entity_id: &str,
         payload: &P,
     ) -> SignedCallback {
-        self.counter += 1;
-        let now = self.now();
-        ve_testing::signing::draft_callback(provider, action, entity_id, payload, self.counter, now)
+        self.signer
+            .draft(&self.app, provider, action, entity_id, payload)
             .unwrap()
     }
 
     /// Signs for this deployment (its chain id and contract address).
     pub fn sign(&self, cb: SignedCallback, key: &SigningKey) -> SignedCallback {
-        let chain_id = self.chain_id();
-        sign_for(cb, key, &chain_id, self.callback.as_str())
+        self.signer.sign(&self.app, cb, key).unwrap()
     }
 
     /// A signed state report for an allocation of the main provider.
@@ -320,19 +252,16 @@ impl Suite {
         allocation: &str,
         state: AllocationState,
     ) -> SignedCallback {
-        let provider = self.provider.clone();
-        let draft = self.draft(
-            &provider,
-            action,
-            allocation,
-            &AllocationStatePayload {
+        self.signer
+            .state_callback(
+                &self.app,
+                &self.key,
+                &self.provider,
+                action,
+                allocation,
                 state,
-                backend_id: None,
-                reason: None,
-            },
-        );
-        let key = self.key;
-        self.sign(draft, &key)
+            )
+            .unwrap()
     }
 }
 

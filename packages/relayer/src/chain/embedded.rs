@@ -5,9 +5,10 @@
 
 use std::collections::BTreeMap;
 
-use cosmwasm_std::{coin, Addr, Coin, Uint128};
+use cosmwasm_std::{coin, Addr, Coin};
 use cw_multi_test::{App, AppResponse, Executor};
 use serde::Serialize;
+use ve_testing::{Deal, OrderFlow};
 use ve_types::AllocationState;
 use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
@@ -152,40 +153,9 @@ impl EmbeddedChain {
         offering_id: &str,
         price: u128,
     ) -> Result<String, ChainError> {
-        use marketplace::msg::ExecuteMsg;
-        let market = self.marketplace.clone();
-        let order = self.execute(
-            customer,
-            &market,
-            &ExecuteMsg::CreateOrder {
-                offering_id: offering_id.to_string(),
-                quantity: 1,
-                max_bid_price: Uint128::new(price),
-                region: None,
-                public_metadata: BTreeMap::new(),
-                encrypted_config_ref: None,
-            },
-            &[coin(price, DENOM)],
-        )?;
-        let bid = self.execute(
-            provider,
-            &market,
-            &ExecuteMsg::PlaceBid {
-                order_id: returned_id(&order)?,
-                price: Uint128::new(price),
-                ttl_seconds: None,
-            },
-            &[],
-        )?;
-        let accepted = self.execute(
-            customer,
-            &market,
-            &ExecuteMsg::AcceptBid {
-                bid_id: returned_id(&bid)?,
-            },
-            &[],
-        )?;
-        returned_id(&accepted)
+        let (_order, allocation) =
+            self.match_order(provider, customer, offering_id, Deal::at(price, 1))?;
+        Ok(allocation)
     }
 
     /// The customer asks to end an allocation.
@@ -228,6 +198,21 @@ impl EmbeddedChain {
             b.height += seconds / BLOCK_SECONDS;
             b.time = b.time.plus_seconds(seconds);
         });
+    }
+}
+
+/// The order flow of the test suites, each step its own transaction.
+impl OrderFlow for EmbeddedChain {
+    type Error = ChainError;
+
+    fn execute_for_id(
+        &mut self,
+        sender: &Addr,
+        msg: &marketplace::msg::ExecuteMsg,
+        funds: &[Coin],
+    ) -> Result<String, ChainError> {
+        let market = self.marketplace.clone();
+        returned_id(&self.execute(sender, &market, msg, funds)?)
     }
 }
 

@@ -288,6 +288,21 @@ fn callbacks_in(msg: &MsgExecuteContract) -> usize {
         .unwrap_or(1)
 }
 
+/// The order flow on the node: each step a block of its own.
+impl ve_testing::OrderFlow for NodeState {
+    type Error = cosmwasm_std::StdError;
+
+    fn execute_for_id(
+        &mut self,
+        sender: &Addr,
+        msg: &marketplace::msg::ExecuteMsg,
+        funds: &[Coin],
+    ) -> cosmwasm_std::StdResult<String> {
+        let marketplace = self.chain.marketplace.clone();
+        ve_testing::returned_data(&self.execute(sender, &marketplace, msg, funds))
+    }
+}
+
 impl NodeState {
     fn height(&self) -> u64 {
         self.chain.app.block_info().height

@@ -4,16 +4,16 @@
 pub mod fake_node;
 pub mod run_setup;
 
-use std::collections::BTreeMap;
-
 use cosmrs::crypto::secp256k1::SigningKey;
-use cosmwasm_std::{coin, Addr, Uint128};
-use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
+use cosmwasm_std::Addr;
+use ve_relayer::chain::embedded::EmbeddedChain;
 use ve_relayer::chain::rpc::{ContractAddresses, RpcChain, RpcConfig};
 use ve_relayer::chain::signer::Signer;
 use ve_relayer::waldur_side::port::{
     ProvisionedOrder, ResourceUpdate, UsageUpdate, WaldurError, WaldurPort,
 };
+
+use ve_testing::{hourly_offering, Deal, OrderFlow};
 
 use fake_node::{FakeNode, NodeState, PREFIX};
 
@@ -44,10 +44,6 @@ pub struct World {
     pub chain_id: String,
     /// Height after the contracts were deployed and wired.
     pub deployed_at: u64,
-}
-
-fn data(res: cw_multi_test::AppResponse) -> String {
-    cosmwasm_std::from_json(res.data.expect("response data")).expect("string data")
 }
 
 impl World {
@@ -143,63 +139,17 @@ impl World {
 
     /// Offering, order, bid, accepted bid: returns the allocation id.
     pub fn allocation(&self) -> String {
-        let (p, c, m) = (
-            self.provider.clone(),
-            self.customer.clone(),
-            self.marketplace.clone(),
-        );
-        self.with(move |node| Self::portal_story(node, &p, &c, &m))
-    }
-
-    fn portal_story(node: &mut NodeState, p: &Addr, c: &Addr, m: &Addr) -> String {
-        let offering = data(node.execute(
-            p,
-            m,
-            &marketplace::msg::ExecuteMsg::CreateOffering {
-                offering: ve_types::OfferingFields::new(
-                    "Compute",
-                    "",
-                    ve_types::Category::Compute,
-                    ve_types::Pricing::new(
-                        ve_types::PricingModel::Hourly,
-                        DENOM,
-                        Uint128::new(1_000),
-                        vec![],
-                    ),
-                ),
-                encrypted_secrets: None,
-            },
-            &[],
-        ));
-        let order = data(node.execute(
-            c,
-            m,
-            &marketplace::msg::ExecuteMsg::CreateOrder {
-                offering_id: offering,
-                quantity: 2,
-                max_bid_price: Uint128::new(1_000),
-                region: None,
-                public_metadata: BTreeMap::new(),
-                encrypted_config_ref: None,
-            },
-            &[coin(2_000, DENOM)],
-        ));
-        let bid = data(node.execute(
-            p,
-            m,
-            &marketplace::msg::ExecuteMsg::PlaceBid {
-                order_id: order,
-                price: Uint128::new(1_000),
-                ttl_seconds: None,
-            },
-            &[],
-        ));
-        data(node.execute(
-            c,
-            m,
-            &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
-            &[],
-        ))
+        let (p, c) = (self.provider.clone(), self.customer.clone());
+        self.with(move |node| {
+            node.offer_and_match(
+                &p,
+                &c,
+                hourly_offering("Compute", 1_000),
+                Deal::at(1_000, 2),
+            )
+            .expect("the portal's story runs")
+            .allocation
+        })
     }
 
     pub fn allocation_state(&self, allocation: &str) -> ve_types::AllocationState {

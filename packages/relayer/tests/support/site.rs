@@ -10,13 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cosmwasm_std::{Addr, Uint128};
-use cw_multi_test::AppResponse;
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::signer::Signer;
 use ve_relayer::chain::ChainClient;
 use ve_relayer::flows::engine::Engine;
 use ve_relayer::runtime::outbox::Outbox;
 use ve_relayer::waldur_side::adapter::WaldurAdapter;
+use ve_testing::OrderFlow;
 use waldur::{Config, WaldurClient};
 use waldur_emulator::{Emulator, EmulatorHandle, OfferingSeed, Seeded};
 
@@ -38,11 +38,6 @@ pub fn impatient_client(base: &str, token: &str) -> WaldurClient {
     c.retry_wait_max = Duration::from_millis(10);
     c.max_retries = 3;
     WaldurClient::new(c).expect("client")
-}
-
-/// The string an execute returned as its data (the new entity's id).
-pub fn returned_id(res: AppResponse) -> String {
-    cosmwasm_std::from_json(res.data.expect("an id")).expect("a string id")
 }
 
 /// A Waldur emulator with a provider organisation, its project, a
@@ -111,25 +106,17 @@ pub fn create_offering(
     model: ve_types::PricingModel,
     rates: Vec<ve_types::PriceComponent>,
 ) -> String {
-    let marketplace = chain.marketplace.clone();
-    returned_id(
-        chain
-            .execute(
-                provider,
-                &marketplace,
-                &marketplace::msg::ExecuteMsg::CreateOffering {
-                    offering: ve_types::OfferingFields::new(
-                        name,
-                        "",
-                        category,
-                        ve_types::Pricing::new(model, DENOM, Uint128::new(1_000), rates),
-                    ),
-                    encrypted_secrets: None,
-                },
-                &[],
-            )
-            .expect("offering"),
-    )
+    chain
+        .create_offering(
+            provider,
+            ve_types::OfferingFields::new(
+                name,
+                "",
+                category,
+                ve_types::Pricing::new(model, DENOM, Uint128::new(1_000), rates),
+            ),
+        )
+        .expect("offering")
 }
 
 /// The relay engine on `chain` with its outbox in `db`, driving Waldur

@@ -32,7 +32,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cosmwasm_std::{coin, Uint128};
+use cosmwasm_std::Uint128;
 use ve_relayer::chain::embedded::{EmbeddedChain, DENOM};
 use ve_relayer::chain::signer::Signer;
 use ve_relayer::chain::ChainClient;
@@ -178,44 +178,10 @@ async fn run(n: u64) {
         let chunk = CHUNK.min(n - created);
         let start = Instant::now();
         for _ in 0..chunk {
-            let order = id(&engine
-                .chain
-                .execute(
-                    &customer,
-                    &m,
-                    &marketplace::msg::ExecuteMsg::CreateOrder {
-                        offering_id: chain_offering.clone(),
-                        quantity: 1,
-                        max_bid_price: Uint128::new(10),
-                        region: None,
-                        public_metadata: BTreeMap::new(),
-                        encrypted_config_ref: None,
-                    },
-                    &[coin(10, DENOM)],
-                )
-                .expect("order"));
-            let bid = id(&engine
-                .chain
-                .execute(
-                    &provider,
-                    &m,
-                    &marketplace::msg::ExecuteMsg::PlaceBid {
-                        order_id: order,
-                        price: Uint128::new(10),
-                        ttl_seconds: None,
-                    },
-                    &[],
-                )
-                .expect("bid"));
             engine
                 .chain
-                .execute(
-                    &customer,
-                    &m,
-                    &marketplace::msg::ExecuteMsg::AcceptBid { bid_id: bid },
-                    &[],
-                )
-                .expect("accept");
+                .allocate(&customer, &provider, &chain_offering, 10)
+                .expect("allocation");
         }
         created += chunk;
         setup_s += start.elapsed().as_secs_f64();
