@@ -16,7 +16,8 @@ use crate::state::{
     NONCE_COUNT, SIGNERS,
 };
 
-pub const MAX_BATCH: usize = 50;
+/// Part of the interface (the relayer batches by it).
+pub use crate::msg::MAX_BATCH;
 pub const MAX_ID_BYTES: usize = 128;
 pub const MIN_NONCE_BYTES: usize = 8;
 

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use cosmwasm_std::{coin, Addr, Coin, Uint128};
 use cw_multi_test::{App, AppResponse, Executor};
 use serde::Serialize;
+use ve_interface::waldur_callback::msg::{CallbackOutcome, SignedCallback};
+use ve_interface::{marketplace, settlement, waldur_callback};
 use ve_types::AllocationState;
-use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 use super::{BilledUsage, ChainClient, ChainError, ContractEvent};
 
@@ -152,7 +153,7 @@ impl EmbeddedChain {
         offering_id: &str,
         price: u128,
     ) -> Result<String, ChainError> {
-        use marketplace::msg::ExecuteMsg;
+        use ve_interface::marketplace::msg::ExecuteMsg;
         let market = self.marketplace.clone();
         let order = self.execute(
             customer,

@@ -6,11 +6,11 @@
 use cosmwasm_std::Binary;
 use ed25519_zebra::{SigningKey, VerificationKey};
 use sha2::{Digest, Sha256};
+use ve_interface::waldur_callback::msg::{ExecuteMsg, SignedCallback};
 use ve_types::callback::{
     key_proof_bytes, signing_bytes, CallbackFields, KeyProofFields, SigningError,
 };
 use ve_types::ActionType;
-use waldur_callback::msg::{ExecuteMsg, SignedCallback};
 
 /// What the relayer wants to tell the chain, before signing.
 #[derive(Debug, Clone, PartialEq, Eq)]
