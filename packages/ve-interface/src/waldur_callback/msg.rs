@@ -1,5 +1,6 @@
 use cosmwasm_schema::{cw_serde, QueryResponses};
 use cosmwasm_std::Binary;
+use ve_types::callback::{signing_bytes, CallbackFields, SigningError};
 use ve_types::{ActionType, EntityType};
 
 use super::state::Signer;
@@ -46,6 +47,38 @@ pub struct SignedCallback {
     pub payload: Binary,
     /// 64-byte ed25519 signature.
     pub signature: Binary,
+}
+
+impl SignedCallback {
+    /// Everything the signature covers, for the callback contract
+    /// `contract` on chain `chain_id`: the one assembly the contract, the
+    /// relayer and the tests sign and verify with.
+    pub fn signing_fields<'a>(
+        &'a self,
+        chain_id: &'a str,
+        contract: &'a str,
+    ) -> CallbackFields<'a> {
+        CallbackFields {
+            chain_id,
+            contract,
+            provider: &self.provider,
+            signer_key_id: &self.signer_key_id,
+            callback_id: &self.callback_id,
+            action: self.action_type,
+            waldur_id: &self.waldur_id,
+            entity_type: self.entity_type,
+            entity_id: &self.entity_id,
+            nonce: &self.nonce,
+            timestamp: self.timestamp,
+            expires_at: self.expires_at,
+            payload: self.payload.as_slice(),
+        }
+    }
+
+    /// The bytes the signature is over (`ve_types::callback::signing_bytes`).
+    pub fn signing_bytes(&self, chain_id: &str, contract: &str) -> Result<Vec<u8>, SigningError> {
+        signing_bytes(&self.signing_fields(chain_id, contract))
+    }
 }
 
 #[cw_serde]
