@@ -80,6 +80,16 @@ pub struct HpcOfferingUpdate {
     pub active: Option<bool>,
 }
 
+/// The fields of `update_config`: the fields to replace; `None` keeps
+/// the stored value.
+#[cw_serde]
+pub struct ConfigUpdate {
+    pub admin: Option<String>,
+    pub settlement_contract: Option<String>,
+    pub callback_contract: Option<String>,
+    pub escrow_grace_seconds: Option<u64>,
+}
+
 #[cw_serde]
 pub enum ExecuteMsg {
     // ---- clusters (provider) ----
@@ -169,12 +179,7 @@ pub enum ExecuteMsg {
     CancelAdminTransfer {},
     /// Admin. Its `admin` field replaces the admin in one step, unchecked
     /// by the new account; `propose_admin`/`accept_admin` is the safe path.
-    UpdateConfig {
-        admin: Option<String>,
-        settlement_contract: Option<String>,
-        callback_contract: Option<String>,
-        escrow_grace_seconds: Option<u64>,
-    },
+    UpdateConfig(ConfigUpdate),
 }
 
 #[cw_serde]

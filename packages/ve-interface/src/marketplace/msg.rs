@@ -44,6 +44,19 @@ pub struct OfferingUpdate {
     pub encrypted_secrets: Option<EncryptedSecrets>,
 }
 
+/// The fields of `update_config`: the fields to replace; `None` keeps
+/// the stored value.
+#[cw_serde]
+pub struct ConfigUpdate {
+    pub admin: Option<String>,
+    pub callback_contract: Option<String>,
+    pub default_bid_ttl_seconds: Option<u64>,
+    pub max_bid_ttl_seconds: Option<u64>,
+    pub max_bids_per_order: Option<u32>,
+    pub settlement_contract: Option<String>,
+    pub escrow_expiry_seconds: Option<u64>,
+}
+
 #[cw_serde]
 pub enum ExecuteMsg {
     // ---- offerings (provider) ----
@@ -172,15 +185,7 @@ pub enum ExecuteMsg {
     CancelAdminTransfer {},
     /// Admin. Its `admin` field replaces the admin in one step, unchecked
     /// by the new account; `propose_admin`/`accept_admin` is the safe path.
-    UpdateConfig {
-        admin: Option<String>,
-        callback_contract: Option<String>,
-        default_bid_ttl_seconds: Option<u64>,
-        max_bid_ttl_seconds: Option<u64>,
-        max_bids_per_order: Option<u32>,
-        settlement_contract: Option<String>,
-        escrow_expiry_seconds: Option<u64>,
-    },
+    UpdateConfig(ConfigUpdate),
 }
 
 #[cw_serde]

@@ -64,6 +64,19 @@ pub struct NewUsage {
     pub period_end: Timestamp,
 }
 
+/// The fields of `update_config`: the fields to replace; `None` keeps
+/// the stored value.
+#[cw_serde]
+pub struct ConfigUpdate {
+    pub admin: Option<String>,
+    pub arbiter: Option<String>,
+    pub marketplace: Option<String>,
+    pub hpc: Option<String>,
+    pub callback_contract: Option<String>,
+    pub fee_shares: Option<Vec<FeeShareInput>>,
+    pub ack_window_seconds: Option<u64>,
+}
+
 #[cw_serde]
 pub enum ExecuteMsg {
     /// Opens the escrow of an order or job with the attached funds (one
@@ -129,15 +142,7 @@ pub enum ExecuteMsg {
     CancelAdminTransfer {},
     /// Admin. Its `admin` field replaces the admin in one step, unchecked
     /// by the new account; `propose_admin`/`accept_admin` is the safe path.
-    UpdateConfig {
-        admin: Option<String>,
-        arbiter: Option<String>,
-        marketplace: Option<String>,
-        hpc: Option<String>,
-        callback_contract: Option<String>,
-        fee_shares: Option<Vec<FeeShareInput>>,
-        ack_window_seconds: Option<u64>,
-    },
+    UpdateConfig(ConfigUpdate),
 }
 
 #[cw_serde]

@@ -81,6 +81,20 @@ impl SignedCallback {
     }
 }
 
+/// The fields of `update_config`: the fields to replace; `None` keeps
+/// the stored value.
+#[cw_serde]
+pub struct ConfigUpdate {
+    pub admin: Option<String>,
+    pub marketplace: Option<String>,
+    pub settlement: Option<String>,
+    pub hpc: Option<String>,
+    pub max_validity_seconds: Option<u64>,
+    pub max_clock_skew_seconds: Option<u64>,
+    pub max_payload_bytes: Option<u32>,
+    pub prune_batch: Option<u32>,
+}
+
 #[cw_serde]
 pub enum ExecuteMsg {
     /// The sender (a provider) registers a 32-byte ed25519 public key.
@@ -131,16 +145,7 @@ pub enum ExecuteMsg {
     CancelAdminTransfer {},
     /// Admin. Its `admin` field replaces the admin in one step, unchecked
     /// by the new account; `propose_admin`/`accept_admin` is the safe path.
-    UpdateConfig {
-        admin: Option<String>,
-        marketplace: Option<String>,
-        settlement: Option<String>,
-        hpc: Option<String>,
-        max_validity_seconds: Option<u64>,
-        max_clock_skew_seconds: Option<u64>,
-        max_payload_bytes: Option<u32>,
-        prune_batch: Option<u32>,
-    },
+    UpdateConfig(ConfigUpdate),
 }
 
 #[cw_serde]
