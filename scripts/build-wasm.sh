@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 OUT=artifacts
+# cargo's target directory (CARGO_TARGET_DIR when set).
+TARGET=${CARGO_TARGET_DIR:-target}
 FEATURES=()
 case "${1:-}" in
   --profile)
@@ -45,14 +47,14 @@ for c in "${CONTRACTS[@]}"; do
   # lowering below.
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-C link-arg=-s -C target-cpu=mvp -D warnings" \
     cargo build --release --lib --locked --target wasm32-unknown-unknown -p "$c" "${FEATURES[@]}"
-  mkdir -p "target/wasm-contracts/$OUT"
-  cp "target/wasm32-unknown-unknown/release/${c//-/_}.wasm" "target/wasm-contracts/$OUT/$c.wasm"
+  mkdir -p "$TARGET/wasm-contracts/$OUT"
+  cp "$TARGET/wasm32-unknown-unknown/release/${c//-/_}.wasm" "$TARGET/wasm-contracts/$OUT/$c.wasm"
 done
 
 mkdir -p "$OUT"
 rm -f "$OUT"/*.wasm "$OUT"/checksums.txt
 for c in "${CONTRACTS[@]}"; do
-  raw="target/wasm-contracts/$OUT/$c.wasm"
+  raw="$TARGET/wasm-contracts/$OUT/$c.wasm"
   out="$OUT/$c.wasm"
   "$WASM_OPT" -Os --enable-bulk-memory --enable-sign-ext \
     --llvm-memory-copy-fill-lowering --signext-lowering \

@@ -22,6 +22,7 @@ DEFAULT_CRATES = [
     "contracts/waldur-callback",
     "packages/ve-cw",
     "packages/ve-types",
+    "packages/ve-interface",
     "packages/waldur",
     "packages/waldur-emulator",
     "packages/relayer",

@@ -14,7 +14,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for c in "${CONTRACTS[@]}"; do
   mkdir -p "$out/$c"
-  (cd "$out/$c" && "$root/target/debug/schema-$c" >/dev/null)
+  (cd "$out/$c" && "${CARGO_TARGET_DIR:-$root/target}/debug/schema-$c" >/dev/null)
   # write_api puts its files under ./schema; keep one folder per contract.
   mv "$out/$c/schema"/* "$out/$c/" && rmdir "$out/$c/schema"
 done

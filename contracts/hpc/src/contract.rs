@@ -7,7 +7,7 @@ use cw2::set_contract_version;
 use ve_cw::admin::TransferStep;
 
 use crate::error::ContractError;
-use crate::execute::admin::{self, ConfigUpdate};
+use crate::execute::admin;
 use crate::execute::cluster::{self, ClusterChange};
 use crate::execute::job::{self, NewJob, StatusReport};
 use crate::execute::offering;
@@ -142,21 +142,7 @@ pub fn execute(
         }
         ExecuteMsg::AcceptAdmin {} => transfer_admin(deps, env, info, TransferStep::Accept),
         ExecuteMsg::CancelAdminTransfer {} => transfer_admin(deps, env, info, TransferStep::Cancel),
-        ExecuteMsg::UpdateConfig {
-            admin,
-            settlement_contract,
-            callback_contract,
-            escrow_grace_seconds,
-        } => admin::update_config(
-            deps,
-            info,
-            ConfigUpdate {
-                admin,
-                settlement_contract,
-                callback_contract,
-                escrow_grace_seconds,
-            },
-        ),
+        ExecuteMsg::UpdateConfig(update) => admin::update_config(deps, info, update),
     }
 }
 

@@ -27,7 +27,7 @@
 use cosmwasm_std::{
     to_json_binary, Addr, Coin, CosmosMsg, StdResult, SubMsg, Timestamp, Uint128, WasmMsg,
 };
-use settlement::msg::{ExecuteMsg as SettlementMsg, NewEscrow, NewUsage, UsageRate};
+use ve_interface::settlement::msg::{ExecuteMsg as SettlementMsg, NewEscrow, NewUsage, UsageRate};
 
 use crate::error::ContractError;
 use crate::state::{EscrowOutcome, Job};

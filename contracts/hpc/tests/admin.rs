@@ -13,12 +13,12 @@ fn update(
     callback: Option<String>,
     grace: Option<u64>,
 ) -> ExecuteMsg {
-    ExecuteMsg::UpdateConfig {
+    ExecuteMsg::UpdateConfig(hpc::msg::ConfigUpdate {
         admin,
         settlement_contract: settlement,
         callback_contract: callback,
         escrow_grace_seconds: grace,
-    }
+    })
 }
 
 fn instantiate(s: &mut Suite, msg: &InstantiateMsg) -> StdResult<Addr> {

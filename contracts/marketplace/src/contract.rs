@@ -10,7 +10,7 @@ use ve_cw::admin::TransferStep;
 
 use crate::error::ContractError;
 use crate::escrow;
-use crate::execute::admin::{self, ConfigUpdate};
+use crate::execute::admin;
 use crate::execute::allocation::{self, StateReport};
 use crate::execute::bid;
 use crate::execute::offering::{self, StateChange};
@@ -182,27 +182,7 @@ pub fn execute(
         }
         ExecuteMsg::AcceptAdmin {} => transfer_admin(deps, env, info, TransferStep::Accept),
         ExecuteMsg::CancelAdminTransfer {} => transfer_admin(deps, env, info, TransferStep::Cancel),
-        ExecuteMsg::UpdateConfig {
-            admin,
-            callback_contract,
-            default_bid_ttl_seconds,
-            max_bid_ttl_seconds,
-            max_bids_per_order,
-            settlement_contract,
-            escrow_expiry_seconds,
-        } => admin::update_config(
-            deps,
-            info,
-            ConfigUpdate {
-                admin,
-                callback_contract,
-                default_bid_ttl_seconds,
-                max_bid_ttl_seconds,
-                max_bids_per_order,
-                settlement_contract,
-                escrow_expiry_seconds,
-            },
-        ),
+        ExecuteMsg::UpdateConfig(update) => admin::update_config(deps, info, update),
     }
 }
 

@@ -6,7 +6,7 @@
 use cosmwasm_std::{
     to_json_binary, Coin, CosmosMsg, Env, Event, StdResult, SubMsg, Uint128, WasmMsg,
 };
-use settlement::msg::{ExecuteMsg as SettlementMsg, NewEscrow, UsageRate};
+use ve_interface::settlement::msg::{ExecuteMsg as SettlementMsg, NewEscrow, UsageRate};
 
 use crate::events;
 use crate::funds;

@@ -13,7 +13,7 @@ fn update(
     max_ttl: Option<u64>,
     bids: Option<u32>,
 ) -> ExecuteMsg {
-    ExecuteMsg::UpdateConfig {
+    ExecuteMsg::UpdateConfig(marketplace::msg::ConfigUpdate {
         admin,
         callback_contract: callback,
         default_bid_ttl_seconds: ttl,
@@ -21,7 +21,7 @@ fn update(
         max_bids_per_order: bids,
         settlement_contract: None,
         escrow_expiry_seconds: None,
-    }
+    })
 }
 
 #[test]
@@ -233,7 +233,7 @@ fn update_config_applies_every_field() {
     assert_eq!(before.escrow_expiry_seconds, 30 * 86_400);
     s.exec(
         &admin,
-        &ExecuteMsg::UpdateConfig {
+        &ExecuteMsg::UpdateConfig(marketplace::msg::ConfigUpdate {
             admin: Some(new_admin.to_string()),
             callback_contract: Some(new_callback.to_string()),
             default_bid_ttl_seconds: Some(120),
@@ -241,7 +241,7 @@ fn update_config_applies_every_field() {
             max_bids_per_order: Some(7),
             settlement_contract: Some(settlement.to_string()),
             escrow_expiry_seconds: Some(86_400),
-        },
+        }),
         &[],
     )
     .unwrap();
@@ -271,7 +271,7 @@ fn update_config_refuses_bad_settlement_and_escrow_expiry() {
     let api = *s.app.api();
     let (settlement, other) = (api.addr_make("settlement"), api.addr_make("settlement2"));
     let msg = |settlement_contract: Option<String>, escrow_expiry_seconds: Option<u64>| {
-        ExecuteMsg::UpdateConfig {
+        ExecuteMsg::UpdateConfig(marketplace::msg::ConfigUpdate {
             admin: None,
             callback_contract: None,
             default_bid_ttl_seconds: None,
@@ -279,7 +279,7 @@ fn update_config_refuses_bad_settlement_and_escrow_expiry() {
             max_bids_per_order: None,
             settlement_contract,
             escrow_expiry_seconds,
-        }
+        })
     };
     let config = |s: &Suite| -> Config { s.query(&QueryMsg::Config {}).unwrap() };
 

@@ -7,7 +7,7 @@ use cw2::set_contract_version;
 use ve_cw::admin::TransferStep;
 
 use crate::error::ContractError;
-use crate::execute::admin::{self, ConfigUpdate};
+use crate::execute::admin;
 use crate::execute::escrow;
 use crate::execute::settle;
 use crate::execute::usage;
@@ -91,27 +91,7 @@ pub fn execute(
         }
         ExecuteMsg::AcceptAdmin {} => transfer_admin(deps, env, info, TransferStep::Accept),
         ExecuteMsg::CancelAdminTransfer {} => transfer_admin(deps, env, info, TransferStep::Cancel),
-        ExecuteMsg::UpdateConfig {
-            admin,
-            arbiter,
-            marketplace,
-            hpc,
-            callback_contract,
-            fee_shares,
-            ack_window_seconds,
-        } => admin::update_config(
-            deps,
-            info,
-            ConfigUpdate {
-                admin,
-                arbiter,
-                marketplace,
-                hpc,
-                callback_contract,
-                fee_shares,
-                ack_window_seconds,
-            },
-        ),
+        ExecuteMsg::UpdateConfig(update) => admin::update_config(deps, info, update),
     }
 }
 

@@ -10,7 +10,7 @@ fn update(
     window: Option<u64>,
     arbiter: Option<String>,
 ) -> ExecuteMsg {
-    ExecuteMsg::UpdateConfig {
+    ExecuteMsg::UpdateConfig(settlement::msg::ConfigUpdate {
         admin: None,
         arbiter,
         marketplace: None,
@@ -18,7 +18,7 @@ fn update(
         callback_contract: None,
         fee_shares,
         ack_window_seconds: window,
-    }
+    })
 }
 
 fn share(name: &str, recipient: &cosmwasm_std::Addr, bps: u16) -> FeeShareInput {
@@ -174,18 +174,20 @@ fn update_config_applies_every_field() {
         "treasury2",
     ]
     .map(|n| api.addr_make(n));
-    let all = |treasury: String, window: u64| ExecuteMsg::UpdateConfig {
-        admin: Some(new_admin.to_string()),
-        arbiter: Some(arbiter.to_string()),
-        marketplace: Some(marketplace.to_string()),
-        hpc: Some(hpc.to_string()),
-        callback_contract: Some(callback.to_string()),
-        fee_shares: Some(vec![FeeShareInput {
-            name: "platform2".into(),
-            recipient: treasury,
-            bps: 123,
-        }]),
-        ack_window_seconds: Some(window),
+    let all = |treasury: String, window: u64| {
+        ExecuteMsg::UpdateConfig(settlement::msg::ConfigUpdate {
+            admin: Some(new_admin.to_string()),
+            arbiter: Some(arbiter.to_string()),
+            marketplace: Some(marketplace.to_string()),
+            hpc: Some(hpc.to_string()),
+            callback_contract: Some(callback.to_string()),
+            fee_shares: Some(vec![FeeShareInput {
+                name: "platform2".into(),
+                recipient: treasury,
+                bps: 123,
+            }]),
+            ack_window_seconds: Some(window),
+        })
     };
     let before: Config = s.query(&QueryMsg::Config {}).unwrap();
     for (msg, expected) in [

@@ -7,7 +7,7 @@ use cw2::set_contract_version;
 use ve_cw::admin::TransferStep;
 
 use crate::error::ContractError;
-use crate::execute::admin::{self, ConfigUpdate};
+use crate::execute::admin;
 use crate::execute::prune::prune_expired;
 use crate::execute::{address, callbacks, signers};
 use crate::msg::{ExecuteMsg, InstantiateMsg, MigrateMsg, QueryMsg};
@@ -100,29 +100,7 @@ pub fn execute(
         }
         ExecuteMsg::AcceptAdmin {} => transfer_admin(deps, env, info, TransferStep::Accept),
         ExecuteMsg::CancelAdminTransfer {} => transfer_admin(deps, env, info, TransferStep::Cancel),
-        ExecuteMsg::UpdateConfig {
-            admin,
-            marketplace,
-            settlement,
-            hpc,
-            max_validity_seconds,
-            max_clock_skew_seconds,
-            max_payload_bytes,
-            prune_batch,
-        } => admin::update_config(
-            deps,
-            info,
-            ConfigUpdate {
-                admin,
-                marketplace,
-                settlement,
-                hpc,
-                max_validity_seconds,
-                max_clock_skew_seconds,
-                max_payload_bytes,
-                prune_batch,
-            },
-        ),
+        ExecuteMsg::UpdateConfig(update) => admin::update_config(deps, info, update),
     }
 }
 

@@ -25,15 +25,17 @@ fn update_config_applies_every_field() {
     let api = *s.app.api();
     let [new_admin, marketplace, settlement, hpc] =
         ["admin2", "marketplace2", "settlement2", "hpc2"].map(|n| api.addr_make(n));
-    let all = |hpc: String, prune_batch: u32| ExecuteMsg::UpdateConfig {
-        admin: Some(new_admin.to_string()),
-        marketplace: Some(marketplace.to_string()),
-        settlement: Some(settlement.to_string()),
-        hpc: Some(hpc),
-        max_validity_seconds: Some(600),
-        max_clock_skew_seconds: Some(5),
-        max_payload_bytes: Some(1_024),
-        prune_batch: Some(prune_batch),
+    let all = |hpc: String, prune_batch: u32| {
+        ExecuteMsg::UpdateConfig(waldur_callback::msg::ConfigUpdate {
+            admin: Some(new_admin.to_string()),
+            marketplace: Some(marketplace.to_string()),
+            settlement: Some(settlement.to_string()),
+            hpc: Some(hpc),
+            max_validity_seconds: Some(600),
+            max_clock_skew_seconds: Some(5),
+            max_payload_bytes: Some(1_024),
+            prune_batch: Some(prune_batch),
+        })
     };
     let before = config(&s);
     for (msg, expected) in [
@@ -230,7 +232,7 @@ fn the_admin_is_transferred_in_two_steps() {
         },
         accept: waldur_callback::msg::ExecuteMsg::AcceptAdmin {},
         cancel: waldur_callback::msg::ExecuteMsg::CancelAdminTransfer {},
-        admin_only: ExecuteMsg::UpdateConfig {
+        admin_only: ExecuteMsg::UpdateConfig(waldur_callback::msg::ConfigUpdate {
             admin: None,
             marketplace: None,
             settlement: None,
@@ -239,7 +241,7 @@ fn the_admin_is_transferred_in_two_steps() {
             max_clock_skew_seconds: None,
             max_payload_bytes: None,
             prune_batch: None,
-        },
+        }),
         pending_query: waldur_callback::msg::QueryMsg::PendingAdmin {},
         config_query: waldur_callback::msg::QueryMsg::Config {},
     };

@@ -381,15 +381,17 @@ fn nonce_and_record_queries() {
 fn config_is_admin_only_and_bounded() {
     let mut s = Suite::new();
     let (admin, stranger) = (s.admin.clone(), s.stranger.clone());
-    let update = |validity: Option<u64>, payload: Option<u32>| ExecuteMsg::UpdateConfig {
-        admin: None,
-        marketplace: None,
-        settlement: None,
-        hpc: None,
-        max_validity_seconds: validity,
-        max_clock_skew_seconds: None,
-        max_payload_bytes: payload,
-        prune_batch: None,
+    let update = |validity: Option<u64>, payload: Option<u32>| {
+        ExecuteMsg::UpdateConfig(waldur_callback::msg::ConfigUpdate {
+            admin: None,
+            marketplace: None,
+            settlement: None,
+            hpc: None,
+            max_validity_seconds: validity,
+            max_clock_skew_seconds: None,
+            max_payload_bytes: payload,
+            prune_batch: None,
+        })
     };
     let err = s.exec(&stranger, &update(Some(600), None)).unwrap_err();
     assert!(

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use cosmwasm_std::{Addr, Uint128};
 use rand_core::{OsRng, RngCore};
+use ve_interface::{marketplace, settlement};
 use waldur::{Config as WaldurConfig, OrderFilter, OrderState, WaldurClient};
 use waldur_emulator::{Emulator, OfferingSeed};
 

@@ -5,20 +5,13 @@
 //! locks the contract. The admin itself stays where the contract keeps it
 //! (its config); this keeps only the pending proposal.
 
-use cosmwasm_schema::cw_serde;
 use cosmwasm_std::{Addr, Api, BlockInfo, DepsMut, Env, MessageInfo, Response, StdError, Storage};
 use cw_storage_plus::Item;
-pub use cw_utils::Expiration;
 use thiserror::Error;
+/// The transfer's messages and answer are the interface's.
+pub use ve_interface::admin::{AdminConfig, Expiration, PendingAdmin};
 
 use crate::{no_funds, FundsError};
-
-/// A proposed admin, waiting to accept (also the `pending_admin` answer).
-#[cw_serde]
-pub struct PendingAdmin {
-    pub new_admin: Addr,
-    pub expiry: Option<Expiration>,
-}
 
 /// JSON, like cw-ownable's record: rarely written, readable by raw-state
 /// readers.
@@ -194,12 +187,6 @@ pub fn execute_cancel(
         .add_attribute("action", "cancel_admin_transfer")
         .add_attribute("admin", admin.as_str())
         .add_attribute("pending_admin", withdrawn.new_admin.as_str()))
-}
-
-/// A contract's config that holds its admin.
-pub trait AdminConfig: serde::Serialize + serde::de::DeserializeOwned {
-    fn admin(&self) -> &Addr;
-    fn set_admin(&mut self, admin: Addr);
 }
 
 /// One step of the two-step transfer, as the execute messages name it.

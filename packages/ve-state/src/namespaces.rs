@@ -52,11 +52,11 @@ fn packed<T: Serialize + DeserializeOwned>(bytes: &[u8]) -> Result<Value, String
         return Err(format!(
             "{} bytes do not re-pack to themselves as {} ({} bytes): trailing or non-canonical bytes",
             bytes.len(),
-            type_name::<T>(),
+            value_type::<T>(),
             again.len()
         ));
     }
-    serde_json::to_value(&value).map_err(|e| format!("{} as JSON: {e}", type_name::<T>()))
+    serde_json::to_value(&value).map_err(|e| format!("{} as JSON: {e}", value_type::<T>()))
 }
 
 fn decode_item<T: Serialize + DeserializeOwned>(key: &[u8], value: &[u8]) -> Result<Parts, String> {
@@ -149,16 +149,26 @@ fn pending_admin() -> Namespace {
     Namespace {
         name: ve_cw::admin::PENDING_ADMIN_KEY,
         kind: Kind::Item,
-        value_type: type_name::<ve_cw::admin::PendingAdmin>(),
+        // Declared in ve-interface, named by the module that stores it.
+        value_type: "ve_cw::admin::PendingAdmin",
         decode: decode_pending_admin,
     }
+}
+
+/// The name a record's type is printed with. The records are declared in
+/// ve-interface and re-exported by each contract's `state` module; they
+/// are named by the contract (`marketplace::state::Offering`), as readers
+/// of the decoder's output have always seen them.
+fn value_type<T>() -> &'static str {
+    let name = type_name::<T>();
+    name.strip_prefix("ve_interface::").unwrap_or(name)
 }
 
 fn item<T: Serialize + DeserializeOwned>(item: &Item<T>) -> Namespace {
     Namespace {
         name: item.storage_key(),
         kind: Kind::Item,
-        value_type: type_name::<T>(),
+        value_type: value_type::<T>(),
         decode: decode_item::<T>,
     }
 }
@@ -167,7 +177,7 @@ fn map<K: KeyLayout, T: Serialize + DeserializeOwned>(map: &Map<K, T>) -> Namesp
     Namespace {
         name: map.namespace(),
         kind: Kind::Map,
-        value_type: type_name::<T>(),
+        value_type: value_type::<T>(),
         decode: decode_map::<K, T>,
     }
 }

@@ -6,9 +6,7 @@ use cosmwasm_std::{to_json_vec, Addr, Binary, StdResult};
 use cw_multi_test::App;
 use ed25519_zebra::{SigningKey, VerificationKey};
 use serde::Serialize;
-use ve_types::callback::{
-    key_proof_bytes, signing_bytes, AllocationStatePayload, CallbackFields, KeyProofFields,
-};
+use ve_types::callback::{key_proof_bytes, AllocationStatePayload, KeyProofFields};
 use ve_types::{ActionType, AllocationState};
 use waldur_callback::msg::{ExecuteMsg, SignedCallback};
 
@@ -53,21 +51,7 @@ pub fn sign_for(
     chain_id: &str,
     contract: &str,
 ) -> StdResult<SignedCallback> {
-    let bytes = signing_bytes(&CallbackFields {
-        chain_id,
-        contract,
-        provider: &cb.provider,
-        signer_key_id: &cb.signer_key_id,
-        callback_id: &cb.callback_id,
-        action: cb.action_type,
-        waldur_id: &cb.waldur_id,
-        entity_type: cb.entity_type,
-        entity_id: &cb.entity_id,
-        nonce: &cb.nonce,
-        timestamp: cb.timestamp,
-        expires_at: cb.expires_at,
-        payload: cb.payload.as_slice(),
-    })?;
+    let bytes = cb.signing_bytes(chain_id, contract)?;
     cb.signature = Binary::from(<[u8; 64]>::from(key.sign(&bytes)).to_vec());
     Ok(cb)
 }

@@ -640,7 +640,7 @@ fn every_restricted_execute_refuses_other_callers() {
         case(
             "marketplace update_config",
             &m,
-            &Market::UpdateConfig {
+            &Market::UpdateConfig(marketplace::msg::ConfigUpdate {
                 admin: Some(stranger.to_string()),
                 callback_contract: None,
                 default_bid_ttl_seconds: None,
@@ -648,7 +648,7 @@ fn every_restricted_execute_refuses_other_callers() {
                 max_bids_per_order: None,
                 settlement_contract: None,
                 escrow_expiry_seconds: None,
-            },
+            }),
             &not_admin,
             "unauthorized",
         ),
@@ -749,7 +749,7 @@ fn every_restricted_execute_refuses_other_callers() {
         case(
             "settlement update_config",
             &s,
-            &Settle::UpdateConfig {
+            &Settle::UpdateConfig(settlement::msg::ConfigUpdate {
                 admin: None,
                 arbiter: Some(stranger.to_string()),
                 marketplace: None,
@@ -757,7 +757,7 @@ fn every_restricted_execute_refuses_other_callers() {
                 callback_contract: None,
                 fee_shares: None,
                 ack_window_seconds: None,
-            },
+            }),
             &not_admin,
             "unauthorized",
         ),
@@ -872,12 +872,12 @@ fn every_restricted_execute_refuses_other_callers() {
         case(
             "hpc update_config",
             &h,
-            &hpc::msg::ExecuteMsg::UpdateConfig {
+            &hpc::msg::ExecuteMsg::UpdateConfig(hpc::msg::ConfigUpdate {
                 admin: Some(stranger.to_string()),
                 settlement_contract: None,
                 callback_contract: None,
                 escrow_grace_seconds: None,
-            },
+            }),
             &not_admin,
             "unauthorized",
         ),
@@ -895,7 +895,7 @@ fn every_restricted_execute_refuses_other_callers() {
         case(
             "callback update_config",
             &c,
-            &CbMsg::UpdateConfig {
+            &CbMsg::UpdateConfig(waldur_callback::msg::ConfigUpdate {
                 admin: Some(stranger.to_string()),
                 marketplace: None,
                 settlement: None,
@@ -904,7 +904,7 @@ fn every_restricted_execute_refuses_other_callers() {
                 max_clock_skew_seconds: None,
                 max_payload_bytes: None,
                 prune_batch: None,
-            },
+            }),
             &not_admin,
             "unauthorized",
         ),

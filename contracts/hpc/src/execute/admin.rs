@@ -3,6 +3,7 @@ use ve_cw::CommonError;
 
 use crate::error::ContractError;
 use crate::funds;
+use crate::msg::ConfigUpdate;
 use crate::state::{Config, CONFIG};
 use crate::validation;
 
@@ -22,13 +23,6 @@ pub fn validate_config(c: &Config) -> Result<(), ContractError> {
         ));
     }
     Ok(())
-}
-
-pub struct ConfigUpdate {
-    pub admin: Option<String>,
-    pub settlement_contract: Option<String>,
-    pub callback_contract: Option<String>,
-    pub escrow_grace_seconds: Option<u64>,
 }
 
 /// Admin only. A new settlement contract applies to jobs submitted from

@@ -3,6 +3,7 @@ use ve_cw::CommonError;
 
 use crate::error::ContractError;
 use crate::funds;
+use crate::msg::ConfigUpdate;
 use crate::state::{Config, CONFIG};
 use crate::validation;
 
@@ -42,16 +43,6 @@ pub fn validate_config(c: &Config) -> Result<(), ContractError> {
         ));
     }
     Ok(())
-}
-
-pub struct ConfigUpdate {
-    pub admin: Option<String>,
-    pub callback_contract: Option<String>,
-    pub default_bid_ttl_seconds: Option<u64>,
-    pub max_bid_ttl_seconds: Option<u64>,
-    pub max_bids_per_order: Option<u32>,
-    pub settlement_contract: Option<String>,
-    pub escrow_expiry_seconds: Option<u64>,
 }
 
 /// Marks `value` as given (`changed`) and passes it on.

@@ -180,46 +180,45 @@ pub fn ingest(
     Ok(response)
 }
 
-impl OfferingUpdate {
-    fn is_empty(&self) -> bool {
-        self.name.is_none()
-            && self.description.is_none()
-            && self.pricing.is_none()
-            && self.regions.is_none()
-            && self.tags.is_none()
-            && self.specifications.is_none()
-            && self.min_identity_score.is_none()
-            && self.require_mfa_for_orders.is_none()
-            && self.encrypted_secrets.is_none()
-    }
+/// Whether the update names no field to replace.
+fn changes_nothing(update: &OfferingUpdate) -> bool {
+    update.name.is_none()
+        && update.description.is_none()
+        && update.pricing.is_none()
+        && update.regions.is_none()
+        && update.tags.is_none()
+        && update.specifications.is_none()
+        && update.min_identity_score.is_none()
+        && update.require_mfa_for_orders.is_none()
+        && update.encrypted_secrets.is_none()
+}
 
-    fn validate(&self) -> Result<(), ContractError> {
-        if let Some(n) = &self.name {
-            validation::text("name", n, validation::MAX_NAME_CHARS, false)?;
-        }
-        if let Some(d) = &self.description {
-            validation::text("description", d, validation::MAX_DESCRIPTION_CHARS, true)?;
-        }
-        if let Some(p) = &self.pricing {
-            p.validate()?;
-        }
-        if let Some(r) = &self.regions {
-            validation::regions(r)?;
-        }
-        if let Some(t) = &self.tags {
-            validation::tags(t)?;
-        }
-        if let Some(s) = &self.specifications {
-            validation::attributes("specifications", s)?;
-        }
-        if let Some(score) = self.min_identity_score {
-            validation::identity_score(score)?;
-        }
-        if let Some(s) = &self.encrypted_secrets {
-            validation::secrets(s)?;
-        }
-        Ok(())
+fn validate_update(update: &OfferingUpdate) -> Result<(), ContractError> {
+    if let Some(n) = &update.name {
+        validation::text("name", n, validation::MAX_NAME_CHARS, false)?;
     }
+    if let Some(d) = &update.description {
+        validation::text("description", d, validation::MAX_DESCRIPTION_CHARS, true)?;
+    }
+    if let Some(p) = &update.pricing {
+        p.validate()?;
+    }
+    if let Some(r) = &update.regions {
+        validation::regions(r)?;
+    }
+    if let Some(t) = &update.tags {
+        validation::tags(t)?;
+    }
+    if let Some(s) = &update.specifications {
+        validation::attributes("specifications", s)?;
+    }
+    if let Some(score) = update.min_identity_score {
+        validation::identity_score(score)?;
+    }
+    if let Some(s) = &update.encrypted_secrets {
+        validation::secrets(s)?;
+    }
+    Ok(())
 }
 
 pub fn update(
@@ -247,10 +246,10 @@ pub fn update(
         }
         .into());
     }
-    if update.is_empty() {
+    if changes_nothing(&update) {
         return Err(CommonError::NothingToUpdate.into());
     }
-    update.validate()?;
+    validate_update(&update)?;
 
     let OfferingUpdate {
         offering_id,

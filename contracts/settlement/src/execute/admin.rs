@@ -3,6 +3,7 @@ use ve_cw::CommonError;
 
 use crate::error::ContractError;
 use crate::helpers::{address, no_funds};
+use crate::msg::ConfigUpdate;
 use crate::msg::FeeShareInput;
 use crate::state::{Config, FeeShare, CONFIG};
 
@@ -63,16 +64,6 @@ pub fn validate_config(c: &Config) -> Result<(), ContractError> {
         ));
     }
     Ok(())
-}
-
-pub struct ConfigUpdate {
-    pub admin: Option<String>,
-    pub arbiter: Option<String>,
-    pub marketplace: Option<String>,
-    pub hpc: Option<String>,
-    pub callback_contract: Option<String>,
-    pub fee_shares: Option<Vec<FeeShareInput>>,
-    pub ack_window_seconds: Option<u64>,
 }
 
 pub fn update_config(

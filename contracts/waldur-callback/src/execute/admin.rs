@@ -3,6 +3,7 @@ use ve_cw::CommonError;
 
 use super::address;
 use crate::error::ContractError;
+use crate::msg::ConfigUpdate;
 use crate::state::{Config, CONFIG};
 
 pub const DEFAULT_MAX_VALIDITY_SECONDS: u64 = 3_600;
@@ -37,17 +38,6 @@ pub fn validate_config(c: &Config) -> Result<(), ContractError> {
         ));
     }
     Ok(())
-}
-
-pub struct ConfigUpdate {
-    pub admin: Option<String>,
-    pub marketplace: Option<String>,
-    pub settlement: Option<String>,
-    pub hpc: Option<String>,
-    pub max_validity_seconds: Option<u64>,
-    pub max_clock_skew_seconds: Option<u64>,
-    pub max_payload_bytes: Option<u32>,
-    pub prune_batch: Option<u32>,
 }
 
 pub fn update_config(

@@ -4,7 +4,7 @@
 use cosmwasm_std::{
     to_json_binary, Addr, Api, Binary, Deps, DepsMut, Env, Event, MessageInfo, Response, WasmMsg,
 };
-use ve_types::callback::{payload_hash, signing_bytes, CallbackFields};
+use ve_types::callback::payload_hash;
 
 use super::dispatch::dispatch;
 use super::prune::prune_expired;
@@ -16,7 +16,8 @@ use crate::state::{
     NONCE_COUNT, SIGNERS,
 };
 
-pub const MAX_BATCH: usize = 50;
+/// Part of the interface (the relayer batches by it).
+pub use crate::msg::MAX_BATCH;
 pub const MAX_ID_BYTES: usize = 128;
 pub const MIN_NONCE_BYTES: usize = 8;
 
@@ -119,21 +120,9 @@ pub fn precheck<'a>(
             max: config.max_validity_seconds,
         });
     }
-    let signing_bytes = signing_bytes(&CallbackFields {
-        chain_id: &env.block.chain_id,
-        contract: env.contract.address.as_str(),
-        provider: provider.as_str(),
-        signer_key_id: &cb.signer_key_id,
-        callback_id: &cb.callback_id,
-        action: cb.action_type,
-        waldur_id: &cb.waldur_id,
-        entity_type: cb.entity_type,
-        entity_id: &cb.entity_id,
-        nonce: &cb.nonce,
-        timestamp: cb.timestamp,
-        expires_at: cb.expires_at,
-        payload: cb.payload.as_slice(),
-    })?;
+    // `cb.provider` is `provider` exactly: an address validates only in its
+    // normalised form.
+    let signing_bytes = cb.signing_bytes(&env.block.chain_id, env.contract.address.as_str())?;
     Ok(Checked {
         callback: cb,
         provider,

@@ -6,6 +6,7 @@
 
 use cosmwasm_std::{from_json, to_json_binary, Addr, Timestamp, WasmMsg};
 use serde::de::DeserializeOwned;
+use ve_interface::{hpc, marketplace, settlement};
 use ve_types::callback::{
     AllocationStatePayload, JobStatusPayload, OfferingIngestPayload, UsagePayload,
 };

@@ -12,10 +12,11 @@ pub mod rpc;
 pub mod signer;
 
 use thiserror::Error;
-use waldur_callback::msg::{CallbackOutcome, SignedCallback};
+use ve_interface::settlement;
+use ve_interface::waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 pub use events::{ChainEvent, ContractEvent};
-pub use waldur_callback::execute::callbacks::MAX_BATCH;
+pub use ve_interface::waldur_callback::msg::MAX_BATCH;
 
 #[derive(Error, Debug, Clone, PartialEq)]
 pub enum ChainError {

@@ -43,7 +43,8 @@ use cosmrs::Any;
 use futures_util::future::try_join_all;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
-use waldur_callback::msg::{CallbackOutcome, SignedCallback};
+use ve_interface::waldur_callback::msg::{CallbackOutcome, SignedCallback};
+use ve_interface::{settlement, waldur_callback};
 
 use self::node::{tx_result_data, CallError, ExecTxResult, NodeRpc, Status};
 use self::tx::{Account, FeePlan, Rejection};

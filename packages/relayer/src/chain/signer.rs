@@ -6,11 +6,9 @@
 use cosmwasm_std::Binary;
 use ed25519_zebra::{SigningKey, VerificationKey};
 use sha2::{Digest, Sha256};
-use ve_types::callback::{
-    key_proof_bytes, signing_bytes, CallbackFields, KeyProofFields, SigningError,
-};
+use ve_interface::waldur_callback::msg::{ExecuteMsg, SignedCallback};
+use ve_types::callback::{key_proof_bytes, KeyProofFields, SigningError};
 use ve_types::ActionType;
-use waldur_callback::msg::{ExecuteMsg, SignedCallback};
 
 /// What the relayer wants to tell the chain, before signing.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,23 +131,7 @@ impl Signer {
         let nonce = self.nonce(&draft.callback_id, now);
         let expires_at = now + self.validity_seconds;
         let entity_type = draft.action.entity_type();
-        let bytes = signing_bytes(&CallbackFields {
-            chain_id: &self.chain_id,
-            contract: &self.contract,
-            provider: &self.provider,
-            signer_key_id: &self.key_id,
-            callback_id: &draft.callback_id,
-            action: draft.action,
-            waldur_id: &draft.waldur_id,
-            entity_type,
-            entity_id: &draft.entity_id,
-            nonce: &nonce,
-            timestamp: now,
-            expires_at,
-            payload: &draft.payload,
-        })?;
-        let signature: [u8; 64] = self.key.sign(&bytes).into();
-        Ok(SignedCallback {
+        let mut callback = SignedCallback {
             provider: self.provider.clone(),
             signer_key_id: self.key_id.clone(),
             callback_id: draft.callback_id.clone(),
@@ -161,14 +143,19 @@ impl Signer {
             timestamp: now,
             expires_at,
             payload: Binary::from(draft.payload.clone()),
-            signature: Binary::from(signature.to_vec()),
-        })
+            signature: Binary::default(),
+        };
+        let bytes = callback.signing_bytes(&self.chain_id, &self.contract)?;
+        let signature: [u8; 64] = self.key.sign(&bytes).into();
+        callback.signature = Binary::from(signature.to_vec());
+        Ok(callback)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ve_types::callback::{signing_bytes, CallbackFields};
 
     fn draft() -> CallbackDraft {
         CallbackDraft {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use cosmwasm_std::{coin, Addr, Uint128};
 use serde_json::json;
+use ve_interface::hpc;
 use waldur_emulator::EmulatorState;
 
 use super::error::DemoError;

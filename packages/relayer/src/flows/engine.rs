@@ -17,9 +17,9 @@
 
 use serde::Serialize;
 use thiserror::Error;
+use ve_interface::waldur_callback::msg::{CallbackOutcome, SignedCallback};
 use ve_types::callback::{AllocationStatePayload, UsagePayload};
 use ve_types::{ActionType, AllocationState, EntityType};
-use waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 use crate::chain::signer::{CallbackDraft, Signer};
 use crate::chain::{BilledUsage, ChainClient, ChainError, ChainEvent};

@@ -10,7 +10,7 @@ use std::path::Path;
 use redb::{Database, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use waldur_callback::msg::SignedCallback;
+use ve_interface::waldur_callback::msg::SignedCallback;
 
 use crate::waldur_side::port::Watermark;
 

@@ -53,7 +53,7 @@ pub use metrics::{
 pub use record::{Decoded, OfferingEvent, OfferingEventKind, RetryPolicy, SyncRecord, SyncState};
 pub use source::OfferingReader;
 
-use marketplace::msg::OfferingResponse;
+use ve_interface::marketplace::msg::OfferingResponse;
 
 /// Key prefix of the sync records in the relayer's state table.
 pub const RECORD_PREFIX: &str = "offering_sync:";

@@ -6,9 +6,9 @@ use cosmrs::proto::cosmwasm::wasm::v1::{
     QuerySmartContractStateRequest, QuerySmartContractStateResponse,
 };
 use cosmrs::proto::prost::Message;
-use marketplace::msg::QueryMsg;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use ve_interface::marketplace::msg::QueryMsg;
 
 use super::{unavailable, RpcChain};
 use crate::chain::ChainError;

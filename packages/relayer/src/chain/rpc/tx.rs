@@ -9,7 +9,7 @@ use cosmrs::proto::cosmwasm::wasm::v1::{MsgExecuteContract, MsgExecuteContractRe
 use cosmrs::proto::prost::Message;
 use cosmrs::tx::{Body, Fee, SignerInfo};
 use cosmrs::{Any, Coin, Denom};
-use waldur_callback::msg::{CallbackOutcome, ExecuteMsg, SignedCallback};
+use ve_interface::waldur_callback::msg::{CallbackOutcome, ExecuteMsg, SignedCallback};
 
 use super::error::{AnswerError, TxBuildError};
 use crate::chain::ChainError;

@@ -3,7 +3,7 @@
 //! work produced, each in one commit.
 
 use redb::{ReadableTable, ReadableTableMetadata};
-use waldur_callback::msg::SignedCallback;
+use ve_interface::waldur_callback::msg::SignedCallback;
 
 use super::{EntryState, Outbox, OutboxEntry, OutboxError, CHECKPOINT, INTENTS, META, OUTBOX};
 use crate::flows::intents::{Intent, IntentState, RetryPolicy};

@@ -5,10 +5,10 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use marketplace::msg::QueryMsg;
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use waldur_callback::msg::{CallbackOutcome, SignedCallback};
+use ve_interface::marketplace::msg::QueryMsg;
+use ve_interface::waldur_callback::msg::{CallbackOutcome, SignedCallback};
 
 use crate::chain::{BilledUsage, ChainClient, ChainError, ContractEvent};
 use crate::runtime::audit::AuditLog;

@@ -38,7 +38,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 use ve_types::{to_waldur_price, Category, Pricing, PricingModel};
 
-use marketplace::msg::OfferingResponse;
+use ve_interface::marketplace::msg::OfferingResponse;
 use waldur::{
     BillingType, BillingUnit, Decimal, Offering as WaldurOffering, OfferingComponent,
     OfferingComponentRequest, PlanRequest,
@@ -566,7 +566,7 @@ mod tests {
         OfferingResponse {
             id: "prov/1".into(),
             has_encrypted_secrets: true,
-            offering: marketplace::state::Offering {
+            offering: ve_interface::marketplace::state::Offering {
                 provider: Addr::unchecked("prov"),
                 sequence: 1,
                 state: OfferingState::Active,

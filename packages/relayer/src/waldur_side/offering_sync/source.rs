@@ -2,8 +2,8 @@
 //! the event (an event says *that* something changed; what Waldur must
 //! show is whatever the chain holds when the sync runs).
 
-use marketplace::msg::{OfferingResponse, OfferingsResponse, QueryMsg};
 use serde::de::DeserializeOwned;
+use ve_interface::marketplace::msg::{OfferingResponse, OfferingsResponse, QueryMsg};
 
 #[cfg(feature = "demo")]
 use crate::chain::embedded::EmbeddedChain;

@@ -1,0 +1,4 @@
+//! The hpc contract's interface.
+
+pub mod msg;
+pub mod state;

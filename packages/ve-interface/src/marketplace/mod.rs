@@ -1,0 +1,4 @@
+//! The marketplace contract's interface.
+
+pub mod msg;
+pub mod state;

@@ -1,0 +1,4 @@
+//! The settlement contract's interface.
+
+pub mod msg;
+pub mod state;

@@ -1,0 +1,4 @@
+//! The waldur-callback contract's interface.
+
+pub mod msg;
+pub mod state;
