@@ -67,6 +67,9 @@ pub enum ContractError {
 
     #[error("nothing to settle in escrow {0}")]
     NothingToSettle(String),
+
+    #[error("usage record IDs are used up: the next would pass {max}, the largest a JSON number carries exactly")]
+    RecordIdsExhausted { max: u64 },
 }
 
 ve_cw::common_error_conversions!(ContractError);

@@ -1,4 +1,4 @@
-use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Uint128};
+use cosmwasm_std::{DepsMut, Env, MessageInfo, Response, Storage, Uint128};
 use ve_cw::CommonError;
 use ve_types::{EscrowState, UsageRecordState};
 
@@ -8,11 +8,23 @@ use crate::helpers::{
     check_allocation_of, ensure_transition, escrow_key, is_creator_contract, is_metered_by_creator,
     label, load_escrow, load_record, no_funds, parse_escrow_id, reason, record_ids, set_state,
 };
-use crate::msg::NewUsage;
+use crate::msg::{NewUsage, MAX_RECORD_ID};
 use crate::state::{
     insert_record, update_escrow, update_record, UsageRecord, UsageSummary, CONFIG, RECORD_SEQ,
     SUMMARIES,
 };
+
+/// Takes the next usage record ID, at most [`MAX_RECORD_ID`].
+fn next_record_id(storage: &mut dyn Storage) -> Result<u64, ContractError> {
+    let id = RECORD_SEQ
+        .may_load(storage)?
+        .unwrap_or_default()
+        .checked_add(1)
+        .filter(|id| *id <= MAX_RECORD_ID)
+        .ok_or(ContractError::RecordIdsExhausted { max: MAX_RECORD_ID })?;
+    RECORD_SEQ.save(storage, &id)?;
+    Ok(id)
+}
 
 pub fn record(
     deps: DepsMut,
@@ -146,8 +158,7 @@ pub fn record(
         });
     }
 
-    let id = RECORD_SEQ.may_load(deps.storage)?.unwrap_or_default() + 1;
-    RECORD_SEQ.save(deps.storage, &id)?;
+    let id = next_record_id(deps.storage)?;
     let record = UsageRecord {
         allocation_id: usage.allocation_id,
         usage_type: usage.usage_type,
@@ -330,4 +341,28 @@ pub fn resolve(
         update_escrow(deps.storage, &key, &escrow, state)?;
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use cosmwasm_std::testing::MockStorage;
+
+    use super::*;
+
+    #[test]
+    fn record_ids_count_from_one_and_stop_at_the_json_safe_maximum() {
+        let mut storage = MockStorage::new();
+        assert_eq!(next_record_id(&mut storage).unwrap(), 1);
+        assert_eq!(next_record_id(&mut storage).unwrap(), 2);
+
+        RECORD_SEQ.save(&mut storage, &(MAX_RECORD_ID - 1)).unwrap();
+        assert_eq!(next_record_id(&mut storage).unwrap(), MAX_RECORD_ID);
+        let err = next_record_id(&mut storage).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "usage record IDs are used up: the next would pass 9007199254740991, the largest a JSON number carries exactly"
+        );
+        // Refused: the sequence stays where it was.
+        assert_eq!(RECORD_SEQ.load(&storage).unwrap(), MAX_RECORD_ID);
+    }
 }

@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use cosmwasm_std::{coin, Addr, Coin};
 use cw_multi_test::{App, AppResponse, Executor};
 use serde::Serialize;
-use ve_testing::{Deal, OrderFlow};
 use ve_interface::waldur_callback::msg::{CallbackOutcome, SignedCallback};
 use ve_interface::{marketplace, settlement, waldur_callback};
+use ve_testing::{Deal, OrderFlow};
 use ve_types::AllocationState;
 
 use super::{BilledUsage, ChainClient, ChainError, ContractEvent};

@@ -5,6 +5,11 @@ use ve_types::{EscrowState, UsageRecordState};
 pub use super::state::UsageRate;
 use super::state::{Escrow, Settlement, UsageRecord, UsageSummary};
 
+/// The largest usage record ID. Record IDs are JSON numbers in messages
+/// and answers, so they stay within the integers a JavaScript number holds
+/// exactly (2^53 - 1): a client reading them never rounds one.
+pub const MAX_RECORD_ID: u64 = (1 << 53) - 1;
+
 /// A share of every settled amount, in basis points (1/100 of a percent).
 #[cw_serde]
 pub struct FeeShareInput {
